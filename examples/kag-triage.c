@@ -1,0 +1,319 @@
+/*
+ * kag-triage: judge Kubernetes audit logs from the command line.
+ *
+ *   kag-triage [options] [FILE ...]      (no FILE, or "-": standard input)
+ *
+ * Prints one JSON verdict record per line (or a table with --output=text),
+ * one error record per rejected input record, and optionally a summary.
+ * Memory stays constant whatever the size of the input.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kag.h>
+
+enum output { OUT_JSON, OUT_TEXT };
+
+struct triage {
+	enum output output;
+	int all;
+	int summary;
+	kag_session *session;
+	uint64_t records, judged, rejected, skipped, verdicts;
+	uint64_t by_assessment[4];
+	int io_failed;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: kag-triage [options] [FILE ...]\n"
+		"Judge Kubernetes API-server audit events; FILE '-' or none reads stdin.\n\n"
+		"  --format=FMT        auto (default), native or eventlist\n"
+		"  --output=json|text  NDJSON verdict records (default) or a table\n"
+		"  --all               also print benign and info verdicts\n"
+		"  --list-detectors    describe every detector and exit\n"
+		"  --summary           print record and verdict counts at the end\n"
+		"  --policy=FILE       policy file (not supported by this version)\n"
+		"  --version           print the library version and exit\n"
+		"  -h, --help          this text\n");
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void print_error(struct triage *t, const kag_parser *p, int code)
+{
+	const char *src = kag_parser_source(p);
+
+	if (t->output == OUT_JSON) {
+		printf("{\"error\":{\"code\":\"%s\",\"message\":", kag_error_name(code));
+		json_string(stdout, kag_parser_error_message(p));
+		printf(",\"source\":\"");
+		for (; *src; src++) {
+			if (*src == '"' || *src == '\\')
+				putchar('\\');
+			putchar(*src);
+		}
+		printf(":%llu\",\"offset\":%llu", (unsigned long long)kag_parser_error_line(p),
+		       (unsigned long long)kag_parser_error_offset(p));
+		if (*kag_parser_error_path(p)) {
+			printf(",\"path\":");
+			json_string(stdout, kag_parser_error_path(p));
+		}
+		printf("}}\n");
+	} else {
+		printf("%-8s %-13s %-20s %-11s %s:%llu  %s\n", "ERROR", kag_error_name(code), "-",
+		       "-", src, (unsigned long long)kag_parser_error_line(p),
+		       kag_parser_error_message(p));
+	}
+}
+
+static void print_verdicts(struct triage *t, const kag_result *res)
+{
+	size_t i, n = kag_result_count(res);
+
+	for (i = 0; i < n; i++) {
+		const kag_verdict *v = kag_result_verdict(res, i);
+		int a = kag_verdict_assessment(v);
+
+		t->verdicts++;
+		if (a >= 0 && a < 4)
+			t->by_assessment[a]++;
+		if (t->output == OUT_JSON) {
+			size_t len;
+			const char *json = kag_verdict_json(v, &len);
+
+			fwrite(json, 1, len, stdout);
+			fputc('\n', stdout);
+		} else {
+			printf("%-8s %-13s %-20s %-11s %s  %s\n",
+			       kag_severity_name(kag_verdict_severity(v)),
+			       kag_assessment_name(a), kag_verdict_detector(v),
+			       kag_outcome_name(kag_verdict_outcome(v)), kag_verdict_source(v),
+			       kag_verdict_reason(v));
+		}
+	}
+}
+
+/* Pull every complete record the parser holds. */
+static int drain(struct triage *t, kag_parser *p)
+{
+	for (;;) {
+		kag_event *ev;
+		kag_result *res;
+		int rc = kag_parser_next(&ev, p);
+
+		if (rc == KAG_ITEROVER)
+			return 0;
+		if (rc == KAG_ENOMEM || rc == KAG_EINVAL) {
+			fprintf(stderr, "kag-triage: %s\n", kag_strerror(rc));
+			return -1;
+		}
+		if (rc < 0) {
+			t->rejected++;
+			print_error(t, p, rc);
+			continue;
+		}
+		t->judged++;
+		rc = kag_session_evaluate(&res, t->session, ev);
+		if (rc < 0) {
+			fprintf(stderr, "kag-triage: evaluation failed: %s\n", kag_strerror(rc));
+			return -1;
+		}
+		print_verdicts(t, res);
+	}
+}
+
+static int triage_stream(struct triage *t, kag_parser *p, FILE *in, const char *name)
+{
+	static char chunk[1 << 16];
+	size_t n;
+
+	kag_parser_reset(p); /* counters restart: add them up per stream */
+	if (kag_parser_set_source(p, name) < 0)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0) {
+		if (kag_parser_feed(p, chunk, n) < 0 || drain(t, p) < 0)
+			return -1;
+	}
+	if (ferror(in)) {
+		fprintf(stderr, "kag-triage: %s: read error: %s\n", name, strerror(errno));
+		t->io_failed = 1;
+	}
+	if (kag_parser_finish(p) < 0 || drain(t, p) < 0)
+		return -1;
+	t->skipped += kag_parser_stat(p, KAG_PSTAT_SKIPPED);
+	t->records += kag_parser_stat(p, KAG_PSTAT_RECORDS);
+	return 0;
+}
+
+static int list_detectors(void)
+{
+	kag_registry *r;
+	size_t i;
+
+	if (kag_registry_new(&r) < 0)
+		return 1;
+	for (i = 0; i < kag_registry_count(r); i++) {
+		printf("%s\n  %s\n", kag_registry_detector_id(r, i),
+		       kag_registry_detector_title(r, i));
+		{
+			const char *doc = kag_registry_detector_doc(r, i);
+
+			printf("  ");
+			for (; *doc; doc++) {
+				putchar(*doc);
+				if (*doc == '\n')
+					printf("  ");
+			}
+			printf("\n\n");
+		}
+	}
+	kag_registry_free(r);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct triage t;
+	kag_registry *reg = NULL;
+	kag_parser *p = NULL;
+	kag_result *res;
+	int i, nfiles = 0, rc = 0;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strncmp(a, "--format=", 9) == 0) {
+			const char *f = a + 9;
+
+			if (strcmp(f, "auto") && strcmp(f, "native") && strcmp(f, "eventlist")) {
+				fprintf(stderr, "kag-triage: --format=%s is not supported by this "
+					"version (auto, native, eventlist)\n", f);
+				return 2;
+			}
+		} else if (strcmp(a, "--output=json") == 0) {
+			t.output = OUT_JSON;
+		} else if (strcmp(a, "--output=text") == 0) {
+			t.output = OUT_TEXT;
+		} else if (strcmp(a, "--all") == 0) {
+			t.all = 1;
+		} else if (strcmp(a, "--summary") == 0) {
+			t.summary = 1;
+		} else if (strcmp(a, "--list-detectors") == 0) {
+			return list_detectors();
+		} else if (strncmp(a, "--policy=", 9) == 0 || strcmp(a, "--policy") == 0) {
+			fprintf(stderr, "kag-triage: --policy is not supported by this version\n");
+			return 2;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("kag-triage %s\n", kag_version_string());
+			return 0;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "kag-triage: unknown option '%s'\n", a);
+			usage(stderr);
+			return 2;
+		} else {
+			nfiles++;
+		}
+	}
+
+	if (kag_registry_new(&reg) < 0 || kag_registry_seal(reg) < 0 ||
+	    kag_session_new(&t.session, reg) < 0 || kag_parser_new(&p) < 0 ||
+	    kag_session_set_option_u64(t.session, KAG_SOPT_EMIT_BENIGN, (uint64_t)t.all) < 0) {
+		fprintf(stderr, "kag-triage: cannot initialise: out of memory\n");
+		rc = 1;
+		goto out;
+	}
+	if (t.output == OUT_TEXT)
+		printf("%-8s %-13s %-20s %-11s %s  %s\n", "SEVERITY", "ASSESSMENT", "DETECTOR",
+		       "OUTCOME", "SOURCE", "REASON");
+
+	for (i = 1; i < argc || nfiles == 0; i++) {
+		const char *a = nfiles == 0 ? "-" : argv[i];
+		FILE *in;
+
+		if (nfiles && a[0] == '-' && a[1] != '\0')
+			continue;
+		if (strcmp(a, "-") == 0) {
+			in = stdin;
+			a = "<stdin>";
+		} else if (!(in = fopen(a, "rb"))) {
+			fprintf(stderr, "kag-triage: %s: %s\n", a, strerror(errno));
+			t.io_failed = 1;
+			continue;
+		}
+		if (triage_stream(&t, p, in, a) < 0)
+			rc = 1;
+		if (in != stdin)
+			fclose(in);
+		if (rc || nfiles == 0)
+			break;
+	}
+	if (!rc && kag_session_flush(&res, t.session) == KAG_OK)
+		print_verdicts(&t, res);
+
+	if (t.summary) {
+		if (t.output == OUT_JSON)
+			printf("{\"summary\":{\"records\":%llu,\"judged\":%llu,\"rejected\":%llu,"
+			       "\"skipped\":%llu,\"verdicts\":%llu,\"benign\":%llu,"
+			       "\"suspicious\":%llu,\"malicious\":%llu,\"needs_context\":%llu,"
+			       "\"duplicates\":%llu}}\n",
+			       (unsigned long long)t.records, (unsigned long long)t.judged,
+			       (unsigned long long)t.rejected, (unsigned long long)t.skipped,
+			       (unsigned long long)t.verdicts,
+			       (unsigned long long)t.by_assessment[0],
+			       (unsigned long long)t.by_assessment[1],
+			       (unsigned long long)t.by_assessment[2],
+			       (unsigned long long)t.by_assessment[3],
+			       (unsigned long long)kag_session_stat(t.session, KAG_SSTAT_DUPLICATES));
+		else
+			printf("\nrecords %llu = judged %llu + rejected %llu + skipped %llu; "
+			       "verdicts %llu (benign %llu, suspicious %llu, malicious %llu, "
+			       "needs_context %llu); duplicate stages %llu\n",
+			       (unsigned long long)t.records, (unsigned long long)t.judged,
+			       (unsigned long long)t.rejected, (unsigned long long)t.skipped,
+			       (unsigned long long)t.verdicts,
+			       (unsigned long long)t.by_assessment[0],
+			       (unsigned long long)t.by_assessment[1],
+			       (unsigned long long)t.by_assessment[2],
+			       (unsigned long long)t.by_assessment[3],
+			       (unsigned long long)kag_session_stat(t.session, KAG_SSTAT_DUPLICATES));
+	}
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "kag-triage: write error: %s\n", strerror(errno));
+		rc = 1;
+	}
+	if (t.io_failed && !rc)
+		rc = 1;
+out:
+	kag_parser_free(p);
+	kag_session_free(t.session);
+	kag_registry_free(reg);
+	return rc;
+}

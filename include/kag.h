@@ -1,0 +1,559 @@
+/*
+ * kag: Kubernetes Audit Gates.
+ *
+ * Reads Kubernetes API-server audit events and returns structured verdicts:
+ * benign reconciliation, suspicious activity, denied attempts, and
+ * "needs context" when the evidence that would decide is missing.
+ *
+ * Conventions (see README.md):
+ *  - Every fallible function returns int: KAG_OK (0) or a negative KAG_E* code.
+ *  - A handle returned through an `out` parameter is owned by the caller and
+ *    released with its matching kag_*_free(); every free accepts NULL.
+ *  - A pointer returned as the return value is borrowed; each function says
+ *    how long it stays valid.
+ *  - Handles are not thread-safe: one thread at a time uses a handle. A sealed
+ *    registry is immutable and may be shared by any number of threads, each
+ *    evaluating with its own session.
+ *  - There is no global state and no global initialisation.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KAG_H
+#define KAG_H
+
+/* ---- preamble: export macro and C++ guards (not part of the cdef body) ---- */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kag_version.h"
+
+#if defined(_WIN32) && !defined(KAG_STATIC)
+#  if defined(KAG_BUILDING)
+#    define KAG_API __declspec(dllexport)
+#  else
+#    define KAG_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define KAG_API __attribute__((visibility("default")))
+#else
+#  define KAG_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* ---- end of preamble ---- */
+
+/** @defgroup errors Errors and versions
+ * @{ */
+
+/** Return codes. Never renumbered or reused; new codes are appended. */
+enum kag_error_code {
+	KAG_OK = 0,          /**< success */
+	KAG_ERROR = -1,      /**< an error that has no better code */
+	KAG_ENOMEM = -2,     /**< out of memory */
+	KAG_EINVAL = -3,     /**< API misuse: NULL handle, unknown option or id */
+	KAG_EPARSE = -4,     /**< bytes are not valid JSON (or not UTF-8) */
+	KAG_ESCHEMA = -5,    /**< valid JSON of the wrong shape for an audit record */
+	KAG_ENOTFOUND = -6,  /**< the field, detector or item does not exist */
+	KAG_ELIMIT = -7,     /**< a size, depth, string-length or count limit was hit */
+	KAG_ESTATE = -8,     /**< wrong lifecycle state (e.g. registry not sealed) */
+	KAG_EUSER = -9,      /**< a caller callback returned an error */
+	KAG_ETRUNCATED = -10,/**< the record ends before the JSON value is complete */
+	KAG_ITEROVER = -31   /**< not an error: no further item is available now */
+};
+
+/** Static description of an error code; never NULL. */
+KAG_API const char *kag_strerror(int code);
+
+/** Symbolic name of an error code ("KAG_EPARSE"); never NULL ("KAG_UNKNOWN"). */
+KAG_API const char *kag_error_name(int code);
+
+/** Runtime library version. Any pointer may be NULL. */
+KAG_API void kag_version(int *major, int *minor, int *patch);
+
+/** Runtime version string, e.g. "0.1.0". Static; never NULL. */
+KAG_API const char *kag_version_string(void);
+
+/** Runtime version as (major << 16) | (minor << 8) | patch. */
+KAG_API uint32_t kag_version_hex(void);
+
+/** Feature bits of this build (KAG_FEATURE_*). */
+enum kag_feature {
+	KAG_FEATURE_JANSSON = 1u << 0, /**< the jansson front end */
+	KAG_FEATURE_BUILDER = 1u << 1  /**< events can be built field by field */
+};
+KAG_API uint32_t kag_features(void);
+/** @} */
+
+/** @defgroup enums Verdict vocabulary
+ * @{ */
+
+/** What the verdict says about the activity. */
+enum kag_assessment {
+	KAG_ASSESSMENT_BENIGN = 0,
+	KAG_ASSESSMENT_SUSPICIOUS = 1,
+	KAG_ASSESSMENT_MALICIOUS = 2,
+	KAG_ASSESSMENT_NEEDS_CONTEXT = 3
+};
+
+/** What the API server did with the request. */
+enum kag_outcome {
+	KAG_OUTCOME_ALLOWED = 0,
+	KAG_OUTCOME_DENIED = 1,
+	KAG_OUTCOME_IN_PROGRESS = 2,
+	KAG_OUTCOME_ERROR = 3,
+	KAG_OUTCOME_UNKNOWN = 4
+};
+
+enum kag_severity {
+	KAG_SEVERITY_INFO = 0,
+	KAG_SEVERITY_LOW = 1,
+	KAG_SEVERITY_MEDIUM = 2,
+	KAG_SEVERITY_HIGH = 3,
+	KAG_SEVERITY_CRITICAL = 4
+};
+
+enum kag_confidence {
+	KAG_CONFIDENCE_LOW = 0,
+	KAG_CONFIDENCE_MEDIUM = 1,
+	KAG_CONFIDENCE_HIGH = 2
+};
+
+/** Audit levels; KAG_LEVEL_UNKNOWN when the record does not say. */
+enum kag_level {
+	KAG_LEVEL_UNKNOWN = 0,
+	KAG_LEVEL_METADATA = 1,
+	KAG_LEVEL_REQUEST = 2,
+	KAG_LEVEL_REQUEST_RESPONSE = 3
+};
+
+/** Request stages; KAG_STAGE_UNKNOWN when the record does not say. */
+enum kag_stage {
+	KAG_STAGE_UNKNOWN = 0,
+	KAG_STAGE_REQUEST_RECEIVED = 1,
+	KAG_STAGE_RESPONSE_STARTED = 2,
+	KAG_STAGE_RESPONSE_COMPLETE = 3,
+	KAG_STAGE_PANIC = 4
+};
+
+/** Lower-case names ("needs_context", "in_progress", "high", ...).
+ * Static strings; "unknown" for values out of range. */
+KAG_API const char *kag_assessment_name(int assessment);
+KAG_API const char *kag_outcome_name(int outcome);
+KAG_API const char *kag_severity_name(int severity);
+KAG_API const char *kag_confidence_name(int confidence);
+/** Native spellings: "Metadata", "ResponseStarted", ... */
+KAG_API const char *kag_level_name(int level);
+KAG_API const char *kag_stage_name(int stage);
+/** @} */
+
+/** @defgroup event Events
+ * A provider-neutral audit event: one slot per field, each observed in the
+ * record, inferred by a provider mapping, or absent.
+ * @{ */
+
+typedef struct kag_event kag_event;
+
+/** Field ids. Numbers are stable; new ids are appended. */
+enum kag_field {
+	KAG_FIELD_AUDIT_ID = 0,            /* auditID */
+	KAG_FIELD_STAGE = 1,               /* stage */
+	KAG_FIELD_LEVEL = 2,               /* level */
+	KAG_FIELD_VERB = 3,                /* verb */
+	KAG_FIELD_REQUEST_URI = 4,         /* requestURI */
+	KAG_FIELD_USER = 5,                /* user (the object) */
+	KAG_FIELD_USER_USERNAME = 6,       /* user.username */
+	KAG_FIELD_USER_UID = 7,            /* user.uid */
+	KAG_FIELD_USER_GROUPS = 8,         /* user.groups (list) */
+	KAG_FIELD_USER_EXTRA = 9,          /* user.extra (key/value pairs) */
+	KAG_FIELD_IMP_USER = 10,           /* impersonatedUser (the object) */
+	KAG_FIELD_IMP_USERNAME = 11,       /* impersonatedUser.username */
+	KAG_FIELD_IMP_UID = 12,            /* impersonatedUser.uid */
+	KAG_FIELD_IMP_GROUPS = 13,         /* impersonatedUser.groups (list) */
+	KAG_FIELD_IMP_EXTRA = 14,          /* impersonatedUser.extra (pairs) */
+	KAG_FIELD_SOURCE_IPS = 15,         /* sourceIPs (list) */
+	KAG_FIELD_USER_AGENT = 16,         /* userAgent */
+	KAG_FIELD_OBJECT_REF = 17,         /* objectRef (the object) */
+	KAG_FIELD_OBJ_RESOURCE = 18,       /* objectRef.resource */
+	KAG_FIELD_OBJ_SUBRESOURCE = 19,    /* objectRef.subresource */
+	KAG_FIELD_OBJ_NAMESPACE = 20,      /* objectRef.namespace */
+	KAG_FIELD_OBJ_NAME = 21,           /* objectRef.name */
+	KAG_FIELD_OBJ_API_GROUP = 22,      /* objectRef.apiGroup */
+	KAG_FIELD_OBJ_API_VERSION = 23,    /* objectRef.apiVersion */
+	KAG_FIELD_RESPONSE_STATUS = 24,    /* responseStatus (the object) */
+	KAG_FIELD_RESPONSE_CODE = 25,      /* responseStatus.code (integer) */
+	KAG_FIELD_RESPONSE_REASON = 26,    /* responseStatus.reason */
+	KAG_FIELD_RESPONSE_MESSAGE = 27,   /* responseStatus.message */
+	KAG_FIELD_RESPONSE_STATUS_TEXT = 28,/* responseStatus.status */
+	KAG_FIELD_ANNOTATIONS = 29,        /* annotations (pairs) */
+	KAG_FIELD_REQUEST_RECEIVED_TS = 30,/* requestReceivedTimestamp */
+	KAG_FIELD_STAGE_TS = 31,           /* stageTimestamp */
+	KAG_FIELD_TIMESTAMP = 32,          /* timestamp (v1beta1) */
+	KAG_FIELD_REQUEST_OBJECT = 33,     /* requestObject (raw JSON) */
+	KAG_FIELD_RESPONSE_OBJECT = 34,    /* responseObject (raw JSON) */
+	KAG_FIELD_COUNT_ = 35              /* number of ids; not a field */
+};
+
+/** How a field came to be in the event. */
+enum kag_field_state {
+	KAG_STATE_ABSENT = 0,
+	KAG_STATE_OBSERVED = 1,
+	KAG_STATE_INFERRED = 2
+};
+
+/** The dotted native path of a field ("objectRef.resource"); NULL if the id
+ * is out of range. Static. */
+KAG_API const char *kag_field_name(int field);
+
+/** Look a field up by dotted path ("user.username", "responseStatus.code").
+ * @return KAG_OK, KAG_ENOTFOUND for an unknown path, KAG_EINVAL for NULL. */
+KAG_API int kag_field_from_path(int *field_out, const char *path, size_t len);
+
+/** Create an empty event to fill with the builder functions below (for
+ * callers that already hold parsed fields). */
+KAG_API int kag_event_new(kag_event **out);
+
+/** Free an event made by kag_event_new(). NULL is a no-op. Events handed out
+ * by a parser belong to the parser and must not be freed. */
+KAG_API void kag_event_free(kag_event *ev);
+
+/** Empty a built event so it can be filled again (keeps its memory). */
+KAG_API int kag_event_clear(kag_event *ev);
+
+/** Set a string field (copied). `state` is KAG_STATE_OBSERVED or
+ * KAG_STATE_INFERRED. Stage and level strings are decoded too.
+ * @return KAG_OK, KAG_EINVAL (wrong field kind or state), KAG_ENOMEM. */
+KAG_API int kag_event_set_string(kag_event *ev, int field, const char *value,
+				 size_t len, int state);
+
+/** Set responseStatus.code. */
+KAG_API int kag_event_set_int(kag_event *ev, int field, int64_t value, int state);
+
+/** Append one item to a list field (user.groups, sourceIPs, ...). */
+KAG_API int kag_event_add_item(kag_event *ev, int field, const char *value,
+			       size_t len, int state);
+
+/** Append one key/value pair to a pair field (annotations, user.extra). */
+KAG_API int kag_event_add_pair(kag_event *ev, int field, const char *key,
+			       size_t key_len, const char *value, size_t value_len,
+			       int state);
+
+/** The state of a field (KAG_STATE_*); KAG_STATE_ABSENT for a bad id. */
+KAG_API int kag_event_field_state(const kag_event *ev, int field);
+
+/** Read a string field. The pointer is borrowed, valid while the event is
+ * unchanged, and not NUL-terminated: use *len_out.
+ * @return KAG_OK, KAG_ENOTFOUND if absent, KAG_EINVAL for a non-string id. */
+KAG_API int kag_event_get_string(const char **out, size_t *len_out,
+				 const kag_event *ev, int field);
+
+/** Read an integer field (responseStatus.code). */
+KAG_API int kag_event_get_int(int64_t *out, const kag_event *ev, int field);
+
+/** Number of items in a list or pair field (0 when absent). */
+KAG_API size_t kag_event_item_count(const kag_event *ev, int field);
+
+/** Read item i of a list field. Borrowed as for kag_event_get_string(). */
+KAG_API int kag_event_get_item(const char **out, size_t *len_out,
+			       const kag_event *ev, int field, size_t i);
+
+/** Read pair i of a pair field. Borrowed as for kag_event_get_string(). */
+KAG_API int kag_event_get_pair(const char **key_out, size_t *key_len_out,
+			       const char **value_out, size_t *value_len_out,
+			       const kag_event *ev, int field, size_t i);
+
+/** Read a field by dotted path. Scalars and items come back as text (a
+ * response code as decimal digits); "annotations.<key>" reads one annotation.
+ * The text is borrowed and valid while the event is unchanged.
+ * @return KAG_OK, KAG_ENOTFOUND (unknown path or absent field). */
+KAG_API int kag_event_get_path(const char **out, size_t *len_out,
+			       const kag_event *ev, const char *path, size_t len);
+
+/** The decoded stage and level (KAG_STAGE_*, KAG_LEVEL_*). */
+KAG_API int kag_event_stage(const kag_event *ev);
+KAG_API int kag_event_level(const kag_event *ev);
+
+/** Event time in microseconds since the Unix epoch (stageTimestamp, else
+ * requestReceivedTimestamp, else timestamp); 0 when none parses. */
+KAG_API int64_t kag_event_time_us(const kag_event *ev);
+
+/** Input shape the event came from ("native", "eventlist", "builder", ...).
+ * Static string. */
+KAG_API const char *kag_event_format(const kag_event *ev);
+
+/** 1-based line of the input where the event's record starts (0 if unknown). */
+KAG_API uint64_t kag_event_line(const kag_event *ev);
+
+/** Byte offset of the event's record in the input stream. */
+KAG_API uint64_t kag_event_offset(const kag_event *ev);
+/** @} */
+
+/** @defgroup parser Parser
+ * Push bytes in any chunking (a line may be split across chunks); pull events.
+ * Recognises one JSON document, JSON lines, pretty-printed documents, an
+ * audit EventList and JSON arrays of events, a UTF-8 BOM, CRLF line ends
+ * and a node-name prefix before a line's JSON (`oc adm node-logs`).
+ * @{ */
+
+typedef struct kag_parser kag_parser;
+
+/** Parser options for kag_parser_set_option_u64(). */
+enum kag_parser_option {
+	KAG_OPT_MAX_RECORD_BYTES = 1, /**< largest record; default 16 MiB */
+	KAG_OPT_MAX_DEPTH = 2,        /**< deepest JSON nesting; default 64 */
+	KAG_OPT_MAX_STRING_BYTES = 3, /**< longest JSON string; default 1 MiB */
+	KAG_OPT_MAX_ITEMS = 4         /**< most events in one EventList/array;
+				       * default 100000 */
+};
+
+/** Parser counters for kag_parser_stat(). */
+enum kag_parser_stat {
+	KAG_PSTAT_RECORDS = 1,  /**< records read (events + errors + skips) */
+	KAG_PSTAT_EVENTS = 2,   /**< events produced */
+	KAG_PSTAT_ERRORS = 3,   /**< records rejected with an error */
+	KAG_PSTAT_SKIPPED = 4,  /**< records recognised as not audit events */
+	KAG_PSTAT_BYTES = 5     /**< bytes consumed */
+};
+
+KAG_API int kag_parser_new(kag_parser **out);
+KAG_API void kag_parser_free(kag_parser *p);
+
+/** Set a KAG_OPT_* limit (> 0). @return KAG_OK or KAG_EINVAL. */
+KAG_API int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value);
+
+/** Name the input ("audit.log"), used in verdict and error sources. Copied.
+ * NULL clears it. Also restarts line numbering at 1. */
+KAG_API int kag_parser_set_source(kag_parser *p, const char *name);
+
+/** Hand the parser the next chunk of input (copied as needed).
+ * @return KAG_OK, KAG_ESTATE after kag_parser_finish(), KAG_ENOMEM. */
+KAG_API int kag_parser_feed(kag_parser *p, const char *data, size_t len);
+
+/** Declare end of input: a final record without a line end is parsed, and
+ * an unfinished one becomes a KAG_ETRUNCATED error. */
+KAG_API int kag_parser_finish(kag_parser *p);
+
+/** Reset to a fresh stream (keeps options, source name and memory). */
+KAG_API int kag_parser_reset(kag_parser *p);
+
+/** Pull the next event.
+ * @return KAG_OK with *out set to an event borrowed from the parser (valid
+ *   until the next kag_parser_next/feed/finish/reset/free on p);
+ *   KAG_ITEROVER when no complete record is buffered (feed more, or finish);
+ *   KAG_EPARSE, KAG_ESCHEMA, KAG_ELIMIT or KAG_ETRUNCATED for one rejected
+ *   record: details via kag_parser_error_*(), and the next call goes on with
+ *   the following record. */
+KAG_API int kag_parser_next(kag_event **out, kag_parser *p);
+
+/** Detail of the last rejected record: message (borrowed, valid until the
+ * next call on p; never NULL), its 1-based line, byte offset, and a JSON
+ * pointer of the offending field ("" when the whole record is at fault). */
+KAG_API const char *kag_parser_error_message(const kag_parser *p);
+KAG_API uint64_t kag_parser_error_line(const kag_parser *p);
+KAG_API uint64_t kag_parser_error_offset(const kag_parser *p);
+KAG_API const char *kag_parser_error_path(const kag_parser *p);
+
+/** The source name set with kag_parser_set_source(), or "" (borrowed). */
+KAG_API const char *kag_parser_source(const kag_parser *p);
+
+/** A KAG_PSTAT_* counter; 0 for an unknown one. */
+KAG_API uint64_t kag_parser_stat(const kag_parser *p, int stat);
+/** @} */
+
+/** @defgroup registry Detector registry
+ * The catalogue of detectors: the built-ins plus the caller's own. Configure
+ * it, then seal it; a sealed registry is immutable and may be shared by
+ * threads. Internally reference-counted: sessions keep it alive, so the
+ * caller may free it before or after its sessions.
+ * @{ */
+
+typedef struct kag_registry kag_registry;
+typedef struct kag_finding kag_finding;
+
+/** Registry options for kag_registry_set_option_u64(). Windows in seconds. */
+enum kag_registry_option {
+	KAG_ROPT_PROBE_THRESHOLD = 1,  /**< denials per principal for a probing
+					* verdict; default 10 */
+	KAG_ROPT_PROBE_WINDOW = 2,     /**< probing window; default 1800 s */
+	KAG_ROPT_LATE_ALLOWANCE = 3,   /**< accepted lateness; default 30 s */
+	KAG_ROPT_DEDUP_CAPACITY = 4,   /**< auditIDs remembered; default 65536 */
+	KAG_ROPT_PRINCIPAL_CAPACITY = 5, /**< principals tracked; default 4096 */
+	KAG_ROPT_PENDING_CAPACITY = 6  /**< RequestReceived-only requests held
+					* for a later stage; default 4096 */
+};
+
+/** Callback of a caller-defined detector. Inspect `ev`; to report, call
+ * kag_finding_report() (and the other kag_finding_* setters) on `f`.
+ * `outcome` is the gate's KAG_OUTCOME_*. Runs synchronously inside
+ * kag_session_evaluate(); it must not call back into the same session.
+ * @return KAG_OK, or any other value to abort the evaluation (reported to
+ *   the caller as KAG_EUSER). */
+typedef int (*kag_detector_cb)(kag_finding *f, const kag_event *ev,
+			       int outcome, void *user_data);
+
+/** A registry holding every built-in detector, enabled. */
+KAG_API int kag_registry_new(kag_registry **out);
+
+/** Drop the caller's reference. NULL is a no-op. */
+KAG_API void kag_registry_free(kag_registry *r);
+
+/** Add a caller-defined detector.
+ * @param id          stable id (copied); must not clash with another
+ * @param title       one line (copied)
+ * @param decisive    field ids that must be present for a judgement (copied;
+ *                    may be NULL when n_decisive is 0)
+ * @param min_level   KAG_LEVEL_* the detector needs to see
+ * @return KAG_OK, KAG_EINVAL (bad id, duplicate id, bad field),
+ *   KAG_ESTATE (sealed), KAG_ENOMEM. */
+KAG_API int kag_registry_add_detector(kag_registry *r, const char *id,
+				      const char *title, const int *decisive,
+				      size_t n_decisive, int min_level,
+				      kag_detector_cb cb, void *user_data);
+
+/** Enable or disable a detector by id. @return KAG_OK, KAG_ENOTFOUND,
+ * KAG_ESTATE (sealed). */
+KAG_API int kag_registry_enable(kag_registry *r, const char *id);
+KAG_API int kag_registry_disable(kag_registry *r, const char *id);
+
+/** Set a KAG_ROPT_* option (> 0). KAG_ESTATE once sealed. */
+KAG_API int kag_registry_set_option_u64(kag_registry *r, int option,
+					uint64_t value);
+
+/** Make the registry immutable. Sessions need a sealed registry. */
+KAG_API int kag_registry_seal(kag_registry *r);
+KAG_API int kag_registry_is_sealed(const kag_registry *r);
+
+/** Detectors, by index (0 .. count-1), in registration order. Strings are
+ * borrowed and valid while the registry lives. */
+KAG_API size_t kag_registry_count(const kag_registry *r);
+KAG_API const char *kag_registry_detector_id(const kag_registry *r, size_t i);
+KAG_API const char *kag_registry_detector_title(const kag_registry *r, size_t i);
+/** ATT&CK techniques, decisive fields, level needed, guidance (multi-line). */
+KAG_API const char *kag_registry_detector_doc(const kag_registry *r, size_t i);
+KAG_API int kag_registry_detector_enabled(const kag_registry *r, size_t i);
+KAG_API int kag_registry_find(size_t *index_out, const kag_registry *r,
+			      const char *id);
+
+/** Report from a caller-defined detector: assessment, severity, confidence
+ * (KAG_* values) and a one-sentence reason (copied). If the detector's gate
+ * failed, the verdict becomes needs_context whatever is asked here. */
+KAG_API int kag_finding_report(kag_finding *f, int assessment, int severity,
+			       int confidence, const char *reason);
+/** Add an ATT&CK technique id ("T1609"). Copied. */
+KAG_API int kag_finding_add_attack(kag_finding *f, const char *technique);
+/** @} */
+
+/** @defgroup gate Evidence gate
+ * Callable on its own: for an event and a detector, which decisive fields are
+ * missing or placeholders ("", "-", "<none>", "unknown"), what the outcome is,
+ * and whether the stage and audit level can support a judgement.
+ * @{ */
+
+typedef struct kag_gate kag_gate;
+
+/** Evaluate the gate of detector `detector_id` (NULL: the generic gate:
+ * outcome and stage only) for `ev`.
+ * @return KAG_OK, KAG_ENOTFOUND (unknown detector), KAG_EINVAL, KAG_ENOMEM. */
+KAG_API int kag_gate_evaluate(kag_gate **out, const kag_registry *r,
+			      const char *detector_id, const kag_event *ev);
+KAG_API void kag_gate_free(kag_gate *g);
+
+/** 1 when the detector may judge the event, else 0. */
+KAG_API int kag_gate_passed(const kag_gate *g);
+/** KAG_OUTCOME_* of the event. */
+KAG_API int kag_gate_outcome(const kag_gate *g);
+/** 1 when the stage can support a final judgement. */
+KAG_API int kag_gate_stage_ok(const kag_gate *g);
+/** 1 when the audit level shows what the detector needs. */
+KAG_API int kag_gate_level_ok(const kag_gate *g);
+/** Decisive fields that are absent or placeholders. */
+KAG_API size_t kag_gate_missing_count(const kag_gate *g);
+KAG_API int kag_gate_missing_field(const kag_gate *g, size_t i);
+/** Why the gate failed, or "" when it passed. Borrowed, valid until freed. */
+KAG_API const char *kag_gate_reason(const kag_gate *g);
+/** @} */
+
+/** @defgroup session Sessions and verdicts
+ * A session is one thread's evaluation context over a sealed registry: it
+ * holds correlation state (stage de-duplication by auditID, probing windows)
+ * in fixed-capacity tables with least-recently-used eviction.
+ * @{ */
+
+typedef struct kag_session kag_session;
+typedef struct kag_result kag_result;
+typedef struct kag_verdict kag_verdict;
+
+/** Session options for kag_session_set_option_u64(). */
+enum kag_session_option {
+	KAG_SOPT_EMIT_BENIGN = 1,     /**< 1 (default): also return benign and
+				       * info verdicts; 0: leave them out */
+	KAG_SOPT_INCLUDE_BODIES = 2   /**< 1: verdict JSON carries request and
+				       * response objects with secret values
+				       * replaced; 0 (default): never */
+};
+
+/** Session counters for kag_session_stat(). */
+enum kag_session_stat {
+	KAG_SSTAT_EVENTS = 1,        /**< events evaluated */
+	KAG_SSTAT_DUPLICATES = 2,    /**< later stages of a request already judged */
+	KAG_SSTAT_VERDICTS = 3,      /**< verdicts returned */
+	KAG_SSTAT_DEDUP_EVICTIONS = 4,   /**< auditIDs evicted from the dedup table */
+	KAG_SSTAT_PRINCIPAL_EVICTIONS = 5, /**< principals evicted from windows */
+	KAG_SSTAT_DEFERRED = 6,      /**< RequestReceived events held for a later stage */
+	KAG_SSTAT_SUPPRESSED = 7     /**< benign verdicts left out (EMIT_BENIGN 0) */
+};
+
+/** New session over a sealed registry (KAG_ESTATE if not sealed). */
+KAG_API int kag_session_new(kag_session **out, kag_registry *r);
+KAG_API void kag_session_free(kag_session *s);
+KAG_API int kag_session_set_option_u64(kag_session *s, int option, uint64_t value);
+KAG_API uint64_t kag_session_stat(const kag_session *s, int stat);
+
+/** Judge one event.
+ * @param out set to the verdicts of this call: borrowed from the session,
+ *   valid until the next evaluate/flush/free on s. They may include verdicts
+ *   of earlier requests whose later stage never came (see kag_session_flush).
+ * @return KAG_OK, KAG_EINVAL, KAG_ENOMEM, KAG_EUSER. */
+KAG_API int kag_session_evaluate(kag_result **out, kag_session *s,
+				 const kag_event *ev);
+
+/** End of stream: release verdicts still held for requests seen only at
+ * RequestReceived. Same ownership as kag_session_evaluate(). */
+KAG_API int kag_session_flush(kag_result **out, kag_session *s);
+
+KAG_API size_t kag_result_count(const kag_result *res);
+/** Verdict i, borrowed like its result; NULL when out of range. */
+KAG_API const kag_verdict *kag_result_verdict(const kag_result *res, size_t i);
+
+/** Verdict fields. Strings are borrowed, valid as long as the verdict. */
+KAG_API const char *kag_verdict_detector(const kag_verdict *v);
+KAG_API int kag_verdict_assessment(const kag_verdict *v);
+KAG_API int kag_verdict_outcome(const kag_verdict *v);
+KAG_API int kag_verdict_severity(const kag_verdict *v);
+KAG_API int kag_verdict_confidence(const kag_verdict *v);
+KAG_API const char *kag_verdict_reason(const kag_verdict *v);
+KAG_API const char *kag_verdict_audit_id(const kag_verdict *v);
+/** "file.jsonl:12", or "" when the event had no source. */
+KAG_API const char *kag_verdict_source(const kag_verdict *v);
+KAG_API size_t kag_verdict_attack_count(const kag_verdict *v);
+KAG_API const char *kag_verdict_attack(const kag_verdict *v, size_t i);
+/** Decisive or wanted fields that were absent (native dotted names). */
+KAG_API size_t kag_verdict_missing_count(const kag_verdict *v);
+KAG_API const char *kag_verdict_missing(const kag_verdict *v, size_t i);
+/** Fields a provider mapping filled in. */
+KAG_API size_t kag_verdict_inferred_count(const kag_verdict *v);
+KAG_API const char *kag_verdict_inferred(const kag_verdict *v, size_t i);
+/** Correlated verdicts: number of events counted, else 0. */
+KAG_API uint64_t kag_verdict_correlation_count(const kag_verdict *v);
+/** The evidence object as JSON text (native field names). */
+KAG_API const char *kag_verdict_evidence_json(const kag_verdict *v, size_t *len_out);
+/** The whole verdict record as one line of JSON (no trailing newline). */
+KAG_API const char *kag_verdict_json(const kag_verdict *v, size_t *len_out);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KAG_H */

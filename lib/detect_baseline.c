@@ -1,0 +1,71 @@
+/* controller_baseline: benign verdicts for platform identities doing their
+ * own reconciliation, so that "why was this not flagged" has an answer.
+ * Matched on the authenticated identity, never on userAgent; never for
+ * interactive access or impersonation. */
+#include <string.h>
+
+#include "detector-private.h"
+
+static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
+
+static int applies(const kag_event *ev, const kag__ctx *ctx)
+{
+	/* a denial or a failure is not reconciliation */
+	if (ctx->identity == KAG__ID_NONE || kag__has(ev, KAG_FIELD_IMP_USER) ||
+	    ctx->outcome == KAG_OUTCOME_DENIED || ctx->outcome == KAG_OUTCOME_ERROR)
+		return 0;
+	if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods") &&
+	    (kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "exec") ||
+	     kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "attach") ||
+	     kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "portforward") ||
+	     kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "ephemeralcontainers")))
+		return 0;
+	return 1;
+}
+
+static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
+{
+	char user[128], verb[32], res[64], ns[96];
+
+	kag__report(f, KAG_ASSESSMENT_BENIGN, KAG_SEVERITY_INFO, KAG_CONFIDENCE_HIGH,
+		    "identity class '%s' (%s) reconciling: %s %s in %s",
+		    kag__identity_class_name(ctx->identity),
+		    kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user)),
+		    kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb)),
+		    kag__has(ev, KAG_FIELD_OBJ_RESOURCE)
+			? kag__show(ev, KAG_FIELD_OBJ_RESOURCE, res, sizeof(res))
+			: kag__show(ev, KAG_FIELD_REQUEST_URI, res, sizeof(res)),
+		    kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE)
+			? kag__show(ev, KAG_FIELD_OBJ_NAMESPACE, ns, sizeof(ns))
+			: "cluster scope");
+	kag__buf_puts(f->extra, "\"identityClass\":");
+	kag__buf_put_json_str(f->extra, kag__identity_class_name(ctx->identity),
+			      strlen(kag__identity_class_name(ctx->identity)));
+	return KAG_OK;
+}
+
+const kag__detector_def kag__det_controller_baseline = {
+	.id = "controller_baseline",
+	.title = "Platform identity reconciling its own objects (benign)",
+	.doc =
+		"finds: allowed requests by control-plane components (kube-controller-manager,\n"
+		"  kube-scheduler, apiserver, kube-proxy), nodes (system:node:*, group\n"
+		"  system:nodes), kube-system service accounts, provider components (eks:*,\n"
+		"  system:gke-*, aksService) and platform operators\n"
+		"  (system:serviceaccount:openshift-*); groups must agree when present\n"
+		"decisive fields: user.username, user.groups (when present), verb, outcome\n"
+		"level: Metadata\n"
+		"ATT&CK: none (benign)\n"
+		"never: on userAgent alone, for exec/attach/port-forward/ephemeral\n"
+		"  containers, for impersonated requests, or for denied requests\n"
+		"peer rules: Falco's allowed-user macros, Elastic's operator exclusions,\n"
+		"  as an explicit verdict instead of a silent exception",
+	.attack = NULL,
+	.required = required,
+	.n_required = sizeof(required) / sizeof(required[0]),
+	.min_level = KAG_LEVEL_METADATA,
+	.needs_outcome = 1,
+	.ctx_severity = KAG_SEVERITY_INFO,
+	.applies = applies,
+	.judge = judge,
+};

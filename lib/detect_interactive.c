@@ -1,0 +1,255 @@
+/* interactive_access: pods/exec, pods/attach, pods/portforward and
+ * ephemeral containers, with every exec `command=` parameter decoded. */
+#include <stdio.h>
+#include <string.h>
+
+#include "detector-private.h"
+
+static const char *const attack[] = { "T1609", NULL };
+static const int wanted[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_SOURCE_IPS,
+			      KAG_FIELD_USER_AGENT, KAG_FIELD_REQUEST_URI };
+
+static int applies(const kag_event *ev, const kag__ctx *ctx)
+{
+	/* A denied attempt is rbac_probing's verdict, never access. */
+	if (ctx->outcome == KAG_OUTCOME_DENIED)
+		return 0;
+	if (!kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods") || !kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE))
+		return 0;
+	if (kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "ephemeralcontainers"))
+		return kag__eq(ev, KAG_FIELD_VERB, "update") || kag__eq(ev, KAG_FIELD_VERB, "patch");
+	if (!kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "exec") &&
+	    !kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "attach") &&
+	    !kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "portforward"))
+		return 0;
+	/* create over SPDY, get over WebSocket (kubectl >= 1.30) */
+	return kag__eq(ev, KAG_FIELD_VERB, "create") || kag__eq(ev, KAG_FIELD_VERB, "get");
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode (and '+' as space) into out; returns the decoded length. */
+static size_t url_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && o + 1 < cap; i++) {
+		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		} else if (s[i] == '+') {
+			out[o++] = ' ';
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+enum {
+	CMD_SHELL = 1 << 0,
+	CMD_REVERSE_SHELL = 1 << 1,
+	CMD_METADATA = 1 << 2,
+	CMD_SA_TOKEN = 1 << 3,
+	CMD_DOWNLOAD = 1 << 4,
+	CMD_COPY = 1 << 5
+};
+
+static int contains(const char *hay, const char *needle)
+{
+	return strstr(hay, needle) != NULL;
+}
+
+static int basename_is(const char *arg, const char *const *names)
+{
+	const char *base = strrchr(arg, '/');
+	size_t i;
+
+	base = base ? base + 1 : arg;
+	for (i = 0; names[i]; i++)
+		if (strcmp(base, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int classify(const char *argv0, const char *joined)
+{
+	static const char *const shells[] = { "sh", "bash", "zsh", "ash", "dash", "ksh",
+					      "csh", "tcsh", "fish", "busybox", NULL };
+	static const char *const metadata[] = { "169.254.169.254", "metadata.google.internal",
+						"100.100.100.200", "fd00:ec2::254",
+						"169.254.170.2", NULL };
+	int flags = 0;
+	size_t i;
+
+	if (basename_is(argv0, shells))
+		flags |= CMD_SHELL;
+	if (contains(joined, "/dev/tcp/") || contains(joined, "/dev/udp/") ||
+	    contains(joined, "nc -e") || contains(joined, "ncat ") || contains(joined, "socat ") ||
+	    contains(joined, "mkfifo") || contains(joined, "bash -i") || contains(joined, "sh -i"))
+		flags |= CMD_REVERSE_SHELL;
+	for (i = 0; metadata[i]; i++)
+		if (contains(joined, metadata[i]))
+			flags |= CMD_METADATA;
+	if (contains(joined, "/var/run/secrets/kubernetes.io") ||
+	    contains(joined, "/run/secrets/kubernetes.io") ||
+	    contains(joined, "serviceaccount/token"))
+		flags |= CMD_SA_TOKEN;
+	if (contains(joined, "curl") || contains(joined, "wget"))
+		flags |= CMD_DOWNLOAD;
+	if (strcmp(argv0, "tar") == 0 || contains(joined, "tar cf") || contains(joined, "tar xf") ||
+	    contains(joined, "tar -c") || contains(joined, "tar -x"))
+		flags |= CMD_COPY;
+	return flags;
+}
+
+/* Decode the command= parameters into the evidence; return CMD_* flags. */
+static int decode_command(kag_finding *f, const kag_event *ev, int *n_args)
+{
+	kag_str u = ev->str[KAG_FIELD_REQUEST_URI];
+	const char *q, *end;
+	char joined[2048], argv0[256], arg[1024];
+	size_t jlen = 0;
+	int first = 1, flags;
+
+	*n_args = 0;
+	joined[0] = argv0[0] = '\0';
+	if (!kag__has(ev, KAG_FIELD_REQUEST_URI) || !(q = memchr(u.ptr, '?', u.len)))
+		return 0;
+	end = u.ptr + u.len;
+	for (q++; q < end;) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		const char *stop = amp ? amp : end;
+
+		if ((size_t)(stop - q) >= 8 && memcmp(q, "command=", 8) == 0) {
+			size_t n = url_decode(q + 8, (size_t)(stop - q) - 8, arg, sizeof(arg));
+
+			if (first) {
+				kag__buf_puts(f->extra, "\"command\":[");
+				size_t a0 = n < sizeof(argv0) - 1 ? n : sizeof(argv0) - 1;
+
+				memcpy(argv0, arg, a0);
+				argv0[a0] = '\0';
+			} else {
+				kag__buf_putc(f->extra, ',');
+			}
+			first = 0;
+			kag__buf_put_json_str(f->extra, arg, n);
+			if (jlen + n + 2 < sizeof(joined)) {
+				if (jlen)
+					joined[jlen++] = ' ';
+				memcpy(joined + jlen, arg, n);
+				jlen += n;
+				joined[jlen] = '\0';
+			}
+			(*n_args)++;
+		}
+		q = amp ? amp + 1 : end;
+	}
+	if (first)
+		return 0;
+	kag__buf_putc(f->extra, ']');
+	flags = classify(argv0, joined);
+	if (flags) {
+		static const struct { int flag; const char *name; } names[] = {
+			{ CMD_SHELL, "shell" }, { CMD_REVERSE_SHELL, "reverse-shell" },
+			{ CMD_METADATA, "cloud-metadata" }, { CMD_SA_TOKEN, "service-account-token" },
+			{ CMD_DOWNLOAD, "download-tool" }, { CMD_COPY, "file-copy" },
+		};
+		size_t i;
+		int any = 0;
+
+		kag__buf_puts(f->extra, ",\"commandFindings\":[");
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (!(flags & names[i].flag))
+				continue;
+			if (any)
+				kag__buf_putc(f->extra, ',');
+			any = 1;
+			kag__buf_putc(f->extra, '"');
+			kag__buf_puts(f->extra, names[i].name);
+			kag__buf_putc(f->extra, '"');
+		}
+		kag__buf_putc(f->extra, ']');
+	}
+	return flags;
+}
+
+static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
+{
+	char sub[32], user[128], ns[96], name[128], verb[32];
+	int severity, flags = 0, n_args = 0;
+	const char *what;
+
+	kag__show(ev, KAG_FIELD_OBJ_SUBRESOURCE, sub, sizeof(sub));
+	if (strcmp(sub, "portforward") == 0) {
+		severity = KAG_SEVERITY_MEDIUM;
+		what = "port-forward to";
+	} else if (strcmp(sub, "ephemeralcontainers") == 0) {
+		severity = KAG_SEVERITY_HIGH;
+		what = "ephemeral container added to";
+	} else {
+		severity = KAG_SEVERITY_HIGH;
+		what = strcmp(sub, "attach") == 0 ? "attach to" : "exec into";
+		flags = decode_command(f, ev, &n_args);
+	}
+	if (flags & (CMD_REVERSE_SHELL | CMD_METADATA | CMD_SA_TOKEN))
+		severity = KAG_SEVERITY_CRITICAL;
+	if (ctx->outcome == KAG_OUTCOME_ERROR && severity > KAG_SEVERITY_LOW)
+		severity = KAG_SEVERITY_LOW;
+	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, severity, KAG_CONFIDENCE_HIGH,
+		    "%s pod %s/%s by %s (pods/%s, verb %s, outcome %s)%s%s%s", what,
+		    kag__show(ev, KAG_FIELD_OBJ_NAMESPACE, ns, sizeof(ns)),
+		    kag__show(ev, KAG_FIELD_OBJ_NAME, name, sizeof(name)),
+		    kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user)), sub,
+		    kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb)),
+		    kag_outcome_name(ctx->outcome),
+		    flags & CMD_REVERSE_SHELL ? "; command opens a reverse shell" : "",
+		    flags & CMD_METADATA ? "; command reaches a cloud metadata address" : "",
+		    flags & CMD_SA_TOKEN ? "; command reads a service-account token" : "");
+	kag__finding_attack(f, "T1609");
+	if (flags & CMD_SA_TOKEN)
+		kag__finding_attack(f, "T1552.007");
+	if (flags & CMD_METADATA)
+		kag__finding_attack(f, "T1552.005");
+	if (!kag__usable(ev, KAG_FIELD_USER_USERNAME))
+		kag__finding_weaker(f, KAG_FIELD_USER_USERNAME);
+	return KAG_OK;
+}
+
+const kag__detector_def kag__det_interactive_access = {
+	.id = "interactive_access",
+	.title = "Interactive access to a pod (exec, attach, port-forward, ephemeral container)",
+	.doc =
+		"finds: pods/exec, pods/attach, pods/portforward with verb create or get, and\n"
+		"  ephemeral containers added (pods/ephemeralcontainers update/patch); every\n"
+		"  command= parameter of the requestURI is decoded into evidence.command\n"
+		"decisive fields: objectRef.resource, objectRef.subresource, verb, outcome\n"
+		"level: Metadata (exec commands need requestURI, present at every level)\n"
+		"ATT&CK: T1609; T1552.007 for token reads, T1552.005 for cloud metadata\n"
+		"severity: high for exec/attach, medium for port-forward, critical when the\n"
+		"  command opens a reverse shell, reaches a metadata address or reads a\n"
+		"  service-account token\n"
+		"false positives: break-glass debugging by on-call engineers; denied attempts\n"
+		"  are reported by rbac_probing, not here\n"
+		"peer rules: Falco 'Attach/Exec Pod', Panther K8s.Pod.Exec / ExecIntoPod /\n"
+		"  Kubectl.CP / StealServiceAccountToken, Elastic exec rules, Sigma pod exec",
+	.attack = attack,
+	.wanted = wanted,
+	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	.min_level = KAG_LEVEL_METADATA,
+	.needs_outcome = 1,
+	.ctx_severity = KAG_SEVERITY_MEDIUM,
+	.applies = applies,
+	.judge = judge,
+};

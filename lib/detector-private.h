@@ -1,0 +1,151 @@
+/* What a detector is, what it sees, and how it reports. Shared by the
+ * registry, the gate, the session and every detector family. */
+#ifndef KAG_DETECTOR_PRIVATE_H
+#define KAG_DETECTOR_PRIVATE_H
+
+#include <stdatomic.h>
+
+#include "buf-private.h"
+#include "event-private.h"
+#include "lru-private.h"
+
+#define KAG__MAX_ATTACK 6
+#define KAG__MAX_DISTINCT 16
+#define KAG__MAX_FIELDS 16
+
+typedef struct kag__ctx kag__ctx;
+
+/* Thresholds, windows and capacities (registry options). */
+typedef struct {
+	uint64_t probe_threshold;
+	uint64_t probe_window_us;
+	uint64_t late_us;
+	uint64_t dedup_capacity;
+	uint64_t principal_capacity;
+	uint64_t pending_capacity;
+} kag__policy;
+
+struct kag_finding {
+	int reported;
+	int assessment, severity, confidence;
+	char reason[384];
+	size_t n_attack;
+	char attack[KAG__MAX_ATTACK][16];
+	/* correlation (count 0: none) */
+	uint64_t corr_count;
+	int64_t corr_first_us, corr_last_us;
+	size_t n_distinct;
+	const char *distinct[KAG__MAX_DISTINCT];
+	/* detector-specific evidence members: `"key":value` pairs joined by
+	 * commas, written into a session scratch buffer */
+	kag_buf *extra;
+	/* fields absent from the event that lowered confidence */
+	size_t n_missing;
+	int missing[KAG__MAX_FIELDS];
+};
+
+typedef struct {
+	const char *id;
+	const char *title;
+	const char *doc;               /* what, fields, level, ATT&CK, guidance, peers */
+	const char *const *attack;     /* NULL-terminated */
+	const int *required;           /* decisive: absent => needs_context */
+	size_t n_required;
+	const int *wanted;             /* listed in `missing` when absent */
+	size_t n_wanted;
+	int min_level;                 /* KAG_LEVEL_* needed */
+	int needs_outcome;             /* an unknown outcome => needs_context */
+	int ctx_severity;              /* severity of a needs_context verdict */
+	size_t state_size;             /* per-principal state in the session */
+	/* cheap test: is this event the detector's business at all? */
+	int (*applies)(const kag_event *ev, const kag__ctx *ctx);
+	/* judge an event that passed the gate; report through f */
+	int (*judge)(kag_finding *f, const kag_event *ev, kag__ctx *ctx);
+} kag__detector_def;
+
+/* A registry entry: a built-in definition or a caller's detector. */
+typedef struct {
+	kag__detector_def def;
+	const kag__detector_def *builtin;
+	int enabled;
+	kag_detector_cb cb;
+	void *user_data;
+	/* owned copies for caller detectors */
+	char *own_id, *own_title, *own_doc;
+	int *own_required;
+} kag__entry;
+
+struct kag_registry {
+	atomic_int refs;
+	int sealed;
+	kag__entry *entries;
+	size_t n_entries, cap_entries;
+	kag__policy policy;
+};
+
+/* What a detector sees besides the event. */
+struct kag__ctx {
+	const kag_registry *reg;
+	const kag__policy *policy;
+	int outcome;
+	int identity;          /* KAG__ID_* of the authenticated user */
+	int64_t now_us;        /* event time, or the latest seen */
+	int time_inferred;     /* the event had no usable time */
+	kag__lru *state;       /* this detector's per-principal state, or NULL */
+};
+
+/* ---- gate ---- */
+typedef struct {
+	int passed;
+	int outcome;
+	int stage_ok;
+	int level_ok;
+	size_t n_missing;
+	int missing[KAG__MAX_FIELDS];
+	char reason[256];
+} kag__gate_result;
+
+int kag__outcome(const kag_event *ev);
+void kag__gate_check(kag__gate_result *g, const kag__detector_def *d,
+		     const kag_event *ev, int outcome);
+
+/* ---- identity classes (policy: who reconciles what) ---- */
+enum {
+	KAG__ID_NONE = 0,
+	KAG__ID_CONTROL_PLANE,
+	KAG__ID_NODE,
+	KAG__ID_KUBE_SYSTEM_SA,
+	KAG__ID_PROVIDER,
+	KAG__ID_PLATFORM_OPERATOR
+};
+int kag__identity_class(const kag_event *ev, int username_field, int groups_field);
+const char *kag__identity_class_name(int id_class);
+
+/* ---- reporting helpers for detectors ---- */
+void kag__report(kag_finding *f, int assessment, int severity, int confidence,
+		 const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 5, 6)))
+#endif
+	;
+void kag__finding_attack(kag_finding *f, const char *technique);
+/* Lower confidence by one step and record the field responsible. */
+void kag__finding_weaker(kag_finding *f, int field);
+/* Short printable view of a string slot for reasons ("?" when absent). */
+const char *kag__show(const kag_event *ev, int field, char *buf, size_t size);
+int kag__list_has(const kag_event *ev, int field, const char *value);
+/* Last sourceIPs entry (the one the client cannot forge), or {NULL,0}. */
+kag_str kag__last_source_ip(const kag_event *ev);
+
+/* ---- built-in detector families ---- */
+extern const kag__detector_def kag__det_interactive_access;
+extern const kag__detector_def kag__det_impersonation;
+extern const kag__detector_def kag__det_rbac_probing;
+extern const kag__detector_def kag__det_secrets_access;
+extern const kag__detector_def kag__det_controller_baseline;
+
+/* ---- registry internals ---- */
+void kag__registry_ref(kag_registry *r);
+int kag__registry_find_entry(const kag_registry *r, const char *id);
+
+#endif

@@ -1,0 +1,85 @@
+/* The event record: one slot per field, filled by a front end (the jansson
+ * front end, a provider mapping, or the builder) and read by gates and
+ * detectors. Nothing here knows which front end filled it. */
+#ifndef KAG_EVENT_PRIVATE_H
+#define KAG_EVENT_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kag.h"
+
+typedef struct {
+	const char *ptr;
+	size_t len;
+} kag_str;
+
+typedef struct {
+	int field;
+	kag_str key; /* pair fields only */
+	kag_str val;
+} kag_item;
+
+typedef struct kag_arena_block kag_arena_block;
+
+struct kag_event {
+	uint8_t state[KAG_FIELD_COUNT_];
+	kag_str str[KAG_FIELD_COUNT_];
+	uint32_t first[KAG_FIELD_COUNT_]; /* index of the first item of a list */
+	uint32_t count[KAG_FIELD_COUNT_];
+	int64_t code;
+	int stage;
+	int level;
+	int64_t time_us;
+
+	kag_item *items;
+	size_t n_items, cap_items;
+
+	kag_arena_block *arena;   /* copies made by the builder */
+	void *json_root;          /* json_t kept alive while strings point into it */
+	void *body[2];            /* json_t of requestObject, responseObject */
+	char codebuf[24];         /* decimal response code for path reads */
+
+	const char *format;       /* static */
+	const char *source;       /* borrowed from the parser */
+	uint64_t line, offset;
+};
+
+/* Field kinds. */
+enum { KAG__KIND_STRING, KAG__KIND_INT, KAG__KIND_LIST, KAG__KIND_PAIRS,
+       KAG__KIND_OBJECT, KAG__KIND_BODY };
+
+int kag__field_kind(int field);
+void kag__event_init(kag_event *ev);
+void kag__event_reset(kag_event *ev);
+void kag__event_dispose(kag_event *ev);
+
+/* Front-end fill helpers: strings are borrowed (the front end keeps them
+ * alive via json_root) unless copied with kag__event_copy(). */
+void kag__event_set(kag_event *ev, int field, const char *s, size_t len, int state);
+int kag__event_push(kag_event *ev, int field, const char *k, size_t klen,
+		    const char *v, size_t vlen, int state);
+const char *kag__event_copy(kag_event *ev, const char *s, size_t len);
+char *kag__event_alloc(kag_event *ev, size_t n);
+/* Decode stage/level strings and the event time once the slots are filled. */
+void kag__event_finish(kag_event *ev);
+
+/* Detector-side helpers. */
+static inline int kag__has(const kag_event *ev, int field)
+{
+	return ev->state[field] != KAG_STATE_ABSENT;
+}
+int kag__is_placeholder(const char *s, size_t len);
+/* Present and not a placeholder. */
+int kag__usable(const kag_event *ev, int field);
+int kag__eq(const kag_event *ev, int field, const char *lit);
+int kag__str_eq(kag_str s, const char *lit);
+int kag__str_prefix(kag_str s, const char *lit);
+const kag_item *kag__item(const kag_event *ev, int field, size_t i);
+/* Value of annotation `key`, or {NULL,0}. */
+kag_str kag__annotation(const kag_event *ev, const char *key);
+
+/* RFC 3339 to microseconds since the epoch; 0 when it does not parse. */
+int64_t kag__parse_time(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,734 @@
+/* Event slots, accessors and the builder. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc-private.h"
+#include "event-private.h"
+
+struct kag_arena_block {
+	kag_arena_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+static const struct {
+	const char *path;
+	int kind;
+} fields[KAG_FIELD_COUNT_] = {
+	[KAG_FIELD_AUDIT_ID] = { "auditID", KAG__KIND_STRING },
+	[KAG_FIELD_STAGE] = { "stage", KAG__KIND_STRING },
+	[KAG_FIELD_LEVEL] = { "level", KAG__KIND_STRING },
+	[KAG_FIELD_VERB] = { "verb", KAG__KIND_STRING },
+	[KAG_FIELD_REQUEST_URI] = { "requestURI", KAG__KIND_STRING },
+	[KAG_FIELD_USER] = { "user", KAG__KIND_OBJECT },
+	[KAG_FIELD_USER_USERNAME] = { "user.username", KAG__KIND_STRING },
+	[KAG_FIELD_USER_UID] = { "user.uid", KAG__KIND_STRING },
+	[KAG_FIELD_USER_GROUPS] = { "user.groups", KAG__KIND_LIST },
+	[KAG_FIELD_USER_EXTRA] = { "user.extra", KAG__KIND_PAIRS },
+	[KAG_FIELD_IMP_USER] = { "impersonatedUser", KAG__KIND_OBJECT },
+	[KAG_FIELD_IMP_USERNAME] = { "impersonatedUser.username", KAG__KIND_STRING },
+	[KAG_FIELD_IMP_UID] = { "impersonatedUser.uid", KAG__KIND_STRING },
+	[KAG_FIELD_IMP_GROUPS] = { "impersonatedUser.groups", KAG__KIND_LIST },
+	[KAG_FIELD_IMP_EXTRA] = { "impersonatedUser.extra", KAG__KIND_PAIRS },
+	[KAG_FIELD_SOURCE_IPS] = { "sourceIPs", KAG__KIND_LIST },
+	[KAG_FIELD_USER_AGENT] = { "userAgent", KAG__KIND_STRING },
+	[KAG_FIELD_OBJECT_REF] = { "objectRef", KAG__KIND_OBJECT },
+	[KAG_FIELD_OBJ_RESOURCE] = { "objectRef.resource", KAG__KIND_STRING },
+	[KAG_FIELD_OBJ_SUBRESOURCE] = { "objectRef.subresource", KAG__KIND_STRING },
+	[KAG_FIELD_OBJ_NAMESPACE] = { "objectRef.namespace", KAG__KIND_STRING },
+	[KAG_FIELD_OBJ_NAME] = { "objectRef.name", KAG__KIND_STRING },
+	[KAG_FIELD_OBJ_API_GROUP] = { "objectRef.apiGroup", KAG__KIND_STRING },
+	[KAG_FIELD_OBJ_API_VERSION] = { "objectRef.apiVersion", KAG__KIND_STRING },
+	[KAG_FIELD_RESPONSE_STATUS] = { "responseStatus", KAG__KIND_OBJECT },
+	[KAG_FIELD_RESPONSE_CODE] = { "responseStatus.code", KAG__KIND_INT },
+	[KAG_FIELD_RESPONSE_REASON] = { "responseStatus.reason", KAG__KIND_STRING },
+	[KAG_FIELD_RESPONSE_MESSAGE] = { "responseStatus.message", KAG__KIND_STRING },
+	[KAG_FIELD_RESPONSE_STATUS_TEXT] = { "responseStatus.status", KAG__KIND_STRING },
+	[KAG_FIELD_ANNOTATIONS] = { "annotations", KAG__KIND_PAIRS },
+	[KAG_FIELD_REQUEST_RECEIVED_TS] = { "requestReceivedTimestamp", KAG__KIND_STRING },
+	[KAG_FIELD_STAGE_TS] = { "stageTimestamp", KAG__KIND_STRING },
+	[KAG_FIELD_TIMESTAMP] = { "timestamp", KAG__KIND_STRING },
+	[KAG_FIELD_REQUEST_OBJECT] = { "requestObject", KAG__KIND_BODY },
+	[KAG_FIELD_RESPONSE_OBJECT] = { "responseObject", KAG__KIND_BODY },
+};
+
+/* The object that owns a sub-field, so that setting user.username also
+ * marks user as present. */
+static int parent_of(int field)
+{
+	switch (field) {
+	case KAG_FIELD_USER_USERNAME: case KAG_FIELD_USER_UID:
+	case KAG_FIELD_USER_GROUPS: case KAG_FIELD_USER_EXTRA:
+		return KAG_FIELD_USER;
+	case KAG_FIELD_IMP_USERNAME: case KAG_FIELD_IMP_UID:
+	case KAG_FIELD_IMP_GROUPS: case KAG_FIELD_IMP_EXTRA:
+		return KAG_FIELD_IMP_USER;
+	case KAG_FIELD_OBJ_RESOURCE: case KAG_FIELD_OBJ_SUBRESOURCE:
+	case KAG_FIELD_OBJ_NAMESPACE: case KAG_FIELD_OBJ_NAME:
+	case KAG_FIELD_OBJ_API_GROUP: case KAG_FIELD_OBJ_API_VERSION:
+		return KAG_FIELD_OBJECT_REF;
+	case KAG_FIELD_RESPONSE_CODE: case KAG_FIELD_RESPONSE_REASON:
+	case KAG_FIELD_RESPONSE_MESSAGE: case KAG_FIELD_RESPONSE_STATUS_TEXT:
+		return KAG_FIELD_RESPONSE_STATUS;
+	default:
+		return -1;
+	}
+}
+
+int kag__field_kind(int field)
+{
+	if (field < 0 || field >= KAG_FIELD_COUNT_)
+		return -1;
+	return fields[field].kind;
+}
+
+const char *kag_field_name(int field)
+{
+	if (field < 0 || field >= KAG_FIELD_COUNT_)
+		return NULL;
+	return fields[field].path;
+}
+
+int kag_field_from_path(int *field_out, const char *path, size_t len)
+{
+	int i;
+
+	if (!field_out || (!path && len))
+		return KAG_EINVAL;
+	for (i = 0; i < KAG_FIELD_COUNT_; i++) {
+		if (strlen(fields[i].path) == len && memcmp(fields[i].path, path, len) == 0) {
+			*field_out = i;
+			return KAG_OK;
+		}
+	}
+	return KAG_ENOTFOUND;
+}
+
+void kag__event_init(kag_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->format = "native";
+}
+
+void kag__event_reset(kag_event *ev)
+{
+	kag_arena_block *b;
+
+	memset(ev->state, 0, sizeof(ev->state));
+	memset(ev->count, 0, sizeof(ev->count));
+	ev->code = 0;
+	ev->stage = KAG_STAGE_UNKNOWN;
+	ev->level = KAG_LEVEL_UNKNOWN;
+	ev->time_us = 0;
+	ev->n_items = 0;
+	for (b = ev->arena; b; b = b->next)
+		b->used = 0;
+	if (ev->json_root)
+		json_decref(ev->json_root);
+	ev->json_root = NULL;
+	/* Bodies always hold their own reference. */
+	if (ev->body[0])
+		json_decref(ev->body[0]);
+	if (ev->body[1])
+		json_decref(ev->body[1]);
+	ev->body[0] = ev->body[1] = NULL;
+	ev->line = ev->offset = 0;
+}
+
+void kag__event_dispose(kag_event *ev)
+{
+	kag_arena_block *b, *next;
+
+	kag__event_reset(ev);
+	for (b = ev->arena; b; b = next) {
+		next = b->next;
+		kag__free(b);
+	}
+	ev->arena = NULL;
+	kag__free(ev->items);
+	ev->items = NULL;
+	ev->cap_items = 0;
+}
+
+char *kag__event_alloc(kag_event *ev, size_t n)
+{
+	kag_arena_block *b, *last = NULL;
+	char *out;
+
+	for (b = ev->arena; b; last = b, b = b->next) {
+		if (b->cap - b->used >= n)
+			break;
+	}
+	if (!b) {
+		size_t cap = n > 4096 ? n : 4096;
+
+		b = kag__malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->next = NULL;
+		b->used = 0;
+		b->cap = cap;
+		if (last)
+			last->next = b;
+		else
+			ev->arena = b;
+	}
+	out = b->data + b->used;
+	b->used += n;
+	return out;
+}
+
+const char *kag__event_copy(kag_event *ev, const char *s, size_t len)
+{
+	char *out = kag__event_alloc(ev, len + 1);
+
+	if (!out)
+		return NULL;
+	if (len)
+		memcpy(out, s, len);
+	out[len] = '\0';
+	return out;
+}
+
+static void mark(kag_event *ev, int field, int state)
+{
+	int parent = parent_of(field);
+
+	ev->state[field] = (uint8_t)state;
+	if (parent >= 0 && ev->state[parent] == KAG_STATE_ABSENT)
+		ev->state[parent] = (uint8_t)state;
+}
+
+void kag__event_set(kag_event *ev, int field, const char *s, size_t len, int state)
+{
+	ev->str[field].ptr = s;
+	ev->str[field].len = len;
+	mark(ev, field, state);
+}
+
+int kag__event_push(kag_event *ev, int field, const char *k, size_t klen,
+		    const char *v, size_t vlen, int state)
+{
+	kag_item *it;
+
+	if (ev->n_items == ev->cap_items) {
+		size_t cap = ev->cap_items ? ev->cap_items * 2 : 32;
+		kag_item *ni;
+
+		if (cap > UINT32_MAX)
+			return KAG_ELIMIT;
+		ni = kag__realloc(ev->items, cap * sizeof(*ni));
+		if (!ni)
+			return KAG_ENOMEM;
+		ev->items = ni;
+		ev->cap_items = cap;
+	}
+	if (ev->count[field] == 0)
+		ev->first[field] = (uint32_t)ev->n_items;
+	it = &ev->items[ev->n_items++];
+	it->field = field;
+	it->key.ptr = k;
+	it->key.len = klen;
+	it->val.ptr = v;
+	it->val.len = vlen;
+	ev->count[field]++;
+	mark(ev, field, state);
+	return KAG_OK;
+}
+
+const kag_item *kag__item(const kag_event *ev, int field, size_t i)
+{
+	size_t j, seen = 0;
+
+	if (i >= ev->count[field])
+		return NULL;
+	for (j = ev->first[field]; j < ev->n_items; j++) {
+		if (ev->items[j].field != field)
+			continue;
+		if (seen++ == i)
+			return &ev->items[j];
+	}
+	return NULL;
+}
+
+static int decode_stage(kag_str s)
+{
+	if (kag__str_eq(s, "ResponseComplete"))
+		return KAG_STAGE_RESPONSE_COMPLETE;
+	if (kag__str_eq(s, "ResponseStarted"))
+		return KAG_STAGE_RESPONSE_STARTED;
+	if (kag__str_eq(s, "RequestReceived"))
+		return KAG_STAGE_REQUEST_RECEIVED;
+	if (kag__str_eq(s, "Panic"))
+		return KAG_STAGE_PANIC;
+	return KAG_STAGE_UNKNOWN;
+}
+
+static int decode_level(kag_str s)
+{
+	if (kag__str_eq(s, "Metadata"))
+		return KAG_LEVEL_METADATA;
+	if (kag__str_eq(s, "Request"))
+		return KAG_LEVEL_REQUEST;
+	if (kag__str_eq(s, "RequestResponse"))
+		return KAG_LEVEL_REQUEST_RESPONSE;
+	return KAG_LEVEL_UNKNOWN;
+}
+
+void kag__event_finish(kag_event *ev)
+{
+	static const int time_fields[] = { KAG_FIELD_STAGE_TS,
+		KAG_FIELD_REQUEST_RECEIVED_TS, KAG_FIELD_TIMESTAMP };
+	size_t i;
+
+	ev->stage = kag__has(ev, KAG_FIELD_STAGE) ? decode_stage(ev->str[KAG_FIELD_STAGE])
+						   : KAG_STAGE_UNKNOWN;
+	ev->level = kag__has(ev, KAG_FIELD_LEVEL) ? decode_level(ev->str[KAG_FIELD_LEVEL])
+						   : KAG_LEVEL_UNKNOWN;
+	ev->time_us = 0;
+	for (i = 0; i < sizeof(time_fields) / sizeof(time_fields[0]); i++) {
+		int f = time_fields[i];
+
+		if (kag__has(ev, f)) {
+			ev->time_us = kag__parse_time(ev->str[f].ptr, ev->str[f].len);
+			if (ev->time_us)
+				break;
+		}
+	}
+}
+
+/* ---- comparisons ---- */
+
+int kag__str_eq(kag_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.ptr && s.len == n && memcmp(s.ptr, lit, n) == 0;
+}
+
+int kag__str_prefix(kag_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.ptr && s.len >= n && memcmp(s.ptr, lit, n) == 0;
+}
+
+int kag__eq(const kag_event *ev, int field, const char *lit)
+{
+	return kag__has(ev, field) && kag__str_eq(ev->str[field], lit);
+}
+
+int kag__is_placeholder(const char *s, size_t len)
+{
+	static const char *const ph[] = { "-", "<none>", "unknown", "<unknown>", "null", "n/a" };
+	size_t i, j;
+
+	while (len && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return 1;
+	for (i = 0; i < sizeof(ph) / sizeof(ph[0]); i++) {
+		if (strlen(ph[i]) != len)
+			continue;
+		for (j = 0; j < len; j++) {
+			char c = s[j];
+
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c != ph[i][j])
+				break;
+		}
+		if (j == len)
+			return 1;
+	}
+	return 0;
+}
+
+int kag__usable(const kag_event *ev, int field)
+{
+	int kind = kag__field_kind(field);
+
+	if (kind < 0 || !kag__has(ev, field))
+		return 0;
+	if (kind == KAG__KIND_STRING)
+		return !kag__is_placeholder(ev->str[field].ptr, ev->str[field].len);
+	if (kind == KAG__KIND_LIST) {
+		size_t i;
+
+		for (i = 0; i < ev->count[field]; i++) {
+			const kag_item *it = kag__item(ev, field, i);
+
+			if (it && !kag__is_placeholder(it->val.ptr, it->val.len))
+				return 1;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+kag_str kag__annotation(const kag_event *ev, const char *key)
+{
+	kag_str none = { NULL, 0 };
+	size_t i;
+
+	for (i = 0; i < ev->count[KAG_FIELD_ANNOTATIONS]; i++) {
+		const kag_item *it = kag__item(ev, KAG_FIELD_ANNOTATIONS, i);
+
+		if (it && kag__str_eq(it->key, key))
+			return it->val;
+	}
+	return none;
+}
+
+/* ---- time ---- */
+
+static int digits(const char *s, size_t n, int *out)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int64_t kag__parse_time(const char *s, size_t len)
+{
+	int y, mo, d, h, mi, sec, frac = 0, fdigits = 0, off = 0;
+	size_t i = 19;
+	int64_t us;
+
+	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    s[13] != ':' || s[16] != ':')
+		return 0;
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
+		return 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return 0;
+	if (s[i] == '.') {
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+			if (fdigits < 6) {
+				frac = frac * 10 + (s[i] - '0');
+				fdigits++;
+			}
+		}
+		while (fdigits < 6) {
+			frac *= 10;
+			fdigits++;
+		}
+	}
+	if (i >= len)
+		return 0;
+	if (s[i] == 'Z' || s[i] == 'z') {
+		i++;
+	} else if ((s[i] == '+' || s[i] == '-') && i + 6 <= len && s[i + 3] == ':') {
+		int oh, om;
+
+		if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om))
+			return 0;
+		off = (oh * 60 + om) * 60 * (s[i] == '+' ? 1 : -1);
+		i += 6;
+	} else {
+		return 0;
+	}
+	if (i != len)
+		return 0;
+	us = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off);
+	return us * 1000000 + frac;
+}
+
+/* ---- public accessors ---- */
+
+int kag_event_field_state(const kag_event *ev, int field)
+{
+	if (!ev || field < 0 || field >= KAG_FIELD_COUNT_)
+		return KAG_STATE_ABSENT;
+	return ev->state[field];
+}
+
+int kag_event_get_string(const char **out, size_t *len_out, const kag_event *ev, int field)
+{
+	int kind = kag__field_kind(field);
+
+	if (!out || !ev || (kind != KAG__KIND_STRING && kind != KAG__KIND_BODY))
+		return KAG_EINVAL;
+	if (!kag__has(ev, field))
+		return KAG_ENOTFOUND;
+	if (kind == KAG__KIND_BODY && !ev->str[field].ptr) {
+		/* Serialise a parsed body on first read; cached in the arena. */
+		kag_event *mev = (kag_event *)ev;
+		json_t *body = ev->body[field == KAG_FIELD_REQUEST_OBJECT ? 0 : 1];
+		size_t n;
+		char *copy;
+
+		if (!body)
+			return KAG_ENOTFOUND;
+		n = json_dumpb(body, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+		copy = kag__event_alloc(mev, n + 1);
+		if (!copy)
+			return KAG_ENOMEM;
+		json_dumpb(body, copy, n, JSON_COMPACT | JSON_ENCODE_ANY);
+		copy[n] = '\0';
+		mev->str[field].ptr = copy;
+		mev->str[field].len = n;
+	}
+	*out = ev->str[field].ptr;
+	if (len_out)
+		*len_out = ev->str[field].len;
+	return KAG_OK;
+}
+
+int kag_event_get_int(int64_t *out, const kag_event *ev, int field)
+{
+	if (!out || !ev || kag__field_kind(field) != KAG__KIND_INT)
+		return KAG_EINVAL;
+	if (!kag__has(ev, field))
+		return KAG_ENOTFOUND;
+	*out = ev->code;
+	return KAG_OK;
+}
+
+size_t kag_event_item_count(const kag_event *ev, int field)
+{
+	int kind = kag__field_kind(field);
+
+	if (!ev || (kind != KAG__KIND_LIST && kind != KAG__KIND_PAIRS))
+		return 0;
+	return ev->count[field];
+}
+
+int kag_event_get_item(const char **out, size_t *len_out, const kag_event *ev, int field, size_t i)
+{
+	const kag_item *it;
+
+	if (!out || !ev || kag__field_kind(field) != KAG__KIND_LIST)
+		return KAG_EINVAL;
+	it = kag__item(ev, field, i);
+	if (!it)
+		return KAG_ENOTFOUND;
+	*out = it->val.ptr;
+	if (len_out)
+		*len_out = it->val.len;
+	return KAG_OK;
+}
+
+int kag_event_get_pair(const char **key_out, size_t *key_len_out, const char **value_out,
+		       size_t *value_len_out, const kag_event *ev, int field, size_t i)
+{
+	const kag_item *it;
+
+	if (!key_out || !value_out || !ev || kag__field_kind(field) != KAG__KIND_PAIRS)
+		return KAG_EINVAL;
+	it = kag__item(ev, field, i);
+	if (!it)
+		return KAG_ENOTFOUND;
+	*key_out = it->key.ptr;
+	*value_out = it->val.ptr;
+	if (key_len_out)
+		*key_len_out = it->key.len;
+	if (value_len_out)
+		*value_len_out = it->val.len;
+	return KAG_OK;
+}
+
+int kag_event_get_path(const char **out, size_t *len_out, const kag_event *ev,
+		       const char *path, size_t len)
+{
+	static const char ann[] = "annotations.";
+	int field, rc, kind;
+
+	if (!out || !ev || (!path && len))
+		return KAG_EINVAL;
+	if (len > sizeof(ann) - 1 && memcmp(path, ann, sizeof(ann) - 1) == 0) {
+		size_t i, klen = len - (sizeof(ann) - 1);
+		const char *key = path + sizeof(ann) - 1;
+
+		for (i = 0; i < ev->count[KAG_FIELD_ANNOTATIONS]; i++) {
+			const kag_item *it = kag__item(ev, KAG_FIELD_ANNOTATIONS, i);
+
+			if (it->key.len == klen && memcmp(it->key.ptr, key, klen) == 0) {
+				*out = it->val.ptr;
+				if (len_out)
+					*len_out = it->val.len;
+				return KAG_OK;
+			}
+		}
+		return KAG_ENOTFOUND;
+	}
+	rc = kag_field_from_path(&field, path, len);
+	if (rc < 0)
+		return rc;
+	kind = kag__field_kind(field);
+	if (kind == KAG__KIND_STRING || kind == KAG__KIND_BODY)
+		return kag_event_get_string(out, len_out, ev, field);
+	if (!kag__has(ev, field))
+		return KAG_ENOTFOUND;
+	if (kind == KAG__KIND_INT) {
+		kag_event *mev = (kag_event *)ev;
+		int n = snprintf(mev->codebuf, sizeof(mev->codebuf), "%lld", (long long)ev->code);
+
+		*out = mev->codebuf;
+		if (len_out)
+			*len_out = (size_t)n;
+		return KAG_OK;
+	}
+	if (kind == KAG__KIND_LIST)
+		return kag_event_get_item(out, len_out, ev, field, 0);
+	return KAG_ENOTFOUND;
+}
+
+int kag_event_stage(const kag_event *ev)
+{
+	return ev ? ev->stage : KAG_STAGE_UNKNOWN;
+}
+
+int kag_event_level(const kag_event *ev)
+{
+	return ev ? ev->level : KAG_LEVEL_UNKNOWN;
+}
+
+int64_t kag_event_time_us(const kag_event *ev)
+{
+	return ev ? ev->time_us : 0;
+}
+
+const char *kag_event_format(const kag_event *ev)
+{
+	return ev && ev->format ? ev->format : "";
+}
+
+uint64_t kag_event_line(const kag_event *ev)
+{
+	return ev ? ev->line : 0;
+}
+
+uint64_t kag_event_offset(const kag_event *ev)
+{
+	return ev ? ev->offset : 0;
+}
+
+/* ---- builder ---- */
+
+int kag_event_new(kag_event **out)
+{
+	kag_event *ev;
+
+	if (!out)
+		return KAG_EINVAL;
+	*out = NULL;
+	ev = kag__malloc(sizeof(*ev));
+	if (!ev)
+		return KAG_ENOMEM;
+	kag__event_init(ev);
+	ev->format = "builder";
+	*out = ev;
+	return KAG_OK;
+}
+
+void kag_event_free(kag_event *ev)
+{
+	if (!ev)
+		return;
+	kag__event_dispose(ev);
+	kag__free(ev);
+}
+
+int kag_event_clear(kag_event *ev)
+{
+	if (!ev)
+		return KAG_EINVAL;
+	kag__event_reset(ev);
+	return KAG_OK;
+}
+
+static int valid_state(int state)
+{
+	return state == KAG_STATE_OBSERVED || state == KAG_STATE_INFERRED;
+}
+
+int kag_event_set_string(kag_event *ev, int field, const char *value, size_t len, int state)
+{
+	int kind = kag__field_kind(field);
+	const char *copy;
+
+	if (!ev || (!value && len) || !valid_state(state) ||
+	    (kind != KAG__KIND_STRING && kind != KAG__KIND_BODY))
+		return KAG_EINVAL;
+	if (kind == KAG__KIND_BODY) {
+		json_error_t err;
+		json_t *body = json_loadb(value ? value : "", len, JSON_DECODE_ANY, &err);
+		int slot = field == KAG_FIELD_REQUEST_OBJECT ? 0 : 1;
+
+		if (!body)
+			return KAG_EPARSE;
+		if (ev->body[slot])
+			json_decref(ev->body[slot]);
+		ev->body[slot] = body;
+	}
+	copy = kag__event_copy(ev, value ? value : "", len);
+	if (!copy)
+		return KAG_ENOMEM;
+	kag__event_set(ev, field, copy, len, state);
+	kag__event_finish(ev);
+	return KAG_OK;
+}
+
+int kag_event_set_int(kag_event *ev, int field, int64_t value, int state)
+{
+	if (!ev || kag__field_kind(field) != KAG__KIND_INT || !valid_state(state))
+		return KAG_EINVAL;
+	ev->code = value;
+	mark(ev, field, state);
+	return KAG_OK;
+}
+
+int kag_event_add_item(kag_event *ev, int field, const char *value, size_t len, int state)
+{
+	const char *copy;
+
+	if (!ev || (!value && len) || !valid_state(state) ||
+	    kag__field_kind(field) != KAG__KIND_LIST)
+		return KAG_EINVAL;
+	copy = kag__event_copy(ev, value ? value : "", len);
+	if (!copy)
+		return KAG_ENOMEM;
+	return kag__event_push(ev, field, NULL, 0, copy, len, state);
+}
+
+int kag_event_add_pair(kag_event *ev, int field, const char *key, size_t key_len,
+		       const char *value, size_t value_len, int state)
+{
+	const char *k, *v;
+
+	if (!ev || (!key && key_len) || (!value && value_len) || !valid_state(state) ||
+	    kag__field_kind(field) != KAG__KIND_PAIRS)
+		return KAG_EINVAL;
+	k = kag__event_copy(ev, key ? key : "", key_len);
+	v = k ? kag__event_copy(ev, value ? value : "", value_len) : NULL;
+	if (!v)
+		return KAG_ENOMEM;
+	return kag__event_push(ev, field, k, key_len, v, value_len, state);
+}

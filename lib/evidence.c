@@ -1,0 +1,352 @@
+/* Evidence rendering: the audit fields a verdict was decided on, under their
+ * native names and shapes, with secrets kept out. Request and response
+ * bodies appear only when the caller opts in, and then with secret values
+ * replaced. */
+#include <jansson.h>
+#include <string.h>
+
+#include "verdict-private.h"
+
+#define REDACTED "<redacted>"
+
+static void put_str_or_null(kag_buf *b, const kag_event *ev, int field)
+{
+	if (kag__has(ev, field))
+		kag__buf_put_json_str(b, ev->str[field].ptr, ev->str[field].len);
+	else
+		kag__buf_puts(b, "null");
+}
+
+static void put_list(kag_buf *b, const kag_event *ev, int field)
+{
+	size_t i;
+
+	kag__buf_putc(b, '[');
+	for (i = 0; i < ev->count[field]; i++) {
+		const kag_item *it = kag__item(ev, field, i);
+
+		if (i)
+			kag__buf_putc(b, ',');
+		kag__buf_put_json_str(b, it->val.ptr, it->val.len);
+	}
+	kag__buf_putc(b, ']');
+}
+
+/* user.extra: repeated pairs regrouped into {"key":["v1","v2"]}. */
+static void put_extra(kag_buf *b, const kag_event *ev, int field)
+{
+	size_t i, j;
+	int first_key = 1;
+
+	kag__buf_putc(b, '{');
+	for (i = 0; i < ev->count[field]; i++) {
+		const kag_item *it = kag__item(ev, field, i);
+		int seen = 0;
+
+		for (j = 0; j < i && !seen; j++) {
+			const kag_item *pj = kag__item(ev, field, j);
+
+			seen = pj->key.len == it->key.len &&
+			       memcmp(pj->key.ptr, it->key.ptr, it->key.len) == 0;
+		}
+		if (seen)
+			continue;
+		if (!first_key)
+			kag__buf_putc(b, ',');
+		first_key = 0;
+		kag__buf_put_json_str(b, it->key.ptr, it->key.len);
+		kag__buf_puts(b, ":[");
+		for (j = i; j < ev->count[field]; j++) {
+			const kag_item *pj = kag__item(ev, field, j);
+
+			if (pj->key.len != it->key.len || memcmp(pj->key.ptr, it->key.ptr, it->key.len))
+				continue;
+			if (j != i)
+				kag__buf_putc(b, ',');
+			kag__buf_put_json_str(b, pj->val.ptr, pj->val.len);
+		}
+		kag__buf_putc(b, ']');
+	}
+	kag__buf_putc(b, '}');
+}
+
+static void put_user(kag_buf *b, const kag_event *ev, int base)
+{
+	if (!kag__has(ev, base)) {
+		kag__buf_puts(b, "null");
+		return;
+	}
+	kag__buf_putc(b, '{');
+	if (kag__has(ev, base + 1)) {
+		kag__buf_puts(b, "\"username\":");
+		kag__buf_put_json_str(b, ev->str[base + 1].ptr, ev->str[base + 1].len);
+		kag__buf_putc(b, ',');
+	}
+	if (kag__has(ev, base + 2)) {
+		kag__buf_puts(b, "\"uid\":");
+		kag__buf_put_json_str(b, ev->str[base + 2].ptr, ev->str[base + 2].len);
+		kag__buf_putc(b, ',');
+	}
+	kag__buf_puts(b, "\"groups\":");
+	put_list(b, ev, base + 3);
+	if (kag__has(ev, base + 4)) {
+		kag__buf_puts(b, ",\"extra\":");
+		put_extra(b, ev, base + 4);
+	}
+	kag__buf_putc(b, '}');
+}
+
+static void put_object_ref(kag_buf *b, const kag_event *ev)
+{
+	static const struct { const char *key; int field; } m[] = {
+		{ "resource", KAG_FIELD_OBJ_RESOURCE },
+		{ "subresource", KAG_FIELD_OBJ_SUBRESOURCE },
+		{ "namespace", KAG_FIELD_OBJ_NAMESPACE },
+		{ "name", KAG_FIELD_OBJ_NAME },
+		{ "apiGroup", KAG_FIELD_OBJ_API_GROUP },
+		{ "apiVersion", KAG_FIELD_OBJ_API_VERSION },
+	};
+	size_t i;
+	int first = 1;
+
+	if (!kag__has(ev, KAG_FIELD_OBJECT_REF)) {
+		kag__buf_puts(b, "null");
+		return;
+	}
+	kag__buf_putc(b, '{');
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if (!kag__has(ev, m[i].field))
+			continue;
+		if (!first)
+			kag__buf_putc(b, ',');
+		first = 0;
+		kag__buf_put_json_str(b, m[i].key, strlen(m[i].key));
+		kag__buf_putc(b, ':');
+		kag__buf_put_json_str(b, ev->str[m[i].field].ptr, ev->str[m[i].field].len);
+	}
+	kag__buf_putc(b, '}');
+}
+
+static void put_response_status(kag_buf *b, const kag_event *ev)
+{
+	static const struct { const char *key; int field; } m[] = {
+		{ "status", KAG_FIELD_RESPONSE_STATUS_TEXT },
+		{ "reason", KAG_FIELD_RESPONSE_REASON },
+		{ "message", KAG_FIELD_RESPONSE_MESSAGE },
+	};
+	size_t i;
+	int first = 1;
+
+	if (!kag__has(ev, KAG_FIELD_RESPONSE_STATUS)) {
+		kag__buf_puts(b, "null");
+		return;
+	}
+	kag__buf_putc(b, '{');
+	if (kag__has(ev, KAG_FIELD_RESPONSE_CODE)) {
+		kag__buf_puts(b, "\"code\":");
+		kag__buf_put_i64(b, ev->code);
+		first = 0;
+	}
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if (!kag__has(ev, m[i].field))
+			continue;
+		if (!first)
+			kag__buf_putc(b, ',');
+		first = 0;
+		kag__buf_put_json_str(b, m[i].key, strlen(m[i].key));
+		kag__buf_putc(b, ':');
+		kag__buf_put_json_str(b, ev->str[m[i].field].ptr, ev->str[m[i].field].len);
+	}
+	kag__buf_putc(b, '}');
+}
+
+/* Annotations whose values carry request content (webhook patches, the
+ * last-applied configuration) are body data: they never leave. */
+static int annotation_is_body(kag_str key)
+{
+	return kag__str_prefix(key, "patch.webhook.admission.k8s.io/") ||
+	       kag__str_eq(key, "kubectl.kubernetes.io/last-applied-configuration");
+}
+
+static void put_annotations(kag_buf *b, const kag_event *ev)
+{
+	size_t i;
+	int first = 1;
+
+	if (!kag__has(ev, KAG_FIELD_ANNOTATIONS)) {
+		kag__buf_puts(b, "null");
+		return;
+	}
+	kag__buf_putc(b, '{');
+	for (i = 0; i < ev->count[KAG_FIELD_ANNOTATIONS]; i++) {
+		const kag_item *it = kag__item(ev, KAG_FIELD_ANNOTATIONS, i);
+
+		if (annotation_is_body(it->key))
+			continue;
+		if (!first)
+			kag__buf_putc(b, ',');
+		first = 0;
+		kag__buf_put_json_str(b, it->key.ptr, it->key.len);
+		kag__buf_putc(b, ':');
+		kag__buf_put_json_str(b, it->val.ptr, it->val.len);
+	}
+	kag__buf_putc(b, '}');
+}
+
+/* Query parameters whose values are credentials. */
+static int secret_param(const char *name, size_t len)
+{
+	static const char *const names[] = { "token", "access_token", "id_token",
+					     "password", "secret", "client_secret", NULL };
+	size_t i;
+
+	for (i = 0; names[i]; i++)
+		if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+static void put_request_uri(kag_buf *b, const kag_event *ev)
+{
+	kag_str u = ev->str[KAG_FIELD_REQUEST_URI];
+	const char *q, *qmark, *end;
+	kag_buf tmp;
+
+	if (!kag__has(ev, KAG_FIELD_REQUEST_URI)) {
+		kag__buf_puts(b, "null");
+		return;
+	}
+	q = qmark = memchr(u.ptr, '?', u.len);
+	if (!q) {
+		kag__buf_put_json_str(b, u.ptr, u.len);
+		return;
+	}
+	/* rebuild with credential parameter values replaced */
+	kag__buf_init(&tmp);
+	end = u.ptr + u.len;
+	kag__buf_put(&tmp, u.ptr, (size_t)(q - u.ptr) + 1);
+	q++;
+	while (q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(q, '=', (size_t)(stop - q));
+
+		if (eq && secret_param(q, (size_t)(eq - q))) {
+			kag__buf_put(&tmp, q, (size_t)(eq - q) + 1);
+			kag__buf_puts(&tmp, REDACTED);
+		} else {
+			kag__buf_put(&tmp, q, (size_t)(stop - q));
+		}
+		if (amp)
+			kag__buf_putc(&tmp, '&');
+		q = amp ? amp + 1 : end;
+	}
+	if (tmp.oom) /* fall back to the path alone: never the raw query */
+		kag__buf_put_json_str(b, u.ptr, (size_t)(qmark - u.ptr));
+	else
+		kag__buf_put_json_str(b, tmp.data, tmp.len);
+	kag__buf_dispose(&tmp);
+}
+
+/* Replace secret values inside a copy of a body. */
+static void redact_json(json_t *v, int depth)
+{
+	const char *key;
+	json_t *child, *kind;
+	size_t i;
+
+	if (depth > 64)
+		return;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, child)
+			redact_json(child, depth + 1);
+		return;
+	}
+	if (!json_is_object(v))
+		return;
+	kind = json_object_get(v, "kind");
+	if (json_is_string(kind) && strcmp(json_string_value(kind), "Secret") == 0) {
+		static const char *const secret_maps[] = { "data", "stringData" };
+
+		for (i = 0; i < 2; i++) {
+			json_t *m = json_object_get(v, secret_maps[i]), *val;
+			const char *k;
+
+			if (json_is_object(m)) {
+				json_object_foreach(m, k, val)
+					json_object_set_new(m, k, json_string(REDACTED));
+			} else if (m) {
+				json_object_set_new(v, secret_maps[i], json_string(REDACTED));
+			}
+		}
+	}
+	json_object_foreach(v, key, child) {
+		if (strcmp(key, "token") == 0 || strcmp(key, "password") == 0 ||
+		    strcmp(key, "client-key-data") == 0 ||
+		    strcmp(key, "kubectl.kubernetes.io/last-applied-configuration") == 0) {
+			json_object_set_new(v, key, json_string(REDACTED));
+			continue;
+		}
+		redact_json(child, depth + 1);
+	}
+}
+
+static void put_body(kag_buf *b, const char *key, json_t *body)
+{
+	json_t *copy;
+	size_t n;
+
+	kag__buf_putc(b, ',');
+	kag__buf_put_json_str(b, key, strlen(key));
+	kag__buf_putc(b, ':');
+	copy = json_deep_copy(body);
+	if (!copy) {
+		kag__buf_puts(b, "null");
+		return;
+	}
+	redact_json(copy, 0);
+	n = json_dumpb(copy, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (kag__buf_reserve(b, n) == KAG_OK) {
+		json_dumpb(copy, b->data + b->len, n, JSON_COMPACT | JSON_ENCODE_ANY);
+		b->len += n;
+	}
+	json_decref(copy);
+}
+
+int kag__render_evidence(kag_buf *b, const kag_event *ev, const kag_finding *f,
+			 int include_bodies)
+{
+	kag__buf_puts(b, "{\"verb\":");
+	put_str_or_null(b, ev, KAG_FIELD_VERB);
+	kag__buf_puts(b, ",\"user\":");
+	put_user(b, ev, KAG_FIELD_USER);
+	kag__buf_puts(b, ",\"impersonatedUser\":");
+	put_user(b, ev, KAG_FIELD_IMP_USER);
+	kag__buf_puts(b, ",\"sourceIPs\":");
+	if (kag__has(ev, KAG_FIELD_SOURCE_IPS))
+		put_list(b, ev, KAG_FIELD_SOURCE_IPS);
+	else
+		kag__buf_puts(b, "null");
+	kag__buf_puts(b, ",\"userAgent\":");
+	put_str_or_null(b, ev, KAG_FIELD_USER_AGENT);
+	kag__buf_puts(b, ",\"objectRef\":");
+	put_object_ref(b, ev);
+	kag__buf_puts(b, ",\"requestURI\":");
+	put_request_uri(b, ev);
+	kag__buf_puts(b, ",\"responseStatus\":");
+	put_response_status(b, ev);
+	kag__buf_puts(b, ",\"annotations\":");
+	put_annotations(b, ev);
+	if (f && f->extra && f->extra->len) {
+		kag__buf_putc(b, ',');
+		kag__buf_put(b, f->extra->data, f->extra->len);
+	}
+	if (include_bodies) {
+		if (ev->body[0])
+			put_body(b, "requestObject", ev->body[0]);
+		if (ev->body[1])
+			put_body(b, "responseObject", ev->body[1]);
+	}
+	kag__buf_putc(b, '}');
+	return b->oom ? KAG_ENOMEM : KAG_OK;
+}

@@ -1,0 +1,94 @@
+/* Findings: what a detector reports before it becomes a verdict. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "detector-private.h"
+
+void kag__report(kag_finding *f, int assessment, int severity, int confidence,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	f->reported = 1;
+	f->assessment = assessment;
+	f->severity = severity;
+	f->confidence = confidence;
+	va_start(ap, fmt);
+	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
+	va_end(ap);
+}
+
+void kag__finding_attack(kag_finding *f, const char *technique)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_attack; i++)
+		if (strcmp(f->attack[i], technique) == 0)
+			return;
+	if (f->n_attack < KAG__MAX_ATTACK)
+		snprintf(f->attack[f->n_attack++], sizeof(f->attack[0]), "%s", technique);
+}
+
+void kag__finding_weaker(kag_finding *f, int field)
+{
+	if (f->confidence > KAG_CONFIDENCE_LOW)
+		f->confidence--;
+	if (field >= 0 && f->n_missing < KAG__MAX_FIELDS)
+		f->missing[f->n_missing++] = field;
+}
+
+const char *kag__show(const kag_event *ev, int field, char *buf, size_t size)
+{
+	size_t n, i;
+
+	if (!kag__usable(ev, field)) {
+		snprintf(buf, size, "?");
+		return buf;
+	}
+	n = ev->str[field].len < size - 1 ? ev->str[field].len : size - 1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)ev->str[field].ptr[i];
+
+		buf[i] = c >= 0x20 && c != 0x7f ? (char)c : '?';
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+kag_str kag__last_source_ip(const kag_event *ev)
+{
+	kag_str none = { NULL, 0 };
+	const kag_item *it;
+
+	if (ev->count[KAG_FIELD_SOURCE_IPS] == 0)
+		return none;
+	it = kag__item(ev, KAG_FIELD_SOURCE_IPS, ev->count[KAG_FIELD_SOURCE_IPS] - 1);
+	return it ? it->val : none;
+}
+
+int kag_finding_report(kag_finding *f, int assessment, int severity, int confidence,
+		       const char *reason)
+{
+	if (!f || assessment < KAG_ASSESSMENT_BENIGN || assessment > KAG_ASSESSMENT_NEEDS_CONTEXT ||
+	    severity < KAG_SEVERITY_INFO || severity > KAG_SEVERITY_CRITICAL ||
+	    confidence < KAG_CONFIDENCE_LOW || confidence > KAG_CONFIDENCE_HIGH)
+		return KAG_EINVAL;
+	kag__report(f, assessment, severity, confidence, "%s", reason ? reason : "");
+	return KAG_OK;
+}
+
+int kag_finding_add_attack(kag_finding *f, const char *technique)
+{
+	size_t n;
+
+	if (!f || !technique)
+		return KAG_EINVAL;
+	n = strlen(technique);
+	if (n == 0 || n >= sizeof(f->attack[0]))
+		return KAG_EINVAL;
+	if (f->n_attack >= KAG__MAX_ATTACK)
+		return KAG_ELIMIT;
+	kag__finding_attack(f, technique);
+	return KAG_OK;
+}

@@ -1,0 +1,553 @@
+/* The push parser: frames a byte stream into records (JSON lines, pretty
+ * printed documents, EventLists, arrays), enforces limits while framing,
+ * and hands each record to the jansson front end. One bad record becomes
+ * one error and the stream goes on with the next. */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc-private.h"
+#include "buf-private.h"
+#include "format-private.h"
+#include "kag.h"
+
+enum scan_result { SCAN_NEED, SCAN_RECORD, SCAN_ERROR };
+
+struct kag_parser {
+	kag_buf in;          /* bytes not yet consumed */
+	size_t pos;          /* scan position in `in` */
+	uint64_t base;       /* stream offset of in.data[0] */
+	uint64_t line;       /* line number at `pos` (1-based) */
+	int started;         /* past a possible BOM */
+	int finished;
+
+	/* the record being framed */
+	int in_record;
+	size_t rec_start;
+	uint64_t rec_line, rec_offset;
+	long depth;
+	int in_string, escape;
+	uint64_t str_len;
+	int discarding;      /* record over a limit: bytes dropped, error pending */
+	int discard_code;
+	char discard_msg[160];
+
+	/* limits */
+	uint64_t max_record, max_depth, max_string, max_items;
+
+	/* an EventList or array being handed out item by item */
+	json_t *list_root, *list_items;
+	size_t list_next;
+	const char *list_format;
+	uint64_t list_line, list_offset;
+
+	kag_event ev;
+	char *source;
+
+	/* last error */
+	char err_msg[384];
+	char err_path[128];
+	uint64_t err_line, err_offset;
+
+	uint64_t st_records, st_events, st_errors, st_skipped;
+};
+
+int kag_parser_new(kag_parser **out)
+{
+	kag_parser *p;
+
+	if (!out)
+		return KAG_EINVAL;
+	*out = NULL;
+	p = kag__calloc(1, sizeof(*p));
+	if (!p)
+		return KAG_ENOMEM;
+	kag__buf_init(&p->in);
+	kag__event_init(&p->ev);
+	p->line = 1;
+	p->max_record = 16u << 20;
+	p->max_depth = 64;
+	p->max_string = 1u << 20;
+	p->max_items = 100000;
+	*out = p;
+	return KAG_OK;
+}
+
+static void drop_list(kag_parser *p)
+{
+	if (p->list_root)
+		json_decref(p->list_root);
+	p->list_root = p->list_items = NULL;
+	p->list_next = 0;
+}
+
+void kag_parser_free(kag_parser *p)
+{
+	if (!p)
+		return;
+	drop_list(p);
+	kag__event_dispose(&p->ev);
+	kag__buf_dispose(&p->in);
+	kag__free(p->source);
+	kag__free(p);
+}
+
+int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value)
+{
+	if (!p || value == 0)
+		return KAG_EINVAL;
+	switch (option) {
+	case KAG_OPT_MAX_RECORD_BYTES: p->max_record = value; break;
+	case KAG_OPT_MAX_DEPTH: p->max_depth = value; break;
+	case KAG_OPT_MAX_STRING_BYTES: p->max_string = value; break;
+	case KAG_OPT_MAX_ITEMS: p->max_items = value; break;
+	default: return KAG_EINVAL;
+	}
+	return KAG_OK;
+}
+
+int kag_parser_set_source(kag_parser *p, const char *name)
+{
+	char *copy = NULL;
+
+	if (!p)
+		return KAG_EINVAL;
+	if (name && !(copy = kag__strdup(name)))
+		return KAG_ENOMEM;
+	kag__free(p->source);
+	p->source = copy;
+	p->line = 1;
+	return KAG_OK;
+}
+
+const char *kag_parser_source(const kag_parser *p)
+{
+	return p && p->source ? p->source : "";
+}
+
+static void reset_record(kag_parser *p)
+{
+	p->in_record = 0;
+	p->depth = 0;
+	p->in_string = p->escape = 0;
+	p->str_len = 0;
+	p->discarding = 0;
+}
+
+int kag_parser_reset(kag_parser *p)
+{
+	if (!p)
+		return KAG_EINVAL;
+	drop_list(p);
+	kag__event_reset(&p->ev);
+	p->in.len = 0;
+	p->pos = 0;
+	p->base = 0;
+	p->line = 1;
+	p->started = p->finished = 0;
+	reset_record(p);
+	p->st_records = p->st_events = p->st_errors = p->st_skipped = 0;
+	p->err_msg[0] = p->err_path[0] = '\0';
+	return KAG_OK;
+}
+
+/* Drop consumed bytes [0, upto) from the buffer. */
+static void consume(kag_parser *p, size_t upto)
+{
+	if (upto == 0)
+		return;
+	memmove(p->in.data, p->in.data + upto, p->in.len - upto);
+	p->in.len -= upto;
+	p->pos -= upto;
+	if (p->in_record && !p->discarding)
+		p->rec_start -= upto;
+	p->base += upto;
+}
+
+int kag_parser_feed(kag_parser *p, const char *data, size_t len)
+{
+	if (!p || (!data && len))
+		return KAG_EINVAL;
+	if (p->finished)
+		return KAG_ESTATE;
+	/* Compact: everything before the scan position that is not part of a
+	 * buffered record has been consumed already. */
+	if (!p->in_record || p->discarding)
+		consume(p, p->pos);
+	else
+		consume(p, p->rec_start);
+	return kag__buf_put(&p->in, data, len);
+}
+
+int kag_parser_finish(kag_parser *p)
+{
+	if (!p)
+		return KAG_EINVAL;
+	p->finished = 1;
+	return KAG_OK;
+}
+
+static int set_error(kag_parser *p, int code, uint64_t line, uint64_t offset,
+		     const char *path, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 6, 7)))
+#endif
+	;
+
+static int set_error(kag_parser *p, int code, uint64_t line, uint64_t offset,
+		     const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err_msg, sizeof(p->err_msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err_path, sizeof(p->err_path), "%s", path ? path : "");
+	p->err_line = line;
+	p->err_offset = offset;
+	p->st_records++;
+	p->st_errors++;
+	return code;
+}
+
+/* Start discarding the current record: it broke a limit. */
+static void start_discard(kag_parser *p, int code, const char *msg)
+{
+	p->discarding = 1;
+	p->discard_code = code;
+	snprintf(p->discard_msg, sizeof(p->discard_msg), "%s", msg);
+}
+
+/* A record ended before its value closed (resync at a line end). */
+static int end_broken(kag_parser *p, size_t end, const char *why)
+{
+	int code = p->discarding ? p->discard_code : KAG_ETRUNCATED;
+	const char *msg = p->discarding ? p->discard_msg : why;
+
+	reset_record(p);
+	p->pos = end;
+	return set_error(p, code, p->rec_line, p->rec_offset, "", "%s", msg);
+}
+
+/* Is [s, e) a node-name prefix: one token of printable non-space bytes
+ * followed by blanks and then '{'? Returns the index of '{' or 0. */
+static size_t node_prefix(const char *s, size_t start, size_t end)
+{
+	size_t i = start;
+
+	while (i < end && s[i] > ' ' && s[i] != '{' && s[i] != '"' && (unsigned char)s[i] < 0x7f)
+		i++;
+	if (i == start || i >= end || (s[i] != ' ' && s[i] != '\t'))
+		return 0;
+	while (i < end && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i < end && s[i] == '{' ? i : 0;
+}
+
+static int scan(kag_parser *p, int *code_out)
+{
+	const char *d;
+	size_t len;
+
+	for (;;) {
+		d = p->in.data;
+		len = p->in.len;
+		if (!p->in_record) {
+			size_t eol, brace;
+
+			if (!p->started) {
+				if (len - p->pos < 3 && !p->finished &&
+				    memcmp(d + p->pos, "\xEF\xBB\xBF", len - p->pos) == 0)
+					return SCAN_NEED;
+				if (len - p->pos >= 3 && memcmp(d + p->pos, "\xEF\xBB\xBF", 3) == 0)
+					p->pos += 3;
+				p->started = 1;
+			}
+			while (p->pos < len) {
+				char c = d[p->pos];
+
+				if (c == '\n') {
+					p->line++;
+					p->pos++;
+				} else if (c == ' ' || c == '\t' || c == '\r') {
+					p->pos++;
+				} else {
+					break;
+				}
+			}
+			if (p->pos >= len)
+				return SCAN_NEED;
+			if (d[p->pos] == '{' || d[p->pos] == '[') {
+				p->in_record = 1;
+				p->rec_start = p->pos;
+				p->rec_line = p->line;
+				p->rec_offset = p->base + p->pos;
+				continue;
+			}
+			/* Not the start of a JSON value: look at the whole line. */
+			for (eol = p->pos; eol < len && d[eol] != '\n'; eol++)
+				;
+			if (eol == len && !p->finished) {
+				if (eol - p->pos > p->max_record) {
+					uint64_t line = p->line;
+
+					p->pos = eol;
+					return *code_out = set_error(p, KAG_ELIMIT, line, p->base + eol,
+						"", "line %llu: text line longer than %llu bytes",
+						(unsigned long long)line,
+						(unsigned long long)p->max_record), SCAN_ERROR;
+				}
+				return SCAN_NEED;
+			}
+			brace = node_prefix(d, p->pos, eol);
+			if (brace) {
+				p->pos = brace;
+				continue;
+			}
+			{
+				char shown[41];
+				size_t n = eol - p->pos < 40 ? eol - p->pos : 40, i;
+				uint64_t line = p->line, off = p->base + p->pos;
+
+				for (i = 0; i < n; i++) {
+					unsigned char c = (unsigned char)d[p->pos + i];
+
+					shown[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+				}
+				shown[n] = '\0';
+				p->pos = eol;
+				*code_out = set_error(p, KAG_EPARSE, line, off, "",
+					"line %llu: not JSON (line starts with \"%s\")",
+					(unsigned long long)line, shown);
+				return SCAN_ERROR;
+			}
+		}
+
+		/* Inside a record. */
+		while (p->pos < len) {
+			char c = d[p->pos];
+
+			if (p->in_string) {
+				if (p->escape) {
+					p->escape = 0;
+				} else if (c == '\\') {
+					p->escape = 1;
+				} else if (c == '"') {
+					p->in_string = 0;
+				} else if (c == '\n') {
+					*code_out = end_broken(p, p->pos,
+						"record ends inside a string at a line end (truncated record)");
+					return SCAN_ERROR;
+				}
+				if (p->in_string && ++p->str_len > p->max_string && !p->discarding) {
+					char m[128];
+
+					snprintf(m, sizeof(m), "a string is longer than %llu bytes",
+						 (unsigned long long)p->max_string);
+					start_discard(p, KAG_ELIMIT, m);
+				}
+			} else if (c == '"') {
+				p->in_string = 1;
+				p->str_len = 0;
+			} else if (c == '{' || c == '[') {
+				if ((uint64_t)++p->depth > p->max_depth && !p->discarding) {
+					char m[128];
+
+					snprintf(m, sizeof(m), "nesting deeper than %llu levels",
+						 (unsigned long long)p->max_depth);
+					start_discard(p, KAG_ELIMIT, m);
+				}
+			} else if (c == '}' || c == ']') {
+				if (--p->depth == 0) {
+					p->pos++;
+					if (p->discarding) {
+						int code = p->discard_code;
+
+						reset_record(p);
+						*code_out = set_error(p, code, p->rec_line, p->rec_offset,
+								      "", "%s", p->discard_msg);
+						return SCAN_ERROR;
+					}
+					return SCAN_RECORD;
+				}
+			} else if (c == '\n') {
+				if (p->pos + 1 >= len && !p->finished) {
+					if (p->discarding)
+						consume(p, p->pos);
+					return SCAN_NEED; /* cannot yet tell what follows */
+				}
+				if (p->pos + 1 < len && d[p->pos + 1] == '{') {
+					/* A new top-level record at column 0 while this
+					 * one is still open: this one was cut short. */
+					*code_out = end_broken(p, p->pos,
+						"record is incomplete: a new record starts on the next line");
+					return SCAN_ERROR;
+				}
+				p->line++;
+			}
+			p->pos++;
+			if (!p->discarding && p->pos - p->rec_start > p->max_record) {
+				char m[128];
+
+				snprintf(m, sizeof(m), "record larger than %llu bytes",
+					 (unsigned long long)p->max_record);
+				start_discard(p, KAG_ELIMIT, m);
+			}
+		}
+		if (p->discarding)
+			consume(p, p->pos); /* keep memory bounded: drop what was scanned */
+		if (p->finished) {
+			*code_out = end_broken(p, p->pos, "input ends inside a record (truncated record)");
+			return SCAN_ERROR;
+		}
+		return SCAN_NEED;
+	}
+}
+
+/* Fill the parser's event from one JSON object of a record. */
+static int fill_event(kag_parser *p, json_t *obj, const char *format, const char *prefix,
+		      uint64_t line, uint64_t offset, kag_event **out)
+{
+	kag_fmt_error err = { 0, "", "" };
+	int rc;
+
+	kag__event_reset(&p->ev);
+	p->ev.format = format;
+	p->ev.source = p->source;
+	p->ev.line = line;
+	p->ev.offset = offset;
+	rc = kag__native_fill(&p->ev, obj, prefix, &err);
+	if (rc < 0) {
+		kag__event_reset(&p->ev);
+		return set_error(p, rc, line, offset, err.path, "line %llu: %s",
+				 (unsigned long long)line, err.message);
+	}
+	p->st_records++;
+	p->st_events++;
+	*out = &p->ev;
+	return KAG_OK;
+}
+
+static int next_list_item(kag_parser *p, kag_event **out)
+{
+	char prefix[48];
+	size_t i = p->list_next++;
+	json_t *item = json_array_get(p->list_items, i);
+
+	snprintf(prefix, sizeof(prefix), "%s/%zu",
+		 p->list_items == p->list_root ? "" : "/items", i);
+	return fill_event(p, item, p->list_format, prefix, p->list_line, p->list_offset, out);
+}
+
+int kag_parser_next(kag_event **out, kag_parser *p)
+{
+	if (!out || !p)
+		return KAG_EINVAL;
+	*out = NULL;
+	for (;;) {
+		json_error_t jerr;
+		json_t *root, *items;
+		const char *format;
+		kag_fmt_error ferr = { 0, "", "" };
+		int code = 0, shape, rc;
+		size_t start, rlen;
+
+		if (p->list_root) {
+			if (p->list_next < json_array_size(p->list_items))
+				return next_list_item(p, out);
+			drop_list(p);
+		}
+		kag__event_reset(&p->ev);
+		rc = scan(p, &code);
+		if (rc == SCAN_NEED)
+			return KAG_ITEROVER;
+		if (rc == SCAN_ERROR)
+			return code;
+
+		start = p->rec_start;
+		rlen = p->pos - start;
+		reset_record(p);
+		root = json_loadb(p->in.data + start, rlen,
+				  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+		if (!root) {
+			uint64_t line = p->rec_line + (jerr.line > 0 ? (uint64_t)jerr.line - 1 : 0);
+			uint64_t off = p->rec_offset + (jerr.position > 0 ? (uint64_t)jerr.position : 0);
+
+			return set_error(p, KAG_EPARSE, line, off, "", "line %llu: invalid JSON: %s",
+					 (unsigned long long)line, jerr.text);
+		}
+		shape = kag__shape_detect(root, &items, &format, &ferr);
+		if (shape < 0) {
+			json_decref(root);
+			return set_error(p, shape, p->rec_line, p->rec_offset, ferr.path,
+					 "line %llu: %s", (unsigned long long)p->rec_line,
+					 ferr.message);
+		}
+		if (shape == KAG__SHAPE_SKIP) {
+			json_decref(root);
+			p->st_records++;
+			p->st_skipped++;
+			continue;
+		}
+		if (shape == KAG__SHAPE_LIST) {
+			if (json_array_size(items) > p->max_items) {
+				size_t n = json_array_size(items);
+
+				json_decref(root);
+				return set_error(p, KAG_ELIMIT, p->rec_line, p->rec_offset, "",
+						 "line %llu: %zu items in one list (limit %llu)",
+						 (unsigned long long)p->rec_line, n,
+						 (unsigned long long)p->max_items);
+			}
+			p->list_root = root;
+			p->list_items = items;
+			p->list_next = 0;
+			p->list_format = format;
+			p->list_line = p->rec_line;
+			p->list_offset = p->rec_offset;
+			continue;
+		}
+		rc = fill_event(p, root, format, "", p->rec_line, p->rec_offset, out);
+		if (rc < 0) {
+			json_decref(root);
+			return rc;
+		}
+		p->ev.json_root = root; /* strings point into it */
+		return KAG_OK;
+	}
+}
+
+const char *kag_parser_error_message(const kag_parser *p)
+{
+	return p ? p->err_msg : "";
+}
+
+uint64_t kag_parser_error_line(const kag_parser *p)
+{
+	return p ? p->err_line : 0;
+}
+
+uint64_t kag_parser_error_offset(const kag_parser *p)
+{
+	return p ? p->err_offset : 0;
+}
+
+const char *kag_parser_error_path(const kag_parser *p)
+{
+	return p ? p->err_path : "";
+}
+
+uint64_t kag_parser_stat(const kag_parser *p, int stat)
+{
+	if (!p)
+		return 0;
+	switch (stat) {
+	case KAG_PSTAT_RECORDS: return p->st_records;
+	case KAG_PSTAT_EVENTS: return p->st_events;
+	case KAG_PSTAT_ERRORS: return p->st_errors;
+	case KAG_PSTAT_SKIPPED: return p->st_skipped;
+	case KAG_PSTAT_BYTES: return p->base + p->pos;
+	default: return 0;
+	}
+}

@@ -1,0 +1,480 @@
+/* Sessions: one thread's evaluation context. Runs the gate and detectors on
+ * each event, de-duplicates the stages of one request by auditID, holds
+ * requests seen only at RequestReceived until a later stage or expiry, and
+ * keeps per-detector correlation state. Every table has a fixed capacity. */
+#include <string.h>
+
+#include "alloc-private.h"
+#include "verdict-private.h"
+
+enum { DEDUP_PENDING = 1, DEDUP_JUDGED = 2 };
+
+typedef struct {
+	uint8_t state;
+	uint32_t pending; /* pending record index + 1 */
+} dedup_entry;
+
+typedef struct {
+	uint64_t key;
+	int64_t time_us;
+	kag_verdict *head, *tail;
+	uint32_t older, newer; /* index + 1 */
+	int used;
+} pending_rec;
+
+struct kag_result {
+	kag_verdict **items;
+	size_t n, cap;
+};
+
+struct kag_session {
+	kag_registry *reg;
+	int emit_benign, include_bodies;
+	kag__lru dedup;
+	kag__lru *det_state;      /* one per registry entry (unused if no state) */
+	pending_rec *pend;
+	size_t pend_cap, pend_count;
+	uint32_t pend_oldest, pend_newest, pend_free;
+	kag_result result;
+	kag_verdict *pool;
+	kag_buf scratch;
+	int64_t last_time;
+	int failed;               /* an allocation failed while releasing */
+	uint64_t st_events, st_dups, st_verdicts, st_deferred, st_suppressed;
+};
+
+/* ---- verdict pool and result ---- */
+
+static kag_verdict *pool_get(kag_session *s)
+{
+	kag_verdict *v = s->pool;
+
+	if (v) {
+		s->pool = v->next;
+		v->next = NULL;
+		return v;
+	}
+	v = kag__calloc(1, sizeof(*v));
+	if (v)
+		kag__buf_init(&v->buf);
+	return v;
+}
+
+static void pool_put(kag_session *s, kag_verdict *v)
+{
+	v->next = s->pool;
+	s->pool = v;
+}
+
+static int result_push(kag_session *s, kag_verdict *v)
+{
+	kag_result *r = &s->result;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		kag_verdict **ni = kag__realloc(r->items, cap * sizeof(*ni));
+
+		if (!ni) {
+			pool_put(s, v);
+			return KAG_ENOMEM;
+		}
+		r->items = ni;
+		r->cap = cap;
+	}
+	r->items[r->n++] = v;
+	s->st_verdicts++;
+	return KAG_OK;
+}
+
+static void result_recycle(kag_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->result.n; i++)
+		pool_put(s, s->result.items[i]);
+	s->result.n = 0;
+}
+
+/* ---- pending requests (seen only at RequestReceived) ---- */
+
+static void pend_unlink(kag_session *s, uint32_t i1)
+{
+	pending_rec *p = &s->pend[i1 - 1];
+
+	if (p->older)
+		s->pend[p->older - 1].newer = p->newer;
+	else
+		s->pend_oldest = p->newer;
+	if (p->newer)
+		s->pend[p->newer - 1].older = p->older;
+	else
+		s->pend_newest = p->older;
+	p->used = 0;
+	p->older = 0;
+	p->newer = s->pend_free;
+	s->pend_free = i1;
+	s->pend_count--;
+}
+
+/* Move a pending request's verdicts into the result (release = 1) or back
+ * to the pool (superseded by a later stage), and free the record. */
+static void pend_finish(kag_session *s, uint32_t i1, int release)
+{
+	pending_rec *p = &s->pend[i1 - 1];
+	kag_verdict *v = p->head, *next;
+
+	for (; v; v = next) {
+		next = v->next;
+		v->next = NULL;
+		if (release) {
+			if (result_push(s, v) < 0)
+				s->failed = 1;
+		} else {
+			pool_put(s, v);
+		}
+	}
+	p->head = p->tail = NULL;
+	pend_unlink(s, i1);
+}
+
+static void on_dedup_evict(uint64_t key, void *payload, void *user)
+{
+	dedup_entry *e = payload;
+	kag_session *s = user;
+
+	(void)key;
+	if (e->state == DEDUP_PENDING && e->pending)
+		pend_finish(s, e->pending, 1);
+}
+
+static uint32_t pend_new(kag_session *s, uint64_t key, int64_t time_us)
+{
+	uint32_t i1;
+	pending_rec *p;
+
+	if (!s->pend_free) {
+		/* full: the oldest request gives up waiting for its later stage */
+		dedup_entry *e = kag__lru_find(&s->dedup, s->pend[s->pend_oldest - 1].key);
+
+		if (e) {
+			e->state = DEDUP_JUDGED;
+			e->pending = 0;
+		}
+		pend_finish(s, s->pend_oldest, 1);
+	}
+	i1 = s->pend_free;
+	p = &s->pend[i1 - 1];
+	s->pend_free = p->newer;
+	memset(p, 0, sizeof(*p));
+	p->used = 1;
+	p->key = key;
+	p->time_us = time_us;
+	p->older = s->pend_newest;
+	if (s->pend_newest)
+		s->pend[s->pend_newest - 1].newer = i1;
+	else
+		s->pend_oldest = i1;
+	s->pend_newest = i1;
+	s->pend_count++;
+	return i1;
+}
+
+/* Release requests that waited longer than twice the late-event allowance. */
+static void pend_expire(kag_session *s, int64_t now)
+{
+	int64_t horizon = (int64_t)(2 * s->reg->policy.late_us);
+
+	while (s->pend_oldest) {
+		pending_rec *p = &s->pend[s->pend_oldest - 1];
+		dedup_entry *e;
+
+		if (!p->time_us || !now || p->time_us + horizon >= now)
+			break;
+		e = kag__lru_find(&s->dedup, p->key);
+		if (e) {
+			e->state = DEDUP_JUDGED;
+			e->pending = 0;
+		}
+		pend_finish(s, s->pend_oldest, 1);
+	}
+}
+
+/* ---- lifecycle ---- */
+
+int kag_session_new(kag_session **out, kag_registry *r)
+{
+	kag_session *s;
+	size_t i;
+	int rc;
+
+	if (!out || !r)
+		return KAG_EINVAL;
+	*out = NULL;
+	if (!r->sealed)
+		return KAG_ESTATE;
+	s = kag__calloc(1, sizeof(*s));
+	if (!s)
+		return KAG_ENOMEM;
+	kag__registry_ref(r);
+	s->reg = r;
+	s->emit_benign = 1;
+	kag__buf_init(&s->scratch);
+	rc = kag__lru_init(&s->dedup, r->policy.dedup_capacity, sizeof(dedup_entry),
+			   on_dedup_evict, s);
+	if (rc < 0)
+		goto fail;
+	rc = KAG_ENOMEM;
+	s->det_state = kag__calloc(r->n_entries, sizeof(kag__lru));
+	s->pend_cap = r->policy.pending_capacity;
+	s->pend = kag__calloc(s->pend_cap, sizeof(pending_rec));
+	if (!s->det_state || !s->pend)
+		goto fail;
+	for (i = 0; i < s->pend_cap; i++)
+		s->pend[i].newer = i + 1 < s->pend_cap ? (uint32_t)(i + 2) : 0;
+	s->pend_free = 1;
+	for (i = 0; i < r->n_entries; i++) {
+		if (r->entries[i].def.state_size) {
+			rc = kag__lru_init(&s->det_state[i], r->policy.principal_capacity,
+					   r->entries[i].def.state_size, NULL, NULL);
+			if (rc < 0)
+				goto fail;
+		}
+	}
+	*out = s;
+	return KAG_OK;
+fail:
+	kag_session_free(s);
+	return rc;
+}
+
+void kag_session_free(kag_session *s)
+{
+	kag_verdict *v, *next;
+	size_t i;
+
+	if (!s)
+		return;
+	result_recycle(s);
+	while (s->pend && s->pend_oldest)
+		pend_finish(s, s->pend_oldest, 0);
+	for (v = s->pool; v; v = next) {
+		next = v->next;
+		kag__buf_dispose(&v->buf);
+		kag__free(v);
+	}
+	if (s->det_state) {
+		for (i = 0; i < s->reg->n_entries; i++)
+			kag__lru_dispose(&s->det_state[i]);
+	}
+	kag__free(s->det_state);
+	kag__free(s->pend);
+	kag__lru_dispose(&s->dedup);
+	kag__free(s->result.items);
+	kag__buf_dispose(&s->scratch);
+	kag_registry_free(s->reg);
+	kag__free(s);
+}
+
+int kag_session_set_option_u64(kag_session *s, int option, uint64_t value)
+{
+	if (!s || value > 1)
+		return KAG_EINVAL;
+	switch (option) {
+	case KAG_SOPT_EMIT_BENIGN: s->emit_benign = (int)value; break;
+	case KAG_SOPT_INCLUDE_BODIES: s->include_bodies = (int)value; break;
+	default: return KAG_EINVAL;
+	}
+	return KAG_OK;
+}
+
+uint64_t kag_session_stat(const kag_session *s, int stat)
+{
+	size_t i;
+	uint64_t n = 0;
+
+	if (!s)
+		return 0;
+	switch (stat) {
+	case KAG_SSTAT_EVENTS: return s->st_events;
+	case KAG_SSTAT_DUPLICATES: return s->st_dups;
+	case KAG_SSTAT_VERDICTS: return s->st_verdicts;
+	case KAG_SSTAT_DEDUP_EVICTIONS: return s->dedup.evictions;
+	case KAG_SSTAT_PRINCIPAL_EVICTIONS:
+		for (i = 0; i < s->reg->n_entries; i++)
+			n += s->det_state[i].evictions;
+		return n;
+	case KAG_SSTAT_DEFERRED: return s->st_deferred;
+	case KAG_SSTAT_SUPPRESSED: return s->st_suppressed;
+	default: return 0;
+	}
+}
+
+/* ---- evaluation ---- */
+
+static int emit(kag_session *s, pending_rec *dest, const kag__detector_def *d,
+		const kag_event *ev, const kag_finding *f, const kag__gate_result *g)
+{
+	kag__verdict_input in = { d, ev, f, g, s->include_bodies };
+	int assessment = g->passed ? f->assessment : KAG_ASSESSMENT_NEEDS_CONTEXT;
+	int severity = g->passed ? f->severity : d->ctx_severity;
+	kag_verdict *v;
+
+	if (!s->emit_benign && (assessment == KAG_ASSESSMENT_BENIGN || severity == KAG_SEVERITY_INFO)) {
+		s->st_suppressed++;
+		return KAG_OK;
+	}
+	v = pool_get(s);
+	if (!v)
+		return KAG_ENOMEM;
+	if (kag__verdict_build(v, &in) < 0) {
+		pool_put(s, v);
+		return KAG_ENOMEM;
+	}
+	if (dest) {
+		if (dest->tail)
+			dest->tail->next = v;
+		else
+			dest->head = v;
+		dest->tail = v;
+		return KAG_OK;
+	}
+	return result_push(s, v);
+}
+
+static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64_t now,
+			 int time_inferred, pending_rec *dest)
+{
+	const kag_registry *r = s->reg;
+	kag__ctx ctx;
+	size_t i;
+	int rc;
+
+	ctx.reg = r;
+	ctx.policy = &r->policy;
+	ctx.outcome = outcome;
+	ctx.identity = kag__identity_class(ev, KAG_FIELD_USER_USERNAME, KAG_FIELD_USER_GROUPS);
+	ctx.now_us = now;
+	ctx.time_inferred = time_inferred;
+	for (i = 0; i < r->n_entries; i++) {
+		const kag__entry *e = &r->entries[i];
+		const kag__detector_def *d = &e->def;
+		kag__gate_result g;
+		kag_finding f;
+
+		if (!e->enabled || (d->applies && !d->applies(ev, &ctx)))
+			continue;
+		ctx.state = d->state_size ? &s->det_state[i] : NULL;
+		kag__gate_check(&g, d, ev, outcome);
+		memset(&f, 0, sizeof(f));
+		f.confidence = KAG_CONFIDENCE_HIGH;
+		s->scratch.len = 0;
+		s->scratch.oom = 0;
+		f.extra = &s->scratch;
+		if (e->cb) {
+			if (e->cb(&f, ev, outcome, e->user_data) != 0)
+				return KAG_EUSER;
+			if (!f.reported)
+				continue;
+		} else if (g.passed) {
+			rc = d->judge(&f, ev, &ctx);
+			if (rc < 0)
+				return rc;
+			if (!f.reported)
+				continue;
+		}
+		rc = emit(s, dest, d, ev, &f, &g);
+		if (rc < 0)
+			return rc;
+	}
+	return KAG_OK;
+}
+
+int kag_session_evaluate(kag_result **out, kag_session *s, const kag_event *ev)
+{
+	int64_t now;
+	int outcome, time_inferred, rc;
+	pending_rec *dest = NULL;
+
+	if (!out || !s || !ev)
+		return KAG_EINVAL;
+	*out = &s->result;
+	result_recycle(s);
+	s->failed = 0;
+	s->st_events++;
+	outcome = kag__outcome(ev);
+	time_inferred = ev->time_us == 0;
+	now = ev->time_us ? ev->time_us : s->last_time;
+	if (ev->time_us > s->last_time)
+		s->last_time = ev->time_us;
+	pend_expire(s, s->last_time);
+
+	if (kag__usable(ev, KAG_FIELD_AUDIT_ID)) {
+		kag_str id = ev->str[KAG_FIELD_AUDIT_ID];
+		uint64_t key = kag__hash(id.ptr, id.len, 0);
+		dedup_entry *e = kag__lru_find(&s->dedup, key);
+
+		if (ev->stage == KAG_STAGE_REQUEST_RECEIVED) {
+			if (e) {
+				s->st_dups++;
+				return s->failed ? KAG_ENOMEM : KAG_OK;
+			}
+			e = kag__lru_insert(&s->dedup, key);
+			e->state = DEDUP_PENDING;
+			e->pending = pend_new(s, key, ev->time_us);
+			dest = &s->pend[e->pending - 1];
+			s->st_deferred++;
+		} else {
+			if (e && e->state == DEDUP_JUDGED) {
+				s->st_dups++;
+				return s->failed ? KAG_ENOMEM : KAG_OK;
+			}
+			if (e && e->state == DEDUP_PENDING) {
+				if (e->pending)
+					pend_finish(s, e->pending, 0);
+			} else {
+				e = kag__lru_insert(&s->dedup, key);
+			}
+			e->state = DEDUP_JUDGED;
+			e->pending = 0;
+		}
+	}
+	rc = run_detectors(s, ev, outcome, now, time_inferred, dest);
+	if (rc < 0)
+		return rc;
+	return s->failed ? KAG_ENOMEM : KAG_OK;
+}
+
+static void mark_judged(uint64_t key, void *payload, void *user)
+{
+	dedup_entry *e = payload;
+
+	(void)key;
+	(void)user;
+	if (e->state == DEDUP_PENDING) {
+		e->state = DEDUP_JUDGED;
+		e->pending = 0;
+	}
+}
+
+int kag_session_flush(kag_result **out, kag_session *s)
+{
+	if (!out || !s)
+		return KAG_EINVAL;
+	*out = &s->result;
+	result_recycle(s);
+	s->failed = 0;
+	while (s->pend_oldest)
+		pend_finish(s, s->pend_oldest, 1);
+	kag__lru_foreach(&s->dedup, mark_judged, NULL);
+	return s->failed ? KAG_ENOMEM : KAG_OK;
+}
+
+size_t kag_result_count(const kag_result *res)
+{
+	return res ? res->n : 0;
+}
+
+const kag_verdict *kag_result_verdict(const kag_result *res, size_t i)
+{
+	return res && i < res->n ? res->items[i] : NULL;
+}

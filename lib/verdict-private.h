@@ -1,0 +1,40 @@
+/* Verdict records: built once from a finding and its event, then read by
+ * accessors or as one line of JSON. */
+#ifndef KAG_VERDICT_PRIVATE_H
+#define KAG_VERDICT_PRIVATE_H
+
+#include "detector-private.h"
+
+struct kag_verdict {
+	const char *detector;   /* borrowed from the registry */
+	int assessment, outcome, severity, confidence;
+	uint64_t corr_count;
+	int64_t time_us;
+	kag_buf buf;            /* JSON text, then NUL-terminated strings */
+	size_t json_len, evidence_off, evidence_len;
+	size_t reason_off, audit_off, source_off;
+	size_t n_attack;
+	size_t attack_off[KAG__MAX_ATTACK];
+	size_t n_missing;
+	const char *missing[KAG__MAX_FIELDS * 2];
+	size_t n_inferred;
+	const char *inferred[KAG_FIELD_COUNT_];
+	kag_verdict *next;      /* pool, result and pending lists */
+};
+
+typedef struct {
+	const kag__detector_def *def;
+	const kag_event *ev;
+	const kag_finding *f;
+	const kag__gate_result *gate;
+	int include_bodies;
+} kag__verdict_input;
+
+/* Build v from a finding (or a failed gate). */
+int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in);
+
+/* Evidence writer (output module). */
+int kag__render_evidence(kag_buf *b, const kag_event *ev, const kag_finding *f,
+			 int include_bodies);
+
+#endif

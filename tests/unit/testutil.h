@@ -1,0 +1,53 @@
+/* Shared helpers for the Check suites. */
+#ifndef KAG_TESTUTIL_H
+#define KAG_TESTUTIL_H
+
+#include <check.h>
+#include <stddef.h>
+
+#include "kag.h"
+
+/* Everything needed to judge a stream in a test. */
+typedef struct {
+	kag_registry *reg;
+	kag_session *sess;
+	kag_parser *parser;
+	/* verdict JSON lines of the last tu_judge() call, newline separated */
+	char *out;
+	size_t out_len;
+	size_t n_verdicts;
+	size_t n_events;
+	size_t n_errors;
+	int last_error;          /* last parser error code, 0 if none */
+	char last_message[512];  /* its message */
+	char **lines;            /* each verdict JSON line */
+	char **errors;           /* "CODE line N: message" per rejected record */
+} tu_ctx;
+
+/* New context over a sealed default registry, benign verdicts included. */
+void tu_init(tu_ctx *t);
+/* Same, with a registry the caller built (sealed here if needed). */
+void tu_init_registry(tu_ctx *t, kag_registry *reg);
+void tu_free(tu_ctx *t);
+
+/* Feed `data` (len bytes, or strlen if len == (size_t)-1), finish, judge
+ * every event, flush the session. Accumulates verdicts and errors. */
+void tu_judge(tu_ctx *t, const char *data, size_t len);
+/* Same, from a file under KAG_TEST_DATA (relative path). */
+void tu_judge_file(tu_ctx *t, const char *relpath);
+
+/* The n-th verdict line (0-based) whose detector is `detector`, or NULL. */
+const char *tu_find(const tu_ctx *t, const char *detector, size_t nth);
+/* Number of verdicts from `detector`. */
+size_t tu_count(const tu_ctx *t, const char *detector);
+
+/* Read a JSON member by path ("evidence.user.username", "missing") from a
+ * verdict line, dumped compactly into a static buffer; NULL if absent. */
+const char *tu_json_get(const char *line, const char *path);
+/* 1 if the JSON array at `path` contains the string `value`. */
+int tu_json_array_has(const char *line, const char *path, const char *value);
+
+/* Read a whole file into a malloc'd buffer (NUL-terminated). */
+char *tu_read_file(const char *path, size_t *len_out);
+
+#endif

@@ -22,14 +22,6 @@ typedef struct {
 	char distinct[KAG__MAX_DISTINCT][NAME_MAX_];
 } probe_state;
 
-static const char *const sensitive[] = {
-	"secrets", "pods/exec", "pods/attach", "pods/portforward", "pods/ephemeralcontainers",
-	"serviceaccounts/token", "nodes/proxy", "clusterroles", "clusterrolebindings",
-	"roles", "rolebindings", "certificatesigningrequests",
-	"certificatesigningrequests/approval", "mutatingwebhookconfigurations",
-	"validatingwebhookconfigurations", "selfsubjectrulesreviews", NULL
-};
-
 static int applies(const kag_event *ev, const kag__ctx *ctx)
 {
 	(void)ev;
@@ -64,14 +56,11 @@ static void target_name(const kag_event *ev, char *out, size_t size)
 			*out = '?';
 }
 
-static int is_sensitive(const char *target)
+static int is_sensitive(const kag__policy *p, const char *target)
 {
-	size_t i;
+	kag_str t = { target, strlen(target) };
 
-	for (i = 0; sensitive[i]; i++)
-		if (strcmp(sensitive[i], target) == 0)
-			return 1;
-	return 0;
+	return kag__strlist_has(&p->sensitive_resources, t);
 }
 
 static probe_state *principal_state(kag__ctx *ctx, const kag_event *ev)
@@ -154,7 +143,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 			return KAG_OK;
 		}
 	}
-	if (!is_sensitive(target))
+	if (!is_sensitive(ctx->policy, target))
 		return KAG_OK;
 	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_LOW, KAG_CONFIDENCE_HIGH,
 		    "denied %s on %s by %s from %s (response %lld): a denied attempt, not access",

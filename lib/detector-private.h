@@ -15,15 +15,48 @@
 
 typedef struct kag__ctx kag__ctx;
 
-/* Thresholds, windows and capacities (registry options). */
+/* A list of strings owned by the policy (defaults are static strings). */
 typedef struct {
-	uint64_t probe_threshold;
+	const char **items;
+	size_t n;
+	char **owned;      /* non-NULL when loaded: items point into these */
+} kag__strlist;
+
+/* Baselines, thresholds, windows and capacities: data, not code. Built-in
+ * defaults (policy.c) serve without a file; a policy file or the API
+ * setters replace them before the registry is sealed. */
+typedef struct {
+	uint64_t probe_threshold;       /* rbac_probing burst size */
 	uint64_t probe_window_us;
-	uint64_t late_us;
+	uint64_t late_us;               /* allowance for late events */
 	uint64_t dedup_capacity;
 	uint64_t principal_capacity;
 	uint64_t pending_capacity;
+	uint64_t secret_burst_threshold;  /* distinct secrets read by one identity */
+	uint64_t secret_burst_window_us;
+	uint64_t sequence_window_us;      /* RBAC change -> workload change */
+	uint64_t discovery_threshold;     /* distinct namespaces listed */
+	uint64_t discovery_window_us;
+	uint64_t new_terms_capacity;      /* first-seen user agents remembered */
+
+	/* identity classes (controller_baseline, secrets_access, ...) */
+	kag__strlist control_plane_users;   /* exact usernames */
+	kag__strlist provider_prefixes;     /* username prefixes */
+	kag__strlist operator_prefixes;     /* platform operator username prefixes */
+	kag__strlist trusted_users;         /* extra exact usernames treated as platform */
+	/* what is sensitive */
+	kag__strlist sensitive_resources;   /* resource[/subresource] for rbac_probing */
+	kag__strlist system_namespaces;     /* kube-system, kube-public, ... */
+	kag__strlist sensitive_host_paths;  /* hostPath prefixes */
+	kag__strlist dangerous_capabilities;
+	kag__strlist health_paths;          /* anonymous_access exclusions */
 } kag__policy;
+
+void kag__policy_defaults(kag__policy *p);
+void kag__policy_dispose(kag__policy *p);
+int kag__strlist_has(const kag__strlist *l, kag_str s);
+/* Some item is a prefix of s. */
+int kag__strlist_prefix(const kag__strlist *l, kag_str s);
 
 struct kag_finding {
 	int reported;
@@ -118,7 +151,8 @@ enum {
 	KAG__ID_PROVIDER,
 	KAG__ID_PLATFORM_OPERATOR
 };
-int kag__identity_class(const kag_event *ev, int username_field, int groups_field);
+int kag__identity_class(const kag__policy *p, const kag_event *ev, int username_field,
+			int groups_field);
 const char *kag__identity_class_name(int id_class);
 
 /* ---- reporting helpers for detectors ---- */

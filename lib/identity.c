@@ -5,27 +5,6 @@
 
 #include "detector-private.h"
 
-static const char *const control_plane_users[] = {
-	"system:kube-controller-manager",
-	"system:kube-scheduler",
-	"system:apiserver",
-	"system:kube-proxy",
-	"system:kube-aggregator",
-	"system:volume-scheduler",
-	NULL
-};
-
-static const char *const provider_prefixes[] = {
-	"eks:",                   /* EKS control-plane components */
-	"system:gke-",            /* GKE components */
-	"system:gcp-controller-manager",
-	"system:clustermetrics",
-	"system:l7-lb-controller",
-	"system:managed-certificate-controller",
-	"aksService",             /* AKS control plane */
-	NULL
-};
-
 int kag__list_has(const kag_event *ev, int field, const char *value)
 {
 	size_t i;
@@ -48,27 +27,25 @@ static int groups_allow(const kag_event *ev, int groups_field, const char *group
 	return kag__list_has(ev, groups_field, group);
 }
 
-int kag__identity_class(const kag_event *ev, int username_field, int groups_field)
+int kag__identity_class(const kag__policy *p, const kag_event *ev, int username_field,
+			int groups_field)
 {
 	kag_str u;
-	size_t i;
 
 	if (!kag__usable(ev, username_field))
 		return KAG__ID_NONE;
 	u = ev->str[username_field];
-	for (i = 0; control_plane_users[i]; i++)
-		if (kag__str_eq(u, control_plane_users[i]))
-			return KAG__ID_CONTROL_PLANE;
+	if (kag__strlist_has(&p->control_plane_users, u) || kag__strlist_has(&p->trusted_users, u))
+		return KAG__ID_CONTROL_PLANE;
 	if (kag__str_prefix(u, "system:node:") && u.len > 12)
 		return groups_allow(ev, groups_field, "system:nodes") ? KAG__ID_NODE : KAG__ID_NONE;
 	if (kag__str_prefix(u, "system:serviceaccount:kube-system:") && u.len > 34)
 		return groups_allow(ev, groups_field, "system:serviceaccounts:kube-system")
 		       ? KAG__ID_KUBE_SYSTEM_SA : KAG__ID_NONE;
-	if (kag__str_prefix(u, "system:serviceaccount:openshift-"))
+	if (kag__strlist_prefix(&p->operator_prefixes, u))
 		return KAG__ID_PLATFORM_OPERATOR;
-	for (i = 0; provider_prefixes[i]; i++)
-		if (kag__str_prefix(u, provider_prefixes[i]))
-			return KAG__ID_PROVIDER;
+	if (kag__strlist_prefix(&p->provider_prefixes, u))
+		return KAG__ID_PROVIDER;
 	return KAG__ID_NONE;
 }
 

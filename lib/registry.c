@@ -40,12 +40,7 @@ int kag_registry_new(kag_registry **out)
 	if (!r)
 		return KAG_ENOMEM;
 	atomic_init(&r->refs, 1);
-	r->policy.probe_threshold = 10;
-	r->policy.probe_window_us = 1800ULL * 1000000;
-	r->policy.late_us = 30ULL * 1000000;
-	r->policy.dedup_capacity = 65536;
-	r->policy.principal_capacity = 4096;
-	r->policy.pending_capacity = 4096;
+	kag__policy_defaults(&r->policy);
 	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
 		kag__entry *e;
 
@@ -81,6 +76,7 @@ void kag_registry_free(kag_registry *r)
 		kag__free(r->entries[i].own_required);
 	}
 	kag__free(r->entries);
+	kag__policy_dispose(&r->policy);
 	kag__free(r);
 }
 

@@ -352,7 +352,8 @@ static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64
 	ctx.reg = r;
 	ctx.policy = &r->policy;
 	ctx.outcome = outcome;
-	ctx.identity = kag__identity_class(ev, KAG_FIELD_USER_USERNAME, KAG_FIELD_USER_GROUPS);
+	ctx.identity = kag__identity_class(&r->policy, ev, KAG_FIELD_USER_USERNAME,
+					   KAG_FIELD_USER_GROUPS);
 	ctx.now_us = now;
 	ctx.time_inferred = time_inferred;
 	for (i = 0; i < r->n_entries; i++) {

@@ -1,0 +1,138 @@
+/* Policy: the built-in baselines, sensitive lists, thresholds and windows.
+ * Everything here is data that a policy file may replace. */
+#include <string.h>
+
+#include "alloc-private.h"
+#include "detector-private.h"
+
+#define LIST(arr) { (const char **)(arr), sizeof(arr) / sizeof((arr)[0]), NULL }
+
+static const char *const control_plane_users[] = {
+	"system:kube-controller-manager", "system:kube-scheduler", "system:apiserver",
+	"system:kube-proxy", "system:kube-aggregator", "system:volume-scheduler",
+};
+
+static const char *const provider_prefixes[] = {
+	"eks:",                   /* EKS control-plane components */
+	"system:gke-",            /* GKE components */
+	"system:gcp-controller-manager", "system:clustermetrics", "system:l7-lb-controller",
+	"system:managed-certificate-controller",
+	"aksService",             /* AKS control plane */
+};
+
+static const char *const operator_prefixes[] = {
+	"system:serviceaccount:openshift-",
+};
+
+static const char *const sensitive_resources[] = {
+	"secrets", "pods/exec", "pods/attach", "pods/portforward", "pods/ephemeralcontainers",
+	"serviceaccounts/token", "nodes/proxy", "clusterroles", "clusterrolebindings",
+	"roles", "rolebindings", "certificatesigningrequests",
+	"certificatesigningrequests/approval", "mutatingwebhookconfigurations",
+	"validatingwebhookconfigurations", "selfsubjectrulesreviews",
+};
+
+static const char *const system_namespaces[] = {
+	"kube-system", "kube-public", "kube-node-lease",
+};
+
+static const char *const sensitive_host_paths[] = {
+	"/", "/etc", "/proc", "/sys", "/root", "/home", "/boot", "/dev", "/var/run",
+	"/run", "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd",
+	"/var/run/docker.sock", "/run/containerd/containerd.sock",
+	"/var/run/crio/crio.sock", "/var/log", "/usr", "/lib", "/bin", "/sbin",
+	"/etc/kubernetes",
+};
+
+static const char *const dangerous_capabilities[] = {
+	"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH",
+	"DAC_OVERRIDE", "SYS_RAWIO", "SYS_BOOT", "SYS_CHROOT", "BPF", "PERFMON",
+	"NET_RAW", "SETUID", "SETGID", "MKNOD",
+};
+
+static const char *const health_paths[] = {
+	"/healthz", "/livez", "/readyz", "/version",
+};
+
+void kag__policy_defaults(kag__policy *p)
+{
+	static const kag__strlist cp = LIST(control_plane_users);
+	static const kag__strlist prov = LIST(provider_prefixes);
+	static const kag__strlist ops = LIST(operator_prefixes);
+	static const kag__strlist sens = LIST(sensitive_resources);
+	static const kag__strlist sysns = LIST(system_namespaces);
+	static const kag__strlist hp = LIST(sensitive_host_paths);
+	static const kag__strlist caps = LIST(dangerous_capabilities);
+	static const kag__strlist health = LIST(health_paths);
+	static const kag__strlist none = { NULL, 0, NULL };
+
+	memset(p, 0, sizeof(*p));
+	p->probe_threshold = 10;
+	p->probe_window_us = 1800ULL * 1000000;
+	p->late_us = 30ULL * 1000000;
+	p->dedup_capacity = 65536;
+	p->principal_capacity = 4096;
+	p->pending_capacity = 4096;
+	p->secret_burst_threshold = 5;
+	p->secret_burst_window_us = 600ULL * 1000000;
+	p->sequence_window_us = 300ULL * 1000000;
+	p->discovery_threshold = 5;
+	p->discovery_window_us = 600ULL * 1000000;
+	p->new_terms_capacity = 4096;
+	p->control_plane_users = cp;
+	p->provider_prefixes = prov;
+	p->operator_prefixes = ops;
+	p->trusted_users = none;
+	p->sensitive_resources = sens;
+	p->system_namespaces = sysns;
+	p->sensitive_host_paths = hp;
+	p->dangerous_capabilities = caps;
+	p->health_paths = health;
+}
+
+static void list_dispose(kag__strlist *l)
+{
+	size_t i;
+
+	if (l->owned) {
+		for (i = 0; i < l->n; i++)
+			kag__free(l->owned[i]);
+		kag__free(l->owned);
+	}
+	l->owned = NULL;
+	l->items = NULL;
+	l->n = 0;
+}
+
+void kag__policy_dispose(kag__policy *p)
+{
+	list_dispose(&p->control_plane_users);
+	list_dispose(&p->provider_prefixes);
+	list_dispose(&p->operator_prefixes);
+	list_dispose(&p->trusted_users);
+	list_dispose(&p->sensitive_resources);
+	list_dispose(&p->system_namespaces);
+	list_dispose(&p->sensitive_host_paths);
+	list_dispose(&p->dangerous_capabilities);
+	list_dispose(&p->health_paths);
+}
+
+int kag__strlist_has(const kag__strlist *l, kag_str s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (kag__str_eq(s, l->items[i]))
+			return 1;
+	return 0;
+}
+
+int kag__strlist_prefix(const kag__strlist *l, kag_str s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (kag__str_prefix(s, l->items[i]))
+			return 1;
+	return 0;
+}

@@ -16,6 +16,7 @@ int main(int argc, char **argv)
 	kag_registry *reg = NULL;
 	kag_session *session = NULL;
 	kag_parser *parser = NULL;
+	kag_result *res_end;
 	char chunk[4096];
 	size_t n;
 	int rc = 1, done = 0;
@@ -58,6 +59,15 @@ int main(int argc, char **argv)
 				printf("%.*s\n", (int)len, json);
 			}
 		}
+	}
+	/* Requests seen only at RequestReceived are judged at the end. */
+	if (kag_session_flush(&res_end, session) < 0)
+		goto out;
+	for (n = 0; n < kag_result_count(res_end); n++) {
+		size_t len;
+		const char *json = kag_verdict_json(kag_result_verdict(res_end, n), &len);
+
+		printf("%.*s\n", (int)len, json);
 	}
 	rc = 0;
 out:

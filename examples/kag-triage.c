@@ -33,12 +33,14 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: kag-triage [options] [FILE ...]\n"
 		"Judge Kubernetes API-server audit events; FILE '-' or none reads stdin.\n\n"
-		"  --format=FMT        auto (default), native or eventlist\n"
+		"  --format=FMT        auto (default), native, eventlist, gke, eks, aks\n"
+		"                      or openshift: read only that input shape\n"
 		"  --output=json|text  NDJSON verdict records (default) or a table\n"
 		"  --all               also print benign and info verdicts\n"
 		"  --list-detectors    describe every detector and exit\n"
 		"  --summary           print record and verdict counts at the end\n"
-		"  --policy=FILE       policy file (not supported by this version)\n"
+		"  --policy=FILE       JSON policy: baselines, lists, thresholds, detectors\n"
+		"  --rules=FILE        JSON caller rules, judged next to the built-ins\n"
 		"  --version           print the library version and exit\n"
 		"  -h, --help          this text\n");
 }
@@ -165,13 +167,55 @@ static int triage_stream(struct triage *t, kag_parser *p, FILE *in, const char *
 	return 0;
 }
 
-static int list_detectors(void)
+/* Load a policy or rules file into reg; errors name the file and the JSON
+ * pointer of the offending value. */
+static int load_file(kag_registry *reg, const char *path,
+		     int (*load)(kag_registry *, const char *, size_t))
 {
-	kag_registry *r;
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL, *nb;
+	size_t len = 0, cap = 0, n;
+	int rc;
+
+	if (!f) {
+		fprintf(stderr, "kag-triage: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	do {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 1 << 16;
+			if (cap > (64u << 20) || !(nb = realloc(buf, cap))) {
+				fprintf(stderr, "kag-triage: %s: too large\n", path);
+				free(buf);
+				fclose(f);
+				return -1;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		fprintf(stderr, "kag-triage: %s: read error: %s\n", path, strerror(errno));
+		free(buf);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	rc = load(reg, buf, len);
+	free(buf);
+	if (rc < 0) {
+		fprintf(stderr, "kag-triage: %s: %s: %s\n", path, kag_error_name(rc),
+			kag_registry_error_message(reg));
+		return -1;
+	}
+	return 0;
+}
+
+static int list_detectors(kag_registry *r)
+{
 	size_t i;
 
-	if (kag_registry_new(&r) < 0)
-		return 1;
 	for (i = 0; i < kag_registry_count(r); i++) {
 		printf("%s\n  %s\n", kag_registry_detector_id(r, i),
 		       kag_registry_detector_title(r, i));
@@ -187,7 +231,6 @@ static int list_detectors(void)
 			printf("\n\n");
 		}
 	}
-	kag_registry_free(r);
 	return 0;
 }
 
@@ -197,22 +240,29 @@ int main(int argc, char **argv)
 	kag_registry *reg = NULL;
 	kag_parser *p = NULL;
 	kag_result *res;
-	int i, nfiles = 0, rc = 0;
+	int i, nfiles = 0, literal = argc, rc = 0, list = 0, format = KAG_FORMAT_AUTO;
+	const char *policy_file = NULL, *rules_file = NULL;
 
 	memset(&t, 0, sizeof(t));
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (strcmp(a, "--") == 0) {
-			i++;
+		if (strcmp(a, "--") == 0) { /* the rest are file names */
+			literal = i + 1;
+			nfiles += argc - literal;
 			break;
 		}
 		if (strncmp(a, "--format=", 9) == 0) {
+			static const char *const names[] = { "auto", "native", "eventlist", "gke",
+							     "eks", "aks", "openshift" };
 			const char *f = a + 9;
 
-			if (strcmp(f, "auto") && strcmp(f, "native") && strcmp(f, "eventlist")) {
-				fprintf(stderr, "kag-triage: --format=%s is not supported by this "
-					"version (auto, native, eventlist)\n", f);
+			/* names[i] is KAG_FORMAT_* value i */
+			for (format = 0; format < 7 && strcmp(f, names[format]); format++)
+				;
+			if (format == 7) {
+				fprintf(stderr, "kag-triage: unknown --format=%s (auto, native, "
+					"eventlist, gke, eks, aks, openshift)\n", f);
 				return 2;
 			}
 		} else if (strcmp(a, "--output=json") == 0) {
@@ -224,10 +274,15 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--summary") == 0) {
 			t.summary = 1;
 		} else if (strcmp(a, "--list-detectors") == 0) {
-			return list_detectors();
-		} else if (strncmp(a, "--policy=", 9) == 0 || strcmp(a, "--policy") == 0) {
-			fprintf(stderr, "kag-triage: --policy is not supported by this version\n");
-			return 2;
+			list = 1;
+		} else if (strncmp(a, "--policy=", 9) == 0 || strncmp(a, "--rules=", 8) == 0) {
+			*(a[2] == 'p' ? &policy_file : &rules_file) = strchr(a, '=') + 1;
+		} else if (strcmp(a, "--policy") == 0 || strcmp(a, "--rules") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "kag-triage: %s needs a FILE\n", a);
+				return 2;
+			}
+			*(a[2] == 'p' ? &policy_file : &rules_file) = argv[++i];
 		} else if (strcmp(a, "--version") == 0) {
 			printf("kag-triage %s\n", kag_version_string());
 			return 0;
@@ -243,8 +298,24 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (kag_registry_new(&reg) < 0 || kag_registry_seal(reg) < 0 ||
+	if (kag_registry_new(&reg) < 0) {
+		fprintf(stderr, "kag-triage: cannot initialise: out of memory\n");
+		return 1;
+	}
+	/* rules first, so that the policy can enable or disable them */
+	if ((rules_file && load_file(reg, rules_file, kag_registry_load_rules) < 0) ||
+	    (policy_file && load_file(reg, policy_file, kag_registry_load_policy) < 0)) {
+		kag_registry_free(reg);
+		return 2;
+	}
+	if (list) {
+		rc = list_detectors(reg);
+		kag_registry_free(reg);
+		return rc;
+	}
+	if (kag_registry_seal(reg) < 0 ||
 	    kag_session_new(&t.session, reg) < 0 || kag_parser_new(&p) < 0 ||
+	    kag_parser_set_option_u64(p, KAG_OPT_FORMAT, (uint64_t)format) < 0 ||
 	    kag_session_set_option_u64(t.session, KAG_SOPT_EMIT_BENIGN, (uint64_t)t.all) < 0) {
 		fprintf(stderr, "kag-triage: cannot initialise: out of memory\n");
 		rc = 1;
@@ -258,8 +329,11 @@ int main(int argc, char **argv)
 		const char *a = nfiles == 0 ? "-" : argv[i];
 		FILE *in;
 
-		if (nfiles && a[0] == '-' && a[1] != '\0')
+		if (nfiles && i < literal && a[0] == '-' && a[1] != '\0')
 			continue;
+		if (nfiles && i < literal && (strcmp(argv[i - 1], "--policy") == 0 ||
+					     strcmp(argv[i - 1], "--rules") == 0))
+			continue; /* the FILE of --policy FILE */
 		if (strcmp(a, "-") == 0) {
 			in = stdin;
 			a = "<stdin>";

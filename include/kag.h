@@ -303,8 +303,38 @@ enum kag_parser_option {
 	KAG_OPT_MAX_RECORD_BYTES = 1, /**< largest record; default 16 MiB */
 	KAG_OPT_MAX_DEPTH = 2,        /**< deepest JSON nesting; default 64 */
 	KAG_OPT_MAX_STRING_BYTES = 3, /**< longest JSON string; default 1 MiB */
-	KAG_OPT_MAX_ITEMS = 4         /**< most events in one EventList/array;
+	KAG_OPT_MAX_ITEMS = 4,        /**< most events in one EventList/array;
 				       * default 100000 */
+	KAG_OPT_FORMAT = 5            /**< input shape, a KAG_FORMAT_* value;
+				       * default KAG_FORMAT_AUTO (0, accepted
+				       * here) (@since 0.1) */
+};
+
+/** Input shapes for KAG_OPT_FORMAT. AUTO recognises each record; the others
+ * accept only their family and reject other records with KAG_ESCHEMA.
+ * Whatever the shape, events carry native field names; kag_event_format()
+ * names the record's shape ("native", "eventlist", "array", "gke",
+ * "eks-cloudwatch", "aks", "aks-table", "viaq", "otlp", "openshift-oauth").
+ * Records of other services or categories (GKE cluster operations, AKS
+ * klog categories, other CloudWatch log streams, non-audit ViaQ/OTLP logs)
+ * are skipped and counted (KAG_PSTAT_SKIPPED), not errors.
+ * @since 0.1 */
+enum kag_input_format {
+	KAG_FORMAT_AUTO = 0,      /**< every shape below, recognised per record */
+	KAG_FORMAT_NATIVE = 1,    /**< audit.k8s.io Events (v1, v1beta1 fields),
+				   * EventLists and JSON arrays of them */
+	KAG_FORMAT_EVENTLIST = 2, /**< only EventLists and JSON arrays of events */
+	KAG_FORMAT_GKE = 3,       /**< Cloud Audit Logs LogEntry (protoPayload);
+				   * stage, level, HTTP code and time inferred */
+	KAG_FORMAT_EKS = 4,       /**< native events, CloudWatch log events
+				   * (message as string or object, events[]),
+				   * subscription payloads (logEvents[]), also
+				   * base64+gzip, bare or as {"awslogs":{"data"}} */
+	KAG_FORMAT_AKS = 5,       /**< diagnostic records (properties.log as a
+				   * string or object), {"records":[...]},
+				   * AKSAudit/AKSAuditAdmin/AzureDiagnostics rows */
+	KAG_FORMAT_OPENSHIFT = 6  /**< native events (oauth-server login events
+				   * included), ViaQ and OTLP re-wrappings */
 };
 
 /** Parser counters for kag_parser_stat(). */
@@ -319,7 +349,8 @@ enum kag_parser_stat {
 KAG_API int kag_parser_new(kag_parser **out);
 KAG_API void kag_parser_free(kag_parser *p);
 
-/** Set a KAG_OPT_* limit (> 0). @return KAG_OK or KAG_EINVAL. */
+/** Set a KAG_OPT_* limit (> 0), or KAG_OPT_FORMAT (a KAG_FORMAT_* value).
+ * @return KAG_OK or KAG_EINVAL. */
 KAG_API int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value);
 
 /** Name the input ("audit.log"), used in verdict and error sources. Copied.
@@ -379,8 +410,18 @@ enum kag_registry_option {
 	KAG_ROPT_LATE_ALLOWANCE = 3,   /**< accepted lateness; default 30 s */
 	KAG_ROPT_DEDUP_CAPACITY = 4,   /**< auditIDs remembered; default 65536 */
 	KAG_ROPT_PRINCIPAL_CAPACITY = 5, /**< principals tracked; default 4096 */
-	KAG_ROPT_PENDING_CAPACITY = 6  /**< RequestReceived-only requests held
+	KAG_ROPT_PENDING_CAPACITY = 6, /**< RequestReceived-only requests held
 					* for a later stage; default 4096 */
+	KAG_ROPT_SECRET_BURST_THRESHOLD = 7, /**< distinct secrets read by one
+					* identity for a burst; default 5 (@since 0.1) */
+	KAG_ROPT_SECRET_BURST_WINDOW = 8, /**< default 600 s (@since 0.1) */
+	KAG_ROPT_SEQUENCE_WINDOW = 9,  /**< RBAC change then workload change by
+					* one identity; default 300 s (@since 0.1) */
+	KAG_ROPT_DISCOVERY_THRESHOLD = 10, /**< distinct namespaces listed by one
+					* identity; default 5 (@since 0.1) */
+	KAG_ROPT_DISCOVERY_WINDOW = 11, /**< default 600 s (@since 0.1) */
+	KAG_ROPT_NEW_TERMS_CAPACITY = 12 /**< first-seen user agents remembered;
+					* default 4096 (@since 0.1) */
 };
 
 /** Callback of a caller-defined detector. Inspect `ev`; to report, call
@@ -442,6 +483,126 @@ KAG_API int kag_finding_report(kag_finding *f, int assessment, int severity,
 			       int confidence, const char *reason);
 /** Add an ATT&CK technique id ("T1609"). Copied. */
 KAG_API int kag_finding_add_attack(kag_finding *f, const char *technique);
+
+/** Policy lists, for kag_registry_policy_add() and kag_registry_policy_clear();
+ * a policy file names them the same way in lower case ("trusted_users").
+ * @since 0.1 */
+enum kag_policy_list {
+	KAG_LIST_CONTROL_PLANE_USERS = 1,  /**< exact usernames of control-plane
+					    * components */
+	KAG_LIST_PROVIDER_PREFIXES = 2,    /**< username prefixes of cloud-provider
+					    * components ("eks:") */
+	KAG_LIST_OPERATOR_PREFIXES = 3,    /**< username prefixes of platform
+					    * operators */
+	KAG_LIST_TRUSTED_USERS = 4,        /**< extra exact usernames trusted as
+					    * control plane (empty by default) */
+	KAG_LIST_SENSITIVE_RESOURCES = 5,  /**< "resource[/subresource]" */
+	KAG_LIST_SYSTEM_NAMESPACES = 6,    /**< kube-system, kube-public, ... */
+	KAG_LIST_SENSITIVE_HOST_PATHS = 7, /**< hostPath prefixes ("/etc") */
+	KAG_LIST_DANGEROUS_CAPABILITIES = 8, /**< "SYS_ADMIN", "ALL", ... */
+	KAG_LIST_HEALTH_PATHS = 9,         /**< paths anonymous_access ignores */
+	KAG_LIST_PRIVILEGED_ROLES = 10,    /**< roles whose binding is escalation
+					    * ("cluster-admin") */
+	KAG_LIST_SYSTEM_ROLE_PREFIXES = 11,/**< role names owned by the platform
+					    * ("system:") */
+	KAG_LIST_SYSTEM_ROLE_EXCEPTIONS = 12, /**< system roles admins may edit */
+	KAG_LIST_TRUSTED_NETWORKS = 13     /**< public CIDRs of the cluster's own
+					    * nodes or NAT egress (public_source) */
+};
+
+/** Load a JSON policy into an unsealed registry. Without one the built-in
+ * defaults serve. Loading is all or nothing: on error the registry is
+ * unchanged. Unknown keys are errors, so a misspelt key cannot leave a
+ * weaker default in place. A policy that names caller rules in "detectors"
+ * must be loaded after them. Schema (every key optional; examples/policy.json):
+ *
+ *   "version": 1
+ *   "description": "free text"
+ *   "thresholds": {"probe": N, "secret_burst": N, "discovery": N}
+ *   "windows": {"probe": S, "late_allowance": S, "secret_burst": S,
+ *               "sequence": S, "discovery": S}          (seconds, <= 30 days)
+ *   "capacities": {"dedup": N, "principals": N, "pending": N, "new_terms": N}
+ *   "<list>": ["...", ...]       replaces the list (an empty array clears it)
+ *   "add_<list>": ["...", ...]   extends it (after any replacement)
+ *   "detectors": {"enable": ["id", ...], "disable": ["id", ...]}
+ *
+ * <list> is one of control_plane_users, provider_prefixes, operator_prefixes,
+ * trusted_users, sensitive_resources, system_namespaces, sensitive_host_paths,
+ * dangerous_capabilities, health_paths, privileged_roles, system_role_prefixes,
+ * system_role_exceptions, trusted_networks (see enum kag_policy_list;
+ * sensitive_host_paths and health_paths start with '/', trusted_networks are
+ * CIDRs such as "203.0.113.0/24"). Numbers are
+ * integers from 1 (thresholds up to 1000000, capacities up to 16777216).
+ * @param json  the document (need not be NUL-terminated), len bytes
+ * @return KAG_OK; KAG_EPARSE (not JSON), KAG_ESCHEMA (a wrong key or value),
+ *   KAG_ENOTFOUND (an unknown detector id), KAG_ELIMIT, KAG_ESTATE (sealed),
+ *   KAG_ENOMEM. The detail is in kag_registry_error_message().
+ * @since 0.1 */
+KAG_API int kag_registry_load_policy(kag_registry *r, const char *json, size_t len);
+
+/** Load caller rules (JSON) into an unsealed registry, next to the built-ins.
+ * All or nothing, like kag_registry_load_policy(). Schema (examples/rules.json):
+ *
+ *   {"version": 1, "rules": [RULE, ...]}
+ *   RULE: {"id": "ns_deleted",          unique among all detectors
+ *          "title": "...", "description": "..." (optional),
+ *          "assessment": "benign" | "suspicious" | "malicious",
+ *          "severity": "info" | "low" | "medium" | "high" | "critical",
+ *          "confidence": "low" | "medium" | "high"   (optional, default high),
+ *          "attack": ["T1485", ...]                  (optional),
+ *          "decisive": ["verb", "objectRef.name", ...] (optional),
+ *          "min_level": "Metadata" | "Request" | "RequestResponse" (optional),
+ *          "match": NODE}
+ *   NODE: {"all": [NODE, ...]} | {"any": [NODE, ...]} | {"not": NODE}
+ *       | {"field": PATH, OP: VALUE}
+ *       | {"outcome": NAME or [NAME, ...]}  allowed, denied, in_progress,
+ *                                           error, unknown
+ *       | {"identity": NAME or [NAME, ...]} control-plane, node,
+ *                                  kube-system-sa, provider, operator, none
+ *   OP: "equals": "s" | "in": ["s", ...] | "prefix": "s" | "suffix": "s"
+ *     | "glob": "s" (* any run, ? any one byte, \ escapes; no [classes])
+ *     | "exists": true/false
+ *     | "eq" | "ne" | "lt" | "le" | "gt" | "ge": N   (responseStatus.code only;
+ *       equals and in take integers there too)
+ *
+ * PATH is a dotted field path (kag_field_from_path()), or "annotations.<key>",
+ * "user.extra.<key>", "impersonatedUser.extra.<key>". On list fields (user.groups,
+ * sourceIPs) a test holds when any item passes. Empty and placeholder values
+ * ("-", "<none>", "unknown", ...) count as absent; a test on an absent field
+ * is false, except on a decisive field, where it is unknown; "all", "any"
+ * and "not" combine unknowns (three-valued logic), and so does an outcome
+ * test while the outcome is not known. A rule whose match is unknown, or
+ * true while a decisive field is absent or the audit level is below
+ * min_level, yields needs_context (severity medium for high and critical
+ * rules, else low). A true match yields the rule's verdict under its id.
+ * @return as kag_registry_load_policy(); a duplicate id is KAG_ESCHEMA.
+ * @since 0.1 */
+KAG_API int kag_registry_load_rules(kag_registry *r, const char *json, size_t len);
+
+/** Why the last kag_registry_load_policy(), kag_registry_load_rules(),
+ * kag_registry_policy_add() or kag_registry_policy_clear() on r failed:
+ * "<JSON pointer>: <reason>", e.g. "/thresholds/probe: expected an integer
+ * from 1 to 1000000, got a string"; "" after a success. Borrowed, valid until
+ * the next such call on r; never NULL.
+ * @since 0.1 */
+KAG_API const char *kag_registry_error_message(const kag_registry *r);
+
+/** The JSON pointer part of kag_registry_error_message() ("" when the whole
+ * document is at fault). Borrowed like it.
+ * @since 0.1 */
+KAG_API const char *kag_registry_error_path(const kag_registry *r);
+
+/** Add a value (copied) to a policy list (KAG_LIST_*). The built-in list is
+ * extended, not replaced; a value already listed is kept once.
+ * @return KAG_OK, KAG_EINVAL (unknown list, empty or malformed value),
+ *   KAG_ESTATE (sealed), KAG_ELIMIT (4096 items), KAG_ENOMEM.
+ * @since 0.1 */
+KAG_API int kag_registry_policy_add(kag_registry *r, int list_id, const char *value);
+
+/** Empty a policy list (KAG_LIST_*), e.g. before adding a replacement.
+ * @return KAG_OK, KAG_EINVAL, KAG_ESTATE (sealed).
+ * @since 0.1 */
+KAG_API int kag_registry_policy_clear(kag_registry *r, int list_id);
 /** @} */
 
 /** @defgroup gate Evidence gate
@@ -548,7 +709,8 @@ KAG_API const char *kag_verdict_inferred(const kag_verdict *v, size_t i);
 KAG_API uint64_t kag_verdict_correlation_count(const kag_verdict *v);
 /** The evidence object as JSON text (native field names). */
 KAG_API const char *kag_verdict_evidence_json(const kag_verdict *v, size_t *len_out);
-/** The whole verdict record as one line of JSON (no trailing newline). */
+/** The whole verdict record as one line of JSON (NUL-terminated, no trailing
+ * newline; *len_out, when not NULL, receives its length). */
 KAG_API const char *kag_verdict_json(const kag_verdict *v, size_t *len_out);
 /** @} */
 

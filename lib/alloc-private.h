@@ -16,5 +16,9 @@ char *kag__strdup(const char *s);
  * from the call) fails. 0 disables. Not exported. */
 void kag__alloc_fail_at(unsigned long n);
 unsigned long kag__alloc_count(void);
+/* Test hooks: blocks allocated and not yet freed, and the largest single
+ * request since the last kag__alloc_fail_at(). 0 outside test builds. */
+long kag__alloc_live(void);
+size_t kag__alloc_largest(void);
 
 #endif

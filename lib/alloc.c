@@ -9,11 +9,14 @@
 #ifdef KAG_ALLOC_TESTING
 static unsigned long fail_at;
 static unsigned long count;
+static long live;
+static size_t largest;
 
 void kag__alloc_fail_at(unsigned long n)
 {
 	fail_at = n;
 	count = 0;
+	largest = 0;
 }
 
 unsigned long kag__alloc_count(void)
@@ -21,11 +24,29 @@ unsigned long kag__alloc_count(void)
 	return count;
 }
 
-static int should_fail(void)
+long kag__alloc_live(void)
+{
+	return live;
+}
+
+size_t kag__alloc_largest(void)
+{
+	return largest;
+}
+
+static int should_fail_size(size_t size)
 {
 	count++;
-	return fail_at != 0 && count == fail_at;
+	if (fail_at != 0 && count == fail_at)
+		return 1;
+	if (size > largest)
+		largest = size;
+	return 0;
 }
+
+#define should_fail(size) should_fail_size(size)
+#define track(p, was_new) ((p) && (was_new) ? (void)live++ : (void)0)
+#define untrack(p) ((p) ? (void)live-- : (void)0)
 #else
 void kag__alloc_fail_at(unsigned long n)
 {
@@ -37,32 +58,57 @@ unsigned long kag__alloc_count(void)
 	return 0;
 }
 
-#define should_fail() 0
+long kag__alloc_live(void)
+{
+	return 0;
+}
+
+size_t kag__alloc_largest(void)
+{
+	return 0;
+}
+
+#define should_fail(size) 0
+#define track(p, was_new) ((void)0)
+#define untrack(p) ((void)0)
 #endif
 
 void *kag__malloc(size_t size)
 {
-	if (should_fail())
+	void *p;
+
+	if (should_fail(size))
 		return NULL;
-	return malloc(size ? size : 1);
+	p = malloc(size ? size : 1);
+	track(p, 1);
+	return p;
 }
 
 void *kag__calloc(size_t n, size_t size)
 {
-	if (should_fail())
+	void *p;
+
+	if (should_fail(n * size))
 		return NULL;
-	return calloc(n ? n : 1, size ? size : 1);
+	p = calloc(n ? n : 1, size ? size : 1);
+	track(p, 1);
+	return p;
 }
 
 void *kag__realloc(void *ptr, size_t size)
 {
-	if (should_fail())
+	void *p;
+
+	if (should_fail(size))
 		return NULL;
-	return realloc(ptr, size ? size : 1);
+	p = realloc(ptr, size ? size : 1);
+	track(p, !ptr);
+	return p;
 }
 
 void kag__free(void *ptr)
 {
+	untrack(ptr);
 	free(ptr);
 }
 

@@ -103,7 +103,10 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 			memset(st, 0, sizeof(*st));
 			st->first_us = st->last_us = now;
 		}
-		if (now >= st->first_us - late) {
+		/* inside the window, or before it by no more than the lateness
+		 * allowance, measured from the newest denial seen (so one late
+		 * event does not stretch the allowance for the next) */
+		if (now >= st->first_us || now >= st->last_us - late) {
 			if (now < st->first_us)
 				st->first_us = now;
 			if (now > st->last_us)

@@ -14,6 +14,7 @@
 #define KAG__MAX_FIELDS 16
 
 typedef struct kag__ctx kag__ctx;
+typedef struct kag__rule kag__rule;   /* a caller rule (rules.c) */
 
 /* A list of strings owned by the policy (defaults are static strings). */
 typedef struct {
@@ -35,7 +36,7 @@ typedef struct {
 	uint64_t secret_burst_threshold;  /* distinct secrets read by one identity */
 	uint64_t secret_burst_window_us;
 	uint64_t sequence_window_us;      /* RBAC change -> workload change */
-	uint64_t discovery_threshold;     /* distinct namespaces listed */
+	uint64_t discovery_threshold;     /* distinct (resource, namespace) lists */
 	uint64_t discovery_window_us;
 	uint64_t new_terms_capacity;      /* first-seen user agents remembered */
 
@@ -50,6 +51,11 @@ typedef struct {
 	kag__strlist sensitive_host_paths;  /* hostPath prefixes */
 	kag__strlist dangerous_capabilities;
 	kag__strlist health_paths;          /* anonymous_access exclusions */
+	/* RBAC and sources (rbac_escalation, public_source) */
+	kag__strlist privileged_roles;       /* roleRef names that grant broad power */
+	kag__strlist system_role_prefixes;   /* role names owned by the platform */
+	kag__strlist system_role_exceptions; /* system roles that admins may edit */
+	kag__strlist trusted_networks;       /* public CIDRs of own nodes/NAT egress */
 } kag__policy;
 
 void kag__policy_defaults(kag__policy *p);
@@ -94,6 +100,8 @@ typedef struct {
 	int (*applies)(const kag_event *ev, const kag__ctx *ctx);
 	/* judge an event that passed the gate; report through f */
 	int (*judge)(kag_finding *f, const kag_event *ev, kag__ctx *ctx);
+	/* capacity of the state table; NULL: policy principal_capacity */
+	uint64_t (*state_capacity)(const kag__policy *p);
 } kag__detector_def;
 
 /* A registry entry: a built-in definition or a caller's detector. */
@@ -106,6 +114,7 @@ typedef struct {
 	/* owned copies for caller detectors */
 	char *own_id, *own_title, *own_doc;
 	int *own_required;
+	kag__rule *rule;         /* caller rule loaded from JSON, or NULL */
 } kag__entry;
 
 struct kag_registry {
@@ -114,6 +123,9 @@ struct kag_registry {
 	kag__entry *entries;
 	size_t n_entries, cap_entries;
 	kag__policy policy;
+	/* detail of the last failed policy/rules call (policy_load.c) */
+	char err_path[256];
+	char err_message[512];
 };
 
 /* What a detector sees besides the event. */
@@ -125,6 +137,7 @@ struct kag__ctx {
 	int64_t now_us;        /* event time, or the latest seen */
 	int time_inferred;     /* the event had no usable time */
 	kag__lru *state;       /* this detector's per-principal state, or NULL */
+	const kag__rule *rule; /* the entry's caller rule, or NULL */
 };
 
 /* ---- gate ---- */
@@ -177,9 +190,61 @@ extern const kag__detector_def kag__det_impersonation;
 extern const kag__detector_def kag__det_rbac_probing;
 extern const kag__detector_def kag__det_secrets_access;
 extern const kag__detector_def kag__det_controller_baseline;
+extern const kag__detector_def kag__det_privileged_workload;
+extern const kag__detector_def kag__det_rbac_escalation;
+extern const kag__detector_def kag__det_anonymous_access;
+extern const kag__detector_def kag__det_credential_minting;
+extern const kag__detector_def kag__det_node_proxy;
+extern const kag__detector_def kag__det_control_plane_tampering;
+extern const kag__detector_def kag__det_persistence_workload;
+extern const kag__detector_def kag__det_exposed_service;
+extern const kag__detector_def kag__det_discovery;
+extern const kag__detector_def kag__det_public_source;
+extern const kag__detector_def kag__det_new_user_agent;
+
+/* ---- helpers shared by the catalogue (detect_workload.c) ---- */
+struct json_t;
+int kag__verb_is(const kag_event *ev, const char *const *verbs);  /* NULL-terminated */
+/* create, update, patch, delete or deletecollection */
+int kag__verb_is_write(const kag_event *ev);
+/* Start the next `"key":` member of f->extra. */
+void kag__extra_key(kag_finding *f, const char *key);
+/* The identity is a platform one and the request is not impersonated. */
+int kag__is_platform(const kag_event *ev, const kag__ctx *ctx);
+/* A typed walk over request bodies, shared by full objects, merge patches
+ * and JSON Patch operations: child() maps a member name (or, for arrays,
+ * any element, key NULL or an index segment) of a node of `type` to the
+ * child's type (0: not of interest); visit() sees every node of interest;
+ * reset() runs before each JSON Patch operation. Allocates nothing. */
+typedef struct {
+	int (*child)(int type, const char *key, size_t len);
+	void (*visit)(void *ud, int type, struct json_t *v);
+	void (*reset)(void *ud);
+} kag__body_schema;
+void kag__body_walk(const kag__body_schema *s, int type, struct json_t *v, void *ud);
+/* A JSON Patch array: add/replace/copy-free operations walked from their
+ * path; remove operations are reported to visit() with a NULL value. */
+void kag__body_walk_patch(const kag__body_schema *s, int root, struct json_t *ops, void *ud);
+/* Walk the request body: a JSON Patch array or an object (full object,
+ * merge or strategic merge patch). Returns 0 when there is no body. */
+int kag__body_walk_request(const kag__body_schema *s, int root, const kag_event *ev, void *ud);
+/* Member `key` of an object as a string, or {NULL,0}. */
+kag_str kag__json_str(struct json_t *obj, const char *key);
+/* Report that the request body needed to judge is absent. */
+void kag__report_needs_body(kag_finding *f, const kag_event *ev, int severity, const char *what);
 
 /* ---- registry internals ---- */
 void kag__registry_ref(kag_registry *r);
 int kag__registry_find_entry(const kag_registry *r, const char *id);
+/* Record the detail of a failed call: `path` is a JSON pointer ("" for the
+ * whole document); the message becomes "path: reason". */
+void kag__registry_error(kag_registry *r, const char *path, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+/* Registry options beyond the ones registry.c handles itself. */
+int kag__policy_set_option(kag__policy *p, int option, uint64_t value);
+void kag__rule_free(kag__rule *rule);
 
 #endif

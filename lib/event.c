@@ -133,6 +133,10 @@ void kag__event_reset(kag_event *ev)
 	if (ev->body[1])
 		json_decref(ev->body[1]);
 	ev->body[0] = ev->body[1] = NULL;
+	/* Body text is serialised lazily into the arena, which was just
+	 * emptied: forget it so the next event's body is read afresh. */
+	ev->str[KAG_FIELD_REQUEST_OBJECT].ptr = NULL;
+	ev->str[KAG_FIELD_RESPONSE_OBJECT].ptr = NULL;
 	ev->line = ev->offset = 0;
 }
 

@@ -248,6 +248,47 @@ static void put_request_uri(kag_buf *b, const kag_event *ev)
 	kag__buf_dispose(&tmp);
 }
 
+/* Replace the values of a Secret's data and stringData. */
+static void redact_secret(json_t *v)
+{
+	static const char *const secret_maps[] = { "data", "stringData" };
+	size_t i;
+
+	if (!json_is_object(v))
+		return;
+	for (i = 0; i < 2; i++) {
+		json_t *m = json_object_get(v, secret_maps[i]), *val;
+		const char *k;
+
+		if (json_is_object(m)) {
+			json_object_foreach(m, k, val)
+				json_object_set_new(m, k, json_string(REDACTED));
+		} else if (m) {
+			json_object_set_new(v, secret_maps[i], json_string(REDACTED));
+		}
+	}
+}
+
+/* A body of a request on secrets, whatever its kind says: a Secret, a list
+ * whose items carry no kind, a merge patch, or a JSON patch whose values
+ * are secret data. */
+static void redact_secrets_body(json_t *v)
+{
+	json_t *item;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			if (json_is_object(item) && json_object_get(item, "value"))
+				json_object_set_new(item, "value", json_string(REDACTED));
+		}
+		return;
+	}
+	redact_secret(v);
+	json_array_foreach(json_object_get(v, "items"), i, item)
+		redact_secret(item);
+}
+
 /* Replace secret values inside a copy of a body. */
 static void redact_json(json_t *v, int depth)
 {
@@ -265,20 +306,12 @@ static void redact_json(json_t *v, int depth)
 	if (!json_is_object(v))
 		return;
 	kind = json_object_get(v, "kind");
-	if (json_is_string(kind) && strcmp(json_string_value(kind), "Secret") == 0) {
-		static const char *const secret_maps[] = { "data", "stringData" };
-
-		for (i = 0; i < 2; i++) {
-			json_t *m = json_object_get(v, secret_maps[i]), *val;
-			const char *k;
-
-			if (json_is_object(m)) {
-				json_object_foreach(m, k, val)
-					json_object_set_new(m, k, json_string(REDACTED));
-			} else if (m) {
-				json_object_set_new(v, secret_maps[i], json_string(REDACTED));
-			}
-		}
+	if (json_is_string(kind) && strcmp(json_string_value(kind), "Secret") == 0)
+		redact_secret(v);
+	/* list items carry no kind of their own */
+	if (json_is_string(kind) && strcmp(json_string_value(kind), "SecretList") == 0) {
+		json_array_foreach(json_object_get(v, "items"), i, child)
+			redact_secret(child);
 	}
 	json_object_foreach(v, key, child) {
 		if (strcmp(key, "token") == 0 || strcmp(key, "password") == 0 ||
@@ -291,7 +324,7 @@ static void redact_json(json_t *v, int depth)
 	}
 }
 
-static void put_body(kag_buf *b, const char *key, json_t *body)
+static void put_body(kag_buf *b, const char *key, json_t *body, int secrets)
 {
 	json_t *copy;
 	size_t n;
@@ -304,6 +337,8 @@ static void put_body(kag_buf *b, const char *key, json_t *body)
 		kag__buf_puts(b, "null");
 		return;
 	}
+	if (secrets)
+		redact_secrets_body(copy);
 	redact_json(copy, 0);
 	n = json_dumpb(copy, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (kag__buf_reserve(b, n) == KAG_OK) {
@@ -343,9 +378,11 @@ int kag__render_evidence(kag_buf *b, const kag_event *ev, const kag_finding *f,
 	}
 	if (include_bodies) {
 		if (ev->body[0])
-			put_body(b, "requestObject", ev->body[0]);
+			put_body(b, "requestObject", ev->body[0],
+				 kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "secrets"));
 		if (ev->body[1])
-			put_body(b, "responseObject", ev->body[1]);
+			put_body(b, "responseObject", ev->body[1],
+				 kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "secrets"));
 	}
 	kag__buf_putc(b, '}');
 	return b->oom ? KAG_ENOMEM : KAG_OK;

@@ -47,6 +47,13 @@ const char *kag__show(const kag_event *ev, int field, char *buf, size_t size)
 		return buf;
 	}
 	n = ev->str[field].len < size - 1 ? ev->str[field].len : size - 1;
+	if (field == KAG_FIELD_REQUEST_URI) {
+		/* reasons name the path only: the query may carry credentials */
+		const char *q = memchr(ev->str[field].ptr, '?', n);
+
+		if (q)
+			n = (size_t)(q - ev->str[field].ptr);
+	}
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)ev->str[field].ptr[i];
 

@@ -29,13 +29,100 @@ int kag__native_fill(kag_event *ev, json_t *obj, const char *prefix, kag_fmt_err
 
 /* Result of recognising a top-level record. */
 enum {
-	KAG__SHAPE_EVENT,     /* one event object: fill with kag__native_fill */
-	KAG__SHAPE_LIST,      /* EventList or array: items to fill one by one */
+	KAG__SHAPE_EVENT,     /* one record: fill with kag__record_fill */
+	KAG__SHAPE_LIST,      /* a list: items to fill one by one */
 	KAG__SHAPE_SKIP       /* a record that is not an audit event (counted) */
 };
 
-/* Recognise the record's shape. For a list, *items_out is the array. */
-int kag__shape_detect(json_t *root, json_t **items_out, const char **format_out,
+/* ---- input shapes (format_detect.c and the provider front ends) ---- */
+
+/* The parser's limits. Documents decoded from a string inside a record
+ * (AKS properties.log, a CloudWatch message, an OTLP body, a gzip payload)
+ * obey them too: size (max_record), nesting (max_depth, counted from the
+ * embedded document's root) and string length (max_string). */
+typedef struct {
+	uint64_t max_record, max_depth, max_string, max_items;
+} kag__limits;
+
+/* How to read a record. */
+typedef struct {
+	int forced;               /* KAG_FORMAT_* */
+	const kag__limits *lim;
+	const char *list_format;  /* event.format of native list items, or NULL */
+} kag__read_ctx;
+
+/* Returned by the fill functions for a record recognised as not an audit
+ * event (another service, category or log stream): counted as skipped. */
+#define KAG__SKIPPED 1
+
+/* What the items of a list are. */
+enum {
+	KAG__ITEM_ANY,       /* recognise each item (JSON arrays) */
+	KAG__ITEM_NATIVE,    /* native events (EventList items) */
+	KAG__ITEM_CW,        /* CloudWatch log events {message, ...} */
+	KAG__ITEM_AKS,       /* AKS diagnostic records */
+	KAG__ITEM_AKS_ROW,   /* Log Analytics rows */
+	KAG__ITEM_OTLP,      /* OTLP logRecords (null: a non-audit resource's) */
+	KAG__ITEM_SKIP       /* records of a non-audit log stream */
+};
+
+/* The items of a list record, handed out one by one. */
+typedef struct {
+	json_t *items;       /* own reference */
+	json_t *paths;       /* own reference or NULL: JSON pointer of each item */
+	char base[64];       /* JSON pointer of `items` when paths is NULL */
+	int kind;            /* KAG__ITEM_* */
+	const char *format;  /* event.format of native items */
+} kag__list;
+
+void kag__list_set(kag__list *l, json_t *items, const char *base, int kind, const char *format);
+void kag__list_dispose(kag__list *l);
+void kag__list_item_path(const kag__list *l, size_t i, char *buf, size_t n);
+
+/* Recognise a top-level record: KAG__SHAPE_EVENT, KAG__SHAPE_LIST (*list
+ * filled), KAG__SHAPE_SKIP, or a negative code (err filled). */
+int kag__shape_detect(json_t *root, const kag__read_ctx *c, kag__list *list, kag_fmt_error *err);
+
+/* Fill `ev` (freshly reset) from one record: a top-level record
+ * (KAG__ITEM_ANY) or a list item of the given kind. Sets ev->format.
+ * Returns KAG_OK, KAG__SKIPPED, or a negative code (err filled). Decoded
+ * embedded documents are stored back into `obj`, which must outlive the
+ * event. */
+int kag__record_fill(kag_event *ev, json_t *obj, int kind, const kag__read_ctx *c,
+		     const char *path, kag_fmt_error *err);
+
+/* kag__native_fill, then event.format = format ("openshift-oauth" for a
+ * native oauth-server login event). */
+int kag__fill_native_as(kag_event *ev, json_t *obj, const char *format, const char *path,
+			kag_fmt_error *err);
+
+/* Decode the JSON document in s[0, len) under the limits. KAG_OK (*out a
+ * new reference), KAG_ETRUNCATED (the text ends inside the value),
+ * KAG_ELIMIT or KAG_EPARSE. */
+int kag__nested_json(json_t **out, const char *s, size_t len, const kag__limits *lim,
+		     const char *path, kag_fmt_error *err);
+/* Same for the string holder[key], which is replaced by the document. */
+int kag__nested_replace(json_t **out, json_t *holder, const char *key, const kag__limits *lim,
+			const char *path, kag_fmt_error *err);
+
+int kag__gke_fill(kag_event *ev, json_t *entry, const char *path, kag_fmt_error *err);
+int kag__cw_fill(kag_event *ev, json_t *obj, const kag__read_ctx *c, const char *path,
+		 kag_fmt_error *err);
+int kag__cw_payload_list(json_t *payload, const char *base, kag__list *list, kag_fmt_error *err);
+int kag__cw_awslogs_list(json_t *root, const kag__read_ctx *c, kag__list *list,
+			 kag_fmt_error *err);
+/* Base64 of gzip data (a CloudWatch Logs subscription payload) to JSON. */
+int kag__b64gzip_json(json_t **out, const char *s, size_t len, const kag__limits *lim,
+		      const char *path, kag_fmt_error *err);
+int kag__aks_fill(kag_event *ev, json_t *rec, const kag__read_ctx *c, const char *path,
+		  kag_fmt_error *err);
+int kag__aks_row_fill(kag_event *ev, json_t *row, const kag__read_ctx *c, const char *path,
 		      kag_fmt_error *err);
+int kag__aks_tables_list(json_t *root, const kag__read_ctx *c, kag__list *list,
+			 kag_fmt_error *err);
+int kag__viaq_fill(kag_event *ev, json_t *o, const char *path, kag_fmt_error *err);
+int kag__otlp_list(json_t *root, const kag__read_ctx *c, kag__list *list, kag_fmt_error *err);
+int kag__otlp_fill(kag_event *ev, json_t *rec, const kag__read_ctx *c, const char *path,
+		   kag_fmt_error *err);
 
 #endif

@@ -300,35 +300,3 @@ int kag__native_fill(kag_event *ev, json_t *obj, const char *prefix, kag_fmt_err
 	kag__event_finish(ev);
 	return KAG_OK;
 }
-
-int kag__shape_detect(json_t *root, json_t **items_out, const char **format_out,
-		      kag_fmt_error *err)
-{
-	json_t *items, *kind;
-
-	*items_out = NULL;
-	if (json_is_array(root)) {
-		*items_out = root;
-		*format_out = "array";
-		return KAG__SHAPE_LIST;
-	}
-	if (!json_is_object(root))
-		return kag__fmt_fail(err, KAG_ESCHEMA, "",
-				     "expected an audit event object, got %s",
-				     kag__json_type_name(root));
-	kind = json_object_get(root, "kind");
-	items = json_object_get(root, "items");
-	if (items && (kag__str_eq((kag_str){ json_string_value(kind), json_string_length(kind) },
-				  "EventList") ||
-		      !json_object_get(root, "verb"))) {
-		if (!json_is_array(items))
-			return kag__fmt_fail(err, KAG_ESCHEMA, "/items",
-					     "/items: expected array, got %s",
-					     kag__json_type_name(items));
-		*items_out = items;
-		*format_out = "eventlist";
-		return KAG__SHAPE_LIST;
-	}
-	*format_out = "native";
-	return KAG__SHAPE_EVENT;
-}

@@ -17,6 +17,13 @@ int kag__outcome(const kag_event *ev)
 	/* An authorizer's forbid is final whatever the code says. */
 	if (kag__str_eq(decision, "forbid"))
 		return KAG_OUTCOME_DENIED;
+	/* So is an OpenShift oauth-server login decision (a failed login is
+	 * answered with a redirect, not a 401). */
+	decision = kag__annotation(ev, "authentication.openshift.io/decision");
+	if (kag__str_eq(decision, "deny"))
+		return KAG_OUTCOME_DENIED;
+	if (kag__str_eq(decision, "error"))
+		return KAG_OUTCOME_ERROR;
 	if (ev->stage == KAG_STAGE_REQUEST_RECEIVED)
 		return KAG_OUTCOME_UNKNOWN;
 	if (ev->stage == KAG_STAGE_PANIC)
@@ -92,6 +99,8 @@ void kag__gate_check(kag__gate_result *g, const kag__detector_def *d,
 				 ? "stage RequestReceived carries no outcome"
 				 : "the outcome of the request is not known (no responseStatus.code "
 				   "or authorization decision)");
+	} else if (!g->stage_ok) {
+		append_reason(g, "stage RequestReceived cannot support a final judgement");
 	}
 	if (d->min_level > KAG_LEVEL_METADATA) {
 		int body = d->min_level >= KAG_LEVEL_REQUEST_RESPONSE

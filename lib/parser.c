@@ -24,6 +24,8 @@ struct kag_parser {
 
 	/* the record being framed */
 	int in_record;
+	int rec_array;       /* the record is a top-level JSON array */
+	int skip_line;       /* dropping the rest of an over-long text line */
 	size_t rec_start;
 	uint64_t rec_line, rec_offset;
 	long depth;
@@ -37,10 +39,13 @@ struct kag_parser {
 	uint64_t max_record, max_depth, max_string, max_items;
 
 	/* an EventList or array being handed out item by item */
-	json_t *list_root, *list_items;
+	json_t *list_root;
+	kag__list list;
 	size_t list_next;
-	const char *list_format;
 	uint64_t list_line, list_offset;
+
+	int format;          /* KAG_FORMAT_* */
+	int rec_encoded;     /* the record is a base64 line (gzip payload) */
 
 	kag_event ev;
 	char *source;
@@ -78,7 +83,8 @@ static void drop_list(kag_parser *p)
 {
 	if (p->list_root)
 		json_decref(p->list_root);
-	p->list_root = p->list_items = NULL;
+	p->list_root = NULL;
+	kag__list_dispose(&p->list);
 	p->list_next = 0;
 }
 
@@ -95,13 +101,18 @@ void kag_parser_free(kag_parser *p)
 
 int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value)
 {
-	if (!p || value == 0)
+	if (!p || (value == 0 && option != KAG_OPT_FORMAT))
 		return KAG_EINVAL;
 	switch (option) {
 	case KAG_OPT_MAX_RECORD_BYTES: p->max_record = value; break;
 	case KAG_OPT_MAX_DEPTH: p->max_depth = value; break;
 	case KAG_OPT_MAX_STRING_BYTES: p->max_string = value; break;
 	case KAG_OPT_MAX_ITEMS: p->max_items = value; break;
+	case KAG_OPT_FORMAT:
+		if (value > KAG_FORMAT_OPENSHIFT)
+			return KAG_EINVAL;
+		p->format = (int)value;
+		break;
 	default: return KAG_EINVAL;
 	}
 	return KAG_OK;
@@ -146,6 +157,7 @@ int kag_parser_reset(kag_parser *p)
 	p->base = 0;
 	p->line = 1;
 	p->started = p->finished = 0;
+	p->skip_line = 0;
 	reset_record(p);
 	p->st_records = p->st_events = p->st_errors = p->st_skipped = 0;
 	p->err_msg[0] = p->err_path[0] = '\0';
@@ -171,6 +183,8 @@ int kag_parser_feed(kag_parser *p, const char *data, size_t len)
 		return KAG_EINVAL;
 	if (p->finished)
 		return KAG_ESTATE;
+	/* A failed feed leaves the buffer as it was: allow a retry. */
+	p->in.oom = 0;
 	/* Compact: everything before the scan position that is not part of a
 	 * buffered record has been consumed already. */
 	if (!p->in_record || p->discarding)
@@ -258,11 +272,22 @@ static int scan(kag_parser *p, int *code_out)
 
 			if (!p->started) {
 				if (len - p->pos < 3 && !p->finished &&
-				    memcmp(d + p->pos, "\xEF\xBB\xBF", len - p->pos) == 0)
+				    (len == p->pos ||
+				     memcmp(d + p->pos, "\xEF\xBB\xBF", len - p->pos) == 0))
 					return SCAN_NEED;
 				if (len - p->pos >= 3 && memcmp(d + p->pos, "\xEF\xBB\xBF", 3) == 0)
 					p->pos += 3;
 				p->started = 1;
+			}
+			if (p->skip_line) {
+				const char *nl = len > p->pos ? memchr(d + p->pos, '\n', len - p->pos) : NULL;
+
+				if (!nl) {
+					p->pos = len;
+					return SCAN_NEED;
+				}
+				p->pos = (size_t)(nl - d);
+				p->skip_line = 0;
 			}
 			while (p->pos < len) {
 				char c = d[p->pos];
@@ -280,6 +305,7 @@ static int scan(kag_parser *p, int *code_out)
 				return SCAN_NEED;
 			if (d[p->pos] == '{' || d[p->pos] == '[') {
 				p->in_record = 1;
+				p->rec_array = d[p->pos] == '[';
 				p->rec_start = p->pos;
 				p->rec_line = p->line;
 				p->rec_offset = p->base + p->pos;
@@ -290,15 +316,27 @@ static int scan(kag_parser *p, int *code_out)
 				;
 			if (eol == len && !p->finished) {
 				if (eol - p->pos > p->max_record) {
-					uint64_t line = p->line;
+					uint64_t line = p->line, off = p->base + p->pos;
 
 					p->pos = eol;
-					return *code_out = set_error(p, KAG_ELIMIT, line, p->base + eol,
+					p->skip_line = 1;
+					return *code_out = set_error(p, KAG_ELIMIT, line, off,
 						"", "line %llu: text line longer than %llu bytes",
 						(unsigned long long)line,
 						(unsigned long long)p->max_record), SCAN_ERROR;
 				}
 				return SCAN_NEED;
+			}
+			if (eol - p->pos >= 4 && memcmp(d + p->pos, "H4sI", 4) == 0 &&
+			    (p->format == KAG_FORMAT_AUTO || p->format == KAG_FORMAT_EKS)) {
+				/* Base64 of gzip data: a CloudWatch Logs
+				 * subscription payload as delivered. */
+				p->rec_start = p->pos;
+				p->rec_line = p->line;
+				p->rec_offset = p->base + p->pos;
+				p->rec_encoded = 1;
+				p->pos = eol;
+				return SCAN_RECORD;
 			}
 			brace = node_prefix(d, p->pos, eol);
 			if (brace) {
@@ -309,7 +347,20 @@ static int scan(kag_parser *p, int *code_out)
 				char shown[41];
 				size_t n = eol - p->pos < 40 ? eol - p->pos : 40, i;
 				uint64_t line = p->line, off = p->base + p->pos;
+				json_t *scalar = json_loadb(d + p->pos, eol - p->pos,
+							    JSON_DECODE_ANY, NULL);
 
+				if (scalar) {
+					/* Valid JSON, but a number, string, ... */
+					const char *type = kag__json_type_name(scalar);
+
+					json_decref(scalar);
+					p->pos = eol;
+					*code_out = set_error(p, KAG_ESCHEMA, line, off, "",
+						"line %llu: expected an audit event object, got %s",
+						(unsigned long long)line, type);
+					return SCAN_ERROR;
+				}
 				for (i = 0; i < n; i++) {
 					unsigned char c = (unsigned char)d[p->pos + i];
 
@@ -377,9 +428,11 @@ static int scan(kag_parser *p, int *code_out)
 						consume(p, p->pos);
 					return SCAN_NEED; /* cannot yet tell what follows */
 				}
-				if (p->pos + 1 < len && d[p->pos + 1] == '{') {
+				if (p->pos + 1 < len && d[p->pos + 1] == '{' &&
+				    !(p->rec_array && p->depth == 1)) {
 					/* A new top-level record at column 0 while this
-					 * one is still open: this one was cut short. */
+					 * one is still open: this one was cut short (an
+					 * array's own items may start at column 0). */
 					*code_out = end_broken(p, p->pos,
 						"record is incomplete: a new record starts on the next line");
 					return SCAN_ERROR;
@@ -405,25 +458,47 @@ static int scan(kag_parser *p, int *code_out)
 	}
 }
 
-/* Fill the parser's event from one JSON object of a record. */
-static int fill_event(kag_parser *p, json_t *obj, const char *format, const char *prefix,
-		      uint64_t line, uint64_t offset, kag_event **out)
+static void read_ctx(const kag_parser *p, kag__read_ctx *c, kag__limits *lim,
+		     const char *list_format)
+{
+	lim->max_record = p->max_record;
+	lim->max_depth = p->max_depth;
+	lim->max_string = p->max_string;
+	lim->max_items = p->max_items;
+	c->forced = p->format;
+	c->lim = lim;
+	c->list_format = list_format;
+}
+
+/* Fill the parser's event from one record (a top-level record or a list
+ * item of the given kind). KAG__SKIPPED for a record that is not an audit
+ * event (counted). */
+static int fill_event(kag_parser *p, json_t *obj, int kind, const char *list_format,
+		      const char *prefix, uint64_t line, uint64_t offset, kag_event **out)
 {
 	kag_fmt_error err = { 0, "", "" };
+	kag__read_ctx c;
+	kag__limits lim;
 	int rc;
 
 	kag__event_reset(&p->ev);
-	p->ev.format = format;
+	p->ev.format = "native";
 	p->ev.source = p->source;
 	p->ev.line = line;
 	p->ev.offset = offset;
-	rc = kag__native_fill(&p->ev, obj, prefix, &err);
+	read_ctx(p, &c, &lim, list_format);
+	rc = kag__record_fill(&p->ev, obj, kind, &c, prefix, &err);
 	if (rc < 0) {
 		kag__event_reset(&p->ev);
 		return set_error(p, rc, line, offset, err.path, "line %llu: %s",
 				 (unsigned long long)line, err.message);
 	}
 	p->st_records++;
+	if (rc == KAG__SKIPPED) {
+		kag__event_reset(&p->ev);
+		p->st_skipped++;
+		return KAG__SKIPPED;
+	}
 	p->st_events++;
 	*out = &p->ev;
 	return KAG_OK;
@@ -431,13 +506,13 @@ static int fill_event(kag_parser *p, json_t *obj, const char *format, const char
 
 static int next_list_item(kag_parser *p, kag_event **out)
 {
-	char prefix[48];
+	char prefix[160];
 	size_t i = p->list_next++;
-	json_t *item = json_array_get(p->list_items, i);
+	json_t *item = json_array_get(p->list.items, i);
 
-	snprintf(prefix, sizeof(prefix), "%s/%zu",
-		 p->list_items == p->list_root ? "" : "/items", i);
-	return fill_event(p, item, p->list_format, prefix, p->list_line, p->list_offset, out);
+	kag__list_item_path(&p->list, i, prefix, sizeof(prefix));
+	return fill_event(p, item, p->list.kind, p->list.format, prefix, p->list_line,
+			  p->list_offset, out);
 }
 
 int kag_parser_next(kag_event **out, kag_parser *p)
@@ -447,15 +522,19 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 	*out = NULL;
 	for (;;) {
 		json_error_t jerr;
-		json_t *root, *items;
-		const char *format;
+		json_t *root;
 		kag_fmt_error ferr = { 0, "", "" };
-		int code = 0, shape, rc;
+		kag__read_ctx rctx;
+		kag__limits lim;
+		int code = 0, shape, rc, encoded;
 		size_t start, rlen;
 
 		if (p->list_root) {
-			if (p->list_next < json_array_size(p->list_items))
-				return next_list_item(p, out);
+			while (p->list_next < json_array_size(p->list.items)) {
+				rc = next_list_item(p, out);
+				if (rc != KAG__SKIPPED)
+					return rc;
+			}
 			drop_list(p);
 		}
 		kag__event_reset(&p->ev);
@@ -467,9 +546,22 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 
 		start = p->rec_start;
 		rlen = p->pos - start;
+		encoded = p->rec_encoded;
+		p->rec_encoded = 0;
 		reset_record(p);
-		root = json_loadb(p->in.data + start, rlen,
-				  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+		read_ctx(p, &rctx, &lim, NULL);
+		if (encoded) {
+			while (rlen && p->in.data[start + rlen - 1] == '\r')
+				rlen--;
+			rc = kag__b64gzip_json(&root, p->in.data + start, rlen, &lim, "", &ferr);
+			if (rc < 0)
+				return set_error(p, rc, p->rec_line, p->rec_offset, ferr.path,
+						 "line %llu: %s", (unsigned long long)p->rec_line,
+						 ferr.message);
+		} else {
+			root = json_loadb(p->in.data + start, rlen,
+					  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+		}
 		if (!root) {
 			uint64_t line = p->rec_line + (jerr.line > 0 ? (uint64_t)jerr.line - 1 : 0);
 			uint64_t off = p->rec_offset + (jerr.position > 0 ? (uint64_t)jerr.position : 0);
@@ -477,23 +569,26 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 			return set_error(p, KAG_EPARSE, line, off, "", "line %llu: invalid JSON: %s",
 					 (unsigned long long)line, jerr.text);
 		}
-		shape = kag__shape_detect(root, &items, &format, &ferr);
+		shape = kag__shape_detect(root, &rctx, &p->list, &ferr);
 		if (shape < 0) {
+			kag__list_dispose(&p->list);
 			json_decref(root);
 			return set_error(p, shape, p->rec_line, p->rec_offset, ferr.path,
 					 "line %llu: %s", (unsigned long long)p->rec_line,
 					 ferr.message);
 		}
 		if (shape == KAG__SHAPE_SKIP) {
+			kag__list_dispose(&p->list);
 			json_decref(root);
 			p->st_records++;
 			p->st_skipped++;
 			continue;
 		}
 		if (shape == KAG__SHAPE_LIST) {
-			if (json_array_size(items) > p->max_items) {
-				size_t n = json_array_size(items);
+			if (json_array_size(p->list.items) > p->max_items) {
+				size_t n = json_array_size(p->list.items);
 
+				kag__list_dispose(&p->list);
 				json_decref(root);
 				return set_error(p, KAG_ELIMIT, p->rec_line, p->rec_offset, "",
 						 "line %llu: %zu items in one list (limit %llu)",
@@ -501,16 +596,16 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 						 (unsigned long long)p->max_items);
 			}
 			p->list_root = root;
-			p->list_items = items;
 			p->list_next = 0;
-			p->list_format = format;
 			p->list_line = p->rec_line;
 			p->list_offset = p->rec_offset;
 			continue;
 		}
-		rc = fill_event(p, root, format, "", p->rec_line, p->rec_offset, out);
-		if (rc < 0) {
+		rc = fill_event(p, root, KAG__ITEM_ANY, NULL, "", p->rec_line, p->rec_offset, out);
+		if (rc < 0 || rc == KAG__SKIPPED) {
 			json_decref(root);
+			if (rc == KAG__SKIPPED)
+				continue;
 			return rc;
 		}
 		p->ev.json_root = root; /* strings point into it */

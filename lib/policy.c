@@ -33,7 +33,7 @@ static const char *const sensitive_resources[] = {
 };
 
 static const char *const system_namespaces[] = {
-	"kube-system", "kube-public", "kube-node-lease",
+	"kube-system", "kube-public", "kube-node-lease", "gke-system",
 };
 
 static const char *const sensitive_host_paths[] = {
@@ -54,6 +54,20 @@ static const char *const health_paths[] = {
 	"/healthz", "/livez", "/readyz", "/version",
 };
 
+static const char *const privileged_roles[] = {
+	"cluster-admin", "admin", "system:masters", "system:kube-controller-manager",
+	"system:kube-scheduler",
+	"system:controller:clusterrole-aggregation-controller", "system:node",
+};
+
+static const char *const system_role_prefixes[] = {
+	"system:", "eks:",
+};
+
+static const char *const system_role_exceptions[] = {
+	"system:coredns", "system:managed-certificate-controller",
+};
+
 void kag__policy_defaults(kag__policy *p)
 {
 	static const kag__strlist cp = LIST(control_plane_users);
@@ -64,6 +78,9 @@ void kag__policy_defaults(kag__policy *p)
 	static const kag__strlist hp = LIST(sensitive_host_paths);
 	static const kag__strlist caps = LIST(dangerous_capabilities);
 	static const kag__strlist health = LIST(health_paths);
+	static const kag__strlist proles = LIST(privileged_roles);
+	static const kag__strlist sysroles = LIST(system_role_prefixes);
+	static const kag__strlist sysexc = LIST(system_role_exceptions);
 	static const kag__strlist none = { NULL, 0, NULL };
 
 	memset(p, 0, sizeof(*p));
@@ -88,6 +105,10 @@ void kag__policy_defaults(kag__policy *p)
 	p->sensitive_host_paths = hp;
 	p->dangerous_capabilities = caps;
 	p->health_paths = health;
+	p->privileged_roles = proles;
+	p->system_role_prefixes = sysroles;
+	p->system_role_exceptions = sysexc;
+	p->trusted_networks = none;
 }
 
 static void list_dispose(kag__strlist *l)
@@ -115,6 +136,10 @@ void kag__policy_dispose(kag__policy *p)
 	list_dispose(&p->sensitive_host_paths);
 	list_dispose(&p->dangerous_capabilities);
 	list_dispose(&p->health_paths);
+	list_dispose(&p->privileged_roles);
+	list_dispose(&p->system_role_prefixes);
+	list_dispose(&p->system_role_exceptions);
+	list_dispose(&p->trusted_networks);
 }
 
 int kag__strlist_has(const kag__strlist *l, kag_str s)

@@ -10,6 +10,17 @@ static const kag__detector_def *const builtins[] = {
 	&kag__det_impersonation,
 	&kag__det_rbac_probing,
 	&kag__det_secrets_access,
+	&kag__det_privileged_workload,
+	&kag__det_rbac_escalation,
+	&kag__det_anonymous_access,
+	&kag__det_credential_minting,
+	&kag__det_node_proxy,
+	&kag__det_control_plane_tampering,
+	&kag__det_persistence_workload,
+	&kag__det_exposed_service,
+	&kag__det_discovery,
+	&kag__det_public_source,
+	&kag__det_new_user_agent,
 };
 
 static int grow(kag_registry *r)
@@ -74,6 +85,7 @@ void kag_registry_free(kag_registry *r)
 		kag__free(r->entries[i].own_title);
 		kag__free(r->entries[i].own_doc);
 		kag__free(r->entries[i].own_required);
+		kag__rule_free(r->entries[i].rule);
 	}
 	kag__free(r->entries);
 	kag__policy_dispose(&r->policy);
@@ -220,7 +232,7 @@ int kag_registry_set_option_u64(kag_registry *r, int option, uint64_t value)
 			r->policy.pending_capacity = value;
 		break;
 	default:
-		return KAG_EINVAL;
+		return kag__policy_set_option(&r->policy, option, value);
 	}
 	return KAG_OK;
 }

@@ -234,8 +234,11 @@ int kag_session_new(kag_session **out, kag_registry *r)
 	s->pend_free = 1;
 	for (i = 0; i < r->n_entries; i++) {
 		if (r->entries[i].def.state_size) {
-			rc = kag__lru_init(&s->det_state[i], r->policy.principal_capacity,
-					   r->entries[i].def.state_size, NULL, NULL);
+			const kag__detector_def *d = &r->entries[i].def;
+
+			rc = kag__lru_init(&s->det_state[i], d->state_capacity
+					   ? d->state_capacity(&r->policy) : r->policy.principal_capacity,
+					   d->state_size, NULL, NULL);
 			if (rc < 0)
 				goto fail;
 		}
@@ -362,6 +365,7 @@ static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64
 		kag__gate_result g;
 		kag_finding f;
 
+		ctx.rule = e->rule;
 		if (!e->enabled || (d->applies && !d->applies(ev, &ctx)))
 			continue;
 		ctx.state = d->state_size ? &s->det_state[i] : NULL;

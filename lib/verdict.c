@@ -175,6 +175,7 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 		kag__buf_puts(&tmp, "cannot judge: ");
 		kag__buf_puts(&tmp, in->gate->reason);
 		kag__buf_put_json_str(b, tmp.data ? tmp.data : "", tmp.len);
+		b->oom |= tmp.oom;
 		kag__buf_dispose(&tmp);
 	}
 
@@ -204,7 +205,7 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	kag__buf_puts(b, ",\"format\":");
 	kag__buf_put_json_str(b, ev->format, strlen(ev->format));
 	kag__buf_puts(b, ",\"source\":");
-	if (ev->source || ev->line) {
+	if (ev->source) {
 		kag_buf tmp;
 
 		kag__buf_init(&tmp);
@@ -212,6 +213,7 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 		kag__buf_putc(&tmp, ':');
 		kag__buf_put_u64(&tmp, ev->line);
 		kag__buf_put_json_str(b, tmp.data ? tmp.data : "", tmp.len);
+		b->oom |= tmp.oom;
 		kag__buf_dispose(&tmp);
 	} else {
 		kag__buf_puts(b, "null");
@@ -256,7 +258,7 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	audit_off = put_cstr(b, kag__has(ev, KAG_FIELD_AUDIT_ID) ? ev->str[KAG_FIELD_AUDIT_ID].ptr : "",
 			     kag__has(ev, KAG_FIELD_AUDIT_ID) ? ev->str[KAG_FIELD_AUDIT_ID].len : 0);
 	source_off = b->len;
-	if (ev->source || ev->line) {
+	if (ev->source) {
 		kag__buf_puts(b, ev->source ? ev->source : "");
 		kag__buf_putc(b, ':');
 		kag__buf_put_u64(b, ev->line);
@@ -274,6 +276,9 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	v->reason_off = reason_off;
 	v->audit_off = audit_off;
 	v->source_off = source_off;
+	/* detector evidence written to a scratch buffer that ran out of memory */
+	if (f && in->gate->passed && f->extra && f->extra->oom)
+		return KAG_ENOMEM;
 	return b->oom ? KAG_ENOMEM : KAG_OK;
 }
 

@@ -1,0 +1,218 @@
+/* persistence_workload: workloads that keep an attacker's code running:
+ * CronJobs and DaemonSets created or modified, pods created in the system
+ * namespaces, by identities outside the baseline. Also the sequence "RBAC
+ * object written, then a workload written, by the same identity within
+ * sequence_window_us", reported here as one correlated verdict on the
+ * workload change. */
+#include <stdio.h>
+#include <string.h>
+
+#include "detector-private.h"
+
+static const char *const attack[] = { "T1053.007", "T1610", "T1098.006", NULL };
+static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
+static const int wanted[] = { KAG_FIELD_SOURCE_IPS, KAG_FIELD_OBJ_NAME };
+
+#define WHAT_MAX 112
+
+/* Per identity: the last RBAC change and the workload change after it. */
+typedef struct {
+	int64_t rbac_us;
+	char rbac_what[WHAT_MAX];
+	char workload_what[WHAT_MAX];
+} seq_state;
+
+enum { P_NONE, P_RBAC, P_CRON_DS, P_POD, P_OTHER_WORKLOAD };
+
+static int kind_of(const kag_event *ev)
+{
+	static const char *const rbac[] = { "roles", "clusterroles", "rolebindings",
+					    "clusterrolebindings", NULL };
+	static const char *const others[] = { "deployments", "statefulsets", "replicasets",
+					      "jobs", "replicationcontrollers", NULL };
+	static const char *const verbs[] = { "create", "update", "patch", NULL };
+	size_t i;
+
+	if (kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE) || !kag__verb_is(ev, verbs))
+		return P_NONE;
+	for (i = 0; rbac[i]; i++)
+		if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, rbac[i]))
+			return P_RBAC;
+	if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "cronjobs") ||
+	    kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "daemonsets"))
+		return P_CRON_DS;
+	if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods"))
+		return P_POD;
+	for (i = 0; others[i]; i++)
+		if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, others[i]))
+			return P_OTHER_WORKLOAD;
+	return P_NONE;
+}
+
+static int in_system_ns(const kag_event *ev, const kag__policy *p)
+{
+	return kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE) &&
+	       kag__strlist_has(&p->system_namespaces, ev->str[KAG_FIELD_OBJ_NAMESPACE]);
+}
+
+static int applies(const kag_event *ev, const kag__ctx *ctx)
+{
+	int k;
+
+	if (ctx->outcome == KAG_OUTCOME_DENIED || ctx->outcome == KAG_OUTCOME_ERROR)
+		return 0;
+	k = kind_of(ev);
+	if (k == P_CRON_DS)
+		return 1;
+	if (k == P_POD && kag__eq(ev, KAG_FIELD_VERB, "create") && in_system_ns(ev, ctx->policy))
+		return 1;
+	/* otherwise only of interest as a step of the sequence, which needs the
+	 * identity and a known outcome: without them, nothing to correlate and
+	 * nothing to say */
+	return k != P_NONE && kag__usable(ev, KAG_FIELD_USER_USERNAME) &&
+	       (ctx->outcome == KAG_OUTCOME_ALLOWED || ctx->outcome == KAG_OUTCOME_IN_PROGRESS);
+}
+
+static void describe(const kag_event *ev, char *out, size_t size)
+{
+	char res[40], ns[64], name[64];
+
+	snprintf(out, size, "%s %s%s%s", kag__show(ev, KAG_FIELD_OBJ_RESOURCE, res, sizeof(res)),
+		 kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE)
+		 ? kag__show(ev, KAG_FIELD_OBJ_NAMESPACE, ns, sizeof(ns)) : "",
+		 kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE) ? "/" : "",
+		 kag__usable(ev, KAG_FIELD_OBJ_NAME)
+		 ? kag__show(ev, KAG_FIELD_OBJ_NAME, name, sizeof(name)) : "(new)");
+}
+
+static seq_state *state_of(kag__ctx *ctx, const kag_event *ev, int create)
+{
+	kag_str u = ev->str[KAG_FIELD_USER_USERNAME];
+	uint64_t key = kag__hash(u.ptr, u.len, 0x3c6ef372fe94f82bULL);
+	seq_state *st;
+
+	if (!ctx->state)
+		return NULL;
+	st = kag__lru_find(ctx->state, key);
+	if (!st && create)
+		st = kag__lru_insert(ctx->state, key);
+	return st;
+}
+
+static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
+{
+	char user[128], verb[24], what[WHAT_MAX - 24];
+	int k = kind_of(ev), severity = 0, sequence = 0;
+	int system_ns = in_system_ns(ev, ctx->policy);
+	int create = kag__eq(ev, KAG_FIELD_VERB, "create");
+	seq_state *st;
+
+	if (kag__is_platform(ev, ctx))
+		return KAG_OK;
+	describe(ev, what, sizeof(what));
+	if (k == P_RBAC) {
+		/* cluster admins already hold every permission: no escalation */
+		if (kag__list_has(ev, KAG_FIELD_USER_GROUPS, "system:masters"))
+			return KAG_OK;
+		st = state_of(ctx, ev, 1);
+		if (st) {
+			st->rbac_us = ctx->now_us;
+			snprintf(st->rbac_what, sizeof(st->rbac_what), "%s %s",
+				 kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb)), what);
+		}
+		return KAG_OK;
+	}
+	st = state_of(ctx, ev, 0);
+	if (st && st->rbac_us) {
+		int64_t window = (int64_t)ctx->policy->sequence_window_us;
+		int64_t late = (int64_t)ctx->policy->late_us;
+
+		sequence = ctx->now_us <= st->rbac_us + window && ctx->now_us >= st->rbac_us - late;
+	}
+	if (k == P_CRON_DS)
+		severity = system_ns ? KAG_SEVERITY_HIGH
+			   : create ? KAG_SEVERITY_MEDIUM : KAG_SEVERITY_LOW;
+	else if (k == P_POD && create && system_ns)
+		severity = KAG_SEVERITY_HIGH;
+	if (sequence && severity < KAG_SEVERITY_HIGH)
+		severity = KAG_SEVERITY_HIGH;
+	if (!severity)
+		return KAG_OK;
+	kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user));
+	kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb));
+	if (sequence) {
+		snprintf(st->workload_what, sizeof(st->workload_what), "%s %s", verb, what);
+		kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, severity, KAG_CONFIDENCE_HIGH,
+			    "%s changed RBAC (%s) and then workloads (%s) within %llu s: "
+			    "escalate-then-deploy sequence", user, st->rbac_what,
+			    st->workload_what,
+			    (unsigned long long)(ctx->policy->sequence_window_us / 1000000));
+		f->corr_count = 2;
+		f->corr_first_us = st->rbac_us < ctx->now_us ? st->rbac_us : ctx->now_us;
+		f->corr_last_us = st->rbac_us < ctx->now_us ? ctx->now_us : st->rbac_us;
+		f->n_distinct = 2;
+		f->distinct[0] = st->rbac_what;
+		f->distinct[1] = st->workload_what;
+		kag__finding_attack(f, "T1098.006");
+		if (ctx->time_inferred)
+			kag__finding_weaker(f, KAG_FIELD_STAGE_TS);
+	} else {
+		kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, severity, KAG_CONFIDENCE_HIGH,
+			    "%s %s by %s%s", verb, what, user,
+			    k == P_POD ? ": a pod placed in a system namespace"
+			    : kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "cronjobs")
+			    ? ": scheduled execution" : ": a pod on every node");
+	}
+	if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "cronjobs"))
+		kag__finding_attack(f, "T1053.007");
+	else
+		kag__finding_attack(f, "T1610");
+	if (k == P_POD)
+		kag__finding_attack(f, "T1036.005");
+	kag__extra_key(f, "persistence");
+	kag__buf_puts(f->extra, k == P_POD ? "\"system-namespace-pod\""
+			       : kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "cronjobs") ? "\"cronjob\""
+			       : kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "daemonsets") ? "\"daemonset\""
+			       : "\"workload\"");
+	kag__extra_key(f, "sequence");
+	kag__buf_puts(f->extra, sequence ? "true" : "false");
+	return KAG_OK;
+}
+
+const kag__detector_def kag__det_persistence_workload = {
+	.id = "persistence_workload",
+	.title = "Persistent workloads: CronJobs, DaemonSets, system-namespace pods, "
+		 "RBAC-then-workload sequences",
+	.doc =
+		"finds: CronJobs and DaemonSets created (medium) or updated/patched (low;\n"
+		"  high in a system namespace) and pods created in a system namespace (high)\n"
+		"  by identities outside the baseline; and, reported here, the sequence of an\n"
+		"  RBAC object (role, clusterrole, binding) created/updated/patched and then a\n"
+		"  workload (pod, deployment, daemonset, statefulset, replicaset, job, cronjob,\n"
+		"  replicationcontroller) created/updated/patched by the same identity within\n"
+		"  sequence_window_us (default 300 s, event time): one correlated verdict\n"
+		"  (high) on the workload change, correlation.distinct naming both changes;\n"
+		"  members of system:masters start no sequence\n"
+		"decisive fields: user.username, verb, objectRef.resource/namespace, outcome\n"
+		"level: Metadata\n"
+		"ATT&CK: T1053.007 (CronJob), T1610, T1036.005 (system-namespace pod),\n"
+		"  T1098.006 (sequence)\n"
+		"false positives: deployment pipelines and helm installs create roles and\n"
+		"  workloads together; add their identities to trusted_users; platform\n"
+		"  identities are never reported (controller_baseline explains them)\n"
+		"peer rules: Panther CronJob.CreatedOrModified, DaemonSet.Created,\n"
+		"  Pod.SystemNamespace; Falco Pod Created in Kube Namespace; Sigma\n"
+		"  CronJob/Job modification, pod in system namespace; Elastic sensitive RBAC\n"
+		"  change followed by workload modification",
+	.attack = attack,
+	.required = required,
+	.n_required = sizeof(required) / sizeof(required[0]),
+	.wanted = wanted,
+	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	.min_level = KAG_LEVEL_METADATA,
+	.needs_outcome = 1,
+	.ctx_severity = KAG_SEVERITY_MEDIUM,
+	.state_size = sizeof(seq_state),
+	.applies = applies,
+	.judge = judge,
+};

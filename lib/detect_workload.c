@@ -1,0 +1,619 @@
+/* privileged_workload: pod specs that break container isolation (privileged
+ * containers, host namespaces, sensitive hostPath volumes, dangerous added
+ * capabilities, allowPrivilegeEscalation) in pods and in the pod templates
+ * of workload controllers, on create, update and patch.
+ *
+ * Also home of the request-body helpers the catalogue shares: a typed walk
+ * that treats a full object, a merge patch and every JSON Patch operation
+ * alike, without allocating. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "detector-private.h"
+
+/* ---- shared helpers ---- */
+
+int kag__verb_is(const kag_event *ev, const char *const *verbs)
+{
+	size_t i;
+
+	if (!kag__has(ev, KAG_FIELD_VERB))
+		return 0;
+	for (i = 0; verbs[i]; i++)
+		if (kag__str_eq(ev->str[KAG_FIELD_VERB], verbs[i]))
+			return 1;
+	return 0;
+}
+
+int kag__verb_is_write(const kag_event *ev)
+{
+	static const char *const writes[] = { "create", "update", "patch", "delete",
+					      "deletecollection", NULL };
+
+	return kag__verb_is(ev, writes);
+}
+
+void kag__extra_key(kag_finding *f, const char *key)
+{
+	if (f->extra->len)
+		kag__buf_putc(f->extra, ',');
+	kag__buf_put_json_str(f->extra, key, strlen(key));
+	kag__buf_putc(f->extra, ':');
+}
+
+int kag__is_platform(const kag_event *ev, const kag__ctx *ctx)
+{
+	return ctx->identity != KAG__ID_NONE && !kag__has(ev, KAG_FIELD_IMP_USER);
+}
+
+kag_str kag__json_str(struct json_t *obj, const char *key)
+{
+	kag_str none = { NULL, 0 };
+	json_t *v;
+
+	if (!obj || !json_is_object(obj))
+		return none;
+	v = json_object_get(obj, key);
+	if (!v || !json_is_string(v))
+		return none;
+	return (kag_str){ json_string_value(v), json_string_length(v) };
+}
+
+void kag__report_needs_body(kag_finding *f, const kag_event *ev, int severity, const char *what)
+{
+	kag__report(f, KAG_ASSESSMENT_NEEDS_CONTEXT, severity, KAG_CONFIDENCE_LOW,
+		    "cannot judge: audit level %s carries no request body, which is needed "
+		    "to see %s",
+		    ev->level ? kag_level_name(ev->level) : "(unknown)", what);
+	kag__finding_weaker(f, KAG_FIELD_REQUEST_OBJECT);
+}
+
+#define WALK_MAX_DEPTH 32
+
+static void walk(const kag__body_schema *s, int type, json_t *v, void *ud, int depth)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+	int t;
+
+	if (!v || depth > WALK_MAX_DEPTH)
+		return;
+	s->visit(ud, type, v);
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, child) {
+			t = s->child(type, key, strlen(key));
+			if (t)
+				walk(s, t, child, ud, depth + 1);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, child) {
+			t = s->child(type, NULL, 0);
+			if (t)
+				walk(s, t, child, ud, depth + 1);
+		}
+	}
+}
+
+void kag__body_walk(const kag__body_schema *s, int type, struct json_t *v, void *ud)
+{
+	walk(s, type, v, ud, 0);
+}
+
+/* Follow a JSON Pointer (RFC 6901) from `type`; 0 when it leaves the
+ * schema. */
+static int follow_pointer(const kag__body_schema *s, int type, const char *p, size_t n)
+{
+	char seg[128];
+	size_t i = 0;
+
+	if (n == 0)
+		return type;
+	if (p[0] != '/')
+		return 0;
+	while (i < n && type) {
+		size_t len = 0;
+
+		i++; /* the '/' */
+		while (i < n && p[i] != '/') {
+			char c = p[i++];
+
+			if (c == '~' && i < n && (p[i] == '0' || p[i] == '1'))
+				c = p[i++] == '0' ? '~' : '/';
+			if (len + 1 >= sizeof(seg))
+				return 0;
+			seg[len++] = c;
+		}
+		seg[len] = '\0';
+		type = s->child(type, seg, len);
+	}
+	return type;
+}
+
+void kag__body_walk_patch(const kag__body_schema *s, int root, struct json_t *ops, void *ud)
+{
+	json_t *op;
+	size_t i;
+
+	if (!ops || !json_is_array(ops))
+		return;
+	json_array_foreach(ops, i, op) {
+		kag_str kind = kag__json_str(op, "op"), path = kag__json_str(op, "path");
+		int type;
+
+		if (!kind.ptr || !path.ptr)
+			continue;
+		if (s->reset)
+			s->reset(ud);
+		type = follow_pointer(s, root, path.ptr, path.len);
+		if (!type)
+			continue;
+		if (kag__str_eq(kind, "add") || kag__str_eq(kind, "replace"))
+			walk(s, type, json_object_get(op, "value"), ud, 0);
+		else if (kag__str_eq(kind, "remove"))
+			s->visit(ud, type, NULL);
+	}
+}
+
+int kag__body_walk_request(const kag__body_schema *s, int root, const kag_event *ev, void *ud)
+{
+	json_t *body = ev->body[0];
+
+	if (!body)
+		return 0;
+	if (json_is_array(body) && kag__eq(ev, KAG_FIELD_VERB, "patch"))
+		kag__body_walk_patch(s, root, body, ud);
+	else if (json_is_object(body))
+		kag__body_walk(s, root, body, ud);
+	return 1;
+}
+
+/* ---- privileged_workload ---- */
+
+static const char *const attack[] = { "T1611", "T1610", NULL };
+static const int required[] = { KAG_FIELD_VERB, KAG_FIELD_OBJ_RESOURCE };
+static const int wanted[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_OBJ_NAMESPACE };
+
+enum {
+	W_NONE, W_POD, W_WORKLOAD, W_WSPEC, W_TEMPLATE, W_CRON, W_CRONSPEC, W_JOBTPL,
+	W_PODTEMPLATE, W_PODSPEC, W_CONTAINERS, W_CONTAINER, W_SC, W_CAPS, W_CAPADD, W_CAP,
+	W_VOLUMES, W_VOLUME, W_HOSTPATH, W_HOSTPATH_PATH, W_HOSTNETWORK, W_HOSTPID, W_HOSTIPC,
+	W_PRIV, W_APE, W_META, W_OWNERS, W_OWNER
+};
+
+#define KEY(lit) (key && len == sizeof(lit) - 1 && memcmp(key, lit, len) == 0)
+
+static int wl_child(int type, const char *key, size_t len)
+{
+	switch (type) {
+	case W_POD:
+		return KEY("spec") ? W_PODSPEC : KEY("metadata") ? W_META : 0;
+	case W_WORKLOAD:
+	case W_JOBTPL:
+		return KEY("spec") ? W_WSPEC : 0;
+	case W_WSPEC:
+	case W_PODTEMPLATE:
+		return KEY("template") ? W_TEMPLATE : 0;
+	case W_TEMPLATE:
+		return KEY("spec") ? W_PODSPEC : 0;
+	case W_CRON:
+		return KEY("spec") ? W_CRONSPEC : 0;
+	case W_CRONSPEC:
+		return KEY("jobTemplate") ? W_JOBTPL : 0;
+	case W_PODSPEC:
+		if (KEY("containers") || KEY("initContainers") || KEY("ephemeralContainers"))
+			return W_CONTAINERS;
+		if (KEY("volumes"))
+			return W_VOLUMES;
+		if (KEY("hostNetwork"))
+			return W_HOSTNETWORK;
+		if (KEY("hostPID"))
+			return W_HOSTPID;
+		if (KEY("hostIPC"))
+			return W_HOSTIPC;
+		return 0;
+	case W_CONTAINERS:
+		return W_CONTAINER;
+	case W_CONTAINER:
+		return KEY("securityContext") ? W_SC : 0;
+	case W_SC:
+		if (KEY("privileged"))
+			return W_PRIV;
+		if (KEY("allowPrivilegeEscalation"))
+			return W_APE;
+		return KEY("capabilities") ? W_CAPS : 0;
+	case W_CAPS:
+		return KEY("add") ? W_CAPADD : 0;
+	case W_CAPADD:
+		return W_CAP;
+	case W_VOLUMES:
+		return W_VOLUME;
+	case W_VOLUME:
+		return KEY("hostPath") ? W_HOSTPATH : 0;
+	case W_HOSTPATH:
+		return KEY("path") ? W_HOSTPATH_PATH : 0;
+	case W_META:
+		return KEY("ownerReferences") ? W_OWNERS : 0;
+	case W_OWNERS:
+		return W_OWNER;
+	default:
+		return 0;
+	}
+}
+
+#define WL_MAX 8
+
+typedef struct {
+	size_t n;
+	kag_str v[WL_MAX];
+} str_set;
+
+typedef struct {
+	const kag__policy *p;
+	kag_str container;       /* the container being walked */
+	str_set privileged, escalation, caps, paths;
+	int host_network, host_pid, host_ipc, root_path, high_cap;
+	kag_str owner_kind, owner_name;
+} wl_scan;
+
+static void set_add(str_set *s, kag_str v)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].len == v.len && memcmp(s->v[i].ptr, v.ptr, v.len) == 0)
+			return;
+	if (s->n < WL_MAX)
+		s->v[s->n++] = v;
+}
+
+static char upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/* Capability names compare without case and without a CAP_ prefix. */
+static int cap_eq(kag_str a, const char *b)
+{
+	size_t bl = strlen(b), i;
+
+	if (a.len >= 4 && upper(a.ptr[0]) == 'C' && upper(a.ptr[1]) == 'A' &&
+	    upper(a.ptr[2]) == 'P' && a.ptr[3] == '_') {
+		a.ptr += 4;
+		a.len -= 4;
+	}
+	if (bl >= 4 && strncmp(b, "CAP_", 4) == 0) {
+		b += 4;
+		bl -= 4;
+	}
+	if (a.len != bl)
+		return 0;
+	for (i = 0; i < bl; i++)
+		if (upper(a.ptr[i]) != upper(b[i]))
+			return 0;
+	return 1;
+}
+
+static size_t trim_slash(const char *s, size_t n)
+{
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	return n;
+}
+
+/* A hostPath is sensitive when it is a listed path, lies under one, or is
+ * an ancestor of one (mounting /var exposes /var/run/docker.sock). The
+ * root entry matches only the root itself. */
+static int path_sensitive(const kag__strlist *l, kag_str path)
+{
+	size_t n, i;
+
+	if (!path.ptr || path.len == 0 || path.ptr[0] != '/')
+		return 0;
+	n = trim_slash(path.ptr, path.len);
+	for (i = 0; i < l->n; i++) {
+		const char *e = l->items[i];
+		size_t en = trim_slash(e, strlen(e));
+
+		if (en == n && memcmp(e, path.ptr, n) == 0)
+			return 1;
+		if (en == 1 || n == 1) {
+			if (n == 1)
+				return 1; /* "/" is an ancestor of everything listed */
+			continue;
+		}
+		if (n > en && path.ptr[en] == '/' && memcmp(e, path.ptr, en) == 0)
+			return 1;
+		if (en > n && e[n] == '/' && memcmp(e, path.ptr, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void wl_reset(void *ud)
+{
+	wl_scan *s = ud;
+
+	s->container = (kag_str){ NULL, 0 };
+}
+
+static kag_str current_container(const wl_scan *s)
+{
+	return s->container.ptr ? s->container : (kag_str){ "(patched)", 9 };
+}
+
+static void wl_visit(void *ud, int type, json_t *v)
+{
+	wl_scan *s = ud;
+	size_t i;
+
+	if (!v)
+		return; /* a removal never adds privilege */
+	switch (type) {
+	case W_CONTAINER:
+		s->container = kag__json_str(v, "name");
+		if (!s->container.ptr)
+			s->container = (kag_str){ "(unnamed)", 9 };
+		break;
+	case W_PRIV:
+		if (json_is_true(v))
+			set_add(&s->privileged, current_container(s));
+		break;
+	case W_APE:
+		if (json_is_true(v))
+			set_add(&s->escalation, current_container(s));
+		break;
+	case W_CAP:
+		if (!json_is_string(v))
+			break;
+		for (i = 0; i < s->p->dangerous_capabilities.n; i++) {
+			kag_str c = { json_string_value(v), json_string_length(v) };
+
+			if (cap_eq(c, s->p->dangerous_capabilities.items[i])) {
+				set_add(&s->caps, c);
+				if (cap_eq(c, "ALL") || cap_eq(c, "SYS_ADMIN") || cap_eq(c, "SYS_MODULE"))
+					s->high_cap = 1;
+				break;
+			}
+		}
+		break;
+	case W_HOSTPATH_PATH:
+		if (json_is_string(v)) {
+			kag_str pth = { json_string_value(v), json_string_length(v) };
+
+			if (path_sensitive(&s->p->sensitive_host_paths, pth)) {
+				set_add(&s->paths, pth);
+				if (trim_slash(pth.ptr, pth.len) == 1)
+					s->root_path = 1;
+			}
+		}
+		break;
+	case W_HOSTNETWORK:
+		s->host_network |= json_is_true(v);
+		break;
+	case W_HOSTPID:
+		s->host_pid |= json_is_true(v);
+		break;
+	case W_HOSTIPC:
+		s->host_ipc |= json_is_true(v);
+		break;
+	case W_OWNER:
+		if (!s->owner_kind.ptr) {
+			s->owner_kind = kag__json_str(v, "kind");
+			s->owner_name = kag__json_str(v, "name");
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static const kag__body_schema wl_schema = { wl_child, wl_visit, wl_reset };
+
+static int root_type(const kag_event *ev)
+{
+	static const char *const templated[] = { "deployments", "daemonsets", "statefulsets",
+						  "replicasets", "jobs", "replicationcontrollers",
+						  NULL };
+	kag_str r = ev->str[KAG_FIELD_OBJ_RESOURCE];
+	size_t i;
+
+	if (!kag__has(ev, KAG_FIELD_OBJ_RESOURCE))
+		return W_NONE;
+	if (kag__str_eq(r, "pods"))
+		return W_POD;
+	if (kag__str_eq(r, "cronjobs"))
+		return W_CRON;
+	if (kag__str_eq(r, "podtemplates"))
+		return W_PODTEMPLATE;
+	for (i = 0; templated[i]; i++)
+		if (kag__str_eq(r, templated[i]))
+			return W_WORKLOAD;
+	return W_NONE;
+}
+
+static int applies(const kag_event *ev, const kag__ctx *ctx)
+{
+	static const char *const verbs[] = { "create", "update", "patch", NULL };
+	int root;
+
+	if (ctx->outcome == KAG_OUTCOME_DENIED || ctx->outcome == KAG_OUTCOME_ERROR)
+		return 0;
+	if (!kag__verb_is(ev, verbs))
+		return 0;
+	root = root_type(ev);
+	if (root == W_NONE)
+		return 0;
+	/* Platform daemons (CNI, kube-proxy, storage drivers) need host access
+	 * in the system namespaces; that is the platform reconciling itself,
+	 * whatever the body would show. */
+	if (kag__is_platform(ev, ctx) && kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE) &&
+	    kag__strlist_has(&ctx->policy->system_namespaces, ev->str[KAG_FIELD_OBJ_NAMESPACE]))
+		return 0;
+	if (kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE))
+		return root == W_POD && kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "ephemeralcontainers");
+	return 1;
+}
+
+static void put_set(kag_finding *f, const char *key, const str_set *s)
+{
+	size_t i;
+
+	if (!s->n)
+		return;
+	kag__buf_putc(f->extra, ',');
+	kag__buf_put_json_str(f->extra, key, strlen(key));
+	kag__buf_puts(f->extra, ":[");
+	for (i = 0; i < s->n; i++) {
+		if (i)
+			kag__buf_putc(f->extra, ',');
+		kag__buf_put_json_str(f->extra, s->v[i].ptr, s->v[i].len);
+	}
+	kag__buf_putc(f->extra, ']');
+}
+
+/* Append "what[0], what[1]" of a set to a reason buffer. */
+static void say_set(char *buf, size_t size, const char *label, const str_set *s)
+{
+	size_t n = strlen(buf), i;
+
+	if (!s->n || n >= size - 1)
+		return;
+	n += snprintf(buf + n, size - n, "%s%s ", n ? "; " : "", label);
+	for (i = 0; i < s->n && n < size - 1; i++)
+		n += snprintf(buf + n, size - n, "%s%.*s", i ? "," : "",
+			      (int)(s->v[i].len > 64 ? 64 : s->v[i].len), s->v[i].ptr);
+}
+
+static void say(char *buf, size_t size, const char *text)
+{
+	size_t n = strlen(buf);
+
+	if (n < size - 1)
+		snprintf(buf + n, size - n, "%s%s", n ? "; " : "", text);
+}
+
+static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
+{
+	wl_scan s;
+	char what[200], user[128], ns[96], res[32], name[96], verb[16];
+	int platform = kag__is_platform(ev, ctx);
+	int severity, root = root_type(ev);
+
+	memset(&s, 0, sizeof(s));
+	s.p = ctx->policy;
+	kag__body_walk_request(&wl_schema, root, ev, &s);
+	if (!s.privileged.n && !s.escalation.n && !s.caps.n && !s.paths.n && !s.host_network &&
+	    !s.host_pid && !s.host_ipc)
+		return KAG_OK;
+
+	what[0] = '\0';
+	say_set(what, sizeof(what), "privileged container", &s.privileged);
+	if (s.host_pid)
+		say(what, sizeof(what), "hostPID");
+	if (s.host_ipc)
+		say(what, sizeof(what), "hostIPC");
+	if (s.host_network)
+		say(what, sizeof(what), "hostNetwork");
+	say_set(what, sizeof(what), "sensitive hostPath", &s.paths);
+	say_set(what, sizeof(what), "capabilities", &s.caps);
+	say_set(what, sizeof(what), "allowPrivilegeEscalation in", &s.escalation);
+
+	if (s.privileged.n && (s.host_pid || s.root_path))
+		severity = KAG_SEVERITY_CRITICAL;   /* a node takeover kit */
+	else if (s.privileged.n || s.host_pid || s.paths.n || s.high_cap)
+		severity = KAG_SEVERITY_HIGH;
+	else if (s.host_network || s.host_ipc || s.caps.n)
+		severity = KAG_SEVERITY_MEDIUM;
+	else
+		severity = KAG_SEVERITY_LOW;
+	/* A controller stamping out pods from its owner: the owner's creation
+	 * is the decision to look at; the pod still runs with host access. */
+	if (platform && severity > KAG_SEVERITY_LOW)
+		severity--;
+
+	kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user));
+	kag__show(ev, KAG_FIELD_OBJ_RESOURCE, res, sizeof(res));
+	kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb));
+	if (kag__usable(ev, KAG_FIELD_OBJ_NAME))
+		kag__show(ev, KAG_FIELD_OBJ_NAME, name, sizeof(name));
+	else
+		snprintf(name, sizeof(name), "(new)");
+	kag__show(ev, KAG_FIELD_OBJ_NAMESPACE, ns, sizeof(ns));
+	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, severity, KAG_CONFIDENCE_HIGH,
+		    "%s %s %s/%s by %s%s%s%s: %s", verb, res, ns, name, user,
+		    platform ? " (" : "", platform ? kag__identity_class_name(ctx->identity) : "",
+		    platform ? ", for its owner)" : "", what);
+	kag__finding_attack(f, "T1611");
+	kag__finding_attack(f, "T1610");
+
+	kag__extra_key(f, "podSecurity");
+	kag__buf_puts(f->extra, "{\"specPath\":");
+	kag__buf_puts(f->extra, ev->body[0] && json_is_array((json_t *)ev->body[0])
+				? "\"json-patch\""
+				: root == W_POD ? "\"spec\""
+				: root == W_CRON ? "\"spec.jobTemplate.spec.template.spec\""
+				: root == W_PODTEMPLATE ? "\"template.spec\""
+				: "\"spec.template.spec\"");
+	put_set(f, "privileged", &s.privileged);
+	if (s.host_pid)
+		kag__buf_puts(f->extra, ",\"hostPID\":true");
+	if (s.host_ipc)
+		kag__buf_puts(f->extra, ",\"hostIPC\":true");
+	if (s.host_network)
+		kag__buf_puts(f->extra, ",\"hostNetwork\":true");
+	put_set(f, "hostPaths", &s.paths);
+	put_set(f, "capabilities", &s.caps);
+	put_set(f, "allowPrivilegeEscalation", &s.escalation);
+	if (s.owner_kind.ptr) {
+		kag__buf_puts(f->extra, ",\"owner\":{\"kind\":");
+		kag__buf_put_json_str(f->extra, s.owner_kind.ptr, s.owner_kind.len);
+		kag__buf_puts(f->extra, ",\"name\":");
+		if (s.owner_name.ptr)
+			kag__buf_put_json_str(f->extra, s.owner_name.ptr, s.owner_name.len);
+		else
+			kag__buf_puts(f->extra, "null");
+		kag__buf_putc(f->extra, '}');
+	}
+	kag__buf_putc(f->extra, '}');
+	return KAG_OK;
+}
+
+const kag__detector_def kag__det_privileged_workload = {
+	.id = "privileged_workload",
+	.title = "Workload that breaks container isolation (privileged, host namespaces, "
+		 "hostPath, capabilities)",
+	.doc =
+		"finds: created, updated or patched pods (and pods/ephemeralcontainers) and\n"
+		"  the pod templates of deployments, daemonsets, statefulsets, replicasets,\n"
+		"  jobs, replicationcontrollers, podtemplates and cronjobs\n"
+		"  (spec.jobTemplate.spec.template.spec) whose containers, initContainers or\n"
+		"  ephemeralContainers are privileged, add a dangerous capability (policy\n"
+		"  list) or set allowPrivilegeEscalation, or whose spec sets\n"
+		"  hostPID/hostIPC/hostNetwork or mounts a sensitive hostPath (policy list;\n"
+		"  a listed path, a path under one, or an ancestor of one); JSON Patch\n"
+		"  operations and merge patches are judged on what they add; privileged with\n"
+		"  hostPID or a / mount is critical; pods stamped out by a platform\n"
+		"  controller rank one step lower (judge the owner's creation)\n"
+		"decisive fields: verb, objectRef.resource, requestObject, outcome\n"
+		"level: Request (at Metadata level: needs_context, never a guess)\n"
+		"ATT&CK: T1611, T1610\n"
+		"false positives: CNI, storage and monitoring agents need host access; platform\n"
+		"  identities in system namespaces are never flagged, other agents belong\n"
+		"  in the policy (trusted_users) or in a system namespace\n"
+		"peer rules: Falco Create Privileged Pod / Sensitive Mount / HostNetwork /\n"
+		"  HostPid / HostIPC; Panther Pod.Privileged / HostPath / Host.IPC /\n"
+		"  Host.Network / Host.PID / Dangerous.Capabilities; Elastic privileged,\n"
+		"  hostPath, host namespace and capability rules; Sigma privileged container",
+	.attack = attack,
+	.required = required,
+	.n_required = sizeof(required) / sizeof(required[0]),
+	.wanted = wanted,
+	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	.min_level = KAG_LEVEL_REQUEST,
+	.needs_outcome = 1,
+	.ctx_severity = KAG_SEVERITY_LOW,
+	.applies = applies,
+	.judge = judge,
+};

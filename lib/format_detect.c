@@ -1,0 +1,282 @@
+/* Recognising input shapes: which front end reads a record, which records
+ * are lists of records (EventList, JSON arrays, provider batches), and the
+ * decoding of JSON documents carried inside strings, under the same limits
+ * the framer applies to the outer record. */
+#include <stdio.h>
+#include <string.h>
+
+#include "format-private.h"
+
+void kag__list_dispose(kag__list *l)
+{
+	if (l->items)
+		json_decref(l->items);
+	if (l->paths)
+		json_decref(l->paths);
+	memset(l, 0, sizeof(*l));
+}
+
+void kag__list_set(kag__list *l, json_t *items, const char *base, int kind, const char *format)
+{
+	l->items = json_incref(items);
+	l->paths = NULL;
+	snprintf(l->base, sizeof(l->base), "%s", base);
+	l->kind = kind;
+	l->format = format;
+}
+
+void kag__list_item_path(const kag__list *l, size_t i, char *buf, size_t n)
+{
+	json_t *p = l->paths ? json_array_get(l->paths, i) : NULL;
+
+	if (json_is_string(p))
+		snprintf(buf, n, "%s", json_string_value(p));
+	else
+		snprintf(buf, n, "%s/%zu", l->base, i);
+}
+
+int kag__nested_json(json_t **out, const char *s, size_t len, const kag__limits *lim,
+		     const char *path, kag_fmt_error *err)
+{
+	uint64_t depth = 0, str_len = 0;
+	int in_str = 0, esc = 0, closed = 0;
+	json_error_t jerr;
+	json_t *doc;
+	size_t i;
+
+	*out = NULL;
+	if (len > lim->max_record)
+		return kag__fmt_fail(err, KAG_ELIMIT, path,
+				     "%s: embedded document larger than %llu bytes", path,
+				     (unsigned long long)lim->max_record);
+	/* The framer's limits, applied to the embedded text (depth counted
+	 * from the embedded document's root). */
+	for (i = 0; i < len && !closed; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+			if (in_str && ++str_len > lim->max_string)
+				return kag__fmt_fail(err, KAG_ELIMIT, path,
+						     "%s: a string of the embedded document is longer "
+						     "than %llu bytes", path,
+						     (unsigned long long)lim->max_string);
+		} else if (c == '"') {
+			in_str = 1;
+			str_len = 0;
+		} else if (c == '{' || c == '[') {
+			if (++depth > lim->max_depth)
+				return kag__fmt_fail(err, KAG_ELIMIT, path,
+						     "%s: embedded document nested deeper than %llu "
+						     "levels", path,
+						     (unsigned long long)lim->max_depth);
+		} else if (c == '}' || c == ']') {
+			if (depth == 0 || --depth == 0)
+				closed = 1;
+		}
+	}
+	if (!closed && (in_str || depth > 0))
+		return kag__fmt_fail(err, KAG_ETRUNCATED, path,
+				     "%s: the embedded event ends before its JSON value closes "
+				     "(truncated record)", path);
+	doc = json_loadb(s, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	if (!doc)
+		return kag__fmt_fail(err, KAG_EPARSE, path, "%s: invalid embedded JSON: %s",
+				     path, jerr.text);
+	*out = doc;
+	return KAG_OK;
+}
+
+int kag__nested_replace(json_t **out, json_t *holder, const char *key, const kag__limits *lim,
+			const char *path, kag_fmt_error *err)
+{
+	json_t *s = json_object_get(holder, key), *doc;
+	int rc;
+
+	rc = kag__nested_json(&doc, json_string_value(s), json_string_length(s), lim, path, err);
+	if (rc < 0)
+		return rc;
+	if (json_object_set_new(holder, key, doc) < 0)
+		return kag__fmt_fail(err, KAG_ENOMEM, path, "out of memory");
+	*out = doc;
+	return KAG_OK;
+}
+
+int kag__fill_native_as(kag_event *ev, json_t *obj, const char *format, const char *path,
+			kag_fmt_error *err)
+{
+	int rc = kag__native_fill(ev, obj, path, err);
+
+	if (rc < 0)
+		return rc;
+	ev->format = format;
+	/* An oauth-server login event: a native event carrying the
+	 * authentication decision of OpenShift's login flow. */
+	if (strcmp(format, "native") == 0 &&
+	    kag__annotation(ev, "authentication.openshift.io/decision").ptr)
+		ev->format = "openshift-oauth";
+	return KAG_OK;
+}
+
+static int json_str_is(json_t *v, const char *lit)
+{
+	return json_is_string(v) && strcmp(json_string_value(v), lit) == 0;
+}
+
+/* ---- single records ---- */
+
+enum { CLS_NATIVE, CLS_GKE, CLS_AKS, CLS_AKS_ROW, CLS_VIAQ, CLS_CW };
+
+static int classify(json_t *o)
+{
+	json_t *type = json_object_get(o, "Type");
+
+	if (json_is_object(json_object_get(o, "protoPayload")))
+		return CLS_GKE;
+	if (json_is_string(json_object_get(o, "category")) && json_object_get(o, "properties"))
+		return CLS_AKS;
+	if (json_object_get(o, "AuditId") || json_object_get(o, "log_s") ||
+	    json_is_string(json_object_get(o, "Category")) ||
+	    (json_is_string(type) && strncmp(json_string_value(type), "AKS", 3) == 0))
+		return CLS_AKS_ROW;
+	if (json_object_get(o, "k8s_audit_level") || json_object_get(o, "openshift_audit_level") ||
+	    json_object_get(o, "log_type"))
+		return CLS_VIAQ;
+	if ((json_object_get(o, "message") || json_object_get(o, "@message")) &&
+	    !json_object_get(o, "verb") && !json_object_get(o, "auditID"))
+		return CLS_CW;
+	return CLS_NATIVE;
+}
+
+static const char *const cls_name[] = {
+	[CLS_NATIVE] = "native audit event", [CLS_GKE] = "GKE LogEntry",
+	[CLS_AKS] = "AKS diagnostic record", [CLS_AKS_ROW] = "Log Analytics row",
+	[CLS_VIAQ] = "OpenShift Logging (ViaQ) record", [CLS_CW] = "CloudWatch log event",
+};
+
+static const char *forced_name(int forced)
+{
+	switch (forced) {
+	case KAG_FORMAT_NATIVE: return "native";
+	case KAG_FORMAT_EVENTLIST: return "eventlist";
+	case KAG_FORMAT_GKE: return "gke";
+	case KAG_FORMAT_EKS: return "eks";
+	case KAG_FORMAT_AKS: return "aks";
+	case KAG_FORMAT_OPENSHIFT: return "openshift";
+	default: return "auto";
+	}
+}
+
+static int allowed(int forced, int cls)
+{
+	switch (forced) {
+	case KAG_FORMAT_AUTO: return 1;
+	case KAG_FORMAT_GKE: return cls == CLS_GKE;
+	case KAG_FORMAT_EKS: return cls == CLS_CW || cls == CLS_NATIVE;
+	case KAG_FORMAT_AKS: return cls == CLS_AKS || cls == CLS_AKS_ROW;
+	case KAG_FORMAT_OPENSHIFT: return cls == CLS_VIAQ || cls == CLS_NATIVE;
+	default: return cls == CLS_NATIVE;
+	}
+}
+
+int kag__record_fill(kag_event *ev, json_t *obj, int kind, const kag__read_ctx *c,
+		     const char *path, kag_fmt_error *err)
+{
+	const char *native_format = c->list_format ? c->list_format : "native";
+	int cls;
+
+	switch (kind) {
+	case KAG__ITEM_SKIP: return KAG__SKIPPED;
+	case KAG__ITEM_NATIVE: return kag__fill_native_as(ev, obj, native_format, path, err);
+	case KAG__ITEM_CW: return kag__cw_fill(ev, obj, c, path, err);
+	case KAG__ITEM_AKS: return kag__aks_fill(ev, obj, c, path, err);
+	case KAG__ITEM_AKS_ROW: return kag__aks_row_fill(ev, obj, c, path, err);
+	case KAG__ITEM_OTLP: return kag__otlp_fill(ev, obj, c, path, err);
+	default: break;
+	}
+	if (!json_is_object(obj) || c->forced == KAG_FORMAT_NATIVE ||
+	    c->forced == KAG_FORMAT_EVENTLIST)
+		return kag__fill_native_as(ev, obj, native_format, path, err);
+	cls = classify(obj);
+	if (!allowed(c->forced, cls))
+		return kag__fmt_fail(err, KAG_ESCHEMA, path,
+				     "%s%sa %s, but the input format is %s", path, *path ? ": " : "",
+				     cls_name[cls], forced_name(c->forced));
+	switch (cls) {
+	case CLS_GKE: return kag__gke_fill(ev, obj, path, err);
+	case CLS_AKS: return kag__aks_fill(ev, obj, c, path, err);
+	case CLS_AKS_ROW: return kag__aks_row_fill(ev, obj, c, path, err);
+	case CLS_VIAQ: return kag__viaq_fill(ev, obj, path, err);
+	case CLS_CW: return kag__cw_fill(ev, obj, c, path, err);
+	default: return kag__fill_native_as(ev, obj, native_format, path, err);
+	}
+}
+
+/* ---- lists ---- */
+
+int kag__shape_detect(json_t *root, const kag__read_ctx *c, kag__list *list, kag_fmt_error *err)
+{
+	int f = c->forced, native_only = f == KAG_FORMAT_NATIVE || f == KAG_FORMAT_EVENTLIST;
+	json_t *items, *v, *verb;
+
+	memset(list, 0, sizeof(*list));
+	if (json_is_array(root)) {
+		kag__list_set(list, root, "", native_only ? KAG__ITEM_NATIVE : KAG__ITEM_ANY, "array");
+		return KAG__SHAPE_LIST;
+	}
+	if (!json_is_object(root))
+		return kag__fmt_fail(err, KAG_ESCHEMA, "", "expected an audit event object, got %s",
+				     kag__json_type_name(root));
+	verb = json_object_get(root, "verb");
+	items = json_object_get(root, "items");
+	if (items && f != KAG_FORMAT_GKE && f != KAG_FORMAT_AKS &&
+	    (json_str_is(json_object_get(root, "kind"), "EventList") || !verb)) {
+		if (!json_is_array(items))
+			return kag__fmt_fail(err, KAG_ESCHEMA, "/items",
+					     "/items: expected array, got %s",
+					     kag__json_type_name(items));
+		kag__list_set(list, items, "/items", KAG__ITEM_NATIVE, "eventlist");
+		return KAG__SHAPE_LIST;
+	}
+	if (f == KAG_FORMAT_EVENTLIST)
+		return kag__fmt_fail(err, KAG_ESCHEMA, "",
+				     "expected an EventList or a JSON array of events "
+				     "(the input format is eventlist)");
+	if (native_only || verb)
+		return KAG__SHAPE_EVENT;
+	if (f == KAG_FORMAT_AUTO || f == KAG_FORMAT_AKS) {
+		if ((v = json_object_get(root, "records"))) {
+			if (!json_is_array(v))
+				return kag__fmt_fail(err, KAG_ESCHEMA, "/records",
+						     "/records: expected array, got %s",
+						     kag__json_type_name(v));
+			kag__list_set(list, v, "/records", KAG__ITEM_AKS, "aks");
+			return KAG__SHAPE_LIST;
+		}
+		if (json_is_array(json_object_get(root, "tables")))
+			return kag__aks_tables_list(root, c, list, err);
+	}
+	if (f == KAG_FORMAT_AUTO || f == KAG_FORMAT_EKS) {
+		if (json_object_get(root, "logEvents"))
+			return kag__cw_payload_list(root, "", list, err);
+		if (json_is_object(json_object_get(root, "awslogs")))
+			return kag__cw_awslogs_list(root, c, list, err);
+		if ((v = json_object_get(root, "events")) && !json_object_get(root, "auditID")) {
+			if (!json_is_array(v))
+				return kag__fmt_fail(err, KAG_ESCHEMA, "/events",
+						     "/events: expected array, got %s",
+						     kag__json_type_name(v));
+			kag__list_set(list, v, "/events", KAG__ITEM_CW, "eks-cloudwatch");
+			return KAG__SHAPE_LIST;
+		}
+	}
+	if ((f == KAG_FORMAT_AUTO || f == KAG_FORMAT_OPENSHIFT) &&
+	    json_object_get(root, "resourceLogs"))
+		return kag__otlp_list(root, c, list, err);
+	return KAG__SHAPE_EVENT;
+}

@@ -1,0 +1,731 @@
+/* Policy files and setters: a JSON document (schema in kag.h and
+ * examples/policy.json) that replaces or extends the built-in policy of a
+ * registry before it is sealed, and the equivalent typed setters.
+ *
+ * Loading is all or nothing: the document is checked and applied to a
+ * staging copy, and only a document without any error reaches the registry.
+ * Unknown keys are errors, so that a misspelt key cannot silently leave a
+ * weaker default in place. Errors name the offending value by JSON pointer
+ * and are kept on the registry (kag_registry_error_message/_path). */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc-private.h"
+#include "detector-private.h"
+
+#define POLICY_MAX_BYTES (16u << 20)
+#define LIST_MAX_ITEMS 4096
+#define ITEM_MAX_BYTES 1024
+#define THRESHOLD_MAX 1000000
+#define WINDOW_MAX (30u * 86400)      /* seconds */
+#define CAPACITY_MAX (1u << 24)
+
+enum { CHECK_ANY, CHECK_PATH, CHECK_CAPABILITY, CHECK_CIDR };
+
+static const struct {
+	const char *name;
+	int id;          /* KAG_LIST_* */
+	size_t off;
+	int check;
+} lists[] = {
+	{ "control_plane_users", KAG_LIST_CONTROL_PLANE_USERS,
+	  offsetof(kag__policy, control_plane_users), CHECK_ANY },
+	{ "provider_prefixes", KAG_LIST_PROVIDER_PREFIXES,
+	  offsetof(kag__policy, provider_prefixes), CHECK_ANY },
+	{ "operator_prefixes", KAG_LIST_OPERATOR_PREFIXES,
+	  offsetof(kag__policy, operator_prefixes), CHECK_ANY },
+	{ "trusted_users", KAG_LIST_TRUSTED_USERS,
+	  offsetof(kag__policy, trusted_users), CHECK_ANY },
+	{ "sensitive_resources", KAG_LIST_SENSITIVE_RESOURCES,
+	  offsetof(kag__policy, sensitive_resources), CHECK_ANY },
+	{ "system_namespaces", KAG_LIST_SYSTEM_NAMESPACES,
+	  offsetof(kag__policy, system_namespaces), CHECK_ANY },
+	{ "sensitive_host_paths", KAG_LIST_SENSITIVE_HOST_PATHS,
+	  offsetof(kag__policy, sensitive_host_paths), CHECK_PATH },
+	{ "dangerous_capabilities", KAG_LIST_DANGEROUS_CAPABILITIES,
+	  offsetof(kag__policy, dangerous_capabilities), CHECK_CAPABILITY },
+	{ "health_paths", KAG_LIST_HEALTH_PATHS,
+	  offsetof(kag__policy, health_paths), CHECK_PATH },
+	{ "privileged_roles", KAG_LIST_PRIVILEGED_ROLES,
+	  offsetof(kag__policy, privileged_roles), CHECK_ANY },
+	{ "system_role_prefixes", KAG_LIST_SYSTEM_ROLE_PREFIXES,
+	  offsetof(kag__policy, system_role_prefixes), CHECK_ANY },
+	{ "system_role_exceptions", KAG_LIST_SYSTEM_ROLE_EXCEPTIONS,
+	  offsetof(kag__policy, system_role_exceptions), CHECK_ANY },
+	{ "trusted_networks", KAG_LIST_TRUSTED_NETWORKS,
+	  offsetof(kag__policy, trusted_networks), CHECK_CIDR },
+};
+#define N_LISTS (sizeof(lists) / sizeof(lists[0]))
+
+static const struct {
+	const char *section, *key;
+	int option;      /* KAG_ROPT_* */
+	size_t off;
+	int seconds;     /* stored in microseconds */
+	uint64_t max;
+} numbers[] = {
+	{ "thresholds", "probe", KAG_ROPT_PROBE_THRESHOLD,
+	  offsetof(kag__policy, probe_threshold), 0, THRESHOLD_MAX },
+	{ "thresholds", "secret_burst", KAG_ROPT_SECRET_BURST_THRESHOLD,
+	  offsetof(kag__policy, secret_burst_threshold), 0, THRESHOLD_MAX },
+	{ "thresholds", "discovery", KAG_ROPT_DISCOVERY_THRESHOLD,
+	  offsetof(kag__policy, discovery_threshold), 0, THRESHOLD_MAX },
+	{ "windows", "probe", KAG_ROPT_PROBE_WINDOW,
+	  offsetof(kag__policy, probe_window_us), 1, WINDOW_MAX },
+	{ "windows", "late_allowance", KAG_ROPT_LATE_ALLOWANCE,
+	  offsetof(kag__policy, late_us), 1, WINDOW_MAX },
+	{ "windows", "secret_burst", KAG_ROPT_SECRET_BURST_WINDOW,
+	  offsetof(kag__policy, secret_burst_window_us), 1, WINDOW_MAX },
+	{ "windows", "sequence", KAG_ROPT_SEQUENCE_WINDOW,
+	  offsetof(kag__policy, sequence_window_us), 1, WINDOW_MAX },
+	{ "windows", "discovery", KAG_ROPT_DISCOVERY_WINDOW,
+	  offsetof(kag__policy, discovery_window_us), 1, WINDOW_MAX },
+	{ "capacities", "dedup", KAG_ROPT_DEDUP_CAPACITY,
+	  offsetof(kag__policy, dedup_capacity), 0, CAPACITY_MAX },
+	{ "capacities", "principals", KAG_ROPT_PRINCIPAL_CAPACITY,
+	  offsetof(kag__policy, principal_capacity), 0, CAPACITY_MAX },
+	{ "capacities", "pending", KAG_ROPT_PENDING_CAPACITY,
+	  offsetof(kag__policy, pending_capacity), 0, CAPACITY_MAX },
+	{ "capacities", "new_terms", KAG_ROPT_NEW_TERMS_CAPACITY,
+	  offsetof(kag__policy, new_terms_capacity), 0, CAPACITY_MAX },
+};
+#define N_NUMBERS (sizeof(numbers) / sizeof(numbers[0]))
+
+static kag__strlist *list_at(kag__policy *p, size_t i)
+{
+	return (kag__strlist *)(void *)((char *)p + lists[i].off);
+}
+
+static uint64_t *number_at(kag__policy *p, size_t i)
+{
+	return (uint64_t *)(void *)((char *)p + numbers[i].off);
+}
+
+/* ---- error detail on the registry ---- */
+
+void kag__registry_error(kag_registry *r, const char *path, const char *fmt, ...)
+{
+	char reason[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	snprintf(r->err_path, sizeof(r->err_path), "%s", path ? path : "");
+	r->err_message[0] = '\0';
+	if (r->err_path[0]) {
+		strcpy(r->err_message, r->err_path);   /* err_path is the shorter */
+		strcat(r->err_message, ": ");
+	}
+	strncat(r->err_message, reason, sizeof(r->err_message) - strlen(r->err_message) - 1);
+}
+
+static void clear_error(kag_registry *r)
+{
+	r->err_path[0] = '\0';
+	r->err_message[0] = '\0';
+}
+
+const char *kag_registry_error_message(const kag_registry *r)
+{
+	return r ? r->err_message : "";
+}
+
+const char *kag_registry_error_path(const kag_registry *r)
+{
+	return r ? r->err_path : "";
+}
+
+/* ---- JSON pointers ---- */
+
+typedef struct {
+	char buf[256];
+	size_t len;
+} jptr;
+
+/* Append "/token" (RFC 6901 escapes; control bytes shown as '?'). Returns the
+ * previous length for jptr_pop(). A pointer too long to hold is cut. */
+static size_t jptr_push(jptr *p, const char *tok)
+{
+	size_t old = p->len;
+
+	if (p->len + 1 < sizeof(p->buf))
+		p->buf[p->len++] = '/';
+	for (; *tok && p->len + 2 < sizeof(p->buf); tok++) {
+		unsigned char c = (unsigned char)*tok;
+
+		if (c == '~' || c == '/') {
+			p->buf[p->len++] = '~';
+			p->buf[p->len++] = c == '~' ? '0' : '1';
+		} else {
+			p->buf[p->len++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+		}
+	}
+	p->buf[p->len] = '\0';
+	return old;
+}
+
+static size_t jptr_index(jptr *p, size_t i)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%zu", i);
+	return jptr_push(p, num);
+}
+
+static void jptr_pop(jptr *p, size_t old)
+{
+	p->len = old;
+	p->buf[old] = '\0';
+}
+
+static const char *json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a real number";
+	case JSON_TRUE: case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+/* ---- string lists ---- */
+
+static void strlist_free(kag__strlist *l)
+{
+	size_t i;
+
+	if (l->owned) {
+		for (i = 0; i < l->n; i++)
+			kag__free(l->owned[i]);
+		kag__free(l->owned);
+	}
+	l->owned = NULL;
+	l->items = NULL;
+	l->n = 0;
+}
+
+static int strlist_contains(const kag__strlist *l, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Append a copy of s to an owned list (items alias owned, as
+ * kag__policy_dispose expects). A value already listed is not repeated. */
+static int strlist_append(kag__strlist *l, const char *s, size_t len, size_t *cap)
+{
+	char *copy;
+
+	if (strlist_contains(l, s))
+		return KAG_OK;
+	if (l->n >= LIST_MAX_ITEMS)
+		return KAG_ELIMIT;
+	if (l->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		char **no = kag__realloc(l->owned, ncap * sizeof(*no));
+
+		if (!no)
+			return KAG_ENOMEM;
+		l->owned = no;
+		l->items = (const char **)no;
+		*cap = ncap;
+	}
+	copy = kag__strndup(s, len);
+	if (!copy)
+		return KAG_ENOMEM;
+	l->owned[l->n++] = copy;
+	return KAG_OK;
+}
+
+/* An owned copy of `base` (NULL: empty), to be extended. */
+static int strlist_copy(kag__strlist *out, const kag__strlist *base, size_t *cap)
+{
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*cap = 0;
+	for (i = 0; base && i < base->n; i++) {
+		rc = strlist_append(out, base->items[i], strlen(base->items[i]), cap);
+		if (rc < 0) {
+			strlist_free(out);
+			return rc;
+		}
+	}
+	return KAG_OK;
+}
+
+/* "a.b.c.d/n" or an IPv6 address with "/n". */
+static int valid_cidr(const char *s, size_t len)
+{
+	const char *slash = memchr(s, '/', len);
+	size_t alen, i, digits = 0, groups = 0;
+	unsigned prefix = 0, octet = 0;
+	int v6 = memchr(s, ':', len) != NULL;
+
+	if (!slash || slash == s || slash + 1 == s + len || s + len - slash > 4)
+		return 0;
+	for (i = (size_t)(slash - s) + 1; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		prefix = prefix * 10 + (unsigned)(s[i] - '0');
+	}
+	if (prefix > (v6 ? 128u : 32u))
+		return 0;
+	alen = (size_t)(slash - s);
+	if (v6) {
+		for (i = 0; i < alen; i++) {
+			char c = s[i];
+
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+			      (c >= 'A' && c <= 'F') || c == ':' || c == '.'))
+				return 0;
+		}
+		return alen >= 2;
+	}
+	for (i = 0; i <= alen; i++) {
+		if (i == alen || s[i] == '.') {
+			if (digits == 0 || digits > 3 || octet > 255)
+				return 0;
+			groups++;
+			digits = 0;
+			octet = 0;
+		} else if (s[i] >= '0' && s[i] <= '9') {
+			octet = octet * 10 + (unsigned)(s[i] - '0');
+			digits++;
+		} else {
+			return 0;
+		}
+	}
+	return groups == 4;
+}
+
+/* Why `s` cannot be an item of list i, or NULL. */
+static const char *bad_item(size_t i, const char *s, size_t len)
+{
+	size_t k;
+
+	if (len == 0)
+		return "must not be empty";
+	if (len > ITEM_MAX_BYTES)
+		return "is longer than 1024 bytes";
+	if (strlen(s) != len)
+		return "contains a NUL character";
+	for (k = 0; k < len; k++)
+		if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f)
+			return "contains a control character";
+	if (lists[i].check == CHECK_CIDR && !valid_cidr(s, len))
+		return "must be a network in CIDR notation, e.g. \"203.0.113.0/24\"";
+	if (lists[i].check == CHECK_PATH && s[0] != '/')
+		return "must be an absolute path starting with '/'";
+	if (lists[i].check == CHECK_CAPABILITY) {
+		for (k = 0; k < len; k++) {
+			char c = s[k];
+
+			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			      (c >= '0' && c <= '9') || c == '_'))
+				return "must be a capability name (letters, digits, '_')";
+		}
+	}
+	return NULL;
+}
+
+static int find_list(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_LISTS; i++)
+		if (strcmp(lists[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int find_list_id(int id)
+{
+	size_t i;
+
+	for (i = 0; i < N_LISTS; i++)
+		if (lists[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* ---- options shared with kag_registry_set_option_u64() ---- */
+
+static int check_number(size_t i, uint64_t value)
+{
+	return value >= 1 && value <= numbers[i].max;
+}
+
+int kag__policy_set_option(kag__policy *p, int option, uint64_t value)
+{
+	size_t i;
+
+	for (i = 0; i < N_NUMBERS; i++) {
+		if (numbers[i].option != option)
+			continue;
+		if (!check_number(i, value))
+			return KAG_EINVAL;
+		*number_at(p, i) = numbers[i].seconds ? value * 1000000 : value;
+		return KAG_OK;
+	}
+	return KAG_EINVAL;
+}
+
+/* ---- the loader ---- */
+
+typedef struct {
+	kag_registry *r;
+	kag__policy st;            /* staging copy; lists borrowed until touched */
+	int touched[N_LISTS];      /* st's list i is a new owned list */
+	size_t cap[N_LISTS];
+	signed char *enabled;      /* per entry: -1 unchanged, 0 off, 1 on */
+	jptr path;
+} loader;
+
+static int fail(loader *L, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+
+static int fail(loader *L, int code, const char *fmt, ...)
+{
+	char reason[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	kag__registry_error(L->r, L->path.buf, "%s", reason);
+	return code;
+}
+
+static int load_number(loader *L, size_t i, json_t *v)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v) || (n = json_integer_value(v)) < 1 ||
+	    (uint64_t)n > numbers[i].max)
+		return fail(L, KAG_ESCHEMA, "expected %s from 1 to %llu, got %s",
+			    numbers[i].seconds ? "a whole number of seconds" : "an integer",
+			    (unsigned long long)numbers[i].max,
+			    json_is_integer(v) ? "a value out of range" : json_kind(v));
+	*number_at(&L->st, i) = numbers[i].seconds ? (uint64_t)n * 1000000 : (uint64_t)n;
+	return KAG_OK;
+}
+
+static int load_section(loader *L, const char *section, json_t *obj)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	if (!json_is_object(obj))
+		return fail(L, KAG_ESCHEMA, "expected an object, got %s", json_kind(obj));
+	json_object_foreach(obj, key, v) {
+		size_t old = jptr_push(&L->path, key);
+
+		for (i = 0; i < N_NUMBERS; i++)
+			if (strcmp(numbers[i].section, section) == 0 &&
+			    strcmp(numbers[i].key, key) == 0)
+				break;
+		if (i == N_NUMBERS) {
+			char known[200];
+			size_t k, n = 0;
+
+			known[0] = '\0';
+			for (k = 0; k < N_NUMBERS; k++)
+				if (strcmp(numbers[k].section, section) == 0 && n < sizeof(known))
+					n += snprintf(known + n, sizeof(known) - n, "%s%s",
+						      n ? ", " : "", numbers[k].key);
+			return fail(L, KAG_ESCHEMA, "unknown key in \"%s\" (known: %s)", section,
+				    known);
+		}
+		rc = load_number(L, i, v);
+		if (rc < 0)
+			return rc;
+		jptr_pop(&L->path, old);
+	}
+	return KAG_OK;
+}
+
+/* "name": [...] replaces list i (add = 0) or extends it (add = 1). */
+static int load_list(loader *L, size_t i, json_t *arr, int add)
+{
+	kag__strlist *dst = list_at(&L->st, i);
+	json_t *v;
+	size_t k;
+	int rc;
+
+	if (!json_is_array(arr))
+		return fail(L, KAG_ESCHEMA, "expected an array of strings, got %s",
+			    json_kind(arr));
+	if (json_array_size(arr) > LIST_MAX_ITEMS)
+		return fail(L, KAG_ELIMIT, "more than %d items", LIST_MAX_ITEMS);
+	if (!L->touched[i] || !add) {
+		kag__strlist fresh;
+		size_t cap;
+
+		rc = strlist_copy(&fresh, add ? dst : NULL, &cap);
+		if (rc < 0)
+			return fail(L, rc, "out of memory");
+		if (L->touched[i])
+			strlist_free(dst);
+		*dst = fresh;
+		L->cap[i] = cap;
+		L->touched[i] = 1;
+	}
+	json_array_foreach(arr, k, v) {
+		size_t old = jptr_index(&L->path, k);
+		const char *why;
+
+		if (!json_is_string(v))
+			return fail(L, KAG_ESCHEMA, "expected a string, got %s", json_kind(v));
+		why = bad_item(i, json_string_value(v), json_string_length(v));
+		if (why)
+			return fail(L, KAG_ESCHEMA, "%s", why);
+		rc = strlist_append(dst, json_string_value(v), json_string_length(v), &L->cap[i]);
+		if (rc == KAG_ELIMIT)
+			return fail(L, rc, "the list would hold more than %d items", LIST_MAX_ITEMS);
+		if (rc < 0)
+			return fail(L, rc, "out of memory");
+		jptr_pop(&L->path, old);
+	}
+	return KAG_OK;
+}
+
+static int load_detector_ids(loader *L, json_t *arr, int on)
+{
+	json_t *v;
+	size_t k;
+
+	if (!json_is_array(arr))
+		return fail(L, KAG_ESCHEMA, "expected an array of detector ids, got %s",
+			    json_kind(arr));
+	json_array_foreach(arr, k, v) {
+		size_t old = jptr_index(&L->path, k);
+		int e;
+
+		if (!json_is_string(v))
+			return fail(L, KAG_ESCHEMA, "expected a detector id, got %s", json_kind(v));
+		e = kag__registry_find_entry(L->r, json_string_value(v));
+		if (e < 0)
+			return fail(L, KAG_ENOTFOUND, "unknown detector \"%s\"",
+				    json_string_value(v));
+		if (L->enabled[e] == !on)
+			return fail(L, KAG_ESCHEMA, "detector \"%s\" is both enabled and disabled",
+				    json_string_value(v));
+		L->enabled[e] = (signed char)on;
+		jptr_pop(&L->path, old);
+	}
+	return KAG_OK;
+}
+
+static int load_detectors(loader *L, json_t *obj)
+{
+	const char *key;
+	json_t *v;
+	int rc;
+
+	if (!json_is_object(obj))
+		return fail(L, KAG_ESCHEMA, "expected an object, got %s", json_kind(obj));
+	json_object_foreach(obj, key, v) {
+		size_t old = jptr_push(&L->path, key);
+
+		if (strcmp(key, "enable") == 0)
+			rc = load_detector_ids(L, v, 1);
+		else if (strcmp(key, "disable") == 0)
+			rc = load_detector_ids(L, v, 0);
+		else
+			rc = fail(L, KAG_ESCHEMA, "unknown key in \"detectors\" (known: enable, "
+				  "disable)");
+		if (rc < 0)
+			return rc;
+		jptr_pop(&L->path, old);
+	}
+	return KAG_OK;
+}
+
+/* One top-level member. Pass 0 handles everything but "add_*" lists, pass
+ * 1 only those, so that additions extend a replacement wherever it is. */
+static int load_member(loader *L, const char *key, json_t *v, int pass)
+{
+	int add = strncmp(key, "add_", 4) == 0;
+	int li = find_list(add ? key + 4 : key);
+
+	if (pass == 1)
+		return add && li >= 0 ? load_list(L, (size_t)li, v, 1) : KAG_OK;
+	if (li >= 0)
+		return add ? KAG_OK : load_list(L, (size_t)li, v, 0);
+	if (strcmp(key, "version") == 0) {
+		if (!json_is_integer(v) || json_integer_value(v) != 1)
+			return fail(L, KAG_ESCHEMA, "unsupported policy version (this library "
+				    "reads version 1)");
+		return KAG_OK;
+	}
+	if (strcmp(key, "thresholds") == 0 || strcmp(key, "windows") == 0 ||
+	    strcmp(key, "capacities") == 0)
+		return load_section(L, key, v);
+	if (strcmp(key, "detectors") == 0)
+		return load_detectors(L, v);
+	if (strcmp(key, "description") == 0) {
+		if (!json_is_string(v))
+			return fail(L, KAG_ESCHEMA, "expected a string, got %s", json_kind(v));
+		return KAG_OK;
+	}
+	return fail(L, KAG_ESCHEMA, "unknown key");
+}
+
+int kag_registry_load_policy(kag_registry *r, const char *json, size_t len)
+{
+	loader L;
+	json_error_t jerr;
+	json_t *root, *v;
+	const char *key;
+	size_t i;
+	int pass, rc = KAG_OK;
+
+	if (!r || (!json && len))
+		return KAG_EINVAL;
+	clear_error(r);
+	if (r->sealed) {
+		kag__registry_error(r, "", "the registry is sealed; load the policy before "
+				    "kag_registry_seal()");
+		return KAG_ESTATE;
+	}
+	if (len > POLICY_MAX_BYTES) {
+		kag__registry_error(r, "", "the policy is larger than %u bytes", POLICY_MAX_BYTES);
+		return KAG_ELIMIT;
+	}
+	root = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		kag__registry_error(r, "", "line %d, column %d: %s", jerr.line, jerr.column,
+				    jerr.text);
+		return KAG_EPARSE;
+	}
+	memset(&L, 0, sizeof(L));
+	L.r = r;
+	L.st = r->policy;
+	L.enabled = kag__malloc(r->n_entries ? r->n_entries : 1);
+	if (!L.enabled) {
+		json_decref(root);
+		kag__registry_error(r, "", "out of memory");
+		return KAG_ENOMEM;
+	}
+	memset(L.enabled, -1, r->n_entries ? r->n_entries : 1);
+	if (!json_is_object(root)) {
+		rc = fail(&L, KAG_ESCHEMA, "a policy is a JSON object, got %s", json_kind(root));
+		goto done;
+	}
+	for (pass = 0; pass < 2 && rc == KAG_OK; pass++) {
+		json_object_foreach(root, key, v) {
+			size_t old = jptr_push(&L.path, key);
+
+			rc = load_member(&L, key, v, pass);
+			if (rc < 0)
+				break;
+			jptr_pop(&L.path, old);
+		}
+	}
+	if (rc == KAG_OK) {
+		/* commit: the registry takes the staged lists and numbers */
+		for (i = 0; i < N_LISTS; i++)
+			if (L.touched[i])
+				strlist_free(list_at(&r->policy, i));
+		r->policy = L.st;
+		for (i = 0; i < r->n_entries; i++)
+			if (L.enabled[i] >= 0)
+				r->entries[i].enabled = L.enabled[i];
+		clear_error(r);
+	}
+done:
+	if (rc < 0) {
+		for (i = 0; i < N_LISTS; i++)
+			if (L.touched[i])
+				strlist_free(list_at(&L.st, i));
+	}
+	kag__free(L.enabled);
+	json_decref(root);
+	return rc;
+}
+
+/* ---- typed setters ---- */
+
+int kag_registry_policy_add(kag_registry *r, int list_id, const char *value)
+{
+	kag__strlist *l, fresh;
+	const char *why;
+	size_t cap;
+	int i, rc;
+
+	if (!r)
+		return KAG_EINVAL;
+	clear_error(r);
+	i = find_list_id(list_id);
+	if (i < 0) {
+		kag__registry_error(r, "", "unknown policy list id %d", list_id);
+		return KAG_EINVAL;
+	}
+	if (!value) {
+		kag__registry_error(r, "", "%s: no value", lists[i].name);
+		return KAG_EINVAL;
+	}
+	if (r->sealed) {
+		kag__registry_error(r, "", "the registry is sealed");
+		return KAG_ESTATE;
+	}
+	why = bad_item((size_t)i, value, strlen(value));
+	if (why) {
+		kag__registry_error(r, "", "%s value %s", lists[i].name, why);
+		return KAG_EINVAL;
+	}
+	l = list_at(&r->policy, (size_t)i);
+	if (strlist_contains(l, value))
+		return KAG_OK;
+	/* copy-on-write: defaults are static, so extend an owned copy */
+	rc = strlist_copy(&fresh, l, &cap);
+	if (rc == KAG_OK)
+		rc = strlist_append(&fresh, value, strlen(value), &cap);
+	if (rc < 0) {
+		strlist_free(&fresh);
+		kag__registry_error(r, "", "%s: %s", lists[i].name, rc == KAG_ELIMIT
+				    ? "the list would hold more than 4096 items" : "out of memory");
+		return rc;
+	}
+	strlist_free(l);
+	*l = fresh;
+	return KAG_OK;
+}
+
+int kag_registry_policy_clear(kag_registry *r, int list_id)
+{
+	int i;
+
+	if (!r)
+		return KAG_EINVAL;
+	clear_error(r);
+	i = find_list_id(list_id);
+	if (i < 0) {
+		kag__registry_error(r, "", "unknown policy list id %d", list_id);
+		return KAG_EINVAL;
+	}
+	if (r->sealed) {
+		kag__registry_error(r, "", "the registry is sealed");
+		return KAG_ESTATE;
+	}
+	strlist_free(list_at(&r->policy, (size_t)i));
+	return KAG_OK;
+}

@@ -1,0 +1,1305 @@
+/* Caller rules: declarative detectors loaded from JSON (schema in kag.h and
+ * examples/rules.json) into the registry next to the built-ins. A rule is a
+ * registry entry like any other: the session runs its gate (decisive
+ * fields, audit level) and its judge, and its verdicts carry its id,
+ * severity and ATT&CK techniques.
+ *
+ * A rule's match expression is evaluated in three-valued logic. A predicate
+ * on a decisive field that is absent (or a placeholder) is unknown rather
+ * than false, and so is an outcome predicate when the outcome is not known;
+ * `all`, `any` and `not` combine unknowns as Kleene logic does. A match
+ * that is false produces nothing, one that is unknown produces
+ * needs_context, never a guess either way. A predicate on a field that is
+ * absent and not decisive is simply false (placeholders count as absent).
+ *
+ * Loading is all or nothing; errors name the offending value by JSON
+ * pointer and are kept on the registry (kag_registry_error_message()). */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc-private.h"
+#include "detector-private.h"
+
+#define RULES_MAX_BYTES (16u << 20)
+#define RULES_MAX 4096
+#define RULE_MAX_NODES 512
+#define RULE_MAX_DEPTH 32
+#define IN_MAX_VALUES 4096
+#define VALUE_MAX_BYTES 1024
+#define TITLE_MAX_BYTES 200
+#define DESC_MAX_BYTES 2000
+#define MAX_SHOWN 8
+
+enum { TV_FALSE = 0, TV_TRUE = 1, TV_UNKNOWN = 2 };
+
+enum {
+	OP_ALL, OP_ANY, OP_NOT,
+	OP_EQUALS, OP_IN, OP_PREFIX, OP_SUFFIX, OP_GLOB, OP_EXISTS,
+	OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_CODE_IN,
+	OP_OUTCOME, OP_IDENTITY
+};
+
+/* glob tokens besides literal bytes 0..255 */
+#define GLOB_ANY (-1)
+#define GLOB_STAR (-2)
+
+typedef struct rnode rnode;
+struct rnode {
+	int op;
+	int field;              /* event field, or -1 */
+	char *key;              /* pair key ("annotations.<key>"), or NULL */
+	size_t key_len;
+	rnode **kids;           /* all / any / not */
+	size_t n_kids;
+	char **vals;            /* equals / prefix / suffix / glob: 1; in: n */
+	size_t *lens;
+	size_t n_vals;
+	int64_t *nums;          /* eq..ge: 1; code in: n */
+	size_t n_nums;
+	int16_t *glob;
+	size_t n_glob;
+	int exists;             /* OP_EXISTS: the expected answer */
+	uint32_t set;           /* OP_OUTCOME / OP_IDENTITY: accepted values */
+};
+
+struct kag__rule {
+	char *id, *title, *doc;
+	char *attack_buf[KAG__MAX_ATTACK];
+	const char *attack[KAG__MAX_ATTACK + 1];   /* NULL-terminated */
+	int required[KAG__MAX_FIELDS];
+	size_t n_required;
+	int shown[MAX_SHOWN];                      /* fields named in reasons */
+	size_t n_shown;
+	int assessment, severity, confidence, min_level, ctx_severity;
+	rnode *match;
+};
+
+/* ---- names ---- */
+
+static const char *const assessments[] = { "benign", "suspicious", "malicious" };
+static const char *const severities[] = { "info", "low", "medium", "high", "critical" };
+static const char *const confidences[] = { "low", "medium", "high" };
+static const char *const levels[] = { NULL, "Metadata", "Request", "RequestResponse" };
+static const char *const outcomes[] = { "allowed", "denied", "in_progress", "error",
+					"unknown" };
+static const struct {
+	const char *name;
+	int id;
+} identities[] = {
+	{ "control-plane", KAG__ID_CONTROL_PLANE },
+	{ "node", KAG__ID_NODE },
+	{ "kube-system-sa", KAG__ID_KUBE_SYSTEM_SA },
+	{ "provider", KAG__ID_PROVIDER },
+	{ "operator", KAG__ID_PLATFORM_OPERATOR },
+	{ "none", KAG__ID_NONE },
+};
+#define N_IDENTITIES (sizeof(identities) / sizeof(identities[0]))
+
+static const struct {
+	const char *name;
+	int op;
+} field_ops[] = {
+	{ "equals", OP_EQUALS }, { "in", OP_IN }, { "prefix", OP_PREFIX },
+	{ "suffix", OP_SUFFIX }, { "glob", OP_GLOB }, { "exists", OP_EXISTS },
+	{ "eq", OP_EQ }, { "ne", OP_NE }, { "lt", OP_LT }, { "le", OP_LE },
+	{ "gt", OP_GT }, { "ge", OP_GE },
+};
+#define N_FIELD_OPS (sizeof(field_ops) / sizeof(field_ops[0]))
+
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* ---- freeing ---- */
+
+static void node_free(rnode *n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < n->n_kids; i++)
+		node_free(n->kids[i]);
+	kag__free(n->kids);
+	for (i = 0; i < n->n_vals; i++)
+		kag__free(n->vals[i]);
+	kag__free(n->vals);
+	kag__free(n->lens);
+	kag__free(n->nums);
+	kag__free(n->glob);
+	kag__free(n->key);
+	kag__free(n);
+}
+
+void kag__rule_free(kag__rule *rule)
+{
+	size_t i;
+
+	if (!rule)
+		return;
+	kag__free(rule->id);
+	kag__free(rule->title);
+	kag__free(rule->doc);
+	for (i = 0; i < KAG__MAX_ATTACK; i++)
+		kag__free(rule->attack_buf[i]);
+	node_free(rule->match);
+	kag__free(rule);
+}
+
+/* ---- evaluation ---- */
+
+static int glob_match(const int16_t *t, size_t nt, const char *s, size_t ns)
+{
+	size_t ti = 0, si = 0, star_t = (size_t)-1, star_s = 0;
+
+	while (si < ns) {
+		if (ti < nt && t[ti] == GLOB_STAR) {
+			star_t = ti++;
+			star_s = si;
+		} else if (ti < nt && (t[ti] == GLOB_ANY || t[ti] == (unsigned char)s[si])) {
+			ti++;
+			si++;
+		} else if (star_t != (size_t)-1) {
+			ti = star_t + 1;
+			si = ++star_s;
+		} else {
+			return 0;
+		}
+	}
+	while (ti < nt && t[ti] == GLOB_STAR)
+		ti++;
+	return ti == nt;
+}
+
+static int test_str(const rnode *n, kag_str v)
+{
+	size_t i;
+
+	switch (n->op) {
+	case OP_EQUALS:
+	case OP_IN:
+		for (i = 0; i < n->n_vals; i++)
+			if (v.len == n->lens[i] && memcmp(v.ptr, n->vals[i], v.len) == 0)
+				return 1;
+		return 0;
+	case OP_PREFIX:
+		return v.len >= n->lens[0] && memcmp(v.ptr, n->vals[0], n->lens[0]) == 0;
+	case OP_SUFFIX:
+		return v.len >= n->lens[0] &&
+		       memcmp(v.ptr + v.len - n->lens[0], n->vals[0], n->lens[0]) == 0;
+	case OP_GLOB:
+		return glob_match(n->glob, n->n_glob, v.ptr, v.len);
+	case OP_EXISTS:
+		return n->exists;
+	default:
+		return 0;
+	}
+}
+
+static int test_num(const rnode *n, int64_t c)
+{
+	size_t i;
+
+	switch (n->op) {
+	case OP_EQ: return c == n->nums[0];
+	case OP_NE: return c != n->nums[0];
+	case OP_LT: return c < n->nums[0];
+	case OP_LE: return c <= n->nums[0];
+	case OP_GT: return c > n->nums[0];
+	case OP_GE: return c >= n->nums[0];
+	case OP_CODE_IN:
+		for (i = 0; i < n->n_nums; i++)
+			if (c == n->nums[i])
+				return 1;
+		return 0;
+	case OP_EXISTS: return n->exists;
+	default: return 0;
+	}
+}
+
+static int is_decisive(const kag__rule *ru, int field)
+{
+	size_t i;
+
+	for (i = 0; i < ru->n_required; i++)
+		if (ru->required[i] == field)
+			return 1;
+	return 0;
+}
+
+/* A predicate on an absent field (or a key absent from a pair field). */
+static int absent(const kag__rule *ru, const rnode *n, int decisive_field)
+{
+	if (decisive_field >= 0 && is_decisive(ru, decisive_field))
+		return TV_UNKNOWN;
+	return n->op == OP_EXISTS && !n->exists ? TV_TRUE : TV_FALSE;
+}
+
+static int eval_field(const kag__rule *ru, const rnode *n, const kag_event *ev)
+{
+	int kind = kag__field_kind(n->field);
+	size_t i;
+
+	if (!kag__usable(ev, n->field))
+		return absent(ru, n, n->field);
+	switch (kind) {
+	case KAG__KIND_STRING:
+		return test_str(n, ev->str[n->field]);
+	case KAG__KIND_INT:
+		return test_num(n, ev->code);
+	case KAG__KIND_LIST: {
+		int seen = 0;
+
+		for (i = 0; i < ev->count[n->field]; i++) {
+			const kag_item *it = kag__item(ev, n->field, i);
+
+			if (!it || kag__is_placeholder(it->val.ptr, it->val.len))
+				continue;
+			seen = 1;
+			if (test_str(n, it->val))
+				return TV_TRUE;
+		}
+		return seen ? TV_FALSE : absent(ru, n, n->field);
+	}
+	case KAG__KIND_PAIRS: {
+		int seen = 0;
+
+		if (!n->key)
+			return test_str(n, (kag_str){ "", 0 }); /* exists only */
+		for (i = 0; i < ev->count[n->field]; i++) {
+			const kag_item *it = kag__item(ev, n->field, i);
+
+			if (!it || it->key.len != n->key_len ||
+			    memcmp(it->key.ptr, n->key, n->key_len) != 0 ||
+			    kag__is_placeholder(it->val.ptr, it->val.len))
+				continue;
+			seen = 1;
+			if (test_str(n, it->val))
+				return TV_TRUE;
+		}
+		/* the pair field is there: a missing key is a definite absence */
+		return seen ? TV_FALSE : absent(ru, n, -1);
+	}
+	default:
+		return test_str(n, (kag_str){ "", 0 }); /* objects and bodies: exists */
+	}
+}
+
+static int eval(const kag__rule *ru, const rnode *n, const kag_event *ev,
+		const kag__ctx *ctx)
+{
+	size_t i;
+	int acc, v;
+
+	switch (n->op) {
+	case OP_ALL:
+		acc = TV_TRUE;
+		for (i = 0; i < n->n_kids; i++) {
+			v = eval(ru, n->kids[i], ev, ctx);
+			if (v == TV_FALSE)
+				return TV_FALSE;
+			if (v == TV_UNKNOWN)
+				acc = TV_UNKNOWN;
+		}
+		return acc;
+	case OP_ANY:
+		acc = TV_FALSE;
+		for (i = 0; i < n->n_kids; i++) {
+			v = eval(ru, n->kids[i], ev, ctx);
+			if (v == TV_TRUE)
+				return TV_TRUE;
+			if (v == TV_UNKNOWN)
+				acc = TV_UNKNOWN;
+		}
+		return acc;
+	case OP_NOT:
+		v = eval(ru, n->kids[0], ev, ctx);
+		return v == TV_UNKNOWN ? v : !v;
+	case OP_OUTCOME:
+		if (ctx->outcome == KAG_OUTCOME_UNKNOWN && !(n->set & (1u << KAG_OUTCOME_UNKNOWN)))
+			return TV_UNKNOWN;
+		return (n->set >> ctx->outcome) & 1u ? TV_TRUE : TV_FALSE;
+	case OP_IDENTITY:
+		if (!kag__usable(ev, KAG_FIELD_USER_USERNAME) &&
+		    is_decisive(ru, KAG_FIELD_USER_USERNAME))
+			return TV_UNKNOWN;
+		return (n->set >> ctx->identity) & 1u ? TV_TRUE : TV_FALSE;
+	default:
+		return eval_field(ru, n, ev);
+	}
+}
+
+/* The session asks every rule first whether the event is its business: a
+ * match that is true or unknown is (the gate then decides needs_context). */
+static int rule_applies(const kag_event *ev, const kag__ctx *ctx)
+{
+	return ctx->rule && eval(ctx->rule, ctx->rule->match, ev, ctx) != TV_FALSE;
+}
+
+static size_t show_value(const kag_event *ev, int field, char *buf, size_t size)
+{
+	int kind = kag__field_kind(field);
+	size_t i;
+
+	if (kind == KAG__KIND_INT)
+		return (size_t)snprintf(buf, size, "%lld", (long long)ev->code);
+	if (kind == KAG__KIND_LIST) {
+		for (i = 0; i < ev->count[field]; i++) {
+			const kag_item *it = kag__item(ev, field, i);
+			size_t k, n;
+
+			if (!it || kag__is_placeholder(it->val.ptr, it->val.len))
+				continue;
+			n = it->val.len < size - 1 ? it->val.len : size - 1;
+			for (k = 0; k < n; k++) {
+				unsigned char c = (unsigned char)it->val.ptr[k];
+
+				buf[k] = c >= 0x20 && c != 0x7f ? (char)c : '?';
+			}
+			buf[n] = '\0';
+			return n;
+		}
+		snprintf(buf, size, "?");
+		return 1;
+	}
+	kag__show(ev, field, buf, size);
+	return strlen(buf);
+}
+
+static int rule_judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
+{
+	const kag__rule *ru = ctx->rule;
+	char reason[sizeof(f->reason)], value[72];
+	size_t i, n, shown = 0;
+	int tv;
+
+	if (!ru)
+		return KAG_OK;
+	tv = eval(ru, ru->match, ev, ctx);
+	if (tv == TV_FALSE)
+		return KAG_OK;
+	for (i = 0; ru->attack[i]; i++)
+		kag__finding_attack(f, ru->attack[i]);
+	if (tv == TV_UNKNOWN) {
+		/* the gate passed, so every decisive field is here: only the
+		 * outcome can leave the match undecided */
+		kag__report(f, KAG_ASSESSMENT_NEEDS_CONTEXT, ru->ctx_severity, KAG_CONFIDENCE_LOW,
+			    "rule %s depends on the outcome of the request, which is not known "
+			    "(no responseStatus.code or authorization decision)", ru->id);
+		return KAG_OK;
+	}
+	n = (size_t)snprintf(reason, sizeof(reason), "%s (rule %s)", ru->title, ru->id);
+	for (i = 0; i < ru->n_shown && n < sizeof(reason); i++) {
+		if (!kag__usable(ev, ru->shown[i]))
+			continue;
+		show_value(ev, ru->shown[i], value, sizeof(value));
+		n += (size_t)snprintf(reason + n, sizeof(reason) - n, "%s%s=%s",
+				      shown++ ? ", " : ": ", kag_field_name(ru->shown[i]), value);
+	}
+	kag__report(f, ru->assessment, ru->severity, ru->confidence, "%s", reason);
+	return KAG_OK;
+}
+
+/* ---- compiling ---- */
+
+typedef struct {
+	char buf[256];
+	size_t len;
+} jptr;
+
+static size_t jptr_push(jptr *p, const char *tok)
+{
+	size_t old = p->len;
+
+	if (p->len + 1 < sizeof(p->buf))
+		p->buf[p->len++] = '/';
+	for (; *tok && p->len + 2 < sizeof(p->buf); tok++) {
+		unsigned char c = (unsigned char)*tok;
+
+		if (c == '~' || c == '/') {
+			p->buf[p->len++] = '~';
+			p->buf[p->len++] = c == '~' ? '0' : '1';
+		} else {
+			p->buf[p->len++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+		}
+	}
+	p->buf[p->len] = '\0';
+	return old;
+}
+
+static size_t jptr_index(jptr *p, size_t i)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%zu", i);
+	return jptr_push(p, num);
+}
+
+static void jptr_pop(jptr *p, size_t old)
+{
+	p->len = old;
+	p->buf[old] = '\0';
+}
+
+static const char *json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a real number";
+	case JSON_TRUE: case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+typedef struct {
+	kag_registry *r;
+	jptr path;
+	kag__rule *rule;        /* the rule being compiled */
+	size_t n_nodes;
+	int uses[KAG_FIELD_COUNT_];  /* fields the match reads */
+	int uses_order[KAG_FIELD_COUNT_];
+	size_t n_uses;
+} compiler;
+
+static int fail(compiler *C, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+
+static int fail(compiler *C, int code, const char *fmt, ...)
+{
+	char reason[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	kag__registry_error(C->r, C->path.buf, "%s", reason);
+	return code;
+}
+
+/* fail() with the pointer extended by `key` for the report. */
+static int at(compiler *C, const char *key, int code, const char *reason)
+{
+	jptr_push(&C->path, key);
+	return fail(C, code, "%s", reason);
+}
+
+static int get_string(compiler *C, json_t *v, size_t max, const char **out)
+{
+	if (!json_is_string(v))
+		return fail(C, KAG_ESCHEMA, "expected a string, got %s", json_kind(v));
+	if (json_string_length(v) == 0)
+		return fail(C, KAG_ESCHEMA, "must not be empty");
+	if (json_string_length(v) > max)
+		return fail(C, KAG_ELIMIT, "longer than %zu bytes", max);
+	*out = json_string_value(v);
+	return KAG_OK;
+}
+
+static int get_name(compiler *C, json_t *v, const char *const *names, size_t n, int *out,
+		    const char *what)
+{
+	char known[160];
+	size_t i, k = 0;
+	int idx;
+
+	if (!json_is_string(v))
+		return fail(C, KAG_ESCHEMA, "expected %s name, got %s", what, json_kind(v));
+	idx = name_index(names, n, json_string_value(v));
+	if (idx >= 0) {
+		*out = idx;
+		return KAG_OK;
+	}
+	known[0] = '\0';
+	for (i = 0; i < n; i++)
+		if (names[i] && k < sizeof(known))
+			k += (size_t)snprintf(known + k, sizeof(known) - k, "%s%s", k ? ", " : "",
+					      names[i]);
+	return fail(C, KAG_ESCHEMA, "unknown %s \"%s\" (one of: %s)", what,
+		    json_string_value(v), known);
+}
+
+/* Parse a predicate's field path. Pair fields take a key after a dot:
+ * "annotations.<key>", "user.extra.<key>", "impersonatedUser.extra.<key>". */
+static const struct {
+	const char *prefix;
+	int field;
+} pairs[] = {
+	{ "annotations.", KAG_FIELD_ANNOTATIONS },
+	{ "user.extra.", KAG_FIELD_USER_EXTRA },
+	{ "impersonatedUser.extra.", KAG_FIELD_IMP_EXTRA },
+};
+#define N_PAIRS (sizeof(pairs) / sizeof(pairs[0]))
+
+/* The pair field whose "<path>.<key>" form s is, or -1. */
+static int pair_field(const char *s, size_t len, size_t *key_off)
+{
+	size_t i;
+
+	for (i = 0; i < N_PAIRS; i++) {
+		size_t pl = strlen(pairs[i].prefix);
+
+		if (len > pl && memcmp(s, pairs[i].prefix, pl) == 0) {
+			*key_off = pl;
+			return pairs[i].field;
+		}
+	}
+	return -1;
+}
+
+static int parse_field(compiler *C, json_t *v, rnode *n)
+{
+	const char *s;
+	size_t len, off;
+	int rc;
+
+	rc = get_string(C, v, VALUE_MAX_BYTES, &s);
+	if (rc < 0)
+		return rc;
+	len = json_string_length(v);
+	n->field = pair_field(s, len, &off);
+	if (n->field >= 0) {
+		n->key_len = len - off;
+		n->key = kag__strndup(s + off, n->key_len);
+		if (!n->key)
+			return fail(C, KAG_ENOMEM, "out of memory");
+		return KAG_OK;
+	}
+	if (kag_field_from_path(&n->field, s, len) < 0)
+		return fail(C, KAG_ESCHEMA, "unknown field path \"%s\"", s);
+	return KAG_OK;
+}
+
+static void note_use(compiler *C, int field)
+{
+	if (field < 0 || C->uses[field])
+		return;
+	C->uses[field] = 1;
+	C->uses_order[C->n_uses++] = field;
+}
+
+static int compile_glob(compiler *C, rnode *n, const char *s, size_t len)
+{
+	size_t i;
+
+	n->glob = kag__calloc(len ? len : 1, sizeof(*n->glob));
+	if (!n->glob)
+		return fail(C, KAG_ENOMEM, "out of memory");
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\') {
+			if (++i == len)
+				return fail(C, KAG_ESCHEMA, "bad glob: a trailing '\\' escapes "
+					    "nothing");
+			n->glob[n->n_glob++] = (unsigned char)s[i];
+		} else if (c == '*') {
+			if (n->n_glob == 0 || n->glob[n->n_glob - 1] != GLOB_STAR)
+				n->glob[n->n_glob++] = GLOB_STAR;
+		} else if (c == '?') {
+			n->glob[n->n_glob++] = GLOB_ANY;
+		} else if (c == '[' || c == ']') {
+			return fail(C, KAG_ESCHEMA, "bad glob: character classes are not "
+				    "supported (only * and ?); write \\%c for a literal '%c'",
+				    c, c);
+		} else {
+			n->glob[n->n_glob++] = c;
+		}
+	}
+	return KAG_OK;
+}
+
+static int add_value(compiler *C, rnode *n, json_t *v)
+{
+	const char *s;
+	size_t len;
+	int rc = get_string(C, v, VALUE_MAX_BYTES, &s);
+
+	if (rc < 0) {
+		if (rc == KAG_ESCHEMA && json_is_string(v))
+			return fail(C, rc, "must not be empty (an empty value counts as absent: "
+				    "use exists)");
+		return rc;
+	}
+	len = json_string_length(v);
+	if ((n->op == OP_EQUALS || n->op == OP_IN) && kag__is_placeholder(s, len))
+		return fail(C, KAG_ESCHEMA, "\"%s\" is a placeholder, which counts as absent "
+			    "and never matches: use exists", s);
+	n->vals[n->n_vals] = kag__strndup(s, len);
+	if (!n->vals[n->n_vals])
+		return fail(C, KAG_ENOMEM, "out of memory");
+	n->lens[n->n_vals++] = len;
+	return KAG_OK;
+}
+
+static int add_number(compiler *C, rnode *n, json_t *v)
+{
+	if (!json_is_integer(v))
+		return fail(C, KAG_ESCHEMA, "expected an integer status code, got %s",
+			    json_kind(v));
+	n->nums[n->n_nums++] = (int64_t)json_integer_value(v);
+	return KAG_OK;
+}
+
+/* The value of a field predicate (the pointer is at the operator key). */
+static int compile_field_op(compiler *C, rnode *n, json_t *v)
+{
+	int kind = kag__field_kind(n->field);
+	int is_code = kind == KAG__KIND_INT;
+	int string_ok = kind == KAG__KIND_STRING || kind == KAG__KIND_LIST ||
+			(kind == KAG__KIND_PAIRS && n->key);
+	int numeric = n->op >= OP_EQ && n->op <= OP_GE;
+	size_t i, count;
+	json_t *item;
+	int rc;
+
+	if (n->op == OP_EXISTS) {
+		if (!json_is_boolean(v))
+			return fail(C, KAG_ESCHEMA, "expected true or false, got %s", json_kind(v));
+		n->exists = json_is_true(v);
+		return KAG_OK;
+	}
+	if (numeric && !is_code)
+		return fail(C, KAG_ESCHEMA, "numeric comparisons apply to responseStatus.code "
+			    "only");
+	if (!numeric && !is_code && !string_ok)
+		return fail(C, KAG_ESCHEMA, "field %s%s can only be tested with exists",
+			    kag_field_name(n->field), n->field == KAG_FIELD_ANNOTATIONS ||
+			    n->field == KAG_FIELD_USER_EXTRA || n->field == KAG_FIELD_IMP_EXTRA
+			    ? " (name a key: annotations.<key>)" : "");
+	if (is_code && (n->op == OP_PREFIX || n->op == OP_SUFFIX || n->op == OP_GLOB))
+		return fail(C, KAG_ESCHEMA, "responseStatus.code is a number: use equals, in, "
+			    "eq, ne, lt, le, gt or ge");
+	count = n->op == OP_IN ? json_array_size(v) : 1;
+	if (n->op == OP_IN) {
+		if (!json_is_array(v))
+			return fail(C, KAG_ESCHEMA, "expected an array, got %s", json_kind(v));
+		if (count == 0)
+			return fail(C, KAG_ESCHEMA, "an empty list never matches");
+		if (count > IN_MAX_VALUES)
+			return fail(C, KAG_ELIMIT, "more than %d values", IN_MAX_VALUES);
+	}
+	if (is_code) {
+		n->nums = kag__calloc(count, sizeof(*n->nums));
+		if (!n->nums)
+			return fail(C, KAG_ENOMEM, "out of memory");
+		if (n->op == OP_EQUALS)
+			n->op = OP_EQ;
+		else if (n->op == OP_IN)
+			n->op = OP_CODE_IN;
+		if (n->op != OP_CODE_IN)
+			return add_number(C, n, v);
+		json_array_foreach(v, i, item) {
+			size_t old = jptr_index(&C->path, i);
+
+			rc = add_number(C, n, item);
+			if (rc < 0)
+				return rc;
+			jptr_pop(&C->path, old);
+		}
+		return KAG_OK;
+	}
+	n->vals = kag__calloc(count, sizeof(*n->vals));
+	n->lens = kag__calloc(count, sizeof(*n->lens));
+	if (!n->vals || !n->lens)
+		return fail(C, KAG_ENOMEM, "out of memory");
+	if (n->op != OP_IN) {
+		rc = add_value(C, n, v);
+		if (rc == KAG_OK && n->op == OP_GLOB)
+			rc = compile_glob(C, n, n->vals[0], n->lens[0]);
+		return rc;
+	}
+	json_array_foreach(v, i, item) {
+		size_t old = jptr_index(&C->path, i);
+
+		rc = add_value(C, n, item);
+		if (rc < 0)
+			return rc;
+		jptr_pop(&C->path, old);
+	}
+	return KAG_OK;
+}
+
+/* "outcome" / "identity": one name or an array of names, as a bit set. */
+static int compile_set(compiler *C, rnode *n, json_t *v)
+{
+	const char *const *names = outcomes;
+	const char *idnames[N_IDENTITIES];
+	size_t count = 5, i;
+	const char *what = "outcome";
+	json_t *item;
+	int rc, idx;
+
+	if (n->op == OP_IDENTITY) {
+		for (i = 0; i < N_IDENTITIES; i++)
+			idnames[i] = identities[i].name;
+		names = idnames;
+		count = N_IDENTITIES;
+		what = "identity class";
+		note_use(C, KAG_FIELD_USER_USERNAME);
+	}
+	if (json_is_string(v)) {
+		rc = get_name(C, v, names, count, &idx, what);
+		if (rc < 0)
+			return rc;
+		n->set = 1u << (n->op == OP_IDENTITY ? identities[idx].id : idx);
+		return KAG_OK;
+	}
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return fail(C, KAG_ESCHEMA, "expected %s name or a non-empty array of them, "
+			    "got %s", what, json_kind(v));
+	json_array_foreach(v, i, item) {
+		size_t old = jptr_index(&C->path, i);
+
+		rc = get_name(C, item, names, count, &idx, what);
+		if (rc < 0)
+			return rc;
+		n->set |= 1u << (n->op == OP_IDENTITY ? identities[idx].id : idx);
+		jptr_pop(&C->path, old);
+	}
+	return KAG_OK;
+}
+
+static const char grammar[] =
+	"a match node is one of {\"all\":[...]}, {\"any\":[...]}, {\"not\":{...}}, "
+	"{\"outcome\":...}, {\"identity\":...} or {\"field\":PATH, OP:VALUE} with OP one "
+	"of equals, in, prefix, suffix, glob, exists, eq, ne, lt, le, gt, ge";
+
+static int compile_node(compiler *C, json_t *j, rnode **out, int depth)
+{
+	const char *key, *op_key = NULL;
+	json_t *v, *op_val = NULL, *field = NULL;
+	rnode *n;
+	size_t i;
+	int rc, op = -1;
+
+	*out = NULL;
+	if (!json_is_object(j))
+		return fail(C, KAG_ESCHEMA, "expected a match node (an object), got %s",
+			    json_kind(j));
+	if (depth > RULE_MAX_DEPTH)
+		return fail(C, KAG_ELIMIT, "match nodes nested deeper than %d", RULE_MAX_DEPTH);
+	if (++C->n_nodes > RULE_MAX_NODES)
+		return fail(C, KAG_ELIMIT, "more than %d match nodes in one rule",
+			    RULE_MAX_NODES);
+	json_object_foreach(j, key, v) {
+		int this_op = -1;
+
+		if (strcmp(key, "field") == 0) {
+			field = v;
+			continue;
+		}
+		if (strcmp(key, "all") == 0)
+			this_op = OP_ALL;
+		else if (strcmp(key, "any") == 0)
+			this_op = OP_ANY;
+		else if (strcmp(key, "not") == 0)
+			this_op = OP_NOT;
+		else if (strcmp(key, "outcome") == 0)
+			this_op = OP_OUTCOME;
+		else if (strcmp(key, "identity") == 0)
+			this_op = OP_IDENTITY;
+		for (i = 0; this_op < 0 && i < N_FIELD_OPS; i++)
+			if (strcmp(key, field_ops[i].name) == 0)
+				this_op = field_ops[i].op;
+		if (this_op < 0) {
+			char reason[400];
+
+			snprintf(reason, sizeof(reason), "unknown key in a match node (%s)", grammar);
+			return at(C, key, KAG_ESCHEMA, reason);
+		}
+		if (op >= 0) {
+			char reason[200];
+
+			snprintf(reason, sizeof(reason), "a match node takes exactly one operator "
+				 "(also has \"%s\")", op_key);
+			return at(C, key, KAG_ESCHEMA, reason);
+		}
+		op = this_op;
+		op_key = key;
+		op_val = v;
+	}
+	if (op < 0)
+		return fail(C, KAG_ESCHEMA, "%s", grammar);
+	n = kag__calloc(1, sizeof(*n));
+	if (!n)
+		return fail(C, KAG_ENOMEM, "out of memory");
+	*out = n;
+	n->op = op;
+	n->field = -1;
+	if (op >= OP_EQUALS && op <= OP_GE) {
+		size_t old;
+
+		if (!field)
+			return fail(C, KAG_ESCHEMA, "operator \"%s\" needs a \"field\"", op_key);
+		old = jptr_push(&C->path, "field");
+		rc = parse_field(C, field, n);
+		if (rc < 0)
+			return rc;
+		jptr_pop(&C->path, old);
+		note_use(C, n->field);
+		old = jptr_push(&C->path, op_key);
+		rc = compile_field_op(C, n, op_val);
+		if (rc < 0)
+			return rc;
+		jptr_pop(&C->path, old);
+		return KAG_OK;
+	}
+	if (field)
+		return at(C, "field", KAG_ESCHEMA, "\"field\" goes with a field operator (equals, "
+			  "in, prefix, suffix, glob, exists, eq, ne, lt, le, gt, ge)");
+	{
+		size_t old = jptr_push(&C->path, op_key);
+
+		if (op == OP_OUTCOME || op == OP_IDENTITY) {
+			rc = compile_set(C, n, op_val);
+		} else if (op == OP_NOT) {
+			n->kids = kag__calloc(1, sizeof(*n->kids));
+			if (!n->kids)
+				return fail(C, KAG_ENOMEM, "out of memory");
+			n->n_kids = 1;
+			rc = compile_node(C, op_val, &n->kids[0], depth + 1);
+		} else {
+			json_t *item;
+
+			if (!json_is_array(op_val) || json_array_size(op_val) == 0)
+				return fail(C, KAG_ESCHEMA, "expected a non-empty array of match "
+					    "nodes, got %s", json_is_array(op_val) ? "an empty array"
+					    : json_kind(op_val));
+			n->kids = kag__calloc(json_array_size(op_val), sizeof(*n->kids));
+			if (!n->kids)
+				return fail(C, KAG_ENOMEM, "out of memory");
+			rc = KAG_OK;
+			json_array_foreach(op_val, i, item) {
+				size_t o2 = jptr_index(&C->path, i);
+
+				rc = compile_node(C, item, &n->kids[i], depth + 1);
+				n->n_kids = i + 1;
+				if (rc < 0)
+					break;
+				jptr_pop(&C->path, o2);
+			}
+		}
+		if (rc < 0)
+			return rc;
+		jptr_pop(&C->path, old);
+	}
+	return KAG_OK;
+}
+
+static int valid_id(const char *id, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = id[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.' || (c >= 'A' && c <= 'Z')))
+			return 0;
+	}
+	return 1;
+}
+
+/* ATT&CK technique: T1234 or T1234.123 */
+static int valid_technique(const char *s, size_t n)
+{
+	size_t i;
+
+	if ((n != 5 && n != 9) || s[0] != 'T')
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (i == 5 ? s[i] != '.' : (s[i] < '0' || s[i] > '9'))
+			return 0;
+	}
+	return 1;
+}
+
+static int compile_decisive(compiler *C, json_t *v)
+{
+	kag__rule *ru = C->rule;
+	json_t *item;
+	size_t i, k;
+	int field;
+
+	if (!json_is_array(v))
+		return fail(C, KAG_ESCHEMA, "expected an array of field paths, got %s",
+			    json_kind(v));
+	if (json_array_size(v) > KAG__MAX_FIELDS)
+		return fail(C, KAG_ELIMIT, "more than %d decisive fields", KAG__MAX_FIELDS);
+	json_array_foreach(v, i, item) {
+		size_t old = jptr_index(&C->path, i);
+		const char *s;
+		int rc = get_string(C, item, VALUE_MAX_BYTES, &s);
+
+		if (rc < 0)
+			return rc;
+		if (kag_field_from_path(&field, s, json_string_length(item)) < 0) {
+			size_t off;
+
+			field = pair_field(s, json_string_length(item), &off);
+			if (field >= 0)
+				return fail(C, KAG_ESCHEMA, "a decisive field is a whole event field: "
+					    "write \"%s\"", kag_field_name(field));
+			return fail(C, KAG_ESCHEMA, "unknown field path \"%s\"", s);
+		}
+		for (k = 0; k < ru->n_required; k++)
+			if (ru->required[k] == field)
+				return fail(C, KAG_ESCHEMA, "\"%s\" is listed twice", s);
+		ru->required[ru->n_required++] = field;
+		jptr_pop(&C->path, old);
+	}
+	return KAG_OK;
+}
+
+static int compile_attack(compiler *C, json_t *v)
+{
+	kag__rule *ru = C->rule;
+	json_t *item;
+	size_t i, k;
+
+	if (!json_is_array(v))
+		return fail(C, KAG_ESCHEMA, "expected an array of ATT&CK technique ids, got %s",
+			    json_kind(v));
+	if (json_array_size(v) > KAG__MAX_ATTACK)
+		return fail(C, KAG_ELIMIT, "more than %d ATT&CK techniques", KAG__MAX_ATTACK);
+	json_array_foreach(v, i, item) {
+		size_t old = jptr_index(&C->path, i);
+
+		if (!json_is_string(item) ||
+		    !valid_technique(json_string_value(item), json_string_length(item)))
+			return fail(C, KAG_ESCHEMA, "expected an ATT&CK technique id such as "
+				    "\"T1609\" or \"T1552.007\"");
+		for (k = 0; k < i; k++)
+			if (strcmp(ru->attack_buf[k], json_string_value(item)) == 0)
+				return fail(C, KAG_ESCHEMA, "\"%s\" is listed twice",
+					    json_string_value(item));
+		ru->attack_buf[i] = kag__strdup(json_string_value(item));
+		if (!ru->attack_buf[i])
+			return fail(C, KAG_ENOMEM, "out of memory");
+		ru->attack[i] = ru->attack_buf[i];
+		jptr_pop(&C->path, old);
+	}
+	return KAG_OK;
+}
+
+/* The --list-detectors text of a rule. */
+static int build_doc(compiler *C, json_t *desc, json_t *match)
+{
+	kag__rule *ru = C->rule;
+	kag_buf b;
+	size_t i, n;
+
+	kag__buf_init(&b);
+	kag__buf_puts(&b, "finds: ");
+	kag__buf_puts(&b, desc ? json_string_value(desc) : ru->title);
+	kag__buf_puts(&b, "\nmatch: ");
+	n = json_dumpb(match, NULL, 0, JSON_COMPACT);
+	if (n > 0 && kag__buf_reserve(&b, n) == KAG_OK) {
+		json_dumpb(match, b.data + b.len, n, JSON_COMPACT);
+		b.len += n;
+	}
+	kag__buf_puts(&b, "\ndecisive fields: ");
+	for (i = 0; i < ru->n_required; i++) {
+		kag__buf_puts(&b, i ? ", " : "");
+		kag__buf_puts(&b, kag_field_name(ru->required[i]));
+	}
+	kag__buf_puts(&b, ru->n_required ? " (absent => needs_context)" : "none");
+	kag__buf_puts(&b, "\nlevel: ");
+	kag__buf_puts(&b, levels[ru->min_level]);
+	kag__buf_puts(&b, "\nATT&CK: ");
+	for (i = 0; ru->attack[i]; i++) {
+		kag__buf_puts(&b, i ? ", " : "");
+		kag__buf_puts(&b, ru->attack[i]);
+	}
+	kag__buf_puts(&b, i ? "" : "none");
+	kag__buf_puts(&b, "\nsource: caller rule");
+	kag__buf_terminate(&b);
+	if (b.oom) {
+		kag__buf_dispose(&b);
+		return fail(C, KAG_ENOMEM, "out of memory");
+	}
+	ru->doc = b.data;
+	return KAG_OK;
+}
+
+static const char *const rule_keys[] = {
+	"id", "title", "description", "assessment", "severity", "confidence", "attack",
+	"decisive", "min_level", "match",
+};
+
+/* Compile rules[index]; `ids` are the ids of the rules before it. */
+static int compile_rule(compiler *C, json_t *j, kag__rule **ids, size_t index,
+			kag__rule **out)
+{
+	static const char *const required_keys[] = { "id", "title", "assessment", "severity",
+						       "match" };
+	kag__rule *ru;
+	const char *key, *s;
+	json_t *v;
+	size_t i, old;
+	int rc, idx;
+
+	*out = NULL;
+	if (!json_is_object(j))
+		return fail(C, KAG_ESCHEMA, "expected a rule (an object), got %s", json_kind(j));
+	json_object_foreach(j, key, v) {
+		if (name_index(rule_keys, sizeof(rule_keys) / sizeof(rule_keys[0]), key) < 0)
+			return at(C, key, KAG_ESCHEMA, "unknown key in a rule (known: id, title, "
+				  "description, assessment, severity, confidence, attack, decisive, "
+				  "min_level, match)");
+	}
+	for (i = 0; i < sizeof(required_keys) / sizeof(required_keys[0]); i++)
+		if (!json_object_get(j, required_keys[i]))
+			return fail(C, KAG_ESCHEMA, "missing required key \"%s\"", required_keys[i]);
+
+	ru = kag__calloc(1, sizeof(*ru));
+	if (!ru)
+		return fail(C, KAG_ENOMEM, "out of memory");
+	*out = ru;
+	C->rule = ru;
+	C->n_nodes = 0;
+	memset(C->uses, 0, sizeof(C->uses));
+	C->n_uses = 0;
+	ru->confidence = KAG_CONFIDENCE_HIGH;
+	ru->min_level = KAG_LEVEL_METADATA;
+
+	/* id: valid, and unique among built-ins, earlier loads and this file */
+	old = jptr_push(&C->path, "id");
+	if ((rc = get_string(C, json_object_get(j, "id"), 64, &s)) < 0)
+		return rc;
+	if (!valid_id(s, json_string_length(json_object_get(j, "id"))))
+		return fail(C, KAG_ESCHEMA, "a rule id is 1 to 64 letters, digits, '_', '-' "
+			    "or '.'");
+	if (kag__registry_find_entry(C->r, s) >= 0)
+		return fail(C, KAG_ESCHEMA, "duplicate id \"%s\": a detector with this id is "
+			    "already registered", s);
+	for (i = 0; i < index; i++)
+		if (strcmp(ids[i]->id, s) == 0)
+			return fail(C, KAG_ESCHEMA, "duplicate id \"%s\" (also /rules/%zu/id)", s, i);
+	ru->id = kag__strdup(s);
+	if (!ru->id)
+		return fail(C, KAG_ENOMEM, "out of memory");
+	jptr_pop(&C->path, old);
+
+	old = jptr_push(&C->path, "title");
+	if ((rc = get_string(C, json_object_get(j, "title"), TITLE_MAX_BYTES, &s)) < 0)
+		return rc;
+	ru->title = kag__strdup(s);
+	if (!ru->title)
+		return fail(C, KAG_ENOMEM, "out of memory");
+	jptr_pop(&C->path, old);
+
+	if ((v = json_object_get(j, "description"))) {
+		old = jptr_push(&C->path, "description");
+		if ((rc = get_string(C, v, DESC_MAX_BYTES, &s)) < 0)
+			return rc;
+		jptr_pop(&C->path, old);
+	}
+
+	old = jptr_push(&C->path, "assessment");
+	if ((rc = get_name(C, json_object_get(j, "assessment"), assessments, 3,
+			   &ru->assessment, "assessment")) < 0)
+		return rc;
+	jptr_pop(&C->path, old);
+
+	old = jptr_push(&C->path, "severity");
+	if ((rc = get_name(C, json_object_get(j, "severity"), severities, 5, &ru->severity,
+			   "severity")) < 0)
+		return rc;
+	jptr_pop(&C->path, old);
+	ru->ctx_severity = ru->severity >= KAG_SEVERITY_HIGH ? KAG_SEVERITY_MEDIUM
+							     : KAG_SEVERITY_LOW;
+
+	if ((v = json_object_get(j, "confidence"))) {
+		old = jptr_push(&C->path, "confidence");
+		if ((rc = get_name(C, v, confidences, 3, &ru->confidence, "confidence")) < 0)
+			return rc;
+		jptr_pop(&C->path, old);
+	}
+	if ((v = json_object_get(j, "min_level"))) {
+		old = jptr_push(&C->path, "min_level");
+		if ((rc = get_name(C, v, levels, 4, &idx, "audit level")) < 0)
+			return rc;
+		ru->min_level = idx;
+		jptr_pop(&C->path, old);
+	}
+	if ((v = json_object_get(j, "attack"))) {
+		old = jptr_push(&C->path, "attack");
+		if ((rc = compile_attack(C, v)) < 0)
+			return rc;
+		jptr_pop(&C->path, old);
+	}
+	if ((v = json_object_get(j, "decisive"))) {
+		old = jptr_push(&C->path, "decisive");
+		if ((rc = compile_decisive(C, v)) < 0)
+			return rc;
+		jptr_pop(&C->path, old);
+	}
+	old = jptr_push(&C->path, "match");
+	if ((rc = compile_node(C, json_object_get(j, "match"), &ru->match, 1)) < 0)
+		return rc;
+	jptr_pop(&C->path, old);
+
+	/* fields a reason names: the decisive ones, what the match reads, who */
+	for (i = 0; i < ru->n_required && ru->n_shown < MAX_SHOWN; i++) {
+		int k = kag__field_kind(ru->required[i]);
+
+		if (k == KAG__KIND_STRING || k == KAG__KIND_INT || k == KAG__KIND_LIST)
+			ru->shown[ru->n_shown++] = ru->required[i];
+	}
+	note_use(C, KAG_FIELD_USER_USERNAME);
+	for (i = 0; i < C->n_uses && ru->n_shown < MAX_SHOWN; i++) {
+		int f = C->uses_order[i], k = kag__field_kind(f);
+
+		if (!is_decisive(ru, f) &&
+		    (k == KAG__KIND_STRING || k == KAG__KIND_INT || k == KAG__KIND_LIST))
+			ru->shown[ru->n_shown++] = f;
+	}
+	return build_doc(C, json_object_get(j, "description"), json_object_get(j, "match"));
+}
+
+int kag_registry_load_rules(kag_registry *r, const char *json, size_t len)
+{
+	compiler C;
+	json_error_t jerr;
+	json_t *root, *rules = NULL, *v;
+	kag__rule **compiled = NULL;
+	const char *key;
+	size_t i, n = 0, old;
+	int rc = KAG_OK;
+
+	if (!r || (!json && len))
+		return KAG_EINVAL;
+	r->err_path[0] = r->err_message[0] = '\0';
+	if (r->sealed) {
+		kag__registry_error(r, "", "the registry is sealed; load rules before "
+				    "kag_registry_seal()");
+		return KAG_ESTATE;
+	}
+	if (len > RULES_MAX_BYTES) {
+		kag__registry_error(r, "", "the rules file is larger than %u bytes",
+				    RULES_MAX_BYTES);
+		return KAG_ELIMIT;
+	}
+	root = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		kag__registry_error(r, "", "line %d, column %d: %s", jerr.line, jerr.column,
+				    jerr.text);
+		return KAG_EPARSE;
+	}
+	memset(&C, 0, sizeof(C));
+	C.r = r;
+	if (!json_is_object(root)) {
+		rc = fail(&C, KAG_ESCHEMA, "a rules file is a JSON object with \"rules\", got %s",
+			  json_kind(root));
+		goto done;
+	}
+	json_object_foreach(root, key, v) {
+		old = jptr_push(&C.path, key);
+		if (strcmp(key, "rules") == 0) {
+			if (!json_is_array(v)) {
+				rc = fail(&C, KAG_ESCHEMA, "expected an array of rules, got %s",
+					  json_kind(v));
+				goto done;
+			}
+			rules = v;
+		} else if (strcmp(key, "version") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) != 1) {
+				rc = fail(&C, KAG_ESCHEMA, "unsupported rules version (this library "
+					  "reads version 1)");
+				goto done;
+			}
+		} else if (strcmp(key, "description") == 0) {
+			if (!json_is_string(v)) {
+				rc = fail(&C, KAG_ESCHEMA, "expected a string, got %s", json_kind(v));
+				goto done;
+			}
+		} else {
+			rc = fail(&C, KAG_ESCHEMA, "unknown key (known: version, description, "
+				  "rules)");
+			goto done;
+		}
+		jptr_pop(&C.path, old);
+	}
+	if (!rules) {
+		rc = fail(&C, KAG_ESCHEMA, "missing required key \"rules\"");
+		goto done;
+	}
+	if (json_array_size(rules) > RULES_MAX) {
+		jptr_push(&C.path, "rules");
+		rc = fail(&C, KAG_ELIMIT, "more than %d rules", RULES_MAX);
+		goto done;
+	}
+	compiled = kag__calloc(json_array_size(rules) + 1, sizeof(*compiled));
+	if (!compiled) {
+		rc = fail(&C, KAG_ENOMEM, "out of memory");
+		goto done;
+	}
+	old = jptr_push(&C.path, "rules");
+	json_array_foreach(rules, i, v) {
+		size_t o2 = jptr_index(&C.path, i);
+
+		rc = compile_rule(&C, v, compiled, i, &compiled[i]);
+		n = i + 1;
+		if (rc < 0)
+			goto done;
+		jptr_pop(&C.path, o2);
+	}
+	jptr_pop(&C.path, old);
+
+	/* commit: one allocation, then nothing can fail */
+	if (r->n_entries + n > r->cap_entries) {
+		kag__entry *ne = kag__realloc(r->entries, (r->n_entries + n) * sizeof(*ne));
+
+		if (!ne) {
+			rc = fail(&C, KAG_ENOMEM, "out of memory");
+			goto done;
+		}
+		r->entries = ne;
+		r->cap_entries = r->n_entries + n;
+	}
+	for (i = 0; i < n; i++) {
+		kag__rule *ru = compiled[i];
+		kag__entry *e = &r->entries[r->n_entries++];
+
+		memset(e, 0, sizeof(*e));
+		e->def.id = ru->id;
+		e->def.title = ru->title;
+		e->def.doc = ru->doc;
+		e->def.attack = ru->attack;
+		e->def.required = ru->required;
+		e->def.n_required = ru->n_required;
+		e->def.min_level = ru->min_level;
+		e->def.needs_outcome = 0;
+		e->def.ctx_severity = ru->ctx_severity;
+		e->def.applies = rule_applies;
+		e->def.judge = rule_judge;
+		e->rule = ru;
+		e->enabled = 1;
+		compiled[i] = NULL;
+	}
+done:
+	if (compiled) {
+		for (i = 0; i < n; i++)
+			kag__rule_free(compiled[i]);
+		kag__free(compiled);
+	}
+	json_decref(root);
+	return rc;
+}

@@ -311,7 +311,7 @@ static int judge_csr_create(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		 name.ptr ? name.ptr : "(new)");
 	kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user));
 	if (!spec) {
-		kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_MEDIUM, KAG_CONFIDENCE_MEDIUM,
+		kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_MEDIUM, KAG_CONFIDENCE_HIGH,
 			    "%s requested a certificate (CSR %s); the signer and subject are not "
 			    "in the record", user, nm);
 		kag__finding_weaker(f, KAG_FIELD_REQUEST_OBJECT);

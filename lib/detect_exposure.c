@@ -10,7 +10,7 @@
 
 static const char *const attack[] = { "T1133", NULL };
 static const int required[] = { KAG_FIELD_VERB, KAG_FIELD_OBJ_RESOURCE };
-static const int wanted[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_OBJ_NAME };
+static const int wanted[] = { KAG_FIELD_REQUEST_OBJECT, KAG_FIELD_USER_USERNAME, KAG_FIELD_OBJ_NAME };
 
 enum { E_NONE, E_SERVICE, E_SVC_SPEC, E_SVC_TYPE, E_EXTERNAL_IPS, E_INGRESS, E_ING_SPEC,
        E_TLS, E_TLS_ITEM };

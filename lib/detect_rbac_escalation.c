@@ -343,10 +343,10 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 						    : "the role and subjects the binding names");
 			return KAG_OK;
 		}
-		kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_HIGH, KAG_CONFIDENCE_MEDIUM,
+		kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_HIGH, KAG_CONFIDENCE_HIGH,
 			    "%s %s %s by %s: a platform RBAC object modified (content not in the "
 			    "record)", verb, res, name, user);
-		kag__finding_weaker(f, -1);
+		kag__finding_weaker(f, KAG_FIELD_REQUEST_OBJECT);
 		kag__finding_attack(f, "T1098.006");
 		kag__extra_key(f, "rbac");
 		kag__buf_puts(f->extra, "{\"systemObject\":true}");

@@ -173,7 +173,8 @@ int kag__body_walk_request(const kag__body_schema *s, int root, const kag_event 
 
 static const char *const attack[] = { "T1611", "T1610", NULL };
 static const int required[] = { KAG_FIELD_VERB, KAG_FIELD_OBJ_RESOURCE };
-static const int wanted[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_OBJ_NAMESPACE };
+static const int wanted[] = { KAG_FIELD_REQUEST_OBJECT, KAG_FIELD_USER_USERNAME,
+			      KAG_FIELD_OBJ_NAMESPACE };
 
 enum {
 	W_NONE, W_POD, W_WORKLOAD, W_WSPEC, W_TEMPLATE, W_CRON, W_CRONSPEC, W_JOBTPL,
@@ -372,7 +373,8 @@ static void wl_visit(void *ud, int type, json_t *v)
 
 			if (cap_eq(c, s->p->dangerous_capabilities.items[i])) {
 				set_add(&s->caps, c);
-				if (cap_eq(c, "ALL") || cap_eq(c, "SYS_ADMIN") || cap_eq(c, "SYS_MODULE"))
+				if (cap_eq(c, "ALL") || cap_eq(c, "SYS_ADMIN") ||
+				    cap_eq(c, "SYS_MODULE"))
 					s->high_cap = 1;
 				break;
 			}
@@ -453,7 +455,9 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 		return 0;
 	if (kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE))
 		return root == W_POD && kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "ephemeralcontainers");
-	return 1;
+	/* a pod's security settings cannot change after creation: only
+	 * ephemeral containers (above) add to a running pod */
+	return root != W_POD || kag__eq(ev, KAG_FIELD_VERB, "create");
 }
 
 static void put_set(kag_finding *f, const char *key, const str_set *s)
@@ -585,9 +589,10 @@ const kag__detector_def kag__det_privileged_workload = {
 	.title = "Workload that breaks container isolation (privileged, host namespaces, "
 		 "hostPath, capabilities)",
 	.doc =
-		"finds: created, updated or patched pods (and pods/ephemeralcontainers) and\n"
-		"  the pod templates of deployments, daemonsets, statefulsets, replicasets,\n"
-		"  jobs, replicationcontrollers, podtemplates and cronjobs\n"
+		"finds: created pods, updated or patched pods/ephemeralcontainers, and the\n"
+		"  created, updated or patched pod templates of deployments, daemonsets,\n"
+		"  statefulsets, replicasets, jobs, replicationcontrollers, podtemplates and\n"
+		"  cronjobs\n"
 		"  (spec.jobTemplate.spec.template.spec) whose containers, initContainers or\n"
 		"  ephemeralContainers are privileged, add a dangerous capability (policy\n"
 		"  list) or set allowPrivilegeEscalation, or whose spec sets\n"

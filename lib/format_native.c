@@ -140,27 +140,25 @@ static int take_user(fill_ctx *c, json_t *ev_obj, const char *key, int base)
 {
 	/* base is KAG_FIELD_USER or KAG_FIELD_IMP_USER; the four sub-fields
 	 * follow it in the same order for both. */
+	static const char *const paths[2][5] = {
+		{ "/user", "/user/username", "/user/uid", "/user/groups", "/user/extra" },
+		{ "/impersonatedUser", "/impersonatedUser/username", "/impersonatedUser/uid",
+		  "/impersonatedUser/groups", "/impersonatedUser/extra" },
+	};
+	const char *const *path = paths[base == KAG_FIELD_USER ? 0 : 1];
 	json_t *u = json_object_get(ev_obj, key);
-	char path[64];
 	int rc;
 
 	if (!u || json_is_null(u))
 		return KAG_OK;
-	snprintf(path, sizeof(path), "/%s", key);
 	if (!json_is_object(u))
-		return wrong_type(c, path, "object", u);
+		return wrong_type(c, path[0], "object", u);
 	c->ev->state[base] = KAG_STATE_OBSERVED;
-	snprintf(path, sizeof(path), "/%s/username", key);
-	if ((rc = take_string(c, u, "username", path, base + 1)) < 0)
+	if ((rc = take_string(c, u, "username", path[1], base + 1)) < 0 ||
+	    (rc = take_string(c, u, "uid", path[2], base + 2)) < 0 ||
+	    (rc = take_list(c, json_object_get(u, "groups"), path[3], base + 3)) < 0)
 		return rc;
-	snprintf(path, sizeof(path), "/%s/uid", key);
-	if ((rc = take_string(c, u, "uid", path, base + 2)) < 0)
-		return rc;
-	snprintf(path, sizeof(path), "/%s/groups", key);
-	if ((rc = take_list(c, json_object_get(u, "groups"), path, base + 3)) < 0)
-		return rc;
-	snprintf(path, sizeof(path), "/%s/extra", key);
-	return take_extra(c, json_object_get(u, "extra"), path, base + 4);
+	return take_extra(c, json_object_get(u, "extra"), path[4], base + 4);
 }
 
 static int take_object_ref(fill_ctx *c, json_t *ev_obj)

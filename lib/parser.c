@@ -259,6 +259,29 @@ static size_t node_prefix(const char *s, size_t start, size_t end)
 	return i < end && s[i] == '{' ? i : 0;
 }
 
+/* Bytes that need a look inside a JSON string. */
+static const unsigned char string_special[256] = {
+	['"'] = 1, ['\\'] = 1, ['\n'] = 1,
+};
+
+/* Limits checked after a run of string bytes was skipped at once. */
+static void check_run_limits(kag_parser *p)
+{
+	char m[128];
+
+	if (p->discarding)
+		return;
+	if (p->str_len > p->max_string) {
+		snprintf(m, sizeof(m), "a string is longer than %llu bytes",
+			 (unsigned long long)p->max_string);
+		start_discard(p, KAG_ELIMIT, m);
+	} else if (p->pos - p->rec_start > p->max_record) {
+		snprintf(m, sizeof(m), "record larger than %llu bytes",
+			 (unsigned long long)p->max_record);
+		start_discard(p, KAG_ELIMIT, m);
+	}
+}
+
 static int scan(kag_parser *p, int *code_out)
 {
 	const char *d;
@@ -377,8 +400,22 @@ static int scan(kag_parser *p, int *code_out)
 
 		/* Inside a record. */
 		while (p->pos < len) {
-			char c = d[p->pos];
+			char c;
 
+			if (p->in_string && !p->escape) {
+				/* Most bytes of a record are string contents: skip
+				 * the ones that change nothing in one tight loop. */
+				size_t i = p->pos;
+
+				while (i < len && !string_special[(unsigned char)d[i]])
+					i++;
+				p->str_len += i - p->pos;
+				p->pos = i;
+				check_run_limits(p);
+				if (i >= len)
+					break;
+			}
+			c = d[p->pos];
 			if (p->in_string) {
 				if (p->escape) {
 					p->escape = 0;

@@ -624,7 +624,7 @@ static int compile_glob(compiler *C, rnode *n, const char *s, size_t len)
 
 static int add_value(compiler *C, rnode *n, json_t *v)
 {
-	const char *s;
+	const char *s = NULL;
 	size_t len;
 	int rc = get_string(C, v, VALUE_MAX_BYTES, &s);
 

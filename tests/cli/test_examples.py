@@ -2,8 +2,13 @@
 """The three example programs on the bundled sample."""
 import unittest
 
-from clitest import (EX_CUSTOM, EX_GATE, EX_PARSE, SAMPLE, CliCase, json_lines, key, run,
+from clitest import (EX_CUSTOM, EX_GATE, EX_PARSE, SAMPLE, CliCase, json_lines, run,
                      sample_line, triage, verdicts)
+
+
+def decision(v):
+    return (v['detector'], v['assessment'], v['outcome'], v['severity'], v['confidence'],
+            v['reason'], v['event']['auditID'])
 
 NAMESPACE_DELETE = (b'{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata",'
                     b'"auditID":"0d5c0000-0000-4000-8000-00000000ffff","stage":"ResponseComplete",'
@@ -20,7 +25,8 @@ class ParseEvent(CliCase):
         self.assertExit(proc, 0, '01-parse-event')
         mine = verdicts(json_lines(proc, self))
         ref = verdicts(json_lines(triage('--all', SAMPLE), self))
-        self.assertEqual(sorted(map(key, mine)), sorted(map(key, ref)))
+        # 01-parse-event names no source, so compare what was decided.
+        self.assertEqual(sorted(map(decision, mine)), sorted(map(decision, ref)))
         self.assertIn('KAG_ETRUNCATED', proc.stderr.decode('utf-8'))
 
     def test_stdin(self):
@@ -28,8 +34,8 @@ class ParseEvent(CliCase):
             proc = run([EX_PARSE], stdin=f.read())
         self.assertExit(proc, 0, '01-parse-event < sample')
         from_file = verdicts(json_lines(run([EX_PARSE, SAMPLE]), self))
-        self.assertEqual(list(map(key, verdicts(json_lines(proc, self)))),
-                         list(map(key, from_file)))
+        self.assertEqual(list(map(decision, verdicts(json_lines(proc, self)))),
+                         list(map(decision, from_file)))
 
     def test_missing_file(self):
         proc = run([EX_PARSE, SAMPLE + '.missing'])
@@ -94,7 +100,7 @@ class CustomDetector(CliCase):
         self.assertEqual(out[-1], 'namespace deletions seen: 1')
         self.assertEqual(len(out), 2, out)
         self.assertTrue(out[0].startswith('suspicious '), out[0])
-        self.assertTrue(out[0].endswith(':25: a namespace was deleted'), out[0])
+        self.assertTrue(out[0].endswith(': a namespace was deleted'), out[0])
 
 
 if __name__ == '__main__':

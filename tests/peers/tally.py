@@ -373,6 +373,15 @@ def main():
               tot["pos_hit"], adj_pos, 100.0 * tot["pos_hit"] / adj_pos if adj_pos else 0,
               tot["neg_hit"] - expl_fp, adj_neg,
               100.0 * (tot["neg_hit"] - expl_fp) / adj_neg if adj_neg else 0))
+    by_src = {}
+    for (src, rule, det), r in rows.items():
+        b = by_src.setdefault(src, [0, 0, 0, 0])
+        b[0] += r["pos_hit"]; b[1] += r["pos"]; b[2] += r["neg_hit"]; b[3] += r["neg"]
+    for src in sorted(by_src):
+        b = by_src[src]
+        declined = sum(1 for n in notes if n[0].startswith(src) and n[4] == "positive declined")
+        print("  %-5s positives %d/%d, negatives %d/%d, positives declined by the gate %d" % (
+            src, b[0], b[1], b[2], b[3], declined))
     if unmapped:
         print("peer rules without a kag detector (not tallied): " +
               ", ".join("%s (%d)" % kv for kv in sorted(unmapped.items())))

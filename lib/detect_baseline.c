@@ -27,6 +27,13 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	char user[128], verb[32], res[64], ns[96];
 
+	if (!ctx->emit_benign) {
+		/* the session leaves benign verdicts out: no reason to format */
+		f->reported = 1;
+		f->assessment = KAG_ASSESSMENT_BENIGN;
+		f->severity = KAG_SEVERITY_INFO;
+		return KAG_OK;
+	}
 	kag__report(f, KAG_ASSESSMENT_BENIGN, KAG_SEVERITY_INFO, KAG_CONFIDENCE_HIGH,
 		    "identity class '%s' (%s) reconciling: %s %s in %s",
 		    kag__identity_class_name(ctx->identity),

@@ -138,6 +138,8 @@ struct kag__ctx {
 	int time_inferred;     /* the event had no usable time */
 	kag__lru *state;       /* this detector's per-principal state, or NULL */
 	const kag__rule *rule; /* the entry's caller rule, or NULL */
+	int emit_benign;       /* benign/info verdicts will be returned: worth
+				* formatting a reason for */
 };
 
 /* ---- gate ---- */

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kag.h"
 
@@ -70,11 +71,29 @@ static inline int kag__has(const kag_event *ev, int field)
 	return ev->state[field] != KAG_STATE_ABSENT;
 }
 int kag__is_placeholder(const char *s, size_t len);
+
+/* Comparisons with string literals, inline so that strlen of a literal
+ * folds to a constant on the hot path. */
+static inline int kag__str_eq(kag_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.ptr && s.len == n && memcmp(s.ptr, lit, n) == 0;
+}
+
+static inline int kag__str_prefix(kag_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.ptr && s.len >= n && memcmp(s.ptr, lit, n) == 0;
+}
+
+static inline int kag__eq(const kag_event *ev, int field, const char *lit)
+{
+	return ev->state[field] != KAG_STATE_ABSENT && kag__str_eq(ev->str[field], lit);
+}
 /* Present and not a placeholder. */
 int kag__usable(const kag_event *ev, int field);
-int kag__eq(const kag_event *ev, int field, const char *lit);
-int kag__str_eq(kag_str s, const char *lit);
-int kag__str_prefix(kag_str s, const char *lit);
 const kag_item *kag__item(const kag_event *ev, int field, size_t i);
 /* Value of annotation `key`, or {NULL,0}. */
 kag_str kag__annotation(const kag_event *ev, const char *key);

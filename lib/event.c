@@ -304,30 +304,21 @@ void kag__event_finish(kag_event *ev)
 
 /* ---- comparisons ---- */
 
-int kag__str_eq(kag_str s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s.ptr && s.len == n && memcmp(s.ptr, lit, n) == 0;
-}
-
-int kag__str_prefix(kag_str s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s.ptr && s.len >= n && memcmp(s.ptr, lit, n) == 0;
-}
-
-int kag__eq(const kag_event *ev, int field, const char *lit)
-{
-	return kag__has(ev, field) && kag__str_eq(ev->str[field], lit);
-}
-
 int kag__is_placeholder(const char *s, size_t len)
 {
 	static const char *const ph[] = { "-", "<none>", "unknown", "<unknown>", "null", "n/a" };
 	size_t i, j;
 
+	/* Fast exit: every placeholder is short, and starts (after blanks)
+	 * with one of these bytes. */
+	if (len > 0 && s[0] != ' ' && s[0] != '\t') {
+		char c = s[0];
+
+		if (c != '-' && c != '<' && c != 'u' && c != 'U' && c != 'n' && c != 'N')
+			return 0;
+		if (len > 9 && s[len - 1] != ' ' && s[len - 1] != '\t')
+			return 0;
+	}
 	while (len && (*s == ' ' || *s == '\t')) {
 		s++;
 		len--;

@@ -134,8 +134,18 @@ enum { CLS_NATIVE, CLS_GKE, CLS_AKS, CLS_AKS_ROW, CLS_VIAQ, CLS_CW };
 
 static int classify(json_t *o)
 {
-	json_t *type = json_object_get(o, "Type");
+	json_t *type;
 
+	/* Fast path for the common case: a native event, possibly wrapped by
+	 * ViaQ, which keeps the native fields at the top level. */
+	if (json_is_string(json_object_get(o, "verb")) && json_object_get(o, "auditID")) {
+		if (json_object_get(o, "k8s_audit_level") ||
+		    json_object_get(o, "openshift_audit_level") || json_object_get(o, "log_type"))
+			return CLS_VIAQ;
+		if (!json_object_get(o, "AuditId"))
+			return CLS_NATIVE;
+	}
+	type = json_object_get(o, "Type");
 	if (json_is_object(json_object_get(o, "protoPayload")))
 		return CLS_GKE;
 	if (json_is_string(json_object_get(o, "category")) && json_object_get(o, "properties"))

@@ -20,6 +20,8 @@ int kag__fmt_fail(kag_fmt_error *err, int code, const char *path, const char *fm
 
 const char *kag__json_type_name(const json_t *v)
 {
+	if (!v)
+		return "nothing";
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "object";
 	case JSON_ARRAY: return "array";

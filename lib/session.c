@@ -359,6 +359,7 @@ static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64
 					   KAG_FIELD_USER_GROUPS);
 	ctx.now_us = now;
 	ctx.time_inferred = time_inferred;
+	ctx.emit_benign = s->emit_benign;
 	for (i = 0; i < r->n_entries; i++) {
 		const kag__entry *e = &r->entries[i];
 		const kag__detector_def *d = &e->def;

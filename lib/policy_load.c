@@ -15,6 +15,7 @@
 
 #include "alloc-private.h"
 #include "detector-private.h"
+#include "jptr-private.h"
 
 #define POLICY_MAX_BYTES (16u << 20)
 #define LIST_MAX_ITEMS 4096
@@ -137,62 +138,6 @@ const char *kag_registry_error_message(const kag_registry *r)
 const char *kag_registry_error_path(const kag_registry *r)
 {
 	return r ? r->err_path : "";
-}
-
-/* ---- JSON pointers ---- */
-
-typedef struct {
-	char buf[256];
-	size_t len;
-} jptr;
-
-/* Append "/token" (RFC 6901 escapes; control bytes shown as '?'). Returns the
- * previous length for jptr_pop(). A pointer too long to hold is cut. */
-static size_t jptr_push(jptr *p, const char *tok)
-{
-	size_t old = p->len;
-
-	if (p->len + 1 < sizeof(p->buf))
-		p->buf[p->len++] = '/';
-	for (; *tok && p->len + 2 < sizeof(p->buf); tok++) {
-		unsigned char c = (unsigned char)*tok;
-
-		if (c == '~' || c == '/') {
-			p->buf[p->len++] = '~';
-			p->buf[p->len++] = c == '~' ? '0' : '1';
-		} else {
-			p->buf[p->len++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-		}
-	}
-	p->buf[p->len] = '\0';
-	return old;
-}
-
-static size_t jptr_index(jptr *p, size_t i)
-{
-	char num[24];
-
-	snprintf(num, sizeof(num), "%zu", i);
-	return jptr_push(p, num);
-}
-
-static void jptr_pop(jptr *p, size_t old)
-{
-	p->len = old;
-	p->buf[old] = '\0';
-}
-
-static const char *json_kind(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a real number";
-	case JSON_TRUE: case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
 }
 
 /* ---- string lists ---- */
@@ -391,7 +336,7 @@ typedef struct {
 	int touched[N_LISTS];      /* st's list i is a new owned list */
 	size_t cap[N_LISTS];
 	signed char *enabled;      /* per entry: -1 unchanged, 0 off, 1 on */
-	jptr path;
+	kag__jptr path;
 } loader;
 
 static int fail(loader *L, int code, const char *fmt, ...)
@@ -421,7 +366,7 @@ static int load_number(loader *L, size_t i, json_t *v)
 		return fail(L, KAG_ESCHEMA, "expected %s from 1 to %llu, got %s",
 			    numbers[i].seconds ? "a whole number of seconds" : "an integer",
 			    (unsigned long long)numbers[i].max,
-			    json_is_integer(v) ? "a value out of range" : json_kind(v));
+			    json_is_integer(v) ? "a value out of range" : kag__json_kind(v));
 	*number_at(&L->st, i) = numbers[i].seconds ? (uint64_t)n * 1000000 : (uint64_t)n;
 	return KAG_OK;
 }
@@ -434,9 +379,9 @@ static int load_section(loader *L, const char *section, json_t *obj)
 	int rc;
 
 	if (!json_is_object(obj))
-		return fail(L, KAG_ESCHEMA, "expected an object, got %s", json_kind(obj));
+		return fail(L, KAG_ESCHEMA, "expected an object, got %s", kag__json_kind(obj));
 	json_object_foreach(obj, key, v) {
-		size_t old = jptr_push(&L->path, key);
+		size_t old = kag__jptr_push(&L->path, key);
 
 		for (i = 0; i < N_NUMBERS; i++)
 			if (strcmp(numbers[i].section, section) == 0 &&
@@ -457,7 +402,7 @@ static int load_section(loader *L, const char *section, json_t *obj)
 		rc = load_number(L, i, v);
 		if (rc < 0)
 			return rc;
-		jptr_pop(&L->path, old);
+		kag__jptr_pop(&L->path, old);
 	}
 	return KAG_OK;
 }
@@ -472,7 +417,7 @@ static int load_list(loader *L, size_t i, json_t *arr, int add)
 
 	if (!json_is_array(arr))
 		return fail(L, KAG_ESCHEMA, "expected an array of strings, got %s",
-			    json_kind(arr));
+			    kag__json_kind(arr));
 	if (json_array_size(arr) > LIST_MAX_ITEMS)
 		return fail(L, KAG_ELIMIT, "more than %d items", LIST_MAX_ITEMS);
 	if (!L->touched[i] || !add) {
@@ -489,11 +434,11 @@ static int load_list(loader *L, size_t i, json_t *arr, int add)
 		L->touched[i] = 1;
 	}
 	json_array_foreach(arr, k, v) {
-		size_t old = jptr_index(&L->path, k);
+		size_t old = kag__jptr_index(&L->path, k);
 		const char *why;
 
 		if (!json_is_string(v))
-			return fail(L, KAG_ESCHEMA, "expected a string, got %s", json_kind(v));
+			return fail(L, KAG_ESCHEMA, "expected a string, got %s", kag__json_kind(v));
 		why = bad_item(i, json_string_value(v), json_string_length(v));
 		if (why)
 			return fail(L, KAG_ESCHEMA, "%s", why);
@@ -502,7 +447,7 @@ static int load_list(loader *L, size_t i, json_t *arr, int add)
 			return fail(L, rc, "the list would hold more than %d items", LIST_MAX_ITEMS);
 		if (rc < 0)
 			return fail(L, rc, "out of memory");
-		jptr_pop(&L->path, old);
+		kag__jptr_pop(&L->path, old);
 	}
 	return KAG_OK;
 }
@@ -514,13 +459,13 @@ static int load_detector_ids(loader *L, json_t *arr, int on)
 
 	if (!json_is_array(arr))
 		return fail(L, KAG_ESCHEMA, "expected an array of detector ids, got %s",
-			    json_kind(arr));
+			    kag__json_kind(arr));
 	json_array_foreach(arr, k, v) {
-		size_t old = jptr_index(&L->path, k);
+		size_t old = kag__jptr_index(&L->path, k);
 		int e;
 
 		if (!json_is_string(v))
-			return fail(L, KAG_ESCHEMA, "expected a detector id, got %s", json_kind(v));
+			return fail(L, KAG_ESCHEMA, "expected a detector id, got %s", kag__json_kind(v));
 		e = kag__registry_find_entry(L->r, json_string_value(v));
 		if (e < 0)
 			return fail(L, KAG_ENOTFOUND, "unknown detector \"%s\"",
@@ -529,7 +474,7 @@ static int load_detector_ids(loader *L, json_t *arr, int on)
 			return fail(L, KAG_ESCHEMA, "detector \"%s\" is both enabled and disabled",
 				    json_string_value(v));
 		L->enabled[e] = (signed char)on;
-		jptr_pop(&L->path, old);
+		kag__jptr_pop(&L->path, old);
 	}
 	return KAG_OK;
 }
@@ -541,9 +486,9 @@ static int load_detectors(loader *L, json_t *obj)
 	int rc;
 
 	if (!json_is_object(obj))
-		return fail(L, KAG_ESCHEMA, "expected an object, got %s", json_kind(obj));
+		return fail(L, KAG_ESCHEMA, "expected an object, got %s", kag__json_kind(obj));
 	json_object_foreach(obj, key, v) {
-		size_t old = jptr_push(&L->path, key);
+		size_t old = kag__jptr_push(&L->path, key);
 
 		if (strcmp(key, "enable") == 0)
 			rc = load_detector_ids(L, v, 1);
@@ -554,7 +499,7 @@ static int load_detectors(loader *L, json_t *obj)
 				  "disable)");
 		if (rc < 0)
 			return rc;
-		jptr_pop(&L->path, old);
+		kag__jptr_pop(&L->path, old);
 	}
 	return KAG_OK;
 }
@@ -583,7 +528,7 @@ static int load_member(loader *L, const char *key, json_t *v, int pass)
 		return load_detectors(L, v);
 	if (strcmp(key, "description") == 0) {
 		if (!json_is_string(v))
-			return fail(L, KAG_ESCHEMA, "expected a string, got %s", json_kind(v));
+			return fail(L, KAG_ESCHEMA, "expected a string, got %s", kag__json_kind(v));
 		return KAG_OK;
 	}
 	return fail(L, KAG_ESCHEMA, "unknown key");
@@ -627,17 +572,17 @@ int kag_registry_load_policy(kag_registry *r, const char *json, size_t len)
 	}
 	memset(L.enabled, -1, r->n_entries ? r->n_entries : 1);
 	if (!json_is_object(root)) {
-		rc = fail(&L, KAG_ESCHEMA, "a policy is a JSON object, got %s", json_kind(root));
+		rc = fail(&L, KAG_ESCHEMA, "a policy is a JSON object, got %s", kag__json_kind(root));
 		goto done;
 	}
 	for (pass = 0; pass < 2 && rc == KAG_OK; pass++) {
 		json_object_foreach(root, key, v) {
-			size_t old = jptr_push(&L.path, key);
+			size_t old = kag__jptr_push(&L.path, key);
 
 			rc = load_member(&L, key, v, pass);
 			if (rc < 0)
 				break;
-			jptr_pop(&L.path, old);
+			kag__jptr_pop(&L.path, old);
 		}
 	}
 	if (rc == KAG_OK) {

@@ -21,6 +21,7 @@
 
 #include "alloc-private.h"
 #include "detector-private.h"
+#include "jptr-private.h"
 
 #define RULES_MAX_BYTES (16u << 20)
 #define RULES_MAX 4096
@@ -411,60 +412,8 @@ static int rule_judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 /* ---- compiling ---- */
 
 typedef struct {
-	char buf[256];
-	size_t len;
-} jptr;
-
-static size_t jptr_push(jptr *p, const char *tok)
-{
-	size_t old = p->len;
-
-	if (p->len + 1 < sizeof(p->buf))
-		p->buf[p->len++] = '/';
-	for (; *tok && p->len + 2 < sizeof(p->buf); tok++) {
-		unsigned char c = (unsigned char)*tok;
-
-		if (c == '~' || c == '/') {
-			p->buf[p->len++] = '~';
-			p->buf[p->len++] = c == '~' ? '0' : '1';
-		} else {
-			p->buf[p->len++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-		}
-	}
-	p->buf[p->len] = '\0';
-	return old;
-}
-
-static size_t jptr_index(jptr *p, size_t i)
-{
-	char num[24];
-
-	snprintf(num, sizeof(num), "%zu", i);
-	return jptr_push(p, num);
-}
-
-static void jptr_pop(jptr *p, size_t old)
-{
-	p->len = old;
-	p->buf[old] = '\0';
-}
-
-static const char *json_kind(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a real number";
-	case JSON_TRUE: case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
-}
-
-typedef struct {
 	kag_registry *r;
-	jptr path;
+	kag__jptr path;
 	kag__rule *rule;        /* the rule being compiled */
 	size_t n_nodes;
 	int uses[KAG_FIELD_COUNT_];  /* fields the match reads */
@@ -493,14 +442,14 @@ static int fail(compiler *C, int code, const char *fmt, ...)
 /* fail() with the pointer extended by `key` for the report. */
 static int at(compiler *C, const char *key, int code, const char *reason)
 {
-	jptr_push(&C->path, key);
+	kag__jptr_push(&C->path, key);
 	return fail(C, code, "%s", reason);
 }
 
 static int get_string(compiler *C, json_t *v, size_t max, const char **out)
 {
 	if (!json_is_string(v))
-		return fail(C, KAG_ESCHEMA, "expected a string, got %s", json_kind(v));
+		return fail(C, KAG_ESCHEMA, "expected a string, got %s", kag__json_kind(v));
 	if (json_string_length(v) == 0)
 		return fail(C, KAG_ESCHEMA, "must not be empty");
 	if (json_string_length(v) > max)
@@ -517,7 +466,7 @@ static int get_name(compiler *C, json_t *v, const char *const *names, size_t n, 
 	int idx;
 
 	if (!json_is_string(v))
-		return fail(C, KAG_ESCHEMA, "expected %s name, got %s", what, json_kind(v));
+		return fail(C, KAG_ESCHEMA, "expected %s name, got %s", what, kag__json_kind(v));
 	idx = name_index(names, n, json_string_value(v));
 	if (idx >= 0) {
 		*out = idx;
@@ -649,7 +598,7 @@ static int add_number(compiler *C, rnode *n, json_t *v)
 {
 	if (!json_is_integer(v))
 		return fail(C, KAG_ESCHEMA, "expected an integer status code, got %s",
-			    json_kind(v));
+			    kag__json_kind(v));
 	n->nums[n->n_nums++] = (int64_t)json_integer_value(v);
 	return KAG_OK;
 }
@@ -668,7 +617,7 @@ static int compile_field_op(compiler *C, rnode *n, json_t *v)
 
 	if (n->op == OP_EXISTS) {
 		if (!json_is_boolean(v))
-			return fail(C, KAG_ESCHEMA, "expected true or false, got %s", json_kind(v));
+			return fail(C, KAG_ESCHEMA, "expected true or false, got %s", kag__json_kind(v));
 		n->exists = json_is_true(v);
 		return KAG_OK;
 	}
@@ -686,7 +635,7 @@ static int compile_field_op(compiler *C, rnode *n, json_t *v)
 	count = n->op == OP_IN ? json_array_size(v) : 1;
 	if (n->op == OP_IN) {
 		if (!json_is_array(v))
-			return fail(C, KAG_ESCHEMA, "expected an array, got %s", json_kind(v));
+			return fail(C, KAG_ESCHEMA, "expected an array, got %s", kag__json_kind(v));
 		if (count == 0)
 			return fail(C, KAG_ESCHEMA, "an empty list never matches");
 		if (count > IN_MAX_VALUES)
@@ -703,12 +652,12 @@ static int compile_field_op(compiler *C, rnode *n, json_t *v)
 		if (n->op != OP_CODE_IN)
 			return add_number(C, n, v);
 		json_array_foreach(v, i, item) {
-			size_t old = jptr_index(&C->path, i);
+			size_t old = kag__jptr_index(&C->path, i);
 
 			rc = add_number(C, n, item);
 			if (rc < 0)
 				return rc;
-			jptr_pop(&C->path, old);
+			kag__jptr_pop(&C->path, old);
 		}
 		return KAG_OK;
 	}
@@ -723,12 +672,12 @@ static int compile_field_op(compiler *C, rnode *n, json_t *v)
 		return rc;
 	}
 	json_array_foreach(v, i, item) {
-		size_t old = jptr_index(&C->path, i);
+		size_t old = kag__jptr_index(&C->path, i);
 
 		rc = add_value(C, n, item);
 		if (rc < 0)
 			return rc;
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 	}
 	return KAG_OK;
 }
@@ -760,15 +709,15 @@ static int compile_set(compiler *C, rnode *n, json_t *v)
 	}
 	if (!json_is_array(v) || json_array_size(v) == 0)
 		return fail(C, KAG_ESCHEMA, "expected %s name or a non-empty array of them, "
-			    "got %s", what, json_kind(v));
+			    "got %s", what, kag__json_kind(v));
 	json_array_foreach(v, i, item) {
-		size_t old = jptr_index(&C->path, i);
+		size_t old = kag__jptr_index(&C->path, i);
 
 		rc = get_name(C, item, names, count, &idx, what);
 		if (rc < 0)
 			return rc;
 		n->set |= 1u << (n->op == OP_IDENTITY ? identities[idx].id : idx);
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 	}
 	return KAG_OK;
 }
@@ -789,7 +738,7 @@ static int compile_node(compiler *C, json_t *j, rnode **out, int depth)
 	*out = NULL;
 	if (!json_is_object(j))
 		return fail(C, KAG_ESCHEMA, "expected a match node (an object), got %s",
-			    json_kind(j));
+			    kag__json_kind(j));
 	if (depth > RULE_MAX_DEPTH)
 		return fail(C, KAG_ELIMIT, "match nodes nested deeper than %d", RULE_MAX_DEPTH);
 	if (++C->n_nodes > RULE_MAX_NODES)
@@ -845,24 +794,24 @@ static int compile_node(compiler *C, json_t *j, rnode **out, int depth)
 
 		if (!field)
 			return fail(C, KAG_ESCHEMA, "operator \"%s\" needs a \"field\"", op_key);
-		old = jptr_push(&C->path, "field");
+		old = kag__jptr_push(&C->path, "field");
 		rc = parse_field(C, field, n);
 		if (rc < 0)
 			return rc;
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 		note_use(C, n->field);
-		old = jptr_push(&C->path, op_key);
+		old = kag__jptr_push(&C->path, op_key);
 		rc = compile_field_op(C, n, op_val);
 		if (rc < 0)
 			return rc;
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 		return KAG_OK;
 	}
 	if (field)
 		return at(C, "field", KAG_ESCHEMA, "\"field\" goes with a field operator (equals, "
 			  "in, prefix, suffix, glob, exists, eq, ne, lt, le, gt, ge)");
 	{
-		size_t old = jptr_push(&C->path, op_key);
+		size_t old = kag__jptr_push(&C->path, op_key);
 
 		if (op == OP_OUTCOME || op == OP_IDENTITY) {
 			rc = compile_set(C, n, op_val);
@@ -878,24 +827,24 @@ static int compile_node(compiler *C, json_t *j, rnode **out, int depth)
 			if (!json_is_array(op_val) || json_array_size(op_val) == 0)
 				return fail(C, KAG_ESCHEMA, "expected a non-empty array of match "
 					    "nodes, got %s", json_is_array(op_val) ? "an empty array"
-					    : json_kind(op_val));
+					    : kag__json_kind(op_val));
 			n->kids = kag__calloc(json_array_size(op_val), sizeof(*n->kids));
 			if (!n->kids)
 				return fail(C, KAG_ENOMEM, "out of memory");
 			rc = KAG_OK;
 			json_array_foreach(op_val, i, item) {
-				size_t o2 = jptr_index(&C->path, i);
+				size_t o2 = kag__jptr_index(&C->path, i);
 
 				rc = compile_node(C, item, &n->kids[i], depth + 1);
 				n->n_kids = i + 1;
 				if (rc < 0)
 					break;
-				jptr_pop(&C->path, o2);
+				kag__jptr_pop(&C->path, o2);
 			}
 		}
 		if (rc < 0)
 			return rc;
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 	}
 	return KAG_OK;
 }
@@ -939,11 +888,11 @@ static int compile_decisive(compiler *C, json_t *v)
 
 	if (!json_is_array(v))
 		return fail(C, KAG_ESCHEMA, "expected an array of field paths, got %s",
-			    json_kind(v));
+			    kag__json_kind(v));
 	if (json_array_size(v) > KAG__MAX_FIELDS)
 		return fail(C, KAG_ELIMIT, "more than %d decisive fields", KAG__MAX_FIELDS);
 	json_array_foreach(v, i, item) {
-		size_t old = jptr_index(&C->path, i);
+		size_t old = kag__jptr_index(&C->path, i);
 		const char *s;
 		int rc = get_string(C, item, VALUE_MAX_BYTES, &s);
 
@@ -962,7 +911,7 @@ static int compile_decisive(compiler *C, json_t *v)
 			if (ru->required[k] == field)
 				return fail(C, KAG_ESCHEMA, "\"%s\" is listed twice", s);
 		ru->required[ru->n_required++] = field;
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 	}
 	return KAG_OK;
 }
@@ -975,11 +924,11 @@ static int compile_attack(compiler *C, json_t *v)
 
 	if (!json_is_array(v))
 		return fail(C, KAG_ESCHEMA, "expected an array of ATT&CK technique ids, got %s",
-			    json_kind(v));
+			    kag__json_kind(v));
 	if (json_array_size(v) > KAG__MAX_ATTACK)
 		return fail(C, KAG_ELIMIT, "more than %d ATT&CK techniques", KAG__MAX_ATTACK);
 	json_array_foreach(v, i, item) {
-		size_t old = jptr_index(&C->path, i);
+		size_t old = kag__jptr_index(&C->path, i);
 
 		if (!json_is_string(item) ||
 		    !valid_technique(json_string_value(item), json_string_length(item)))
@@ -993,7 +942,7 @@ static int compile_attack(compiler *C, json_t *v)
 		if (!ru->attack_buf[i])
 			return fail(C, KAG_ENOMEM, "out of memory");
 		ru->attack[i] = ru->attack_buf[i];
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 	}
 	return KAG_OK;
 }
@@ -1057,7 +1006,7 @@ static int compile_rule(compiler *C, json_t *j, kag__rule **ids, size_t index,
 
 	*out = NULL;
 	if (!json_is_object(j))
-		return fail(C, KAG_ESCHEMA, "expected a rule (an object), got %s", json_kind(j));
+		return fail(C, KAG_ESCHEMA, "expected a rule (an object), got %s", kag__json_kind(j));
 	json_object_foreach(j, key, v) {
 		if (name_index(rule_keys, sizeof(rule_keys) / sizeof(rule_keys[0]), key) < 0)
 			return at(C, key, KAG_ESCHEMA, "unknown key in a rule (known: id, title, "
@@ -1080,7 +1029,7 @@ static int compile_rule(compiler *C, json_t *j, kag__rule **ids, size_t index,
 	ru->min_level = KAG_LEVEL_METADATA;
 
 	/* id: valid, and unique among built-ins, earlier loads and this file */
-	old = jptr_push(&C->path, "id");
+	old = kag__jptr_push(&C->path, "id");
 	if ((rc = get_string(C, json_object_get(j, "id"), 64, &s)) < 0)
 		return rc;
 	if (!valid_id(s, json_string_length(json_object_get(j, "id"))))
@@ -1095,66 +1044,66 @@ static int compile_rule(compiler *C, json_t *j, kag__rule **ids, size_t index,
 	ru->id = kag__strdup(s);
 	if (!ru->id)
 		return fail(C, KAG_ENOMEM, "out of memory");
-	jptr_pop(&C->path, old);
+	kag__jptr_pop(&C->path, old);
 
-	old = jptr_push(&C->path, "title");
+	old = kag__jptr_push(&C->path, "title");
 	if ((rc = get_string(C, json_object_get(j, "title"), TITLE_MAX_BYTES, &s)) < 0)
 		return rc;
 	ru->title = kag__strdup(s);
 	if (!ru->title)
 		return fail(C, KAG_ENOMEM, "out of memory");
-	jptr_pop(&C->path, old);
+	kag__jptr_pop(&C->path, old);
 
 	if ((v = json_object_get(j, "description"))) {
-		old = jptr_push(&C->path, "description");
+		old = kag__jptr_push(&C->path, "description");
 		if ((rc = get_string(C, v, DESC_MAX_BYTES, &s)) < 0)
 			return rc;
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 	}
 
-	old = jptr_push(&C->path, "assessment");
+	old = kag__jptr_push(&C->path, "assessment");
 	if ((rc = get_name(C, json_object_get(j, "assessment"), assessments, 3,
 			   &ru->assessment, "assessment")) < 0)
 		return rc;
-	jptr_pop(&C->path, old);
+	kag__jptr_pop(&C->path, old);
 
-	old = jptr_push(&C->path, "severity");
+	old = kag__jptr_push(&C->path, "severity");
 	if ((rc = get_name(C, json_object_get(j, "severity"), severities, 5, &ru->severity,
 			   "severity")) < 0)
 		return rc;
-	jptr_pop(&C->path, old);
+	kag__jptr_pop(&C->path, old);
 	ru->ctx_severity = ru->severity >= KAG_SEVERITY_HIGH ? KAG_SEVERITY_MEDIUM
 							     : KAG_SEVERITY_LOW;
 
 	if ((v = json_object_get(j, "confidence"))) {
-		old = jptr_push(&C->path, "confidence");
+		old = kag__jptr_push(&C->path, "confidence");
 		if ((rc = get_name(C, v, confidences, 3, &ru->confidence, "confidence")) < 0)
 			return rc;
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 	}
 	if ((v = json_object_get(j, "min_level"))) {
-		old = jptr_push(&C->path, "min_level");
+		old = kag__jptr_push(&C->path, "min_level");
 		if ((rc = get_name(C, v, levels, 4, &idx, "audit level")) < 0)
 			return rc;
 		ru->min_level = idx;
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 	}
 	if ((v = json_object_get(j, "attack"))) {
-		old = jptr_push(&C->path, "attack");
+		old = kag__jptr_push(&C->path, "attack");
 		if ((rc = compile_attack(C, v)) < 0)
 			return rc;
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 	}
 	if ((v = json_object_get(j, "decisive"))) {
-		old = jptr_push(&C->path, "decisive");
+		old = kag__jptr_push(&C->path, "decisive");
 		if ((rc = compile_decisive(C, v)) < 0)
 			return rc;
-		jptr_pop(&C->path, old);
+		kag__jptr_pop(&C->path, old);
 	}
-	old = jptr_push(&C->path, "match");
+	old = kag__jptr_push(&C->path, "match");
 	if ((rc = compile_node(C, json_object_get(j, "match"), &ru->match, 1)) < 0)
 		return rc;
-	jptr_pop(&C->path, old);
+	kag__jptr_pop(&C->path, old);
 
 	/* fields a reason names: the decisive ones, what the match reads, who */
 	for (i = 0; i < ru->n_required && ru->n_shown < MAX_SHOWN; i++) {
@@ -1207,15 +1156,15 @@ int kag_registry_load_rules(kag_registry *r, const char *json, size_t len)
 	C.r = r;
 	if (!json_is_object(root)) {
 		rc = fail(&C, KAG_ESCHEMA, "a rules file is a JSON object with \"rules\", got %s",
-			  json_kind(root));
+			  kag__json_kind(root));
 		goto done;
 	}
 	json_object_foreach(root, key, v) {
-		old = jptr_push(&C.path, key);
+		old = kag__jptr_push(&C.path, key);
 		if (strcmp(key, "rules") == 0) {
 			if (!json_is_array(v)) {
 				rc = fail(&C, KAG_ESCHEMA, "expected an array of rules, got %s",
-					  json_kind(v));
+					  kag__json_kind(v));
 				goto done;
 			}
 			rules = v;
@@ -1227,7 +1176,7 @@ int kag_registry_load_rules(kag_registry *r, const char *json, size_t len)
 			}
 		} else if (strcmp(key, "description") == 0) {
 			if (!json_is_string(v)) {
-				rc = fail(&C, KAG_ESCHEMA, "expected a string, got %s", json_kind(v));
+				rc = fail(&C, KAG_ESCHEMA, "expected a string, got %s", kag__json_kind(v));
 				goto done;
 			}
 		} else {
@@ -1235,14 +1184,14 @@ int kag_registry_load_rules(kag_registry *r, const char *json, size_t len)
 				  "rules)");
 			goto done;
 		}
-		jptr_pop(&C.path, old);
+		kag__jptr_pop(&C.path, old);
 	}
 	if (!rules) {
 		rc = fail(&C, KAG_ESCHEMA, "missing required key \"rules\"");
 		goto done;
 	}
 	if (json_array_size(rules) > RULES_MAX) {
-		jptr_push(&C.path, "rules");
+		kag__jptr_push(&C.path, "rules");
 		rc = fail(&C, KAG_ELIMIT, "more than %d rules", RULES_MAX);
 		goto done;
 	}
@@ -1251,17 +1200,17 @@ int kag_registry_load_rules(kag_registry *r, const char *json, size_t len)
 		rc = fail(&C, KAG_ENOMEM, "out of memory");
 		goto done;
 	}
-	old = jptr_push(&C.path, "rules");
+	old = kag__jptr_push(&C.path, "rules");
 	json_array_foreach(rules, i, v) {
-		size_t o2 = jptr_index(&C.path, i);
+		size_t o2 = kag__jptr_index(&C.path, i);
 
 		rc = compile_rule(&C, v, compiled, i, &compiled[i]);
 		n = i + 1;
 		if (rc < 0)
 			goto done;
-		jptr_pop(&C.path, o2);
+		kag__jptr_pop(&C.path, o2);
 	}
-	jptr_pop(&C.path, old);
+	kag__jptr_pop(&C.path, old);
 
 	/* commit: one allocation, then nothing can fail */
 	if (r->n_entries + n > r->cap_entries) {

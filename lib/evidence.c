@@ -96,9 +96,33 @@ static void put_user(kag_buf *b, const kag_event *ev, int base)
 	kag__buf_putc(b, '}');
 }
 
+typedef struct {
+	const char *key;
+	int field;
+} member;
+
+/* Write the present string fields of `m` as object members; `first` says
+ * whether a member was already written. */
+static void put_string_members(kag_buf *b, const kag_event *ev, const member *m, size_t n,
+			       int first)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!kag__has(ev, m[i].field))
+			continue;
+		if (!first)
+			kag__buf_putc(b, ',');
+		first = 0;
+		kag__buf_put_json_str(b, m[i].key, strlen(m[i].key));
+		kag__buf_putc(b, ':');
+		kag__buf_put_json_str(b, ev->str[m[i].field].ptr, ev->str[m[i].field].len);
+	}
+}
+
 static void put_object_ref(kag_buf *b, const kag_event *ev)
 {
-	static const struct { const char *key; int field; } m[] = {
+	static const member m[] = {
 		{ "resource", KAG_FIELD_OBJ_RESOURCE },
 		{ "subresource", KAG_FIELD_OBJ_SUBRESOURCE },
 		{ "namespace", KAG_FIELD_OBJ_NAMESPACE },
@@ -106,57 +130,35 @@ static void put_object_ref(kag_buf *b, const kag_event *ev)
 		{ "apiGroup", KAG_FIELD_OBJ_API_GROUP },
 		{ "apiVersion", KAG_FIELD_OBJ_API_VERSION },
 	};
-	size_t i;
-	int first = 1;
 
 	if (!kag__has(ev, KAG_FIELD_OBJECT_REF)) {
 		kag__buf_puts(b, "null");
 		return;
 	}
 	kag__buf_putc(b, '{');
-	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		if (!kag__has(ev, m[i].field))
-			continue;
-		if (!first)
-			kag__buf_putc(b, ',');
-		first = 0;
-		kag__buf_put_json_str(b, m[i].key, strlen(m[i].key));
-		kag__buf_putc(b, ':');
-		kag__buf_put_json_str(b, ev->str[m[i].field].ptr, ev->str[m[i].field].len);
-	}
+	put_string_members(b, ev, m, sizeof(m) / sizeof(m[0]), 1);
 	kag__buf_putc(b, '}');
 }
 
 static void put_response_status(kag_buf *b, const kag_event *ev)
 {
-	static const struct { const char *key; int field; } m[] = {
+	static const member m[] = {
 		{ "status", KAG_FIELD_RESPONSE_STATUS_TEXT },
 		{ "reason", KAG_FIELD_RESPONSE_REASON },
 		{ "message", KAG_FIELD_RESPONSE_MESSAGE },
 	};
-	size_t i;
-	int first = 1;
+	int has_code = kag__has(ev, KAG_FIELD_RESPONSE_CODE);
 
 	if (!kag__has(ev, KAG_FIELD_RESPONSE_STATUS)) {
 		kag__buf_puts(b, "null");
 		return;
 	}
 	kag__buf_putc(b, '{');
-	if (kag__has(ev, KAG_FIELD_RESPONSE_CODE)) {
+	if (has_code) {
 		kag__buf_puts(b, "\"code\":");
 		kag__buf_put_i64(b, ev->code);
-		first = 0;
 	}
-	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		if (!kag__has(ev, m[i].field))
-			continue;
-		if (!first)
-			kag__buf_putc(b, ',');
-		first = 0;
-		kag__buf_put_json_str(b, m[i].key, strlen(m[i].key));
-		kag__buf_putc(b, ':');
-		kag__buf_put_json_str(b, ev->str[m[i].field].ptr, ev->str[m[i].field].len);
-	}
+	put_string_members(b, ev, m, sizeof(m) / sizeof(m[0]), !has_code);
 	kag__buf_putc(b, '}');
 }
 

@@ -7,10 +7,12 @@
 /* Failure injection is only compiled into test builds; a library built for
  * use keeps no global state. */
 #ifdef KAG_ALLOC_TESTING
-static unsigned long fail_at;
-static unsigned long count;
-static long live;
-static size_t largest;
+/* Per thread, so that tests running threads over the test build neither
+ * race on the counters nor fail each other's allocations. */
+static _Thread_local unsigned long fail_at;
+static _Thread_local unsigned long count;
+static _Thread_local long live;
+static _Thread_local size_t largest;
 
 void kag__alloc_fail_at(unsigned long n)
 {

@@ -415,9 +415,23 @@ int kag_session_evaluate(kag_result **out, kag_session *s, const kag_event *ev)
 	pend_expire(s, s->last_time);
 
 	if (kag__usable(ev, KAG_FIELD_AUDIT_ID)) {
+		/* The stages of one request share its auditID, user, verb and
+		 * URI. A client can choose its auditID (the Audit-ID header):
+		 * the rest of the key keeps it from passing off a new request
+		 * as a later stage of an old one, its own or another's. */
+		static const int parts[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB,
+					     KAG_FIELD_REQUEST_URI };
 		kag_str id = ev->str[KAG_FIELD_AUDIT_ID];
 		uint64_t key = kag__hash(id.ptr, id.len, 0);
-		dedup_entry *e = kag__lru_find(&s->dedup, key);
+		dedup_entry *e;
+		size_t i;
+
+		for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+			kag_str v = ev->state[parts[i]] ? ev->str[parts[i]] : (kag_str){ NULL, 0 };
+
+			key = kag__hash(v.ptr, v.len, key ^ i);
+		}
+		e = kag__lru_find(&s->dedup, key);
 
 		if (ev->stage == KAG_STAGE_REQUEST_RECEIVED) {
 			if (e) {

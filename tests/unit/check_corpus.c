@@ -160,12 +160,12 @@ START_TEST(falco_shared_audit_id)
 {
 	tu_ctx t;
 
-	/* two fixtures reuse one auditID: in one stream the second is taken
-	 * for a later record of the same request */
+	/* two fixtures reuse one auditID: different users make different
+	 * requests, so the second is judged, not taken for a later stage */
 	judge_file(&t, "falco-k8s-audit/some-user_creates_namespace_foo.json", 1, 0);
 	tu_judge_file(&t, "falco-k8s-audit/anonymous_creates_namespace_foo.json");
 	ck_assert_uint_eq(t.n_events, 2);
-	ck_assert_uint_eq(kag_session_stat(t.sess, KAG_SSTAT_DUPLICATES), 1);
+	ck_assert_uint_eq(kag_session_stat(t.sess, KAG_SSTAT_DUPLICATES), 0);
 	ck_assert_uint_eq(kag_session_stat(t.sess, KAG_SSTAT_EVENTS), 2);
 	tu_free(&t);
 }

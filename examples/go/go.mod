@@ -1,0 +1,3 @@
+module kag
+
+go 1.19

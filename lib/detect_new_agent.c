@@ -3,8 +3,10 @@
  * identity). The first client of an identity is its baseline and is not
  * reported. Products compare without versions, so upgrades stay quiet. The
  * table holds new_terms_capacity entries (identities plus their clients),
- * least recently used evicted. The user agent is set by the client: this
- * is a low-severity lead, never proof. */
+ * least recently used evicted. Platform identities (controller_baseline's
+ * classes) are left out: they run many component clients by design. The
+ * user agent is set by the client: this is a low-severity lead, never
+ * proof. */
 #include <stdio.h>
 #include <string.h>
 
@@ -41,7 +43,9 @@ static kag_str product(const kag_event *ev)
 
 static int applies(const kag_event *ev, const kag__ctx *ctx)
 {
-	(void)ctx;
+	/* platform identities run many component clients by design */
+	if (ctx->identity != KAG__ID_NONE)
+		return 0;
 	/* judged once per request, on a stage that carries the outcome */
 	if (ev->stage == KAG_STAGE_REQUEST_RECEIVED)
 		return 0;
@@ -99,7 +103,8 @@ const kag__detector_def kag__det_new_user_agent = {
 		"finds: an identity, already seen in this session with another client, sends\n"
 		"  a request with a user-agent product (the token before the first '/', so\n"
 		"  versions do not count) it has not used before (low); the first client of\n"
-		"  an identity is its baseline and is not reported; anonymous callers are\n"
+		"  an identity is its baseline and is not reported; anonymous callers and\n"
+		"  platform identities (controller_baseline classes) are\n"
 		"  left out; the table is bounded by new_terms_capacity entries (identities\n"
 		"  and their clients), least recently used evicted\n"
 		"decisive fields: user.username, userAgent\n"

@@ -1127,6 +1127,17 @@ START_TEST(new_user_agent)
 	/* anonymous callers are not baselined */
 	judge(UA_EV("system:anonymous", "a/1") UA_EV("system:anonymous", "b/1"));
 	none("new_user_agent");
+	/* platform identities run many component clients by design */
+	judge(UA_EV("system:serviceaccount:openshift-operator-lifecycle-manager:olm-operator",
+		    "olm/v0.19.0")
+	      UA_EV("system:serviceaccount:openshift-operator-lifecycle-manager:olm-operator",
+		    "package-server/v0.19.0")
+	      UA_EV("system:kube-controller-manager", "kube-controller-manager/v1.30.0")
+	      UA_EV("system:kube-controller-manager", "kube-controller-manager/v1.30.0/leader-election"));
+	none("new_user_agent");
+	/* ... while a person doing the same is reported */
+	judge(UA_EV("carol@example.com", "olm/v0.19.0") UA_EV("carol@example.com", "package-server/1"));
+	flagged("new_user_agent", "low");
 
 	/* a table of two entries forgets alice when bob arrives */
 	ck_assert_int_eq(kag_registry_new(&reg), KAG_OK);

@@ -299,14 +299,23 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	int secrets = kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "secrets") ||
 		      kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "token");
 
+	int egress = who == S_NODE || who == S_SERVICE_ACCOUNT;
+
+	/* Nodes and pods reach a public API endpoint through the cluster's
+	 * public egress (NAT) on many managed clusters: without the egress
+	 * ranges in trusted_networks that is a weak lead, unless secrets are
+	 * involved. Control-plane components have no reason to. */
 	if (who == S_PERSON)
 		severity = KAG_SEVERITY_MEDIUM;
+	else if (egress)
+		severity = secrets ? KAG_SEVERITY_MEDIUM : KAG_SEVERITY_LOW;
 	else if (write || secrets)
 		severity = KAG_SEVERITY_HIGH;
 	else
 		severity = KAG_SEVERITY_MEDIUM;
-	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, severity, KAG_CONFIDENCE_HIGH,
-		    "%s %s from public address %.*s: %s %s%s%s%s", names[who],
+	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, severity,
+		    egress ? KAG_CONFIDENCE_MEDIUM : KAG_CONFIDENCE_HIGH,
+		    "%s %s from public address %.*s: %s %s%s%s%s%s", names[who],
 		    kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user)),
 		    (int)(ip.len > 64 ? 64 : ip.len), ip.ptr,
 		    kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb)),
@@ -316,7 +325,9 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		    is_system_ns(ev, ctx->policy) ? " in " : "",
 		    is_system_ns(ev, ctx->policy)
 		    ? kag__show(ev, KAG_FIELD_OBJ_NAMESPACE, ns, sizeof(ns)) : "",
-		    who == S_PERSON ? " (a system namespace)" : "");
+		    who == S_PERSON ? " (a system namespace)" : "",
+		    egress ? " (cluster egress through a public address is common on managed "
+			     "clusters: list the egress ranges in trusted_networks)" : "");
 	kag__finding_attack(f, "T1078");
 	if (secrets)
 		kag__finding_attack(f, "T1552.007");
@@ -337,8 +348,10 @@ const kag__detector_def kag__det_public_source = {
 		"  earlier entries come from X-Forwarded-For, which the client sets) is\n"
 		"  public (not RFC 1918, loopback, link-local, RFC 6598 shared, unique-local,\n"
 		"  multicast or reserved; not in policy trusted_networks) and whose identity\n"
-		"  is a service account, node, control-plane or other system: principal\n"
-		"  (writes, exec and secret or token access high, reads medium), or a person\n"
+		"  is a control-plane or other system: principal (writes, exec and secret or\n"
+		"  token access high, reads medium), a node or service account (low, medium\n"
+		"  for secrets or tokens: managed clusters often egress through public\n"
+		"  addresses), or a person\n"
 		"  writing or exec'ing into a system namespace (medium); provider components\n"
 		"  (eks:, system:gke-, aksService) run in public provider ranges and are left\n"
 		"  out, anonymous requests are anonymous_access's\n"

@@ -16,6 +16,8 @@
 
 #include <kag.h>
 
+#include "triage-parallel.h"
+
 enum output { OUT_JSON, OUT_TEXT };
 
 struct triage {
@@ -26,6 +28,9 @@ struct triage {
 	uint64_t records, judged, rejected, skipped, verdicts;
 	uint64_t by_assessment[4];
 	int io_failed;
+	int format, frontend;          /* parser options */
+	struct triage_progress progress;
+	uint64_t stream_bytes;         /* read from the current input */
 };
 
 static void usage(FILE *out)
@@ -41,6 +46,10 @@ static void usage(FILE *out)
 		"  --summary           print record and verdict counts at the end\n"
 		"  --policy=FILE       JSON policy: baselines, lists, thresholds, detectors\n"
 		"  --rules=FILE        JSON caller rules, judged next to the built-ins\n"
+		"  --parser=P          fast (the tokenizing front end, default when built)\n"
+		"                      or jansson (the reference); the same verdicts\n"
+		"  --jobs=N            parse with N threads (default: the cores online;\n"
+		"                      1: one thread); the output is the same\n"
 		"  --version           print the library version and exit\n"
 		"  -h, --help          this text\n");
 }
@@ -61,7 +70,8 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void print_error(struct triage *t, const kag_parser *p, int code)
+/* shift corrects the offset of a parser fed part of the stream (--jobs) */
+static void print_error(struct triage *t, const kag_parser *p, int code, int64_t shift)
 {
 	const char *src = kag_parser_source(p);
 
@@ -75,7 +85,7 @@ static void print_error(struct triage *t, const kag_parser *p, int code)
 			putchar(*src);
 		}
 		printf(":%llu\",\"offset\":%llu", (unsigned long long)kag_parser_error_line(p),
-		       (unsigned long long)kag_parser_error_offset(p));
+		       (unsigned long long)((int64_t)kag_parser_error_offset(p) + shift));
 		if (*kag_parser_error_path(p)) {
 			printf(",\"path\":");
 			json_string(stdout, kag_parser_error_path(p));
@@ -115,33 +125,64 @@ static void print_verdicts(struct triage *t, const kag_result *res)
 	}
 }
 
+/* One result of kag_parser_next(): judge the event or report the record. */
+int triage_result(struct triage *t, const kag_parser *p, int rc, kag_event *ev,
+		  int64_t offset_shift)
+{
+	kag_result *res;
+
+	if (rc == KAG_ENOMEM || rc == KAG_EINVAL) {
+		fprintf(stderr, "kag-triage: %s\n", kag_strerror(rc));
+		return -1;
+	}
+	if (rc < 0) {
+		t->rejected++;
+		print_error(t, p, rc, offset_shift);
+		return 0;
+	}
+	t->judged++;
+	rc = kag_session_evaluate(&res, t->session, ev);
+	if (rc < 0) {
+		fprintf(stderr, "kag-triage: evaluation failed: %s\n", kag_strerror(rc));
+		return -1;
+	}
+	print_verdicts(t, res);
+	return 0;
+}
+
 /* Pull every complete record the parser holds. */
 static int drain(struct triage *t, kag_parser *p)
 {
 	for (;;) {
 		kag_event *ev;
-		kag_result *res;
 		int rc = kag_parser_next(&ev, p);
 
 		if (rc == KAG_ITEROVER)
 			return 0;
-		if (rc == KAG_ENOMEM || rc == KAG_EINVAL) {
-			fprintf(stderr, "kag-triage: %s\n", kag_strerror(rc));
+		if (triage_result(t, p, rc, ev, 0) < 0)
 			return -1;
-		}
-		if (rc < 0) {
-			t->rejected++;
-			print_error(t, p, rc);
-			continue;
-		}
-		t->judged++;
-		rc = kag_session_evaluate(&res, t->session, ev);
-		if (rc < 0) {
-			fprintf(stderr, "kag-triage: evaluation failed: %s\n", kag_strerror(rc));
-			return -1;
-		}
-		print_verdicts(t, res);
 	}
+}
+
+int triage_setup_parser(struct triage *t, kag_parser *p)
+{
+	if (kag_parser_set_option_u64(p, KAG_OPT_FORMAT, (uint64_t)t->format) < 0 ||
+	    (t->frontend && kag_parser_set_option_u64(p, KAG_OPT_FRONTEND, (uint64_t)t->frontend) < 0))
+		return -1;
+	return 0;
+}
+
+void triage_count(struct triage *t, const kag_parser *p)
+{
+	t->skipped += kag_parser_stat(p, KAG_PSTAT_SKIPPED);
+	t->records += kag_parser_stat(p, KAG_PSTAT_RECORDS);
+}
+
+void triage_tick(struct triage *t, uint64_t bytes)
+{
+	t->stream_bytes = bytes;
+	triage_progress_show(&t->progress, bytes, t->judged,
+			     t->by_assessment[1] + t->by_assessment[2] + t->by_assessment[3]);
 }
 
 static int triage_stream(struct triage *t, kag_parser *p, FILE *in, const char *name)
@@ -155,6 +196,7 @@ static int triage_stream(struct triage *t, kag_parser *p, FILE *in, const char *
 	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0) {
 		if (kag_parser_feed(p, chunk, n) < 0 || drain(t, p) < 0)
 			return -1;
+		triage_tick(t, t->stream_bytes + n);
 	}
 	if (ferror(in)) {
 		fprintf(stderr, "kag-triage: %s: read error: %s\n", name, strerror(errno));
@@ -162,8 +204,7 @@ static int triage_stream(struct triage *t, kag_parser *p, FILE *in, const char *
 	}
 	if (kag_parser_finish(p) < 0 || drain(t, p) < 0)
 		return -1;
-	t->skipped += kag_parser_stat(p, KAG_PSTAT_SKIPPED);
-	t->records += kag_parser_stat(p, KAG_PSTAT_RECORDS);
+	triage_count(t, p);
 	return 0;
 }
 
@@ -241,9 +282,13 @@ int main(int argc, char **argv)
 	kag_parser *p = NULL;
 	kag_result *res;
 	int i, nfiles = 0, literal = argc, rc = 0, list = 0, format = KAG_FORMAT_AUTO;
+	int frontend = 0; /* the library's default */
+	int jobs = 0;     /* 0: the cores online */
+	triage_pool *pool = NULL;
 	const char *policy_file = NULL, *rules_file = NULL;
 
 	memset(&t, 0, sizeof(t));
+	triage_progress_init(&t.progress);
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -265,6 +310,30 @@ int main(int argc, char **argv)
 					"eventlist, gke, eks, aks, openshift)\n", f);
 				return 2;
 			}
+		} else if (strncmp(a, "--parser=", 9) == 0) {
+			if (strcmp(a + 9, "jansson") == 0) {
+				frontend = KAG_FRONTEND_JANSSON;
+			} else if (strcmp(a + 9, "fast") == 0) {
+				if (!(kag_features() & KAG_FEATURE_FAST_FRONTEND)) {
+					fprintf(stderr, "kag-triage: --parser=fast: this libkag was "
+						"built without the fast front end (jsmn)\n");
+					return 2;
+				}
+				frontend = KAG_FRONTEND_FAST;
+			} else {
+				fprintf(stderr, "kag-triage: unknown --parser=%s (fast, jansson)\n",
+					a + 9);
+				return 2;
+			}
+		} else if (strncmp(a, "--jobs=", 7) == 0) {
+			char *end;
+			long n = strtol(a + 7, &end, 10);
+
+			if (end == a + 7 || *end || n < 1 || n > 256) {
+				fprintf(stderr, "kag-triage: --jobs=N takes a number from 1 to 256\n");
+				return 2;
+			}
+			jobs = (int)n;
 		} else if (strcmp(a, "--output=json") == 0) {
 			t.output = OUT_JSON;
 		} else if (strcmp(a, "--output=text") == 0) {
@@ -313,9 +382,11 @@ int main(int argc, char **argv)
 		kag_registry_free(reg);
 		return rc;
 	}
+	t.format = format;
+	t.frontend = frontend;
 	if (kag_registry_seal(reg) < 0 ||
 	    kag_session_new(&t.session, reg) < 0 || kag_parser_new(&p) < 0 ||
-	    kag_parser_set_option_u64(p, KAG_OPT_FORMAT, (uint64_t)format) < 0 ||
+	    triage_setup_parser(&t, p) < 0 ||
 	    kag_session_set_option_u64(t.session, KAG_SOPT_EMIT_BENIGN, (uint64_t)t.all) < 0) {
 		fprintf(stderr, "kag-triage: cannot initialise: out of memory\n");
 		rc = 1;
@@ -324,6 +395,10 @@ int main(int argc, char **argv)
 	if (t.output == OUT_TEXT)
 		printf("%-8s %-13s %-20s %-11s %s  %s\n", "SEVERITY", "ASSESSMENT", "DETECTOR",
 		       "OUTCOME", "SOURCE", "REASON");
+	/* --jobs: parsing threads; without them (or if they cannot start),
+	 * one thread reads, parses and judges */
+	if ((jobs ? jobs : triage_default_jobs()) > 1)
+		triage_pool_new(&pool, &t, jobs ? jobs : triage_default_jobs(), format);
 
 	for (i = 1; i < argc || nfiles == 0; i++) {
 		const char *a = nfiles == 0 ? "-" : argv[i];
@@ -342,13 +417,19 @@ int main(int argc, char **argv)
 			t.io_failed = 1;
 			continue;
 		}
-		if (triage_stream(&t, p, in, a) < 0)
+		if ((pool ? triage_pool_stream(pool, in, a, &t.io_failed)
+			  : triage_stream(&t, p, in, a)) < 0)
 			rc = 1;
+		triage_progress_next(&t.progress, t.stream_bytes);
+		t.stream_bytes = 0;
 		if (in != stdin)
 			fclose(in);
 		if (rc || nfiles == 0)
 			break;
 	}
+	triage_pool_free(pool);
+	pool = NULL;
+	triage_progress_done(&t.progress);
 	if (!rc && kag_session_flush(&res, t.session) == KAG_OK)
 		print_verdicts(&t, res);
 
@@ -386,6 +467,7 @@ int main(int argc, char **argv)
 	if (t.io_failed && !rc)
 		rc = 1;
 out:
+	triage_pool_free(pool);
 	kag_parser_free(p);
 	kag_session_free(t.session);
 	kag_registry_free(reg);

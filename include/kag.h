@@ -81,7 +81,9 @@ KAG_API uint32_t kag_version_hex(void);
 /** Feature bits of this build (KAG_FEATURE_*). */
 enum kag_feature {
 	KAG_FEATURE_JANSSON = 1u << 0, /**< the jansson front end */
-	KAG_FEATURE_BUILDER = 1u << 1  /**< events can be built field by field */
+	KAG_FEATURE_BUILDER = 1u << 1, /**< events can be built field by field */
+	KAG_FEATURE_FAST_FRONTEND = 1u << 2 /**< the tokenizing front end
+					      * (KAG_FRONTEND_FAST) (@since 0.1) */
 };
 KAG_API uint32_t kag_features(void);
 /** @} */
@@ -239,6 +241,16 @@ KAG_API int kag_event_add_pair(kag_event *ev, int field, const char *key,
 			       size_t key_len, const char *value, size_t value_len,
 			       int state);
 
+/** Mark a field present without giving it a value: an object field (user,
+ * impersonatedUser, objectRef, responseStatus) whose object the record has,
+ * or a list or pair field that is empty ("groups": []). Setting a sub-field
+ * of an absent object marks the object with the sub-field's state; mark the
+ * object first when the two differ (a GKE status object is observed, the
+ * HTTP code mapped from it inferred).
+ * @return KAG_OK, KAG_EINVAL (a string or integer field, a bad state).
+ * @since 0.1 */
+KAG_API int kag_event_set_present(kag_event *ev, int field, int state);
+
 /** The state of a field (KAG_STATE_*); KAG_STATE_ABSENT for a bad id. */
 KAG_API int kag_event_field_state(const kag_event *ev, int field);
 
@@ -305,9 +317,22 @@ enum kag_parser_option {
 	KAG_OPT_MAX_STRING_BYTES = 3, /**< longest JSON string; default 1 MiB */
 	KAG_OPT_MAX_ITEMS = 4,        /**< most events in one EventList/array;
 				       * default 100000 */
-	KAG_OPT_FORMAT = 5            /**< input shape, a KAG_FORMAT_* value;
+	KAG_OPT_FORMAT = 5,           /**< input shape, a KAG_FORMAT_* value;
 				       * default KAG_FORMAT_AUTO (0, accepted
 				       * here) (@since 0.1) */
+	KAG_OPT_FRONTEND = 6          /**< which front end reads records, a
+				       * KAG_FRONTEND_* value (@since 0.1) */
+};
+
+/** Front ends for KAG_OPT_FRONTEND. Both produce the same events and reject
+ * the same records with the same errors; the fast one tokenizes native
+ * events without building a JSON tree and hands any other shape to jansson.
+ * KAG_FRONTEND_FAST is the default when kag_features() has
+ * KAG_FEATURE_FAST_FRONTEND (otherwise asking for it gives KAG_EINVAL).
+ * @since 0.1 */
+enum kag_frontend {
+	KAG_FRONTEND_FAST = 1,    /**< tokenizer (jsmn); jansson for the rest */
+	KAG_FRONTEND_JANSSON = 2  /**< jansson for every record (the reference) */
 };
 
 /** Input shapes for KAG_OPT_FORMAT. AUTO recognises each record; the others

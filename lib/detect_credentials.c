@@ -162,7 +162,7 @@ static kag_str csr_name(const kag_event *ev)
 	if (kag__usable(ev, KAG_FIELD_OBJ_NAME))
 		return ev->str[KAG_FIELD_OBJ_NAME];
 	for (i = 1; i >= 0 && !n.ptr; i--)
-		n = kag__json_str(json_object_get(ev->body[i], "metadata"), "name");
+		n = kag__json_str(json_object_get(kag__event_body(ev, i), "metadata"), "name");
 	return n;
 }
 
@@ -211,7 +211,7 @@ static int judge_token(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 					     ev->str[KAG_FIELD_OBJ_NAMESPACE]);
 	int platform = kag__is_platform(ev, ctx);
 	int severity;
-	json_t *spec = json_object_get(ev->body[0], "spec");
+	json_t *spec = json_object_get(kag__event_body(ev, 0), "spec");
 
 	/* kubelets mint the projected tokens of their pods */
 	if (platform && ctx->identity == KAG__ID_NODE)
@@ -289,7 +289,7 @@ static int judge_csr_create(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	char user[128], nm[128];
 	kag_str name = csr_name(ev);
-	json_t *spec = json_object_get(ev->body[0], "spec");
+	json_t *spec = json_object_get(kag__event_body(ev, 0), "spec");
 	kag_str signer = kag__json_str(spec, "signerName");
 	const char *subject = NULL;
 	int severity, client;
@@ -351,7 +351,7 @@ static int judge_csr_approval(kag_finding *f, const kag_event *ev, kag__ctx *ctx
 	if (kag__is_platform(ev, ctx))
 		return KAG_OK; /* the csrapprover controller approving kubelet CSRs */
 	for (i = 0; i < 2; i++) {
-		json_t *body = ev->body[i], *spec = json_object_get(body, "spec");
+		json_t *body = kag__event_body(ev, i), *spec = json_object_get(body, "spec");
 
 		if (decision < 0 && body)
 			decision = approval_decision(body);
@@ -362,7 +362,7 @@ static int judge_csr_approval(kag_finding *f, const kag_event *ev, kag__ctx *ctx
 	}
 	for (i = 0; i < 2 && !subject; i++)
 		subject = csr_privileged_subject(
-			kag__json_str(json_object_get(ev->body[i], "spec"), "request"),
+			kag__json_str(json_object_get(kag__event_body(ev, i), "spec"), "request"),
 			kag__str_eq(signer, KUBELET_SIGNER));
 	if (decision == 0)
 		return KAG_OK; /* a denial issues nothing */

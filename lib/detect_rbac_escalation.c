@@ -369,8 +369,8 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		}
 	} else {
 		/* a patch names no roleRef (it is immutable): the response does */
-		if (!s.role_ref.ptr && ev->body[1])
-			s.role_ref = kag__json_str(json_object_get(ev->body[1], "roleRef"), "name");
+		if (!s.role_ref.ptr && kag__event_body(ev, 1))
+			s.role_ref = kag__json_str(json_object_get(kag__event_body(ev, 1), "roleRef"), "name");
 		if (s.role_ref.ptr && kag__strlist_has(&ctx->policy->privileged_roles, s.role_ref))
 			s.flags |= B_PRIV_ROLE;
 		if (s.flags & B_BROAD)

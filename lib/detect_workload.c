@@ -158,7 +158,7 @@ void kag__body_walk_patch(const kag__body_schema *s, int root, struct json_t *op
 
 int kag__body_walk_request(const kag__body_schema *s, int root, const kag_event *ev, void *ud)
 {
-	json_t *body = ev->body[0];
+	json_t *body = kag__event_body(ev, 0);
 
 	if (!body)
 		return 0;
@@ -554,7 +554,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 
 	kag__extra_key(f, "podSecurity");
 	kag__buf_puts(f->extra, "{\"specPath\":");
-	kag__buf_puts(f->extra, ev->body[0] && json_is_array((json_t *)ev->body[0])
+	kag__buf_puts(f->extra, json_is_array(kag__event_body(ev, 0))
 				? "\"json-patch\""
 				: root == W_POD ? "\"spec\""
 				: root == W_CRON ? "\"spec.jobTemplate.spec.template.spec\""

@@ -1,4 +1,5 @@
 /* Error strings, enum names and version queries. */
+#include "kag-config.h"
 #include "kag.h"
 
 const char *kag_strerror(int code)
@@ -61,7 +62,11 @@ uint32_t kag_version_hex(void)
 
 uint32_t kag_features(void)
 {
-	return KAG_FEATURE_JANSSON | KAG_FEATURE_BUILDER;
+	return KAG_FEATURE_JANSSON | KAG_FEATURE_BUILDER
+#ifdef KAG_HAVE_JSMN
+		| KAG_FEATURE_FAST_FRONTEND
+#endif
+		;
 }
 
 #define NAME_OF(table, v) \

@@ -39,6 +39,8 @@ struct kag_event {
 	kag_arena_block *arena;   /* copies made by the builder */
 	void *json_root;          /* json_t kept alive while strings point into it */
 	void *body[2];            /* json_t of requestObject, responseObject */
+	kag_str body_text[2];     /* their JSON text, parsed into body[] on first
+				   * use (kag__event_body) */
 	char codebuf[24];         /* decimal response code for path reads */
 
 	const char *format;       /* static */
@@ -55,8 +57,9 @@ void kag__event_init(kag_event *ev);
 void kag__event_reset(kag_event *ev);
 void kag__event_dispose(kag_event *ev);
 
-/* Front-end fill helpers: strings are borrowed (the front end keeps them
- * alive via json_root) unless copied with kag__event_copy(). */
+/* Front-end fill helpers: strings are borrowed (the jansson front end keeps
+ * them alive via json_root; the fast one points into the parser's record
+ * bytes) unless copied with kag__event_copy(). */
 void kag__event_set(kag_event *ev, int field, const char *s, size_t len, int state);
 int kag__event_push(kag_event *ev, int field, const char *k, size_t klen,
 		    const char *v, size_t vlen, int state);
@@ -64,6 +67,10 @@ const char *kag__event_copy(kag_event *ev, const char *s, size_t len);
 char *kag__event_alloc(kag_event *ev, size_t n);
 /* Decode stage/level strings and the event time once the slots are filled. */
 void kag__event_finish(kag_event *ev);
+/* The json_t of requestObject (which = 0) or responseObject (1), parsed
+ * from body_text on first use and cached; NULL when absent (or when the
+ * text cannot be parsed: out of memory). */
+struct json_t *kag__event_body(const kag_event *ev, int which);
 
 /* Detector-side helpers. */
 static inline int kag__has(const kag_event *ev, int field)

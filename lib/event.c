@@ -133,6 +133,7 @@ void kag__event_reset(kag_event *ev)
 	if (ev->body[1])
 		json_decref(ev->body[1]);
 	ev->body[0] = ev->body[1] = NULL;
+	ev->body_text[0].ptr = ev->body_text[1].ptr = NULL;
 	/* Body text is serialised lazily into the arena, which was just
 	 * emptied: forget it so the next event's body is read afresh. */
 	ev->str[KAG_FIELD_REQUEST_OBJECT].ptr = NULL;
@@ -300,6 +301,25 @@ void kag__event_finish(kag_event *ev)
 				break;
 		}
 	}
+}
+
+struct json_t *kag__event_body(const kag_event *ev, int which)
+{
+	const kag_str *t = &ev->body_text[which];
+
+	if (!ev->body[which] && t->ptr) {
+		/* The front end validated the text with the whole record. */
+		json_t *v = json_loadb(t->ptr, t->len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES |
+				       JSON_ALLOW_NUL, NULL);
+
+		if (v) {
+			kag_event *mev = (kag_event *)ev;
+
+			mev->body[which] = v;
+			mev->body_text[which].ptr = NULL;
+		}
+	}
+	return ev->body[which];
 }
 
 /* ---- comparisons ---- */
@@ -475,12 +495,13 @@ int kag_event_get_string(const char **out, size_t *len_out, const kag_event *ev,
 	if (kind == KAG__KIND_BODY && !ev->str[field].ptr) {
 		/* Serialise a parsed body on first read; cached in the arena. */
 		kag_event *mev = (kag_event *)ev;
-		json_t *body = ev->body[field == KAG_FIELD_REQUEST_OBJECT ? 0 : 1];
+		json_t *body = kag__event_body(ev, field == KAG_FIELD_REQUEST_OBJECT ? 0 : 1);
 		size_t n;
 		char *copy;
 
 		if (!body)
-			return KAG_ENOTFOUND;
+			return ev->body_text[field == KAG_FIELD_REQUEST_OBJECT ? 0 : 1].ptr
+			       ? KAG_ENOMEM : KAG_ENOTFOUND;
 		n = json_dumpb(body, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
 		copy = kag__event_alloc(mev, n + 1);
 		if (!copy)
@@ -726,4 +747,15 @@ int kag_event_add_pair(kag_event *ev, int field, const char *key, size_t key_len
 	if (!v)
 		return KAG_ENOMEM;
 	return kag__event_push(ev, field, k, key_len, v, value_len, state);
+}
+
+int kag_event_set_present(kag_event *ev, int field, int state)
+{
+	int kind = kag__field_kind(field);
+
+	if (!ev || !valid_state(state) ||
+	    (kind != KAG__KIND_OBJECT && kind != KAG__KIND_LIST && kind != KAG__KIND_PAIRS))
+		return KAG_EINVAL;
+	mark(ev, field, state);
+	return KAG_OK;
 }

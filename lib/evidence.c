@@ -379,11 +379,11 @@ int kag__render_evidence(kag_buf *b, const kag_event *ev, const kag_finding *f,
 		kag__buf_put(b, f->extra->data, f->extra->len);
 	}
 	if (include_bodies) {
-		if (ev->body[0])
-			put_body(b, "requestObject", ev->body[0],
+		if (kag__event_body(ev, 0))
+			put_body(b, "requestObject", kag__event_body(ev, 0),
 				 kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "secrets"));
-		if (ev->body[1])
-			put_body(b, "responseObject", ev->body[1],
+		if (kag__event_body(ev, 1))
+			put_body(b, "responseObject", kag__event_body(ev, 1),
 				 kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "secrets"));
 	}
 	kag__buf_putc(b, '}');

@@ -1,7 +1,9 @@
 /* The push parser: frames a byte stream into records (JSON lines, pretty
  * printed documents, EventLists, arrays), enforces limits while framing,
- * and hands each record to the jansson front end. One bad record becomes
- * one error and the stream goes on with the next. */
+ * and hands each record to a front end: the fast one (frontend_jsmn.c) for
+ * native events when it is built and chosen, else, or when it declines, the
+ * jansson one. One bad record becomes one error and the stream goes on with
+ * the next. */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,9 +12,11 @@
 #include "alloc-private.h"
 #include "buf-private.h"
 #include "format-private.h"
+#include "frontend-private.h"
+#include "kag-config.h"
 #include "kag.h"
 
-enum scan_result { SCAN_NEED, SCAN_RECORD, SCAN_ERROR };
+enum scan_result { SCAN_NEED, SCAN_RECORD, SCAN_ERROR, SCAN_FAST };
 
 struct kag_parser {
 	kag_buf in;          /* bytes not yet consumed */
@@ -45,6 +49,13 @@ struct kag_parser {
 	uint64_t list_line, list_offset;
 
 	int format;          /* KAG_FORMAT_* */
+	int frontend;        /* KAG_FRONTEND_* */
+#ifdef KAG_HAVE_JSMN
+	kag__fast fast;
+#endif
+	uint64_t st_fast;    /* records filled by the fast front end */
+	uint64_t fast_line_end; /* stream offset up to which lines were tried */
+	int fast_skip;       /* the fast front end declined this record */
 	int rec_encoded;     /* the record is a base64 line (gzip payload) */
 
 	kag_event ev;
@@ -75,6 +86,12 @@ int kag_parser_new(kag_parser **out)
 	p->max_depth = 64;
 	p->max_string = 1u << 20;
 	p->max_items = 100000;
+#ifdef KAG_HAVE_JSMN
+	kag__fast_init(&p->fast);
+	p->frontend = KAG_FRONTEND_FAST;
+#else
+	p->frontend = KAG_FRONTEND_JANSSON;
+#endif
 	*out = p;
 	return KAG_OK;
 }
@@ -94,6 +111,9 @@ void kag_parser_free(kag_parser *p)
 		return;
 	drop_list(p);
 	kag__event_dispose(&p->ev);
+#ifdef KAG_HAVE_JSMN
+	kag__fast_dispose(&p->fast);
+#endif
 	kag__buf_dispose(&p->in);
 	kag__free(p->source);
 	kag__free(p);
@@ -108,6 +128,17 @@ int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value)
 	case KAG_OPT_MAX_DEPTH: p->max_depth = value; break;
 	case KAG_OPT_MAX_STRING_BYTES: p->max_string = value; break;
 	case KAG_OPT_MAX_ITEMS: p->max_items = value; break;
+	case KAG_OPT_FRONTEND:
+#ifdef KAG_HAVE_JSMN
+		if (value == KAG_FRONTEND_FAST) {
+			p->frontend = KAG_FRONTEND_FAST;
+			break;
+		}
+#endif
+		if (value != KAG_FRONTEND_JANSSON)
+			return KAG_EINVAL;
+		p->frontend = KAG_FRONTEND_JANSSON;
+		break;
 	case KAG_OPT_FORMAT:
 		if (value > KAG_FORMAT_OPENSHIFT)
 			return KAG_EINVAL;
@@ -160,6 +191,8 @@ int kag_parser_reset(kag_parser *p)
 	p->skip_line = 0;
 	reset_record(p);
 	p->st_records = p->st_events = p->st_errors = p->st_skipped = 0;
+	p->st_fast = 0;
+	p->fast_line_end = 0;
 	p->err_msg[0] = p->err_path[0] = '\0';
 	return KAG_OK;
 }
@@ -282,6 +315,65 @@ static void check_run_limits(kag_parser *p)
 	}
 }
 
+#ifdef KAG_HAVE_JSMN
+/* Fill the event with the fast front end from rec[0, len): one framed
+ * record (lim NULL) or the line that starts with one (see
+ * kag__fast_fill). The event is reset when it declines. */
+static int fast_fill(kag_parser *p, const char *rec, size_t len, const kag__fast_limits *lim,
+		     size_t *used)
+{
+	int rc;
+
+	p->ev.format = "native";
+	p->ev.source = p->source;
+	p->ev.line = p->rec_line;
+	p->ev.offset = p->rec_offset;
+	rc = kag__fast_fill(&p->fast, &p->ev, rec, len, p->format, lim, used);
+	if (rc != KAG_OK) {
+		kag__event_reset(&p->ev);
+		return rc;
+	}
+	p->st_records++;
+	p->st_events++;
+	p->st_fast++;
+	return KAG_OK;
+}
+
+/* A record that starts a line (JSON lines, the common case) goes to the
+ * fast front end at once, which takes it only when it is valid JSON within
+ * the limits: the framer would cut the same bytes, so its byte-by-byte
+ * pass is skipped. Each line is tried once (records after the first on a
+ * line, or whose line is not complete yet, are framed as usual), and so is
+ * a line longer than a record may be. Returns 1 when the event is filled. */
+static int fast_line(kag_parser *p)
+{
+	const char *rec = p->in.data + p->rec_start, *nl;
+	size_t avail = p->in.len - p->rec_start, n, used = 0;
+	kag__fast_limits lim;
+	int rc;
+
+	p->fast_skip = 0;
+	if (p->frontend != KAG_FRONTEND_FAST || p->rec_array || p->rec_offset < p->fast_line_end)
+		return 0;
+	nl = memchr(rec, '\n', avail);
+	n = nl ? (size_t)(nl - rec) : avail;
+	p->fast_line_end = p->rec_offset + n;
+	if ((!nl && !p->finished) || n > p->max_record)
+		return 0;
+	lim.max_record = p->max_record;
+	lim.max_depth = p->max_depth;
+	lim.max_string = p->max_string;
+	rc = fast_fill(p, rec, n, &lim, &used);
+	if (rc != KAG_OK) {
+		p->fast_skip = rc == KAG__FAST_DECLINED;
+		return 0;
+	}
+	p->pos = p->rec_start + used;
+	reset_record(p);
+	return 1;
+}
+#endif
+
 static int scan(kag_parser *p, int *code_out)
 {
 	const char *d;
@@ -332,6 +424,10 @@ static int scan(kag_parser *p, int *code_out)
 				p->rec_start = p->pos;
 				p->rec_line = p->line;
 				p->rec_offset = p->base + p->pos;
+#ifdef KAG_HAVE_JSMN
+				if (fast_line(p))
+					return SCAN_FAST;
+#endif
 				continue;
 			}
 			/* Not the start of a JSON value: look at the whole line. */
@@ -580,6 +676,10 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 			return KAG_ITEROVER;
 		if (rc == SCAN_ERROR)
 			return code;
+		if (rc == SCAN_FAST) {
+			*out = &p->ev;
+			return KAG_OK;
+		}
 
 		start = p->rec_start;
 		rlen = p->pos - start;
@@ -587,6 +687,13 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 		p->rec_encoded = 0;
 		reset_record(p);
 		read_ctx(p, &rctx, &lim, NULL);
+#ifdef KAG_HAVE_JSMN
+		if (!encoded && p->frontend == KAG_FRONTEND_FAST && !p->fast_skip &&
+		    fast_fill(p, p->in.data + start, rlen, NULL, NULL) == KAG_OK) {
+			*out = &p->ev;
+			return KAG_OK;
+		}
+#endif
 		if (encoded) {
 			while (rlen && p->in.data[start + rlen - 1] == '\r')
 				rlen--;
@@ -668,6 +775,11 @@ uint64_t kag_parser_error_offset(const kag_parser *p)
 const char *kag_parser_error_path(const kag_parser *p)
 {
 	return p ? p->err_path : "";
+}
+
+uint64_t kag__parser_fast_records(const kag_parser *p)
+{
+	return p ? p->st_fast : 0;
 }
 
 uint64_t kag_parser_stat(const kag_parser *p, int stat)

@@ -1,26 +1,46 @@
 /*
- * kag-bench: the cost of kag's pipeline against a bare JSON parse.
+ * kag-bench: kag's pipeline against a bare JSON parse and a jq filter.
  *
- *   kag-bench [--events=N] [--seed=S] [--repeat=R] [N]
- *   kag-bench --check [--events=N]   validate the generated stream (a test)
+ *   kag-bench [--events=N[,N...]] [--seed=S] [--repeat=R] [--dir=DIR]
+ *             [--no-jq] [--keep]
+ *   kag-bench --check [--events=N]   validate the stream and the paths (a test)
  *   kag-bench --dump [--events=N]    write the generated stream to stdout
  *
- * One generated stream (default 200000 events, about 1 KB each) is held in
- * memory and timed three ways in the same run:
+ * For each size N (default 200000 events, about 1 KB each) a deterministic
+ * stream is generated piecewise into a file in DIR ($TMPDIR or /tmp), so
+ * that no process holds it whole. Every path then reads that file in 64 KiB
+ * chunks, each in its own child process:
  *   (a) jansson json_loadb() of each line, with the flags kag's parser uses;
- *   (b) the full pipeline as kag-triage runs it: parser (64 KiB chunks) and
- *       a session over every built-in detector, benign verdicts left out;
- *   (c) the parser alone, to separate parsing from gates and detectors.
- * Times are process CPU time (wall time is shown too), so that other load on
- * the machine disturbs the figures less. With --repeat, each is run R times
- * and the fastest run is reported.
+ *   (b) kag's parser alone, producing events, with each front end;
+ *   (c) the full pipeline as kag-triage runs it (parser and a session over
+ *       every built-in detector, benign verdicts left out), each front end;
+ *   (d) the pre-parsed path: the fields of each event are extracted first
+ *       (not timed), then built into an event with the builder API and
+ *       judged by the same session (timed: build + evaluate only);
+ *   (e) jq selecting exec, secret and 403 lines from the same file (the
+ *       script a user would otherwise write), when jq is installed.
+ * Times are CPU time (user + system) of the path, so that other load on
+ * the machine disturbs them less; with --repeat each path runs R times,
+ * interleaved, and the fastest run counts. Peak memory is the child's
+ * maximum resident set (getrusage); with several sizes it is tabulated side
+ * by side, to show that it does not grow with the length of the stream.
  */
+#define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <kag.h>
@@ -28,11 +48,42 @@
 #include "gen.h"
 
 #define CHUNK (64 * 1024)
+#define MAX_SIZES 8
+#define PREPARSED_BLOCK 2048 /* events extracted, then built and judged, at a time */
 
+/* The jq filter of (e): the lines a script would pick out for a person. */
+static const char jq_filter[] =
+	"select(.objectRef.subresource == \"exec\" or .objectRef.resource == \"secrets\" "
+	"or .responseStatus.code == 403)";
+
+enum mode {
+	M_JANSSON,     /* (a) */
+	M_PARSE_J,     /* (b) jansson front end */
+	M_PARSE_F,     /* (b) fast front end */
+	M_PIPE_J,      /* (c) jansson front end */
+	M_PIPE_F,      /* (c) fast front end */
+	M_PREPARSED,   /* (d) */
+	M_JQ,          /* (e) */
+	M_COUNT_
+};
+
+static const char *const mode_label[M_COUNT_] = {
+	"(a) jansson json_loadb per line",
+	"(b) kag parse to events, jansson",
+	"(b) kag parse to events, fast",
+	"(c) full pipeline, jansson",
+	"(c) full pipeline, fast",
+	"(d) pre-parsed: build + evaluate",
+	"(e) jq filter (exec/secrets/403)",
+};
+
+/* What a child reports for one run of one path. */
 struct run {
-	double secs;      /* process CPU time: steadier than wall time on a busy machine */
+	int ok;
+	double cpu;        /* seconds of CPU time for the timed part */
 	double wall;
-	uint64_t events, errors, verdicts, suppressed;
+	long rss_kb;       /* peak resident set of the process */
+	uint64_t events, errors, verdicts, suppressed, selected;
 	uint64_t by_assessment[4];
 };
 
@@ -44,41 +95,93 @@ static double clock_s(clockid_t id)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void start(double t[2])
+static int has_fast(void)
 {
-	t[0] = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-	t[1] = clock_s(CLOCK_MONOTONIC);
+	return (kag_features() & KAG_FEATURE_FAST_FRONTEND) != 0;
 }
 
-static void stop(const double t[2], struct run *out)
+/* ---- the paths (each runs in a child process) ---- */
+
+/* A reader of the stream file in CHUNK-sized pieces. */
+struct reader {
+	int fd;
+	char *buf;
+	size_t cap;
+};
+
+static int reader_open(struct reader *r, const char *path)
 {
-	out->secs = clock_s(CLOCK_PROCESS_CPUTIME_ID) - t[0];
-	out->wall = clock_s(CLOCK_MONOTONIC) - t[1];
+	r->fd = open(path, O_RDONLY);
+	r->cap = CHUNK;
+	r->buf = malloc(r->cap);
+	return r->fd >= 0 && r->buf ? 0 : -1;
 }
 
-static int run_jansson(const struct bench_stream *s, struct run *out)
+static void reader_close(struct reader *r)
 {
-	const char *p = s->data, *end = s->data + s->len;
-	double t0[2];
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->buf);
+}
 
-	memset(out, 0, sizeof(*out));
-	start(t0);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		json_error_t err;
-		json_t *root = json_loadb(p, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
+/* Read up to CHUNK bytes at buf + keep (the caller's carried-over bytes);
+ * grows the buffer when the carry leaves no room. Returns bytes read, 0 at
+ * the end, -1 on error. */
+static ssize_t reader_read(struct reader *r, size_t keep)
+{
+	ssize_t n;
 
-		if (root) {
-			out->events++;
-			json_decref(root);
-		} else {
-			out->errors++;
-		}
-		p += len + 1;
+	if (r->cap - keep < CHUNK) {
+		char *nb = realloc(r->buf, keep + CHUNK);
+
+		if (!nb)
+			return -1;
+		r->buf = nb;
+		r->cap = keep + CHUNK;
 	}
-	stop(t0, out);
+	do
+		n = read(r->fd, r->buf + keep, CHUNK);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static int run_jansson(const char *path, struct run *out)
+{
+	struct reader r;
+	size_t keep = 0;
+	ssize_t n;
+	double t0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
+
+	if (reader_open(&r, path) < 0)
+		goto fail;
+	while ((n = reader_read(&r, keep)) > 0) {
+		char *p = r.buf, *end = r.buf + keep + (size_t)n, *nl;
+
+		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			json_error_t err;
+			json_t *root = json_loadb(p, (size_t)(nl - p),
+						  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
+
+			if (root) {
+				out->events++;
+				json_decref(root);
+			} else {
+				out->errors++;
+			}
+			p = nl + 1;
+		}
+		keep = (size_t)(end - p);
+		memmove(r.buf, p, keep);
+	}
+	if (n < 0 || keep)
+		goto fail; /* every generated line ends with a newline */
+	out->cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - t0;
+	out->wall = clock_s(CLOCK_MONOTONIC) - w0;
+	reader_close(&r);
 	return 0;
+fail:
+	reader_close(&r);
+	return -1;
 }
 
 static void count_verdicts(struct run *out, const kag_result *res)
@@ -94,39 +197,51 @@ static void count_verdicts(struct run *out, const kag_result *res)
 	}
 }
 
-/* with_session = 0: the parser alone. */
-static int run_kag(const struct bench_stream *s, int with_session, struct run *out)
+static int new_parser(kag_parser **p, int fast)
+{
+	int rc;
+
+	if (kag_parser_new(p) < 0 || kag_parser_set_source(*p, "bench") < 0)
+		return -1;
+	rc = kag_parser_set_option_u64(*p, KAG_OPT_FRONTEND,
+				       fast ? KAG_FRONTEND_FAST : KAG_FRONTEND_JANSSON);
+	/* A library without front-end choice reads with jansson only. */
+	if (rc == KAG_EINVAL && !fast && !has_fast())
+		rc = KAG_OK;
+	return rc < 0 ? -1 : 0;
+}
+
+static int new_session(kag_registry **reg, kag_session **session)
+{
+	return kag_registry_new(reg) < 0 || kag_registry_seal(*reg) < 0 ||
+	       kag_session_new(session, *reg) < 0 ||
+	       kag_session_set_option_u64(*session, KAG_SOPT_EMIT_BENIGN, 0) < 0 ? -1 : 0;
+}
+
+/* (b) with_session = 0, (c) with_session = 1. */
+static int run_kag(const char *path, int fast, int with_session, struct run *out)
 {
 	kag_registry *reg = NULL;
 	kag_session *session = NULL;
 	kag_parser *parser = NULL;
 	kag_result *res;
-	size_t off = 0;
-	int rc = -1, finished = 0;
-	double t0[2];
+	struct reader r;
+	ssize_t n = 1;
+	int rc = -1;
+	double t0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
 
-	memset(out, 0, sizeof(*out));
-	start(t0);
-	if (kag_registry_new(&reg) < 0 || kag_registry_seal(reg) < 0 ||
-	    kag_session_new(&session, reg) < 0 ||
-	    kag_session_set_option_u64(session, KAG_SOPT_EMIT_BENIGN, 0) < 0 ||
-	    kag_parser_new(&parser) < 0 || kag_parser_set_source(parser, "bench") < 0)
+	if (reader_open(&r, path) < 0 || new_parser(&parser, fast) < 0 ||
+	    (with_session && new_session(&reg, &session) < 0))
 		goto out;
-	while (!finished) {
+	while (n > 0) {
 		kag_event *ev;
 		int err;
 
-		if (off < s->len) {
-			size_t n = s->len - off < CHUNK ? s->len - off : CHUNK;
-
-			if (kag_parser_feed(parser, s->data + off, n) < 0)
-				goto out;
-			off += n;
-		} else {
-			if (kag_parser_finish(parser) < 0)
-				goto out;
-			finished = 1;
-		}
+		n = reader_read(&r, 0);
+		if (n < 0)
+			goto out;
+		if ((n > 0 ? kag_parser_feed(parser, r.buf, (size_t)n) : kag_parser_finish(parser)) < 0)
+			goto out;
 		while ((err = kag_parser_next(&ev, parser)) != KAG_ITEROVER) {
 			if (err == KAG_ENOMEM || err == KAG_EINVAL)
 				goto out;
@@ -146,42 +261,395 @@ static int run_kag(const struct bench_stream *s, int with_session, struct run *o
 		if (kag_session_flush(&res, session) < 0)
 			goto out;
 		count_verdicts(out, res);
+		out->suppressed = kag_session_stat(session, KAG_SSTAT_SUPPRESSED);
 	}
-	stop(t0, out);
-	out->suppressed = kag_session_stat(session, KAG_SSTAT_SUPPRESSED);
+	out->cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - t0;
+	out->wall = clock_s(CLOCK_MONOTONIC) - w0;
 	rc = 0;
 out:
 	if (rc < 0)
-		fprintf(stderr, "kag-bench: kag pipeline failed: %s\n", kag_parser_error_message(parser));
+		fprintf(stderr, "kag-bench: kag path failed: %s\n", kag_parser_error_message(parser));
 	kag_parser_free(parser);
 	kag_session_free(session);
 	kag_registry_free(reg);
+	reader_close(&r);
 	return rc;
 }
 
-static void keep_best(struct run *best, const struct run *r, int first)
+/* ---- (d): fields extracted beforehand, replayed into the builder ---- */
+
+enum { OP_STR, OP_INT, OP_ITEM, OP_PAIR, OP_END };
+
+struct op {
+	uint8_t type, field, state;
+	uint32_t klen, vlen;   /* key and value bytes follow in the tape */
+	int64_t num;
+};
+
+struct tape {
+	char *data;
+	size_t len, cap;
+};
+
+static int tape_put(struct tape *t, const void *p, size_t n)
 {
-	if (first || r->secs < best->secs)
-		*best = *r;
+	if (t->len + n > t->cap) {
+		size_t cap = t->cap ? t->cap : 1 << 20;
+		char *nd;
+
+		while (cap < t->len + n)
+			cap *= 2;
+		nd = realloc(t->data, cap);
+		if (!nd)
+			return -1;
+		t->data = nd;
+		t->cap = cap;
+	}
+	memcpy(t->data + t->len, p, n);
+	t->len += n;
+	return 0;
 }
 
-static void report(const char *label, const struct run *r, const struct bench_stream *s)
+static int tape_op(struct tape *t, int type, int field, int state, const char *k, size_t klen,
+		   const char *v, size_t vlen, int64_t num)
 {
-	double mb = (double)s->len / 1e6;
+	struct op o;
 
-	printf("%-40s %7.3f s %10.0f events/s %7.1f MB/s  (wall %.3f s)\n", label, r->secs,
-	       (double)s->lines / r->secs, mb / r->secs, r->wall);
+	memset(&o, 0, sizeof(o));
+	o.type = (uint8_t)type;
+	o.field = (uint8_t)field;
+	o.state = (uint8_t)state;
+	o.klen = (uint32_t)klen;
+	o.vlen = (uint32_t)vlen;
+	o.num = num;
+	return tape_put(t, &o, sizeof(o)) < 0 || tape_put(t, k, klen) < 0 ||
+	       tape_put(t, v, vlen) < 0 ? -1 : 0;
 }
 
-static void describe(const struct bench_stream *s, uint64_t seed)
+/* Every field a caller holding the parsed record would pass, by field id. */
+static int extract(struct tape *t, const kag_event *ev)
+{
+	int f;
+
+	for (f = 0; f < KAG_FIELD_COUNT_; f++) {
+		int state = kag_event_field_state(ev, f);
+		const char *s, *k;
+		size_t len, klen, i, n;
+		int64_t num;
+
+		if (state == KAG_STATE_ABSENT)
+			continue;
+		if (kag_event_get_string(&s, &len, ev, f) == KAG_OK) {
+			if (tape_op(t, OP_STR, f, state, NULL, 0, s, len, 0) < 0)
+				return -1;
+		} else if (kag_event_get_int(&num, ev, f) == KAG_OK) {
+			if (tape_op(t, OP_INT, f, state, NULL, 0, NULL, 0, num) < 0)
+				return -1;
+		} else if ((n = kag_event_item_count(ev, f)) > 0) {
+			for (i = 0; i < n; i++) {
+				if (kag_event_get_item(&s, &len, ev, f, i) == KAG_OK) {
+					if (tape_op(t, OP_ITEM, f, state, NULL, 0, s, len, 0) < 0)
+						return -1;
+				} else if (kag_event_get_pair(&k, &klen, &s, &len, ev, f, i) == KAG_OK) {
+					if (tape_op(t, OP_PAIR, f, state, k, klen, s, len, 0) < 0)
+						return -1;
+				}
+			}
+		}
+	}
+	return tape_op(t, OP_END, 0, 0, NULL, 0, NULL, 0, 0);
+}
+
+/* Build the next event of the tape at *pos into ev. */
+static int replay(kag_event *ev, const struct tape *t, size_t *pos)
+{
+	int rc = kag_event_clear(ev);
+
+	while (rc == KAG_OK) {
+		struct op o;
+		const char *k, *v;
+
+		memcpy(&o, t->data + *pos, sizeof(o));
+		k = t->data + *pos + sizeof(o);
+		v = k + o.klen;
+		*pos += sizeof(o) + o.klen + o.vlen;
+		switch (o.type) {
+		case OP_STR: rc = kag_event_set_string(ev, o.field, v, o.vlen, o.state); break;
+		case OP_INT: rc = kag_event_set_int(ev, o.field, o.num, o.state); break;
+		case OP_ITEM: rc = kag_event_add_item(ev, o.field, v, o.vlen, o.state); break;
+		case OP_PAIR: rc = kag_event_add_pair(ev, o.field, k, o.klen, v, o.vlen, o.state); break;
+		default: return KAG_OK;
+		}
+	}
+	return rc;
+}
+
+static int judge_tape(kag_session *session, kag_event *ev, const struct tape *t, size_t count,
+		      struct run *out)
+{
+	size_t pos = 0, i;
+	kag_result *res;
+
+	for (i = 0; i < count; i++) {
+		if (replay(ev, t, &pos) < 0 || kag_session_evaluate(&res, session, ev) < 0)
+			return -1;
+		count_verdicts(out, res);
+	}
+	return 0;
+}
+
+static int run_preparsed(const char *path, struct run *out)
+{
+	kag_registry *reg = NULL;
+	kag_session *session = NULL;
+	kag_parser *parser = NULL;
+	kag_event *built = NULL;
+	kag_result *res;
+	struct tape tape = { NULL, 0, 0 };
+	struct reader r;
+	size_t pending = 0;
+	ssize_t n = 1;
+	int rc = -1;
+	double cpu = 0, wall = 0, t0, w0;
+
+	if (reader_open(&r, path) < 0 || new_parser(&parser, has_fast()) < 0 ||
+	    new_session(&reg, &session) < 0 || kag_event_new(&built) < 0)
+		goto out;
+	while (n > 0) {
+		kag_event *ev;
+		int err;
+
+		n = reader_read(&r, 0);
+		if (n < 0)
+			goto out;
+		if ((n > 0 ? kag_parser_feed(parser, r.buf, (size_t)n) : kag_parser_finish(parser)) < 0)
+			goto out;
+		while ((err = kag_parser_next(&ev, parser)) != KAG_ITEROVER) {
+			if (err < 0) {
+				out->errors++;
+				continue;
+			}
+			if (extract(&tape, ev) < 0)
+				goto out;
+			out->events++;
+			pending++;
+		}
+		if (pending >= PREPARSED_BLOCK || n == 0) {
+			t0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+			w0 = clock_s(CLOCK_MONOTONIC);
+			if (judge_tape(session, built, &tape, pending, out) < 0)
+				goto out;
+			cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - t0;
+			wall += clock_s(CLOCK_MONOTONIC) - w0;
+			tape.len = 0;
+			pending = 0;
+		}
+	}
+	t0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+	if (kag_session_flush(&res, session) < 0)
+		goto out;
+	count_verdicts(out, res);
+	cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - t0;
+	out->suppressed = kag_session_stat(session, KAG_SSTAT_SUPPRESSED);
+	out->cpu = cpu;
+	out->wall = wall;
+	rc = 0;
+out:
+	kag_event_free(built);
+	kag_parser_free(parser);
+	kag_session_free(session);
+	kag_registry_free(reg);
+	reader_close(&r);
+	free(tape.data);
+	return rc;
+}
+
+/* ---- running a path in a child ---- */
+
+static const char *jq_path(void)
+{
+	static char found[4096];
+	const char *path = getenv("PATH");
+
+	if (found[0])
+		return found;
+	while (path && *path) {
+		const char *colon = strchr(path, ':');
+		size_t n = colon ? (size_t)(colon - path) : strlen(path);
+
+		if (n && n + 4 < sizeof(found)) {
+			snprintf(found, sizeof(found), "%.*s/jq", (int)n, path);
+			if (access(found, X_OK) == 0)
+				return found;
+		}
+		path += n + (colon ? 1 : 0);
+	}
+	found[0] = '\0';
+	return NULL;
+}
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* (e): jq reads the file on stdin; its selected lines are counted here. */
+static int run_jq(const char *path, struct run *out)
+{
+	const char *jq = jq_path();
+	int fds[2], status;
+	pid_t pid;
+	struct rusage ru;
+	char buf[CHUNK];
+	ssize_t n;
+	double w0 = clock_s(CLOCK_MONOTONIC);
+
+	if (!jq || pipe(fds) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int in = open(path, O_RDONLY);
+
+		if (in < 0 || dup2(in, 0) < 0 || dup2(fds[1], 1) < 0)
+			_exit(127);
+		close(fds[0]);
+		close(fds[1]);
+		close(in);
+		execl(jq, "jq", "-c", jq_filter, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], buf, sizeof(buf))) != 0) {
+		char *p = buf;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		while ((p = memchr(p, '\n', (size_t)(buf + n - p))) != NULL) {
+			out->selected++;
+			p++;
+		}
+	}
+	close(fds[0]);
+	if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	out->cpu = tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
+	out->wall = clock_s(CLOCK_MONOTONIC) - w0;
+	out->rss_kb = ru.ru_maxrss;
+	return 0;
+}
+
+static int run_path(enum mode m, const char *path, struct run *out)
+{
+	switch (m) {
+	case M_JANSSON: return run_jansson(path, out);
+	case M_PARSE_J: return run_kag(path, 0, 0, out);
+	case M_PARSE_F: return run_kag(path, 1, 0, out);
+	case M_PIPE_J: return run_kag(path, 0, 1, out);
+	case M_PIPE_F: return run_kag(path, 1, 1, out);
+	case M_PREPARSED: return run_preparsed(path, out);
+	default: return -1;
+	}
+}
+
+/* Run one path in a child process, so that its peak memory is its own. */
+static int measure(enum mode m, const char *path, struct run *out)
+{
+	int fds[2], status;
+	pid_t pid;
+	struct rusage ru;
+	ssize_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (m == M_JQ) {
+		out->ok = run_jq(path, out) == 0;
+		return out->ok ? 0 : -1;
+	}
+	fflush(stdout);
+	if (pipe(fds) < 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		struct run r;
+
+		close(fds[0]);
+		memset(&r, 0, sizeof(r));
+		r.ok = run_path(m, path, &r) == 0;
+		_exit(write(fds[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
+	}
+	close(fds[1]);
+	do
+		n = read(fds[0], out, sizeof(*out));
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    n != (ssize_t)sizeof(*out) || !out->ok) {
+		out->ok = 0;
+		return -1;
+	}
+	out->rss_kb = ru.ru_maxrss;
+	return 0;
+}
+
+/* ---- the stream file ---- */
+
+struct stream_file {
+	char path[4096];
+	size_t events;
+	uint64_t bytes;
+	struct bench_stream counts; /* per-kind counters; data unused */
+};
+
+static int write_stream(struct stream_file *sf, const char *dir, size_t n, uint64_t seed)
+{
+	struct bench_gen g;
+	FILE *f;
+	int more, fd;
+
+	snprintf(sf->path, sizeof(sf->path), "%s/kag-bench-%ld-%zu-XXXXXX", dir, (long)getpid(), n);
+	fd = mkstemp(sf->path);
+	if (fd < 0 || !(f = fdopen(fd, "wb"))) {
+		fprintf(stderr, "kag-bench: %s: %s\n", sf->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	memset(&sf->counts, 0, sizeof(sf->counts));
+	bench_gen_init(&g, &sf->counts, n, seed);
+	sf->bytes = 0;
+	do {
+		sf->counts.len = 0;
+		more = bench_gen_fill(&g, 4 << 20);
+		if (more < 0 || fwrite(sf->counts.data, 1, sf->counts.len, f) != sf->counts.len) {
+			more = -1;
+			break;
+		}
+		sf->bytes += sf->counts.len;
+	} while (more > 0);
+	free(sf->counts.data);
+	sf->counts.data = NULL;
+	sf->counts.len = sf->counts.cap = 0;
+	sf->events = sf->counts.lines;
+	if (fclose(f) != 0 || more < 0) {
+		fprintf(stderr, "kag-bench: cannot write %s\n", sf->path);
+		unlink(sf->path);
+		return -1;
+	}
+	return 0;
+}
+
+static void describe(const struct bench_stream *s, uint64_t bytes, uint64_t seed)
 {
 	size_t i, requests = 0;
 
 	for (i = 0; i < BK_COUNT_; i++)
 		requests += s->requests[i];
 	printf("stream: %zu events (%zu requests), seed %" PRIu64 ", %.1f MB, %.0f B/event\n",
-	       s->lines, requests, seed, (double)s->len / 1e6,
-	       s->lines ? (double)s->len / (double)s->lines : 0.0);
+	       s->lines, requests, seed, (double)bytes / 1e6,
+	       s->lines ? (double)bytes / (double)s->lines : 0.0);
 	printf("levels: Metadata %.1f%%, Request %.1f%%, RequestResponse %.1f%%; "
 	       "RequestReceived lines %.1f%%\n",
 	       100.0 * (double)s->levels[1] / (double)s->lines,
@@ -195,10 +663,176 @@ static void describe(const struct bench_stream *s, uint64_t seed)
 	printf("\n");
 }
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
+/* ---- the report ---- */
 
+struct size_result {
+	size_t events;
+	uint64_t bytes;
+	int have[M_COUNT_];
+	struct run best[M_COUNT_];
+	long rss_kb[M_COUNT_]; /* largest over the repeats */
+};
+
+static int mode_available(enum mode m, int no_jq)
+{
+	if ((m == M_PARSE_F || m == M_PIPE_F) && !has_fast())
+		return 0;
+	if (m == M_JQ && (no_jq || !jq_path()))
+		return 0;
+	return 1;
+}
+
+static void print_table(const struct size_result *sr)
+{
+	const struct run *a = &sr->best[M_JANSSON];
+	double mb = (double)sr->bytes / 1e6;
+	double rate_a = (double)sr->events / a->cpu;
+	int m;
+
+	printf("\n%-34s %8s %11s %8s %8s %9s\n", "path", "CPU s", "events/s", "MB/s", "x (a)",
+	       "peak RSS");
+	for (m = 0; m < M_COUNT_; m++) {
+		const struct run *r = &sr->best[m];
+		double rate;
+
+		if (!sr->have[m])
+			continue;
+		rate = (double)sr->events / r->cpu;
+		printf("%-34s %8.3f %11.0f %8.1f %8.2f %6.1f MB\n", mode_label[m], r->cpu, rate,
+		       mb / r->cpu, rate / rate_a, (double)sr->rss_kb[m] / 1024.0);
+	}
+}
+
+static void print_targets(const struct size_result *sr)
+{
+	double ra = (double)sr->events / sr->best[M_JANSSON].cpu;
+	double rj = sr->have[M_JQ] ? (double)sr->events / sr->best[M_JQ].cpu : 0;
+
+	printf("\ntargets:\n");
+	printf("  (c) jansson >= 0.9 x (a):       %.2f x  %s\n",
+	       (double)sr->events / sr->best[M_PIPE_J].cpu / ra,
+	       (double)sr->events / sr->best[M_PIPE_J].cpu >= 0.9 * ra ? "met" : "NOT MET");
+	if (sr->have[M_PIPE_F]) {
+		double rf = (double)sr->events / sr->best[M_PIPE_F].cpu;
+
+		printf("  (c) fast >= 5 x (a):            %.2f x  %s\n", rf / ra,
+		       rf >= 5 * ra ? "met" : "NOT MET");
+		if (rj > 0)
+			printf("  (c) fast >= 5 x (e) jq:         %.2f x  %s\n", rf / rj,
+			       rf >= 5 * rj ? "met" : "NOT MET");
+	}
+	printf("  (d) >= 1,000,000 events/s:      %.0f events/s  %s\n",
+	       (double)sr->events / sr->best[M_PREPARSED].cpu,
+	       (double)sr->events / sr->best[M_PREPARSED].cpu >= 1e6 ? "met" : "NOT MET");
+	printf("  gates + detectors over parsing, (c)/(b) - 1, jansson: %+.1f%%\n",
+	       100.0 * (sr->best[M_PIPE_J].cpu / sr->best[M_PARSE_J].cpu - 1.0));
+	if (sr->have[M_PIPE_F])
+		printf("  gates + detectors over parsing, (c)/(b) - 1, fast:    %+.1f%%\n",
+		       100.0 * (sr->best[M_PIPE_F].cpu / sr->best[M_PARSE_F].cpu - 1.0));
+}
+
+/* The paths must agree on what they read and found. */
+static int consistent(const struct size_result *sr)
+{
+	const struct run *c = &sr->best[M_PIPE_J];
+	int m, ok = 1;
+
+	for (m = 0; m < M_COUNT_; m++) {
+		const struct run *r = &sr->best[m];
+
+		if (!sr->have[m] || m == M_JQ)
+			continue;
+		if (r->events != sr->events || r->errors) {
+			fprintf(stderr, "kag-bench: %s read %" PRIu64 " events, %" PRIu64
+				" errors (expected %zu, 0)\n", mode_label[m], r->events, r->errors,
+				sr->events);
+			ok = 0;
+		}
+		if ((m == M_PIPE_F || m == M_PREPARSED) &&
+		    (r->verdicts != c->verdicts || r->suppressed != c->suppressed ||
+		     memcmp(r->by_assessment, c->by_assessment, sizeof(c->by_assessment)))) {
+			fprintf(stderr, "kag-bench: %s gave %" PRIu64 " verdicts (%" PRIu64
+				" suppressed), (c) jansson %" PRIu64 " (%" PRIu64 ")\n", mode_label[m],
+				r->verdicts, r->suppressed, c->verdicts, c->suppressed);
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+static int bench_size(size_t n, uint64_t seed, uint64_t repeat, const char *dir, int no_jq,
+		      int keep, struct size_result *sr)
+{
+	struct stream_file sf;
+	uint64_t r;
+	int m, ok = 1;
+
+	memset(sr, 0, sizeof(*sr));
+	printf("\n== %zu events ==\n", n);
+	if (write_stream(&sf, dir, n, seed) < 0)
+		return -1;
+	describe(&sf.counts, sf.bytes, seed);
+	sr->events = sf.events;
+	sr->bytes = sf.bytes;
+	for (r = 0; r < repeat && ok; r++) {
+		for (m = 0; m < M_COUNT_; m++) {
+			struct run run;
+
+			if (!mode_available((enum mode)m, no_jq))
+				continue;
+			if (measure((enum mode)m, sf.path, &run) < 0) {
+				fprintf(stderr, "kag-bench: %s failed\n", mode_label[m]);
+				ok = 0;
+				break;
+			}
+			if (!sr->have[m] || run.cpu < sr->best[m].cpu)
+				sr->best[m] = run;
+			if (run.rss_kb > sr->rss_kb[m])
+				sr->rss_kb[m] = run.rss_kb;
+			sr->have[m] = 1;
+		}
+	}
+	if (keep)
+		printf("stream kept in %s\n", sf.path);
+	else
+		unlink(sf.path);
+	if (!ok || !consistent(sr))
+		return -1;
+	print_table(sr);
+	printf("\nverdicts: %" PRIu64 " (suspicious %" PRIu64 ", malicious %" PRIu64
+	       ", needs_context %" PRIu64 "); benign suppressed %" PRIu64 "\n",
+	       sr->best[M_PIPE_J].verdicts, sr->best[M_PIPE_J].by_assessment[1],
+	       sr->best[M_PIPE_J].by_assessment[2], sr->best[M_PIPE_J].by_assessment[3],
+	       sr->best[M_PIPE_J].suppressed);
+	if (sr->have[M_JQ])
+		printf("jq selected %" PRIu64 " lines with: jq -c '%s'\n", sr->best[M_JQ].selected,
+		       jq_filter);
+	print_targets(sr);
+	return 0;
+}
+
+static void print_rss(const struct size_result *srs, int n_sizes)
+{
+	int m, i;
+
+	printf("\npeak RSS by stream length (MB):\n%-34s", "path");
+	for (i = 0; i < n_sizes; i++)
+		printf(" %10zu", srs[i].events);
+	printf("\n");
+	for (m = 0; m < M_COUNT_; m++) {
+		if (!srs[0].have[m])
+			continue;
+		printf("%-34s", mode_label[m]);
+		for (i = 0; i < n_sizes; i++)
+			printf(" %10.1f", (double)srs[i].rss_kb[m] / 1024.0);
+		printf("\n");
+	}
+}
+
+/* ---- --check: the stream and the paths are what the benchmark claims ---- */
+
+static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
+{
 	while (n--) {
 		h ^= (unsigned char)*p++;
 		h *= 0x100000001b3ull;
@@ -215,30 +849,44 @@ static void expect(int ok, const char *what)
 		failures++;
 }
 
-/* --check: the generated stream is what the benchmark claims it is. */
-static int check(size_t n, uint64_t seed)
+static int check(size_t n, uint64_t seed, const char *dir)
 {
-	struct bench_stream a, b, c;
-	struct run ja, kp, kf;
+	struct bench_stream a, b, c, piece;
+	struct bench_gen g;
+	struct stream_file sf;
+	struct size_result sr;
+	uint64_t whole, pieces = 0xcbf29ce484222325ull;
 	size_t i, requests = 0;
-	int all_kinds = 1;
+	int all_kinds = 1, more, m;
 	double avg;
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	memset(&c, 0, sizeof(c));
+	memset(&piece, 0, sizeof(piece));
 	if (bench_generate(&a, n, seed) < 0 || bench_generate(&b, n, seed) < 0 ||
 	    bench_generate(&c, n, seed + 1) < 0) {
 		fprintf(stderr, "kag-bench: out of memory\n");
 		return 1;
 	}
-	describe(&a, seed);
-	printf("fnv1a64 %016" PRIx64 "\n", fnv1a(a.data, a.len));
+	describe(&a, a.len, seed);
+	whole = fnv1a(0xcbf29ce484222325ull, a.data, a.len);
+	printf("fnv1a64 %016" PRIx64 "\n", whole);
 	expect(a.lines == n, "the stream has exactly the events asked for");
 	expect(a.len == b.len && memcmp(a.data, b.data, a.len) == 0,
 	       "the same seed gives the same bytes");
 	expect(a.len != c.len || memcmp(a.data, c.data, a.len) != 0,
 	       "another seed gives other bytes");
+	bench_gen_init(&g, &piece, n, seed);
+	do {
+		piece.len = 0;
+		more = bench_gen_fill(&g, 4096);
+		if (more >= 0)
+			pieces = fnv1a(pieces, piece.data, piece.len);
+	} while (more > 0);
+	expect(more == 0 && pieces == whole && piece.lines == n,
+	       "the stream generated piecewise is the same bytes");
+	bench_stream_free(&piece);
 	for (i = 0; i < BK_COUNT_; i++) {
 		requests += a.requests[i];
 		if (!a.requests[i])
@@ -256,28 +904,43 @@ static int check(size_t n, uint64_t seed)
 	expect(avg > 800 && avg < 1300, "events average about 1 KB");
 	expect(a.len > 0 && a.data[a.len - 1] == '\n' && memchr(a.data, '\0', a.len) == NULL,
 	       "one event per line, newline-terminated, no NUL bytes");
-
-	run_jansson(&a, &ja);
-	expect(ja.events == n && ja.errors == 0, "jansson parses every line");
-	if (run_kag(&a, 0, &kp) < 0 || run_kag(&a, 1, &kf) < 0) {
-		failures++;
-	} else {
-		expect(kp.events == n && kp.errors == 0, "kag's parser reads every line as an event");
-		expect(kf.events == n && kf.errors == 0, "the pipeline judges every event");
-		expect(kf.by_assessment[KAG_ASSESSMENT_SUSPICIOUS] > 0,
-		       "the pipeline finds suspicious activity");
-		expect(kf.suppressed > kf.verdicts, "benign verdicts outnumber the others");
-		expect(kf.by_assessment[KAG_ASSESSMENT_BENIGN] == 0, "benign verdicts are left out");
-		printf("pipeline: %" PRIu64 " verdicts (suspicious %" PRIu64 ", malicious %" PRIu64
-		       ", needs_context %" PRIu64 "), %" PRIu64 " benign suppressed\n",
-		       kf.verdicts, kf.by_assessment[1], kf.by_assessment[2], kf.by_assessment[3],
-		       kf.suppressed);
-	}
 	bench_stream_free(&a);
 	bench_stream_free(&b);
 	bench_stream_free(&c);
+
+	/* every path over the file, as the benchmark runs them */
+	memset(&sr, 0, sizeof(sr));
+	if (write_stream(&sf, dir, n, seed) < 0)
+		return 1;
+	sr.events = sf.events;
+	sr.bytes = sf.bytes;
+	for (m = 0; m < M_COUNT_; m++) {
+		if (m == M_JQ || !mode_available((enum mode)m, 1))
+			continue;
+		sr.have[m] = measure((enum mode)m, sf.path, &sr.best[m]) == 0;
+		expect(sr.have[m], mode_label[m]);
+	}
+	unlink(sf.path);
+	if (sr.have[M_JANSSON] && sr.have[M_PIPE_J] && sr.have[M_PREPARSED]) {
+		const struct run *kf = &sr.best[M_PIPE_J];
+
+		expect(consistent(&sr), "every path reads every event; the front ends and the "
+					"pre-parsed path give the same verdicts");
+		expect(kf->by_assessment[KAG_ASSESSMENT_SUSPICIOUS] > 0,
+		       "the pipeline finds suspicious activity");
+		expect(kf->suppressed > kf->verdicts, "benign verdicts outnumber the others");
+		expect(kf->by_assessment[KAG_ASSESSMENT_BENIGN] == 0, "benign verdicts are left out");
+		expect(sr.best[M_PIPE_J].rss_kb > 0, "peak memory is measured per path");
+		printf("pipeline: %" PRIu64 " verdicts (suspicious %" PRIu64 ", malicious %" PRIu64
+		       ", needs_context %" PRIu64 "), %" PRIu64 " benign suppressed\n",
+		       kf->verdicts, kf->by_assessment[1], kf->by_assessment[2], kf->by_assessment[3],
+		       kf->suppressed);
+	}
+	printf("fast front end: %s\n", has_fast() ? "present, checked" : "not in this build");
 	return failures ? 1 : 0;
 }
+
+/* ---- main ---- */
 
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -286,39 +949,72 @@ static int parse_size(const char *s, uint64_t *out)
 
 	if (*s < '0' || *s > '9')
 		return -1;
+	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (*end == 'k' || *end == 'K') {
 		v *= 1000;
 		end++;
+	} else if (*end == 'M') {
+		v *= 1000000;
+		end++;
 	}
-	if (*end)
+	if (*end || errno)
 		return -1;
 	*out = v;
 	return 0;
 }
 
+/* "100k,1M" */
+static int parse_sizes(const char *s, uint64_t *sizes, int *n)
+{
+	char buf[256], *tok, *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	*n = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_SIZES || parse_size(tok, &sizes[*n]) < 0 || sizes[*n] == 0)
+			return -1;
+		(*n)++;
+	}
+	return *n ? 0 : -1;
+}
+
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: kag-bench [--events=N] [--seed=S] [--repeat=R] [--check|--dump] [N]\n");
+	fprintf(out, "usage: kag-bench [--events=N[,N...]] [--seed=S] [--repeat=R] [--dir=DIR]\n"
+		     "                 [--no-jq] [--keep]\n"
+		     "       kag-bench --check [--events=N]\n"
+		     "       kag-bench --dump [--events=N]\n"
+		     "N takes k and M suffixes (1M = 1000000).\n");
 }
 
 int main(int argc, char **argv)
 {
-	uint64_t n = 200000, seed = 1, repeat = 1;
-	int mode_check = 0, mode_dump = 0, i, r;
-	struct bench_stream s;
-	struct run ja, kf, kp, best_ja, best_kf, best_kp;
+	uint64_t sizes[MAX_SIZES] = { 200000 }, seed = 1, repeat = 1;
+	int n_sizes = 1, mode_check = 0, mode_dump = 0, no_jq = 0, keep = 0, i, rc = 0;
+	const char *dir = getenv("TMPDIR");
+	struct size_result *srs;
 
+	if (!dir || !*dir)
+		dir = "/tmp";
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int bad = 0;
 
 		if (strncmp(a, "--events=", 9) == 0)
-			bad = parse_size(a + 9, &n);
+			bad = parse_sizes(a + 9, sizes, &n_sizes);
 		else if (strncmp(a, "--seed=", 7) == 0)
 			bad = parse_size(a + 7, &seed);
 		else if (strncmp(a, "--repeat=", 9) == 0)
 			bad = parse_size(a + 9, &repeat) || repeat == 0;
+		else if (strncmp(a, "--dir=", 6) == 0)
+			dir = a + 6;
+		else if (strcmp(a, "--no-jq") == 0)
+			no_jq = 1;
+		else if (strcmp(a, "--keep") == 0)
+			keep = 1;
 		else if (strcmp(a, "--check") == 0)
 			mode_check = 1;
 		else if (strcmp(a, "--dump") == 0)
@@ -327,62 +1023,43 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else
-			bad = parse_size(a, &n);
-		if (bad || n == 0) {
+			bad = parse_sizes(a, sizes, &n_sizes);
+		if (bad) {
 			usage(stderr);
 			return 2;
 		}
 	}
 	if (mode_check)
-		return check((size_t)n, seed);
-
-	memset(&s, 0, sizeof(s));
-	if (bench_generate(&s, (size_t)n, seed) < 0) {
-		fprintf(stderr, "kag-bench: out of memory for %" PRIu64 " events\n", n);
-		return 1;
-	}
+		return check((size_t)sizes[0], seed, dir);
 	if (mode_dump) {
-		int ok = fwrite(s.data, 1, s.len, stdout) == s.len && fflush(stdout) == 0;
+		struct bench_stream s;
+		struct bench_gen g;
+		int more;
 
+		memset(&s, 0, sizeof(s));
+		bench_gen_init(&g, &s, (size_t)sizes[0], seed);
+		do {
+			s.len = 0;
+			more = bench_gen_fill(&g, 1 << 20);
+			if (more < 0 || fwrite(s.data, 1, s.len, stdout) != s.len)
+				more = -1;
+		} while (more > 0);
 		bench_stream_free(&s);
-		return ok ? 0 : 1;
+		return more == 0 && fflush(stdout) == 0 ? 0 : 1;
 	}
 
-	printf("kag-bench: kag %s, jansson %s\n", kag_version_string(), JANSSON_VERSION);
-	describe(&s, seed);
-	memset(&best_ja, 0, sizeof(best_ja));
-	memset(&best_kf, 0, sizeof(best_kf));
-	memset(&best_kp, 0, sizeof(best_kp));
-	for (r = 0; r < (int)repeat; r++) {
-		if (run_jansson(&s, &ja) < 0 || run_kag(&s, 1, &kf) < 0 || run_kag(&s, 0, &kp) < 0) {
-			bench_stream_free(&s);
-			return 1;
-		}
-		keep_best(&best_ja, &ja, r == 0);
-		keep_best(&best_kf, &kf, r == 0);
-		keep_best(&best_kp, &kp, r == 0);
-	}
-	if (best_ja.errors || best_kf.errors || best_kf.events != s.lines) {
-		fprintf(stderr, "kag-bench: the stream did not parse cleanly (%" PRIu64
-			" jansson errors, %" PRIu64 " kag errors)\n", best_ja.errors, best_kf.errors);
-		bench_stream_free(&s);
+	printf("kag-bench: kag %s, jansson %s, fast front end %s, jq %s\n", kag_version_string(),
+	       JANSSON_VERSION, has_fast() ? "yes" : "no",
+	       no_jq ? "skipped" : jq_path() ? jq_path() : "not found");
+	printf("times: CPU time (user + system) of each path, %s; x (a) = rate / rate of (a)\n",
+	       repeat > 1 ? "fastest of the runs" : "one run");
+	srs = calloc((size_t)n_sizes, sizeof(*srs));
+	if (!srs)
 		return 1;
-	}
-	printf("\n");
-	report("(a) jansson json_loadb per line", &best_ja, &s);
-	report("(b) kag parser + session, all detectors", &best_kf, &s);
-	report("(c) kag parser only", &best_kp, &s);
-	printf("\nratio b/a (time): %.2f  (the full pipeline runs at %.0f%% of bare jansson's rate)\n",
-	       best_kf.secs / best_ja.secs, 100.0 * best_ja.secs / best_kf.secs);
-	printf("parser framing + event slots over jansson, (c-a)/a: %+.1f%%\n",
-	       100.0 * (best_kp.secs - best_ja.secs) / best_ja.secs);
-	printf("gates + detectors + session, (b-c)/c: %+.1f%% of parsing\n",
-	       100.0 * (best_kf.secs - best_kp.secs) / best_kp.secs);
-	printf("verdicts: %" PRIu64 " (suspicious %" PRIu64 ", malicious %" PRIu64
-	       ", needs_context %" PRIu64 "); benign suppressed %" PRIu64 "\n",
-	       best_kf.verdicts, best_kf.by_assessment[1], best_kf.by_assessment[2],
-	       best_kf.by_assessment[3], best_kf.suppressed);
-	printf("(times are process CPU time%s)\n", repeat > 1 ? ", fastest of the runs" : "");
-	bench_stream_free(&s);
-	return 0;
+	for (i = 0; i < n_sizes && rc == 0; i++)
+		rc = bench_size((size_t)sizes[i], seed, repeat, dir, no_jq, keep, &srs[i]) < 0;
+	if (rc == 0 && n_sizes > 1)
+		print_rss(srs, n_sizes);
+	free(srs);
+	return rc;
 }

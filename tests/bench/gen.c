@@ -29,17 +29,9 @@
 #define K8S_VER "v1.30.2"
 #define K8S_UA_TAIL "(linux/amd64) kubernetes/3968350"
 
-struct gen {
-	struct bench_stream *s;
-	uint64_t rng;
-	int64_t now_us;
-	int with_received;   /* the next request also logs RequestReceived */
-	int failed;
-};
-
 /* ---- randomness ---- */
 
-static uint64_t next_u64(struct gen *g)
+static uint64_t next_u64(struct bench_gen *g)
 {
 	uint64_t z = (g->rng += 0x9e3779b97f4a7c15ull);
 
@@ -49,18 +41,18 @@ static uint64_t next_u64(struct gen *g)
 }
 
 /* Uniform in [0, n). */
-static uint32_t rnd(struct gen *g, uint32_t n)
+static uint32_t rnd(struct bench_gen *g, uint32_t n)
 {
 	return n ? (uint32_t)((next_u64(g) >> 32) % n) : 0;
 }
 
 /* True with probability pct / 100. */
-static int chance(struct gen *g, uint32_t pct)
+static int chance(struct bench_gen *g, uint32_t pct)
 {
 	return rnd(g, 100) < pct;
 }
 
-static const char *pick(struct gen *g, const char *const *list, size_t n)
+static const char *pick(struct bench_gen *g, const char *const *list, size_t n)
 {
 	return list[rnd(g, (uint32_t)n)];
 }
@@ -69,7 +61,7 @@ static const char *pick(struct gen *g, const char *const *list, size_t n)
 
 /* ---- output ---- */
 
-static void reserve(struct gen *g, size_t more)
+static void reserve(struct bench_gen *g, size_t more)
 {
 	struct bench_stream *s = g->s;
 	size_t cap;
@@ -89,7 +81,7 @@ static void reserve(struct gen *g, size_t more)
 	s->cap = cap;
 }
 
-static void BENCH_PRINTF(2, 3) putf(struct gen *g, const char *fmt, ...)
+static void BENCH_PRINTF(2, 3) putf(struct bench_gen *g, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -117,7 +109,7 @@ static void BENCH_PRINTF(2, 3) putf(struct gen *g, const char *fmt, ...)
 
 /* ---- field values ---- */
 
-static void uuid(struct gen *g, char out[37])
+static void uuid(struct bench_gen *g, char out[37])
 {
 	uint64_t a = next_u64(g), b = next_u64(g);
 
@@ -127,7 +119,7 @@ static void uuid(struct gen *g, char out[37])
 		 (unsigned long long)(b & 0xffffffffffffull));
 }
 
-static void suffix(struct gen *g, char *out, size_t n)
+static void suffix(struct bench_gen *g, char *out, size_t n)
 {
 	static const char alnum[] = "bcdfghjklmnpqrstvwxz2456789";
 	size_t i;
@@ -161,7 +153,7 @@ struct ident {
 	char uid[37];
 };
 
-static void node_ident(struct gen *g, struct ident *id, int node)
+static void node_ident(struct bench_gen *g, struct ident *id, int node)
 {
 	snprintf(id->username, sizeof(id->username), "system:node:node-%02d", node);
 	snprintf(id->groups, sizeof(id->groups), "[\"system:nodes\",\"system:authenticated\"]");
@@ -172,7 +164,7 @@ static void node_ident(struct gen *g, struct ident *id, int node)
 	(void)g;
 }
 
-static void control_ident(struct gen *g, struct ident *id, const char *component)
+static void control_ident(struct bench_gen *g, struct ident *id, const char *component)
 {
 	snprintf(id->username, sizeof(id->username), "system:%s", component);
 	snprintf(id->groups, sizeof(id->groups), "[\"system:authenticated\"]");
@@ -185,7 +177,7 @@ static void control_ident(struct gen *g, struct ident *id, const char *component
 
 /* A service account; controller = 1 for the kube-controller-manager's own
  * per-controller accounts (their userAgent names the account). */
-static void sa_ident(struct gen *g, struct ident *id, const char *ns, const char *name,
+static void sa_ident(struct bench_gen *g, struct ident *id, const char *ns, const char *name,
 		     const char *ua, int controller)
 {
 	char pod[16], jti[37], poduid[37];
@@ -227,7 +219,7 @@ static const char *const human_uas[] = {
 	"k9s/v0.32.4 (linux/amd64)", "Lens/2024.4.230844-latest",
 };
 
-static void human_ident(struct gen *g, struct ident *id)
+static void human_ident(struct bench_gen *g, struct ident *id)
 {
 	uint32_t h = rnd(g, sizeof(humans) / sizeof(humans[0]));
 
@@ -283,7 +275,7 @@ static void build_uri(struct req *r, const char *query)
 		 r->name, r->subresource[0] ? "/" : "", r->subresource, query ? query : "");
 }
 
-static void level_count(struct gen *g, const char *level)
+static void level_count(struct bench_gen *g, const char *level)
 {
 	if (strcmp(level, "Metadata") == 0)
 		g->s->levels[1]++;
@@ -293,7 +285,7 @@ static void level_count(struct gen *g, const char *level)
 		g->s->levels[3]++;
 }
 
-static void emit_stage(struct gen *g, const struct ident *id, const struct req *r,
+static void emit_stage(struct bench_gen *g, const struct ident *id, const struct req *r,
 		       const char *stage)
 {
 	char rts[TS_LEN], sts[TS_LEN];
@@ -344,7 +336,7 @@ static void emit_stage(struct gen *g, const struct ident *id, const struct req *
 
 /* Write the request's line at its final stage, preceded by its
  * RequestReceived line when the generator asks for one. */
-static void emit(struct gen *g, const struct ident *id, const struct req *r, const char *stage)
+static void emit(struct bench_gen *g, const struct ident *id, const struct req *r, const char *stage)
 {
 	if (g->with_received)
 		emit_stage(g, id, r, "RequestReceived");
@@ -352,7 +344,7 @@ static void emit(struct gen *g, const struct ident *id, const struct req *r, con
 	emit_stage(g, id, r, stage);
 }
 
-static void req_init(struct gen *g, struct req *r, const char *verb, const char *resource,
+static void req_init(struct bench_gen *g, struct req *r, const char *verb, const char *resource,
 		     const char *ns, const char *group, const char *version)
 {
 	memset(r, 0, sizeof(*r));
@@ -375,7 +367,7 @@ static void req_init(struct gen *g, struct req *r, const char *verb, const char 
 
 /* ---- bodies ---- */
 
-static void lease_body(struct gen *g, char *out, size_t n, const char *name, const char *ns,
+static void lease_body(struct bench_gen *g, char *out, size_t n, const char *name, const char *ns,
 		       const char *holder, int64_t us)
 {
 	char ts[TS_LEN], uid[37];
@@ -394,7 +386,7 @@ static void lease_body(struct gen *g, char *out, size_t n, const char *name, con
 		 name, ns, uid, 1000000 + rnd(g, 9000000), ts, holder, ts);
 }
 
-static void pod_body(struct gen *g, char *out, size_t n, const char *name, const char *ns,
+static void pod_body(struct bench_gen *g, char *out, size_t n, const char *name, const char *ns,
 		     const char *app, int privileged)
 {
 	snprintf(out, n,
@@ -422,7 +414,7 @@ static void pod_body(struct gen *g, char *out, size_t n, const char *name, const
 static const char *const app_ns[] = { "default", "prod", "web", "payments", "monitoring" };
 static const char *const apps[] = { "api", "frontend", "worker", "checkout", "prometheus" };
 
-static void do_lease(struct gen *g)
+static void do_lease(struct bench_gen *g)
 {
 	struct ident id;
 	struct req r;
@@ -465,7 +457,7 @@ static void do_lease(struct gen *g)
 	emit(g, &id, &r, "ResponseComplete");
 }
 
-static void do_endpoints(struct gen *g)
+static void do_endpoints(struct bench_gen *g)
 {
 	static const char *const svcs[] = { "api", "frontend", "checkout", "kube-dns",
 					    "metrics-server", "prometheus-operated" };
@@ -510,7 +502,7 @@ static void do_endpoints(struct gen *g)
 	emit(g, &id, &r, "ResponseComplete");
 }
 
-static void do_events(struct gen *g)
+static void do_events(struct bench_gen *g)
 {
 	static const char *const reasons[] = { "Pulled", "Created", "Started", "Killing",
 					       "BackOff", "Unhealthy", "ScalingReplicaSet",
@@ -561,7 +553,7 @@ static void do_events(struct gen *g)
 	emit(g, &id, &r, "ResponseComplete");
 }
 
-static void do_configmap(struct gen *g)
+static void do_configmap(struct bench_gen *g)
 {
 	static const char *const cms[] = { "kube-root-ca.crt", "coredns", "kube-proxy",
 					   "extension-apiserver-authentication", "kubeadm-config",
@@ -584,7 +576,7 @@ static void do_configmap(struct gen *g)
 	emit(g, &id, &r, "ResponseComplete");
 }
 
-static void do_list_watch(struct gen *g)
+static void do_list_watch(struct bench_gen *g)
 {
 	static const char *const node_watch[] = { "pods", "services", "configmaps", "nodes",
 						  "endpointslices", "runtimeclasses", "csidrivers" };
@@ -634,7 +626,7 @@ static void do_list_watch(struct gen *g)
 	}
 }
 
-static void do_controller(struct gen *g)
+static void do_controller(struct bench_gen *g)
 {
 	struct ident id;
 	struct req r;
@@ -689,7 +681,7 @@ static void do_controller(struct gen *g)
 	emit(g, &id, &r, "ResponseComplete");
 }
 
-static void do_human_read(struct gen *g)
+static void do_human_read(struct bench_gen *g)
 {
 	static const char *const res[] = { "pods", "deployments", "services", "configmaps",
 					   "ingresses", "nodes", "namespaces" };
@@ -715,7 +707,7 @@ static void do_human_read(struct gen *g)
 	emit(g, &id, &r, "ResponseComplete");
 }
 
-static void do_pod_create(struct gen *g)
+static void do_pod_create(struct bench_gen *g)
 {
 	struct ident id;
 	struct req r;
@@ -742,7 +734,7 @@ static void do_pod_create(struct gen *g)
 	emit(g, &id, &r, "ResponseComplete");
 }
 
-static void do_secret_read(struct gen *g)
+static void do_secret_read(struct bench_gen *g)
 {
 	struct ident id;
 	struct req r;
@@ -763,7 +755,7 @@ static void do_secret_read(struct gen *g)
 	emit(g, &id, &r, "ResponseComplete");
 }
 
-static void do_denied(struct gen *g)
+static void do_denied(struct bench_gen *g)
 {
 	static const char *const res[] = { "secrets", "clusterroles", "nodes", "pods",
 					   "serviceaccounts", "rolebindings" };
@@ -791,7 +783,7 @@ static void do_denied(struct gen *g)
 	emit(g, &id, &r, "ResponseComplete");
 }
 
-static void do_exec(struct gen *g)
+static void do_exec(struct bench_gen *g)
 {
 	static const char *const cmds[] = {
 		"?command=sh&container=app&stdin=true&stdout=true&tty=true",
@@ -815,7 +807,7 @@ static void do_exec(struct gen *g)
 	emit(g, &id, &r, "ResponseStarted");
 }
 
-static void do_rbac_change(struct gen *g)
+static void do_rbac_change(struct bench_gen *g)
 {
 	struct ident id;
 	struct req r;
@@ -849,7 +841,7 @@ static void do_rbac_change(struct gen *g)
 	emit(g, &id, &r, "ResponseComplete");
 }
 
-static void do_impersonate(struct gen *g)
+static void do_impersonate(struct bench_gen *g)
 {
 	static const char *const targets[] = {
 		"{\"username\":\"system:serviceaccount:prod:deploy-bot\",\"groups\":[\"system:serviceaccounts\"]}",
@@ -870,7 +862,7 @@ static void do_impersonate(struct gen *g)
 static const struct {
 	int kind;
 	uint32_t weight;
-	void (*fn)(struct gen *g);
+	void (*fn)(struct bench_gen *g);
 } mix[] = {
 	{ BK_LEASE, 280, do_lease },
 	{ BK_ENDPOINTS, 90, do_endpoints },
@@ -898,18 +890,21 @@ const char *bench_kind_name(int kind)
 	return kind >= 0 && kind < BK_COUNT_ ? names[kind] : "?";
 }
 
-int bench_generate(struct bench_stream *s, size_t n_lines, uint64_t seed)
+void bench_gen_init(struct bench_gen *g, struct bench_stream *s, size_t n_lines, uint64_t seed)
 {
-	struct gen g;
-	size_t target = s->lines + n_lines;
+	memset(g, 0, sizeof(*g));
+	g->s = s;
+	g->rng = seed;
+	g->now_us = 1714557600000000ll; /* 2024-05-01T10:00:00Z */
+	g->target = s->lines + n_lines;
+}
 
-	memset(&g, 0, sizeof(g));
-	g.s = s;
-	g.rng = seed;
-	g.now_us = 1714557600000000ll; /* 2024-05-01T10:00:00Z */
-	reserve(&g, n_lines * 1100);
-	while (!g.failed && s->lines < target) {
-		uint32_t w = rnd(&g, 1000), acc = 0;
+int bench_gen_fill(struct bench_gen *g, size_t min_len)
+{
+	struct bench_stream *s = g->s;
+
+	while (!g->failed && s->lines < g->target && s->len < min_len) {
+		uint32_t w = rnd(g, 1000), acc = 0;
 		size_t i;
 
 		for (i = 0; i < sizeof(mix) / sizeof(mix[0]); i++) {
@@ -921,17 +916,25 @@ int bench_generate(struct bench_stream *s, size_t n_lines, uint64_t seed)
 			i = 0;
 		/* Some requests are logged at RequestReceived too (a policy
 		 * that keeps every stage): two lines for one request. */
-		g.with_received = chance(&g, 3) && s->lines + 2 <= target;
-		mix[i].fn(&g);
+		g->with_received = chance(g, 3) && s->lines + 2 <= g->target;
+		mix[i].fn(g);
 		s->requests[mix[i].kind]++;
 	}
-	if (g.failed)
-		return -1;
-	reserve(&g, 1);
-	if (g.failed)
+	if (!g->failed)
+		reserve(g, 1);
+	if (g->failed)
 		return -1;
 	s->data[s->len] = '\0';
-	return 0;
+	return s->lines < g->target ? 1 : 0;
+}
+
+int bench_generate(struct bench_stream *s, size_t n_lines, uint64_t seed)
+{
+	struct bench_gen g;
+
+	bench_gen_init(&g, s, n_lines, seed);
+	reserve(&g, n_lines * 1100);
+	return bench_gen_fill(&g, (size_t)-1) < 0 ? -1 : 0;
 }
 
 void bench_stream_free(struct bench_stream *s)

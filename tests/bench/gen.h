@@ -41,6 +41,24 @@ struct bench_stream {
  * the same bytes on every platform. */
 int bench_generate(struct bench_stream *s, size_t n_lines, uint64_t seed);
 
+/* The same stream produced piecewise, for streams too large to hold: after
+ * bench_gen_init(), each bench_gen_fill() appends whole lines to the stream
+ * until its length reaches min_len or every line is written. The caller may
+ * empty the buffer between calls (s->len = 0; the counters keep counting):
+ * the concatenated pieces are the bytes bench_generate() gives. Returns 1
+ * while lines remain, 0 when done, -1 when out of memory. */
+struct bench_gen {
+	struct bench_stream *s;
+	uint64_t rng;
+	int64_t now_us;
+	int with_received;   /* the next request also logs RequestReceived */
+	int failed;
+	size_t target;       /* s->lines when done */
+};
+
+void bench_gen_init(struct bench_gen *g, struct bench_stream *s, size_t n_lines, uint64_t seed);
+int bench_gen_fill(struct bench_gen *g, size_t min_len);
+
 void bench_stream_free(struct bench_stream *s);
 
 const char *bench_kind_name(int kind);

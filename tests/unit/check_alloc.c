@@ -449,6 +449,159 @@ START_TEST(pipeline)
 }
 END_TEST
 
+/* ---- provider front ends, policy and rules ---- */
+
+/* GKE, EKS (CloudWatch message, base64 of gzip), AKS and ViaQ records. */
+static int scenario_formats(unsigned long fail_at, unsigned long *used, out_t *out)
+{
+	static const char in[] =
+		"{\"protoPayload\": {\"@type\": \"type.googleapis.com/google.cloud.audit.AuditLog\", \"met"
+		"hodName\": \"io.k8s.core.v1.secrets.get\", \"resourceName\": \"core/v1/namespaces/default"
+		"/secrets/s\", \"authenticationInfo\": {\"principalEmail\": \"a@b.c\"}, \"requestMetadata"
+		"\": {\"callerIp\": \"1.2.3.4\", \"callerSuppliedUserAgent\": \"kubectl\"}, \"status\": {"
+		"\"code\": 7}}, \"resource\": {\"type\": \"k8s_cluster\"}, \"timestamp\": \"2024-05-01T10:"
+		"00:00Z\", \"logName\": \"projects/p/logs/cloudaudit.googleapis.com%2Fdata_access\"}\n{\"m"
+		"essage\": \"{\\\"kind\\\":\\\"Event\\\",\\\"apiVersion\\\":\\\"audit.k8s.io/v1\\\",\\\"le"
+		"vel\\\":\\\"Metadata\\\",\\\"auditID\\\":\\\"x1\\\",\\\"stage\\\":\\\"ResponseComplete\\"
+		"\",\\\"stageTimestamp\\\":\\\"2024-05-01T10:00:00Z\\\",\\\"verb\\\":\\\"get\\\",\\\"user"
+		"\\\":{\\\"username\\\":\\\"u\\\",\\\"groups\\\":[\\\"g\\\"]},\\\"objectRef\\\":{\\\"resou"
+		"rce\\\":\\\"secrets\\\",\\\"namespace\\\":\\\"kube-system\\\",\\\"name\\\":\\\"n\\\"},\\"
+		"\"responseStatus\\\":{\\\"code\\\":200},\\\"sourceIPs\\\":[\\\"203.0.113.1\\\"]}\", \"tim"
+		"estamp\": 1714557600000}\nH4sIAKUxCWsC/0WRy2rDMBBFfyVoHduS00LJLjQhZBEosemicSiKPTWqHzIayW0"
+		"w+ffq4bbghTz3zNyr0UQ6QOQ15LcByHpBtpt8837cZdlmvyPLBWllvVfSDE5L+Bcm0GBSJmVrUIOaiUwr4J1DGnOF"
+		"iA8CQY2gIm4qoSM2Y7sReo0WO09EVA73ihY2g+ad82D2f07k9KkgjeirgqwL4rsLsiyInf8KCoXsveBN4uYJYyGTk"
+		"XmkhRFarx5B84prHjodeth64TuQ1rkGXzgBDrJHeJbd0IKGfzn/Tei5lKYPEX2MKMsZXVP3vXnW3vjqiRpCUGPXYA"
+		"tTOPW8C0bGi7VbK9rC2Z4Lcrnbmrx+QqlP8BG6FKA0qgxdCKUCjb7XjcKBz4pfOt7sg3R/qhfsftxUNV8s01wbDKN"
+		"LWTkmpdQRwebwMsdJ6SqmMWOrmLlg5H65/wAc2azSKQIAAA==\n{\"category\": \"kube-audit\", \"prope"
+		"rties\": {\"log\": \"{\\\"kind\\\":\\\"Event\\\",\\\"apiVersion\\\":\\\"audit.k8s.io/v1\\"
+		"\",\\\"level\\\":\\\"Metadata\\\",\\\"auditID\\\":\\\"x1\\\",\\\"stage\\\":\\\"ResponseCo"
+		"mplete\\\",\\\"stageTimestamp\\\":\\\"2024-05-01T10:00:00Z\\\",\\\"verb\\\":\\\"get\\\","
+		"\\\"user\\\":{\\\"username\\\":\\\"u\\\",\\\"groups\\\":[\\\"g\\\"]},\\\"objectRef\\\":{"
+		"\\\"resource\\\":\\\"secrets\\\",\\\"namespace\\\":\\\"kube-system\\\",\\\"name\\\":\\\"n"
+		"\\\"},\\\"responseStatus\\\":{\\\"code\\\":200},\\\"sourceIPs\\\":[\\\"203.0.113.1\\\"]}"
+		"\", \"stream\": \"stdout\", \"pod\": \"kube-apiserver-1\"}}\n{\"kind\": \"Event\", \"apiV"
+		"ersion\": \"audit.k8s.io/v1\", \"level\": \"Metadata\", \"auditID\": \"x1\", \"stage\": "
+		"\"ResponseComplete\", \"stageTimestamp\": \"2024-05-01T10:00:00Z\", \"verb\": \"get\", \""
+		"user\": {\"username\": \"u\", \"groups\": [\"g\"]}, \"objectRef\": {\"resource\": \"secre"
+		"ts\", \"namespace\": \"kube-system\", \"name\": \"n\"}, \"responseStatus\": {\"code\": 20"
+		"0}, \"sourceIPs\": [\"203.0.113.1\"], \"log_type\": \"audit\", \"k8s_audit_level\": \"Met"
+		"adata\", \"openshift\": {\"cluster_id\": \"c\"}}\n";
+
+	kag_registry *r = NULL;
+	kag_session *s = NULL;
+	kag_parser *p = NULL;
+	kag_event *ev;
+	kag_result *res;
+	int rc;
+
+	ck_assert_int_eq(kag_registry_new(&r), KAG_OK);
+	ck_assert_int_eq(kag_registry_set_option_u64(r, KAG_ROPT_DEDUP_CAPACITY, 64), KAG_OK);
+	ck_assert_int_eq(kag_registry_seal(r), KAG_OK);
+	kag__alloc_fail_at(fail_at);
+	rc = kag_session_new(&s, r);
+	RETURN_IF(rc);
+	rc = kag_parser_new(&p);
+	RETURN_IF(rc);
+	rc = kag_parser_feed(p, in, sizeof(in) - 1);
+	RETURN_IF(rc);
+	rc = kag_parser_finish(p);
+	RETURN_IF(rc);
+	while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {
+		RETURN_IF(rc);
+		out_printf(out, "%s\n", kag_event_format(ev));
+		rc = kag_session_evaluate(&res, s, ev);
+		RETURN_IF(rc);
+		collect(res, out);
+	}
+	rc = kag_session_flush(&res, s);
+	RETURN_IF(rc);
+	collect(res, out);
+done:
+	*used = kag__alloc_count();
+	kag__alloc_fail_at(0);
+	kag_parser_free(p);
+	kag_session_free(s);
+	kag_registry_free(r);
+	return rc;
+}
+
+START_TEST(provider_formats)
+{
+	walk("formats", scenario_formats);
+}
+END_TEST
+
+/* Rules and a policy loaded, sealed, and judging an event the rule and
+ * the policy's lists decide. A failed load leaves the registry as it was. */
+static int scenario_policy_rules(unsigned long fail_at, unsigned long *used, out_t *out)
+{
+	static const char rules[] =
+		"{\"version\":1,\"rules\":[{\"id\":\"ns_deleted\",\"title\":\"namespace deleted\","
+		"\"description\":\"d\",\"assessment\":\"suspicious\",\"severity\":\"high\","
+		"\"attack\":[\"T1485\"],\"decisive\":[\"verb\",\"objectRef.name\"],"
+		"\"match\":{\"all\":[{\"field\":\"verb\",\"in\":[\"delete\",\"deletecollection\"]},"
+		"{\"field\":\"objectRef.resource\",\"equals\":\"namespaces\"},"
+		"{\"not\":{\"field\":\"userAgent\",\"glob\":\"kube-*\"}},{\"identity\":\"none\"}]}}]}";
+	static const char policy[] =
+		"{\"version\":1,\"thresholds\":{\"probe\":3},\"capacities\":{\"dedup\":64},"
+		"\"add_trusted_users\":[\"ci-bot\",\"deployer\"],\"trusted_networks\":[\"203.0.113.0/24\"],"
+		"\"add_sensitive_resources\":[\"configmaps\"],\"detectors\":{\"disable\":[\"discovery\"]}}";
+	static const char in[] =
+		"{\"auditID\":\"d1\",\"stage\":\"ResponseComplete\",\"verb\":\"delete\","
+		"\"user\":{\"username\":\"alice\"},\"objectRef\":{\"resource\":\"namespaces\","
+		"\"name\":\"prod\"},\"responseStatus\":{\"code\":200}}\n";
+	kag_registry *r = NULL;
+	kag_session *s = NULL;
+	kag_parser *p = NULL;
+	kag_event *ev;
+	kag_result *res;
+	size_t i;
+	int rc;
+
+	kag__alloc_fail_at(fail_at);
+	rc = kag_registry_new(&r);
+	RETURN_IF(rc);
+	rc = kag_registry_load_rules(r, rules, sizeof(rules) - 1);
+	RETURN_IF(rc);
+	rc = kag_registry_load_policy(r, policy, sizeof(policy) - 1);
+	RETURN_IF(rc);
+	rc = kag_registry_seal(r);
+	RETURN_IF(rc);
+	for (i = 0; i < kag_registry_count(r); i++)
+		out_printf(out, "%s %d\n", kag_registry_detector_id(r, i),
+			   kag_registry_detector_enabled(r, i));
+	rc = kag_session_new(&s, r);
+	RETURN_IF(rc);
+	rc = kag_parser_new(&p);
+	RETURN_IF(rc);
+	rc = kag_parser_feed(p, in, sizeof(in) - 1);
+	RETURN_IF(rc);
+	rc = kag_parser_finish(p);
+	RETURN_IF(rc);
+	while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {
+		RETURN_IF(rc);
+		rc = kag_session_evaluate(&res, s, ev);
+		RETURN_IF(rc);
+		collect(res, out);
+	}
+	rc = kag_session_flush(&res, s);
+	RETURN_IF(rc);
+	collect(res, out);
+done:
+	*used = kag__alloc_count();
+	kag__alloc_fail_at(0);
+	kag_parser_free(p);
+	kag_session_free(s);
+	kag_registry_free(r);
+	return rc;
+}
+
+START_TEST(policy_and_rules)
+{
+	walk("policy and rules", scenario_policy_rules);
+}
+END_TEST
+
 /* ---- builder and gate ---- */
 
 static int scenario_builder(unsigned long fail_at, unsigned long *used, out_t *out)
@@ -558,6 +711,8 @@ int main(void)
 	tcase_add_test(tc, session_evaluation);
 	tcase_add_test(tc, pipeline);
 	tcase_add_test(tc, builder_and_gate);
+	tcase_add_test(tc, provider_formats);
+	tcase_add_test(tc, policy_and_rules);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,1119 @@
+/* The fast front end (see frontend-private.h).
+ *
+ * jsmn cuts the record into tokens (strings, primitives, objects, arrays
+ * with their extents). jsmn is lenient, so its tokens are only a guide: a
+ * walk over the record checks every byte against the JSON grammar with the
+ * rules of kag's jansson front end (jansson 2.x, JSON_REJECT_DUPLICATES |
+ * JSON_ALLOW_NUL): strict UTF-8, no control characters in strings, valid
+ * escapes, no lone surrogates, no NUL in object keys, no duplicate keys,
+ * integers within int64 and reals within double. Whatever it cannot vouch
+ * for is declined, never guessed: jansson then reads the record and gives
+ * the reference event or error.
+ *
+ * The walk notes where the top-level members are; the slots are then
+ * filled in the order and with the type rules of kag__native_fill(), and a
+ * type that rule rejects declines the record so that jansson reports it.
+ * Strings without escapes point into the record; escaped ones are decoded
+ * into the event's arena. requestObject and responseObject stay text until
+ * a detector asks for them (kag__event_body). */
+#include <string.h>
+
+#include "alloc-private.h"
+#include "frontend-private.h"
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define FAST_SSE2 1
+#endif
+
+/* Deeper records are declined (jansson's own limit is 2048 levels). */
+#define FAST_MAX_DEPTH 128
+/* Token arrays larger than this are freed after their record. */
+#define FAST_KEEP_TOKENS 65536
+/* Objects with more keys are checked for duplicates with a hash table. */
+#define FAST_PAIRWISE_KEYS 16
+
+typedef struct {
+	const char *p;        /* the key, decoded when it has escapes */
+	size_t len;
+} fast_key;
+
+/* Top-level members read (or looked at) by the front end. */
+enum {
+	TK_KIND, TK_API_VERSION, TK_AUDIT_ID, TK_STAGE, TK_LEVEL, TK_VERB, TK_REQUEST_URI,
+	TK_USER_AGENT, TK_REQUEST_RECEIVED_TS, TK_STAGE_TS, TK_TIMESTAMP, TK_USER,
+	TK_IMP_USER, TK_SOURCE_IPS, TK_OBJECT_REF, TK_RESPONSE_STATUS, TK_ANNOTATIONS,
+	TK_REQUEST_OBJECT, TK_RESPONSE_OBJECT,
+	/* members that make the record another shape (a list or a provider
+	 * record) for format recognition: such records are declined */
+	TK_ITEMS, TK_WRAPPER,
+	TK_COUNT_
+};
+
+typedef struct {
+	const char *js;
+	size_t len, pos;      /* record (or line) and cursor */
+	const kag__fast_limits *lim; /* the framer's limits, reading a line */
+	jsmntok_t *tok;       /* a checked string's size: its check_string flags */
+	int ntok, next;       /* tokens and the next one to consume */
+	kag__fast *f;
+	kag_event *ev;
+	size_t nkeys;         /* keys of the open objects in f->keys */
+	int top[TK_COUNT_];   /* value token of each top-level member, or -1 */
+} walker;
+
+void kag__fast_init(kag__fast *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void kag__fast_dispose(kag__fast *f)
+{
+	kag__free(f->tok);
+	kag__free(f->keys);
+	kag__free(f->slots);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ---- lexical checks, with jansson's rules ---- */
+
+static const unsigned char is_ws[256] = {
+	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
+};
+
+static inline void skip_ws(walker *w)
+{
+	while (w->pos < w->len && is_ws[(unsigned char)w->js[w->pos]])
+		w->pos++;
+}
+
+/* Skip blanks, then consume `c`. */
+static inline int expect(walker *w, char c)
+{
+	if (w->pos < w->len && w->js[w->pos] == c) {
+		w->pos++;
+		return 0;
+	}
+	skip_ws(w);
+	if (w->pos >= w->len || w->js[w->pos] != c)
+		return -1;
+	w->pos++;
+	return 0;
+}
+
+static int hex4(const char *s, uint32_t *out)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (uint32_t)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Length of the UTF-8 sequence at s[0, n), 0 when it is not valid UTF-8
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len, i;
+	uint32_t cp;
+
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+		cp = c & 0x1Fu;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		cp = c & 0x0Fu;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		cp = c & 0x07u;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3Fu);
+	}
+	if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ||
+	    (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
+		return 0;
+	return len;
+}
+
+#ifdef FAST_SSE2
+/* Bit i set when byte i of s[0, 16) needs a closer look inside a string: a
+ * control character, 0x80 and above (both below 0x20 as signed bytes), '"'
+ * or '\\'. */
+static inline unsigned special16(const unsigned char *s)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+				 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+					      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#else
+/* Does any byte of s[0, 8) need a closer look: below 0x20, '"', '\\' or
+ * 0x80 and above? (Exact: no false answer either way.) */
+static inline int special8(const unsigned char *s)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t v, q, b;
+
+	memcpy(&v, s, 8);
+	q = v ^ (ones * '"');
+	b = v ^ (ones * '\\');
+	return ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) != 0;
+}
+#endif
+
+enum { STR_ESCAPED = 1, STR_NUL = 2 };
+
+/* Check the contents of a JSON string, s[0, n) between its quotes; the
+ * bytes up to `readable` may be read. Returns -1 when jansson would reject
+ * it, else STR_ESCAPED when it has escapes and STR_NUL when one of them is
+ * \u0000. */
+static int check_string(const char *str, size_t n, const char *readable)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	int flags = 0;
+
+	while (i < n) {
+		unsigned char c;
+
+#ifdef FAST_SSE2
+		if (str + i + 16 <= readable) {
+			/* skip to the next byte that needs a look, 16 at a time */
+			unsigned m = special16(s + i);
+			size_t left = n - i;
+
+			if (left < 16)
+				m &= (1u << left) - 1; /* bytes past the string */
+			if (!m) {
+				i += left < 16 ? left : 16;
+				continue;
+			}
+			i += (size_t)__builtin_ctz(m);
+		}
+#else
+		(void)readable;
+		while (i + 8 <= n && !special8(s + i))
+			i += 8;
+		if (i >= n)
+			break;
+#endif
+		c = s[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+		} else if (c >= 0x80) {
+			size_t k = utf8_seq(s + i, n - i);
+
+			if (!k)
+				return -1;
+			i += k;
+		} else if (c == '\\') {
+			uint32_t u, u2;
+
+			flags |= STR_ESCAPED;
+			if (i + 1 >= n)
+				return -1;
+			switch (s[i + 1]) {
+			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+				i += 2;
+				break;
+			case 'u':
+				if (i + 6 > n || hex4(str + i + 2, &u) < 0)
+					return -1;
+				i += 6;
+				if (u >= 0xDC00 && u <= 0xDFFF)
+					return -1; /* a lone low surrogate */
+				if (u >= 0xD800 && u <= 0xDBFF) {
+					/* a high surrogate needs a low one right after */
+					if (i + 6 > n || s[i] != '\\' || s[i + 1] != 'u' ||
+					    hex4(str + i + 2, &u2) < 0 || u2 < 0xDC00 || u2 > 0xDFFF)
+						return -1;
+					i += 6;
+				}
+				if (u == 0)
+					flags |= STR_NUL;
+				break;
+			default:
+				return -1;
+			}
+		} else {
+			return -1; /* a control character or an unescaped quote */
+		}
+	}
+	return flags;
+}
+
+/* Decode the escapes of a checked string s[0, n) into out (n bytes are
+ * enough). Returns the decoded length. */
+static size_t unescape(const char *s, size_t n, char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		uint32_t u, u2;
+
+		if (s[i] != '\\') {
+			/* copy the run up to the next escape at once */
+			const char *e = memchr(s + i, '\\', n - i);
+			size_t run = e ? (size_t)(e - (s + i)) : n - i;
+
+			memcpy(out + o, s + i, run);
+			o += run;
+			i += run;
+			continue;
+		}
+		switch (s[i + 1]) {
+		case 'b': out[o++] = '\b'; i += 2; continue;
+		case 'f': out[o++] = '\f'; i += 2; continue;
+		case 'n': out[o++] = '\n'; i += 2; continue;
+		case 'r': out[o++] = '\r'; i += 2; continue;
+		case 't': out[o++] = '\t'; i += 2; continue;
+		case 'u': break;
+		default: out[o++] = s[i + 1]; i += 2; continue;
+		}
+		hex4(s + i + 2, &u);
+		i += 6;
+		if (u >= 0xD800 && u <= 0xDBFF) {
+			hex4(s + i + 2, &u2);
+			i += 6;
+			u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
+		}
+		if (u < 0x80) {
+			out[o++] = (char)u;
+		} else if (u < 0x800) {
+			out[o++] = (char)(0xC0 | (u >> 6));
+			out[o++] = (char)(0x80 | (u & 0x3F));
+		} else if (u < 0x10000) {
+			out[o++] = (char)(0xE0 | (u >> 12));
+			out[o++] = (char)(0x80 | ((u >> 6) & 0x3F));
+			out[o++] = (char)(0x80 | (u & 0x3F));
+		} else {
+			out[o++] = (char)(0xF0 | (u >> 18));
+			out[o++] = (char)(0x80 | ((u >> 12) & 0x3F));
+			out[o++] = (char)(0x80 | ((u >> 6) & 0x3F));
+			out[o++] = (char)(0x80 | (u & 0x3F));
+		}
+	}
+	return o;
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Check a number s[0, n) against JSON's grammar and jansson's ranges: an
+ * integer (no fraction, no exponent) must fit int64_t, a real must not
+ * overflow a double. Reals too large to tell cheaply are declined. Sets
+ * *is_int. */
+static int check_number(const char *s, size_t n, int *is_int)
+{
+	size_t i = 0, int_start, int_digits;
+	int64_t exp = 0;
+	int neg_exp = 0;
+
+	if (i < n && s[i] == '-')
+		i++;
+	int_start = i;
+	if (i < n && s[i] == '0') {
+		i++;
+	} else if (i < n && s[i] >= '1' && s[i] <= '9') {
+		while (i < n && is_digit(s[i]))
+			i++;
+	} else {
+		return -1;
+	}
+	int_digits = i - int_start;
+	if (i == n) {
+		static const char max[] = "9223372036854775807", min[] = "9223372036854775808";
+
+		*is_int = 1;
+		if (int_digits < 19)
+			return 0;
+		if (int_digits > 19)
+			return -1;
+		return memcmp(s + int_start, s[0] == '-' ? min : max, 19) <= 0 ? 0 : -1;
+	}
+	*is_int = 0;
+	if (s[i] == '.') {
+		i++;
+		if (i >= n || !is_digit(s[i]))
+			return -1;
+		while (i < n && is_digit(s[i]))
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			neg_exp = s[i++] == '-';
+		if (i >= n || !is_digit(s[i]))
+			return -1;
+		while (i < n && is_digit(s[i])) {
+			if (exp < 100000000)
+				exp = exp * 10 + (s[i] - '0');
+			i++;
+		}
+	}
+	if (i != n)
+		return -1;
+	/* The value is below 10^(integer digits + exponent); a double holds
+	 * up to 1.79e308. Anything that might be larger is left to jansson. */
+	if (s[int_start] == '0')
+		int_digits = 0;
+	if (!neg_exp && (int64_t)int_digits + exp > 300)
+		return -1;
+	return 0;
+}
+
+static int check_primitive(const char *s, size_t n, int *is_int)
+{
+	*is_int = 0;
+	switch (s[0]) {
+	case 't': return n == 4 && memcmp(s, "true", 4) == 0 ? 0 : -1;
+	case 'f': return n == 5 && memcmp(s, "false", 5) == 0 ? 0 : -1;
+	case 'n': return n == 4 && memcmp(s, "null", 4) == 0 ? 0 : -1;
+	default: return check_number(s, n, is_int);
+	}
+}
+
+/* ---- the walk: grammar, duplicate keys, where the members are ---- */
+
+static int top_key(const char *k, size_t n)
+{
+#define IS(lit) (memcmp(k, lit, n) == 0)
+	switch (n) {
+	case 4:
+		if (IS("verb")) return TK_VERB;
+		if (IS("user")) return TK_USER;
+		if (IS("kind")) return TK_KIND;
+		if (IS("Type")) return TK_WRAPPER;
+		break;
+	case 5:
+		if (IS("stage")) return TK_STAGE;
+		if (IS("level")) return TK_LEVEL;
+		if (IS("items")) return TK_ITEMS;
+		if (IS("log_s")) return TK_WRAPPER;
+		break;
+	case 7:
+		if (IS("auditID")) return TK_AUDIT_ID;
+		if (IS("AuditId")) return TK_WRAPPER;
+		break;
+	case 8:
+		if (IS("log_type") || IS("category") || IS("Category")) return TK_WRAPPER;
+		break;
+	case 9:
+		if (IS("userAgent")) return TK_USER_AGENT;
+		if (IS("sourceIPs")) return TK_SOURCE_IPS;
+		if (IS("objectRef")) return TK_OBJECT_REF;
+		if (IS("timestamp")) return TK_TIMESTAMP;
+		break;
+	case 10:
+		if (IS("requestURI")) return TK_REQUEST_URI;
+		if (IS("apiVersion")) return TK_API_VERSION;
+		break;
+	case 11:
+		if (IS("annotations")) return TK_ANNOTATIONS;
+		break;
+	case 12:
+		if (IS("protoPayload")) return TK_WRAPPER;
+		break;
+	case 13:
+		if (IS("requestObject")) return TK_REQUEST_OBJECT;
+		break;
+	case 14:
+		if (IS("stageTimestamp")) return TK_STAGE_TS;
+		if (IS("responseStatus")) return TK_RESPONSE_STATUS;
+		if (IS("responseObject")) return TK_RESPONSE_OBJECT;
+		break;
+	case 15:
+		if (IS("k8s_audit_level")) return TK_WRAPPER;
+		break;
+	case 16:
+		if (IS("impersonatedUser")) return TK_IMP_USER;
+		break;
+	case 21:
+		if (IS("openshift_audit_level")) return TK_WRAPPER;
+		break;
+	case 24:
+		if (IS("requestReceivedTimestamp")) return TK_REQUEST_RECEIVED_TS;
+		break;
+	default:
+		break;
+	}
+	return -1;
+#undef IS
+}
+
+static uint32_t key_hash(const fast_key *k)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < k->len; i++)
+		h = (h ^ (unsigned char)k->p[i]) * 16777619u;
+	return h;
+}
+
+/* Are two keys of the object whose keys start at f->keys[base] equal?
+ * 1 also when that cannot be told (out of memory). */
+static int has_duplicates(walker *w, size_t base)
+{
+	const fast_key *k;
+	size_t n = w->nkeys - base, i, j, cap, mask;
+
+	if (n < 2)
+		return 0;
+	k = (const fast_key *)w->f->keys + base;
+	if (n <= FAST_PAIRWISE_KEYS) {
+		for (i = 1; i < n; i++)
+			for (j = 0; j < i; j++)
+				if (k[i].len == k[j].len && memcmp(k[i].p, k[j].p, k[i].len) == 0)
+					return 1;
+		return 0;
+	}
+	for (cap = 64; cap < 2 * n; cap *= 2)
+		;
+	if (cap > w->f->cap_slots) {
+		uint32_t *s = kag__realloc(w->f->slots, cap * sizeof(*s));
+
+		if (!s)
+			return 1;
+		w->f->slots = s;
+		w->f->cap_slots = cap;
+	}
+	memset(w->f->slots, 0xff, cap * sizeof(*w->f->slots));
+	mask = cap - 1;
+	for (i = 0; i < n; i++) {
+		size_t at = key_hash(&k[i]) & mask;
+
+		while (w->f->slots[at] != UINT32_MAX) {
+			const fast_key *o = &k[w->f->slots[at]];
+
+			if (o->len == k[i].len && memcmp(o->p, k[i].p, k[i].len) == 0)
+				return 1;
+			at = (at + 1) & mask;
+		}
+		w->f->slots[at] = (uint32_t)i;
+	}
+	return 0;
+}
+
+/* Check the string token t, which must start at the cursor, and move past
+ * it. Returns -1, or the flags of check_string(). */
+static inline int string_at(walker *w, jsmntok_t *t)
+{
+	const char *s = w->js + t->start;
+	size_t n = (size_t)(t->end - t->start);
+	int flags;
+
+	/* jsmn's strings start after their opening quote */
+	if ((size_t)t->start != w->pos + 1 || (w->lim && n > w->lim->max_string))
+		return -1;
+#ifdef FAST_SSE2
+	if (n < 16 && s + 16 <= w->js + w->len && !(special16((const unsigned char *)s) &
+						      ((1u << n) - 1))) {
+		w->pos = (size_t)t->end + 1; /* short and plain: most strings */
+		t->size = 0;
+		return 0;
+	}
+#endif
+	flags = check_string(s, n, w->js + w->len);
+	if (flags >= 0) {
+		w->pos = (size_t)t->end + 1;
+		t->size = flags;
+	}
+	return flags;
+}
+
+/* Check the key token t (at the cursor), note it for the duplicate check
+ * and return its decoded form in *key. */
+static inline int take_key(walker *w, jsmntok_t *t, fast_key *key)
+{
+	int flags = string_at(w, t);
+
+	if (flags < 0 || (flags & STR_NUL))
+		return -1; /* jansson: "NUL byte in object key not supported" */
+	key->p = w->js + t->start;
+	key->len = (size_t)(t->end - t->start);
+	if (flags & STR_ESCAPED) {
+		char *d = kag__event_alloc(w->ev, key->len);
+
+		if (!d)
+			return -1;
+		key->len = unescape(key->p, key->len, d);
+		key->p = d;
+	}
+	if (w->nkeys == w->f->cap_keys) {
+		size_t cap = w->f->cap_keys ? w->f->cap_keys * 2 : 256;
+		fast_key *nk = kag__realloc(w->f->keys, cap * sizeof(*nk));
+
+		if (!nk)
+			return -1;
+		w->f->keys = nk;
+		w->f->cap_keys = cap;
+	}
+	((fast_key *)w->f->keys)[w->nkeys++] = *key;
+	return 0;
+}
+
+static int walk_other(walker *w, const jsmntok_t *t, int depth);
+
+/* Check the value that starts at the cursor (after blanks); `depth` is the
+ * nesting of the container holding it. */
+static inline int walk_value(walker *w, int depth)
+{
+	jsmntok_t *t;
+
+	skip_ws(w);
+	if (w->next >= w->ntok)
+		return -1;
+	t = &w->tok[w->next];
+	if (t->type == JSMN_STRING) {
+		if (string_at(w, t) < 0)
+			return -1;
+		w->next++;
+		return 0;
+	}
+	return walk_other(w, t, depth);
+}
+
+static int walk_object(walker *w, const jsmntok_t *t, int depth)
+{
+	size_t base = w->nkeys;
+	uint64_t seen = 0; /* a bit per key hash: a repeat may be a duplicate */
+	int i, maybe_dup = 0;
+
+	w->pos++;
+	w->next++;
+	for (i = 0; i < t->size; i++) {
+		jsmntok_t *k;
+		fast_key key;
+		uint64_t bit;
+
+		if (i > 0 && expect(w, ',') < 0)
+			return -1;
+		skip_ws(w);
+		if (w->next >= w->ntok)
+			return -1;
+		k = &w->tok[w->next];
+		if (k->type != JSMN_STRING || take_key(w, k, &key) < 0)
+			return -1;
+		bit = 1ULL << ((key.len * 7 + (key.len ? (unsigned char)key.p[0] +
+				(unsigned char)key.p[key.len - 1] * 3u : 0)) & 63);
+		maybe_dup |= (seen & bit) != 0;
+		seen |= bit;
+		w->next++;
+		if (expect(w, ':') < 0)
+			return -1;
+		if (depth == 1) {
+			int id = top_key(key.p, key.len);
+
+			if (id >= 0)
+				w->top[id] = w->next;
+		}
+		if (walk_value(w, depth) < 0)
+			return -1;
+	}
+	if (expect(w, '}') < 0 || (size_t)t->end != w->pos ||
+	    (maybe_dup && has_duplicates(w, base)))
+		return -1;
+	w->nkeys = base;
+	return 0;
+}
+
+static int walk_array(walker *w, const jsmntok_t *t, int depth)
+{
+	int i;
+
+	w->pos++;
+	w->next++;
+	for (i = 0; i < t->size; i++) {
+		if ((i > 0 && expect(w, ',') < 0) || walk_value(w, depth) < 0)
+			return -1;
+	}
+	if (expect(w, ']') < 0 || (size_t)t->end != w->pos)
+		return -1;
+	return 0;
+}
+
+/* A value other than a string at token t. */
+static int walk_other(walker *w, const jsmntok_t *t, int depth)
+{
+	int is_int;
+
+	if ((size_t)t->start != w->pos)
+		return -1;
+	switch (t->type) {
+	case JSMN_PRIMITIVE:
+		if (check_primitive(w->js + t->start, (size_t)(t->end - t->start), &is_int) < 0)
+			return -1;
+		w->pos = (size_t)t->end;
+		w->next++;
+		return 0;
+	case JSMN_OBJECT:
+	case JSMN_ARRAY:
+		depth++;
+		if (depth > FAST_MAX_DEPTH || (w->lim && (uint64_t)depth > w->lim->max_depth))
+			return -1;
+		return t->type == JSMN_OBJECT ? walk_object(w, t, depth) : walk_array(w, t, depth);
+	default:
+		return -1;
+	}
+}
+
+/* ---- filling the slots, as kag__native_fill() does ---- */
+
+/* The token after the value of token i and everything inside it. */
+static int skip(const walker *w, int i)
+{
+	int end = w->tok[i].end;
+
+	for (i++; i < w->ntok && w->tok[i].start < end; i++)
+		;
+	return i;
+}
+
+static int is_null(const walker *w, int i)
+{
+	return w->tok[i].type == JSMN_PRIMITIVE && w->js[w->tok[i].start] == 'n';
+}
+
+/* Absent or null: the member counts as absent. */
+static int absent(const walker *w, int i)
+{
+	return i < 0 || is_null(w, i);
+}
+
+/* The value of string token i: borrowed from the record, or decoded into
+ * the event's arena (NUL-terminated) when it has escapes. */
+static int str_value(walker *w, int i, const char **out, size_t *len)
+{
+	const char *s = w->js + w->tok[i].start;
+	size_t n = (size_t)(w->tok[i].end - w->tok[i].start);
+	char *d;
+
+	if (!(w->tok[i].size & STR_ESCAPED)) {
+		*out = s;
+		*len = n;
+		return 0;
+	}
+	d = kag__event_alloc(w->ev, n + 1);
+	if (!d)
+		return -1;
+	*len = unescape(s, n, d);
+	d[*len] = '\0';
+	*out = d;
+	return 0;
+}
+
+/* Key token i decoded into buf[size] (for comparisons with member names);
+ * 0 when it is longer than any member name. */
+static size_t key_name(const walker *w, int i, char *buf, size_t size)
+{
+	const char *s = w->js + w->tok[i].start;
+	size_t n = (size_t)(w->tok[i].end - w->tok[i].start);
+	char tmp[6 * 32]; /* an escape is at most 6 bytes per decoded byte */
+
+	if (!memchr(s, '\\', n)) {
+		if (n >= size)
+			return 0;
+		memcpy(buf, s, n);
+		return n;
+	}
+	if (n > sizeof(tmp) || (n = unescape(s, n, tmp)) >= size)
+		return 0;
+	memcpy(buf, tmp, n);
+	return n;
+}
+
+typedef struct {
+	const char *name;
+	size_t len;
+} member_name;
+
+#define MEMBER(s) { s, sizeof(s) - 1 }
+
+/* Find the members names[0..n) of the object at token obj: at[k] is the
+ * value token of names[k], or -1. */
+static void members(const walker *w, int obj, const member_name *names, int *at, int n)
+{
+	int m, i = obj + 1, k;
+
+	for (k = 0; k < n; k++)
+		at[k] = -1;
+	for (m = 0; m < w->tok[obj].size; m++) {
+		const char *key = w->js + w->tok[i].start;
+		size_t len = (size_t)(w->tok[i].end - w->tok[i].start);
+		char buf[32];
+
+		if (w->tok[i].size & STR_ESCAPED) {
+			len = key_name(w, i, buf, sizeof(buf));
+			key = buf;
+		}
+		for (k = 0; k < n; k++) {
+			if (names[k].len == len && memcmp(names[k].name, key, len) == 0) {
+				at[k] = i + 1;
+				break;
+			}
+		}
+		i = skip(w, i + 1);
+	}
+}
+
+static int take_string(walker *w, int i, int field)
+{
+	const char *s;
+	size_t n;
+
+	if (absent(w, i))
+		return 0;
+	if (w->tok[i].type != JSMN_STRING || str_value(w, i, &s, &n) < 0)
+		return -1;
+	kag__event_set(w->ev, field, s, n, KAG_STATE_OBSERVED);
+	return 0;
+}
+
+/* An array of strings, pushed as items of `field` with key k[0, klen). */
+static int push_strings(walker *w, int arr, int field, const char *k, size_t klen)
+{
+	int j;
+
+	for (j = 0; j < w->tok[arr].size; j++) {
+		int i = arr + 1 + j; /* strings are one token each */
+		const char *s;
+		size_t n;
+
+		if (w->tok[i].type != JSMN_STRING || str_value(w, i, &s, &n) < 0 ||
+		    kag__event_push(w->ev, field, k, klen, s, n, KAG_STATE_OBSERVED) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int take_list(walker *w, int i, int field)
+{
+	if (absent(w, i))
+		return 0;
+	if (w->tok[i].type != JSMN_ARRAY)
+		return -1;
+	if (w->tok[i].size == 0) {
+		w->ev->state[field] = KAG_STATE_OBSERVED;
+		return 0;
+	}
+	return push_strings(w, i, field, NULL, 0);
+}
+
+/* user.extra: string to list of strings (or a single string). */
+static int take_extra(walker *w, int obj, int field)
+{
+	int m, i;
+
+	if (absent(w, obj))
+		return 0;
+	if (w->tok[obj].type != JSMN_OBJECT)
+		return -1;
+	w->ev->state[field] = KAG_STATE_OBSERVED;
+	for (m = 0, i = obj + 1; m < w->tok[obj].size; m++, i = skip(w, i + 1)) {
+		const char *k, *s;
+		size_t klen, n;
+		int v = i + 1;
+
+		if (str_value(w, i, &k, &klen) < 0)
+			return -1;
+		if (w->tok[v].type == JSMN_STRING) {
+			if (str_value(w, v, &s, &n) < 0 ||
+			    kag__event_push(w->ev, field, k, klen, s, n, KAG_STATE_OBSERVED) < 0)
+				return -1;
+		} else if (w->tok[v].type != JSMN_ARRAY || push_strings(w, v, field, k, klen) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int take_user(walker *w, int obj, int base)
+{
+	static const member_name names[] = { MEMBER("username"), MEMBER("uid"),
+					     MEMBER("groups"), MEMBER("extra") };
+	int at[4];
+
+	if (absent(w, obj))
+		return 0;
+	if (w->tok[obj].type != JSMN_OBJECT)
+		return -1;
+	w->ev->state[base] = KAG_STATE_OBSERVED;
+	members(w, obj, names, at, 4);
+	if (take_string(w, at[0], base + 1) < 0 || take_string(w, at[1], base + 2) < 0 ||
+	    take_list(w, at[2], base + 3) < 0)
+		return -1;
+	return take_extra(w, at[3], base + 4);
+}
+
+static int take_object_ref(walker *w, int obj)
+{
+	static const member_name names[] = { MEMBER("resource"), MEMBER("subresource"),
+					     MEMBER("namespace"), MEMBER("name"),
+					     MEMBER("apiGroup"), MEMBER("apiVersion") };
+	static const int fields[] = { KAG_FIELD_OBJ_RESOURCE, KAG_FIELD_OBJ_SUBRESOURCE,
+				      KAG_FIELD_OBJ_NAMESPACE, KAG_FIELD_OBJ_NAME,
+				      KAG_FIELD_OBJ_API_GROUP, KAG_FIELD_OBJ_API_VERSION };
+	int at[6], k;
+
+	if (absent(w, obj))
+		return 0;
+	if (w->tok[obj].type != JSMN_OBJECT)
+		return -1;
+	w->ev->state[KAG_FIELD_OBJECT_REF] = KAG_STATE_OBSERVED;
+	members(w, obj, names, at, 6);
+	for (k = 0; k < 6; k++)
+		if (take_string(w, at[k], fields[k]) < 0)
+			return -1;
+	return 0;
+}
+
+static int take_response_status(walker *w, int obj)
+{
+	static const member_name names[] = { MEMBER("code"), MEMBER("reason"),
+					     MEMBER("message"), MEMBER("status") };
+	int at[4], is_int;
+
+	if (absent(w, obj))
+		return 0;
+	if (w->tok[obj].type != JSMN_OBJECT)
+		return -1;
+	w->ev->state[KAG_FIELD_RESPONSE_STATUS] = KAG_STATE_OBSERVED;
+	members(w, obj, names, at, 4);
+	if (!absent(w, at[0])) {
+		const jsmntok_t *t = &w->tok[at[0]];
+		const char *s = w->js + t->start;
+		size_t n = (size_t)(t->end - t->start), i = s[0] == '-';
+		uint64_t v = 0;
+
+		/* json_is_integer: a number with neither fraction nor exponent */
+		if (t->type != JSMN_PRIMITIVE || check_primitive(s, n, &is_int) < 0 || !is_int)
+			return -1;
+		for (; i < n; i++)
+			v = v * 10 + (uint64_t)(s[i] - '0');
+		w->ev->code = s[0] == '-' ? (int64_t)(0 - v) : (int64_t)v;
+		w->ev->state[KAG_FIELD_RESPONSE_CODE] = KAG_STATE_OBSERVED;
+	}
+	if (take_string(w, at[1], KAG_FIELD_RESPONSE_REASON) < 0 ||
+	    take_string(w, at[2], KAG_FIELD_RESPONSE_MESSAGE) < 0 ||
+	    take_string(w, at[3], KAG_FIELD_RESPONSE_STATUS_TEXT) < 0)
+		return -1;
+	return 0;
+}
+
+static int take_annotations(walker *w, int obj)
+{
+	int m, i;
+
+	if (absent(w, obj))
+		return 0;
+	if (w->tok[obj].type != JSMN_OBJECT)
+		return -1;
+	w->ev->state[KAG_FIELD_ANNOTATIONS] = KAG_STATE_OBSERVED;
+	for (m = 0, i = obj + 1; m < w->tok[obj].size; m++, i = skip(w, i + 1)) {
+		const char *k, *s;
+		size_t klen, n;
+
+		if (w->tok[i + 1].type != JSMN_STRING || str_value(w, i, &k, &klen) < 0 ||
+		    str_value(w, i + 1, &s, &n) < 0 ||
+		    kag__event_push(w->ev, KAG_FIELD_ANNOTATIONS, k, klen, s, n,
+				    KAG_STATE_OBSERVED) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A body stays text (its quotes included when it is a string). */
+static void take_body(walker *w, int i, int field, int slot)
+{
+	const jsmntok_t *t;
+
+	if (absent(w, i))
+		return;
+	t = &w->tok[i];
+	if (t->type == JSMN_STRING) {
+		w->ev->body_text[slot].ptr = w->js + t->start - 1;
+		w->ev->body_text[slot].len = (size_t)(t->end - t->start) + 2;
+	} else {
+		w->ev->body_text[slot].ptr = w->js + t->start;
+		w->ev->body_text[slot].len = (size_t)(t->end - t->start);
+	}
+	w->ev->state[field] = KAG_STATE_OBSERVED;
+}
+
+static int fill(walker *w)
+{
+	static const struct { int tk, field; } strs[] = {
+		{ TK_AUDIT_ID, KAG_FIELD_AUDIT_ID },
+		{ TK_STAGE, KAG_FIELD_STAGE },
+		{ TK_LEVEL, KAG_FIELD_LEVEL },
+		{ TK_VERB, KAG_FIELD_VERB },
+		{ TK_REQUEST_URI, KAG_FIELD_REQUEST_URI },
+		{ TK_USER_AGENT, KAG_FIELD_USER_AGENT },
+		{ TK_REQUEST_RECEIVED_TS, KAG_FIELD_REQUEST_RECEIVED_TS },
+		{ TK_STAGE_TS, KAG_FIELD_STAGE_TS },
+		{ TK_TIMESTAMP, KAG_FIELD_TIMESTAMP },
+	};
+	kag_event *ev = w->ev;
+	size_t k;
+
+	/* kind and apiVersion: strings when present */
+	if ((!absent(w, w->top[TK_KIND]) && w->tok[w->top[TK_KIND]].type != JSMN_STRING) ||
+	    (!absent(w, w->top[TK_API_VERSION]) &&
+	     w->tok[w->top[TK_API_VERSION]].type != JSMN_STRING))
+		return -1;
+	for (k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
+		if (take_string(w, w->top[strs[k].tk], strs[k].field) < 0)
+			return -1;
+	if (take_user(w, w->top[TK_USER], KAG_FIELD_USER) < 0 ||
+	    take_user(w, w->top[TK_IMP_USER], KAG_FIELD_IMP_USER) < 0 ||
+	    take_list(w, w->top[TK_SOURCE_IPS], KAG_FIELD_SOURCE_IPS) < 0 ||
+	    take_object_ref(w, w->top[TK_OBJECT_REF]) < 0 ||
+	    take_response_status(w, w->top[TK_RESPONSE_STATUS]) < 0 ||
+	    take_annotations(w, w->top[TK_ANNOTATIONS]) < 0)
+		return -1;
+	take_body(w, w->top[TK_REQUEST_OBJECT], KAG_FIELD_REQUEST_OBJECT, 0);
+	take_body(w, w->top[TK_RESPONSE_OBJECT], KAG_FIELD_RESPONSE_OBJECT, 1);
+	/* not an audit event: jansson reports it */
+	if (!kag__has(ev, KAG_FIELD_VERB) && !kag__has(ev, KAG_FIELD_AUDIT_ID) &&
+	    !kag__has(ev, KAG_FIELD_STAGE) && !kag__has(ev, KAG_FIELD_REQUEST_URI) &&
+	    !kag__has(ev, KAG_FIELD_OBJECT_REF) && !kag__has(ev, KAG_FIELD_USER))
+		return -1;
+	kag__event_finish(ev);
+	ev->format = kag__annotation(ev, "authentication.openshift.io/decision").ptr
+		     ? "openshift-oauth" : "native";
+	return 0;
+}
+
+/* Would format recognition (kag__shape_detect, kag__record_fill) read this
+ * record as one native event? Only a plain top-level object qualifies:
+ * anything that might be a list or a provider record is declined. */
+static int native_shape(const walker *w, int forced)
+{
+	int verb = w->top[TK_VERB];
+
+	if (w->top[TK_ITEMS] >= 0)
+		return 0;
+	switch (forced) {
+	case KAG_FORMAT_NATIVE:
+		return 1;
+	case KAG_FORMAT_AUTO:
+	case KAG_FORMAT_EKS:
+	case KAG_FORMAT_OPENSHIFT:
+		return w->top[TK_WRAPPER] < 0 && verb >= 0 && w->tok[verb].type == JSMN_STRING;
+	default:
+		return 0;
+	}
+}
+
+/* Tokenize rec into f->tok, growing it as needed. Returns the number of
+ * tokens or -1. */
+static int tokenize(kag__fast *f, const char *rec, size_t len)
+{
+	jsmn_parser jp;
+	int rc;
+
+	jsmn_init(&jp);
+	for (;;) {
+		if (f->cap_tok) {
+			rc = jsmn_parse(&jp, rec, len, f->tok, (unsigned int)f->cap_tok);
+			if (rc != JSMN_ERROR_NOMEM)
+				return rc < 0 ? -1 : (int)jp.toknext;
+		}
+		{
+			/* jsmn goes on where it stopped once given more tokens */
+			size_t cap = f->cap_tok ? f->cap_tok * 2 : 1024;
+			void *t;
+
+			if (cap > (size_t)INT32_MAX / sizeof(jsmntok_t))
+				return -1;
+			t = kag__realloc(f->tok, cap * sizeof(jsmntok_t));
+			if (!t)
+				return -1;
+			f->tok = t;
+			f->cap_tok = cap;
+		}
+	}
+}
+
+int kag__fast_fill(kag__fast *f, kag_event *ev, const char *rec, size_t len, int forced,
+		   const kag__fast_limits *lim, size_t *used)
+{
+	walker w;
+	int ntok, k, rc = KAG__FAST_DECLINED;
+
+	if (forced != KAG_FORMAT_AUTO && forced != KAG_FORMAT_NATIVE &&
+	    forced != KAG_FORMAT_EKS && forced != KAG_FORMAT_OPENSHIFT)
+		return KAG__FAST_DECLINED;
+	/* jsmn counts in int; an array is a list, for jansson */
+	if (len < 2 || len > (size_t)INT32_MAX / 2 || rec[0] != '{')
+		return KAG__FAST_DECLINED;
+	ntok = tokenize(f, rec, len);
+	if (ntok <= 0) {
+		rc = lim ? KAG__FAST_UNFRAMED : KAG__FAST_DECLINED;
+		goto out;
+	}
+	memset(&w, 0, sizeof(w));
+	w.js = rec;
+	w.len = len;
+	w.lim = lim;
+	w.tok = f->tok;
+	w.ntok = ntok;
+	w.f = f;
+	w.ev = ev;
+	for (k = 0; k < TK_COUNT_; k++)
+		w.top[k] = -1;
+	if (w.tok[0].type != JSMN_OBJECT || walk_value(&w, 0) < 0)
+		goto out;
+	if (lim) {
+		/* the framer lets a record be one byte longer; no matter */
+		if (w.pos > lim->max_record)
+			goto out;
+	} else {
+		skip_ws(&w);
+		if (w.next != ntok || w.pos != len)
+			goto out;
+	}
+	if (!native_shape(&w, forced) || fill(&w) < 0)
+		goto out;
+	if (used)
+		*used = w.pos;
+	rc = KAG_OK;
+out:
+	if (f->cap_tok > FAST_KEEP_TOKENS) {
+		kag__free(f->tok);
+		f->tok = NULL;
+		f->cap_tok = 0;
+	}
+	return rc;
+}

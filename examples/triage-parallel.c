@@ -16,19 +16,20 @@
  *   only after a line end that the parser consumes between records without
  *   looking past it, so a parser fed the piece stops where the one reading
  *   the whole stream would.
- * - Pieces queue in a ring. Each thread takes the next one and parses it
- *   with a parser of its own, first fed as many newlines as the lines it did
- *   not see, so that line numbers (in sources and messages) are the
- *   stream's; error offsets are shifted back to stream offsets.
- * - A thread then waits for its piece's turn and judges its results with
- *   the one session, and prints them: pieces are judged one at a time, in
- *   input order, so the output is byte for byte that of --jobs 1. Events
- *   stay borrowed from their parser, and parser memory is freed by the
- *   thread that allocated it.
- * - The calling thread takes pieces too when the ring is full. Memory is
+ * - Pieces are grouped in batches of consecutive pieces, queued in a ring.
+ *   A thread takes the next batch and parses each piece with a parser of
+ *   its own (events are borrowed from their parser), first fed as many
+ *   newlines as the lines it did not see, so that line numbers (in sources
+ *   and messages) are the stream's; error offsets are shifted back to
+ *   stream offsets.
+ * - The thread then waits for its batch's turn, judges the results with the
+ *   one session and prints them: batches are judged one at a time, in input
+ *   order, so the output is byte for byte that of --jobs 1. Parser memory
+ *   (jansson trees) is freed by the thread that allocated it.
+ * - The calling thread takes batches too when the ring is full. Memory is
  *   bounded: the ring, a budget of queued bytes, and pieces longer than
  *   TP_BIG, which are fed to one parser as they are read (as the
- *   sequential path does) once every piece before them is judged.
+ *   sequential path does) once every batch before them is judged.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -140,7 +141,9 @@ int triage_pool_stream(triage_pool *pool, FILE *in, const char *name, int *io_fa
 #else /* POSIX threads */
 
 #include <pthread.h>
-#include <sched.h>
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
 #include <stdatomic.h>
 
 int triage_default_jobs(void)
@@ -183,6 +186,143 @@ static size_t node_prefix(const char *s, size_t start, size_t end)
 static const unsigned char string_special[256] = {
 	['"'] = 1, ['\\'] = 1, ['\n'] = 1,
 };
+
+/* Bytes that matter between strings inside a record. */
+static const unsigned char struct_special[256] = {
+	['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1, ['\n'] = 1,
+};
+
+/* The first byte at or after pos that matters in a string (in_string) or
+ * between strings, or len. Sixteen bytes at a time where SSE2 is there. */
+static size_t skip_plain(const char *d, size_t pos, size_t len, int in_string)
+{
+	const unsigned char *table = in_string ? string_special : struct_special;
+
+#if defined(__SSE2__) && defined(__GNUC__)
+	const __m128i quote = _mm_set1_epi8('"'), nl = _mm_set1_epi8('\n');
+	const __m128i bs = _mm_set1_epi8('\\'), lower = _mm_set1_epi8(0x20);
+	const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+
+	while (pos + 16 <= len) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(d + pos));
+		__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, nl));
+		int mask;
+
+		if (in_string) {
+			hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, bs));
+		} else {
+			/* '[' and ']' are '{' and '}' without the 0x20 bit */
+			__m128i w = _mm_or_si128(v, lower);
+
+			hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(w, open),
+							     _mm_cmpeq_epi8(w, close)));
+		}
+		mask = _mm_movemask_epi8(hit);
+		if (mask)
+			return pos + (size_t)__builtin_ctz((unsigned)mask);
+		pos += 16;
+	}
+#endif
+	while (pos < len && !table[(unsigned char)d[pos]])
+		pos++;
+	return pos;
+}
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#define TP_BLOCKS 1
+
+/* Bit i of each mask: byte i of p[0, 64) is a quote, a backslash, a line
+ * end, '{' or '[', '}' or ']'. */
+static void block_masks(const char *p, uint64_t *quote, uint64_t *bslash, uint64_t *nl,
+			uint64_t *open, uint64_t *close)
+{
+	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), n = _mm_set1_epi8('\n');
+	const __m128i lower = _mm_set1_epi8(0x20);
+	const __m128i o = _mm_set1_epi8('{'), c = _mm_set1_epi8('}');
+	int k;
+
+	*quote = *bslash = *nl = *open = *close = 0;
+	for (k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+		__m128i w = _mm_or_si128(v, lower);
+		unsigned sh = 16u * (unsigned)k;
+
+		*quote |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, q)) << sh;
+		*bslash |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, b)) << sh;
+		*nl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, n)) << sh;
+		*open |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, o)) << sh;
+		*close |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, c)) << sh;
+	}
+}
+
+/* Bit i: an odd number of the bits 0..i of x are set. */
+static uint64_t prefix_xor(uint64_t x)
+{
+	x ^= x << 1;
+	x ^= x << 2;
+	x ^= x << 4;
+	x ^= x << 8;
+	x ^= x << 16;
+	x ^= x << 32;
+	return x;
+}
+
+enum { BLK_SCALAR, BLK_END, BLK_NEED };
+
+/* Inside a record, 64 bytes at a time: strings are found from the quotes
+ * of a block at once, and only brackets and line ends outside them are
+ * looked at, with the rules of the byte loop in frame(). A block with a
+ * backslash, or with a line end inside a string, is left to that loop
+ * (BLK_SCALAR, *pos_io at the block). BLK_END: the record ended (closed,
+ * or broken by the record after a line end, at *pos_io). BLK_NEED: a line
+ * end outside strings is the last byte read. */
+static int frame_blocks(struct framer *f, const char *d, size_t len, size_t *pos_io,
+			int finished)
+{
+	size_t pos = *pos_io;
+
+	while (pos + 64 <= len) {
+		uint64_t quote, bslash, nl, open, close, inside, todo;
+
+		block_masks(d + pos, &quote, &bslash, &nl, &open, &close);
+		if (bslash)
+			break;
+		inside = prefix_xor(quote) ^ (f->in_string ? ~(uint64_t)0 : 0);
+		if (nl & inside)
+			break;
+		for (todo = (open | close | nl) & ~inside; todo; todo &= todo - 1) {
+			unsigned i = (unsigned)__builtin_ctzll(todo);
+			uint64_t bit = (uint64_t)1 << i;
+			size_t at = pos + i;
+
+			if (open & bit) {
+				f->depth++;
+			} else if (close & bit) {
+				if (--f->depth == 0) {
+					f->in_record = f->in_string = 0;
+					*pos_io = at + 1;
+					return BLK_END;
+				}
+			} else if (at + 1 >= len && !finished) {
+				f->in_string = 0;
+				*pos_io = at;
+				return BLK_NEED;
+			} else if (at + 1 < len && d[at + 1] == '{' && !(f->rec_array && f->depth == 1)) {
+				f->in_record = f->in_string = 0;
+				f->no_split = 1;
+				*pos_io = at;
+				return BLK_END;
+			} else {
+				f->line++;
+			}
+		}
+		f->in_string ^= __builtin_parityll(quote);
+		pos += 64;
+	}
+	*pos_io = pos;
+	return BLK_SCALAR;
+}
+#endif
 
 /* Scan d[*pos, len) as kag's parser does. FR_SPLIT: *pos is just past a
  * line end the parser consumes between records, with no look at what
@@ -267,12 +407,28 @@ static int frame(struct framer *f, const char *d, size_t len, size_t *pos_io, in
 		}
 
 		/* inside a record */
+		{
+#ifdef TP_BLOCKS
+		size_t scalar_until = 0; /* the byte loop's, up to here */
+#endif
 		while (pos < len) {
 			char c;
 
-			if (f->in_string && !f->escape) {
-				while (pos < len && !string_special[(unsigned char)d[pos]])
-					pos++;
+#ifdef TP_BLOCKS
+			if (!f->escape && pos >= scalar_until && pos + 64 <= len) {
+				int r = frame_blocks(f, d, len, &pos, finished);
+
+				if (r == BLK_END)
+					break;
+				if (r == BLK_NEED)
+					goto out;
+				if (pos + 64 > len)
+					continue;
+				scalar_until = pos + 64;
+			}
+#endif
+			if (!f->escape) {
+				pos = skip_plain(d, pos, len, f->in_string);
 				if (pos >= len)
 					break;
 			}
@@ -312,6 +468,7 @@ static int frame(struct framer *f, const char *d, size_t len, size_t *pos_io, in
 				f->line++;
 			}
 			pos++;
+		}
 		}
 		if (f->in_record) {
 			if (finished) {

@@ -547,11 +547,11 @@ enum kag_policy_list {
  *   "windows": {"probe": S, "late_allowance": S, "secret_burst": S,
  *               "sequence": S, "discovery": S}          (seconds, <= 30 days)
  *   "capacities": {"dedup": N, "principals": N, "pending": N, "new_terms": N}
- *   "<list>": ["...", ...]       replaces the list (an empty array clears it)
- *   "add_<list>": ["...", ...]   extends it (after any replacement)
+ *   "LIST": ["...", ...]       replaces the list (an empty array clears it)
+ *   "add_LIST": ["...", ...]   extends it (after any replacement)
  *   "detectors": {"enable": ["id", ...], "disable": ["id", ...]}
  *
- * <list> is one of control_plane_users, provider_prefixes, operator_prefixes,
+ * LIST is one of control_plane_users, provider_prefixes, operator_prefixes,
  * trusted_users, sensitive_resources, system_namespaces, sensitive_host_paths,
  * dangerous_capabilities, health_paths, privileged_roles, system_role_prefixes,
  * system_role_exceptions, trusted_networks (see enum kag_policy_list;

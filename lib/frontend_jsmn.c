@@ -192,10 +192,10 @@ static inline int special8(const unsigned char *s)
 enum { STR_ESCAPED = 1, STR_NUL = 2 };
 
 /* Check the contents of a JSON string, s[0, n) between its quotes; the
- * bytes up to `readable` may be read. Returns -1 when jansson would reject
- * it, else STR_ESCAPED when it has escapes and STR_NUL when one of them is
- * \u0000. */
-static int check_string(const char *str, size_t n, const char *readable)
+ * bytes s[0, avail) may be read (avail > n). Returns -1 when jansson would
+ * reject it, else STR_ESCAPED when it has escapes and STR_NUL when one of
+ * them is \u0000. */
+static int check_string(const char *str, size_t n, size_t avail)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
@@ -205,7 +205,7 @@ static int check_string(const char *str, size_t n, const char *readable)
 		unsigned char c;
 
 #ifdef FAST_SSE2
-		if (str + i + 16 <= readable) {
+		if (avail - i >= 16) {
 			/* skip to the next byte that needs a look, 16 at a time */
 			unsigned m = special16(s + i);
 			size_t left = n - i;
@@ -219,7 +219,7 @@ static int check_string(const char *str, size_t n, const char *readable)
 			i += (size_t)__builtin_ctz(m);
 		}
 #else
-		(void)readable;
+		(void)avail;
 		while (i + 8 <= n && !special8(s + i))
 			i += 8;
 		if (i >= n)
@@ -537,14 +537,14 @@ static inline int string_at(walker *w, jsmntok_t *t)
 	if ((size_t)t->start != w->pos + 1 || (w->lim && n > w->lim->max_string))
 		return -1;
 #ifdef FAST_SSE2
-	if (n < 16 && s + 16 <= w->js + w->len && !(special16((const unsigned char *)s) &
-						      ((1u << n) - 1))) {
+	if (n < 16 && w->len - (size_t)t->start >= 16 &&
+	    !(special16((const unsigned char *)s) & ((1u << n) - 1))) {
 		w->pos = (size_t)t->end + 1; /* short and plain: most strings */
 		t->size = 0;
 		return 0;
 	}
 #endif
-	flags = check_string(s, n, w->js + w->len);
+	flags = check_string(s, n, w->len - (size_t)t->start);
 	if (flags >= 0) {
 		w->pos = (size_t)t->end + 1;
 		t->size = flags;

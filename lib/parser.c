@@ -430,9 +430,13 @@ static int scan(kag_parser *p, int *code_out)
 #endif
 				continue;
 			}
-			/* Not the start of a JSON value: look at the whole line. */
-			for (eol = p->pos; eol < len && d[eol] != '\n'; eol++)
-				;
+			/* Not the start of a JSON value: look at the whole line
+			 * (memchr: a long line is searched again at each feed). */
+			{
+				const char *nl = memchr(d + p->pos, '\n', len - p->pos);
+
+				eol = nl ? (size_t)(nl - d) : len;
+			}
 			if (eol == len && !p->finished) {
 				if (eol - p->pos > p->max_record) {
 					uint64_t line = p->line, off = p->base + p->pos;

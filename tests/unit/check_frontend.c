@@ -9,6 +9,7 @@
  * format, generated streams (tests/bench/gen.c) in one feed and in chunks,
  * and hostile records. The fast parser must really have read the native
  * events: each test checks how many records it filled. */
+#define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -459,15 +460,15 @@ static void generated(size_t n, uint64_t seed, size_t chunk, int format)
 
 START_TEST(generated_one_feed)
 {
-	generated(4000, 1, 0, KAG_FORMAT_AUTO);
-	generated(4000, 20240501, 0, KAG_FORMAT_NATIVE);
+	generated(2500, 1, 0, KAG_FORMAT_AUTO);
+	generated(1500, 20240501, 0, KAG_FORMAT_NATIVE);
 }
 END_TEST
 
 START_TEST(generated_chunks)
 {
-	generated(1500, 7, 4093, KAG_FORMAT_AUTO);
-	generated(300, 8, 13, KAG_FORMAT_OPENSHIFT);
+	generated(1000, 7, 4093, KAG_FORMAT_AUTO);
+	generated(200, 8, 13, KAG_FORMAT_OPENSHIFT);
 }
 END_TEST
 
@@ -809,7 +810,7 @@ START_TEST(limits_differential)
 	tally t;
 
 	memset(&s, 0, sizeof(s));
-	ck_assert_int_eq(bench_generate(&s, 600, 99), 0);
+	ck_assert_int_eq(bench_generate(&s, 300, 99), 0);
 	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
 		t = compare_stream("generated, small limits", s.data, s.len, KAG_FORMAT_AUTO, 0, &sets[i]);
 		ck_assert_uint_eq(t.records, s.lines);
@@ -1012,8 +1013,14 @@ static Suite *frontend_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(frontend_suite());
+	SRunner *sr;
 	int failed;
+
+	if (!(kag_features() & KAG_FEATURE_FAST_FRONTEND)) {
+		puts("built without the fast front end (no jsmn.h): nothing to compare");
+		return 77; /* skipped */
+	}
+	sr = srunner_create(frontend_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -71,6 +71,10 @@ void kag__event_finish(kag_event *ev);
  * from body_text on first use and cached; NULL when absent (or when the
  * text cannot be parsed: out of memory). */
 struct json_t *kag__event_body(const kag_event *ev, int which);
+/* 0 when the body is still unparsed text that contains none of `needles`
+ * (NULL-terminated) and no \u escape, so that no key among them can be in
+ * it; 1 otherwise. Lets a detector skip parsing bodies it cannot match. */
+int kag__event_body_may_contain(const kag_event *ev, int which, const char *const *needles);
 
 /* Detector-side helpers. */
 static inline int kag__has(const kag_event *ev, int field)

@@ -322,6 +322,38 @@ struct json_t *kag__event_body(const kag_event *ev, int which)
 	return ev->body[which];
 }
 
+static int span_has(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	const char *p = s, *end = s + n;
+
+	while (k && (size_t)(end - p) >= k) {
+		p = memchr(p, needle[0], (size_t)(end - p) - k + 1);
+		if (!p)
+			return 0;
+		if (memcmp(p, needle, k) == 0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+int kag__event_body_may_contain(const kag_event *ev, int which, const char *const *needles)
+{
+	const kag_str *t = &ev->body_text[which];
+	size_t i;
+
+	if (!t->ptr)
+		return 1; /* parsed already (or absent): nothing to save */
+	/* a \u escape can spell any key: only a real parse can tell */
+	if (span_has(t->ptr, t->len, "\\u"))
+		return 1;
+	for (i = 0; needles[i]; i++)
+		if (span_has(t->ptr, t->len, needles[i]))
+			return 1;
+	return 0;
+}
+
 /* ---- comparisons ---- */
 
 int kag__is_placeholder(const char *s, size_t len)

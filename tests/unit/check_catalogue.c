@@ -333,6 +333,26 @@ START_TEST(privileged_host_paths)
 }
 END_TEST
 
+/* Keys spelled with \u escapes mean the same to the API server: a body that
+ * skips parsing because no key name appears in its bytes must not miss them. */
+START_TEST(privileged_escaped_keys)
+{
+	judge("{'verb':'create','user':{'username':'dev@example.com'},'objectRef':{'resource':"
+	      "'pods','namespace':'prod','name':'p'}," OK201 ",'requestObject':{'kind':'Pod',"
+	      "'spec':{'containers':[{'name':'c','securityContext':{'\\u0070rivileged':true}}]}}}");
+	flagged("privileged_workload", "high");
+	judge("{'verb':'create','user':{'username':'dev@example.com'},'objectRef':{'resource':"
+	      "'pods','namespace':'prod','name':'p'}," OK201 ",'requestObject':{'kind':'Pod',"
+	      "'spec':{'hostP\\u0049D':true,'containers':[{'name':'c'}]}}}");
+	flagged("privileged_workload", "high");
+	/* and a body without any of the keys is judged clean */
+	judge("{'verb':'create','user':{'username':'dev@example.com'},'objectRef':{'resource':"
+	      "'pods','namespace':'prod','name':'p'}," OK201 ",'requestObject':{'kind':'Pod',"
+	      "'spec':{'containers':[{'name':'c','image':'nginx'}]}}}");
+	none("privileged_workload");
+}
+END_TEST
+
 START_TEST(privileged_patches)
 {
 	const char *v;
@@ -1246,6 +1266,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, privileged_panther_eks);
 	tcase_add_test(tc, privileged_templates_and_container_kinds);
 	tcase_add_test(tc, privileged_host_paths);
+	tcase_add_test(tc, privileged_escaped_keys);
 	tcase_add_test(tc, privileged_patches);
 	tcase_add_test(tc, privileged_needs_body);
 	suite_add_tcase(s, tc);

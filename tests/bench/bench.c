@@ -23,8 +23,10 @@
  * Times are CPU time (user + system) of the path, so that other load on
  * the machine disturbs them less; with --repeat each path runs R times,
  * interleaved, and the fastest run counts. Peak memory is the child's
- * maximum resident set (getrusage); with several sizes it is tabulated side
- * by side, to show that it does not grow with the length of the stream.
+ * own peak resident set (VmHWM of its image; getrusage's ru_maxrss where
+ * there is no /proc, and for jq, which a small child starts); with several
+ * sizes it is tabulated side by side, to show that it does not grow with
+ * the length of the stream.
  */
 #define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -32,6 +34,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +50,8 @@
 #include <kag.h>
 
 #include "gen.h"
+
+extern char **environ;
 
 #define CHUNK (64 * 1024)
 #define MAX_SIZES 8
@@ -495,7 +500,9 @@ static double tv_s(struct timeval tv)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* (e): jq reads the file on stdin; its selected lines are counted here. */
+/* (e): jq reads the file on stdin; its selected lines are counted here.
+ * Run from a child of the benchmark (see measure()), whose small image is
+ * all that jq's peak memory can inherit from before its exec. */
 static int run_jq(const char *path, struct run *out)
 {
 	const char *jq = jq_path();
@@ -548,6 +555,7 @@ static int run_jq(const char *path, struct run *out)
 static int run_path(enum mode m, const char *path, struct run *out)
 {
 	switch (m) {
+	case M_JQ: return run_jq(path, out);
 	case M_JANSSON: return run_jansson(path, out);
 	case M_PARSE_J: return run_kag(path, 0, 0, out);
 	case M_PARSE_F: return run_kag(path, 1, 0, out);
@@ -558,7 +566,45 @@ static int run_path(enum mode m, const char *path, struct run *out)
 	}
 }
 
-/* Run one path in a child process, so that its peak memory is its own. */
+static char self_exe[4096]; /* this program, run afresh for each path */
+
+/* Peak resident memory of this process image, in KiB: VmHWM, which
+ * starts afresh at exec (getrusage keeps the peak of the image before). */
+static long peak_rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	if (kb < 0) {
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		kb = ru.ru_maxrss;
+	}
+	return kb;
+}
+
+/* --child=M FILE: run path M over FILE, write the struct run to fd 3. */
+static int child_main(const char *mode, const char *path)
+{
+	struct run r;
+	int m = atoi(mode);
+
+	memset(&r, 0, sizeof(r));
+	r.ok = m >= 0 && m < M_COUNT_ && run_path((enum mode)m, path, &r) == 0;
+	if (m != M_JQ)
+		r.rss_kb = peak_rss_kb();
+	return write(3, &r, sizeof(r)) == (ssize_t)sizeof(r) && r.ok ? 0 : 1;
+}
+
+/* Run one path in a new process (this program, executed again), which
+ * reports its own peak memory: what it takes, not what this process holds. */
 static int measure(enum mode m, const char *path, struct run *out)
 {
 	int fds[2], status;
@@ -567,20 +613,29 @@ static int measure(enum mode m, const char *path, struct run *out)
 	ssize_t n;
 
 	memset(out, 0, sizeof(*out));
-	if (m == M_JQ) {
-		out->ok = run_jq(path, out) == 0;
-		return out->ok ? 0 : -1;
-	}
 	fflush(stdout);
-	if (pipe(fds) < 0 || (pid = fork()) < 0)
+	if (pipe(fds) < 0)
 		return -1;
-	if (pid == 0) {
-		struct run r;
+	{
+		char arg[32];
+		char *const argv[] = { "kag-bench", arg, (char *)path, NULL };
+		posix_spawn_file_actions_t fa;
+		int rc;
 
-		close(fds[0]);
-		memset(&r, 0, sizeof(r));
-		r.ok = run_path(m, path, &r) == 0;
-		_exit(write(fds[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
+		snprintf(arg, sizeof(arg), "--child=%d", (int)m);
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, fds[1], 3);
+		if (fds[0] != 3)
+			posix_spawn_file_actions_addclose(&fa, fds[0]);
+		if (fds[1] != 3)
+			posix_spawn_file_actions_addclose(&fa, fds[1]);
+		rc = posix_spawn(&pid, self_exe, &fa, NULL, argv, environ);
+		posix_spawn_file_actions_destroy(&fa);
+		if (rc != 0) {
+			close(fds[0]);
+			close(fds[1]);
+			return -1;
+		}
 	}
 	close(fds[1]);
 	do
@@ -592,7 +647,6 @@ static int measure(enum mode m, const char *path, struct run *out)
 		out->ok = 0;
 		return -1;
 	}
-	out->rss_kb = ru.ru_maxrss;
 	return 0;
 }
 
@@ -1009,6 +1063,16 @@ int main(int argc, char **argv)
 
 	if (!dir || !*dir)
 		dir = "/tmp";
+	if (argc == 3 && strncmp(argv[1], "--child=", 8) == 0)
+		return child_main(argv[1] + 8, argv[2]);
+	{
+		ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+
+		if (n > 0)
+			self_exe[n] = '\0';
+		else
+			snprintf(self_exe, sizeof(self_exe), "%s", argv[0]);
+	}
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int bad = 0;

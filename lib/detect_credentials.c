@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codec-private.h"
 #include "detector-private.h"
 
 static const char *const attack[] = { "T1528", "T1649", NULL };
@@ -49,21 +50,6 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 
 /* ---- PEM inside base64: look for platform names in the subject ---- */
 
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
 /* Decode base64 (whitespace skipped, stops at '=' or at another byte).
  * Returns the decoded length, or (size_t)-1 when out is too small. */
 static size_t b64_decode(const char *s, size_t n, unsigned char *out, size_t cap)
@@ -73,7 +59,7 @@ static size_t b64_decode(const char *s, size_t n, unsigned char *out, size_t cap
 	int bits = 0;
 
 	for (i = 0; i < n; i++) {
-		int v = b64val((unsigned char)s[i]);
+		int v = kag__b64_value((unsigned char)s[i]);
 
 		if (v < 0) {
 			if (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codec-private.h"
 #include "detector-private.h"
 
 static const char *const attack[] = { "T1609", NULL };
@@ -26,25 +27,14 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	return kag__eq(ev, KAG_FIELD_VERB, "create") || kag__eq(ev, KAG_FIELD_VERB, "get");
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode (and '+' as space) into out; returns the decoded length. */
 static size_t url_decode(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t i, o = 0;
 
 	for (i = 0; i < n && o + 1 < cap; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && kag__hex_value(s[i + 1]) >= 0 && kag__hex_value(s[i + 2]) >= 0) {
+			out[o++] = (char)(kag__hex_value(s[i + 1]) * 16 + kag__hex_value(s[i + 2]));
 			i += 2;
 		} else if (s[i] == '+') {
 			out[o++] = ' ';

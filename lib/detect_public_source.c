@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codec-private.h"
 #include "detector-private.h"
 
 static const char *const attack[] = { "T1078", "T1552.007", NULL };
@@ -43,17 +44,6 @@ static int parse_v4(const char *s, size_t n, unsigned char out[4])
 	return i == n;
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_v6(const char *s, size_t n, unsigned char out[16])
 {
 	unsigned char words[16];
@@ -72,8 +62,8 @@ static int parse_v6(const char *s, size_t n, unsigned char out[16])
 		unsigned v = 0;
 		int d = 0;
 
-		while (i < n && hexv(s[i]) >= 0 && d < 5) {
-			v = v * 16 + (unsigned)hexv(s[i++]);
+		while (i < n && kag__hex_value(s[i]) >= 0 && d < 5) {
+			v = v * 16 + (unsigned)kag__hex_value(s[i++]);
 			d++;
 		}
 		if (i < n && s[i] == '.') {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "codec-private.h"
 #include "alloc-private.h"
 #include "format-private.h"
 
@@ -125,21 +126,6 @@ int kag__cw_payload_list(json_t *payload, const char *base, kag__list *list, kag
 
 /* ---- base64 + gzip ---- */
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
 /* Decode base64 (standard or URL alphabet, padding optional, whitespace
  * ignored) into a new buffer. Returns its length, or -1 on bad input. */
 static long b64_decode(const char *s, size_t len, unsigned char **out)
@@ -162,7 +148,7 @@ static long b64_decode(const char *s, size_t len, unsigned char **out)
 			pad = 1;
 			continue;
 		}
-		v = b64_value(c);
+		v = kag__b64_value(c);
 		if (v < 0 || pad)
 			return -1;
 		acc = (acc << 6) | (uint32_t)v;

@@ -392,6 +392,43 @@ START_TEST(session_evaluation)
 END_TEST
 
 /* Parsing and judging together, as kag-triage does. */
+/* A session and a parser over the sealed registry r judge `in` to the end
+ * (flush included), collecting verdicts (and event formats if asked) into
+ * out; both are freed before returning. */
+static int judge_stream(kag_registry *r, const char *in, size_t len, int show_format,
+			out_t *out)
+{
+	kag_session *s = NULL;
+	kag_parser *p = NULL;
+	kag_event *ev;
+	kag_result *res;
+	int rc;
+
+	rc = kag_session_new(&s, r);
+	RETURN_IF(rc);
+	rc = kag_parser_new(&p);
+	RETURN_IF(rc);
+	rc = kag_parser_feed(p, in, len);
+	RETURN_IF(rc);
+	rc = kag_parser_finish(p);
+	RETURN_IF(rc);
+	while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {
+		RETURN_IF(rc);
+		if (show_format)
+			out_printf(out, "%s\n", kag_event_format(ev));
+		rc = kag_session_evaluate(&res, s, ev);
+		RETURN_IF(rc);
+		collect(res, out);
+	}
+	rc = kag_session_flush(&res, s);
+	RETURN_IF(rc);
+	collect(res, out);
+done:
+	kag_parser_free(p);
+	kag_session_free(s);
+	return rc;
+}
+
 static int scenario_pipeline(unsigned long fail_at, unsigned long *used, out_t *out)
 {
 	static const char in[] =
@@ -404,10 +441,6 @@ static int scenario_pipeline(unsigned long fail_at, unsigned long *used, out_t *
 		"\"system:admin\"},\"objectRef\":{\"resource\":\"secrets\",\"namespace\":\"prod\"},"
 		"\"responseStatus\":{\"code\":200},\"stage\":\"ResponseComplete\"}]}\n";
 	kag_registry *r = NULL;
-	kag_session *s = NULL;
-	kag_parser *p = NULL;
-	kag_event *ev;
-	kag_result *res;
 	int rc;
 
 	kag__alloc_fail_at(fail_at);
@@ -417,28 +450,10 @@ static int scenario_pipeline(unsigned long fail_at, unsigned long *used, out_t *
 	RETURN_IF(rc);
 	rc = kag_registry_seal(r);
 	RETURN_IF(rc);
-	rc = kag_session_new(&s, r);
-	RETURN_IF(rc);
-	rc = kag_parser_new(&p);
-	RETURN_IF(rc);
-	rc = kag_parser_feed(p, in, sizeof(in) - 1);
-	RETURN_IF(rc);
-	rc = kag_parser_finish(p);
-	RETURN_IF(rc);
-	while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {
-		RETURN_IF(rc);
-		rc = kag_session_evaluate(&res, s, ev);
-		RETURN_IF(rc);
-		collect(res, out);
-	}
-	rc = kag_session_flush(&res, s);
-	RETURN_IF(rc);
-	collect(res, out);
+	rc = judge_stream(r, in, sizeof(in) - 1, 0, out);
 done:
 	*used = kag__alloc_count();
 	kag__alloc_fail_at(0);
-	kag_parser_free(p);
-	kag_session_free(s);
 	kag_registry_free(r);
 	return rc;
 }
@@ -488,39 +503,15 @@ static int scenario_formats(unsigned long fail_at, unsigned long *used, out_t *o
 		"adata\", \"openshift\": {\"cluster_id\": \"c\"}}\n";
 
 	kag_registry *r = NULL;
-	kag_session *s = NULL;
-	kag_parser *p = NULL;
-	kag_event *ev;
-	kag_result *res;
 	int rc;
 
 	ck_assert_int_eq(kag_registry_new(&r), KAG_OK);
 	ck_assert_int_eq(kag_registry_set_option_u64(r, KAG_ROPT_DEDUP_CAPACITY, 64), KAG_OK);
 	ck_assert_int_eq(kag_registry_seal(r), KAG_OK);
 	kag__alloc_fail_at(fail_at);
-	rc = kag_session_new(&s, r);
-	RETURN_IF(rc);
-	rc = kag_parser_new(&p);
-	RETURN_IF(rc);
-	rc = kag_parser_feed(p, in, sizeof(in) - 1);
-	RETURN_IF(rc);
-	rc = kag_parser_finish(p);
-	RETURN_IF(rc);
-	while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {
-		RETURN_IF(rc);
-		out_printf(out, "%s\n", kag_event_format(ev));
-		rc = kag_session_evaluate(&res, s, ev);
-		RETURN_IF(rc);
-		collect(res, out);
-	}
-	rc = kag_session_flush(&res, s);
-	RETURN_IF(rc);
-	collect(res, out);
-done:
+	rc = judge_stream(r, in, sizeof(in) - 1, 1, out);
 	*used = kag__alloc_count();
 	kag__alloc_fail_at(0);
-	kag_parser_free(p);
-	kag_session_free(s);
 	kag_registry_free(r);
 	return rc;
 }
@@ -551,10 +542,6 @@ static int scenario_policy_rules(unsigned long fail_at, unsigned long *used, out
 		"\"user\":{\"username\":\"alice\"},\"objectRef\":{\"resource\":\"namespaces\","
 		"\"name\":\"prod\"},\"responseStatus\":{\"code\":200}}\n";
 	kag_registry *r = NULL;
-	kag_session *s = NULL;
-	kag_parser *p = NULL;
-	kag_event *ev;
-	kag_result *res;
 	size_t i;
 	int rc;
 
@@ -570,28 +557,10 @@ static int scenario_policy_rules(unsigned long fail_at, unsigned long *used, out
 	for (i = 0; i < kag_registry_count(r); i++)
 		out_printf(out, "%s %d\n", kag_registry_detector_id(r, i),
 			   kag_registry_detector_enabled(r, i));
-	rc = kag_session_new(&s, r);
-	RETURN_IF(rc);
-	rc = kag_parser_new(&p);
-	RETURN_IF(rc);
-	rc = kag_parser_feed(p, in, sizeof(in) - 1);
-	RETURN_IF(rc);
-	rc = kag_parser_finish(p);
-	RETURN_IF(rc);
-	while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {
-		RETURN_IF(rc);
-		rc = kag_session_evaluate(&res, s, ev);
-		RETURN_IF(rc);
-		collect(res, out);
-	}
-	rc = kag_session_flush(&res, s);
-	RETURN_IF(rc);
-	collect(res, out);
+	rc = judge_stream(r, in, sizeof(in) - 1, 0, out);
 done:
 	*used = kag__alloc_count();
 	kag__alloc_fail_at(0);
-	kag_parser_free(p);
-	kag_session_free(s);
 	kag_registry_free(r);
 	return rc;
 }

@@ -389,6 +389,12 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	}
 }
 
+/* the index: applies() is false outside these (route.c) */
+static const char *const route_verbs[] = { "create", "update", "patch", NULL };
+static const char *const route_resources[] = {
+	"serviceaccounts", "certificatesigningrequests", NULL
+};
+
 const kag__detector_def kag__det_credential_minting = {
 	.id = "credential_minting",
 	.title = "Credentials minted: service-account tokens and client certificates",
@@ -424,6 +430,8 @@ const kag__detector_def kag__det_credential_minting = {
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,
 	.state_size = sizeof(csr_state),
+	.verbs = route_verbs,
+	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,
 };

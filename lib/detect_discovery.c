@@ -153,6 +153,9 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	return KAG_OK;
 }
 
+/* the index: applies() is false outside these (route.c) */
+static const char *const route_verbs[] = { "create", "list", NULL };
+
 const kag__detector_def kag__det_discovery = {
 	.id = "discovery",
 	.title = "Discovery: permission enumeration and broad listing by one identity",
@@ -181,6 +184,7 @@ const kag__detector_def kag__det_discovery = {
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_LOW,
 	.state_size = sizeof(list_state),
+	.verbs = route_verbs,
 	.applies = applies,
 	.judge = judge,
 };

@@ -154,6 +154,10 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	return KAG_OK;
 }
 
+/* the index: applies() is false outside these (route.c) */
+static const char *const route_verbs[] = { "create", "update", "patch", NULL };
+static const char *const route_resources[] = { "services", "ingresses", NULL };
+
 const kag__detector_def kag__det_exposed_service = {
 	.id = "exposed_service",
 	.title = "Service exposed outside the cluster, or Ingress without TLS",
@@ -181,6 +185,8 @@ const kag__detector_def kag__det_exposed_service = {
 	.min_level = KAG_LEVEL_REQUEST,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_LOW,
+	.verbs = route_verbs,
+	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,
 };

@@ -217,6 +217,10 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	return KAG_OK;
 }
 
+/* the index: applies() is false outside these (route.c) */
+static const char *const route_verbs[] = { "create", "get", "update", "patch", NULL };
+static const char *const route_resources[] = { "pods", NULL };
+
 const kag__detector_def kag__det_interactive_access = {
 	.id = "interactive_access",
 	.title = "Interactive access to a pod (exec, attach, port-forward, ephemeral container)",
@@ -240,6 +244,8 @@ const kag__detector_def kag__det_interactive_access = {
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,
+	.verbs = route_verbs,
+	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,
 };

@@ -99,6 +99,9 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	return KAG_OK;
 }
 
+/* the index: applies() is false outside these (route.c) */
+static const char *const route_resources[] = { "nodes", NULL };
+
 const kag__detector_def kag__det_node_proxy = {
 	.id = "node_proxy",
 	.title = "Kubelet API reached through the API server (nodes/proxy)",
@@ -124,6 +127,7 @@ const kag__detector_def kag__det_node_proxy = {
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,
+	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,
 };

@@ -179,6 +179,14 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	return KAG_OK;
 }
 
+/* the index: applies() is false outside these (route.c) */
+static const char *const route_verbs[] = { "create", "update", "patch", NULL };
+static const char *const route_resources[] = {
+	"roles", "clusterroles", "rolebindings", "clusterrolebindings", "cronjobs",
+	"daemonsets", "pods", "deployments", "statefulsets", "replicasets", "jobs",
+	"replicationcontrollers", NULL
+};
+
 const kag__detector_def kag__det_persistence_workload = {
 	.id = "persistence_workload",
 	.title = "Persistent workloads: CronJobs, DaemonSets, system-namespace pods, "
@@ -213,6 +221,8 @@ const kag__detector_def kag__det_persistence_workload = {
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,
 	.state_size = sizeof(seq_state),
+	.verbs = route_verbs,
+	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,
 };

@@ -423,6 +423,14 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	return KAG_OK;
 }
 
+/* the index: applies() is false outside these (route.c) */
+static const char *const route_verbs[] = {
+	"create", "update", "patch", "delete", "deletecollection", NULL
+};
+static const char *const route_resources[] = {
+	"roles", "clusterroles", "rolebindings", "clusterrolebindings", NULL
+};
+
 const kag__detector_def kag__det_rbac_escalation = {
 	.id = "rbac_escalation",
 	.title = "RBAC change that grants power: privileged bindings, dangerous roles, "
@@ -461,6 +469,8 @@ const kag__detector_def kag__det_rbac_escalation = {
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,
+	.verbs = route_verbs,
+	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,
 };

@@ -140,6 +140,10 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	return KAG_OK;
 }
 
+/* the index: applies() is false outside these (route.c) */
+static const char *const route_verbs[] = { "get", "list", "watch", NULL };
+static const char *const route_resources[] = { "secrets", NULL };
+
 const kag__detector_def kag__det_secrets_access = {
 	.id = "secrets_access",
 	.title = "Secrets read by an identity outside the platform baseline",
@@ -167,6 +171,8 @@ const kag__detector_def kag__det_secrets_access = {
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,
 	.state_size = sizeof(burst_state),
+	.verbs = route_verbs,
+	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,
 };

@@ -116,6 +116,17 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	return KAG_OK;
 }
 
+/* the index: applies() is false outside these (route.c) */
+static const char *const route_verbs[] = {
+	"create", "update", "patch", "delete", "deletecollection", NULL
+};
+static const char *const route_resources[] = {
+	"mutatingwebhookconfigurations", "validatingwebhookconfigurations",
+	"validatingadmissionpolicies", "validatingadmissionpolicybindings",
+	"mutatingadmissionpolicies", "mutatingadmissionpolicybindings", "events",
+	"configmaps", NULL
+};
+
 const kag__detector_def kag__det_control_plane_tampering = {
 	.id = "control_plane_tampering",
 	.title = "Control-plane tampering: admission webhooks, events deleted, cluster "
@@ -146,6 +157,8 @@ const kag__detector_def kag__det_control_plane_tampering = {
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,
+	.verbs = route_verbs,
+	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,
 };

@@ -506,10 +506,13 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	int severity, root = root_type(ev);
 
 	/* Every finding hangs on one of these keys: a body that spells none
-	 * of them needs no parse. */
-	static const char *const keys[] = { "privileged", "hostPID", "hostIPC", "hostNetwork",
-					    "hostPath", "capabilities", "allowPrivilegeEscalation",
-					    NULL };
+	 * of them (the switches only with a true value) needs no parse.
+	 * Hardened pod specs say "privileged": false and the like. */
+	static const kag__body_needle keys[] = {
+		{ "privileged", 1 }, { "hostPID", 1 }, { "hostIPC", 1 }, { "hostNetwork", 1 },
+		{ "allowPrivilegeEscalation", 1 }, { "hostPath", 0 }, { "capabilities", 0 },
+		{ NULL, 0 }
+	};
 
 	if (!kag__event_body_may_contain(ev, 0, keys))
 		return KAG_OK;
@@ -592,6 +595,13 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	return KAG_OK;
 }
 
+/* the index: applies() is false outside these (route.c) */
+static const char *const route_verbs[] = { "create", "update", "patch", NULL };
+static const char *const route_resources[] = {
+	"pods", "cronjobs", "podtemplates", "deployments", "daemonsets", "statefulsets",
+	"replicasets", "jobs", "replicationcontrollers", NULL
+};
+
 const kag__detector_def kag__det_privileged_workload = {
 	.id = "privileged_workload",
 	.title = "Workload that breaks container isolation (privileged, host namespaces, "
@@ -627,6 +637,8 @@ const kag__detector_def kag__det_privileged_workload = {
 	.min_level = KAG_LEVEL_REQUEST,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_LOW,
+	.verbs = route_verbs,
+	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,
 };

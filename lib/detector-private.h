@@ -96,6 +96,10 @@ typedef struct {
 	int needs_outcome;             /* an unknown outcome => needs_context */
 	int ctx_severity;              /* severity of a needs_context verdict */
 	size_t state_size;             /* per-principal state in the session */
+	/* the index (route.c): applies() is false unless the verb, and the
+	 * objectRef.resource, is one of these (NULL-terminated; NULL: any) */
+	const char *const *verbs;
+	const char *const *resources;
 	/* cheap test: is this event the detector's business at all? */
 	int (*applies)(const kag_event *ev, const kag__ctx *ctx);
 	/* judge an event that passed the gate; report through f */

@@ -32,6 +32,8 @@ struct kag_event {
 	int stage;
 	int level;
 	int64_t time_us;
+	int64_t ts[3];            /* parsed time fields, in order of preference */
+	unsigned ts_known;        /* bit i: ts[i] is parsed */
 
 	kag_item *items;
 	size_t n_items, cap_items;
@@ -42,6 +44,7 @@ struct kag_event {
 	kag_str body_text[2];     /* their JSON text, parsed into body[] on first
 				   * use (kag__event_body) */
 	char codebuf[24];         /* decimal response code for path reads */
+	void *check;              /* kag__fast scratch of the builder, or NULL */
 
 	const char *format;       /* static */
 	const char *source;       /* borrowed from the parser */
@@ -71,10 +74,20 @@ void kag__event_finish(kag_event *ev);
  * from body_text on first use and cached; NULL when absent (or when the
  * text cannot be parsed: out of memory). */
 struct json_t *kag__event_body(const kag_event *ev, int which);
-/* 0 when the body is still unparsed text that contains none of `needles`
- * (NULL-terminated) and no \u escape, so that no key among them can be in
- * it; 1 otherwise. Lets a detector skip parsing bodies it cannot match. */
-int kag__event_body_may_contain(const kag_event *ev, int which, const char *const *needles);
+/* A name a detector looks for in a body: a member key, or a step of a JSON
+ * Patch path. With `only_true`, an occurrence written as the key of a
+ * `false` member ("privileged": false) does not count: only a true value
+ * (or any other spelling) can matter. */
+typedef struct {
+	const char *name;
+	int only_true;
+} kag__body_needle;
+/* 0 when the body is still unparsed text in which no needle (an array
+ * ended by a NULL name) occurs, except as keys of false members, and
+ * there is no \u escape (which could spell any key): no member a detector
+ * looks for can then be in it. 1 otherwise. Lets a detector skip parsing
+ * bodies it cannot match. */
+int kag__event_body_may_contain(const kag_event *ev, int which, const kag__body_needle *needles);
 
 /* Detector-side helpers. */
 static inline int kag__has(const kag_event *ev, int field)

@@ -5,6 +5,8 @@
 
 #include "alloc-private.h"
 #include "event-private.h"
+#include "frontend-private.h"
+#include "kag-config.h"
 
 struct kag_arena_block {
 	kag_arena_block *next;
@@ -121,6 +123,7 @@ void kag__event_reset(kag_event *ev)
 	ev->stage = KAG_STAGE_UNKNOWN;
 	ev->level = KAG_LEVEL_UNKNOWN;
 	ev->time_us = 0;
+	ev->ts_known = 0;
 	ev->n_items = 0;
 	for (b = ev->arena; b; b = b->next)
 		b->used = 0;
@@ -154,6 +157,13 @@ void kag__event_dispose(kag_event *ev)
 	kag__free(ev->items);
 	ev->items = NULL;
 	ev->cap_items = 0;
+#ifdef KAG_HAVE_JSMN
+	if (ev->check) {
+		kag__fast_dispose(ev->check);
+		kag__free(ev->check);
+		ev->check = NULL;
+	}
+#endif
 }
 
 char *kag__event_alloc(kag_event *ev, size_t n)
@@ -281,26 +291,40 @@ static int decode_level(kag_str s)
 	return KAG_LEVEL_UNKNOWN;
 }
 
-void kag__event_finish(kag_event *ev)
+/* The time fields, in order of preference. */
+static const int time_fields[] = { KAG_FIELD_STAGE_TS, KAG_FIELD_REQUEST_RECEIVED_TS,
+				   KAG_FIELD_TIMESTAMP };
+
+/* The first time field present that parses; each is parsed once. */
+static void decode_time(kag_event *ev)
 {
-	static const int time_fields[] = { KAG_FIELD_STAGE_TS,
-		KAG_FIELD_REQUEST_RECEIVED_TS, KAG_FIELD_TIMESTAMP };
 	size_t i;
 
-	ev->stage = kag__has(ev, KAG_FIELD_STAGE) ? decode_stage(ev->str[KAG_FIELD_STAGE])
-						   : KAG_STAGE_UNKNOWN;
-	ev->level = kag__has(ev, KAG_FIELD_LEVEL) ? decode_level(ev->str[KAG_FIELD_LEVEL])
-						   : KAG_LEVEL_UNKNOWN;
 	ev->time_us = 0;
 	for (i = 0; i < sizeof(time_fields) / sizeof(time_fields[0]); i++) {
 		int f = time_fields[i];
 
-		if (kag__has(ev, f)) {
-			ev->time_us = kag__parse_time(ev->str[f].ptr, ev->str[f].len);
-			if (ev->time_us)
-				break;
+		if (!kag__has(ev, f))
+			continue;
+		if (!(ev->ts_known & (1u << i))) {
+			ev->ts[i] = kag__parse_time(ev->str[f].ptr, ev->str[f].len);
+			ev->ts_known |= 1u << i;
+		}
+		if (ev->ts[i]) {
+			ev->time_us = ev->ts[i];
+			return;
 		}
 	}
+}
+
+void kag__event_finish(kag_event *ev)
+{
+	ev->stage = kag__has(ev, KAG_FIELD_STAGE) ? decode_stage(ev->str[KAG_FIELD_STAGE])
+						   : KAG_STAGE_UNKNOWN;
+	ev->level = kag__has(ev, KAG_FIELD_LEVEL) ? decode_level(ev->str[KAG_FIELD_LEVEL])
+						   : KAG_LEVEL_UNKNOWN;
+	ev->ts_known = 0;
+	decode_time(ev);
 }
 
 struct json_t *kag__event_body(const kag_event *ev, int which)
@@ -338,7 +362,50 @@ static int span_has(const char *s, size_t n, const char *needle)
 	return 0;
 }
 
-int kag__event_body_may_contain(const kag_event *ev, int which, const char *const *needles)
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Does the occurrence of a k-byte name at p stand for a `"name": false`
+ * member? Its quotes must be right around it (no escape can hide in a
+ * span without "\u"... but \" can: a quote preceded by a backslash is
+ * inside a string, and so is not a key we may skip). */
+static int false_member(const char *s, const char *p, size_t k, const char *end)
+{
+	const char *q = p + k;
+
+	if (p == s || p[-1] != '"' || (p - 1 > s && p[-2] == '\\'))
+		return 0;
+	if (q >= end || *q != '"')
+		return 0;
+	for (q++; q < end && is_blank(*q); q++)
+		;
+	if (q >= end || *q != ':')
+		return 0;
+	for (q++; q < end && is_blank(*q); q++)
+		;
+	return (size_t)(end - q) >= 5 && memcmp(q, "false", 5) == 0;
+}
+
+/* Some occurrence of needle in the span that is not a false member. */
+static int span_has_true(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	const char *p = s, *end = s + n;
+
+	while (k && (size_t)(end - p) >= k) {
+		p = memchr(p, needle[0], (size_t)(end - p) - k + 1);
+		if (!p)
+			return 0;
+		if (memcmp(p, needle, k) == 0 && !false_member(s, p, k, end))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+int kag__event_body_may_contain(const kag_event *ev, int which, const kag__body_needle *needles)
 {
 	const kag_str *t = &ev->body_text[which];
 	size_t i;
@@ -348,9 +415,11 @@ int kag__event_body_may_contain(const kag_event *ev, int which, const char *cons
 	/* a \u escape can spell any key: only a real parse can tell */
 	if (span_has(t->ptr, t->len, "\\u"))
 		return 1;
-	for (i = 0; needles[i]; i++)
-		if (span_has(t->ptr, t->len, needles[i]))
+	for (i = 0; needles[i].name; i++) {
+		if (needles[i].only_true ? span_has_true(t->ptr, t->len, needles[i].name)
+					 : span_has(t->ptr, t->len, needles[i].name))
 			return 1;
+	}
 	return 0;
 }
 
@@ -717,30 +786,78 @@ static int valid_state(int state)
 	return state == KAG_STATE_OBSERVED || state == KAG_STATE_INFERRED;
 }
 
+/* A body given as text: checked now, parsed when a detector asks for it
+ * (kag__event_body), as for bodies read by the fast front end. Text the
+ * quick check declines (or every text, without jsmn) is parsed now, by
+ * jansson, which has the last word. */
+static int set_body(kag_event *ev, int field, const char *text, size_t len)
+{
+	int slot = field == KAG_FIELD_REQUEST_OBJECT ? 0 : 1;
+	json_t *body = NULL;
+	int checked = 0;
+
+#ifdef KAG_HAVE_JSMN
+	if (!ev->check) {
+		ev->check = kag__malloc(sizeof(kag__fast));
+		if (!ev->check)
+			return KAG_ENOMEM;
+		kag__fast_init(ev->check);
+	}
+	checked = kag__fast_check(ev->check, ev, text, len, 0) == 0;
+#endif
+	if (!checked) {
+		body = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+		if (!body)
+			return KAG_EPARSE; /* the event is left as it was */
+	}
+	if (ev->body[slot])
+		json_decref(ev->body[slot]);
+	ev->body[slot] = body;
+	ev->body_text[slot].ptr = checked ? text : NULL;
+	ev->body_text[slot].len = checked ? len : 0;
+	return KAG_OK;
+}
+
 int kag_event_set_string(kag_event *ev, int field, const char *value, size_t len, int state)
 {
-	int kind = kag__field_kind(field);
+	int kind = kag__field_kind(field), rc;
 	const char *copy;
 
 	if (!ev || (!value && len) || !valid_state(state) ||
 	    (kind != KAG__KIND_STRING && kind != KAG__KIND_BODY))
 		return KAG_EINVAL;
-	if (kind == KAG__KIND_BODY) {
-		json_error_t err;
-		json_t *body = json_loadb(value ? value : "", len, JSON_DECODE_ANY, &err);
-		int slot = field == KAG_FIELD_REQUEST_OBJECT ? 0 : 1;
-
-		if (!body)
-			return KAG_EPARSE;
-		if (ev->body[slot])
-			json_decref(ev->body[slot]);
-		ev->body[slot] = body;
-	}
 	copy = kag__event_copy(ev, value ? value : "", len);
 	if (!copy)
 		return KAG_ENOMEM;
+	if (kind == KAG__KIND_BODY) {
+		rc = set_body(ev, field, copy, len);
+		if (rc < 0)
+			return rc;
+	}
 	kag__event_set(ev, field, copy, len, state);
-	kag__event_finish(ev);
+	/* the values derived from this field, and only those */
+	switch (field) {
+	case KAG_FIELD_STAGE:
+		ev->stage = decode_stage(ev->str[field]);
+		break;
+	case KAG_FIELD_LEVEL:
+		ev->level = decode_level(ev->str[field]);
+		break;
+	case KAG_FIELD_STAGE_TS:
+		ev->ts_known &= ~1u;
+		decode_time(ev);
+		break;
+	case KAG_FIELD_REQUEST_RECEIVED_TS:
+		ev->ts_known &= ~2u;
+		decode_time(ev);
+		break;
+	case KAG_FIELD_TIMESTAMP:
+		ev->ts_known &= ~4u;
+		decode_time(ev);
+		break;
+	default:
+		break;
+	}
 	return KAG_OK;
 }
 

@@ -277,7 +277,7 @@ static size_t unescape(const char *s, size_t n, char *out)
 	size_t i = 0, o = 0;
 
 	while (i < n) {
-		uint32_t u, u2;
+		uint32_t u = 0, u2 = 0; /* check_string() vetted the escapes */
 
 		if (s[i] != '\\') {
 			/* copy the run up to the next escape at once */
@@ -1109,6 +1109,43 @@ int kag__fast_fill(kag__fast *f, kag_event *ev, const char *rec, size_t len, int
 	if (used)
 		*used = w.pos;
 	rc = KAG_OK;
+out:
+	if (f->cap_tok > FAST_KEEP_TOKENS) {
+		kag__free(f->tok);
+		f->tok = NULL;
+		f->cap_tok = 0;
+	}
+	return rc;
+}
+
+int kag__fast_check(kag__fast *f, kag_event *ev, const char *text, size_t len,
+		    uint64_t max_depth)
+{
+	kag__fast_limits lim = { UINT64_MAX, max_depth ? max_depth : UINT64_MAX, UINT64_MAX };
+	walker w;
+	int ntok, k, rc = -1;
+
+	if (len > (size_t)INT32_MAX / 2)
+		return -1;
+	ntok = tokenize(f, text, len);
+	if (ntok <= 0)
+		goto out;
+	memset(&w, 0, sizeof(w));
+	w.js = text;
+	w.len = len;
+	w.lim = &lim;
+	w.tok = f->tok;
+	w.ntok = ntok;
+	w.f = f;
+	w.ev = ev;
+	for (k = 0; k < TK_COUNT_; k++)
+		w.top[k] = -1;
+	if (walk_value(&w, 0) < 0)
+		goto out;
+	skip_ws(&w);
+	if (w.next != ntok || w.pos != len)
+		goto out;
+	rc = 0;
 out:
 	if (f->cap_tok > FAST_KEEP_TOKENS) {
 		kag__free(f->tok);

@@ -68,7 +68,10 @@ void kag__gate_check(kag__gate_result *g, const kag__detector_def *d,
 {
 	size_t i;
 
-	memset(g, 0, sizeof(*g));
+	/* every member but the arrays, which n_missing and the NUL bound */
+	g->passed = 0;
+	g->n_missing = 0;
+	g->reason[0] = '\0';
 	g->outcome = outcome;
 	g->stage_ok = ev->stage != KAG_STAGE_REQUEST_RECEIVED;
 	g->level_ok = 1;

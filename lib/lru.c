@@ -16,14 +16,55 @@ typedef struct {
 #define HDR(t, i) ((slot_hdr *)((t)->slots + (size_t)(i) * (t)->stride))
 #define PAYLOAD(t, i) ((void *)((t)->slots + (size_t)(i) * (t)->stride + sizeof(slot_hdr)))
 
+#define ROTL(x, r) (((x) << (r)) | ((x) >> (64 - (r))))
+
+static inline uint64_t load64(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+static inline uint64_t mix(uint64_t a, uint64_t b)
+{
+	/* 64x64 -> 128 multiply folded to 64 bits where the compiler has it */
+#if defined(__SIZEOF_INT128__)
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+	uint64_t h = a * b;
+
+	return h ^ (h >> 29) ^ (b * 0x9e3779b97f4a7c15ULL);
+#endif
+}
+
+/* Eight bytes at a time; the same bytes and seed give the same value on
+ * every run, so tests can rely on it (the byte order of the host matters,
+ * which is fine for in-memory tables). */
 uint64_t kag__hash(const char *s, size_t len, uint64_t seed)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-	size_t i;
+	const uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL;
+	uint64_t h = seed ^ k0 ^ ((uint64_t)len * k1);
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
+	/* the previous state is carried past each product, so that no
+	 * input word can cancel what came before it */
+	while (len >= 16) {
+		h = mix(load64(s) ^ k1 ^ h, load64(s + 8) ^ k0) ^ ROTL(h, 29);
+		s += 16;
+		len -= 16;
+	}
+	if (len >= 8) {
+		h = mix(load64(s) ^ k1 ^ h, k0) ^ ROTL(h, 29);
+		s += 8;
+		len -= 8;
+	}
+	if (len) {
+		uint64_t w = 0;
+
+		memcpy(&w, s, len);
+		h = mix(w ^ k1 ^ h, k0 ^ len) ^ ROTL(h, 29);
 	}
 	/* finalise so that the low bits used for buckets are well mixed */
 	h ^= h >> 33;

@@ -146,9 +146,15 @@ int kag__strlist_has(const kag__strlist *l, kag_str s)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		if (kag__str_eq(s, l->items[i]))
+	if (!s.ptr)
+		return 0;
+	for (i = 0; i < l->n; i++) {
+		const char *it = l->items[i];
+
+		/* the first byte settles most of them before any strlen() */
+		if ((s.len ? it[0] == s.ptr[0] : it[0] == '\0') && kag__str_eq(s, it))
 			return 1;
+	}
 	return 0;
 }
 
@@ -156,8 +162,13 @@ int kag__strlist_prefix(const kag__strlist *l, kag_str s)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		if (kag__str_prefix(s, l->items[i]))
+	if (!s.ptr)
+		return 0;
+	for (i = 0; i < l->n; i++) {
+		const char *it = l->items[i];
+
+		if ((it[0] == '\0' || (s.len && it[0] == s.ptr[0])) && kag__str_prefix(s, it))
 			return 1;
+	}
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc-private.h"
+#include "route-private.h"
 #include "verdict-private.h"
 
 enum { DEDUP_PENDING = 1, DEDUP_JUDGED = 2 };
@@ -32,6 +33,7 @@ struct kag_session {
 	int emit_benign, include_bodies;
 	kag__lru dedup;
 	kag__lru *det_state;      /* one per registry entry (unused if no state) */
+	kag__route route;         /* which entries an event can concern */
 	pending_rec *pend;
 	size_t pend_cap, pend_count;
 	uint32_t pend_oldest, pend_newest, pend_free;
@@ -218,6 +220,7 @@ int kag_session_new(kag_session **out, kag_registry *r)
 	kag__registry_ref(r);
 	s->reg = r;
 	s->emit_benign = 1;
+	kag__route_build(&s->route, r);
 	kag__buf_init(&s->scratch);
 	rc = kag__lru_init(&s->dedup, r->policy.dedup_capacity, sizeof(dedup_entry),
 			   on_dedup_evict, s);
@@ -344,10 +347,28 @@ static int emit(kag_session *s, pending_rec *dest, const kag__detector_def *d,
 	return result_push(s, v);
 }
 
+/* A blank finding: every member but the arrays, which their counts and the
+ * NUL bound (the finding is large; most detectors report nothing). */
+static void finding_init(kag_finding *f)
+{
+	f->reported = 0;
+	f->assessment = 0;
+	f->severity = 0;
+	f->confidence = KAG_CONFIDENCE_HIGH;
+	f->reason[0] = '\0';
+	f->n_attack = 0;
+	f->corr_count = 0;
+	f->corr_first_us = f->corr_last_us = 0;
+	f->n_distinct = 0;
+	f->extra = NULL;
+	f->n_missing = 0;
+}
+
 static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64_t now,
 			 int time_inferred, pending_rec *dest)
 {
 	const kag_registry *r = s->reg;
+	uint64_t candidates = kag__route_candidates(&s->route, ev);
 	kag__ctx ctx;
 	size_t i;
 	int rc;
@@ -366,13 +387,14 @@ static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64
 		kag__gate_result g;
 		kag_finding f;
 
+		if (i < KAG__ROUTE_INDEXED && !((candidates >> i) & 1))
+			continue;
 		ctx.rule = e->rule;
 		if (!e->enabled || (d->applies && !d->applies(ev, &ctx)))
 			continue;
 		ctx.state = d->state_size ? &s->det_state[i] : NULL;
 		kag__gate_check(&g, d, ev, outcome);
-		memset(&f, 0, sizeof(f));
-		f.confidence = KAG_CONFIDENCE_HIGH;
+		finding_init(&f);
 		s->scratch.len = 0;
 		s->scratch.oom = 0;
 		f.extra = &s->scratch;

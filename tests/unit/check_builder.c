@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event-private.h"
 #include "testutil.h"
 
 #define SET(ev, f, lit) kag_event_set_string(ev, f, lit, strlen(lit), KAG_STATE_OBSERVED)
@@ -239,6 +240,55 @@ START_TEST(bodies)
 }
 END_TEST
 
+/* Bodies are checked when set and parsed when a detector needs them: what
+ * the check accepts, the parse must read, and a refused body leaves the
+ * event as it was. */
+START_TEST(bodies_checked_then_parsed)
+{
+	static const char *const good[] = {
+		"{\"a\":{\"b\":[1,2,{\"c\":null}]}}", " [ ] ", "\"text\"", "-0.5e3", "true",
+		"{\"k\\u00e9y\":\"\\ud83d\\ude00\"}", "{\"a\":\"x\\u0000y\"}",
+		"{\"dup\":1,\"dup\":2}", NULL
+	};
+	static const char *const bad[] = {
+		"{\"a\":", "{\"a\" 1}", "[1,]", "{\"a\":01}", "\"\\x\"", "nul", "{} {}",
+		"\"\xc3\x28\"", "{\"a\":\"\\ud800\"}", NULL
+	};
+	char deep[4096];
+	kag_event *ev;
+	const char *s;
+	size_t i, n;
+
+	ck_assert_int_eq(kag_event_new(&ev), KAG_OK);
+	for (i = 0; good[i]; i++) {
+		ck_assert_msg(SET(ev, KAG_FIELD_REQUEST_OBJECT, good[i]) == KAG_OK, "refused %s",
+			      good[i]);
+		/* duplicate keys: accepted as before, kept as jansson reads them */
+		ck_assert_msg(kag__event_body(ev, 0) != NULL, "cannot parse %s", good[i]);
+		expect_str(ev, KAG_FIELD_REQUEST_OBJECT, good[i]);
+	}
+	ck_assert_int_eq(SET(ev, KAG_FIELD_REQUEST_OBJECT, "{\"kind\":\"Pod\"}"), KAG_OK);
+	for (i = 0; bad[i]; i++) {
+		ck_assert_msg(SET(ev, KAG_FIELD_REQUEST_OBJECT, bad[i]) == KAG_EPARSE, "took %s",
+			      bad[i]);
+		expect_str(ev, KAG_FIELD_REQUEST_OBJECT, "{\"kind\":\"Pod\"}");
+		ck_assert_str_eq(json_string_value(json_object_get(kag__event_body(ev, 0), "kind")),
+				 "Pod");
+	}
+	/* deeper than the quick check goes: jansson still reads it */
+	for (n = 0; n < 1000; n++)
+		deep[n] = '[';
+	for (; n < 2000; n++)
+		deep[n] = ']';
+	deep[n] = '\0';
+	ck_assert_int_eq(SET(ev, KAG_FIELD_RESPONSE_OBJECT, deep), KAG_OK);
+	ck_assert_ptr_nonnull(kag__event_body(ev, 1));
+	ck_assert_int_eq(kag_event_get_string(&s, &n, ev, KAG_FIELD_RESPONSE_OBJECT), KAG_OK);
+	ck_assert_uint_eq(n, 2000);
+	kag_event_free(ev);
+}
+END_TEST
+
 START_TEST(clear_and_refill)
 {
 	kag_event *ev;
@@ -408,6 +458,7 @@ int main(void)
 	tcase_add_test(tc, inferred_state);
 	tcase_add_test(tc, wrong_kind_and_arguments);
 	tcase_add_test(tc, bodies);
+	tcase_add_test(tc, bodies_checked_then_parsed);
 	tcase_add_test(tc, clear_and_refill);
 	tcase_add_test(tc, built_equals_parsed);
 	tcase_add_test(tc, format_and_source_differ);

@@ -23,6 +23,9 @@
 //		fmt.Println(v.Detector, v.Assessment)
 //	}
 //
+// A collector that already holds decoded events (Go structs) passes them to
+// Engine.JudgeEvent as *AuditEvent values instead of JSON bytes.
+//
 // The library is found with pkg-config (package "kag"); point
 // PKG_CONFIG_PATH at an installed prefix or at a meson build's
 // meson-uninstalled directory.
@@ -322,6 +325,7 @@ type Engine struct {
 	reg    *Registry // keeps the Go object alive as long as the engine
 	ownReg bool      // reg was made by NewEngine: Close closes it too
 	s      *C.kag_session
+	ev     *C.kag_event // JudgeEvent's reusable event, made on first use
 	format Format
 }
 
@@ -403,11 +407,17 @@ func (reg *Registry) newSession() (*C.kag_session, error) {
 // Registry returns the engine's registry.
 func (e *Engine) Registry() *Registry { return e.reg }
 
-// Close frees the session, and the registry if NewEngine made it. Readers
-// still open fail with ErrClosed. Safe to call more than once.
+// Close frees the session (and JudgeEvent's event), and the registry if
+// NewEngine made it. Readers still open fail with ErrClosed. Safe to call
+// more than once.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.ev != nil {
+		C.kag_event_free(e.ev)
+		e.ev = nil
+		atomic.AddInt64(&live, -1)
+	}
 	if e.s != nil {
 		C.kag_session_free(e.s)
 		e.s = nil

@@ -14,6 +14,10 @@ No compile step: the module loads the shared library at import time.
 The library is found through the KAG_LIBRARY environment variable (a path to
 libkag.so), else through ctypes.util.find_library("kag"), else by its SONAME.
 
+Collectors that already hold a decoded event (a Fluent Bit or Vector record, the
+dict json.loads gives) hand it to Engine.judge_record(), which fills the
+library's event builder field by field instead of parsing JSON again.
+
 Records are the library's verdict records (kag_verdict_json()), decoded with
 json.loads(); a rejected input record is, by default, an error record of the
 same stream: {"error": {"code": "KAG_EPARSE", "message": ..., "source": ...,
@@ -38,6 +42,7 @@ ctypes releases the GIL during library calls.
 SPDX-License-Identifier: MIT
 """
 
+import collections.abc
 import ctypes
 import ctypes.util
 import json
@@ -45,8 +50,8 @@ import os
 import sys
 import weakref
 
-__all__ = ["Engine", "Registry", "KagError", "error_class", "library_version",
-           "load_library", "FORMATS"]
+__all__ = ["Engine", "Registry", "KagError", "KagRecordTypeError", "KagRecordValueError",
+           "error_class", "library_version", "load_library", "FORMATS"]
 
 #: Input shapes accepted by Engine(format=...), in the order of the
 #: library's KAG_FORMAT_* values.
@@ -56,7 +61,10 @@ FORMATS = ("auto", "native", "eventlist", "gke", "eks", "aks", "openshift")
 _MIN_VERSION_HEX = 0x000100
 
 _KAG_OK = 0
+_KAG_EPARSE = -4
+_KAG_ESCHEMA = -5
 _KAG_ITEROVER = -31
+_STATE_OBSERVED = 1             # KAG_STATE_OBSERVED
 _OPT_FORMAT = 5                 # KAG_OPT_FORMAT
 _SOPT_EMIT_BENIGN = 1           # KAG_SOPT_EMIT_BENIGN
 _SOPT_INCLUDE_BODIES = 2        # KAG_SOPT_INCLUDE_BODIES
@@ -138,6 +146,16 @@ _PROTOTYPES = {
     "kag_parser_error_path": (_c_char_p, [_P(_Parser)]),
     "kag_parser_source": (_c_char_p, [_P(_Parser)]),
     "kag_parser_stat": (_c_u64, [_P(_Parser), _c_int]),
+    "kag_field_from_path": (_c_int, [_P(_c_int), _c_char_p, _c_size]),
+    "kag_event_new": (_c_int, [_P(_P(_Event))]),
+    "kag_event_free": (None, [_P(_Event)]),
+    "kag_event_clear": (_c_int, [_P(_Event)]),
+    "kag_event_set_string": (_c_int, [_P(_Event), _c_int, _c_char_p, _c_size, _c_int]),
+    "kag_event_set_int": (_c_int, [_P(_Event), _c_int, ctypes.c_int64, _c_int]),
+    "kag_event_add_item": (_c_int, [_P(_Event), _c_int, _c_char_p, _c_size, _c_int]),
+    "kag_event_add_pair": (_c_int, [_P(_Event), _c_int, _c_char_p, _c_size, _c_char_p,
+                                    _c_size, _c_int]),
+    "kag_event_set_present": (_c_int, [_P(_Event), _c_int, _c_int]),
 }
 
 
@@ -248,6 +266,272 @@ def _as_bytes(data, what):
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data)
     raise TypeError("%s must be bytes or str, not %s" % (what, type(data).__name__))
+
+
+# ---- events built from decoded records ----
+
+class KagRecordTypeError(error_class(_KAG_ESCHEMA), TypeError):
+    """A value of a decoded record has a type its field cannot have. It is the
+    KAG_ESCHEMA error the parser reports for the same record as JSON, with
+    the same message ("/verb: expected string, got integer") and .path (the
+    JSON pointer of the value); also a TypeError."""
+
+
+class KagRecordValueError(error_class(_KAG_ESCHEMA), ValueError):
+    """A value of a decoded record that JSON text could not carry to the
+    library: an integer beyond 64 bits, a string with a lone surrogate, a body
+    that json.dumps() or the library refuses (NaN, a cycle, a huge integer).
+    KAG_ESCHEMA with .path; also a ValueError."""
+
+
+def _field_id(path):
+    out = _c_int()
+    _check(_lib.kag_field_from_path(ctypes.byref(out), path.encode(), len(path)))
+    return out.value
+
+
+# Top-level strings of a native Event, in the order the parser reads them.
+_TOP_STRINGS = tuple((key, ("/" + key).encode(), _field_id(key)) for key in (
+    "auditID", "stage", "level", "verb", "requestURI", "userAgent",
+    "requestReceivedTimestamp", "stageTimestamp", "timestamp"))
+# user and impersonatedUser: (object, username, uid, groups, extra) ids.
+_USER_FIELDS = {key: tuple(_field_id(key + sub) for sub in ("", ".username", ".uid", ".groups",
+                                                             ".extra"))
+                for key in ("user", "impersonatedUser")}
+_OBJECT_REF = _field_id("objectRef")
+_OBJECT_REF_STRINGS = tuple((key, ("/objectRef/" + key).encode(), _field_id("objectRef." + key))
+                            for key in ("resource", "subresource", "namespace", "name",
+                                        "apiGroup", "apiVersion"))
+_STATUS = _field_id("responseStatus")
+_STATUS_CODE = _field_id("responseStatus.code")
+_STATUS_STRINGS = tuple((key, ("/responseStatus/" + key).encode(),
+                         _field_id("responseStatus." + key))
+                        for key in ("reason", "message", "status"))
+_SOURCE_IPS = _field_id("sourceIPs")
+_ANNOTATIONS = _field_id("annotations")
+_BODIES = tuple((key, ("/" + key).encode(), _field_id(key))
+                for key in ("requestObject", "responseObject"))
+# The parser's fixed buffers: a JSON pointer keeps 127 bytes, a message 255.
+_PATH_MAX, _MESSAGE_MAX = 127, 255
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _json_type(value):
+    """The JSON type name the parser uses in its messages; a Python type
+    name for values JSON has no type for."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, collections.abc.Mapping):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return type(value).__name__
+
+
+def _record_error(cls, path, text):
+    """cls with the parser's message "<path>: <text>", both cut where the
+    parser's buffers cut them (path and text are bytes)."""
+    path = path[:_PATH_MAX]
+    message = (path + b": " + text)[:_MESSAGE_MAX]
+    return cls(_KAG_ESCHEMA, message.decode("utf-8", "replace"),
+               path=path.decode("utf-8", "replace"))
+
+
+def _wrong_type(path, want, value):
+    return _record_error(KagRecordTypeError, path, b"expected %s, got %s"
+                         % (want, _json_type(value).encode()))
+
+
+def _path_key(key):
+    return key.encode("utf-8", "surrogatepass")
+
+
+class _Builder:
+    """Fills a kag_event from a decoded native Event with the rules of the
+    library's native front end (lib/format_native.c): null is absent, every
+    other value must have its field's type, an empty list or object is
+    present, user.extra values are lists of strings or one string, and the
+    object of a sub-field is marked present even when it is empty."""
+
+    __slots__ = ("ev",)
+
+    def __init__(self, ev):
+        self.ev = ev
+
+    @staticmethod
+    def _utf8(value, path):
+        try:
+            return value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _record_error(KagRecordValueError, path,
+                                b"string is not valid Unicode (a lone surrogate)") from None
+
+    def _key(self, key, path):
+        if not isinstance(key, str):
+            raise _record_error(KagRecordTypeError, path, b"expected string keys, got %s"
+                                % _json_type(key).encode())
+        return self._utf8(key, path)
+
+    def present(self, field):
+        _check(_lib.kag_event_set_present(self.ev, field, _STATE_OBSERVED))
+
+    def string(self, obj, key, path, field):
+        value = obj.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, str):
+            raise _wrong_type(path, b"string", value)
+        data = self._utf8(value, path)
+        _check(_lib.kag_event_set_string(self.ev, field, data, len(data), _STATE_OBSERVED))
+        return True
+
+    def items(self, values, path, field):
+        if values is None:
+            return
+        if not isinstance(values, (list, tuple)):
+            raise _wrong_type(path, b"array", values)
+        if not values:
+            self.present(field)
+        add = _lib.kag_event_add_item
+        for i, value in enumerate(values):
+            if not isinstance(value, str):
+                raise _wrong_type(b"%s/%d" % (path, i), b"string", value)
+            data = self._utf8(value, b"%s/%d" % (path, i))
+            _check(add(self.ev, field, data, len(data), _STATE_OBSERVED))
+
+    def pair(self, field, key, value, path):
+        data = self._utf8(value, path)
+        _check(_lib.kag_event_add_pair(self.ev, field, key, len(key), data, len(data),
+                                       _STATE_OBSERVED))
+
+    def extra(self, obj, path, field):
+        if obj is None:
+            return
+        if not isinstance(obj, collections.abc.Mapping):
+            raise _wrong_type(path, b"object", obj)
+        self.present(field)
+        for key, values in obj.items():
+            kpath = path + b"/" + _path_key(key) if isinstance(key, str) else path
+            k = self._key(key, path)
+            if isinstance(values, str):
+                self.pair(field, k, values, kpath)
+                continue
+            if not isinstance(values, (list, tuple)):
+                raise _wrong_type(kpath, b"array", values)
+            for i, value in enumerate(values):
+                if not isinstance(value, str):
+                    raise _wrong_type(b"%s/%d" % (kpath, i), b"string", value)
+                self.pair(field, k, value, kpath)
+
+    def user(self, record, key):
+        u = record.get(key)
+        if u is None:
+            return False
+        path = ("/" + key).encode()
+        if not isinstance(u, collections.abc.Mapping):
+            raise _wrong_type(path, b"object", u)
+        obj, username, uid, groups, extra = _USER_FIELDS[key]
+        self.present(obj)
+        self.string(u, "username", path + b"/username", username)
+        self.string(u, "uid", path + b"/uid", uid)
+        self.items(u.get("groups"), path + b"/groups", groups)
+        self.extra(u.get("extra"), path + b"/extra", extra)
+        return True
+
+    def object_ref(self, record):
+        o = record.get("objectRef")
+        if o is None:
+            return False
+        if not isinstance(o, collections.abc.Mapping):
+            raise _wrong_type(b"/objectRef", b"object", o)
+        self.present(_OBJECT_REF)
+        for key, path, field in _OBJECT_REF_STRINGS:
+            self.string(o, key, path, field)
+        return True
+
+    def response_status(self, record):
+        o = record.get("responseStatus")
+        if o is None:
+            return
+        if not isinstance(o, collections.abc.Mapping):
+            raise _wrong_type(b"/responseStatus", b"object", o)
+        self.present(_STATUS)
+        code = o.get("code")
+        if code is not None:
+            if isinstance(code, bool) or not isinstance(code, int):
+                raise _wrong_type(b"/responseStatus/code", b"integer", code)
+            if not _INT64_MIN <= code <= _INT64_MAX:
+                raise _record_error(KagRecordValueError, b"/responseStatus/code",
+                                    b"integer out of the 64-bit range")
+            _check(_lib.kag_event_set_int(self.ev, _STATUS_CODE, code, _STATE_OBSERVED))
+        for key, path, field in _STATUS_STRINGS:
+            self.string(o, key, path, field)
+
+    def annotations(self, record):
+        o = record.get("annotations")
+        if o is None:
+            return
+        if not isinstance(o, collections.abc.Mapping):
+            raise _wrong_type(b"/annotations", b"object", o)
+        self.present(_ANNOTATIONS)
+        for key, value in o.items():
+            kpath = b"/annotations/" + _path_key(key) if isinstance(key, str) else b"/annotations"
+            k = self._key(key, b"/annotations")
+            if not isinstance(value, str):
+                raise _wrong_type(kpath, b"string", value)
+            self.pair(_ANNOTATIONS, k, value, kpath)
+
+    def body(self, record, key, path, field):
+        # The one place JSON text is made: the library takes bodies as text.
+        value = record.get(key)
+        if value is None:
+            return
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                              allow_nan=False).encode("utf-8")
+        except TypeError as e:
+            raise _record_error(KagRecordTypeError, path, str(e).encode()) from None
+        except (ValueError, RecursionError) as e:
+            raise _record_error(KagRecordValueError, path, str(e).encode()) from None
+        rc = _lib.kag_event_set_string(self.ev, field, text, len(text), _STATE_OBSERVED)
+        if rc == _KAG_EPARSE:
+            raise _record_error(KagRecordValueError, path,
+                                b"not JSON the library accepts (an integer beyond 64 bits?)")
+        _check(rc)
+
+    def fill(self, record):
+        if not isinstance(record, collections.abc.Mapping):
+            raise KagRecordTypeError(_KAG_ESCHEMA, "expected an audit event object, got %s"
+                                     % _json_type(record), path="")
+        _check(_lib.kag_event_clear(self.ev))
+        for key in ("kind", "apiVersion"):
+            value = record.get(key)
+            if value is not None and not isinstance(value, str):
+                raise _wrong_type(("/" + key).encode(), b"string", value)
+        identified = False
+        for key, path, field in _TOP_STRINGS:
+            if self.string(record, key, path, field) and key in (
+                    "auditID", "stage", "verb", "requestURI"):
+                identified = True
+        identified |= self.user(record, "user")
+        self.user(record, "impersonatedUser")
+        self.items(record.get("sourceIPs"), b"/sourceIPs", _SOURCE_IPS)
+        identified |= self.object_ref(record)
+        self.response_status(record)
+        self.annotations(record)
+        for key, path, field in _BODIES:
+            self.body(record, key, path, field)
+        if not identified:
+            _raise(_KAG_ESCHEMA, "not an audit event: none of verb, auditID, stage, "
+                   "requestURI, objectRef, user is present", path="")
 
 
 # ---- handles ----
@@ -373,7 +657,8 @@ class Engine:
     those of the rest of the stream (and of requests seen only at
     RequestReceived), then readies the engine for another stream; the
     session's correlation state carries over. judge() and judge_file() do
-    both for one document or file."""
+    both for one document or file. judge_record() judges an event the
+    caller has already decoded, in the same session."""
 
     def __init__(self, policy=None, rules=None, registry=None, *, emit_benign=True,
                  include_bodies=False, format="auto", errors="record"):
@@ -386,7 +671,7 @@ class Engine:
         self._errors = errors
         # Parser counters of finished streams (kag_parser_reset() zeroes them).
         self._done_stats = dict.fromkeys((name for name, _ in _PARSER_STATS), 0)
-        self._session = self._parser = None
+        self._session = self._parser = self._event = None
         if registry is None:
             registry = Registry(policy=policy, rules=rules)
         if not registry.sealed:
@@ -452,6 +737,49 @@ class Engine:
                 continue
             _check(_lib.kag_session_evaluate(ctypes.byref(res), session, ev))
             self._records(res, out)
+
+    # -- decoded records --
+
+    def judge_record(self, record, source=None):
+        """Judge one native audit.k8s.io Event that is already decoded: the
+        mapping json.loads() gives for it, as Fluent Bit or Vector hand
+        records over. Returns its verdict records, as feed() would for the
+        same event as a JSON line with format="native".
+
+        The fields are set one by one on a reusable library event (the
+        builder API), with the parser's rules: unknown keys are ignored,
+        None is an absent field, and a value of the wrong type raises
+        KagRecordTypeError (a KagESchema and a TypeError) with the parser's
+        message and JSON pointer, e.g. "/sourceIPs: expected array, got
+        string". The record is not turned back into JSON; only bodies
+        (requestObject, responseObject), which the library takes as text,
+        are passed through json.dumps(), and only when present. A mapping
+        that names none of verb, auditID, stage, requestURI, objectRef and
+        user is not an audit event (KagESchema). One record is one Event:
+        pass the items of an EventList one at a time.
+
+        source: an optional label for the record ("fluent-bit:tail.0"),
+        written as event.source into the returned verdicts about it (those
+        with its auditID). Verdicts of earlier requests seen only at
+        RequestReceived, released by this call, keep theirs (null).
+        finish() releases the rest of them at the end of the stream."""
+        session, _ = self._ptrs()
+        if self._event is None:
+            out = _P(_Event)()
+            _check(_lib.kag_event_new(ctypes.byref(out)))
+            self._event = _Owned(out, _lib.kag_event_free)
+        ev = self._event.ptr
+        _Builder(ev).fill(record)
+        res = _P(_Result)()
+        _check(_lib.kag_session_evaluate(ctypes.byref(res), session, ev))
+        out = []
+        self._records(res, out)
+        if source is not None:
+            audit_id = record.get("auditID")
+            for rec in out:
+                if rec["event"]["auditID"] == audit_id:
+                    rec["event"]["source"] = source
+        return out
 
     # -- streaming --
 
@@ -532,9 +860,9 @@ class Engine:
     # -- lifetime --
 
     def close(self):
-        """Free the parser and session now (idempotent). The registry
+        """Free the parser, event and session now (idempotent). The registry
         object stays usable by others."""
-        for h in (self._parser, self._session):
+        for h in (self._parser, self._event, self._session):
             if h is not None:
                 h.close()
 

@@ -225,7 +225,11 @@ KAG_API int kag_event_clear(kag_event *ev);
 
 /** Set a string field (copied). `state` is KAG_STATE_OBSERVED or
  * KAG_STATE_INFERRED. Stage and level strings are decoded too.
- * @return KAG_OK, KAG_EINVAL (wrong field kind or state), KAG_ENOMEM. */
+ * requestObject and responseObject take the body's JSON text: it is checked
+ * now and parsed only if a detector needs it.
+ * @return KAG_OK, KAG_EINVAL (wrong field kind or state), KAG_EPARSE (a
+ * body that is not one JSON value; the event is left unchanged),
+ * KAG_ENOMEM. */
 KAG_API int kag_event_set_string(kag_event *ev, int field, const char *value,
 				 size_t len, int state);
 

@@ -34,6 +34,7 @@ struct kag_event {
 	int64_t time_us;
 	int64_t ts[3];            /* parsed time fields, in order of preference */
 	unsigned ts_known;        /* bit i: ts[i] is parsed */
+	int time_dirty;           /* a time field changed: time_us is stale */
 
 	kag_item *items;
 	size_t n_items, cap_items;
@@ -59,6 +60,9 @@ int kag__field_kind(int field);
 void kag__event_init(kag_event *ev);
 void kag__event_reset(kag_event *ev);
 void kag__event_dispose(kag_event *ev);
+
+/* The event time (time_us), brought up to date after builder calls. */
+int64_t kag__event_time(const kag_event *ev);
 
 /* Front-end fill helpers: strings are borrowed (the jansson front end keeps
  * them alive via json_root; the fast one points into the parser's record

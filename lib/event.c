@@ -124,6 +124,7 @@ void kag__event_reset(kag_event *ev)
 	ev->level = KAG_LEVEL_UNKNOWN;
 	ev->time_us = 0;
 	ev->ts_known = 0;
+	ev->time_dirty = 0;
 	ev->n_items = 0;
 	for (b = ev->arena; b; b = b->next)
 		b->used = 0;
@@ -324,7 +325,19 @@ void kag__event_finish(kag_event *ev)
 	ev->level = kag__has(ev, KAG_FIELD_LEVEL) ? decode_level(ev->str[KAG_FIELD_LEVEL])
 						   : KAG_LEVEL_UNKNOWN;
 	ev->ts_known = 0;
+	ev->time_dirty = 0;
 	decode_time(ev);
+}
+
+int64_t kag__event_time(const kag_event *ev)
+{
+	if (ev->time_dirty) {
+		kag_event *mev = (kag_event *)ev;
+
+		decode_time(mev);
+		mev->time_dirty = 0;
+	}
+	return ev->time_us;
 }
 
 struct json_t *kag__event_body(const kag_event *ev, int which)
@@ -729,7 +742,7 @@ int kag_event_level(const kag_event *ev)
 
 int64_t kag_event_time_us(const kag_event *ev)
 {
-	return ev ? ev->time_us : 0;
+	return ev ? kag__event_time(ev) : 0;
 }
 
 const char *kag_event_format(const kag_event *ev)
@@ -845,15 +858,15 @@ int kag_event_set_string(kag_event *ev, int field, const char *value, size_t len
 		break;
 	case KAG_FIELD_STAGE_TS:
 		ev->ts_known &= ~1u;
-		decode_time(ev);
+		ev->time_dirty = 1; /* parsed when read */
 		break;
 	case KAG_FIELD_REQUEST_RECEIVED_TS:
 		ev->ts_known &= ~2u;
-		decode_time(ev);
+		ev->time_dirty = 1; /* parsed when read */
 		break;
 	case KAG_FIELD_TIMESTAMP:
 		ev->ts_known &= ~4u;
-		decode_time(ev);
+		ev->time_dirty = 1; /* parsed when read */
 		break;
 	default:
 		break;

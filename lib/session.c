@@ -430,6 +430,7 @@ int kag_session_evaluate(kag_result **out, kag_session *s, const kag_event *ev)
 	s->failed = 0;
 	s->st_events++;
 	outcome = kag__outcome(ev);
+	kag__event_time(ev);
 	time_inferred = ev->time_us == 0;
 	now = ev->time_us ? ev->time_us : s->last_time;
 	if (ev->time_us > s->last_time)

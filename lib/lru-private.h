@@ -1,5 +1,12 @@
 /* Fixed-capacity hash table with least-recently-used eviction, keyed by a
- * 64-bit hash of the key string. Memory is allocated once, at init. */
+ * 64-bit hash of the key string. Memory is allocated once, at init.
+ *
+ * Up to 64 entries it is one exact LRU list. Larger tables are
+ * set-associative, as a CPU cache is: a key can live only in the 8 entries
+ * of its set, and an insert into a full set evicts the least recently used
+ * entry of that set. A lookup then reads one set (a few adjacent cache
+ * lines) instead of chasing list links across the whole table, which is
+ * what the per-event cost of a large de-duplication table was made of. */
 #ifndef KAG_LRU_PRIVATE_H
 #define KAG_LRU_PRIVATE_H
 
@@ -9,11 +16,12 @@
 typedef void (*kag__lru_evict_fn)(uint64_t key, void *payload, void *user);
 
 typedef struct {
-	size_t cap, payload_size, stride, nbuckets, count;
-	unsigned char *slots;   /* cap slots of header + payload */
-	uint32_t *buckets;      /* head slot index + 1, 0 = empty */
-	uint32_t mru, lru;      /* slot index + 1 */
-	uint32_t free_head;     /* slot index + 1 */
+	size_t cap;             /* entries: nsets * ways */
+	size_t payload_size;    /* rounded up to 8 bytes */
+	size_t nsets, ways, set_bytes;
+	unsigned char *sets;    /* nsets sets: keys, use stamps, payloads */
+	uint32_t clock;         /* use stamp of the latest find or insert */
+	size_t count;
 	uint64_t evictions;
 	kag__lru_evict_fn on_evict;
 	void *user;

@@ -5,17 +5,6 @@
 #include "kag.h"
 #include "lru-private.h"
 
-typedef struct {
-	uint64_t key;
-	uint32_t hnext;  /* next slot in bucket chain, +1 */
-	uint32_t prev;   /* towards MRU, +1 */
-	uint32_t next;   /* towards LRU, +1 (also the free list link) */
-	uint32_t used;
-} slot_hdr;
-
-#define HDR(t, i) ((slot_hdr *)((t)->slots + (size_t)(i) * (t)->stride))
-#define PAYLOAD(t, i) ((void *)((t)->slots + (size_t)(i) * (t)->stride + sizeof(slot_hdr)))
-
 #define ROTL(x, r) (((x) << (r)) | ((x) >> (64 - (r))))
 
 static inline uint64_t load64(const char *p)
@@ -75,29 +64,51 @@ uint64_t kag__hash(const char *s, size_t len, uint64_t seed)
 	return h;
 }
 
+/* A set: `ways` keys (0: empty), then their use stamps, then the payloads. */
+#define SET(t, i) ((t)->sets + (size_t)(i) * (t)->set_bytes)
+#define KEYS(t, set) ((uint64_t *)(set))
+#define STAMPS(t, set) ((uint32_t *)((set) + (t)->ways * 8))
+#define PAYLOAD(t, set, w) \
+	((void *)((set) + (t)->ways * 8 + (((t)->ways * 4 + 7) & ~(size_t)7) + \
+		  (size_t)(w) * (t)->payload_size))
+
+#define SMALL_TABLE 64  /* up to this many entries: one set, exact LRU */
+#define WAYS 8
+
+/* 0 marks an empty entry: no key may be 0. */
+static inline uint64_t nonzero(uint64_t key)
+{
+	return key ? key : 0x9e3779b97f4a7c15ULL;
+}
+
+static inline unsigned char *set_of(const kag__lru *t, uint64_t key)
+{
+	/* the high bits: the low ones also pick buckets of other tables */
+	return SET(t, (size_t)(((key >> 32) * (uint64_t)t->nsets) >> 32));
+}
+
 int kag__lru_init(kag__lru *t, size_t capacity, size_t payload_size,
 		  kag__lru_evict_fn on_evict, void *user)
 {
-	size_t i, nb = 1;
-
 	memset(t, 0, sizeof(*t));
 	if (capacity == 0 || capacity > UINT32_MAX / 2)
 		return KAG_EINVAL;
-	while (nb < capacity * 2)
-		nb <<= 1;
-	t->cap = capacity;
-	t->payload_size = payload_size;
-	t->stride = (sizeof(slot_hdr) + payload_size + 7) & ~(size_t)7;
-	t->nbuckets = nb;
-	t->slots = kag__calloc(capacity, t->stride);
-	t->buckets = kag__calloc(nb, sizeof(uint32_t));
-	if (!t->slots || !t->buckets) {
-		kag__lru_dispose(t);
-		return KAG_ENOMEM;
+	if (capacity <= SMALL_TABLE) {
+		t->nsets = 1;
+		t->ways = capacity;
+	} else {
+		t->nsets = capacity / WAYS;
+		t->ways = WAYS;
 	}
-	for (i = 0; i < capacity; i++)
-		HDR(t, i)->next = i + 1 < capacity ? (uint32_t)(i + 2) : 0;
-	t->free_head = 1;
+	t->cap = t->nsets * t->ways;
+	t->payload_size = (payload_size + 7) & ~(size_t)7;
+	t->set_bytes = t->ways * 8 + ((t->ways * 4 + 7) & ~(size_t)7) +
+		       t->ways * t->payload_size;
+	if (t->nsets > 1)
+		t->set_bytes = (t->set_bytes + 63) & ~(size_t)63;
+	t->sets = kag__calloc(t->nsets, t->set_bytes);
+	if (!t->sets)
+		return KAG_ENOMEM;
 	t->on_evict = on_evict;
 	t->user = user;
 	return KAG_OK;
@@ -105,119 +116,86 @@ int kag__lru_init(kag__lru *t, size_t capacity, size_t payload_size,
 
 void kag__lru_dispose(kag__lru *t)
 {
-	kag__free(t->slots);
-	kag__free(t->buckets);
-	t->slots = NULL;
-	t->buckets = NULL;
+	kag__free(t->sets);
+	t->sets = NULL;
 	t->cap = t->count = 0;
-}
-
-static void unlink_lru(kag__lru *t, uint32_t i1)
-{
-	slot_hdr *h = HDR(t, i1 - 1);
-
-	if (h->prev)
-		HDR(t, h->prev - 1)->next = h->next;
-	else
-		t->mru = h->next;
-	if (h->next)
-		HDR(t, h->next - 1)->prev = h->prev;
-	else
-		t->lru = h->prev;
-	h->prev = h->next = 0;
-}
-
-static void push_mru(kag__lru *t, uint32_t i1)
-{
-	slot_hdr *h = HDR(t, i1 - 1);
-
-	h->prev = 0;
-	h->next = t->mru;
-	if (t->mru)
-		HDR(t, t->mru - 1)->prev = i1;
-	t->mru = i1;
-	if (!t->lru)
-		t->lru = i1;
 }
 
 void *kag__lru_find(kag__lru *t, uint64_t key)
 {
-	uint32_t i1;
+	unsigned char *set;
+	uint64_t *keys;
+	size_t w;
 
-	if (!t->slots)
+	if (!t->sets)
 		return NULL;
-	for (i1 = t->buckets[key & (t->nbuckets - 1)]; i1; i1 = HDR(t, i1 - 1)->hnext) {
-		if (HDR(t, i1 - 1)->key == key) {
-			if (t->mru != i1) {
-				unlink_lru(t, i1);
-				push_mru(t, i1);
-			}
-			return PAYLOAD(t, i1 - 1);
+	key = nonzero(key);
+	set = set_of(t, key);
+	keys = KEYS(t, set);
+	for (w = 0; w < t->ways; w++) {
+		if (keys[w] == key) {
+			STAMPS(t, set)[w] = ++t->clock;
+			return PAYLOAD(t, set, w);
 		}
 	}
 	return NULL;
 }
 
-static void unlink_bucket(kag__lru *t, uint32_t i1)
-{
-	slot_hdr *h = HDR(t, i1 - 1);
-	uint32_t *link = &t->buckets[h->key & (t->nbuckets - 1)];
-
-	while (*link && *link != i1)
-		link = &HDR(t, *link - 1)->hnext;
-	if (*link)
-		*link = h->hnext;
-	h->hnext = 0;
-}
-
-static void release(kag__lru *t, uint32_t i1)
-{
-	slot_hdr *h = HDR(t, i1 - 1);
-
-	unlink_bucket(t, i1);
-	unlink_lru(t, i1);
-	h->used = 0;
-	h->next = t->free_head;
-	t->free_head = i1;
-	t->count--;
-}
-
 void *kag__lru_insert(kag__lru *t, uint64_t key)
 {
-	uint32_t i1, *bucket;
-	slot_hdr *h;
+	unsigned char *set;
+	uint64_t *keys;
+	uint32_t *stamps, oldest = 0;
+	size_t w, victim = 0;
+	void *payload;
 
-	if (!t->free_head) {
-		uint32_t victim = t->lru;
+	key = nonzero(key);
+	set = set_of(t, key);
+	keys = KEYS(t, set);
+	stamps = STAMPS(t, set);
+	for (w = 0; w < t->ways; w++) {
+		uint32_t age;
 
-		if (t->on_evict)
-			t->on_evict(HDR(t, victim - 1)->key, PAYLOAD(t, victim - 1), t->user);
-		release(t, victim);
-		t->evictions++;
+		if (!keys[w]) {
+			victim = w;
+			break;
+		}
+		/* ages in unsigned arithmetic survive the clock wrapping */
+		age = t->clock - stamps[w];
+		if (w == 0 || age > oldest) {
+			oldest = age;
+			victim = w;
+		}
 	}
-	i1 = t->free_head;
-	h = HDR(t, i1 - 1);
-	t->free_head = h->next;
-	memset(h, 0, t->stride);
-	h->key = key;
-	h->used = 1;
-	bucket = &t->buckets[key & (t->nbuckets - 1)];
-	h->hnext = *bucket;
-	*bucket = i1;
-	push_mru(t, i1);
+	payload = PAYLOAD(t, set, victim);
+	if (w == t->ways) {
+		if (t->on_evict)
+			t->on_evict(keys[victim], payload, t->user);
+		t->evictions++;
+		t->count--;
+	}
+	memset(payload, 0, t->payload_size);
+	keys[victim] = key;
+	stamps[victim] = ++t->clock;
 	t->count++;
-	return PAYLOAD(t, i1 - 1);
+	return payload;
 }
 
 void kag__lru_remove(kag__lru *t, uint64_t key)
 {
-	uint32_t i1;
+	unsigned char *set;
+	uint64_t *keys;
+	size_t w;
 
-	if (!t->slots)
+	if (!t->sets)
 		return;
-	for (i1 = t->buckets[key & (t->nbuckets - 1)]; i1; i1 = HDR(t, i1 - 1)->hnext) {
-		if (HDR(t, i1 - 1)->key == key) {
-			release(t, i1);
+	key = nonzero(key);
+	set = set_of(t, key);
+	keys = KEYS(t, set);
+	for (w = 0; w < t->ways; w++) {
+		if (keys[w] == key) {
+			keys[w] = 0;
+			t->count--;
 			return;
 		}
 	}
@@ -225,8 +203,13 @@ void kag__lru_remove(kag__lru *t, uint64_t key)
 
 void kag__lru_foreach(kag__lru *t, void (*fn)(uint64_t key, void *payload, void *user), void *user)
 {
-	uint32_t i1;
+	size_t i, w;
 
-	for (i1 = t->lru; i1; i1 = HDR(t, i1 - 1)->prev)
-		fn(HDR(t, i1 - 1)->key, PAYLOAD(t, i1 - 1), user);
+	for (i = 0; i < t->nsets && t->sets; i++) {
+		unsigned char *set = SET(t, i);
+
+		for (w = 0; w < t->ways; w++)
+			if (KEYS(t, set)[w])
+				fn(KEYS(t, set)[w], PAYLOAD(t, set, w), user);
+	}
 }

@@ -87,6 +87,7 @@ static const char *const mode_label[M_COUNT_] = {
 struct run {
 	int ok;
 	double cpu;        /* seconds of CPU time for the timed part */
+	double cpu_build;  /* (d): of which filling the events (measured apart) */
 	double wall;
 	long rss_kb;       /* peak resident set of the process */
 	uint64_t events, errors, verdicts, suppressed, selected;
@@ -405,6 +406,17 @@ static int judge_tape(kag_session *session, kag_event *ev, const struct tape *t,
 	return 0;
 }
 
+/* The builder calls of the tape alone: (d) less this is the engine. */
+static int build_tape(kag_event *ev, const struct tape *t, size_t count)
+{
+	size_t pos = 0, i;
+
+	for (i = 0; i < count; i++)
+		if (replay(ev, t, &pos) < 0)
+			return -1;
+	return 0;
+}
+
 static int run_preparsed(const char *path, struct run *out)
 {
 	kag_registry *reg = NULL;
@@ -417,7 +429,7 @@ static int run_preparsed(const char *path, struct run *out)
 	size_t pending = 0;
 	ssize_t n = 1;
 	int rc = -1;
-	double cpu = 0, wall = 0, t0, w0;
+	double cpu = 0, wall = 0, build = 0, t0, w0;
 
 	if (reader_open(&r, path) < 0 || new_parser(&parser, has_fast()) < 0 ||
 	    new_session(&reg, &session) < 0 || kag_event_new(&built) < 0)
@@ -443,6 +455,10 @@ static int run_preparsed(const char *path, struct run *out)
 		}
 		if (pending >= PREPARSED_BLOCK || n == 0) {
 			t0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+			if (build_tape(built, &tape, pending) < 0)
+				goto out;
+			build += clock_s(CLOCK_PROCESS_CPUTIME_ID) - t0;
+			t0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 			w0 = clock_s(CLOCK_MONOTONIC);
 			if (judge_tape(session, built, &tape, pending, out) < 0)
 				goto out;
@@ -459,6 +475,7 @@ static int run_preparsed(const char *path, struct run *out)
 	cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - t0;
 	out->suppressed = kag_session_stat(session, KAG_SSTAT_SUPPRESSED);
 	out->cpu = cpu;
+	out->cpu_build = build;
 	out->wall = wall;
 	rc = 0;
 out:
@@ -787,6 +804,16 @@ static void print_targets(const struct size_result *sr)
 	printf("  (d) >= 1,000,000 events/s:      %.0f events/s  %s\n",
 	       (double)sr->events / sr->best[M_PREPARSED].cpu,
 	       (double)sr->events / sr->best[M_PREPARSED].cpu >= 1e6 ? "met" : "NOT MET");
+	{
+		const struct run *d = &sr->best[M_PREPARSED];
+		double engine = d->cpu - d->cpu_build;
+
+		if (d->cpu_build > 0 && engine > 0)
+			printf("      of which building %.2f us/event (bodies checked), "
+			       "evaluating %.2f us/event (%.0f events/s)\n",
+			       1e6 * d->cpu_build / (double)sr->events,
+			       1e6 * engine / (double)sr->events, (double)sr->events / engine);
+	}
 	printf("  gates + detectors over parsing, (c)/(b) - 1, jansson: %+.1f%%\n",
 	       100.0 * (sr->best[M_PIPE_J].cpu / sr->best[M_PARSE_J].cpu - 1.0));
 	if (sr->have[M_PIPE_F])

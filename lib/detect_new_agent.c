@@ -3,7 +3,7 @@
  * identity). The first client of an identity is its baseline and is not
  * reported. Products compare without versions, so upgrades stay quiet. The
  * table holds new_terms_capacity entries (identities plus their clients),
- * least recently used evicted. Platform identities (controller_baseline's
+ * least recently used evicted (within a set of 8 above 64 entries). Platform identities (controller_baseline's
  * classes) are left out: they run many component clients by design. The
  * user agent is set by the client: this is a low-severity lead, never
  * proof. */
@@ -106,7 +106,8 @@ const kag__detector_def kag__det_new_user_agent = {
 		"  an identity is its baseline and is not reported; anonymous callers and\n"
 		"  platform identities (controller_baseline classes) are\n"
 		"  left out; the table is bounded by new_terms_capacity entries (identities\n"
-		"  and their clients), least recently used evicted\n"
+		"  and their clients), least recently used evicted (within a set of 8\n"
+		"  entries when the table holds more than 64)\n"
 		"decisive fields: user.username, userAgent\n"
 		"level: Metadata\n"
 		"ATT&CK: T1078\n"

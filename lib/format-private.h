@@ -22,10 +22,39 @@ int kag__fmt_fail(kag_fmt_error *err, int code, const char *path, const char *fm
 /* Name of a JSON value's type, for messages. */
 const char *kag__json_type_name(const json_t *v);
 
+/* The members of a record object that format recognition and the native
+ * front end read, found in one pass over its keys (NULL when absent). */
+enum {
+	/* native events */
+	KAG__K_KIND, KAG__K_API_VERSION, KAG__K_AUDIT_ID, KAG__K_STAGE, KAG__K_LEVEL,
+	KAG__K_VERB, KAG__K_REQUEST_URI, KAG__K_USER_AGENT, KAG__K_REQUEST_RECEIVED_TS,
+	KAG__K_STAGE_TS, KAG__K_TIMESTAMP, KAG__K_USER, KAG__K_IMP_USER, KAG__K_SOURCE_IPS,
+	KAG__K_OBJECT_REF, KAG__K_RESPONSE_STATUS, KAG__K_ANNOTATIONS, KAG__K_REQUEST_OBJECT,
+	KAG__K_RESPONSE_OBJECT,
+	/* other shapes */
+	KAG__K_ITEMS, KAG__K_AUDIT_ID_ROW /* "AuditId" */, KAG__K_K8S_AUDIT_LEVEL,
+	KAG__K_OPENSHIFT_AUDIT_LEVEL, KAG__K_LOG_TYPE, KAG__K_TYPE /* "Type" */,
+	KAG__K_PROTO_PAYLOAD, KAG__K_CATEGORY, KAG__K_CATEGORY_ROW /* "Category" */,
+	KAG__K_PROPERTIES, KAG__K_LOG_S, KAG__K_MESSAGE, KAG__K_AT_MESSAGE, KAG__K_RECORDS,
+	KAG__K_TABLES, KAG__K_LOG_EVENTS, KAG__K_AWSLOGS, KAG__K_EVENTS, KAG__K_RESOURCE_LOGS,
+	KAG__K_COUNT_
+};
+
+typedef struct {
+	const json_t *obj;   /* the object scanned */
+	json_t *v[KAG__K_COUNT_];
+} kag__keys;
+
+/* Find the members of object `obj` (borrowed references). */
+void kag__keys_scan(kag__keys *k, json_t *obj);
+
 /* Fill `ev` from a native audit.k8s.io Event object (v1 or v1beta1).
  * `prefix` is the JSON pointer of the object within its record ("" or
  * "/items/3"). Returns KAG_OK, KAG_ESCHEMA (err filled) or KAG_ENOMEM. */
 int kag__native_fill(kag_event *ev, json_t *obj, const char *prefix, kag_fmt_error *err);
+/* Same for an object whose members were found already. */
+int kag__native_fill_keys(kag_event *ev, const kag__keys *k, const char *prefix,
+			  kag_fmt_error *err);
 
 /* Result of recognising a top-level record. */
 enum {
@@ -49,6 +78,9 @@ typedef struct {
 	int forced;               /* KAG_FORMAT_* */
 	const kag__limits *lim;
 	const char *list_format;  /* event.format of native list items, or NULL */
+	kag__keys *keys;          /* scratch for the members of a top-level record
+				   * object, kept from kag__shape_detect for
+				   * kag__record_fill; or NULL */
 } kag__read_ctx;
 
 /* Returned by the fill functions for a record recognised as not an audit
@@ -104,6 +136,10 @@ int kag__nested_json(json_t **out, const char *s, size_t len, const kag__limits 
 /* Same for the string holder[key], which is replaced by the document. */
 int kag__nested_replace(json_t **out, json_t *holder, const char *key, const kag__limits *lim,
 			const char *path, kag_fmt_error *err);
+
+/* Records the parser's jansson front end parsed straight from its buffer,
+ * without the framer's pass (for tests). */
+uint64_t kag__parser_records_at_once(const struct kag_parser *p);
 
 int kag__gke_fill(kag_event *ev, json_t *entry, const char *path, kag_fmt_error *err);
 int kag__cw_fill(kag_event *ev, json_t *obj, const kag__read_ctx *c, const char *path,

@@ -107,6 +107,17 @@ int kag__nested_replace(json_t **out, json_t *holder, const char *key, const kag
 	return KAG_OK;
 }
 
+/* Set the format of an event filled by the native front end. */
+static void native_format(kag_event *ev, const char *format)
+{
+	ev->format = format;
+	/* An oauth-server login event: a native event carrying the
+	 * authentication decision of OpenShift's login flow. */
+	if (strcmp(format, "native") == 0 &&
+	    kag__annotation(ev, "authentication.openshift.io/decision").ptr)
+		ev->format = "openshift-oauth";
+}
+
 int kag__fill_native_as(kag_event *ev, json_t *obj, const char *format, const char *path,
 			kag_fmt_error *err)
 {
@@ -114,12 +125,19 @@ int kag__fill_native_as(kag_event *ev, json_t *obj, const char *format, const ch
 
 	if (rc < 0)
 		return rc;
-	ev->format = format;
-	/* An oauth-server login event: a native event carrying the
-	 * authentication decision of OpenShift's login flow. */
-	if (strcmp(format, "native") == 0 &&
-	    kag__annotation(ev, "authentication.openshift.io/decision").ptr)
-		ev->format = "openshift-oauth";
+	native_format(ev, format);
+	return KAG_OK;
+}
+
+/* The same for an object whose members were found already. */
+static int fill_native_keys(kag_event *ev, const kag__keys *k, const char *format,
+			    const char *path, kag_fmt_error *err)
+{
+	int rc = kag__native_fill_keys(ev, k, path, err);
+
+	if (rc < 0)
+		return rc;
+	native_format(ev, format);
 	return KAG_OK;
 }
 
@@ -132,33 +150,29 @@ static int json_str_is(json_t *v, const char *lit)
 
 enum { CLS_NATIVE, CLS_GKE, CLS_AKS, CLS_AKS_ROW, CLS_VIAQ, CLS_CW };
 
-static int classify(json_t *o)
+static int classify(const kag__keys *k)
 {
-	json_t *type;
+	json_t *const *v = k->v, *type;
 
 	/* Fast path for the common case: a native event, possibly wrapped by
 	 * ViaQ, which keeps the native fields at the top level. */
-	if (json_is_string(json_object_get(o, "verb")) && json_object_get(o, "auditID")) {
-		if (json_object_get(o, "k8s_audit_level") ||
-		    json_object_get(o, "openshift_audit_level") || json_object_get(o, "log_type"))
+	if (json_is_string(v[KAG__K_VERB]) && v[KAG__K_AUDIT_ID]) {
+		if (v[KAG__K_K8S_AUDIT_LEVEL] || v[KAG__K_OPENSHIFT_AUDIT_LEVEL] || v[KAG__K_LOG_TYPE])
 			return CLS_VIAQ;
-		if (!json_object_get(o, "AuditId"))
+		if (!v[KAG__K_AUDIT_ID_ROW])
 			return CLS_NATIVE;
 	}
-	type = json_object_get(o, "Type");
-	if (json_is_object(json_object_get(o, "protoPayload")))
+	type = v[KAG__K_TYPE];
+	if (json_is_object(v[KAG__K_PROTO_PAYLOAD]))
 		return CLS_GKE;
-	if (json_is_string(json_object_get(o, "category")) && json_object_get(o, "properties"))
+	if (json_is_string(v[KAG__K_CATEGORY]) && v[KAG__K_PROPERTIES])
 		return CLS_AKS;
-	if (json_object_get(o, "AuditId") || json_object_get(o, "log_s") ||
-	    json_is_string(json_object_get(o, "Category")) ||
+	if (v[KAG__K_AUDIT_ID_ROW] || v[KAG__K_LOG_S] || json_is_string(v[KAG__K_CATEGORY_ROW]) ||
 	    (json_is_string(type) && strncmp(json_string_value(type), "AKS", 3) == 0))
 		return CLS_AKS_ROW;
-	if (json_object_get(o, "k8s_audit_level") || json_object_get(o, "openshift_audit_level") ||
-	    json_object_get(o, "log_type"))
+	if (v[KAG__K_K8S_AUDIT_LEVEL] || v[KAG__K_OPENSHIFT_AUDIT_LEVEL] || v[KAG__K_LOG_TYPE])
 		return CLS_VIAQ;
-	if ((json_object_get(o, "message") || json_object_get(o, "@message")) &&
-	    !json_object_get(o, "verb") && !json_object_get(o, "auditID"))
+	if ((v[KAG__K_MESSAGE] || v[KAG__K_AT_MESSAGE]) && !v[KAG__K_VERB] && !v[KAG__K_AUDIT_ID])
 		return CLS_CW;
 	return CLS_NATIVE;
 }
@@ -198,6 +212,8 @@ int kag__record_fill(kag_event *ev, json_t *obj, int kind, const kag__read_ctx *
 		     const char *path, kag_fmt_error *err)
 {
 	const char *native_format = c->list_format ? c->list_format : "native";
+	const kag__keys *k;
+	kag__keys scanned;
 	int cls;
 
 	switch (kind) {
@@ -209,10 +225,18 @@ int kag__record_fill(kag_event *ev, json_t *obj, int kind, const kag__read_ctx *
 	case KAG__ITEM_OTLP: return kag__otlp_fill(ev, obj, c, path, err);
 	default: break;
 	}
-	if (!json_is_object(obj) || c->forced == KAG_FORMAT_NATIVE ||
-	    c->forced == KAG_FORMAT_EVENTLIST)
+	if (!json_is_object(obj))
 		return kag__fill_native_as(ev, obj, native_format, path, err);
-	cls = classify(obj);
+	/* the members of a top-level record were found by kag__shape_detect */
+	if (c->keys && c->keys->obj == obj) {
+		k = c->keys;
+	} else {
+		kag__keys_scan(&scanned, obj);
+		k = &scanned;
+	}
+	if (c->forced == KAG_FORMAT_NATIVE || c->forced == KAG_FORMAT_EVENTLIST)
+		return fill_native_keys(ev, k, native_format, path, err);
+	cls = classify(k);
 	if (!allowed(c->forced, cls))
 		return kag__fmt_fail(err, KAG_ESCHEMA, path,
 				     "%s%sa %s, but the input format is %s", path, *path ? ": " : "",
@@ -223,7 +247,7 @@ int kag__record_fill(kag_event *ev, json_t *obj, int kind, const kag__read_ctx *
 	case CLS_AKS_ROW: return kag__aks_row_fill(ev, obj, c, path, err);
 	case CLS_VIAQ: return kag__viaq_fill(ev, obj, path, err);
 	case CLS_CW: return kag__cw_fill(ev, obj, c, path, err);
-	default: return kag__fill_native_as(ev, obj, native_format, path, err);
+	default: return fill_native_keys(ev, k, native_format, path, err);
 	}
 }
 
@@ -233,6 +257,8 @@ int kag__shape_detect(json_t *root, const kag__read_ctx *c, kag__list *list, kag
 {
 	int f = c->forced, native_only = f == KAG_FORMAT_NATIVE || f == KAG_FORMAT_EVENTLIST;
 	json_t *items, *v, *verb;
+	json_t *const *m;
+	kag__keys scanned, *k = c->keys ? c->keys : &scanned;
 
 	memset(list, 0, sizeof(*list));
 	if (json_is_array(root)) {
@@ -242,10 +268,12 @@ int kag__shape_detect(json_t *root, const kag__read_ctx *c, kag__list *list, kag
 	if (!json_is_object(root))
 		return kag__fmt_fail(err, KAG_ESCHEMA, "", "expected an audit event object, got %s",
 				     kag__json_type_name(root));
-	verb = json_object_get(root, "verb");
-	items = json_object_get(root, "items");
+	kag__keys_scan(k, root);
+	m = k->v;
+	verb = m[KAG__K_VERB];
+	items = m[KAG__K_ITEMS];
 	if (items && f != KAG_FORMAT_GKE && f != KAG_FORMAT_AKS &&
-	    (json_str_is(json_object_get(root, "kind"), "EventList") || !verb)) {
+	    (json_str_is(m[KAG__K_KIND], "EventList") || !verb)) {
 		if (!json_is_array(items))
 			return kag__fmt_fail(err, KAG_ESCHEMA, "/items",
 					     "/items: expected array, got %s",
@@ -260,7 +288,7 @@ int kag__shape_detect(json_t *root, const kag__read_ctx *c, kag__list *list, kag
 	if (native_only || verb)
 		return KAG__SHAPE_EVENT;
 	if (f == KAG_FORMAT_AUTO || f == KAG_FORMAT_AKS) {
-		if ((v = json_object_get(root, "records"))) {
+		if ((v = m[KAG__K_RECORDS])) {
 			if (!json_is_array(v))
 				return kag__fmt_fail(err, KAG_ESCHEMA, "/records",
 						     "/records: expected array, got %s",
@@ -268,15 +296,15 @@ int kag__shape_detect(json_t *root, const kag__read_ctx *c, kag__list *list, kag
 			kag__list_set(list, v, "/records", KAG__ITEM_AKS, "aks");
 			return KAG__SHAPE_LIST;
 		}
-		if (json_is_array(json_object_get(root, "tables")))
+		if (json_is_array(m[KAG__K_TABLES]))
 			return kag__aks_tables_list(root, c, list, err);
 	}
 	if (f == KAG_FORMAT_AUTO || f == KAG_FORMAT_EKS) {
-		if (json_object_get(root, "logEvents"))
+		if (m[KAG__K_LOG_EVENTS])
 			return kag__cw_payload_list(root, "", list, err);
-		if (json_is_object(json_object_get(root, "awslogs")))
+		if (json_is_object(m[KAG__K_AWSLOGS]))
 			return kag__cw_awslogs_list(root, c, list, err);
-		if ((v = json_object_get(root, "events")) && !json_object_get(root, "auditID")) {
+		if ((v = m[KAG__K_EVENTS]) && !m[KAG__K_AUDIT_ID]) {
 			if (!json_is_array(v))
 				return kag__fmt_fail(err, KAG_ESCHEMA, "/events",
 						     "/events: expected array, got %s",
@@ -286,7 +314,7 @@ int kag__shape_detect(json_t *root, const kag__read_ctx *c, kag__list *list, kag
 		}
 	}
 	if ((f == KAG_FORMAT_AUTO || f == KAG_FORMAT_OPENSHIFT) &&
-	    json_object_get(root, "resourceLogs"))
+	    m[KAG__K_RESOURCE_LOGS])
 		return kag__otlp_list(root, c, list, err);
 	return KAG__SHAPE_EVENT;
 }

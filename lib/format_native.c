@@ -49,10 +49,8 @@ static int wrong_type(fill_ctx *c, const char *path, const char *want, const jso
 }
 
 /* A string member; null counts as absent. */
-static int take_string(fill_ctx *c, json_t *obj, const char *key, const char *path, int field)
+static int take_string(fill_ctx *c, json_t *v, const char *path, int field)
 {
-	json_t *v = json_object_get(obj, key);
-
 	if (!v || json_is_null(v))
 		return KAG_OK;
 	if (!json_is_string(v))
@@ -60,6 +58,43 @@ static int take_string(fill_ctx *c, json_t *obj, const char *key, const char *pa
 	kag__event_set(c->ev, field, json_string_value(v), json_string_length(v),
 		       KAG_STATE_OBSERVED);
 	return KAG_OK;
+}
+
+typedef struct {
+	const char *name;
+	size_t len;
+} member;
+
+#define M(lit) { lit, sizeof(lit) - 1 }
+
+/* Objects with more keys than this are searched by key instead. */
+#define SCAN_MAX_KEYS 64
+
+/* out[i] = member m[i].name of object `obj`, or NULL: one pass over the
+ * keys of a small object, a lookup per member in a large one. */
+static void pick(json_t *obj, const member *m, size_t n, json_t **out)
+{
+	size_t i, len;
+	const char *key;
+	void *it;
+
+	for (i = 0; i < n; i++)
+		out[i] = NULL;
+	if (json_object_size(obj) > SCAN_MAX_KEYS) {
+		for (i = 0; i < n; i++)
+			out[i] = json_object_getn(obj, m[i].name, m[i].len);
+		return;
+	}
+	for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+		key = json_object_iter_key(it);
+		len = json_object_iter_key_len(it);
+		for (i = 0; i < n; i++) {
+			if (m[i].len == len && memcmp(m[i].name, key, len) == 0) {
+				out[i] = json_object_iter_value(it);
+				break;
+			}
+		}
+	}
 }
 
 static int take_list(fill_ctx *c, json_t *arr, const char *path, int field)
@@ -97,7 +132,8 @@ static int take_extra(fill_ctx *c, json_t *obj, const char *path, int field)
 {
 	const char *key;
 	json_t *vals, *v;
-	size_t i;
+	size_t i, klen;
+	void *it;
 	int rc;
 
 	if (!obj || json_is_null(obj))
@@ -105,9 +141,10 @@ static int take_extra(fill_ctx *c, json_t *obj, const char *path, int field)
 	if (!json_is_object(obj))
 		return wrong_type(c, path, "object", obj);
 	c->ev->state[field] = KAG_STATE_OBSERVED;
-	json_object_foreach(obj, key, vals) {
-		size_t klen = strlen(key);
-
+	for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+		key = json_object_iter_key(it);
+		klen = json_object_iter_key_len(it);
+		vals = json_object_iter_value(it);
 		if (json_is_string(vals)) {
 			/* tolerated: a single string instead of a list */
 			rc = kag__event_push(c->ev, field, key, klen, json_string_value(vals),
@@ -138,7 +175,7 @@ static int take_extra(fill_ctx *c, json_t *obj, const char *path, int field)
 	return KAG_OK;
 }
 
-static int take_user(fill_ctx *c, json_t *ev_obj, const char *key, int base)
+static int take_user(fill_ctx *c, json_t *u, int base)
 {
 	/* base is KAG_FIELD_USER or KAG_FIELD_IMP_USER; the four sub-fields
 	 * follow it in the same order for both. */
@@ -147,8 +184,9 @@ static int take_user(fill_ctx *c, json_t *ev_obj, const char *key, int base)
 		{ "/impersonatedUser", "/impersonatedUser/username", "/impersonatedUser/uid",
 		  "/impersonatedUser/groups", "/impersonatedUser/extra" },
 	};
+	static const member m[] = { M("username"), M("uid"), M("groups"), M("extra") };
 	const char *const *path = paths[base == KAG_FIELD_USER ? 0 : 1];
-	json_t *u = json_object_get(ev_obj, key);
+	json_t *v[4];
 	int rc;
 
 	if (!u || json_is_null(u))
@@ -156,24 +194,29 @@ static int take_user(fill_ctx *c, json_t *ev_obj, const char *key, int base)
 	if (!json_is_object(u))
 		return wrong_type(c, path[0], "object", u);
 	c->ev->state[base] = KAG_STATE_OBSERVED;
-	if ((rc = take_string(c, u, "username", path[1], base + 1)) < 0 ||
-	    (rc = take_string(c, u, "uid", path[2], base + 2)) < 0 ||
-	    (rc = take_list(c, json_object_get(u, "groups"), path[3], base + 3)) < 0)
+	pick(u, m, 4, v);
+	if ((rc = take_string(c, v[0], path[1], base + 1)) < 0 ||
+	    (rc = take_string(c, v[1], path[2], base + 2)) < 0 ||
+	    (rc = take_list(c, v[2], path[3], base + 3)) < 0)
 		return rc;
-	return take_extra(c, json_object_get(u, "extra"), path[4], base + 4);
+	return take_extra(c, v[3], path[4], base + 4);
 }
 
-static int take_object_ref(fill_ctx *c, json_t *ev_obj)
+static int take_object_ref(fill_ctx *c, json_t *o)
 {
-	static const struct { const char *key, *path; int field; } m[] = {
-		{ "resource", "/objectRef/resource", KAG_FIELD_OBJ_RESOURCE },
-		{ "subresource", "/objectRef/subresource", KAG_FIELD_OBJ_SUBRESOURCE },
-		{ "namespace", "/objectRef/namespace", KAG_FIELD_OBJ_NAMESPACE },
-		{ "name", "/objectRef/name", KAG_FIELD_OBJ_NAME },
-		{ "apiGroup", "/objectRef/apiGroup", KAG_FIELD_OBJ_API_GROUP },
-		{ "apiVersion", "/objectRef/apiVersion", KAG_FIELD_OBJ_API_VERSION },
+	static const member m[] = {
+		M("resource"), M("subresource"), M("namespace"), M("name"), M("apiGroup"),
+		M("apiVersion"),
 	};
-	json_t *o = json_object_get(ev_obj, "objectRef");
+	static const struct { const char *path; int field; } f[] = {
+		{ "/objectRef/resource", KAG_FIELD_OBJ_RESOURCE },
+		{ "/objectRef/subresource", KAG_FIELD_OBJ_SUBRESOURCE },
+		{ "/objectRef/namespace", KAG_FIELD_OBJ_NAMESPACE },
+		{ "/objectRef/name", KAG_FIELD_OBJ_NAME },
+		{ "/objectRef/apiGroup", KAG_FIELD_OBJ_API_GROUP },
+		{ "/objectRef/apiVersion", KAG_FIELD_OBJ_API_VERSION },
+	};
+	json_t *v[sizeof(m) / sizeof(m[0])];
 	size_t i;
 	int rc;
 
@@ -182,16 +225,18 @@ static int take_object_ref(fill_ctx *c, json_t *ev_obj)
 	if (!json_is_object(o))
 		return wrong_type(c, "/objectRef", "object", o);
 	c->ev->state[KAG_FIELD_OBJECT_REF] = KAG_STATE_OBSERVED;
+	pick(o, m, sizeof(m) / sizeof(m[0]), v);
 	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		if ((rc = take_string(c, o, m[i].key, m[i].path, m[i].field)) < 0)
+		if ((rc = take_string(c, v[i], f[i].path, f[i].field)) < 0)
 			return rc;
 	}
 	return KAG_OK;
 }
 
-static int take_response_status(fill_ctx *c, json_t *ev_obj)
+static int take_response_status(fill_ctx *c, json_t *o)
 {
-	json_t *o = json_object_get(ev_obj, "responseStatus"), *code;
+	static const member m[] = { M("code"), M("reason"), M("message"), M("status") };
+	json_t *v[4];
 	int rc;
 
 	if (!o || json_is_null(o))
@@ -199,24 +244,25 @@ static int take_response_status(fill_ctx *c, json_t *ev_obj)
 	if (!json_is_object(o))
 		return wrong_type(c, "/responseStatus", "object", o);
 	c->ev->state[KAG_FIELD_RESPONSE_STATUS] = KAG_STATE_OBSERVED;
-	code = json_object_get(o, "code");
-	if (code && !json_is_null(code)) {
-		if (!json_is_integer(code))
-			return wrong_type(c, "/responseStatus/code", "integer", code);
-		c->ev->code = json_integer_value(code);
+	pick(o, m, 4, v);
+	if (v[0] && !json_is_null(v[0])) {
+		if (!json_is_integer(v[0]))
+			return wrong_type(c, "/responseStatus/code", "integer", v[0]);
+		c->ev->code = json_integer_value(v[0]);
 		c->ev->state[KAG_FIELD_RESPONSE_CODE] = KAG_STATE_OBSERVED;
 	}
-	if ((rc = take_string(c, o, "reason", "/responseStatus/reason", KAG_FIELD_RESPONSE_REASON)) < 0 ||
-	    (rc = take_string(c, o, "message", "/responseStatus/message", KAG_FIELD_RESPONSE_MESSAGE)) < 0 ||
-	    (rc = take_string(c, o, "status", "/responseStatus/status", KAG_FIELD_RESPONSE_STATUS_TEXT)) < 0)
+	if ((rc = take_string(c, v[1], "/responseStatus/reason", KAG_FIELD_RESPONSE_REASON)) < 0 ||
+	    (rc = take_string(c, v[2], "/responseStatus/message", KAG_FIELD_RESPONSE_MESSAGE)) < 0 ||
+	    (rc = take_string(c, v[3], "/responseStatus/status", KAG_FIELD_RESPONSE_STATUS_TEXT)) < 0)
 		return rc;
 	return KAG_OK;
 }
 
-static int take_annotations(fill_ctx *c, json_t *ev_obj)
+static int take_annotations(fill_ctx *c, json_t *o)
 {
-	json_t *o = json_object_get(ev_obj, "annotations"), *v;
 	const char *key;
+	json_t *v;
+	void *it;
 	int rc;
 
 	if (!o || json_is_null(o))
@@ -224,14 +270,16 @@ static int take_annotations(fill_ctx *c, json_t *ev_obj)
 	if (!json_is_object(o))
 		return wrong_type(c, "/annotations", "object", o);
 	c->ev->state[KAG_FIELD_ANNOTATIONS] = KAG_STATE_OBSERVED;
-	json_object_foreach(o, key, v) {
+	for (it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
+		key = json_object_iter_key(it);
+		v = json_object_iter_value(it);
 		if (!json_is_string(v)) {
 			char p[128];
 
 			snprintf(p, sizeof(p), "/annotations/%s", key);
 			return wrong_type(c, p, "string", v);
 		}
-		rc = kag__event_push(c->ev, KAG_FIELD_ANNOTATIONS, key, strlen(key),
+		rc = kag__event_push(c->ev, KAG_FIELD_ANNOTATIONS, key, json_object_iter_key_len(it),
 				     json_string_value(v), json_string_length(v),
 				     KAG_STATE_OBSERVED);
 		if (rc < 0)
@@ -240,56 +288,154 @@ static int take_annotations(fill_ctx *c, json_t *ev_obj)
 	return KAG_OK;
 }
 
-static void take_body(fill_ctx *c, json_t *ev_obj, const char *key, int field, int slot)
+static void take_body(fill_ctx *c, json_t *v, int field, int slot)
 {
-	json_t *v = json_object_get(ev_obj, key);
-
 	if (!v || json_is_null(v))
 		return;
 	c->ev->body[slot] = json_incref(v);
 	c->ev->state[field] = KAG_STATE_OBSERVED;
 }
 
-int kag__native_fill(kag_event *ev, json_t *obj, const char *prefix, kag_fmt_error *err)
+/* ---- finding the members ---- */
+
+/* In KAG__K_* order. */
+static const member key_names[KAG__K_COUNT_] = {
+	M("kind"), M("apiVersion"), M("auditID"), M("stage"), M("level"), M("verb"),
+	M("requestURI"), M("userAgent"), M("requestReceivedTimestamp"), M("stageTimestamp"),
+	M("timestamp"), M("user"), M("impersonatedUser"), M("sourceIPs"), M("objectRef"),
+	M("responseStatus"), M("annotations"), M("requestObject"), M("responseObject"),
+	M("items"), M("AuditId"), M("k8s_audit_level"), M("openshift_audit_level"),
+	M("log_type"), M("Type"), M("protoPayload"), M("category"), M("Category"),
+	M("properties"), M("log_s"), M("message"), M("@message"), M("records"), M("tables"),
+	M("logEvents"), M("awslogs"), M("events"), M("resourceLogs"),
+};
+
+/* The KAG__K_* index of key k[0, n), or -1. */
+static int key_index(const char *k, size_t n)
 {
-	static const struct { const char *key, *path; int field; } strs[] = {
-		{ "auditID", "/auditID", KAG_FIELD_AUDIT_ID },
-		{ "stage", "/stage", KAG_FIELD_STAGE },
-		{ "level", "/level", KAG_FIELD_LEVEL },
-		{ "verb", "/verb", KAG_FIELD_VERB },
-		{ "requestURI", "/requestURI", KAG_FIELD_REQUEST_URI },
-		{ "userAgent", "/userAgent", KAG_FIELD_USER_AGENT },
-		{ "requestReceivedTimestamp", "/requestReceivedTimestamp", KAG_FIELD_REQUEST_RECEIVED_TS },
-		{ "stageTimestamp", "/stageTimestamp", KAG_FIELD_STAGE_TS },
-		{ "timestamp", "/timestamp", KAG_FIELD_TIMESTAMP },
+#define IS(lit, idx) if (memcmp(k, lit, sizeof(lit) - 1) == 0) return idx
+	switch (n) {
+	case 4:
+		IS("verb", KAG__K_VERB); IS("user", KAG__K_USER); IS("kind", KAG__K_KIND);
+		IS("Type", KAG__K_TYPE);
+		break;
+	case 5:
+		IS("stage", KAG__K_STAGE); IS("level", KAG__K_LEVEL); IS("items", KAG__K_ITEMS);
+		IS("log_s", KAG__K_LOG_S);
+		break;
+	case 6:
+		IS("tables", KAG__K_TABLES); IS("events", KAG__K_EVENTS);
+		break;
+	case 7:
+		IS("auditID", KAG__K_AUDIT_ID); IS("AuditId", KAG__K_AUDIT_ID_ROW);
+		IS("message", KAG__K_MESSAGE); IS("records", KAG__K_RECORDS);
+		IS("awslogs", KAG__K_AWSLOGS);
+		break;
+	case 8:
+		IS("log_type", KAG__K_LOG_TYPE); IS("category", KAG__K_CATEGORY);
+		IS("Category", KAG__K_CATEGORY_ROW); IS("@message", KAG__K_AT_MESSAGE);
+		break;
+	case 9:
+		IS("userAgent", KAG__K_USER_AGENT); IS("sourceIPs", KAG__K_SOURCE_IPS);
+		IS("objectRef", KAG__K_OBJECT_REF); IS("timestamp", KAG__K_TIMESTAMP);
+		IS("logEvents", KAG__K_LOG_EVENTS);
+		break;
+	case 10:
+		IS("apiVersion", KAG__K_API_VERSION); IS("requestURI", KAG__K_REQUEST_URI);
+		IS("properties", KAG__K_PROPERTIES);
+		break;
+	case 11:
+		IS("annotations", KAG__K_ANNOTATIONS);
+		break;
+	case 12:
+		IS("protoPayload", KAG__K_PROTO_PAYLOAD); IS("resourceLogs", KAG__K_RESOURCE_LOGS);
+		break;
+	case 13:
+		IS("requestObject", KAG__K_REQUEST_OBJECT);
+		break;
+	case 14:
+		IS("stageTimestamp", KAG__K_STAGE_TS); IS("responseStatus", KAG__K_RESPONSE_STATUS);
+		IS("responseObject", KAG__K_RESPONSE_OBJECT);
+		break;
+	case 15:
+		IS("k8s_audit_level", KAG__K_K8S_AUDIT_LEVEL);
+		break;
+	case 16:
+		IS("impersonatedUser", KAG__K_IMP_USER);
+		break;
+	case 21:
+		IS("openshift_audit_level", KAG__K_OPENSHIFT_AUDIT_LEVEL);
+		break;
+	case 24:
+		IS("requestReceivedTimestamp", KAG__K_REQUEST_RECEIVED_TS);
+		break;
+	default:
+		break;
+	}
+#undef IS
+	return -1;
+}
+
+void kag__keys_scan(kag__keys *k, json_t *obj)
+{
+	void *it;
+	int i;
+
+	k->obj = obj;
+	if (json_object_size(obj) > SCAN_MAX_KEYS) {
+		for (i = 0; i < KAG__K_COUNT_; i++)
+			k->v[i] = json_object_getn(obj, key_names[i].name, key_names[i].len);
+		return;
+	}
+	memset(k->v, 0, sizeof(k->v));
+	for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+		i = key_index(json_object_iter_key(it), json_object_iter_key_len(it));
+		if (i >= 0)
+			k->v[i] = json_object_iter_value(it);
+	}
+}
+
+/* ---- the event ---- */
+
+int kag__native_fill_keys(kag_event *ev, const kag__keys *k, const char *prefix,
+			  kag_fmt_error *err)
+{
+	static const struct { int key; const char *path; int field; } strs[] = {
+		{ KAG__K_AUDIT_ID, "/auditID", KAG_FIELD_AUDIT_ID },
+		{ KAG__K_STAGE, "/stage", KAG_FIELD_STAGE },
+		{ KAG__K_LEVEL, "/level", KAG_FIELD_LEVEL },
+		{ KAG__K_VERB, "/verb", KAG_FIELD_VERB },
+		{ KAG__K_REQUEST_URI, "/requestURI", KAG_FIELD_REQUEST_URI },
+		{ KAG__K_USER_AGENT, "/userAgent", KAG_FIELD_USER_AGENT },
+		{ KAG__K_REQUEST_RECEIVED_TS, "/requestReceivedTimestamp",
+		  KAG_FIELD_REQUEST_RECEIVED_TS },
+		{ KAG__K_STAGE_TS, "/stageTimestamp", KAG_FIELD_STAGE_TS },
+		{ KAG__K_TIMESTAMP, "/timestamp", KAG_FIELD_TIMESTAMP },
 	};
 	fill_ctx c = { ev, prefix ? prefix : "", err };
-	json_t *v;
+	json_t *const *v = k->v;
 	size_t i;
 	int rc;
 
-	if (!json_is_object(obj))
-		return wrong_type(&c, "", "object", obj);
 	/* kind and apiVersion are optional, but must be strings when present. */
-	v = json_object_get(obj, "kind");
-	if (v && !json_is_null(v) && !json_is_string(v))
-		return wrong_type(&c, "/kind", "string", v);
-	v = json_object_get(obj, "apiVersion");
-	if (v && !json_is_null(v) && !json_is_string(v))
-		return wrong_type(&c, "/apiVersion", "string", v);
+	if (v[KAG__K_KIND] && !json_is_null(v[KAG__K_KIND]) && !json_is_string(v[KAG__K_KIND]))
+		return wrong_type(&c, "/kind", "string", v[KAG__K_KIND]);
+	if (v[KAG__K_API_VERSION] && !json_is_null(v[KAG__K_API_VERSION]) &&
+	    !json_is_string(v[KAG__K_API_VERSION]))
+		return wrong_type(&c, "/apiVersion", "string", v[KAG__K_API_VERSION]);
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		if ((rc = take_string(&c, obj, strs[i].key, strs[i].path, strs[i].field)) < 0)
+		if ((rc = take_string(&c, v[strs[i].key], strs[i].path, strs[i].field)) < 0)
 			return rc;
 	}
-	if ((rc = take_user(&c, obj, "user", KAG_FIELD_USER)) < 0 ||
-	    (rc = take_user(&c, obj, "impersonatedUser", KAG_FIELD_IMP_USER)) < 0 ||
-	    (rc = take_list(&c, json_object_get(obj, "sourceIPs"), "/sourceIPs", KAG_FIELD_SOURCE_IPS)) < 0 ||
-	    (rc = take_object_ref(&c, obj)) < 0 ||
-	    (rc = take_response_status(&c, obj)) < 0 ||
-	    (rc = take_annotations(&c, obj)) < 0)
+	if ((rc = take_user(&c, v[KAG__K_USER], KAG_FIELD_USER)) < 0 ||
+	    (rc = take_user(&c, v[KAG__K_IMP_USER], KAG_FIELD_IMP_USER)) < 0 ||
+	    (rc = take_list(&c, v[KAG__K_SOURCE_IPS], "/sourceIPs", KAG_FIELD_SOURCE_IPS)) < 0 ||
+	    (rc = take_object_ref(&c, v[KAG__K_OBJECT_REF])) < 0 ||
+	    (rc = take_response_status(&c, v[KAG__K_RESPONSE_STATUS])) < 0 ||
+	    (rc = take_annotations(&c, v[KAG__K_ANNOTATIONS])) < 0)
 		return rc;
-	take_body(&c, obj, "requestObject", KAG_FIELD_REQUEST_OBJECT, 0);
-	take_body(&c, obj, "responseObject", KAG_FIELD_RESPONSE_OBJECT, 1);
+	take_body(&c, v[KAG__K_REQUEST_OBJECT], KAG_FIELD_REQUEST_OBJECT, 0);
+	take_body(&c, v[KAG__K_RESPONSE_OBJECT], KAG_FIELD_RESPONSE_OBJECT, 1);
 
 	if (!kag__has(ev, KAG_FIELD_VERB) && !kag__has(ev, KAG_FIELD_AUDIT_ID) &&
 	    !kag__has(ev, KAG_FIELD_STAGE) && !kag__has(ev, KAG_FIELD_REQUEST_URI) &&
@@ -299,4 +445,17 @@ int kag__native_fill(kag_event *ev, json_t *obj, const char *prefix, kag_fmt_err
 				     "requestURI, objectRef, user is present");
 	kag__event_finish(ev);
 	return KAG_OK;
+}
+
+int kag__native_fill(kag_event *ev, json_t *obj, const char *prefix, kag_fmt_error *err)
+{
+	kag__keys k;
+
+	if (!json_is_object(obj)) {
+		fill_ctx c = { ev, prefix ? prefix : "", err };
+
+		return wrong_type(&c, "", "object", obj);
+	}
+	kag__keys_scan(&k, obj);
+	return kag__native_fill_keys(ev, &k, prefix, err);
 }

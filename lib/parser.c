@@ -2,9 +2,12 @@
  * printed documents, EventLists, arrays), enforces limits while framing,
  * and hands each record to a front end: the fast one (frontend_jsmn.c) for
  * native events when it is built and chosen, else, or when it declines, the
- * jansson one. One bad record becomes one error and the stream goes on with
- * the next. */
+ * jansson one. jansson reads a record straight from the buffer when it can
+ * tell where the record ends as the framer would (see json_record); the
+ * framer's pass is then skipped. One bad record becomes one error and the
+ * stream goes on with the next. */
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +19,7 @@
 #include "kag-config.h"
 #include "kag.h"
 
-enum scan_result { SCAN_NEED, SCAN_RECORD, SCAN_ERROR, SCAN_FAST };
+enum scan_result { SCAN_NEED, SCAN_RECORD, SCAN_ERROR, SCAN_FAST, SCAN_PARSED };
 
 struct kag_parser {
 	kag_buf in;          /* bytes not yet consumed */
@@ -54,8 +57,10 @@ struct kag_parser {
 	kag__fast fast;
 #endif
 	uint64_t st_fast;    /* records filled by the fast front end */
+	uint64_t st_at_once; /* records parsed by jansson straight from the buffer */
 	uint64_t fast_line_end; /* stream offset up to which lines were tried */
 	int fast_skip;       /* the fast front end declined this record */
+	uint64_t json_tried_end; /* stream offset up to which jansson read at once */
 	int rec_encoded;     /* the record is a base64 line (gzip payload) */
 
 	kag_event ev;
@@ -192,7 +197,9 @@ int kag_parser_reset(kag_parser *p)
 	reset_record(p);
 	p->st_records = p->st_events = p->st_errors = p->st_skipped = 0;
 	p->st_fast = 0;
+	p->st_at_once = 0;
 	p->fast_line_end = 0;
+	p->json_tried_end = 0;
 	p->err_msg[0] = p->err_path[0] = '\0';
 	return KAG_OK;
 }
@@ -297,6 +304,37 @@ static const unsigned char string_special[256] = {
 	['"'] = 1, ['\\'] = 1, ['\n'] = 1,
 };
 
+/* Bytes that need a look outside strings. */
+static const unsigned char structural[256] = {
+	['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1, ['\n'] = 1,
+};
+
+/* The first byte of s[i, len) that needs a look inside a string, or len. */
+static size_t string_run_end(const char *s, size_t i, size_t len)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* Eight bytes at a time: (w - 1) & ~w has the high bit of its lowest
+	 * zero byte set (borrows can only mark bytes above it). */
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+
+	while (len - i >= 8) {
+		uint64_t w, q, b, n, m;
+
+		memcpy(&w, s + i, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		n = w ^ (ones * '\n');
+		m = (((q - ones) & ~q) | ((b - ones) & ~b) | ((n - ones) & ~n)) & highs;
+		if (m)
+			return i + (size_t)(__builtin_ctzll(m) >> 3);
+		i += 8;
+	}
+#endif
+	while (i < len && !string_special[(unsigned char)s[i]])
+		i++;
+	return i;
+}
+
 /* Limits checked after a run of string bytes was skipped at once. */
 static void check_run_limits(kag_parser *p)
 {
@@ -313,6 +351,136 @@ static void check_run_limits(kag_parser *p)
 			 (unsigned long long)p->max_record);
 		start_discard(p, KAG_ELIMIT, m);
 	}
+}
+
+/* Frame the record being read, from the scan position: SCAN_RECORD when
+ * its value closed, SCAN_NEED at the end of the bytes so far, SCAN_ERROR
+ * (code in *code_out) when it is cut short or broke a limit. */
+static int frame(kag_parser *p, int *code_out)
+{
+	const char *d = p->in.data;
+	size_t len = p->in.len, pos = p->pos, start = p->rec_start;
+	uint64_t str_len = p->str_len, line = p->line;
+	uint64_t max_record = p->max_record, max_string = p->max_string;
+	long depth = p->depth;
+	int in_string = p->in_string, escape = p->escape, discarding = p->discarding;
+	char m[128];
+
+	/* The scan state lives in locals; the parser's copy is brought up to
+	 * date before anything that reads it. */
+#define SAVE_STATE() (p->pos = pos, p->str_len = str_len, p->line = line, p->depth = depth, \
+		      p->in_string = in_string, p->escape = escape)
+	while (pos < len) {
+		char c;
+
+		if (in_string && !escape) {
+			/* Most bytes of a record are string contents: skip
+			 * the ones that change nothing at once. */
+			size_t i = string_run_end(d, pos, len);
+
+			str_len += i - pos;
+			pos = i;
+			if (!discarding && (str_len > max_string || pos - start > max_record)) {
+				SAVE_STATE();
+				check_run_limits(p);
+				discarding = p->discarding;
+			}
+			if (i >= len)
+				break;
+		}
+		c = d[pos];
+		if (!in_string && !structural[(unsigned char)c]) {
+			/* a run of bytes between values (blanks, numbers,
+			 * literals, ':' and ','): nothing to do but count */
+			do
+				pos++;
+			while (pos < len && !structural[(unsigned char)d[pos]]);
+			if (!discarding && pos - start > max_record) {
+				snprintf(m, sizeof(m), "record larger than %llu bytes",
+					 (unsigned long long)max_record);
+				start_discard(p, KAG_ELIMIT, m);
+				discarding = 1;
+			}
+			continue;
+		}
+		if (in_string) {
+			if (escape) {
+				escape = 0;
+			} else if (c == '\\') {
+				escape = 1;
+			} else if (c == '"') {
+				in_string = 0;
+			} else if (c == '\n') {
+				SAVE_STATE();
+				*code_out = end_broken(p, pos,
+					"record ends inside a string at a line end (truncated record)");
+				return SCAN_ERROR;
+			}
+			if (in_string && ++str_len > max_string && !discarding) {
+				snprintf(m, sizeof(m), "a string is longer than %llu bytes",
+					 (unsigned long long)max_string);
+				start_discard(p, KAG_ELIMIT, m);
+				discarding = 1;
+			}
+		} else if (c == '"') {
+			in_string = 1;
+			str_len = 0;
+		} else if (c == '{' || c == '[') {
+			if ((uint64_t)++depth > p->max_depth && !discarding) {
+				snprintf(m, sizeof(m), "nesting deeper than %llu levels",
+					 (unsigned long long)p->max_depth);
+				start_discard(p, KAG_ELIMIT, m);
+				discarding = 1;
+			}
+		} else if (c == '}' || c == ']') {
+			if (--depth == 0) {
+				pos++;
+				SAVE_STATE();
+				if (discarding) {
+					int code = p->discard_code;
+
+					reset_record(p);
+					*code_out = set_error(p, code, p->rec_line, p->rec_offset,
+							      "", "%s", p->discard_msg);
+					return SCAN_ERROR;
+				}
+				return SCAN_RECORD;
+			}
+		} else if (c == '\n') {
+			if (pos + 1 >= len && !p->finished) {
+				SAVE_STATE();
+				if (discarding)
+					consume(p, p->pos);
+				return SCAN_NEED; /* cannot yet tell what follows */
+			}
+			if (pos + 1 < len && d[pos + 1] == '{' && !(p->rec_array && depth == 1)) {
+				/* A new top-level record at column 0 while this
+				 * one is still open: this one was cut short (an
+				 * array's own items may start at column 0). */
+				SAVE_STATE();
+				*code_out = end_broken(p, pos,
+					"record is incomplete: a new record starts on the next line");
+				return SCAN_ERROR;
+			}
+			line++;
+		}
+		pos++;
+		if (!discarding && pos - start > max_record) {
+			snprintf(m, sizeof(m), "record larger than %llu bytes",
+				 (unsigned long long)max_record);
+			start_discard(p, KAG_ELIMIT, m);
+			discarding = 1;
+		}
+	}
+	SAVE_STATE();
+#undef SAVE_STATE
+	if (discarding)
+		consume(p, p->pos); /* keep memory bounded: drop what was scanned */
+	if (p->finished) {
+		*code_out = end_broken(p, p->pos, "input ends inside a record (truncated record)");
+		return SCAN_ERROR;
+	}
+	return SCAN_NEED;
 }
 
 #ifdef KAG_HAVE_JSMN
@@ -374,7 +542,127 @@ static int fast_line(kag_parser *p)
 }
 #endif
 
-static int scan(kag_parser *p, int *code_out)
+/* Is a container of the tree nested deeper than `room` levels (v at the
+ * first)? */
+static int too_deep(json_t *v, uint64_t room)
+{
+	json_t *c;
+	void *it;
+	size_t i, n;
+
+	if (room == 0)
+		return 1;
+	room--;
+	if (json_is_object(v)) {
+		for (it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+			c = json_object_iter_value(it);
+			if ((json_is_object(c) || json_is_array(c)) && too_deep(c, room))
+				return 1;
+		}
+		return 0;
+	}
+	n = json_array_size(v);
+	for (i = 0; i < n; i++) {
+		c = json_array_get(v, i);
+		if ((json_is_object(c) || json_is_array(c)) && too_deep(c, room))
+			return 1;
+	}
+	return 0;
+}
+
+/* Are there at most `max` bytes '{' or '[' in s[0, n)? Then no value in
+ * it is nested deeper than that. */
+static int few_openings(const char *s, size_t n, uint64_t max)
+{
+	static const char open[2] = { '{', '[' };
+	const char *q, *end = s + n;
+	uint64_t count = 0;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		for (q = s; (q = memchr(q, open[i], (size_t)(end - q))) != NULL; q++) {
+			if (++count > max)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* Line ends in rec[from, used), the rest of a record parsed at once: their
+ * number in *lines, or -1 when one is followed by '{', which the framer
+ * reports (a new record at column 0 cuts this one short). */
+static int count_lines(const char *rec, size_t from, size_t used, uint64_t *lines)
+{
+	const char *q = rec + from, *end = rec + used;
+	uint64_t count = 0;
+
+	while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+		if (q + 1 < end && q[1] == '{')
+			return -1;
+		count++;
+		q++;
+	}
+	*lines = count;
+	return 0;
+}
+
+/* A record whose first line is in the buffer goes to jansson at once,
+ * which stops at the end of its value: for valid JSON, the framer would
+ * cut the same bytes, so its byte-by-byte pass is skipped. The limits hold
+ * by construction when the record is no longer than a record or a string
+ * may be; nesting, when the text has few brackets, or else by a walk of
+ * the tree. Anything else (invalid JSON, a limit, a record not all in the
+ * buffer yet, a line end the framer would stop at) is framed as usual from
+ * the record's start, which reports it, and so are the records that start
+ * in what jansson read or on the same line: each byte goes to jansson at
+ * once at most once. Returns the root, or NULL. */
+static json_t *json_record(kag_parser *p)
+{
+	const char *rec = p->in.data + p->rec_start, *nl;
+	size_t avail = p->in.len - p->rec_start, first, n, used;
+	uint64_t lines = 0;
+	json_error_t jerr;
+	json_t *root;
+
+	if (p->rec_offset < p->json_tried_end)
+		return NULL;
+#ifdef KAG_HAVE_JSMN
+	/* The fast front end reads the record unless it declined it. */
+	if (p->frontend == KAG_FRONTEND_FAST && !p->fast_skip)
+		return NULL;
+#endif
+	/* Without its first line, the record is most likely not all here. */
+	nl = memchr(rec, '\n', avail);
+	if (!nl && !p->finished)
+		return NULL;
+	first = nl ? (size_t)(nl - rec) : avail;
+	n = avail;
+	if (n > p->max_record)
+		n = (size_t)p->max_record;
+	if (n > p->max_string)
+		n = (size_t)p->max_string;
+	if (n > INT_MAX)
+		n = INT_MAX;
+	root = json_loadb(rec, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK,
+			  &jerr);
+	used = jerr.position > 0 ? (size_t)jerr.position : 0;
+	/* jansson drops a NUL byte that ends a number or literal without
+	 * counting it in the position: such records are framed as usual. */
+	if (root && used > 0 && used <= n && !memchr(rec, '\0', used) &&
+	    (used <= first || count_lines(rec, first, used, &lines) == 0) &&
+	    (few_openings(rec, used, p->max_depth) || !too_deep(root, p->max_depth))) {
+		p->pos = p->rec_start + used;
+		p->line += lines;
+		p->st_at_once++;
+		return root;
+	}
+	if (root)
+		json_decref(root);
+	p->json_tried_end = p->rec_offset + (used > first ? used : first);
+	return NULL;
+}
+
+static int scan(kag_parser *p, int *code_out, json_t **root_out)
 {
 	const char *d;
 	size_t len;
@@ -428,6 +716,8 @@ static int scan(kag_parser *p, int *code_out)
 				if (fast_line(p))
 					return SCAN_FAST;
 #endif
+				if ((*root_out = json_record(p)) != NULL)
+					return SCAN_PARSED;
 				continue;
 			}
 			/* Not the start of a JSON value: look at the whole line
@@ -499,99 +789,7 @@ static int scan(kag_parser *p, int *code_out)
 		}
 
 		/* Inside a record. */
-		while (p->pos < len) {
-			char c;
-
-			if (p->in_string && !p->escape) {
-				/* Most bytes of a record are string contents: skip
-				 * the ones that change nothing in one tight loop. */
-				size_t i = p->pos;
-
-				while (i < len && !string_special[(unsigned char)d[i]])
-					i++;
-				p->str_len += i - p->pos;
-				p->pos = i;
-				check_run_limits(p);
-				if (i >= len)
-					break;
-			}
-			c = d[p->pos];
-			if (p->in_string) {
-				if (p->escape) {
-					p->escape = 0;
-				} else if (c == '\\') {
-					p->escape = 1;
-				} else if (c == '"') {
-					p->in_string = 0;
-				} else if (c == '\n') {
-					*code_out = end_broken(p, p->pos,
-						"record ends inside a string at a line end (truncated record)");
-					return SCAN_ERROR;
-				}
-				if (p->in_string && ++p->str_len > p->max_string && !p->discarding) {
-					char m[128];
-
-					snprintf(m, sizeof(m), "a string is longer than %llu bytes",
-						 (unsigned long long)p->max_string);
-					start_discard(p, KAG_ELIMIT, m);
-				}
-			} else if (c == '"') {
-				p->in_string = 1;
-				p->str_len = 0;
-			} else if (c == '{' || c == '[') {
-				if ((uint64_t)++p->depth > p->max_depth && !p->discarding) {
-					char m[128];
-
-					snprintf(m, sizeof(m), "nesting deeper than %llu levels",
-						 (unsigned long long)p->max_depth);
-					start_discard(p, KAG_ELIMIT, m);
-				}
-			} else if (c == '}' || c == ']') {
-				if (--p->depth == 0) {
-					p->pos++;
-					if (p->discarding) {
-						int code = p->discard_code;
-
-						reset_record(p);
-						*code_out = set_error(p, code, p->rec_line, p->rec_offset,
-								      "", "%s", p->discard_msg);
-						return SCAN_ERROR;
-					}
-					return SCAN_RECORD;
-				}
-			} else if (c == '\n') {
-				if (p->pos + 1 >= len && !p->finished) {
-					if (p->discarding)
-						consume(p, p->pos);
-					return SCAN_NEED; /* cannot yet tell what follows */
-				}
-				if (p->pos + 1 < len && d[p->pos + 1] == '{' &&
-				    !(p->rec_array && p->depth == 1)) {
-					/* A new top-level record at column 0 while this
-					 * one is still open: this one was cut short (an
-					 * array's own items may start at column 0). */
-					*code_out = end_broken(p, p->pos,
-						"record is incomplete: a new record starts on the next line");
-					return SCAN_ERROR;
-				}
-				p->line++;
-			}
-			p->pos++;
-			if (!p->discarding && p->pos - p->rec_start > p->max_record) {
-				char m[128];
-
-				snprintf(m, sizeof(m), "record larger than %llu bytes",
-					 (unsigned long long)p->max_record);
-				start_discard(p, KAG_ELIMIT, m);
-			}
-		}
-		if (p->discarding)
-			consume(p, p->pos); /* keep memory bounded: drop what was scanned */
-		if (p->finished) {
-			*code_out = end_broken(p, p->pos, "input ends inside a record (truncated record)");
-			return SCAN_ERROR;
-		}
-		return SCAN_NEED;
+		return frame(p, code_out);
 	}
 }
 
@@ -605,13 +803,15 @@ static void read_ctx(const kag_parser *p, kag__read_ctx *c, kag__limits *lim,
 	c->forced = p->format;
 	c->lim = lim;
 	c->list_format = list_format;
+	c->keys = NULL;
 }
 
 /* Fill the parser's event from one record (a top-level record or a list
  * item of the given kind). KAG__SKIPPED for a record that is not an audit
  * event (counted). */
 static int fill_event(kag_parser *p, json_t *obj, int kind, const char *list_format,
-		      const char *prefix, uint64_t line, uint64_t offset, kag_event **out)
+		      const char *prefix, uint64_t line, uint64_t offset, kag__keys *keys,
+		      kag_event **out)
 {
 	kag_fmt_error err = { 0, "", "" };
 	kag__read_ctx c;
@@ -624,6 +824,7 @@ static int fill_event(kag_parser *p, json_t *obj, int kind, const char *list_for
 	p->ev.line = line;
 	p->ev.offset = offset;
 	read_ctx(p, &c, &lim, list_format);
+	c.keys = keys;
 	rc = kag__record_fill(&p->ev, obj, kind, &c, prefix, &err);
 	if (rc < 0) {
 		kag__event_reset(&p->ev);
@@ -649,7 +850,7 @@ static int next_list_item(kag_parser *p, kag_event **out)
 
 	kag__list_item_path(&p->list, i, prefix, sizeof(prefix));
 	return fill_event(p, item, p->list.kind, p->list.format, prefix, p->list_line,
-			  p->list_offset, out);
+			  p->list_offset, NULL, out);
 }
 
 int kag_parser_next(kag_event **out, kag_parser *p)
@@ -659,10 +860,11 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 	*out = NULL;
 	for (;;) {
 		json_error_t jerr;
-		json_t *root;
+		json_t *root = NULL;
 		kag_fmt_error ferr = { 0, "", "" };
 		kag__read_ctx rctx;
 		kag__limits lim;
+		kag__keys keys;
 		int code = 0, shape, rc, encoded;
 		size_t start, rlen;
 
@@ -675,7 +877,7 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 			drop_list(p);
 		}
 		kag__event_reset(&p->ev);
-		rc = scan(p, &code);
+		rc = scan(p, &code, &root);
 		if (rc == SCAN_NEED)
 			return KAG_ITEROVER;
 		if (rc == SCAN_ERROR)
@@ -692,13 +894,15 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 		reset_record(p);
 		read_ctx(p, &rctx, &lim, NULL);
 #ifdef KAG_HAVE_JSMN
-		if (!encoded && p->frontend == KAG_FRONTEND_FAST && !p->fast_skip &&
-		    fast_fill(p, p->in.data + start, rlen, NULL, NULL) == KAG_OK) {
+		if (rc == SCAN_RECORD && !encoded && p->frontend == KAG_FRONTEND_FAST &&
+		    !p->fast_skip && fast_fill(p, p->in.data + start, rlen, NULL, NULL) == KAG_OK) {
 			*out = &p->ev;
 			return KAG_OK;
 		}
 #endif
-		if (encoded) {
+		if (rc == SCAN_PARSED) {
+			/* root came from json_record() */
+		} else if (encoded) {
 			while (rlen && p->in.data[start + rlen - 1] == '\r')
 				rlen--;
 			rc = kag__b64gzip_json(&root, p->in.data + start, rlen, &lim, "", &ferr);
@@ -709,14 +913,19 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 		} else {
 			root = json_loadb(p->in.data + start, rlen,
 					  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-		}
-		if (!root) {
-			uint64_t line = p->rec_line + (jerr.line > 0 ? (uint64_t)jerr.line - 1 : 0);
-			uint64_t off = p->rec_offset + (jerr.position > 0 ? (uint64_t)jerr.position : 0);
+			if (!root) {
+				uint64_t line = p->rec_line +
+						(jerr.line > 0 ? (uint64_t)jerr.line - 1 : 0);
+				uint64_t off = p->rec_offset +
+					       (jerr.position > 0 ? (uint64_t)jerr.position : 0);
 
-			return set_error(p, KAG_EPARSE, line, off, "", "line %llu: invalid JSON: %s",
-					 (unsigned long long)line, jerr.text);
+				return set_error(p, KAG_EPARSE, line, off, "",
+						 "line %llu: invalid JSON: %s",
+						 (unsigned long long)line, jerr.text);
+			}
 		}
+		keys.obj = NULL;
+		rctx.keys = &keys;
 		shape = kag__shape_detect(root, &rctx, &p->list, &ferr);
 		if (shape < 0) {
 			kag__list_dispose(&p->list);
@@ -749,7 +958,8 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 			p->list_offset = p->rec_offset;
 			continue;
 		}
-		rc = fill_event(p, root, KAG__ITEM_ANY, NULL, "", p->rec_line, p->rec_offset, out);
+		rc = fill_event(p, root, KAG__ITEM_ANY, NULL, "", p->rec_line, p->rec_offset, &keys,
+				out);
 		if (rc < 0 || rc == KAG__SKIPPED) {
 			json_decref(root);
 			if (rc == KAG__SKIPPED)
@@ -784,6 +994,11 @@ const char *kag_parser_error_path(const kag_parser *p)
 uint64_t kag__parser_fast_records(const kag_parser *p)
 {
 	return p ? p->st_fast : 0;
+}
+
+uint64_t kag__parser_records_at_once(const kag_parser *p)
+{
+	return p ? p->st_at_once : 0;
 }
 
 uint64_t kag_parser_stat(const kag_parser *p, int stat)

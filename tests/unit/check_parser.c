@@ -7,7 +7,35 @@
 #include <string.h>
 
 #include "alloc-private.h"
+#include "format-private.h"
 #include "testutil.h"
+
+/* ---- the front end under test ---- */
+
+/* KAG_FRONTEND_* for every parser of a test, or 0 for the default: the
+ * "-jansson" test cases run the same tests with the jansson front end, which
+ * parses most records straight from the buffer (see at_once below). */
+static uint64_t frontend_choice;
+
+static void use_jansson(void)
+{
+	frontend_choice = KAG_FRONTEND_JANSSON;
+}
+
+static void use_default(void)
+{
+	frontend_choice = 0;
+}
+
+static int new_parser(kag_parser **p)
+{
+	int rc = kag_parser_new(p);
+
+	if (rc == KAG_OK && frontend_choice)
+		ck_assert_int_eq(kag_parser_set_option_u64(*p, KAG_OPT_FRONTEND, frontend_choice),
+				 KAG_OK);
+	return rc;
+}
 
 /* ---- a growable text buffer for transcripts ---- */
 
@@ -152,7 +180,7 @@ static char *transcript(const char *in, size_t len)
 	kag_parser *p;
 	char *out;
 
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	out = transcript_split(p, in, len, NULL, 0);
 	kag_parser_free(p);
 	return out;
@@ -206,7 +234,7 @@ static kag_parser *parser_with(const char *in, size_t len)
 {
 	kag_parser *p;
 
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	ck_assert_int_eq(kag_parser_feed(p, in, len), KAG_OK);
 	ck_assert_int_eq(kag_parser_finish(p), KAG_OK);
 	return p;
@@ -225,7 +253,7 @@ START_TEST(one_document)
 	const char *s;
 	size_t len;
 
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	ck_assert_int_eq(kag_parser_feed(p, S(in)), KAG_OK);
 	/* a closed value needs no line end */
 	ck_assert_int_eq(kag_parser_next(&ev, p), KAG_OK);
@@ -494,7 +522,7 @@ START_TEST(incomplete_until_finish)
 	kag_parser *p;
 	kag_event *ev;
 
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	/* an open value */
 	ck_assert_int_eq(kag_parser_feed(p, S("{\"verb\":\"get\"")), KAG_OK);
 	expect_end(p);
@@ -513,7 +541,7 @@ START_TEST(incomplete_until_finish)
 	kag_parser_free(p);
 
 	/* an unfinished value at the end of input is truncated */
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	ck_assert_int_eq(kag_parser_feed(p, S("{\"verb\":\"get\"}\n{\"verb\":\"li")), KAG_OK);
 	expect_event(p, "get", 1);
 	expect_end(p);
@@ -530,7 +558,7 @@ START_TEST(reset_restarts_stream)
 {
 	kag_parser *p;
 
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_MAX_DEPTH, 3), KAG_OK);
 	ck_assert_int_eq(kag_parser_set_source(p, "audit.log"), KAG_OK);
 	ck_assert_int_eq(kag_parser_feed(p, S("\n\n{\"verb\":\"get\"}\nnot json\n{\"verb\":\"li")), KAG_OK);
@@ -559,7 +587,7 @@ START_TEST(reset_inside_a_list)
 {
 	kag_parser *p;
 
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	ck_assert_int_eq(kag_parser_feed(p, S("[{\"verb\":\"get\"},{\"verb\":\"list\"}]\n")), KAG_OK);
 	expect_event(p, "get", 1);
 	ck_assert_int_eq(kag_parser_reset(p), KAG_OK);
@@ -631,7 +659,7 @@ START_TEST(every_two_way_split)
 		kag_parser *p;
 		char *t;
 
-		ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+		ck_assert_int_eq(new_parser(&p), KAG_OK);
 		t = transcript_split(p, S(mixed), &cut, 1);
 		ck_assert_msg(strcmp(t, whole) == 0, "split at %zu differs: %s", cut, first_line_diff(t, whole));
 		free(t);
@@ -650,7 +678,7 @@ START_TEST(one_byte_chunks)
 
 	for (i = 0; i < sizeof(mixed) - 2; i++)
 		cuts[i] = i + 1;
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	t = transcript_split(p, S(mixed), cuts, sizeof(mixed) - 2);
 	ck_assert_msg(strcmp(t, whole) == 0, "1-byte chunks differ: %s", first_line_diff(t, whole));
 	free(t);
@@ -671,12 +699,227 @@ START_TEST(empty_feeds_change_nothing)
 	kag_parser *p;
 	char *t;
 
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	t = transcript_split(p, S(mixed), cuts, sizeof(cuts) / sizeof(cuts[0]));
 	ck_assert_str_eq(t, whole);
 	free(t);
 	kag_parser_free(p);
 	free(whole);
+}
+END_TEST
+
+/* ---- records parsed at once ---- */
+
+/* With the jansson front end, a record whose first line is in the buffer
+ * is parsed straight from it; what that cannot settle goes to the framer.
+ * Whole (most records at once) and in 1-byte chunks (every record framed)
+ * must give the same transcript. Nesting limit 3. */
+static const char at_once[] =
+	"{\"verb\":\"get\",\"auditID\":\"b1\"}\n"
+	/* several records on a line, the last followed by text */
+	"{\"verb\":\"get\",\"auditID\":\"b2\"}{\"verb\":\"list\",\"auditID\":\"b3\"} "
+	"{\"verb\":\"watch\",\"auditID\":\"b4\"} trailing\n"
+	/* jansson drops a NUL byte after a number: framed, and still an event */
+	"{\"verb\":\"get\",\"auditID\":\"b5\",\"x\":{\"y\":1\0}}\n"
+	/* valid JSON, but a line starts with '{' inside it: the framer cuts it */
+	"{\"verb\":\"get\",\"auditID\":\"b6\",\"requestObject\":\n{\"a\":1}}\n"
+	/* pretty-printed: at once, lines counted */
+	"{\n  \"verb\": \"create\",\n  \"auditID\": \"b7\",\n  \"user\": {\"username\": \"u\"}\n}\n"
+	/* more brackets than levels, in strings: the tree is walked */
+	"{\"verb\":\"get\",\"auditID\":\"b8\",\"userAgent\":\"{{[[\",\"x\":[[]]}\n"
+	/* at the nesting limit, then over it */
+	"{\"verb\":\"get\",\"auditID\":\"b9\",\"x\":{\"a\":{\"b\":1}}}\n"
+	"{\"verb\":\"get\",\"auditID\":\"b10\",\"x\":{\"a\":{\"b\":{}}}}\n"
+	/* invalid JSON: jansson's message and position */
+	"{\"verb\":\"get\",\"auditID\":\"b11\",}\n"
+	/* a record over several lines that is not all there yet at its start
+	 * when fed in chunks, and a list */
+	"[{\"verb\":\"get\",\"auditID\":\"b12\"},\n {\"verb\":\"list\",\"auditID\":\"b13\"}]\n"
+	"{\"verb\":\"get\",\"auditID\":\"b14\"}";
+
+static kag_parser *at_once_parser(void)
+{
+	kag_parser *p;
+
+	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_FRONTEND, KAG_FRONTEND_JANSSON), KAG_OK);
+	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_MAX_DEPTH, 3), KAG_OK);
+	return p;
+}
+
+START_TEST(at_once_same_as_framed)
+{
+	const char *want[] = {
+		"event native line=1 off=0 ", "event native line=2 off=30 ",
+		"event native line=2 off=59 ", "event native line=2 off=90 ",
+		"error KAG_EPARSE line=2 off=122 path= msg=line 2: not JSON (line starts with \"trailing\")",
+		"event native line=3 off=131 ",
+		"error KAG_ETRUNCATED line=4 off=174 ", "error KAG_ESCHEMA line=5 off=220 ",
+		"error KAG_EPARSE line=5 off=227 ", "event native line=6 off=229 ",
+		"event native line=11 off=300 ", "event native line=12 off=358 ",
+		"error KAG_ELIMIT line=13 off=406 ", "error KAG_EPARSE line=14 off=487 ",
+		"event array line=15 off=488 ", "event array line=15 off=488 ",
+		"event native line=17 off=555 ",
+	};
+	size_t cuts[sizeof(at_once)], i;
+	kag_parser *p = at_once_parser();
+	char *whole = transcript_split(p, S(at_once), NULL, 0), *t;
+	const char *line = whole;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_msg(line && strncmp(line, want[i], strlen(want[i])) == 0,
+			      "record %zu: want \"%s\" in:\n%s", i, want[i], whole);
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	ck_assert_msg(line && *line == '\0', "extra records:\n%s", whole);
+	ck_assert(strstr(whole, "record is incomplete: a new record starts on the next line") != NULL);
+	ck_assert(strstr(whole, "nesting deeper than 3 levels") != NULL);
+	ck_assert(strstr(whole, "line 14: invalid JSON: ") != NULL);
+	ck_assert(strstr(whole, "user.username[1]=u") != NULL);
+	/* b1-b4, b7, b8, b9 and the list (b14, without its line end, is
+	 * framed before finish) */
+	ck_assert_uint_eq(kag__parser_records_at_once(p), 8);
+	kag_parser_free(p);
+
+	for (i = 0; i < sizeof(at_once) - 2; i++)
+		cuts[i] = i + 1;
+	p = at_once_parser();
+	t = transcript_split(p, S(at_once), cuts, sizeof(at_once) - 2);
+	ck_assert_msg(strcmp(t, whole) == 0, "1-byte chunks differ: %s", first_line_diff(t, whole));
+	ck_assert_uint_eq(kag__parser_records_at_once(p), 0);
+	free(t);
+	kag_parser_free(p);
+
+	for (i = 0; i <= sizeof(at_once) - 1; i++) {
+		p = at_once_parser();
+		t = transcript_split(p, S(at_once), &i, 1);
+		ck_assert_msg(strcmp(t, whole) == 0, "split at %zu differs: %s", i,
+			      first_line_diff(t, whole));
+		free(t);
+		kag_parser_free(p);
+	}
+	free(whole);
+}
+END_TEST
+
+/* A record longer than a string may be is framed (the framer checks the
+ * strings); shorter ones are parsed at once. */
+START_TEST(at_once_string_limit)
+{
+	static const char in[] =
+		"{\"verb\":\"get\"}\n"
+		"{\"verb\":\"get\",\"userAgent\":\"abcdefghijklmnopq\"}\n"
+		"{\"verb\":\"get\",\"userAgent\":\"abcdefghijklmnop\"}\n";
+	kag_parser *p = at_once_parser();
+
+	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_MAX_STRING_BYTES, 16), KAG_OK);
+	ck_assert_int_eq(kag_parser_feed(p, S(in)), KAG_OK);
+	ck_assert_int_eq(kag_parser_finish(p), KAG_OK);
+	expect_event(p, "get", 1);
+	expect_error(p, KAG_ELIMIT, 2, 15, "", "a string is longer than 16 bytes");
+	expect_event(p, "get", 3);
+	expect_end(p);
+	ck_assert_uint_eq(kag__parser_records_at_once(p), 1);
+	kag_parser_free(p);
+}
+END_TEST
+
+/* ---- the members of a record ---- */
+
+/* In KAG__K_* order. */
+static const char *const member_names[KAG__K_COUNT_] = {
+	"kind", "apiVersion", "auditID", "stage", "level", "verb", "requestURI", "userAgent",
+	"requestReceivedTimestamp", "stageTimestamp", "timestamp", "user", "impersonatedUser",
+	"sourceIPs", "objectRef", "responseStatus", "annotations", "requestObject",
+	"responseObject", "items", "AuditId", "k8s_audit_level", "openshift_audit_level",
+	"log_type", "Type", "protoPayload", "category", "Category", "properties", "log_s",
+	"message", "@message", "records", "tables", "logEvents", "awslogs", "events",
+	"resourceLogs",
+};
+
+static void check_members(json_t *o, int present)
+{
+	kag__keys k;
+	int i;
+
+	kag__keys_scan(&k, o);
+	ck_assert_ptr_eq(k.obj, o);
+	for (i = 0; i < KAG__K_COUNT_; i++) {
+		ck_assert_msg(k.v[i] == (present ? json_object_get(o, member_names[i]) : NULL),
+			      "member %d (%s)", i, member_names[i]);
+		if (present)
+			ck_assert_int_eq(json_integer_value(k.v[i]), i);
+	}
+}
+
+START_TEST(member_scan)
+{
+	static const char *const near[] = {
+		"verbs", "Verb", "ver", "", "kind\x01", "requestReceivedTimestamp_", "@messages",
+		"auditId", "AuditID", "event", "record", "log_S", "category ", "objectref",
+	};
+	json_t *o = json_object();
+	char key[16];
+	size_t i;
+
+	ck_assert_ptr_nonnull(o);
+	check_members(o, 0);
+	for (i = 0; i < sizeof(near) / sizeof(near[0]); i++)
+		ck_assert_int_eq(json_object_set_new(o, near[i], json_integer(-1)), 0);
+	check_members(o, 0);
+	for (i = 0; i < KAG__K_COUNT_; i++)
+		ck_assert_int_eq(json_object_set_new(o, member_names[i], json_integer((json_int_t)i)), 0);
+	check_members(o, 1);
+	/* a large object is searched by key */
+	for (i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "pad%zu", i);
+		ck_assert_int_eq(json_object_set_new(o, key, json_integer(-1)), 0);
+	}
+	check_members(o, 1);
+	json_decref(o);
+}
+END_TEST
+
+/* Records and sub-objects with many members read like small ones. */
+START_TEST(many_members)
+{
+	char *in = malloc(8192);
+	size_t n = 0, i;
+	kag_parser *p;
+	const kag_event *ev;
+	const char *s;
+	size_t len;
+	int side;
+
+	ck_assert_ptr_nonnull(in);
+	for (side = 0; side < 2; side++) {
+		n = 0;
+		n += (size_t)snprintf(in + n, 8192 - n, "{\"verb\":\"get\",\"user\":{\"username\":\"u\"");
+		for (i = 0; side && i < 80; i++)
+			n += (size_t)snprintf(in + n, 8192 - n, ",\"pad%zu\":%zu", i, i);
+		n += (size_t)snprintf(in + n, 8192 - n, ",\"groups\":[\"g\"]},\"auditID\":\"a\"");
+		for (i = 0; side && i < 80; i++)
+			n += (size_t)snprintf(in + n, 8192 - n, ",\"pad%zu\":%zu", i, i);
+		n += (size_t)snprintf(in + n, 8192 - n,
+				      ",\"objectRef\":{\"resource\":\"pods\"},\"stage\":\"ResponseComplete\"}\n");
+		p = at_once_parser();
+		ck_assert_int_eq(kag_parser_feed(p, in, n), KAG_OK);
+		ck_assert_int_eq(kag_parser_finish(p), KAG_OK);
+		ev = expect_event(p, "get", 1);
+		ck_assert_int_eq(kag_event_get_string(&s, &len, ev, KAG_FIELD_USER_USERNAME), KAG_OK);
+		ck_assert(len == 1 && s[0] == 'u');
+		ck_assert_int_eq(kag_event_get_item(&s, &len, ev, KAG_FIELD_USER_GROUPS, 0), KAG_OK);
+		ck_assert(len == 1 && s[0] == 'g');
+		ck_assert_int_eq(kag_event_get_string(&s, &len, ev, KAG_FIELD_AUDIT_ID), KAG_OK);
+		ck_assert(len == 1 && s[0] == 'a');
+		ck_assert_int_eq(kag_event_get_string(&s, &len, ev, KAG_FIELD_OBJ_RESOURCE), KAG_OK);
+		ck_assert(len == 4 && memcmp(s, "pods", 4) == 0);
+		ck_assert_int_eq(kag_event_stage(ev), KAG_STAGE_RESPONSE_COMPLETE);
+		expect_end(p);
+		kag_parser_free(p);
+	}
+	free(in);
 }
 END_TEST
 
@@ -690,7 +933,7 @@ static kag_parser *hostile(const char *in, size_t len, size_t chunk, int opt, ui
 	kag_parser *p;
 	size_t off;
 
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	if (opt)
 		ck_assert_int_eq(kag_parser_set_option_u64(p, opt, val), KAG_OK);
 	if (!chunk)
@@ -783,7 +1026,7 @@ START_TEST(truncated_at_end_of_input)
 {
 	kag_parser *p;
 
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	ck_assert_int_eq(kag_parser_feed(p, S(good)), KAG_OK);
 	ck_assert_int_eq(kag_parser_feed(p, S("{\"verb\":\"get\",\n  \"user\": {")), KAG_OK);
 	ck_assert_int_eq(kag_parser_finish(p), KAG_OK);
@@ -868,7 +1111,7 @@ static size_t largest_alloc_for(size_t total, size_t chunk, uint64_t limit, int 
 	}
 	memcpy(big + n, "\"\"]}\n", 5);
 	n += 5;
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_MAX_RECORD_BYTES, limit), KAG_OK);
 	kag__alloc_fail_at(0); /* also resets the largest-request counter */
 	*code_out = 0;
@@ -924,7 +1167,7 @@ START_TEST(long_text_line)
 		kag_parser *p;
 		kag_event *ev;
 
-		ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+		ck_assert_int_eq(new_parser(&p), KAG_OK);
 		ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_MAX_RECORD_BYTES, 256), KAG_OK);
 		kag__alloc_fail_at(0);
 		for (off = 0; off < n + 1; off += chunk) {
@@ -1058,7 +1301,7 @@ START_TEST(nothing_fed)
 {
 	kag_parser *p;
 
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	expect_end(p);
 	ck_assert_int_eq(kag_parser_feed(p, NULL, 0), KAG_OK);
 	expect_end(p);
@@ -1076,7 +1319,7 @@ START_TEST(option_values)
 {
 	kag_parser *p;
 
-	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_MAX_DEPTH, 0), KAG_EINVAL);
 	ck_assert_int_eq(kag_parser_set_option_u64(p, 0, 5), KAG_EINVAL);
 	ck_assert_int_eq(kag_parser_set_option_u64(p, 99, 5), KAG_EINVAL);
@@ -1092,6 +1335,10 @@ int main(void)
 	TCase *shapes = tcase_create("shapes");
 	TCase *chunks = tcase_create("chunking");
 	TCase *bad = tcase_create("hostile");
+	TCase *shapes_j = tcase_create("shapes-jansson");
+	TCase *chunks_j = tcase_create("chunking-jansson");
+	TCase *bad_j = tcase_create("hostile-jansson");
+	TCase *once = tcase_create("at-once");
 	SRunner *sr;
 	int failed;
 
@@ -1135,6 +1382,56 @@ int main(void)
 	tcase_add_test(bad, duplicate_keys);
 	tcase_add_test(bad, too_many_items);
 	suite_add_tcase(s, bad);
+
+	/* the same with the jansson front end */
+	tcase_add_checked_fixture(shapes_j, use_jansson, use_default);
+	tcase_add_test(shapes_j, one_document);
+	tcase_add_test(shapes_j, json_lines);
+	tcase_add_test(shapes_j, pretty_printed);
+	tcase_add_test(shapes_j, eventlist_items);
+	tcase_add_test(shapes_j, eventlist_without_kind);
+	tcase_add_test(shapes_j, bare_array);
+	tcase_add_test(shapes_j, array_items_at_column_0);
+	tcase_add_test(shapes_j, bom_crlf_blank_lines);
+	tcase_add_test(shapes_j, bom_only_at_start);
+	tcase_add_test(shapes_j, node_name_prefix);
+	tcase_add_test(shapes_j, text_line_then_stream_goes_on);
+	tcase_add_test(shapes_j, values_that_are_not_objects);
+	tcase_add_test(shapes_j, incomplete_until_finish);
+	tcase_add_test(shapes_j, reset_restarts_stream);
+	tcase_add_test(shapes_j, reset_inside_a_list);
+	tcase_add_test(shapes_j, nothing_fed);
+	suite_add_tcase(s, shapes_j);
+
+	tcase_add_checked_fixture(chunks_j, use_jansson, use_default);
+	tcase_add_test(chunks_j, mixed_stream_whole);
+	tcase_add_test(chunks_j, every_two_way_split);
+	tcase_add_test(chunks_j, one_byte_chunks);
+	tcase_add_test(chunks_j, empty_feeds_change_nothing);
+	suite_add_tcase(s, chunks_j);
+
+	tcase_add_test(once, at_once_same_as_framed);
+	tcase_add_test(once, at_once_string_limit);
+	tcase_add_test(once, member_scan);
+	tcase_add_test(once, many_members);
+	suite_add_tcase(s, once);
+
+	tcase_add_checked_fixture(bad_j, use_jansson, use_default);
+	tcase_add_test(bad_j, malformed_json);
+	tcase_add_test(bad_j, truncated_mid_string);
+	tcase_add_test(bad_j, truncated_mid_structure);
+	tcase_add_test(bad_j, truncated_at_end_of_input);
+	tcase_add_test(bad_j, nesting_too_deep);
+	tcase_add_test(bad_j, record_too_large);
+	tcase_add_test(bad_j, record_too_large_memory_bounded);
+	tcase_add_test(bad_j, long_text_line);
+	tcase_add_test(bad_j, string_too_long);
+	tcase_add_test(bad_j, invalid_utf8_and_nul);
+	tcase_add_test(bad_j, wrong_types);
+	tcase_add_test(bad_j, not_an_audit_event);
+	tcase_add_test(bad_j, duplicate_keys);
+	tcase_add_test(bad_j, too_many_items);
+	suite_add_tcase(s, bad_j);
 
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -15,21 +15,31 @@
  *   prefixes, base64 lines, non-JSON lines, truncated records. A piece ends
  *   only after a line end that the parser consumes between records without
  *   looking past it, so a parser fed the piece stops where the one reading
- *   the whole stream would.
+ *   the whole stream would. Inside a record the scanner reads 64 bytes at
+ *   a time (with the vector instructions the processor has) and looks at
+ *   single bytes only where the record may end.
  * - Pieces are grouped in batches of consecutive pieces, queued in a ring.
- *   A thread takes the next batch and parses each piece with a parser of
- *   its own (events are borrowed from their parser), first fed as many
- *   newlines as the lines it did not see, so that line numbers (in sources
- *   and messages) are the stream's; error offsets are shifted back to
- *   stream offsets.
- * - The thread then waits for its batch's turn, judges the results with the
- *   one session and prints them: batches are judged one at a time, in input
- *   order, so the output is byte for byte that of --jobs 1. Parser memory
- *   (jansson trees) is freed by the thread that allocated it.
- * - The calling thread takes batches too when the ring is full. Memory is
- *   bounded: the ring, a budget of queued bytes, and pieces longer than
- *   TP_BIG, which are fed to one parser as they are read (as the
- *   sequential path does) once every batch before them is judged.
+ *   Each thread, the caller included, has parsers for TP_SLOTS batches: it
+ *   takes the next batch nobody has taken and parses its pieces, each with
+ *   a parser of its own (events are borrowed from their parser), first fed
+ *   as many newlines as the lines it did not see, so that line numbers (in
+ *   sources and messages) are the stream's; error offsets are shifted back
+ *   to stream offsets.
+ * - Batches are judged one at a time, in input order, with the one
+ *   session, and printed: the output is byte for byte that of --jobs 1.
+ *   The turn is a counter taken with compare-and-swap. A thread judges its
+ *   own oldest batch when the turn comes to it, checking between pieces, so
+ *   it parses on while it waits; a thread with nothing else to do judges
+ *   the batch whose turn it is even if another thread parsed it (one busy
+ *   reading, say), which takes its parsers back once the turn has passed.
+ *   Parser memory is mostly freed by the thread that parsed it, when its
+ *   parser takes the next piece.
+ * - The calling thread reads when few batches are queued, after finishing
+ *   the batch it is parsing; before a read that would wait for data (on
+ *   a pipe), it judges every batch it holds, so nothing already read waits
+ *   on the writer. Memory is bounded: the ring, a budget of queued bytes, and
+ *   pieces longer than TP_BIG, which are fed to one parser as they are read
+ *   (as the sequential path does) once every batch before them is judged.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -47,9 +57,12 @@
 #define TP_CHUNK (1 << 16)          /* read size, as the sequential path */
 #define TP_BIG (256u << 10)         /* longer pieces are read sequentially */
 #define TP_MAX_RECORD (16u << 20)   /* the parser's default KAG_OPT_MAX_RECORD_BYTES */
-#define TP_BATCH 16                 /* pieces taken, and judged, at a time */
+#define TP_BATCH 8                  /* pieces taken, and judged, at a time */
 #define TP_BATCH_BYTES (256u << 10) /* bytes of pieces in a batch, at most */
 #define TP_BUDGET (8u << 20)        /* bytes of queued batches */
+#define TP_SLOTS 3                  /* batches a thread holds, parsed or not */
+#define TP_AHEAD 4                  /* batches per thread queued before the caller reads */
+#define TP_SPINS 2000               /* looks at the pool before sleeping */
 
 /* ---- progress ---- */
 
@@ -140,7 +153,9 @@ int triage_pool_stream(triage_pool *pool, FILE *in, const char *name, int *io_fa
 
 #else /* POSIX threads */
 
+#include <poll.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
 #endif
@@ -155,6 +170,9 @@ int triage_default_jobs(void)
 
 /* ---- framing: where the parser stands between records ---- */
 
+struct block;
+struct run;
+
 struct framer {
 	int format;          /* KAG_FORMAT_*: base64 lines are records in auto and eks */
 	int started;         /* past a possible BOM */
@@ -164,6 +182,11 @@ struct framer {
 	int no_split;        /* the next line end closed a record by looking past it */
 	int content;         /* the piece so far holds more than blanks */
 	uint64_t line;       /* the parser's line number at the scan position */
+#if defined(__SSE2__) && defined(__GNUC__)
+	/* block readers (block_pick) */
+	int (*block)(const char *p, int in_string, int escape, struct block *o);
+	size_t (*run)(const char *d, size_t pos, size_t len, struct run *r);
+#endif
 };
 
 enum { FR_NEED, FR_SPLIT };
@@ -231,29 +254,14 @@ static size_t skip_plain(const char *d, size_t pos, size_t len, int in_string)
 #if defined(__SSE2__) && defined(__GNUC__)
 #define TP_BLOCKS 1
 
-/* Bit i of each mask: byte i of p[0, 64) is a quote, a backslash, a line
- * end, '{' or '[', '}' or ']'. */
-static void block_masks(const char *p, uint64_t *quote, uint64_t *bslash, uint64_t *nl,
-			uint64_t *open, uint64_t *close)
-{
-	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), n = _mm_set1_epi8('\n');
-	const __m128i lower = _mm_set1_epi8(0x20);
-	const __m128i o = _mm_set1_epi8('{'), c = _mm_set1_epi8('}');
-	int k;
-
-	*quote = *bslash = *nl = *open = *close = 0;
-	for (k = 0; k < 4; k++) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-		__m128i w = _mm_or_si128(v, lower);
-		unsigned sh = 16u * (unsigned)k;
-
-		*quote |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, q)) << sh;
-		*bslash |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, b)) << sh;
-		*nl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, n)) << sh;
-		*open |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, o)) << sh;
-		*close |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, c)) << sh;
-	}
-}
+/* What a block of 64 bytes inside a record holds, read at once: the bits
+ * of brackets and line ends outside strings, their counts, and the string
+ * state after it. */
+struct block {
+	uint64_t open, close, nl;
+	int n_open, n_close;
+	int in_string, escape;
+};
 
 /* Bit i: an odd number of the bits 0..i of x are set. */
 static uint64_t prefix_xor(uint64_t x)
@@ -267,12 +275,238 @@ static uint64_t prefix_xor(uint64_t x)
 	return x;
 }
 
+/* Bit i+1 of the result: byte i+1 is escaped by a backslash at i, for the
+ * backslashes of `bs` taken as escapes (a run escapes every other byte);
+ * bit 0 when *carry (the block before ended with an escaping backslash).
+ * *carry: this block does. */
+static uint64_t escaped_bytes(uint64_t bs, int *carry)
+{
+	uint64_t esc = *carry ? 1 : 0;
+
+	*carry = 0;
+	bs &= ~esc;
+	while (bs) {
+		uint64_t bit = bs & (~bs + 1);
+
+		bs &= bs - 1;
+		if (bit >> 63) {
+			*carry = 1;
+		} else {
+			esc |= bit << 1;
+			bs &= ~(bit << 1);
+		}
+	}
+	return esc;
+}
+
+/* Read a block from the bits of its quotes, backslashes, line ends, '{'
+ * or '[', '}' or ']', with the string state before it. Returns 0 when the
+ * byte loop must read it: a backslash outside a string (escapes only count
+ * in strings), or a line end inside one (it breaks the record). */
+static inline __attribute__((always_inline)) int
+block_read(uint64_t quote, uint64_t bslash, uint64_t nl, uint64_t open, uint64_t close,
+	   int in_string, int escape, struct block *o, uint64_t (*pfx)(uint64_t))
+{
+	uint64_t esc = 0, inside;
+	int carry = escape;
+
+	if (bslash | (uint64_t)carry) {
+		esc = escaped_bytes(bslash, &carry);
+		quote &= ~esc;
+	}
+	inside = pfx(quote) ^ (in_string ? ~(uint64_t)0 : 0);
+	if ((bslash & ~esc & ~inside) || (nl & inside & ~esc))
+		return 0;
+	o->open = open & ~inside;
+	o->close = close & ~inside;
+	o->nl = nl & ~inside;
+	o->n_open = __builtin_popcountll(o->open);
+	o->n_close = __builtin_popcountll(o->close);
+	o->in_string = (int)(inside >> 63);
+	o->escape = carry;
+	return 1;
+}
+
+/* The state a run of blocks inside a record carries. */
+struct run {
+	long depth;
+	int in_string, escape;
+};
+
+/* Read a block at once when the record cannot end in it: no line end,
+ * escapes only in strings, the brackets outside strings never bring the
+ * depth to 0. Returns 0, r unchanged, for any other block. */
+static inline __attribute__((always_inline)) int
+run_block(struct run *r, uint64_t quote, uint64_t bslash, uint64_t nl, uint64_t open,
+	  uint64_t close, uint64_t (*pfx)(uint64_t))
+{
+	uint64_t esc = 0, inside;
+	int carry = r->escape, n_close;
+
+	if (nl)
+		return 0;
+	if (bslash | (uint64_t)carry) {
+		esc = escaped_bytes(bslash, &carry);
+		quote &= ~esc;
+	}
+	inside = pfx(quote) ^ (r->in_string ? ~(uint64_t)0 : 0);
+	if (bslash & ~esc & ~inside)
+		return 0;
+	open &= ~inside;
+	close &= ~inside;
+	n_close = __builtin_popcountll(close);
+	if (n_close < r->depth) {
+		r->depth += __builtin_popcountll(open) - n_close;
+	} else {
+		/* as many closing brackets as the depth: see whether they
+		 * close the record */
+		long depth = r->depth;
+		uint64_t todo;
+
+		for (todo = open | close; todo; todo &= todo - 1)
+			if (close & todo & (~todo + 1)) {
+				if (--depth == 0)
+					return 0;
+			} else {
+				depth++;
+			}
+		r->depth = depth;
+	}
+	r->in_string = (int)(inside >> 63);
+	r->escape = carry;
+	return 1;
+}
+
+/* The bits of a block's quotes, backslashes, line ends, '{' or '[', '}' or
+ * ']' (m[0] to m[4]). */
+static inline __attribute__((always_inline)) void masks_sse2(const char *p, uint64_t *m)
+{
+	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), n = _mm_set1_epi8('\n');
+	const __m128i lower = _mm_set1_epi8(0x20);
+	const __m128i op = _mm_set1_epi8('{'), cl = _mm_set1_epi8('}');
+	int k;
+
+	m[0] = m[1] = m[2] = m[3] = m[4] = 0;
+	for (k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+		/* '[' and ']' are '{' and '}' without the 0x20 bit */
+		__m128i w = _mm_or_si128(v, lower);
+		unsigned sh = 16u * (unsigned)k;
+
+		m[0] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, q)) << sh;
+		m[1] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, b)) << sh;
+		m[2] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, n)) << sh;
+		m[3] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, op)) << sh;
+		m[4] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, cl)) << sh;
+	}
+}
+
+/* One block (block_read), and a run of blocks from pos (run_block): the
+ * position of the first block not read. Made for each instruction set. */
+#define TP_BLOCK_FNS(isa, attr, pfx)                                                     \
+	attr static int block_##isa(const char *p, int in_string, int escape,             \
+				    struct block *o)                                      \
+	{                                                                                 \
+		uint64_t m[5];                                                            \
+                                                                                          \
+		masks_##isa(p, m);                                                        \
+		return block_read(m[0], m[1], m[2], m[3], m[4], in_string, escape, o, pfx); \
+	}                                                                                 \
+	attr static size_t run_##isa(const char *d, size_t pos, size_t len, struct run *io) \
+	{                                                                                 \
+		struct run r = *io;                                                       \
+		uint64_t m[5];                                                            \
+                                                                                          \
+		for (; pos + 64 <= len; pos += 64) {                                      \
+			masks_##isa(d + pos, m);                                          \
+			if (!run_block(&r, m[0], m[1], m[2], m[3], m[4], pfx))            \
+				break;                                                    \
+		}                                                                         \
+		*io = r;                                                                  \
+		return pos;                                                               \
+	}
+
+TP_BLOCK_FNS(sse2, , prefix_xor)
+
+#if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 6)
+#define TP_WIDE 1
+#include <immintrin.h>
+
+/* The same with the wider vectors most x86-64 processors have, chosen at
+ * run time (block_pick). */
+#define TP_AVX2 __attribute__((target("avx2,popcnt,pclmul")))
+#define TP_AVX512 __attribute__((target("avx512f,avx512bw,popcnt,pclmul")))
+
+/* prefix_xor() in one carry-less multiplication */
+static inline __attribute__((always_inline)) TP_AVX2 uint64_t prefix_clmul(uint64_t x)
+{
+	return (uint64_t)_mm_cvtsi128_si64(_mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x),
+								_mm_set1_epi8((char)0xFF), 0));
+}
+
+static inline __attribute__((always_inline)) TP_AVX2 void masks_avx2(const char *p, uint64_t *m)
+{
+	const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\');
+	const __m256i n = _mm256_set1_epi8('\n'), lower = _mm256_set1_epi8(0x20);
+	const __m256i op = _mm256_set1_epi8('{'), cl = _mm256_set1_epi8('}');
+	int k;
+
+	m[0] = m[1] = m[2] = m[3] = m[4] = 0;
+	for (k = 0; k < 2; k++) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+		__m256i w = _mm256_or_si256(v, lower);
+		unsigned sh = 32u * (unsigned)k;
+
+		m[0] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, q)) << sh;
+		m[1] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, b)) << sh;
+		m[2] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, n)) << sh;
+		m[3] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(w, op)) << sh;
+		m[4] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(w, cl)) << sh;
+	}
+}
+
+static inline __attribute__((always_inline)) TP_AVX512 void masks_avx512(const char *p,
+									     uint64_t *m)
+{
+	__m512i v = _mm512_loadu_si512((const void *)p);
+	__m512i w = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
+
+	m[0] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
+	m[1] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
+	m[2] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+	m[3] = _mm512_cmpeq_epi8_mask(w, _mm512_set1_epi8('{'));
+	m[4] = _mm512_cmpeq_epi8_mask(w, _mm512_set1_epi8('}'));
+}
+
+TP_BLOCK_FNS(avx2, TP_AVX2, prefix_clmul)
+TP_BLOCK_FNS(avx512, TP_AVX512, prefix_clmul)
+#endif
+
+/* The best block readers this processor runs. */
+static void block_pick(struct framer *f)
+{
+	f->block = block_sse2;
+	f->run = run_sse2;
+#ifdef TP_WIDE
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("popcnt") || !__builtin_cpu_supports("pclmul"))
+		return;
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) {
+		f->block = block_avx512;
+		f->run = run_avx512;
+	} else if (__builtin_cpu_supports("avx2")) {
+		f->block = block_avx2;
+		f->run = run_avx2;
+	}
+#endif
+}
+
 enum { BLK_SCALAR, BLK_END, BLK_NEED };
 
-/* Inside a record, 64 bytes at a time: strings are found from the quotes
- * of a block at once, and only brackets and line ends outside them are
- * looked at, with the rules of the byte loop in frame(). A block with a
- * backslash, or with a line end inside a string, is left to that loop
+/* Inside a record, 64 bytes at a time, with the rules of the byte loop in
+ * frame(): a block is read at once (block_read), and its brackets and line
+ * ends outside strings are looked at one by one only when the record may
+ * end in it. A block that cannot be read so is left to the byte loop
  * (BLK_SCALAR, *pos_io at the block). BLK_END: the record ended (closed,
  * or broken by the record after a line end, at *pos_io). BLK_NEED: a line
  * end outside strings is the last byte read. */
@@ -282,41 +516,57 @@ static int frame_blocks(struct framer *f, const char *d, size_t len, size_t *pos
 	size_t pos = *pos_io;
 
 	while (pos + 64 <= len) {
-		uint64_t quote, bslash, nl, open, close, inside, todo;
+		struct run r;
+		struct block k;
+		uint64_t todo;
 
-		block_masks(d + pos, &quote, &bslash, &nl, &open, &close);
-		if (bslash)
+		/* the blocks where the record cannot end, then one that needs
+		 * a closer look */
+		r.depth = f->depth;
+		r.in_string = f->in_string;
+		r.escape = f->escape;
+		pos = f->run(d, pos, len, &r);
+		f->depth = r.depth;
+		f->in_string = r.in_string;
+		f->escape = r.escape;
+		if (pos + 64 > len)
 			break;
-		inside = prefix_xor(quote) ^ (f->in_string ? ~(uint64_t)0 : 0);
-		if (nl & inside)
+		if (!f->block(d + pos, f->in_string, f->escape, &k))
 			break;
-		for (todo = (open | close | nl) & ~inside; todo; todo &= todo - 1) {
-			unsigned i = (unsigned)__builtin_ctzll(todo);
-			uint64_t bit = (uint64_t)1 << i;
-			size_t at = pos + i;
+		if (!k.nl && k.n_close < f->depth) {
+			/* the record cannot close in this block */
+			f->depth += k.n_open - k.n_close;
+		} else {
+			for (todo = k.open | k.close | k.nl; todo; todo &= todo - 1) {
+				unsigned i = (unsigned)__builtin_ctzll(todo);
+				uint64_t bit = (uint64_t)1 << i;
+				size_t at = pos + i;
 
-			if (open & bit) {
-				f->depth++;
-			} else if (close & bit) {
-				if (--f->depth == 0) {
-					f->in_record = f->in_string = 0;
-					*pos_io = at + 1;
+				if (k.open & bit) {
+					f->depth++;
+				} else if (k.close & bit) {
+					if (--f->depth == 0) {
+						f->in_record = f->in_string = f->escape = 0;
+						*pos_io = at + 1;
+						return BLK_END;
+					}
+				} else if (at + 1 >= len && !finished) {
+					f->in_string = f->escape = 0;
+					*pos_io = at;
+					return BLK_NEED;
+				} else if (at + 1 < len && d[at + 1] == '{' &&
+					   !(f->rec_array && f->depth == 1)) {
+					f->in_record = f->in_string = f->escape = 0;
+					f->no_split = 1;
+					*pos_io = at;
 					return BLK_END;
+				} else {
+					f->line++;
 				}
-			} else if (at + 1 >= len && !finished) {
-				f->in_string = 0;
-				*pos_io = at;
-				return BLK_NEED;
-			} else if (at + 1 < len && d[at + 1] == '{' && !(f->rec_array && f->depth == 1)) {
-				f->in_record = f->in_string = 0;
-				f->no_split = 1;
-				*pos_io = at;
-				return BLK_END;
-			} else {
-				f->line++;
 			}
 		}
-		f->in_string ^= __builtin_parityll(quote);
+		f->in_string = k.in_string;
+		f->escape = k.escape;
 		pos += 64;
 	}
 	*pos_io = pos;
@@ -415,7 +665,7 @@ static int frame(struct framer *f, const char *d, size_t len, size_t *pos_io, in
 			char c;
 
 #ifdef TP_BLOCKS
-			if (!f->escape && pos >= scalar_until && pos + 64 <= len) {
+			if (pos >= scalar_until && pos + 64 <= len) {
 				int r = frame_blocks(f, d, len, &pos, finished);
 
 				if (r == BLK_END)
@@ -485,9 +735,11 @@ out:
 
 /* ---- batches, lanes and the pool ---- */
 
+struct slot;
+
 /* A batch of consecutive pieces, queued in the ring. Pieces are cut by
  * frame(); each is parsed by a parser of its own, so that a thread holds
- * the events of a whole batch until its turn to judge them. */
+ * the events of its batches until their turn to be judged. */
 struct batch {
 	char *data;          /* the pieces' bytes, one after the other */
 	size_t len, cap;
@@ -499,45 +751,67 @@ struct batch {
 		uint64_t line_after; /* and after it */
 		uint64_t offset;     /* its stream offset */
 	} piece[TP_BATCH];
+	struct slot *slot;   /* the parsers holding its results, once parsed */
+	atomic_uint_fast64_t parsed; /* the batch's index + 1 once parsed */
 };
 
-/* One parser of a lane, fed the pieces of its rank in the lane's batches. */
+/* One parser of a lane, fed the pieces of its rank in the batches of its
+ * slot. */
 struct lparser {
 	kag_parser *parser;
 	uint64_t line;       /* its line number after what it was fed */
 	uint64_t fed;        /* bytes fed this stream, newlines included */
 	int64_t shift;       /* stream offset minus parser offset, this piece */
 	int rc;              /* first result of this piece */
+	int more;            /* the piece may hold more results */
 	kag_event *ev;
 };
 
-/* A thread's parsers. */
+/* A batch a thread has taken: parsed piece by piece, then judged. */
+struct slot {
+	uint64_t idx;        /* the batch */
+	int n, done;         /* its pieces, and those parsed so far */
+	struct lparser par[TP_BATCH];
+};
+
+/* A thread's parsers: TP_SLOTS batches, taken in input order
+ * (slot[head % TP_SLOTS] the oldest). */
 struct lane {
 	triage_pool *pool;
 	pthread_t thread;
-	struct lparser par[TP_BATCH];
+	uint64_t head, tail; /* slots in use: [head, tail) */
+	struct slot slot[TP_SLOTS];
 };
+
+#define TP_LINE 64 /* a cache line: apart, what different threads write */
 
 struct triage_pool {
 	struct triage *t;
 	int format;
+	int may_block;       /* reads of this input may wait for data */
 	int n_threads;
 	int n_lanes;
 	struct lane *lanes;  /* one per thread, then the caller's */
 	struct batch *ring;
 	size_t n_ring;
+	struct lparser big;  /* the caller's, for pieces longer than TP_BIG */
 
-	pthread_mutex_t mu;
-	pthread_cond_t work_cv, turn_cv;
-	int sync_ok;         /* mu and the conditions are initialised */
-	uint64_t tail;       /* batches published (mu) */
-	uint64_t next_claim; /* first batch no one has taken (mu) */
-	int idle;            /* threads waiting for work (mu) */
-	int quit;            /* (mu) */
-	atomic_uint_fast64_t turn;    /* the batch whose results are judged next */
-	atomic_int turn_waiters;
-	atomic_size_t in_flight;      /* bytes of batches queued, not judged */
+	pthread_mutex_t mu;  /* for sleeping only */
+	pthread_cond_t cv;
+	int sync_ok;         /* mu and cv are initialised */
+
+	char pad0[TP_LINE];
+	/* 2k: batch k is judged next, 2k + 1: it is being judged */
+	atomic_uint_fast64_t turn;
 	atomic_int failed;
+	char pad1[TP_LINE];
+	atomic_uint_fast64_t tail;       /* batches published */
+	char pad2[TP_LINE];
+	atomic_uint_fast64_t next_claim; /* first batch no one has taken */
+	char pad3[TP_LINE];
+	atomic_int waiters;              /* threads asleep */
+	atomic_int quit;
+	char pad4[TP_LINE];
 
 	/* the caller's own */
 	uint64_t queued;     /* batches in the ring, the open one not counted */
@@ -578,6 +852,36 @@ static int lp_feed(struct lparser *lp, uint64_t line, uint64_t offset, const cha
 	return 0;
 }
 
+/* Pull the first result of the piece just fed, and see whether the piece
+ * may hold more: not when the result is an event read from a record of its
+ * own (not an item of a list, which hands out the others next) and only
+ * blanks follow that record in the piece, which the next call would skip
+ * to return KAG_ITEROVER. The parser skips them before its next piece
+ * instead, counting their line ends then: its line numbers stay the
+ * stream's. */
+static void lp_first(struct lparser *lp, const char *piece, size_t n, int last)
+{
+	const char *format;
+	uint64_t used;
+	size_t i;
+
+	lp->rc = kag_parser_next(&lp->ev, lp->parser);
+	lp->more = 1;
+	if (lp->rc != KAG_OK || last)
+		return;
+	format = kag_event_format(lp->ev);
+	if (strcmp(format, "native") != 0 && strcmp(format, "openshift-oauth") != 0)
+		return;
+	/* bytes of this piece the parser has consumed */
+	used = kag_parser_stat(lp->parser, KAG_PSTAT_BYTES) - (lp->fed - n);
+	if (used > n)
+		return;
+	for (i = (size_t)used; i < n; i++)
+		if (piece[i] != '\n' && piece[i] != ' ' && piece[i] != '\t' && piece[i] != '\r')
+			return;
+	lp->more = 0;
+}
+
 /* Judge every result of the parser, the first one pulled already. */
 static void judge(triage_pool *pl, struct lparser *lp)
 {
@@ -585,10 +889,10 @@ static void judge(triage_pool *pl, struct lparser *lp)
 	kag_event *ev = lp->ev;
 
 	while (rc != KAG_ITEROVER) {
-		if (!atomic_load(&pl->failed) &&
+		if (!atomic_load_explicit(&pl->failed, memory_order_relaxed) &&
 		    triage_result(pl->t, lp->parser, rc, ev, lp->shift) < 0)
 			atomic_store(&pl->failed, 1);
-		if (rc == KAG_ENOMEM || rc == KAG_EINVAL)
+		if (rc == KAG_ENOMEM || rc == KAG_EINVAL || !lp->more)
 			break;
 		rc = kag_parser_next(&ev, lp->parser);
 	}
@@ -604,61 +908,184 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Wait until every batch before `target` has been judged: spin a little
- * (a turn often passes within microseconds), then sleep. */
-static void wait_turn(triage_pool *pl, uint64_t target)
-{
-	int spins;
+/* What a thread with nothing to do waits to change: the turn (a batch
+ * judged), the batches published, the end. */
+struct seen {
+	uint64_t turn, tail;
+};
 
-	for (spins = 0; spins < 1000; spins++) {
-		if (atomic_load_explicit(&pl->turn, memory_order_acquire) >= target)
-			return;
-		cpu_relax();
-	}
-	atomic_fetch_add(&pl->turn_waiters, 1);
-	pthread_mutex_lock(&pl->mu);
-	while (atomic_load(&pl->turn) < target)
-		pthread_cond_wait(&pl->turn_cv, &pl->mu);
-	pthread_mutex_unlock(&pl->mu);
-	atomic_fetch_sub(&pl->turn_waiters, 1);
+static void look(triage_pool *pl, struct seen *s)
+{
+	s->turn = atomic_load_explicit(&pl->turn, memory_order_acquire);
+	s->tail = atomic_load_explicit(&pl->tail, memory_order_acquire);
 }
 
-static void pass_turn(triage_pool *pl, uint64_t next)
+static int changed(triage_pool *pl, const struct seen *s)
 {
-	atomic_store(&pl->turn, next);
-	if (atomic_load(&pl->turn_waiters)) {
+	return atomic_load(&pl->turn) != s->turn || atomic_load(&pl->tail) != s->tail ||
+	       atomic_load(&pl->quit);
+}
+
+/* The turn or the batches published changed (a store of the pool's
+ * order before this): wake the threads that sleep. */
+static void notify(triage_pool *pl)
+{
+	if (atomic_load(&pl->waiters)) {
 		pthread_mutex_lock(&pl->mu);
-		pthread_cond_broadcast(&pl->turn_cv);
+		pthread_cond_broadcast(&pl->cv);
 		pthread_mutex_unlock(&pl->mu);
 	}
 }
 
-/* Parse batch idx with lane l, wait for its turn, judge it. Results are
- * judged by the thread that parsed them, which also frees them. */
-static void process(triage_pool *pl, struct lane *l, uint64_t idx)
+/* Wait for a change from `s` (read before finding nothing to do): spin a
+ * little (a turn often passes within microseconds), then sleep. A thread
+ * asleep is counted before it looks a last time, and one that changes the
+ * state looks at the count after: one of the two sees the other. */
+static void wait_change(triage_pool *pl, const struct seen *s)
 {
-	struct batch *b = &pl->ring[idx % pl->n_ring];
+	int spins;
+
+	for (spins = 0; spins < TP_SPINS; spins++) {
+		if (changed(pl, s))
+			return;
+		cpu_relax();
+	}
+	pthread_mutex_lock(&pl->mu);
+	atomic_fetch_add(&pl->waiters, 1);
+	while (!changed(pl, s))
+		pthread_cond_wait(&pl->cv, &pl->mu);
+	atomic_fetch_sub(&pl->waiters, 1);
+	pthread_mutex_unlock(&pl->mu);
+}
+
+static struct batch *batch_of(triage_pool *pl, uint64_t idx)
+{
+	return &pl->ring[idx % pl->n_ring];
+}
+
+/* The first batch not judged yet (being judged, perhaps). */
+static uint64_t judged(triage_pool *pl)
+{
+	return atomic_load_explicit(&pl->turn, memory_order_acquire) >> 1;
+}
+
+/* Batches published and not taken. */
+static uint64_t unclaimed(triage_pool *pl)
+{
+	uint64_t taken = atomic_load_explicit(&pl->next_claim, memory_order_relaxed);
+
+	return atomic_load_explicit(&pl->tail, memory_order_relaxed) - taken;
+}
+
+/* Take the next published batch nobody has taken. */
+static int claim(triage_pool *pl, uint64_t *idx)
+{
+	uint_fast64_t c = atomic_load_explicit(&pl->next_claim, memory_order_relaxed);
+
+	while (c < atomic_load_explicit(&pl->tail, memory_order_acquire)) {
+		if (atomic_compare_exchange_weak(&pl->next_claim, &c, c + 1)) {
+			*idx = c;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Parse the next piece of the slot: the first result is pulled, the rest
+ * when it is judged. */
+static void parse_piece(triage_pool *pl, struct slot *s)
+{
+	struct batch *b = batch_of(pl, s->idx);
+	int i = s->done++, last = b->last && i == b->n - 1;
+	struct lparser *lp = &s->par[i];
+
+	lp->ev = NULL;
+	if (lp_feed(lp, b->piece[i].line, b->piece[i].offset, b->data + b->piece[i].at,
+		    b->piece[i].len) < 0 ||
+	    (last && kag_parser_finish(lp->parser) < 0)) {
+		lp->rc = KAG_ENOMEM;
+		lp->more = 1;
+	} else {
+		lp_first(lp, b->data + b->piece[i].at, b->piece[i].len, last);
+	}
+	lp->line = b->piece[i].line_after;
+	if (s->done == s->n) {
+		b->slot = s;
+		atomic_store_explicit(&b->parsed, s->idx + 1, memory_order_release);
+	}
+}
+
+/* Judge batch idx if it is its turn, it is parsed and no one judges it:
+ * with the parsers of the thread that parsed it, which may be another
+ * (busy reading, say); that thread takes them back once the turn has
+ * passed the batch. Returns 1 when it was judged. */
+static int try_judge(triage_pool *pl, uint64_t idx)
+{
+	struct batch *b = batch_of(pl, idx);
+	uint_fast64_t want = 2 * idx;
+	struct slot *s;
 	int i;
 
-	for (i = 0; i < b->n; i++) {
-		struct lparser *lp = &l->par[i];
-
-		lp->ev = NULL;
-		if (lp_feed(lp, b->piece[i].line, b->piece[i].offset, b->data + b->piece[i].at,
-			    b->piece[i].len) < 0 ||
-		    (b->last && i == b->n - 1 && kag_parser_finish(lp->parser) < 0))
-			lp->rc = KAG_ENOMEM;
-		else
-			lp->rc = kag_parser_next(&lp->ev, lp->parser);
-		lp->line = b->piece[i].line_after;
-	}
-	wait_turn(pl, idx);
+	if (atomic_load_explicit(&pl->turn, memory_order_relaxed) != want ||
+	    atomic_load_explicit(&b->parsed, memory_order_acquire) != idx + 1 ||
+	    !atomic_compare_exchange_strong(&pl->turn, &want, 2 * idx + 1))
+		return 0;
+	s = b->slot;
 	for (i = 0; i < b->n; i++)
-		judge(pl, &l->par[i]);
+		judge(pl, &s->par[i]);
 	if (b->n)
 		triage_tick(pl->t, b->piece[b->n - 1].offset + b->piece[b->n - 1].len);
-	atomic_fetch_sub(&pl->in_flight, b->len);
-	pass_turn(pl, idx + 1);
+	atomic_store(&pl->turn, 2 * idx + 2);
+	notify(pl);
+	return 1;
+}
+
+/* One step of a lane's work, the most urgent first: judge its oldest
+ * batch when its turn has come, parse a piece, take a batch (take: it may
+ * take one), judge the batch whose turn it is if another thread parsed it
+ * and has not come to judge it. Returns 0 when there was nothing to do. */
+static int lane_step(triage_pool *pl, struct lane *l, int take)
+{
+	struct slot *s;
+	uint64_t idx, turn = judged(pl);
+
+	while (l->head != l->tail && l->slot[l->head % TP_SLOTS].idx < turn)
+		l->head++; /* judged by another thread */
+	if (l->head != l->tail && try_judge(pl, l->slot[l->head % TP_SLOTS].idx)) {
+		l->head++;
+		return 1;
+	}
+	if (l->head != l->tail) {
+		s = &l->slot[(l->tail - 1) % TP_SLOTS];
+		if (s->done < s->n) {
+			parse_piece(pl, s);
+			return 1;
+		}
+	}
+	if (take && l->tail - l->head < TP_SLOTS && claim(pl, &idx)) {
+		s = &l->slot[l->tail++ % TP_SLOTS];
+		s->idx = idx;
+		s->n = batch_of(pl, idx)->n;
+		s->done = 0;
+		parse_piece(pl, s);
+		return 1;
+	}
+	return try_judge(pl, turn);
+}
+
+/* Is a batch the caller has taken waiting for it: not parsed yet, or its
+ * turn has come? */
+static int lane_busy(triage_pool *pl, struct lane *l)
+{
+	struct slot *s;
+
+	if (l->head == l->tail)
+		return 0;
+	s = &l->slot[(l->tail - 1) % TP_SLOTS];
+	if (s->done < s->n)
+		return 1;
+	return atomic_load_explicit(&pl->turn, memory_order_acquire) ==
+	       2 * l->slot[l->head % TP_SLOTS].idx;
 }
 
 static void *worker(void *arg)
@@ -666,21 +1093,16 @@ static void *worker(void *arg)
 	struct lane *l = arg;
 	triage_pool *pl = l->pool;
 
-	pthread_mutex_lock(&pl->mu);
-	while (!pl->quit) {
-		if (pl->next_claim < pl->tail) {
-			uint64_t idx = pl->next_claim++;
+	for (;;) {
+		struct seen seen;
 
-			pthread_mutex_unlock(&pl->mu);
-			process(pl, l, idx);
-			pthread_mutex_lock(&pl->mu);
+		look(pl, &seen);
+		if (lane_step(pl, l, 1))
 			continue;
-		}
-		pl->idle++;
-		pthread_cond_wait(&pl->work_cv, &pl->mu);
-		pl->idle--;
+		if (atomic_load(&pl->quit))
+			break;
+		wait_change(pl, &seen);
 	}
-	pthread_mutex_unlock(&pl->mu);
 	return NULL;
 }
 
@@ -696,36 +1118,50 @@ static void publish(triage_pool *pl)
 		pl->open = NULL;
 		pl->queued++;
 	}
-	pthread_mutex_lock(&pl->mu);
-	if (pl->tail != pl->queued) {
-		pl->tail = pl->queued;
-		if (pl->idle)
-			pthread_cond_signal(&pl->work_cv);
+	if (atomic_load_explicit(&pl->tail, memory_order_relaxed) != pl->queued) {
+		atomic_store(&pl->tail, pl->queued);
+		notify(pl);
 	}
-	pthread_mutex_unlock(&pl->mu);
 }
 
-/* The caller's share of the work while it waits: take the next queued
- * batch if there is one, else wait for a turn to pass. Returns 0 when
- * every queued batch is judged. */
-static int help(triage_pool *pl)
+/* The caller's share while it waits for room or for the end: a step of
+ * its lane's work, else a wait for a change. take: it may take batches.
+ * Returns 0 when every queued batch is judged. */
+static int help(triage_pool *pl, int take)
 {
-	uint64_t idx, turn;
+	struct seen seen;
+
+	look(pl, &seen);
+	if (lane_step(pl, own_lane(pl), take))
+		return 1;
+	if (judged(pl) == pl->queued)
+		return 0;
+	wait_change(pl, &seen);
+	return 1;
+}
+
+/* Judge every queued batch. */
+static void drain(triage_pool *pl)
+{
+	struct lane *l = own_lane(pl);
 
 	publish(pl);
-	turn = atomic_load(&pl->turn);
-	if (turn == pl->queued)
+	while (help(pl, 1))
+		;
+	l->head = l->tail; /* all judged */
+}
+
+/* Is there room in the ring for one more batch? */
+static int room(triage_pool *pl)
+{
+	uint64_t k = judged(pl);
+	size_t flying = 0;
+
+	if (pl->queued - k >= pl->n_ring)
 		return 0;
-	pthread_mutex_lock(&pl->mu);
-	if (pl->next_claim < pl->tail) {
-		idx = pl->next_claim++;
-		pthread_mutex_unlock(&pl->mu);
-		process(pl, own_lane(pl), idx);
-		return 1;
-	}
-	pthread_mutex_unlock(&pl->mu);
-	wait_turn(pl, turn + 1);
-	return 1;
+	for (; k < pl->queued; k++)
+		flying += batch_of(pl, k)->len;
+	return !flying || flying + TP_BATCH_BYTES <= TP_BUDGET;
 }
 
 /* Add a piece to the open batch: its bytes, the parser line where it
@@ -740,16 +1176,9 @@ static int add_piece(triage_pool *pl, const char *data, size_t n, uint64_t line,
 		b = NULL;
 	}
 	if (!b) {
-		size_t flying;
-
-		for (;;) {
-			flying = atomic_load(&pl->in_flight);
-			if (pl->queued - atomic_load(&pl->turn) < pl->n_ring &&
-			    (!flying || flying + TP_BATCH_BYTES <= TP_BUDGET))
-				break;
-			help(pl);
-		}
-		b = &pl->ring[pl->queued % pl->n_ring];
+		while (!room(pl))
+			help(pl, 1);
+		b = batch_of(pl, pl->queued);
 		if (b->cap > 2 * TP_BATCH_BYTES) {
 			/* give back what long pieces took */
 			free(b->data);
@@ -783,20 +1212,19 @@ static int add_piece(triage_pool *pl, const char *data, size_t n, uint64_t line,
 	b->n++;
 	b->len += n;
 	b->last = last;
-	atomic_fetch_add(&pl->in_flight, n);
 	return 0;
 }
 
-/* A piece too long to hold, fed to the caller's first parser as it is
- * read, and judged at once (every batch before it is judged first). */
+/* A piece too long to hold, fed to the caller's own parser as it is read,
+ * and judged at once (every batch before it is judged first). */
 static int long_piece(triage_pool *pl, uint64_t line, uint64_t offset, const char *data,
 		      size_t n, int last)
 {
-	struct lparser *lp = &own_lane(pl)->par[0];
+	struct lparser *lp = &pl->big;
 
-	while (help(pl))
-		;
+	drain(pl);
 	lp->ev = NULL;
+	lp->more = 1;
 	if (lp_feed(lp, line, offset, data, n) < 0 || (last && kag_parser_finish(lp->parser) < 0))
 		lp->rc = KAG_ENOMEM;
 	else
@@ -805,10 +1233,16 @@ static int long_piece(triage_pool *pl, uint64_t line, uint64_t offset, const cha
 	return 0;
 }
 
+static int new_parser(struct triage *t, struct lparser *lp)
+{
+	return kag_parser_new(&lp->parser) < 0 || triage_setup_parser(t, lp->parser) < 0 ? -1 : 0;
+}
+
 int triage_pool_new(triage_pool **out, struct triage *t, int jobs, int format)
 {
 	triage_pool *pl;
-	int i, j;
+	int i, j, k;
+	size_t r;
 
 	*out = NULL;
 	if (jobs < 2)
@@ -819,28 +1253,36 @@ int triage_pool_new(triage_pool **out, struct triage *t, int jobs, int format)
 		return -1;
 	pl->t = t;
 	pl->format = format;
-	pl->n_ring = (size_t)jobs * 3;
+	/* each thread's slots, and batches waiting: TP_AHEAD per thread
+	 * before the caller reads, as many more read at once */
+	pl->n_ring = (size_t)jobs * (TP_SLOTS + 2 * TP_AHEAD);
 	pl->ring = calloc(pl->n_ring, sizeof(*pl->ring));
 	pl->lanes = calloc((size_t)jobs, sizeof(*pl->lanes));
 	pl->n_lanes = pl->lanes ? jobs : 0;
 	pl->cap = 2 * TP_CHUNK;
 	pl->buf = malloc(pl->cap);
-	if (!pl->ring || !pl->lanes || !pl->buf || pthread_mutex_init(&pl->mu, NULL) != 0)
+	if (!pl->ring || !pl->lanes || !pl->buf || new_parser(t, &pl->big) < 0 ||
+	    pthread_mutex_init(&pl->mu, NULL) != 0)
 		goto fail;
-	if (pthread_cond_init(&pl->work_cv, NULL) != 0 || pthread_cond_init(&pl->turn_cv, NULL) != 0)
-		goto fail; /* (not destroyed: the process ends) */
+	if (pthread_cond_init(&pl->cv, NULL) != 0) {
+		pthread_mutex_destroy(&pl->mu);
+		goto fail;
+	}
 	pl->sync_ok = 1;
 	atomic_init(&pl->turn, 0);
-	atomic_init(&pl->turn_waiters, 0);
-	atomic_init(&pl->in_flight, 0);
 	atomic_init(&pl->failed, 0);
+	atomic_init(&pl->tail, 0);
+	atomic_init(&pl->next_claim, 0);
+	atomic_init(&pl->waiters, 0);
+	atomic_init(&pl->quit, 0);
+	for (r = 0; r < pl->n_ring; r++)
+		atomic_init(&pl->ring[r].parsed, 0);
 	for (i = 0; i < jobs; i++) {
 		pl->lanes[i].pool = pl;
-		for (j = 0; j < TP_BATCH; j++) {
-			if (kag_parser_new(&pl->lanes[i].par[j].parser) < 0 ||
-			    triage_setup_parser(t, pl->lanes[i].par[j].parser) < 0)
-				goto fail;
-		}
+		for (j = 0; j < TP_SLOTS; j++)
+			for (k = 0; k < TP_BATCH; k++)
+				if (new_parser(t, &pl->lanes[i].slot[j].par[k]) < 0)
+					goto fail;
 	}
 	for (pl->n_threads = 0; pl->n_threads < jobs - 1; pl->n_threads++) {
 		if (pthread_create(&pl->lanes[pl->n_threads].thread, NULL, worker,
@@ -851,7 +1293,9 @@ int triage_pool_new(triage_pool **out, struct triage *t, int jobs, int format)
 		triage_pool_free(pl);
 		return -1;
 	}
-	*out = pl; /* with fewer threads if some did not start */
+	/* with fewer threads if some did not start: the caller's lane is the
+	 * one after the last thread's */
+	*out = pl;
 	return 0;
 fail:
 	pl->n_threads = 0;
@@ -861,29 +1305,28 @@ fail:
 
 void triage_pool_free(triage_pool *pl)
 {
-	int i, j;
-	size_t k;
+	int i, j, k;
+	size_t r;
 
 	if (!pl)
 		return;
 	if (pl->n_threads) {
-		pthread_mutex_lock(&pl->mu);
-		pl->quit = 1;
-		pthread_cond_broadcast(&pl->work_cv);
-		pthread_mutex_unlock(&pl->mu);
+		atomic_store(&pl->quit, 1);
+		notify(pl);
 		for (i = 0; i < pl->n_threads; i++)
 			pthread_join(pl->lanes[i].thread, NULL);
 	}
 	if (pl->sync_ok) {
-		pthread_cond_destroy(&pl->work_cv);
-		pthread_cond_destroy(&pl->turn_cv);
+		pthread_cond_destroy(&pl->cv);
 		pthread_mutex_destroy(&pl->mu);
 	}
 	for (i = 0; i < pl->n_lanes; i++)
-		for (j = 0; j < TP_BATCH; j++)
-			kag_parser_free(pl->lanes[i].par[j].parser);
-	for (k = 0; pl->ring && k < pl->n_ring; k++)
-		free(pl->ring[k].data);
+		for (j = 0; j < TP_SLOTS; j++)
+			for (k = 0; k < TP_BATCH; k++)
+				kag_parser_free(pl->lanes[i].slot[j].par[k].parser);
+	kag_parser_free(pl->big.parser);
+	for (r = 0; pl->ring && r < pl->n_ring; r++)
+		free(pl->ring[r].data);
 	free(pl->ring);
 	free(pl->lanes);
 	free(pl->buf);
@@ -907,47 +1350,93 @@ static int reserve(triage_pool *pl, size_t need)
 	return 0;
 }
 
+/* Every parser of the pool, in turn (the threads are idle). */
+static struct lparser *each_parser(triage_pool *pl, int n)
+{
+	int per_lane = TP_SLOTS * TP_BATCH, lane = n / per_lane;
+
+	if (n < 0 || lane > pl->n_threads)
+		return n == (pl->n_threads + 1) * per_lane ? &pl->big : NULL;
+	return &pl->lanes[lane].slot[(n % per_lane) / TP_BATCH].par[n % TP_BATCH];
+}
+
+/* Read up to n bytes of fd into dst. For an input that may wait for data
+ * (a pipe, a terminal), the caller's own batches are judged first when no
+ * data is there yet: nothing already read waits on the writer. Returns the
+ * count, 0 at the end, -1 on an error (errno). */
+static ssize_t read_input(triage_pool *pl, int fd, char *dst, size_t n)
+{
+	for (;;) {
+		ssize_t got;
+
+		if (pl->may_block) {
+			struct pollfd pfd;
+			struct lane *l = own_lane(pl);
+
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			if (l->head != l->tail && poll(&pfd, 1, 0) == 0) {
+				while (l->head != l->tail)
+					help(pl, 0);
+			}
+		}
+		got = read(fd, dst, n);
+		if (got >= 0 || errno != EINTR)
+			return got;
+	}
+}
+
 int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_failed)
 {
 	struct framer fr;
+	struct stat st;
 	size_t len = 0, start = 0, scan = 0;
 	uint64_t base = 0, piece_line = 1, read_total = 0;
-	int eof = 0, big = 0, rc = 0, i, j;
+	int eof = 0, big = 0, rc = 0, i, fd = fileno(in);
+	struct lparser *lp;
 
 	/* every batch of the last stream is judged: the threads are idle */
-	for (i = 0; i <= pl->n_threads; i++) {
-		for (j = 0; j < TP_BATCH; j++) {
-			struct lparser *lp = &pl->lanes[i].par[j];
-
-			if (kag_parser_reset(lp->parser) < 0 ||
-			    kag_parser_set_source(lp->parser, name) < 0)
-				return -1;
-			lp->line = 1;
-			lp->fed = 0;
-		}
+	for (i = 0; (lp = each_parser(pl, i)) != NULL; i++) {
+		if (kag_parser_reset(lp->parser) < 0 || kag_parser_set_source(lp->parser, name) < 0)
+			return -1;
+		lp->line = 1;
+		lp->fed = 0;
 	}
+	pl->may_block = fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode);
 	memset(&fr, 0, sizeof(fr));
+#ifdef TP_BLOCKS
+	block_pick(&fr);
+#endif
 	fr.format = pl->format;
 	fr.line = 1;
 	atomic_store(&pl->failed, 0);
 
 	while (!eof && !atomic_load(&pl->failed)) {
-		size_t n;
+		ssize_t got;
 
+		/* finish the batch being parsed, judge the ones whose turn has
+		 * come, and do a share of the work while enough is queued for
+		 * the threads; then read */
+		while (lane_busy(pl, own_lane(pl)) ||
+		       unclaimed(pl) >= (uint64_t)TP_AHEAD * (uint64_t)pl->n_lanes)
+			if (!lane_step(pl, own_lane(pl), unclaimed(pl) > (uint64_t)pl->n_threads))
+				break;
 		if (reserve(pl, len + TP_CHUNK) < 0) {
 			rc = -1;
 			break;
 		}
-		n = fread(pl->buf + len, 1, TP_CHUNK, in);
-		len += n;
-		read_total += n;
-		if (n < TP_CHUNK) {
+		got = fd < 0 ? -1 : read_input(pl, fd, pl->buf + len, TP_CHUNK);
+		if (got <= 0) {
 			eof = 1;
-			if (ferror(in)) {
+			if (got < 0) {
 				fprintf(stderr, "kag-triage: %s: read error: %s\n", name, strerror(errno));
 				*io_failed = 1;
 			}
+			got = 0;
 		}
+		len += (size_t)got;
+		read_total += (uint64_t)got;
 		/* cut what was read into pieces */
 		while (rc == 0 && frame(&fr, pl->buf, len, &scan, eof) == FR_SPLIT) {
 			if (big && scan < start)
@@ -955,7 +1444,7 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 			if (big) {
 				/* the long piece ends here; the rest is batched */
 				rc = long_piece(pl, 0, base + start, pl->buf + start, scan - start, 0);
-				own_lane(pl)->par[0].line = fr.line;
+				pl->big.line = fr.line;
 				big = 0;
 			} else {
 				rc = add_piece(pl, pl->buf + start, scan - start, piece_line, fr.line,
@@ -999,11 +1488,9 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 			scan -= keep;
 		}
 	}
-	while (help(pl))
-		;
-	for (i = 0; i <= pl->n_threads; i++)
-		for (j = 0; j < TP_BATCH; j++)
-			triage_count(pl->t, pl->lanes[i].par[j].parser);
+	drain(pl);
+	for (i = 0; (lp = each_parser(pl, i)) != NULL; i++)
+		triage_count(pl->t, lp->parser);
 	triage_tick(pl->t, read_total);
 	return rc < 0 || atomic_load(&pl->failed) ? -1 : 0;
 }

@@ -1,18 +1,33 @@
 #!/usr/bin/env python3
 """kag-triage --jobs speed-up: the same generated stream judged with --jobs 1
 and --jobs N (default: the cores online), each front end, runs interleaved.
-Reports wall and CPU time (best and median of the runs), the speed-up of
-the best wall times, and checks that every run printed the same bytes.
+Reports wall and CPU time (best and median of the runs) and the speed-up
+three ways: best wall time against best, median against median, and the
+median of the ratios of runs made one after the other. Checks that every run
+printed the same bytes. Where /proc/stat is readable, also reports how much
+of the machine other processes used meanwhile: on a shared machine that
+work slows the parallel runs most, so read the figures with it.
 
   triage_jobs.py KAG_TRIAGE KAG_BENCH [--events=N] [--repeat=R] [--jobs=N]
 """
 import hashlib
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+
+def busy_ticks():
+    """(busy, total) clock ticks of the whole machine, or None."""
+    try:
+        with open('/proc/stat') as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return sum(v) - v[3] - v[4], sum(v)
 
 
 def main(argv):
@@ -40,6 +55,8 @@ def main(argv):
                 configs.append(['--parser=' + parser, '--jobs=%d' % j])
         times = {tuple(c): [] for c in configs}
         digests = set()
+        ours = 0.0
+        ticks0 = busy_ticks()
         for _ in range(repeat):
             for c in configs:
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -49,18 +66,30 @@ def main(argv):
                 wall = time.monotonic() - start
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                ours += cpu
                 times[tuple(c)].append((wall, cpu))
                 digests.add((c[0], hashlib.sha256(out).hexdigest()))
+        ticks1 = busy_ticks()
     print('%-32s %9s %9s %9s %9s' % ('', 'wall best', 'median', 'CPU best', 'median'))
     for c in configs:
-        w = sorted(t[0] for t in times[tuple(c)])
-        u = sorted(t[1] for t in times[tuple(c)])
-        print('%-32s %8.3fs %8.3fs %8.3fs %8.3fs' % (' '.join(c), w[0], w[len(w) // 2], u[0],
-                                                      u[len(u) // 2]))
+        w = [t[0] for t in times[tuple(c)]]
+        u = [t[1] for t in times[tuple(c)]]
+        print('%-32s %8.3fs %8.3fs %8.3fs %8.3fs' % (' '.join(c), min(w), statistics.median(w),
+                                                      min(u), statistics.median(u)))
     for parser in ('fast', 'jansson'):
-        one = min(t[0] for t in times[('--parser=' + parser, '--jobs=1')])
-        many = min(t[0] for t in times[('--parser=' + parser, '--jobs=%d' % jobs)])
-        print('speed-up, %s front end: %.2fx (best wall times)' % (parser, one / many))
+        one = [t[0] for t in times[('--parser=' + parser, '--jobs=1')]]
+        many = [t[0] for t in times[('--parser=' + parser, '--jobs=%d' % jobs)]]
+        paired = statistics.median(a / b for a, b in zip(one, many))
+        print('speed-up, %s front end: %.2fx best, %.2fx median, %.2fx paired median' %
+              (parser, min(one) / min(many), statistics.median(one) / statistics.median(many),
+               paired))
+    if ticks0 and ticks1 and ticks1[1] > ticks0[1]:
+        hz = os.sysconf('SC_CLK_TCK') if hasattr(os, 'sysconf') else 100
+        busy = (ticks1[0] - ticks0[0]) / hz
+        total = (ticks1[1] - ticks0[1]) / hz
+        others = max(0.0, busy - ours)
+        print('other processes used %.0f%% of the machine during the runs' %
+              (100.0 * others / total if total else 0.0))
     # one output per front end, whatever the number of jobs
     same = len(digests) == 2
     print('outputs identical across --jobs: %s' % ('yes' if same else 'NO'))

@@ -359,22 +359,6 @@ struct json_t *kag__event_body(const kag_event *ev, int which)
 	return ev->body[which];
 }
 
-static int span_has(const char *s, size_t n, const char *needle)
-{
-	size_t k = strlen(needle);
-	const char *p = s, *end = s + n;
-
-	while (k && (size_t)(end - p) >= k) {
-		p = memchr(p, needle[0], (size_t)(end - p) - k + 1);
-		if (!p)
-			return 0;
-		if (memcmp(p, needle, k) == 0)
-			return 1;
-		p++;
-	}
-	return 0;
-}
-
 static int is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -401,8 +385,9 @@ static int false_member(const char *s, const char *p, size_t k, const char *end)
 	return (size_t)(end - q) >= 5 && memcmp(q, "false", 5) == 0;
 }
 
-/* Some occurrence of needle in the span that is not a false member. */
-static int span_has_true(const char *s, size_t n, const char *needle)
+/* Some occurrence of needle in the span (with only_true, one that is not
+ * a false member). */
+static int span_has(const char *s, size_t n, const char *needle, int only_true)
 {
 	size_t k = strlen(needle);
 	const char *p = s, *end = s + n;
@@ -411,7 +396,7 @@ static int span_has_true(const char *s, size_t n, const char *needle)
 		p = memchr(p, needle[0], (size_t)(end - p) - k + 1);
 		if (!p)
 			return 0;
-		if (memcmp(p, needle, k) == 0 && !false_member(s, p, k, end))
+		if (memcmp(p, needle, k) == 0 && (!only_true || !false_member(s, p, k, end)))
 			return 1;
 		p++;
 	}
@@ -426,11 +411,10 @@ int kag__event_body_may_contain(const kag_event *ev, int which, const kag__body_
 	if (!t->ptr)
 		return 1; /* parsed already (or absent): nothing to save */
 	/* a \u escape can spell any key: only a real parse can tell */
-	if (span_has(t->ptr, t->len, "\\u"))
+	if (span_has(t->ptr, t->len, "\\u", 0))
 		return 1;
 	for (i = 0; needles[i].name; i++) {
-		if (needles[i].only_true ? span_has_true(t->ptr, t->len, needles[i].name)
-					 : span_has(t->ptr, t->len, needles[i].name))
+		if (span_has(t->ptr, t->len, needles[i].name, needles[i].only_true))
 			return 1;
 	}
 	return 0;

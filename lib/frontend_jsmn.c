@@ -1066,11 +1066,38 @@ static int tokenize(kag__fast *f, const char *rec, size_t len)
 	}
 }
 
+/* Keep the token array between records unless one made it huge. */
+static void release_tokens(kag__fast *f)
+{
+	if (f->cap_tok > FAST_KEEP_TOKENS) {
+		kag__free(f->tok);
+		f->tok = NULL;
+		f->cap_tok = 0;
+	}
+}
+
+static void walker_start(walker *w, kag__fast *f, kag_event *ev, const char *js, size_t len,
+			 const kag__fast_limits *lim, int ntok)
+{
+	int k;
+
+	memset(w, 0, sizeof(*w));
+	w->js = js;
+	w->len = len;
+	w->lim = lim;
+	w->tok = f->tok;
+	w->ntok = ntok;
+	w->f = f;
+	w->ev = ev;
+	for (k = 0; k < TK_COUNT_; k++)
+		w->top[k] = -1;
+}
+
 int kag__fast_fill(kag__fast *f, kag_event *ev, const char *rec, size_t len, int forced,
 		   const kag__fast_limits *lim, size_t *used)
 {
 	walker w;
-	int ntok, k, rc = KAG__FAST_DECLINED;
+	int ntok, rc = KAG__FAST_DECLINED;
 
 	if (forced != KAG_FORMAT_AUTO && forced != KAG_FORMAT_NATIVE &&
 	    forced != KAG_FORMAT_EKS && forced != KAG_FORMAT_OPENSHIFT)
@@ -1083,16 +1110,7 @@ int kag__fast_fill(kag__fast *f, kag_event *ev, const char *rec, size_t len, int
 		rc = lim ? KAG__FAST_UNFRAMED : KAG__FAST_DECLINED;
 		goto out;
 	}
-	memset(&w, 0, sizeof(w));
-	w.js = rec;
-	w.len = len;
-	w.lim = lim;
-	w.tok = f->tok;
-	w.ntok = ntok;
-	w.f = f;
-	w.ev = ev;
-	for (k = 0; k < TK_COUNT_; k++)
-		w.top[k] = -1;
+	walker_start(&w, f, ev, rec, len, lim, ntok);
 	if (w.tok[0].type != JSMN_OBJECT || walk_value(&w, 0) < 0)
 		goto out;
 	if (lim) {
@@ -1110,11 +1128,7 @@ int kag__fast_fill(kag__fast *f, kag_event *ev, const char *rec, size_t len, int
 		*used = w.pos;
 	rc = KAG_OK;
 out:
-	if (f->cap_tok > FAST_KEEP_TOKENS) {
-		kag__free(f->tok);
-		f->tok = NULL;
-		f->cap_tok = 0;
-	}
+	release_tokens(f);
 	return rc;
 }
 
@@ -1123,23 +1137,14 @@ int kag__fast_check(kag__fast *f, kag_event *ev, const char *text, size_t len,
 {
 	kag__fast_limits lim = { UINT64_MAX, max_depth ? max_depth : UINT64_MAX, UINT64_MAX };
 	walker w;
-	int ntok, k, rc = -1;
+	int ntok, rc = -1;
 
 	if (len > (size_t)INT32_MAX / 2)
 		return -1;
 	ntok = tokenize(f, text, len);
 	if (ntok <= 0)
 		goto out;
-	memset(&w, 0, sizeof(w));
-	w.js = text;
-	w.len = len;
-	w.lim = &lim;
-	w.tok = f->tok;
-	w.ntok = ntok;
-	w.f = f;
-	w.ev = ev;
-	for (k = 0; k < TK_COUNT_; k++)
-		w.top[k] = -1;
+	walker_start(&w, f, ev, text, len, &lim, ntok);
 	if (walk_value(&w, 0) < 0)
 		goto out;
 	skip_ws(&w);
@@ -1147,10 +1152,6 @@ int kag__fast_check(kag__fast *f, kag_event *ev, const char *text, size_t len,
 		goto out;
 	rc = 0;
 out:
-	if (f->cap_tok > FAST_KEEP_TOKENS) {
-		kag__free(f->tok);
-		f->tok = NULL;
-		f->cap_tok = 0;
-	}
+	release_tokens(f);
 	return rc;
 }

@@ -428,7 +428,7 @@ static inline __attribute__((always_inline)) void masks_sse2(const char *p, uint
 
 TP_BLOCK_FNS(sse2, , prefix_xor)
 
-#if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 6)
+#if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 8)
 #define TP_WIDE 1
 #include <immintrin.h>
 

@@ -45,7 +45,7 @@ struct kag_event {
 	kag_str body_text[2];     /* their JSON text, parsed into body[] on first
 				   * use (kag__event_body) */
 	char codebuf[24];         /* decimal response code for path reads */
-	void *check;              /* kag__fast scratch of the builder, or NULL */
+	unsigned body_lax;        /* bit i: body i may repeat keys (builder) */
 
 	const char *format;       /* static */
 	const char *source;       /* borrowed from the parser */

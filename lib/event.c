@@ -138,6 +138,7 @@ void kag__event_reset(kag_event *ev)
 		json_decref(ev->body[1]);
 	ev->body[0] = ev->body[1] = NULL;
 	ev->body_text[0].ptr = ev->body_text[1].ptr = NULL;
+	ev->body_lax = 0;
 	/* Body text is serialised lazily into the arena, which was just
 	 * emptied: forget it so the next event's body is read afresh. */
 	ev->str[KAG_FIELD_REQUEST_OBJECT].ptr = NULL;
@@ -158,13 +159,6 @@ void kag__event_dispose(kag_event *ev)
 	kag__free(ev->items);
 	ev->items = NULL;
 	ev->cap_items = 0;
-#ifdef KAG_HAVE_JSMN
-	if (ev->check) {
-		kag__fast_dispose(ev->check);
-		kag__free(ev->check);
-		ev->check = NULL;
-	}
-#endif
 }
 
 char *kag__event_alloc(kag_event *ev, size_t n)
@@ -345,9 +339,10 @@ struct json_t *kag__event_body(const kag_event *ev, int which)
 	const kag_str *t = &ev->body_text[which];
 
 	if (!ev->body[which] && t->ptr) {
-		/* The front end validated the text with the whole record. */
-		json_t *v = json_loadb(t->ptr, t->len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES |
-				       JSON_ALLOW_NUL, NULL);
+		/* The front end or the builder checked the text. */
+		json_t *v = json_loadb(t->ptr, t->len, JSON_DECODE_ANY | JSON_ALLOW_NUL |
+				       ((ev->body_lax >> which) & 1 ? 0 : JSON_REJECT_DUPLICATES),
+				       NULL);
 
 		if (v) {
 			kag_event *mev = (kag_event *)ev;
@@ -794,16 +789,10 @@ static int set_body(kag_event *ev, int field, const char *text, size_t len)
 	int checked = 0;
 
 #ifdef KAG_HAVE_JSMN
-	if (!ev->check) {
-		ev->check = kag__malloc(sizeof(kag__fast));
-		if (!ev->check)
-			return KAG_ENOMEM;
-		kag__fast_init(ev->check);
-	}
-	checked = kag__fast_check(ev->check, ev, text, len, 0) == 0;
+	checked = kag__fast_check(text, len) == 0;
 #endif
 	if (!checked) {
-		body = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+		body = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 		if (!body)
 			return KAG_EPARSE; /* the event is left as it was */
 	}
@@ -812,6 +801,8 @@ static int set_body(kag_event *ev, int field, const char *text, size_t len)
 	ev->body[slot] = body;
 	ev->body_text[slot].ptr = checked ? text : NULL;
 	ev->body_text[slot].len = checked ? len : 0;
+	/* as jansson reads it here: a repeated key is not an error */
+	ev->body_lax |= 1u << slot;
 	return KAG_OK;
 }
 

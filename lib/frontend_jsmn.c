@@ -1132,26 +1132,112 @@ out:
 	return rc;
 }
 
-int kag__fast_check(kag__fast *f, kag_event *ev, const char *text, size_t len,
-		    uint64_t max_depth)
-{
-	kag__fast_limits lim = { UINT64_MAX, max_depth ? max_depth : UINT64_MAX, UINT64_MAX };
-	walker w;
-	int ntok, rc = -1;
+/* ---- one JSON value checked without tokens (builder bodies) ---- */
 
-	if (len > (size_t)INT32_MAX / 2)
+static inline size_t skip_blanks(const char *s, size_t i, size_t n)
+{
+	while (i < n && is_ws[(unsigned char)s[i]])
+		i++;
+	return i;
+}
+
+/* The string whose opening quote is at s[i]: checked, and the index past
+ * its closing quote returned; 0 when jansson would refuse it (or, for a
+ * key, when it holds \u0000). */
+static size_t check_string_at(const char *s, size_t i, size_t n, int key)
+{
+	const char *start = s + i + 1, *q = start, *end = s + n;
+	int flags;
+
+	for (;;) {
+		const char *b;
+
+		q = memchr(q, '"', (size_t)(end - q));
+		if (!q)
+			return 0;
+		/* escaped when an odd run of backslashes comes before it */
+		for (b = q; b > start && b[-1] == '\\'; b--)
+			;
+		if (((q - b) & 1) == 0)
+			break;
+		q++;
+	}
+	flags = check_string(start, (size_t)(q - start), (size_t)(end - start));
+	if (flags < 0 || (key && (flags & STR_NUL)))
+		return 0;
+	return (size_t)(q - s) + 1;
+}
+
+int kag__fast_check(const char *s, size_t n)
+{
+	unsigned char stack[FAST_MAX_DEPTH]; /* '{' or '[' of each open container */
+	size_t i = 0, depth = 0;
+	int is_int;
+
+value:
+	i = skip_blanks(s, i, n);
+	if (i >= n)
 		return -1;
-	ntok = tokenize(f, text, len);
-	if (ntok <= 0)
-		goto out;
-	walker_start(&w, f, ev, text, len, &lim, ntok);
-	if (walk_value(&w, 0) < 0)
-		goto out;
-	skip_ws(&w);
-	if (w.next != ntok || w.pos != len)
-		goto out;
-	rc = 0;
-out:
-	release_tokens(f);
-	return rc;
+	switch (s[i]) {
+	case '{':
+	case '[':
+		if (depth == FAST_MAX_DEPTH)
+			return -1; /* deeper than this: jansson decides */
+		stack[depth++] = (unsigned char)s[i];
+		i = skip_blanks(s, i + 1, n);
+		if (i < n && s[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
+			depth--;
+			i++;
+			goto after;
+		}
+		if (stack[depth - 1] == '{')
+			goto key;
+		goto value;
+	case '"':
+		i = check_string_at(s, i, n, 0);
+		if (!i)
+			return -1;
+		goto after;
+	default: {
+		size_t j = i;
+
+		/* a literal or a number runs to the next delimiter */
+		while (j < n && !is_ws[(unsigned char)s[j]] && s[j] != ',' && s[j] != ']' &&
+		       s[j] != '}')
+			j++;
+		if (j == i || check_primitive(s + i, j - i, &is_int) < 0)
+			return -1;
+		i = j;
+		goto after;
+	}
+	}
+key:
+	i = skip_blanks(s, i, n);
+	if (i >= n || s[i] != '"')
+		return -1;
+	i = check_string_at(s, i, n, 1);
+	if (!i)
+		return -1;
+	i = skip_blanks(s, i, n);
+	if (i >= n || s[i] != ':')
+		return -1;
+	i++;
+	goto value;
+after:
+	i = skip_blanks(s, i, n);
+	if (!depth)
+		return i == n ? 0 : -1;
+	if (i >= n)
+		return -1;
+	if (s[i] == ',') {
+		i++;
+		if (stack[depth - 1] == '{')
+			goto key;
+		goto value;
+	}
+	if (s[i] != (stack[depth - 1] == '{' ? '}' : ']'))
+		return -1;
+	depth--;
+	i++;
+	goto after;
 }

@@ -1,12 +1,17 @@
 /* Events built field by field: copies, states, kinds, clearing, and the
  * promise that a built event is judged exactly like the same event parsed
  * from JSON. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <jansson.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "event-private.h"
+#include "frontend-private.h"
+#include "kag-config.h"
 #include "testutil.h"
 
 #define SET(ev, f, lit) kag_event_set_string(ev, f, lit, strlen(lit), KAG_STATE_OBSERVED)
@@ -289,6 +294,165 @@ START_TEST(bodies_checked_then_parsed)
 }
 END_TEST
 
+#ifdef KAG_HAVE_JSMN
+/* ---- the body check against jansson ---- */
+
+struct agree {
+	size_t texts, accepted;
+};
+
+/* A number the check may leave to jansson: one with a three-digit
+ * exponent (it might overflow a double). */
+static int big_exponent(const char *t, size_t n)
+{
+	size_t i, d;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (t[i] != 'e' && t[i] != 'E')
+			continue;
+		d = i + 1;
+		if (t[d] == '+')
+			d++;
+		while (d < n && t[d] == '0')
+			d++;
+		if (d + 2 < n && t[d] >= '1' && t[d] <= '9' && t[d + 1] >= '0' && t[d + 1] <= '9' &&
+		    t[d + 2] >= '0' && t[d + 2] <= '9')
+			return 1;
+	}
+	return 0;
+}
+
+/* kag__fast_check() and jansson (as the builder reads bodies) agree; the
+ * check may only leave numbers with big exponents, and text with raw NUL
+ * bytes (which jansson skips after a number), to jansson. */
+static void agree_one(struct agree *a, const char *text, size_t len)
+{
+	json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	int ours = kag__fast_check(text, len) == 0;
+
+	ck_assert_msg(ours == (v != NULL) || (!ours && (big_exponent(text, len) || memchr(text, '\0', len))),
+		      "check %s, jansson %s: %.*s", ours ? "takes" : "refuses",
+		      v ? "takes" : "refuses", (int)(len > 300 ? 300 : len), text);
+	a->texts++;
+	a->accepted += ours;
+	json_decref(v);
+}
+
+static uint64_t rng_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* The text, and mutants of it: a byte replaced, dropped or added, or the
+ * text cut short. */
+static void agree_mutants(struct agree *a, const char *text, size_t len, uint64_t *rng)
+{
+	static const char bytes[] = "\"\\{}[],: 01-.eEutnfal\t\n\x00\x1f\x7f\xc3\xa9\xed\xf4\xffx/";
+	char buf[8192];
+	int k;
+
+	if (len + 1 > sizeof(buf))
+		return;
+	agree_one(a, text, len);
+	for (k = 0; k < 24; k++) {
+		size_t at = len ? (size_t)(rng_next(rng) % len) : 0, n = len;
+		char b = bytes[rng_next(rng) % (sizeof(bytes) - 1)];
+
+		memcpy(buf, text, len);
+		switch (k % 4) {
+		case 0: if (len) buf[at] = b; break;
+		case 1: if (len) { memmove(buf + at, buf + at + 1, len - at - 1); n--; } break;
+		case 2: memmove(buf + at + 1, buf + at, len - at); buf[at] = b; n++; break;
+		default: n = at; break;
+		}
+		agree_one(a, buf, n);
+	}
+}
+
+static void agree_file(struct agree *a, const char *path, uint64_t *rng)
+{
+	size_t len, off = 0;
+	char *data = tu_read_file(path, &len);
+
+	/* every line that is a JSON object: its bodies, compact and indented */
+	while (off < len) {
+		char *nl = memchr(data + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - (data + off)) : len - off;
+		json_t *rec = json_loadb(data + off, n, 0, NULL);
+		const char *key;
+		json_t *v;
+
+		if (json_is_object(rec)) {
+			json_object_foreach(rec, key, v) {
+				char *c = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+				char *p = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+				agree_mutants(a, c, strlen(c), rng);
+				agree_one(a, p, strlen(p));
+				free(c);
+				free(p);
+			}
+		}
+		json_decref(rec);
+		off += n + 1;
+	}
+	free(data);
+}
+
+static void agree_dir(struct agree *a, const char *dir, uint64_t *rng)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	ck_assert_msg(d != NULL, "cannot open %s", dir);
+	while ((e = readdir(d)) != NULL) {
+		char path[2048];
+		struct stat st;
+
+		if (e->d_name[0] == '.' || strstr(e->d_name, ".md"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		ck_assert_int_eq(stat(path, &st), 0);
+		if (S_ISDIR(st.st_mode))
+			agree_dir(a, path, rng);
+		else
+			agree_file(a, path, rng);
+	}
+	closedir(d);
+}
+
+START_TEST(body_check_agrees_with_jansson)
+{
+	static const char *const texts[] = {
+		"\"\\ud83d\\ude00\"", "\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83dx\"",
+		"\"a\\\\\"", "\"a\\\\\\\"\"", "\"\\\"\"", "\"\\u00\"", "\"\\U0041\"",
+		"\"\xc0\x80\"", "\"\xe0\x80\x80\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"",
+		"\"\xf0\x9f\x98\x80\"", "\"\x7f\"", "{\"\\u0000\":1}", "{\"a\":\"\\u0000\"}",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775808",
+		"-9223372036854775809", "1e308", "-0", "0.0e-0", "1.", ".5", "+1", "1e", "01",
+		"[1,]", "[,1]", "{,}", "{\"a\":1,}", "{\"a\"}", "{\"a\":}", "{1:2}", "[]", "{}",
+		" \t\r\n[ ] ", "[\n]", "\v[]", "[]x", "nul", "true false", "[true,false,null]",
+		"[[[[[[[[[[]]]]]]]]]]", "[[[[[[[[[[]]]]]]]]]", "{\"a\":{\"b\":[{}]}}", "\"\"", "",
+		"{\"a\":1,\"a\":2}", "[\"\\/\\b\\f\\n\\r\\t\"]", "[\"\t\"]",
+	};
+	struct agree a = { 0, 0 };
+	uint64_t rng = 0x2545f4914f6cdd1dULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		agree_mutants(&a, texts[i], strlen(texts[i]), &rng);
+	agree_dir(&a, KAG_TEST_DATA, &rng);
+	/* the corpus was reached, and both verdicts occur */
+	ck_assert_uint_gt(a.texts, 20000);
+	ck_assert_uint_gt(a.accepted, 2000);
+	ck_assert_uint_gt(a.texts - a.accepted, 2000);
+}
+END_TEST
+#endif
+
 START_TEST(clear_and_refill)
 {
 	kag_event *ev;
@@ -459,6 +623,9 @@ int main(void)
 	tcase_add_test(tc, wrong_kind_and_arguments);
 	tcase_add_test(tc, bodies);
 	tcase_add_test(tc, bodies_checked_then_parsed);
+#ifdef KAG_HAVE_JSMN
+	tcase_add_test(tc, body_check_agrees_with_jansson);
+#endif
 	tcase_add_test(tc, clear_and_refill);
 	tcase_add_test(tc, built_equals_parsed);
 	tcase_add_test(tc, format_and_source_differ);

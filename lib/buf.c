@@ -119,6 +119,19 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return 0;
 }
 
+/* Does any byte of s[0, 8) need escaping or a UTF-8 check: below 0x20,
+ * '"', '\\' or 0x80 and above? (Exact either way.) */
+static inline int needs_look8(const unsigned char *s)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t v, q, b;
+
+	memcpy(&v, s, 8);
+	q = v ^ (ones * '"');
+	b = v ^ (ones * '\\');
+	return ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) != 0;
+}
+
 int kag__buf_put_json_str(kag_buf *b, const char *str, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -129,9 +142,17 @@ int kag__buf_put_json_str(kag_buf *b, const char *str, size_t len)
 		return KAG_ENOMEM;
 	b->data[b->len++] = '"';
 	while (i < len) {
-		unsigned char c = s[i];
+		unsigned char c;
 		size_t n;
 
+		/* plain text runs eight bytes at a time */
+		while (i + 8 <= len && !needs_look8(s + i)) {
+			i += 8;
+			run += 8;
+		}
+		if (i >= len)
+			break;
+		c = s[i];
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			i++;
 			run++;

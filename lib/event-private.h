@@ -40,6 +40,7 @@ struct kag_event {
 	size_t n_items, cap_items;
 
 	kag_arena_block *arena;   /* copies made by the builder */
+	kag_arena_block *arena_at; /* the block allocations start from */
 	void *json_root;          /* json_t kept alive while strings point into it */
 	void *body[2];            /* json_t of requestObject, responseObject */
 	kag_str body_text[2];     /* their JSON text, parsed into body[] on first

@@ -128,6 +128,7 @@ void kag__event_reset(kag_event *ev)
 	ev->n_items = 0;
 	for (b = ev->arena; b; b = b->next)
 		b->used = 0;
+	ev->arena_at = ev->arena;
 	if (ev->json_root)
 		json_decref(ev->json_root);
 	ev->json_root = NULL;
@@ -155,7 +156,7 @@ void kag__event_dispose(kag_event *ev)
 		next = b->next;
 		kag__free(b);
 	}
-	ev->arena = NULL;
+	ev->arena = ev->arena_at = NULL;
 	kag__free(ev->items);
 	ev->items = NULL;
 	ev->cap_items = 0;
@@ -166,7 +167,8 @@ char *kag__event_alloc(kag_event *ev, size_t n)
 	kag_arena_block *b, *last = NULL;
 	char *out;
 
-	for (b = ev->arena; b; last = b, b = b->next) {
+	/* blocks before arena_at are taken as full: no walk from the start */
+	for (b = ev->arena_at ? ev->arena_at : ev->arena; b; last = b, b = b->next) {
 		if (b->cap - b->used >= n)
 			break;
 	}
@@ -184,6 +186,7 @@ char *kag__event_alloc(kag_event *ev, size_t n)
 		else
 			ev->arena = b;
 	}
+	ev->arena_at = b;
 	out = b->data + b->used;
 	b->used += n;
 	return out;

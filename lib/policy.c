@@ -142,32 +142,42 @@ void kag__policy_dispose(kag__policy *p)
 	list_dispose(&p->trusted_networks);
 }
 
+/* How many leading bytes of s the NUL-terminated item matches; *ended is
+ * set when the item ended there. Stops at the first difference, so a
+ * list of similar names costs no strlen() each. */
+static size_t common(const char *item, kag_str s, int *ended)
+{
+	size_t j = 0;
+
+	while (j < s.len && item[j] != '\0' && item[j] == s.ptr[j])
+		j++;
+	*ended = item[j] == '\0';
+	return j;
+}
+
 int kag__strlist_has(const kag__strlist *l, kag_str s)
 {
 	size_t i;
+	int ended;
 
 	if (!s.ptr)
 		return 0;
-	for (i = 0; i < l->n; i++) {
-		const char *it = l->items[i];
-
-		/* the first byte settles most of them before any strlen() */
-		if ((s.len ? it[0] == s.ptr[0] : it[0] == '\0') && kag__str_eq(s, it))
+	for (i = 0; i < l->n; i++)
+		if (common(l->items[i], s, &ended) == s.len && ended)
 			return 1;
-	}
 	return 0;
 }
 
 int kag__strlist_prefix(const kag__strlist *l, kag_str s)
 {
 	size_t i;
+	int ended;
 
 	if (!s.ptr)
 		return 0;
 	for (i = 0; i < l->n; i++) {
-		const char *it = l->items[i];
-
-		if ((it[0] == '\0' || (s.len && it[0] == s.ptr[0])) && kag__str_prefix(s, it))
+		common(l->items[i], s, &ended);
+		if (ended)
 			return 1;
 	}
 	return 0;

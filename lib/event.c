@@ -485,12 +485,15 @@ int kag__usable(const kag_event *ev, int field)
 kag_str kag__annotation(const kag_event *ev, const char *key)
 {
 	kag_str none = { NULL, 0 };
-	size_t i;
+	size_t i, n = ev->count[KAG_FIELD_ANNOTATIONS], klen;
 
-	for (i = 0; i < ev->count[KAG_FIELD_ANNOTATIONS]; i++) {
+	if (!n)
+		return none;
+	klen = strlen(key);
+	for (i = 0; i < n; i++) {
 		const kag_item *it = kag__item(ev, KAG_FIELD_ANNOTATIONS, i);
 
-		if (it && kag__str_eq(it->key, key))
+		if (it && it->key.ptr && it->key.len == klen && memcmp(it->key.ptr, key, klen) == 0)
 			return it->val;
 	}
 	return none;

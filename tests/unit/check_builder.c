@@ -1,10 +1,7 @@
 /* Events built field by field: copies, states, kinds, clearing, and the
  * promise that a built event is judged exactly like the same event parsed
  * from JSON. */
-#define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <jansson.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,10 +369,10 @@ static void agree_mutants(struct agree *a, const char *text, size_t len, uint64_
 	}
 }
 
-static void agree_file(struct agree *a, const char *path, uint64_t *rng)
+static void agree_file(struct agree *a, const char *relpath, uint64_t *rng)
 {
 	size_t len, off = 0;
-	char *data = tu_read_file(path, &len);
+	char *data = tu_read_data_file(relpath, &len);
 
 	/* every line that is a JSON object: its bodies, compact and indented */
 	while (off < len) {
@@ -402,28 +399,6 @@ static void agree_file(struct agree *a, const char *path, uint64_t *rng)
 	free(data);
 }
 
-static void agree_dir(struct agree *a, const char *dir, uint64_t *rng)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	ck_assert_msg(d != NULL, "cannot open %s", dir);
-	while ((e = readdir(d)) != NULL) {
-		char path[2048];
-		struct stat st;
-
-		if (e->d_name[0] == '.' || strstr(e->d_name, ".md"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		ck_assert_int_eq(stat(path, &st), 0);
-		if (S_ISDIR(st.st_mode))
-			agree_dir(a, path, rng);
-		else
-			agree_file(a, path, rng);
-	}
-	closedir(d);
-}
-
 START_TEST(body_check_agrees_with_jansson)
 {
 	static const char *const texts[] = {
@@ -440,11 +415,14 @@ START_TEST(body_check_agrees_with_jansson)
 	};
 	struct agree a = { 0, 0 };
 	uint64_t rng = 0x2545f4914f6cdd1dULL;
-	size_t i;
+	size_t i, n;
+	char **files = tu_data_files(&n, 0);
 
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		agree_mutants(&a, texts[i], strlen(texts[i]), &rng);
-	agree_dir(&a, KAG_TEST_DATA, &rng);
+	for (i = 0; i < n; i++)
+		agree_file(&a, files[i], &rng);
+	tu_free_files(files, n);
 	/* the corpus was reached, and both verdicts occur */
 	ck_assert_uint_gt(a.texts, 20000);
 	ck_assert_uint_gt(a.accepted, 2000);

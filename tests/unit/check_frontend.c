@@ -10,12 +10,10 @@
  * and hostile records. The fast parser must really have read the native
  * events: each test checks how many records it filled. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../bench/gen.h"
 #include "event-private.h"
@@ -364,38 +362,21 @@ END_TEST
 
 /* ---- every file of tests/data, under every input format ---- */
 
-static char *read_path(const char *path, size_t *len)
-{
-	return tu_read_file(path, len);
-}
-
-static void walk_dir(const char *dir, const char *rel, size_t *files, tally *sum)
+/* Every file under tests/data (the notes too: they are records neither
+ * front end takes), in each input format and chunked. */
+static void compare_data_files(size_t *files, tally *sum)
 {
 	static const int formats[] = { KAG_FORMAT_AUTO, KAG_FORMAT_NATIVE, KAG_FORMAT_EVENTLIST,
 				       KAG_FORMAT_GKE, KAG_FORMAT_EKS, KAG_FORMAT_AKS,
 				       KAG_FORMAT_OPENSHIFT };
-	DIR *d = opendir(dir);
-	struct dirent *e;
+	size_t n, f, i, len;
+	char **names = tu_data_files(&n, 1);
 
-	ck_assert_msg(d != NULL, "cannot open %s", dir);
-	while ((e = readdir(d))) {
-		char path[1024], sub[512];
-		struct stat st;
-		size_t len, i;
-		char *data;
+	for (f = 0; f < n; f++) {
+		char *data = tu_read_data_file(names[f], &len);
 
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-		ck_assert_int_eq(stat(path, &st), 0);
-		if (S_ISDIR(st.st_mode)) {
-			walk_dir(path, sub, files, sum);
-			continue;
-		}
-		data = read_path(path, &len);
 		for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-			tally t = compare_stream(sub, data, len, formats[i], 0, NULL);
+			tally t = compare_stream(names[f], data, len, formats[i], 0, NULL);
 
 			sum->records += t.records;
 			sum->events += t.events;
@@ -403,11 +384,11 @@ static void walk_dir(const char *dir, const char *rel, size_t *files, tally *sum
 			sum->fast += t.fast;
 		}
 		/* chunked, as a collector feeds it */
-		compare_stream(sub, data, len, KAG_FORMAT_AUTO, 61, NULL);
+		compare_stream(names[f], data, len, KAG_FORMAT_AUTO, 61, NULL);
 		free(data);
 		(*files)++;
 	}
-	closedir(d);
+	tu_free_files(names, n);
 }
 
 START_TEST(data_files)
@@ -415,7 +396,7 @@ START_TEST(data_files)
 	tally sum = { 0, 0, 0, 0 };
 	size_t files = 0;
 
-	walk_dir(KAG_TEST_DATA, "", &files, &sum);
+	compare_data_files(&files, &sum);
 	ck_assert_uint_ge(files, 40);
 	/* the native files took the fast path, the rest fell back */
 	ck_assert_uint_gt(sum.fast, 200);
@@ -432,7 +413,7 @@ START_TEST(native_file_all_fast)
 	tally t;
 
 	snprintf(path, sizeof(path), "%s/openshift-docs/kube-apiserver-audit.jsonl", KAG_TEST_DATA);
-	data = read_path(path, &len);
+	data = tu_read_file(path, &len);
 	t = compare_stream("kube-apiserver-audit.jsonl", data, len, KAG_FORMAT_AUTO, 0, NULL);
 	ck_assert_uint_gt(t.events, 0);
 	ck_assert_uint_eq(t.fast, t.events);

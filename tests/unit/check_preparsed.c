@@ -10,56 +10,14 @@
  * records, benign ones and bodies included, apart from event.format
  * ("builder") and event.source (a built event has no input position). */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "testutil.h"
 
 #define OBS KAG_STATE_OBSERVED
-
-/* ---- corpus files ---- */
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every data file under KAG_TEST_DATA/rel (not the provenance notes). */
-static void list_files(const char *rel, char ***files, size_t *n)
-{
-	char dir[1024];
-	DIR *d;
-	struct dirent *e;
-
-	snprintf(dir, sizeof(dir), "%s%s%s", KAG_TEST_DATA, *rel ? "/" : "", rel);
-	d = opendir(dir);
-	ck_assert_msg(d != NULL, "cannot open %s", dir);
-	while ((e = readdir(d)) != NULL) {
-		char path[1024], sub[1024];
-		struct stat st;
-		size_t len = strlen(e->d_name);
-
-		if (e->d_name[0] == '.' || (len > 3 && strcmp(e->d_name + len - 3, ".md") == 0))
-			continue;
-		ck_assert(snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name) <
-			  (int)sizeof(sub));
-		ck_assert(snprintf(path, sizeof(path), "%s/%s", KAG_TEST_DATA, sub) <
-			  (int)sizeof(path));
-		ck_assert_int_eq(stat(path, &st), 0);
-		if (S_ISDIR(st.st_mode)) {
-			list_files(sub, files, n);
-		} else if (S_ISREG(st.st_mode)) {
-			*files = realloc(*files, (*n + 1) * sizeof(char *));
-			ck_assert_ptr_nonnull(*files);
-			(*files)[(*n)++] = strdup(sub);
-		}
-	}
-	closedir(d);
-}
 
 /* ---- verdicts, normalised for comparison ---- */
 
@@ -344,7 +302,6 @@ static void expect_same(const char *what, const char *rel, uint64_t line, const 
 
 static void compare_file(const char *rel, struct totals *tot)
 {
-	char path[1024];
 	size_t len, list_index = 0;
 	uint64_t list_offset = (uint64_t)-1;
 	char *data;
@@ -353,8 +310,7 @@ static void compare_file(const char *rel, struct totals *tot)
 	struct lane lp, lc, ld;
 	int rc, round;
 
-	snprintf(path, sizeof(path), "%s/%s", KAG_TEST_DATA, rel);
-	data = tu_read_file(path, &len);
+	data = tu_read_data_file(rel, &len);
 	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
 	rc = kag_parser_set_option_u64(p, KAG_OPT_FRONTEND, KAG_FRONTEND_JANSSON);
 	ck_assert(rc == KAG_OK || (rc == KAG_EINVAL && !(kag_features() & KAG_FEATURE_FAST_FRONTEND)));
@@ -430,18 +386,14 @@ static void compare_file(const char *rel, struct totals *tot)
 
 START_TEST(corpus_built_equals_parsed)
 {
-	char **files = NULL;
-	size_t n = 0, i;
+	size_t n, i;
+	char **files = tu_data_files(&n, 0);
 	struct totals tot = { 0, 0, 0, 0 };
 
-	list_files("", &files, &n);
-	qsort(files, n, sizeof(char *), cmp_str);
 	ck_assert_uint_ge(n, 50);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		compare_file(files[i], &tot);
-		free(files[i]);
-	}
-	free(files);
+	tu_free_files(files, n);
 	printf("preparsed: %zu files, %zu events (%zu also built from the JSON directly), "
 	       "%zu events with verdicts\n", tot.files, tot.events, tot.direct, tot.verdicts);
 	/* the comparison covered the corpus, and it had something to compare */

@@ -6,11 +6,9 @@
  * at), over the generated benchmark stream and over every corpus file; and
  * the index does prune what it should. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../bench/gen.h"
 #include "route-private.h"
@@ -176,40 +174,20 @@ START_TEST(generated_stream)
 }
 END_TEST
 
-/* Every file under tests/data, recursively. */
-static void check_dir(struct fixture *fx, const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	ck_assert_msg(d != NULL, "cannot open %s", dir);
-	while ((e = readdir(d)) != NULL) {
-		char path[2048];
-		struct stat st;
-		size_t len;
-		char *data;
-
-		if (e->d_name[0] == '.' || strstr(e->d_name, ".md"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		ck_assert_int_eq(stat(path, &st), 0);
-		if (S_ISDIR(st.st_mode)) {
-			check_dir(fx, path);
-			continue;
-		}
-		data = tu_read_file(path, &len);
-		check_stream(fx, data, len, path);
-		free(data);
-	}
-	closedir(d);
-}
-
 START_TEST(corpus)
 {
 	struct fixture fx;
+	size_t n, i, len;
+	char **files = tu_data_files(&n, 0);
 
 	fixture_init(&fx);
-	check_dir(&fx, KAG_TEST_DATA);
+	for (i = 0; i < n; i++) {
+		char *data = tu_read_data_file(files[i], &len);
+
+		check_stream(&fx, data, len, files[i]);
+		free(data);
+	}
+	tu_free_files(files, n);
 	ck_assert_uint_gt(fx.checked, 300);
 	ck_assert_uint_gt(fx.applied, 100);
 	kag_registry_free(fx.reg);

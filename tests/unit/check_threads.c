@@ -5,12 +5,10 @@
  * never call Check: they record what they saw, and the main thread
  * asserts. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "testutil.h"
 
@@ -28,50 +26,19 @@ typedef struct {
 static corpus_file *corpus;
 static size_t n_corpus;
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const corpus_file *)a)->name, ((const corpus_file *)b)->name);
-}
-
-static void add_dir(const char *rel)
-{
-	char path[1024];
-	DIR *dir;
-	struct dirent *de;
-
-	snprintf(path, sizeof(path), "%s%s%s", KAG_TEST_DATA, *rel ? "/" : "", rel);
-	dir = opendir(path);
-	ck_assert_msg(dir != NULL, "cannot open %s", path);
-	while ((de = readdir(dir)) != NULL) {
-		char sub[1024], full[2048];
-		struct stat st;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
-		snprintf(full, sizeof(full), "%s/%s", KAG_TEST_DATA, sub);
-		ck_assert_int_eq(stat(full, &st), 0);
-		if (S_ISDIR(st.st_mode)) {
-			add_dir(sub);
-			continue;
-		}
-		if (strstr(de->d_name, ".md"))
-			continue;
-		corpus = realloc(corpus, (n_corpus + 1) * sizeof(*corpus));
-		ck_assert_ptr_nonnull(corpus);
-		corpus[n_corpus].name = strdup(sub);
-		ck_assert_ptr_nonnull(corpus[n_corpus].name);
-		corpus[n_corpus].data = tu_read_file(full, &corpus[n_corpus].len);
-		n_corpus++;
-	}
-	closedir(dir);
-}
-
 static void corpus_load(void)
 {
-	add_dir("");
+	size_t i;
+	char **files = tu_data_files(&n_corpus, 0);
+
+	corpus = calloc(n_corpus, sizeof(*corpus));
+	ck_assert_ptr_nonnull(corpus);
+	for (i = 0; i < n_corpus; i++) {
+		corpus[i].name = files[i];
+		corpus[i].data = tu_read_data_file(files[i], &corpus[i].len);
+	}
+	free(files); /* the names are the corpus's now */
 	ck_assert_uint_gt(n_corpus, 20);
-	qsort(corpus, n_corpus, sizeof(*corpus), by_name);
 }
 
 static void corpus_free(void)

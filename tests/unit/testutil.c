@@ -1,8 +1,11 @@
 /* Shared helpers for the Check suites. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "testutil.h"
 
@@ -140,14 +143,81 @@ char *tu_read_file(const char *path, size_t *len_out)
 	return buf;
 }
 
+char *tu_read_data_file(const char *relpath, size_t *len_out)
+{
+	char path[2048];
+
+	ck_assert(snprintf(path, sizeof(path), "%s/%s", KAG_TEST_DATA, relpath) <
+		  (int)sizeof(path));
+	return tu_read_file(path, len_out);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_files(const char *rel, int notes, char ***files, size_t *n)
+{
+	char dir[2048];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(dir, sizeof(dir), "%s%s%s", KAG_TEST_DATA, *rel ? "/" : "", rel);
+	d = opendir(dir);
+	ck_assert_msg(d != NULL, "cannot open %s", dir);
+	while ((e = readdir(d)) != NULL) {
+		char path[2048], sub[1024];
+		struct stat st;
+		size_t len = strlen(e->d_name);
+
+		if (e->d_name[0] == '.')
+			continue;
+		ck_assert(snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name) <
+			  (int)sizeof(sub));
+		ck_assert(snprintf(path, sizeof(path), "%s/%s", KAG_TEST_DATA, sub) <
+			  (int)sizeof(path));
+		ck_assert_int_eq(stat(path, &st), 0);
+		if (S_ISDIR(st.st_mode)) {
+			add_files(sub, notes, files, n);
+		} else if (S_ISREG(st.st_mode) &&
+			   (notes || len <= 3 || strcmp(e->d_name + len - 3, ".md") != 0)) {
+			*files = realloc(*files, (*n + 1) * sizeof(char *));
+			ck_assert_ptr_nonnull(*files);
+			(*files)[*n] = strdup(sub);
+			ck_assert_ptr_nonnull((*files)[*n]);
+			(*n)++;
+		}
+	}
+	closedir(d);
+}
+
+char **tu_data_files(size_t *n_out, int notes)
+{
+	char **files = NULL;
+	size_t n = 0;
+
+	add_files("", notes, &files, &n);
+	qsort(files, n, sizeof(char *), cmp_str);
+	*n_out = n;
+	return files;
+}
+
+void tu_free_files(char **files, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+}
+
 void tu_judge_file(tu_ctx *t, const char *relpath)
 {
-	char path[1024];
 	size_t len;
 	char *data;
 
-	snprintf(path, sizeof(path), "%s/%s", KAG_TEST_DATA, relpath);
-	data = tu_read_file(path, &len);
+	data = tu_read_data_file(relpath, &len);
 	ck_assert_int_eq(kag_parser_set_source(t->parser, relpath), KAG_OK);
 	tu_judge(t, data, len);
 	free(data);

@@ -49,5 +49,13 @@ int tu_json_array_has(const char *line, const char *path, const char *value);
 
 /* Read a whole file into a malloc'd buffer (NUL-terminated). */
 char *tu_read_file(const char *path, size_t *len_out);
+/* Same, for a path relative to KAG_TEST_DATA. */
+char *tu_read_data_file(const char *relpath, size_t *len_out);
+
+/* Every file under KAG_TEST_DATA, as paths relative to it in sorted order;
+ * the provenance notes (*.md) only when `notes` is set. Free the list with
+ * tu_free_files(). */
+char **tu_data_files(size_t *n_out, int notes);
+void tu_free_files(char **files, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "alloc-private.h"
 #include "buf-private.h"
+#include "json-text-private.h"
 #include "kag.h"
 
 void kag__buf_init(kag_buf *b)
@@ -88,50 +89,6 @@ int kag__buf_put_i64(kag_buf *b, int64_t v)
 	return kag__buf_put_u64(b, (uint64_t)v);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xE0 && s[1] < 0xA0)
-			return 0;
-		if (c == 0xED && s[1] >= 0xA0)
-			return 0;
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-		    (s[3] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xF0 && s[1] < 0x90)
-			return 0;
-		if (c == 0xF4 && s[1] >= 0x90)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-/* Does any byte of s[0, 8) need escaping or a UTF-8 check: below 0x20,
- * '"', '\\' or 0x80 and above? (Exact either way.) */
-static inline int needs_look8(const unsigned char *s)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	uint64_t v, q, b;
-
-	memcpy(&v, s, 8);
-	q = v ^ (ones * '"');
-	b = v ^ (ones * '\\');
-	return ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) != 0;
-}
-
 int kag__buf_put_json_str(kag_buf *b, const char *str, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -146,7 +103,7 @@ int kag__buf_put_json_str(kag_buf *b, const char *str, size_t len)
 		size_t n;
 
 		/* plain text runs eight bytes at a time */
-		while (i + 8 <= len && !needs_look8(s + i)) {
+		while (i + 8 <= len && !kag__json_special8(s + i)) {
 			i += 8;
 			run += 8;
 		}
@@ -162,7 +119,7 @@ int kag__buf_put_json_str(kag_buf *b, const char *str, size_t len)
 			return KAG_ENOMEM;
 		run = 0;
 		if (c >= 0x80) {
-			n = utf8_seq(s + i, len - i);
+			n = kag__utf8_seq(s + i, len - i);
 			if (n == 0) {
 				kag__buf_put(b, "\xEF\xBF\xBD", 3);
 				i++;

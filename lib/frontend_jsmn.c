@@ -20,6 +20,7 @@
 
 #include "alloc-private.h"
 #include "frontend-private.h"
+#include "json-text-private.h"
 
 #define JSMN_STATIC
 #define JSMN_STRICT
@@ -128,39 +129,6 @@ static int hex4(const char *s, uint32_t *out)
 	return 0;
 }
 
-/* Length of the UTF-8 sequence at s[0, n), 0 when it is not valid UTF-8
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, i;
-	uint32_t cp;
-
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		cp = c & 0x1Fu;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		cp = c & 0x0Fu;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		cp = c & 0x07u;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3Fu);
-	}
-	if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ||
-	    (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
-		return 0;
-	return len;
-}
-
 #ifdef FAST_SSE2
 /* Bit i set when byte i of s[0, 16) needs a closer look inside a string: a
  * control character, 0x80 and above (both below 0x20 as signed bytes), '"'
@@ -173,19 +141,6 @@ static inline unsigned special16(const unsigned char *s)
 					      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
 
 	return (unsigned)_mm_movemask_epi8(m);
-}
-#else
-/* Does any byte of s[0, 8) need a closer look: below 0x20, '"', '\\' or
- * 0x80 and above? (Exact: no false answer either way.) */
-static inline int special8(const unsigned char *s)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	uint64_t v, q, b;
-
-	memcpy(&v, s, 8);
-	q = v ^ (ones * '"');
-	b = v ^ (ones * '\\');
-	return ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) != 0;
 }
 #endif
 
@@ -220,7 +175,7 @@ static int check_string(const char *str, size_t n, size_t avail)
 		}
 #else
 		(void)avail;
-		while (i + 8 <= n && !special8(s + i))
+		while (i + 8 <= n && !kag__json_special8(s + i))
 			i += 8;
 		if (i >= n)
 			break;
@@ -229,7 +184,7 @@ static int check_string(const char *str, size_t n, size_t avail)
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			i++;
 		} else if (c >= 0x80) {
-			size_t k = utf8_seq(s + i, n - i);
+			size_t k = kag__utf8_seq(s + i, n - i);
 
 			if (!k)
 				return -1;

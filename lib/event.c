@@ -363,9 +363,8 @@ static int is_blank(char c)
 }
 
 /* Does the occurrence of a k-byte name at p stand for a `"name": false`
- * member? Its quotes must be right around it (no escape can hide in a
- * span without "\u"... but \" can: a quote preceded by a backslash is
- * inside a string, and so is not a key we may skip). */
+ * member? Its quotes must be right around it, and the opening one must
+ * not be escaped (\" is inside a string: not a key, so not skipped). */
 static int false_member(const char *s, const char *p, size_t k, const char *end)
 {
 	const char *q = p + k;
@@ -816,6 +815,7 @@ int kag_event_set_string(kag_event *ev, int field, const char *value, size_t len
 {
 	int kind = kag__field_kind(field), rc;
 	const char *copy;
+	size_t i;
 
 	if (!ev || (!value && len) || !valid_state(state) ||
 	    (kind != KAG__KIND_STRING && kind != KAG__KIND_BODY))
@@ -837,19 +837,14 @@ int kag_event_set_string(kag_event *ev, int field, const char *value, size_t len
 	case KAG_FIELD_LEVEL:
 		ev->level = decode_level(ev->str[field]);
 		break;
-	case KAG_FIELD_STAGE_TS:
-		ev->ts_known &= ~1u;
-		ev->time_dirty = 1; /* parsed when read */
-		break;
-	case KAG_FIELD_REQUEST_RECEIVED_TS:
-		ev->ts_known &= ~2u;
-		ev->time_dirty = 1; /* parsed when read */
-		break;
-	case KAG_FIELD_TIMESTAMP:
-		ev->ts_known &= ~4u;
-		ev->time_dirty = 1; /* parsed when read */
-		break;
 	default:
+		/* a time field: parsed again when the event time is read */
+		for (i = 0; i < sizeof(time_fields) / sizeof(time_fields[0]); i++) {
+			if (field == time_fields[i]) {
+				ev->ts_known &= ~(1u << i);
+				ev->time_dirty = 1;
+			}
+		}
 		break;
 	}
 	return KAG_OK;

@@ -29,9 +29,9 @@ static inline uint64_t mix(uint64_t a, uint64_t b)
 #endif
 }
 
-/* Eight bytes at a time; the same bytes and seed give the same value on
- * every run, so tests can rely on it (the byte order of the host matters,
- * which is fine for in-memory tables). */
+/* Eight bytes at a time. The same bytes and seed give the same value in
+ * every run on one host (the value depends on the host's byte order, which
+ * is fine for tables that live in memory). */
 uint64_t kag__hash(const char *s, size_t len, uint64_t seed)
 {
 	const uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL;
@@ -66,7 +66,7 @@ uint64_t kag__hash(const char *s, size_t len, uint64_t seed)
 
 /* A set: `ways` keys (0: empty), then their use stamps, then the payloads. */
 #define SET(t, i) ((t)->sets + (size_t)(i) * (t)->set_bytes)
-#define KEYS(t, set) ((uint64_t *)(set))
+#define KEYS(set) ((uint64_t *)(set))
 #define STAMPS(t, set) ((uint32_t *)((set) + (t)->ways * 8))
 #define PAYLOAD(t, set, w) \
 	((void *)((set) + (t)->ways * 8 + (((t)->ways * 4 + 7) & ~(size_t)7) + \
@@ -131,7 +131,7 @@ void *kag__lru_find(kag__lru *t, uint64_t key)
 		return NULL;
 	key = nonzero(key);
 	set = set_of(t, key);
-	keys = KEYS(t, set);
+	keys = KEYS(set);
 	for (w = 0; w < t->ways; w++) {
 		if (keys[w] == key) {
 			STAMPS(t, set)[w] = ++t->clock;
@@ -151,7 +151,7 @@ void *kag__lru_insert(kag__lru *t, uint64_t key)
 
 	key = nonzero(key);
 	set = set_of(t, key);
-	keys = KEYS(t, set);
+	keys = KEYS(set);
 	stamps = STAMPS(t, set);
 	for (w = 0; w < t->ways; w++) {
 		uint32_t age;
@@ -191,7 +191,7 @@ void kag__lru_remove(kag__lru *t, uint64_t key)
 		return;
 	key = nonzero(key);
 	set = set_of(t, key);
-	keys = KEYS(t, set);
+	keys = KEYS(set);
 	for (w = 0; w < t->ways; w++) {
 		if (keys[w] == key) {
 			keys[w] = 0;
@@ -209,7 +209,7 @@ void kag__lru_foreach(kag__lru *t, void (*fn)(uint64_t key, void *payload, void 
 		unsigned char *set = SET(t, i);
 
 		for (w = 0; w < t->ways; w++)
-			if (KEYS(t, set)[w])
-				fn(KEYS(t, set)[w], PAYLOAD(t, set, w), user);
+			if (KEYS(set)[w])
+				fn(KEYS(set)[w], PAYLOAD(t, set, w), user);
 	}
 }

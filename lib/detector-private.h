@@ -16,11 +16,17 @@
 typedef struct kag__ctx kag__ctx;
 typedef struct kag__rule kag__rule;   /* a caller rule (rules.c) */
 
-/* A list of strings owned by the policy (defaults are static strings). */
+/* A list of strings owned by the policy (defaults are static strings).
+ * Once the registry is sealed, `indexed` is set and two masks let most
+ * lookups end without reading an item: bit min(length, 63) of `lens` for
+ * each item's length, and bit (b & 63) of `firsts` for each first byte b
+ * (an empty item sets every bit). */
 typedef struct {
 	const char **items;
 	size_t n;
 	char **owned;      /* non-NULL when loaded: items point into these */
+	int indexed;
+	uint64_t lens, firsts;
 } kag__strlist;
 
 /* Baselines, thresholds, windows and capacities: data, not code. Built-in
@@ -60,6 +66,8 @@ typedef struct {
 
 void kag__policy_defaults(kag__policy *p);
 void kag__policy_dispose(kag__policy *p);
+/* Index every list (at seal: the lists no longer change). */
+void kag__policy_index(kag__policy *p);
 int kag__strlist_has(const kag__strlist *l, kag_str s);
 /* Some item is a prefix of s. */
 int kag__strlist_prefix(const kag__strlist *l, kag_str s);

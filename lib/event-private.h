@@ -47,11 +47,21 @@ struct kag_event {
 				   * use (kag__event_body) */
 	char codebuf[24];         /* decimal response code for path reads */
 	unsigned body_lax;        /* bit i: body i may repeat keys (builder) */
+	/* kag__usable() answers, cached per field (bit = 1 << field): set
+	 * bits of usable_known are answered by usable_bits. Cleared whenever
+	 * a field is marked, and when the event is finished or reset. */
+	uint64_t usable_known, usable_bits;
+	/* bit = 1 << field: the field's items are not one run from
+	 * first[field] (the builder may interleave fields). */
+	uint64_t scattered;
 
 	const char *format;       /* static */
 	const char *source;       /* borrowed from the parser */
 	uint64_t line, offset;
 };
+
+/* The per-field bit masks of kag_event hold every field id. */
+_Static_assert(KAG_FIELD_COUNT_ <= 64, "field masks are 64 bits wide");
 
 /* Field kinds. */
 enum { KAG__KIND_STRING, KAG__KIND_INT, KAG__KIND_LIST, KAG__KIND_PAIRS,

@@ -125,6 +125,8 @@ void kag__event_reset(kag_event *ev)
 	ev->time_us = 0;
 	ev->ts_known = 0;
 	ev->time_dirty = 0;
+	ev->usable_known = ev->usable_bits = 0;
+	ev->scattered = 0;
 	ev->n_items = 0;
 	for (b = ev->arena; b; b = b->next)
 		b->used = 0;
@@ -211,6 +213,7 @@ static void mark(kag_event *ev, int field, int state)
 	ev->state[field] = (uint8_t)state;
 	if (parent >= 0 && ev->state[parent] == KAG_STATE_ABSENT)
 		ev->state[parent] = (uint8_t)state;
+	ev->usable_known = 0;
 }
 
 void kag__event_set(kag_event *ev, int field, const char *s, size_t len, int state)
@@ -239,6 +242,8 @@ int kag__event_push(kag_event *ev, int field, const char *k, size_t klen,
 	}
 	if (ev->count[field] == 0)
 		ev->first[field] = (uint32_t)ev->n_items;
+	else if (ev->items[ev->n_items - 1].field != field)
+		ev->scattered |= (uint64_t)1 << field;
 	it = &ev->items[ev->n_items++];
 	it->field = field;
 	it->key.ptr = k;
@@ -256,6 +261,8 @@ const kag_item *kag__item(const kag_event *ev, int field, size_t i)
 
 	if (i >= ev->count[field])
 		return NULL;
+	if (!(ev->scattered & ((uint64_t)1 << field)))
+		return &ev->items[ev->first[field] + i];
 	for (j = ev->first[field]; j < ev->n_items; j++) {
 		if (ev->items[j].field != field)
 			continue;
@@ -323,6 +330,7 @@ void kag__event_finish(kag_event *ev)
 						   : KAG_LEVEL_UNKNOWN;
 	ev->ts_known = 0;
 	ev->time_dirty = 0;
+	ev->usable_known = 0;
 	decode_time(ev);
 }
 
@@ -459,7 +467,7 @@ int kag__is_placeholder(const char *s, size_t len)
 	return 0;
 }
 
-int kag__usable(const kag_event *ev, int field)
+static int usable(const kag_event *ev, int field)
 {
 	int kind = kag__field_kind(field);
 
@@ -479,6 +487,30 @@ int kag__usable(const kag_event *ev, int field)
 		return 0;
 	}
 	return 1;
+}
+
+/* The gate and several detectors ask about the same fields of one event:
+ * each answer is worked out once (the cache lives in the event, which one
+ * thread at a time uses). */
+int kag__usable(const kag_event *ev, int field)
+{
+	uint64_t bit;
+	kag_event *mev;
+	int ok;
+
+	if (field < 0 || field >= KAG_FIELD_COUNT_)
+		return 0;
+	bit = (uint64_t)1 << field;
+	if (ev->usable_known & bit)
+		return (ev->usable_bits & bit) != 0;
+	ok = usable(ev, field);
+	mev = (kag_event *)ev;
+	mev->usable_known |= bit;
+	if (ok)
+		mev->usable_bits |= bit;
+	else
+		mev->usable_bits &= ~bit;
+	return ok;
 }
 
 kag_str kag__annotation(const kag_event *ev, const char *key)

@@ -15,6 +15,25 @@ static inline uint64_t load64(const char *p)
 	return w;
 }
 
+static inline uint64_t load32(const char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* The last 1 to 7 bytes as one word, without a byte loop or a call: two
+ * overlapping 4-byte loads, or the first, middle and last byte (the length
+ * is mixed in separately, so overlaps cannot collide across lengths). */
+static inline uint64_t load_tail(const char *p, size_t len)
+{
+	if (len >= 4)
+		return load32(p) | load32(p + len - 4) << 32;
+	return (uint64_t)(unsigned char)p[0] << 16 | (uint64_t)(unsigned char)p[len >> 1] << 8 |
+	       (unsigned char)p[len - 1];
+}
+
 static inline uint64_t mix(uint64_t a, uint64_t b)
 {
 	/* 64x64 -> 128 multiply folded to 64 bits where the compiler has it */
@@ -49,12 +68,8 @@ uint64_t kag__hash(const char *s, size_t len, uint64_t seed)
 		s += 8;
 		len -= 8;
 	}
-	if (len) {
-		uint64_t w = 0;
-
-		memcpy(&w, s, len);
-		h = mix(w ^ k1 ^ h, k0 ^ len) ^ ROTL(h, 29);
-	}
+	if (len)
+		h = mix(load_tail(s, len) ^ k1 ^ h, k0 ^ len) ^ ROTL(h, 29);
 	/* finalise so that the low bits used for buckets are well mixed */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;

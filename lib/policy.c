@@ -5,7 +5,7 @@
 #include "alloc-private.h"
 #include "detector-private.h"
 
-#define LIST(arr) { (const char **)(arr), sizeof(arr) / sizeof((arr)[0]), NULL }
+#define LIST(arr) { (const char **)(arr), sizeof(arr) / sizeof((arr)[0]), NULL, 0, 0, 0 }
 
 static const char *const control_plane_users[] = {
 	"system:kube-controller-manager", "system:kube-scheduler", "system:apiserver",
@@ -81,7 +81,7 @@ void kag__policy_defaults(kag__policy *p)
 	static const kag__strlist proles = LIST(privileged_roles);
 	static const kag__strlist sysroles = LIST(system_role_prefixes);
 	static const kag__strlist sysexc = LIST(system_role_exceptions);
-	static const kag__strlist none = { NULL, 0, NULL };
+	static const kag__strlist none = { NULL, 0, NULL, 0, 0, 0 };
 
 	memset(p, 0, sizeof(*p));
 	p->probe_threshold = 10;
@@ -123,23 +123,46 @@ static void list_dispose(kag__strlist *l)
 	l->owned = NULL;
 	l->items = NULL;
 	l->n = 0;
+	l->indexed = 0;
+}
+
+static void list_index(kag__strlist *l)
+{
+	size_t i, len;
+
+	l->lens = l->firsts = 0;
+	for (i = 0; i < l->n; i++) {
+		len = strlen(l->items[i]);
+		l->lens |= (uint64_t)1 << (len < 63 ? len : 63);
+		l->firsts |= len ? (uint64_t)1 << ((unsigned char)l->items[i][0] & 63) : ~(uint64_t)0;
+	}
+	l->indexed = 1;
+}
+
+#define EACH_LIST(p, fn) do { \
+	fn(&(p)->control_plane_users); \
+	fn(&(p)->provider_prefixes); \
+	fn(&(p)->operator_prefixes); \
+	fn(&(p)->trusted_users); \
+	fn(&(p)->sensitive_resources); \
+	fn(&(p)->system_namespaces); \
+	fn(&(p)->sensitive_host_paths); \
+	fn(&(p)->dangerous_capabilities); \
+	fn(&(p)->health_paths); \
+	fn(&(p)->privileged_roles); \
+	fn(&(p)->system_role_prefixes); \
+	fn(&(p)->system_role_exceptions); \
+	fn(&(p)->trusted_networks); \
+} while (0)
+
+void kag__policy_index(kag__policy *p)
+{
+	EACH_LIST(p, list_index);
 }
 
 void kag__policy_dispose(kag__policy *p)
 {
-	list_dispose(&p->control_plane_users);
-	list_dispose(&p->provider_prefixes);
-	list_dispose(&p->operator_prefixes);
-	list_dispose(&p->trusted_users);
-	list_dispose(&p->sensitive_resources);
-	list_dispose(&p->system_namespaces);
-	list_dispose(&p->sensitive_host_paths);
-	list_dispose(&p->dangerous_capabilities);
-	list_dispose(&p->health_paths);
-	list_dispose(&p->privileged_roles);
-	list_dispose(&p->system_role_prefixes);
-	list_dispose(&p->system_role_exceptions);
-	list_dispose(&p->trusted_networks);
+	EACH_LIST(p, list_dispose);
 }
 
 /* How many leading bytes of s the NUL-terminated item matches; *ended is
@@ -162,6 +185,9 @@ int kag__strlist_has(const kag__strlist *l, kag_str s)
 
 	if (!s.ptr)
 		return 0;
+	if (l->indexed && (!((l->lens >> (s.len < 63 ? s.len : 63)) & 1) ||
+			   (s.len && !((l->firsts >> ((unsigned char)s.ptr[0] & 63)) & 1))))
+		return 0;
 	for (i = 0; i < l->n; i++)
 		if (common(l->items[i], s, &ended) == s.len && ended)
 			return 1;
@@ -174,6 +200,8 @@ int kag__strlist_prefix(const kag__strlist *l, kag_str s)
 	int ended;
 
 	if (!s.ptr)
+		return 0;
+	if (l->indexed && s.len && !((l->firsts >> ((unsigned char)s.ptr[0] & 63)) & 1))
 		return 0;
 	for (i = 0; i < l->n; i++) {
 		common(l->items[i], s, &ended);

@@ -241,6 +241,8 @@ int kag_registry_seal(kag_registry *r)
 {
 	if (!r)
 		return KAG_EINVAL;
+	if (!r->sealed)
+		kag__policy_index(&r->policy);
 	r->sealed = 1;
 	return KAG_OK;
 }

@@ -431,6 +431,83 @@ START_TEST(body_check_agrees_with_jansson)
 END_TEST
 #endif
 
+/* Usability is worked out once per field and event: every setter, clear
+ * and a judgement in between must leave the answers true to the fields. */
+START_TEST(usable_follows_the_setters)
+{
+	kag_event *ev;
+
+	ck_assert_int_eq(kag_event_new(&ev), KAG_OK);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_USER_USERNAME), 0);
+	ck_assert_int_eq(SET(ev, KAG_FIELD_USER_USERNAME, "<none>"), KAG_OK);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_USER_USERNAME), 0);
+	ck_assert_int_eq(SET(ev, KAG_FIELD_USER_USERNAME, "alice"), KAG_OK);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_USER_USERNAME), 1);
+	ck_assert_int_eq(SET(ev, KAG_FIELD_USER_USERNAME, " - "), KAG_OK);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_USER_USERNAME), 0);
+
+	/* a list is usable once one item is */
+	ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_SOURCE_IPS, "-", 1, KAG_STATE_OBSERVED),
+			 KAG_OK);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_SOURCE_IPS), 0);
+	ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_SOURCE_IPS, "10.0.0.1", 8,
+					    KAG_STATE_OBSERVED), KAG_OK);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_SOURCE_IPS), 1);
+
+	/* an integer field is usable when present */
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_RESPONSE_CODE), 0);
+	ck_assert_int_eq(kag_event_set_int(ev, KAG_FIELD_RESPONSE_CODE, 403, KAG_STATE_OBSERVED),
+			 KAG_OK);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_RESPONSE_CODE), 1);
+
+	ck_assert_int_eq(kag_event_clear(ev), KAG_OK);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_USER_USERNAME), 0);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_SOURCE_IPS), 0);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_RESPONSE_CODE), 0);
+	ck_assert_int_eq(SET(ev, KAG_FIELD_USER_USERNAME, "bob"), KAG_OK);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_USER_USERNAME), 1);
+	ck_assert_int_eq(kag__usable(ev, -1), 0);
+	ck_assert_int_eq(kag__usable(ev, KAG_FIELD_COUNT_), 0);
+	kag_event_free(ev);
+}
+END_TEST
+
+/* Items of one field added between items of another stay in their order. */
+START_TEST(interleaved_items)
+{
+	static const char *const ips[] = { "10.0.0.1", "10.0.0.2", "10.0.0.3" };
+	static const char *const groups[] = { "g1", "g2" };
+	kag_event *ev;
+	const char *s;
+	size_t i, len;
+
+	ck_assert_int_eq(kag_event_new(&ev), KAG_OK);
+	ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_SOURCE_IPS, ips[0], 8, KAG_STATE_OBSERVED), KAG_OK);
+	ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_USER_GROUPS, groups[0], 2, KAG_STATE_OBSERVED), KAG_OK);
+	ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_SOURCE_IPS, ips[1], 8, KAG_STATE_OBSERVED), KAG_OK);
+	ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_USER_GROUPS, groups[1], 2, KAG_STATE_OBSERVED), KAG_OK);
+	ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_SOURCE_IPS, ips[2], 8, KAG_STATE_OBSERVED), KAG_OK);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(kag_event_get_item(&s, &len, ev, KAG_FIELD_SOURCE_IPS, i), KAG_OK);
+		ck_assert_uint_eq(len, 8);
+		ck_assert_int_eq(memcmp(s, ips[i], 8), 0);
+		ck_assert_int_eq(memcmp(kag__item(ev, KAG_FIELD_SOURCE_IPS, i)->val.ptr, ips[i], 8), 0);
+	}
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(memcmp(kag__item(ev, KAG_FIELD_USER_GROUPS, i)->val.ptr, groups[i], 2), 0);
+	ck_assert_ptr_null(kag__item(ev, KAG_FIELD_SOURCE_IPS, 3));
+	/* after a clear, the same fields in runs read directly */
+	ck_assert_int_eq(kag_event_clear(ev), KAG_OK);
+	ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_USER_GROUPS, groups[0], 2, KAG_STATE_OBSERVED), KAG_OK);
+	ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_SOURCE_IPS, ips[2], 8, KAG_STATE_OBSERVED), KAG_OK);
+	ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_SOURCE_IPS, ips[1], 8, KAG_STATE_OBSERVED), KAG_OK);
+	ck_assert_int_eq(memcmp(kag__item(ev, KAG_FIELD_SOURCE_IPS, 0)->val.ptr, ips[2], 8), 0);
+	ck_assert_int_eq(memcmp(kag__item(ev, KAG_FIELD_SOURCE_IPS, 1)->val.ptr, ips[1], 8), 0);
+	ck_assert_int_eq(memcmp(kag__item(ev, KAG_FIELD_USER_GROUPS, 0)->val.ptr, groups[0], 2), 0);
+	kag_event_free(ev);
+}
+END_TEST
+
 START_TEST(clear_and_refill)
 {
 	kag_event *ev;
@@ -605,6 +682,8 @@ int main(void)
 	tcase_add_test(tc, body_check_agrees_with_jansson);
 #endif
 	tcase_add_test(tc, clear_and_refill);
+	tcase_add_test(tc, usable_follows_the_setters);
+	tcase_add_test(tc, interleaved_items);
 	tcase_add_test(tc, built_equals_parsed);
 	tcase_add_test(tc, format_and_source_differ);
 	suite_add_tcase(s, tc);

@@ -528,6 +528,64 @@ START_TEST(enable_and_disable_by_policy)
 }
 END_TEST
 
+/* A sealed registry's lists answer through their length and first-byte
+ * masks: the answers must be those of a plain scan, for every query. */
+START_TEST(indexed_lists_answer_as_scans)
+{
+	static const char *const items[] = {
+		"system:kube-scheduler", "A", "\001b", "eks:",
+		"0123456789012345678901234567890123456789012345678901234567890123456789",
+	};
+	static const char *const queries[] = {
+		"", "A", "a", "\001", "\001b", "\001bc", "Ab", "system:kube-scheduler",
+		"system:kube-schedulerX", "system:kube-schedule", "eks:", "eks:node", "ek",
+		"0123456789012345678901234567890123456789012345678901234567890123456789",
+		"0123456789012345678901234567890123456789012345678901234567890123456788",
+		"01234567890123456789012345678901234567890123456789012345678901234567890",
+	};
+	kag__strlist plain = { (const char **)items, sizeof(items) / sizeof(items[0]), NULL, 0, 0, 0 };
+	kag__strlist with_empty;
+	const char *more[sizeof(items) / sizeof(items[0]) + 1];
+	kag__policy p;
+	size_t i, q;
+
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		more[i] = items[i];
+	more[i] = "";
+	with_empty = plain;
+	with_empty.items = more;
+	with_empty.n = i + 1;
+	memset(&p, 0, sizeof(p));
+	p.control_plane_users = plain;
+	p.provider_prefixes = plain;
+	p.trusted_users = with_empty;
+	p.operator_prefixes = with_empty;
+	kag__policy_index(&p);
+	ck_assert_int_eq(p.control_plane_users.indexed, 1);
+	for (q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+		kag_str v = { queries[q], strlen(queries[q]) };
+
+		ck_assert_msg(kag__strlist_has(&p.control_plane_users, v) ==
+			      kag__strlist_has(&plain, v), "has \"%s\"", queries[q]);
+		ck_assert_msg(kag__strlist_prefix(&p.provider_prefixes, v) ==
+			      kag__strlist_prefix(&plain, v), "prefix \"%s\"", queries[q]);
+		ck_assert_msg(kag__strlist_has(&p.trusted_users, v) ==
+			      kag__strlist_has(&with_empty, v), "has+empty \"%s\"", queries[q]);
+		/* the empty item is a prefix of everything */
+		ck_assert(kag__strlist_prefix(&p.operator_prefixes, v));
+	}
+	/* and the answers themselves */
+	ck_assert(has(&p.control_plane_users, "A"));
+	ck_assert(!has(&p.control_plane_users, "a"));
+	ck_assert(has(&p.control_plane_users, "\001b"));
+	ck_assert(!has(&p.control_plane_users, ""));
+	ck_assert(has(&p.trusted_users, ""));
+	ck_assert(has(&p.control_plane_users, queries[13]));
+	ck_assert(!has(&p.control_plane_users, queries[14]));
+	ck_assert(!has(&p.control_plane_users, queries[15]));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("policy");
@@ -551,6 +609,7 @@ int main(void)
 	tcase_add_test(err, allocation_failures);
 	tcase_add_test(set, setters);
 	tcase_add_test(set, options_beyond_the_first_six);
+	tcase_add_test(set, indexed_lists_answer_as_scans);
 	tcase_add_test(verdicts, probe_threshold_changes_verdicts);
 	tcase_add_test(verdicts, trusted_users_make_a_baseline);
 	tcase_add_test(verdicts, enable_and_disable_by_policy);

@@ -111,8 +111,7 @@ static int parse_v6(const char *s, size_t n, unsigned char out[16])
 static int parse_ip(kag_str s, ip_addr *ip)
 {
 	const char *p = s.ptr;
-	size_t n = s.len, i, colons = 0;
-	const char *c;
+	size_t n = s.len, i, colons = 0, first_colon = 0;
 
 	if (!p || !n || n > 64)
 		return 0;
@@ -124,17 +123,19 @@ static int parse_ip(kag_str s, ip_addr *ip)
 		p++;
 		n = (size_t)(e - p);
 	}
-	if ((c = memchr(p, '%', n)))
-		n = (size_t)(c - p);
+	/* one pass: the colons before a zone ('%'), and where the first is */
+	for (i = 0; i < n && p[i] != '%'; i++) {
+		if (p[i] == ':' && colons++ == 0)
+			first_colon = i;
+	}
+	n = i;
 	memset(ip, 0, sizeof(*ip));
-	for (i = 0; i < n; i++)
-		colons += p[i] == ':';
 	if (colons >= 2) {
 		ip->v6 = 1;
 		return parse_v6(p, n, ip->a);
 	}
 	if (colons == 1)
-		n = (size_t)((const char *)memchr(p, ':', n) - p); /* a.b.c.d:port */
+		n = first_colon; /* a.b.c.d:port */
 	return parse_v4(p, n, ip->a);
 }
 

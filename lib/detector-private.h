@@ -160,14 +160,19 @@ typedef struct {
 	int outcome;
 	int stage_ok;
 	int level_ok;
+	int no_outcome;   /* the outcome, which the detector needs, is unknown */
 	size_t n_missing;
 	int missing[KAG__MAX_FIELDS];
 	char reason[256];
 } kag__gate_result;
 
 int kag__outcome(const kag_event *ev);
+/* Check the gate: passed, missing fields, stage_ok, level_ok; the reason
+ * is left empty until kag__gate_explain() writes it (only verdicts that
+ * are kept need it). */
 void kag__gate_check(kag__gate_result *g, const kag__detector_def *d,
 		     const kag_event *ev, int outcome);
+void kag__gate_explain(kag__gate_result *g, const kag__detector_def *d, const kag_event *ev);
 
 /* ---- identity classes (policy: who reconciles what) ---- */
 enum {
@@ -194,7 +199,12 @@ void kag__finding_attack(kag_finding *f, const char *technique);
 void kag__finding_weaker(kag_finding *f, int field);
 /* Short printable view of a string slot for reasons ("?" when absent). */
 const char *kag__show(const kag_event *ev, int field, char *buf, size_t size);
-int kag__list_has(const kag_event *ev, int field, const char *value);
+int kag__list_has_n(const kag_event *ev, int field, const char *value, size_t len);
+/* An item of the list field equals the string literal value. */
+static inline int kag__list_has(const kag_event *ev, int field, const char *value)
+{
+	return kag__list_has_n(ev, field, value, strlen(value));
+}
 /* Last sourceIPs entry (the one the client cannot forge), or {NULL,0}. */
 kag_str kag__last_source_ip(const kag_event *ev);
 

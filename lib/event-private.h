@@ -131,11 +131,23 @@ static inline int kag__eq(const kag_event *ev, int field, const char *lit)
 {
 	return ev->state[field] != KAG_STATE_ABSENT && kag__str_eq(ev->str[field], lit);
 }
-/* Present and not a placeholder. */
-int kag__usable(const kag_event *ev, int field);
+/* Present and not a placeholder: worked out once per field and event
+ * (kag__usable_slow), then answered from the event's cache. */
+int kag__usable_slow(const kag_event *ev, int field);
+static inline int kag__usable(const kag_event *ev, int field)
+{
+	if ((unsigned)field < KAG_FIELD_COUNT_ && ((ev->usable_known >> field) & 1))
+		return (int)((ev->usable_bits >> field) & 1);
+	return kag__usable_slow(ev, field);
+}
 const kag_item *kag__item(const kag_event *ev, int field, size_t i);
-/* Value of annotation `key`, or {NULL,0}. */
-kag_str kag__annotation(const kag_event *ev, const char *key);
+/* Value of annotation `key` (klen bytes), or {NULL,0}; kag__annotation()
+ * takes a string literal. */
+kag_str kag__annotation_n(const kag_event *ev, const char *key, size_t klen);
+static inline kag_str kag__annotation(const kag_event *ev, const char *key)
+{
+	return kag__annotation_n(ev, key, strlen(key));
+}
 
 /* RFC 3339 to microseconds since the epoch; 0 when it does not parse. */
 int64_t kag__parse_time(const char *s, size_t len);

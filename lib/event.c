@@ -430,6 +430,7 @@ int kag__event_body_may_contain(const kag_event *ev, int which, const kag__body_
 int kag__is_placeholder(const char *s, size_t len)
 {
 	static const char *const ph[] = { "-", "<none>", "unknown", "<unknown>", "null", "n/a" };
+	static const unsigned char ph_len[] = { 1, 6, 7, 9, 4, 3 };
 	size_t i, j;
 
 	/* Fast exit: every placeholder is short, and starts (after blanks)
@@ -451,7 +452,7 @@ int kag__is_placeholder(const char *s, size_t len)
 	if (len == 0)
 		return 1;
 	for (i = 0; i < sizeof(ph) / sizeof(ph[0]); i++) {
-		if (strlen(ph[i]) != len)
+		if (ph_len[i] != len)
 			continue;
 		for (j = 0; j < len; j++) {
 			char c = s[j];
@@ -492,7 +493,7 @@ static int usable(const kag_event *ev, int field)
 /* The gate and several detectors ask about the same fields of one event:
  * each answer is worked out once (the cache lives in the event, which one
  * thread at a time uses). */
-int kag__usable(const kag_event *ev, int field)
+int kag__usable_slow(const kag_event *ev, int field)
 {
 	uint64_t bit;
 	kag_event *mev;
@@ -513,14 +514,13 @@ int kag__usable(const kag_event *ev, int field)
 	return ok;
 }
 
-kag_str kag__annotation(const kag_event *ev, const char *key)
+kag_str kag__annotation_n(const kag_event *ev, const char *key, size_t klen)
 {
 	kag_str none = { NULL, 0 };
-	size_t i, n = ev->count[KAG_FIELD_ANNOTATIONS], klen;
+	size_t i, n = ev->count[KAG_FIELD_ANNOTATIONS];
 
 	if (!n)
 		return none;
-	klen = strlen(key);
 	for (i = 0; i < n; i++) {
 		const kag_item *it = kag__item(ev, KAG_FIELD_ANNOTATIONS, i);
 

@@ -8,21 +8,45 @@
 #include "alloc-private.h"
 #include "detector-private.h"
 
+/* The two decisions an annotation can carry, read in one pass. */
+static void decisions(const kag_event *ev, kag_str *authz, kag_str *openshift)
+{
+	static const char k_authz[] = "authorization.k8s.io/decision";
+	static const char k_os[] = "authentication.openshift.io/decision";
+	size_t i, n = ev->count[KAG_FIELD_ANNOTATIONS];
+
+	authz->ptr = openshift->ptr = NULL;
+	authz->len = openshift->len = 0;
+	for (i = 0; i < n; i++) {
+		const kag_item *it = kag__item(ev, KAG_FIELD_ANNOTATIONS, i);
+
+		if (!it || !it->key.ptr)
+			continue;
+		/* the first of a repeated key counts, as for kag__annotation() */
+		if (!authz->ptr && it->key.len == sizeof(k_authz) - 1 &&
+		    memcmp(it->key.ptr, k_authz, sizeof(k_authz) - 1) == 0)
+			*authz = it->val;
+		else if (!openshift->ptr && it->key.len == sizeof(k_os) - 1 &&
+			 memcmp(it->key.ptr, k_os, sizeof(k_os) - 1) == 0)
+			*openshift = it->val;
+	}
+}
+
 int kag__outcome(const kag_event *ev)
 {
-	kag_str decision = kag__annotation(ev, "authorization.k8s.io/decision");
+	kag_str decision, os_decision;
 	int has_code = kag__has(ev, KAG_FIELD_RESPONSE_CODE);
 	int64_t code = ev->code;
 
+	decisions(ev, &decision, &os_decision);
 	/* An authorizer's forbid is final whatever the code says. */
 	if (kag__str_eq(decision, "forbid"))
 		return KAG_OUTCOME_DENIED;
 	/* So is an OpenShift oauth-server login decision (a failed login is
 	 * answered with a redirect, not a 401). */
-	decision = kag__annotation(ev, "authentication.openshift.io/decision");
-	if (kag__str_eq(decision, "deny"))
+	if (kag__str_eq(os_decision, "deny"))
 		return KAG_OUTCOME_DENIED;
-	if (kag__str_eq(decision, "error"))
+	if (kag__str_eq(os_decision, "error"))
 		return KAG_OUTCOME_ERROR;
 	if (ev->stage == KAG_STAGE_REQUEST_RECEIVED)
 		return KAG_OUTCOME_UNKNOWN;
@@ -75,15 +99,40 @@ void kag__gate_check(kag__gate_result *g, const kag__detector_def *d,
 	g->outcome = outcome;
 	g->stage_ok = ev->stage != KAG_STAGE_REQUEST_RECEIVED;
 	g->level_ok = 1;
+	g->no_outcome = 0;
 	if (!d) {
 		g->passed = g->stage_ok && outcome != KAG_OUTCOME_UNKNOWN;
-		if (!g->passed)
-			append_reason(g, "the outcome of the request is not known");
+		g->no_outcome = !g->passed;
 		return;
 	}
 	for (i = 0; i < d->n_required; i++) {
 		if (!kag__usable(ev, d->required[i]))
 			add_missing(g, d->required[i]);
+	}
+	if (d->needs_outcome && outcome == KAG_OUTCOME_UNKNOWN) {
+		g->stage_ok = 0;
+		g->no_outcome = 1;
+	}
+	if (d->min_level > KAG_LEVEL_METADATA) {
+		int body = d->min_level >= KAG_LEVEL_REQUEST_RESPONSE
+			   ? kag__has(ev, KAG_FIELD_RESPONSE_OBJECT)
+			   : kag__has(ev, KAG_FIELD_REQUEST_OBJECT);
+
+		if (!body)
+			g->level_ok = 0;
+	}
+	g->passed = g->n_missing == 0 && g->stage_ok && g->level_ok;
+}
+
+void kag__gate_explain(kag__gate_result *g, const kag__detector_def *d, const kag_event *ev)
+{
+	size_t i;
+
+	g->reason[0] = '\0';
+	if (!d) {
+		if (g->no_outcome)
+			append_reason(g, "the outcome of the request is not known");
+		return;
 	}
 	if (g->n_missing) {
 		char text[200];
@@ -96,8 +145,7 @@ void kag__gate_check(kag__gate_result *g, const kag__detector_def *d,
 				      kag_field_name(g->missing[i]));
 		append_reason(g, text);
 	}
-	if (d->needs_outcome && outcome == KAG_OUTCOME_UNKNOWN) {
-		g->stage_ok = 0;
+	if (g->no_outcome) {
 		append_reason(g, ev->stage == KAG_STAGE_REQUEST_RECEIVED
 				 ? "stage RequestReceived carries no outcome"
 				 : "the outcome of the request is not known (no responseStatus.code "
@@ -105,22 +153,14 @@ void kag__gate_check(kag__gate_result *g, const kag__detector_def *d,
 	} else if (!g->stage_ok) {
 		append_reason(g, "stage RequestReceived cannot support a final judgement");
 	}
-	if (d->min_level > KAG_LEVEL_METADATA) {
-		int body = d->min_level >= KAG_LEVEL_REQUEST_RESPONSE
-			   ? kag__has(ev, KAG_FIELD_RESPONSE_OBJECT)
-			   : kag__has(ev, KAG_FIELD_REQUEST_OBJECT);
+	if (!g->level_ok) {
+		char text[160];
 
-		if (!body) {
-			char text[160];
-
-			g->level_ok = 0;
-			snprintf(text, sizeof(text), "audit level %s carries no %s body",
-				 ev->level ? kag_level_name(ev->level) : "(unknown)",
-				 d->min_level >= KAG_LEVEL_REQUEST_RESPONSE ? "response" : "request");
-			append_reason(g, text);
-		}
+		snprintf(text, sizeof(text), "audit level %s carries no %s body",
+			 ev->level ? kag_level_name(ev->level) : "(unknown)",
+			 d->min_level >= KAG_LEVEL_REQUEST_RESPONSE ? "response" : "request");
+		append_reason(g, text);
 	}
-	g->passed = g->n_missing == 0 && g->stage_ok && g->level_ok;
 }
 
 /* ---- the public, stand-alone gate ---- */
@@ -149,6 +189,7 @@ int kag_gate_evaluate(kag_gate **out, const kag_registry *r, const char *detecto
 	if (!g)
 		return KAG_ENOMEM;
 	kag__gate_check(&g->r, d, ev, kag__outcome(ev));
+	kag__gate_explain(&g->r, d, ev);
 	*out = g;
 	return KAG_OK;
 }

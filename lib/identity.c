@@ -5,14 +5,14 @@
 
 #include "detector-private.h"
 
-int kag__list_has(const kag_event *ev, int field, const char *value)
+int kag__list_has_n(const kag_event *ev, int field, const char *value, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < ev->count[field]; i++) {
 		const kag_item *it = kag__item(ev, field, i);
 
-		if (it && kag__str_eq(it->val, value))
+		if (it && it->val.ptr && it->val.len == len && memcmp(it->val.ptr, value, len) == 0)
 			return 1;
 	}
 	return 0;

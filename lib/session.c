@@ -318,7 +318,7 @@ uint64_t kag_session_stat(const kag_session *s, int stat)
 /* ---- evaluation ---- */
 
 static int emit(kag_session *s, pending_rec *dest, const kag__detector_def *d,
-		const kag_event *ev, const kag_finding *f, const kag__gate_result *g)
+		const kag_event *ev, const kag_finding *f, kag__gate_result *g)
 {
 	kag__verdict_input in = { d, ev, f, g, s->include_bodies };
 	int assessment = g->passed ? f->assessment : KAG_ASSESSMENT_NEEDS_CONTEXT;
@@ -329,6 +329,8 @@ static int emit(kag_session *s, pending_rec *dest, const kag__detector_def *d,
 		s->st_suppressed++;
 		return KAG_OK;
 	}
+	if (!g->passed)
+		kag__gate_explain(g, d, ev);
 	v = pool_get(s);
 	if (!v)
 		return KAG_ENOMEM;
@@ -364,13 +366,31 @@ static void finding_init(kag_finding *f)
 	f->n_missing = 0;
 }
 
+/* The index of the lowest set bit of a non-zero word. */
+static inline size_t lowest_bit(uint64_t w)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	return (size_t)__builtin_ctzll(w);
+#else
+	size_t i = 0;
+
+	while (!(w & 1)) {
+		w >>= 1;
+		i++;
+	}
+	return i;
+#endif
+}
+
 static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64_t now,
 			 int time_inferred, pending_rec *dest)
 {
 	const kag_registry *r = s->reg;
-	uint64_t candidates = kag__route_candidates(&s->route, ev);
+	/* the indexed entries the event can concern, in registry order, then
+	 * every entry past the index */
+	uint64_t todo = kag__route_candidates(&s->route, ev);
+	size_t i, next = KAG__ROUTE_INDEXED;
 	kag__ctx ctx;
-	size_t i;
 	int rc;
 
 	ctx.reg = r;
@@ -381,14 +401,24 @@ static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64
 	ctx.now_us = now;
 	ctx.time_inferred = time_inferred;
 	ctx.emit_benign = s->emit_benign;
-	for (i = 0; i < r->n_entries; i++) {
-		const kag__entry *e = &r->entries[i];
-		const kag__detector_def *d = &e->def;
+	if (r->n_entries < KAG__ROUTE_INDEXED)
+		todo &= ((uint64_t)1 << r->n_entries) - 1;
+	for (;;) {
+		const kag__entry *e;
+		const kag__detector_def *d;
 		kag__gate_result g;
 		kag_finding f;
 
-		if (i < KAG__ROUTE_INDEXED && !((candidates >> i) & 1))
-			continue;
+		if (todo) {
+			i = lowest_bit(todo);
+			todo &= todo - 1;
+		} else if (next < r->n_entries) {
+			i = next++;
+		} else {
+			break;
+		}
+		e = &r->entries[i];
+		d = &e->def;
 		ctx.rule = e->rule;
 		if (!e->enabled || (d->applies && !d->applies(ev, &ctx)))
 			continue;

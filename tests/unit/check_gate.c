@@ -499,6 +499,51 @@ START_TEST(gate_on_built_event)
 }
 END_TEST
 
+/* Both decisions are read from one pass over the annotations: with a
+ * repeated key (the builder allows one) the first counts, and each key is
+ * told apart from the other whatever their order. */
+START_TEST(decisions_from_annotations)
+{
+	static const char authz[] = "authorization.k8s.io/decision";
+	static const char os[] = "authentication.openshift.io/decision";
+	static const struct {
+		const char *k1, *v1, *k2, *v2;
+		int outcome;
+	} cases[] = {
+		{ authz, "allow", authz, "forbid", KAG_OUTCOME_ALLOWED },
+		{ authz, "forbid", authz, "allow", KAG_OUTCOME_DENIED },
+		{ os, "allow", authz, "forbid", KAG_OUTCOME_DENIED },
+		{ authz, "allow", os, "deny", KAG_OUTCOME_DENIED },
+		{ os, "error", authz, "allow", KAG_OUTCOME_ERROR },
+		{ os, "allow", os, "deny", KAG_OUTCOME_ALLOWED },
+		{ "authorization.k8s.io/reason", "forbid", os, "allow", KAG_OUTCOME_ALLOWED },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		kag_event *ev;
+		kag_gate *g;
+
+		ck_assert_int_eq(kag_event_new(&ev), KAG_OK);
+		ck_assert_int_eq(kag_event_set_string(ev, KAG_FIELD_STAGE, "ResponseComplete", 16,
+						      KAG_STATE_OBSERVED), KAG_OK);
+		ck_assert_int_eq(kag_event_set_int(ev, KAG_FIELD_RESPONSE_CODE, 200,
+						   KAG_STATE_OBSERVED), KAG_OK);
+		ck_assert_int_eq(kag_event_add_pair(ev, KAG_FIELD_ANNOTATIONS, cases[i].k1,
+						    strlen(cases[i].k1), cases[i].v1,
+						    strlen(cases[i].v1), KAG_STATE_OBSERVED), KAG_OK);
+		ck_assert_int_eq(kag_event_add_pair(ev, KAG_FIELD_ANNOTATIONS, cases[i].k2,
+						    strlen(cases[i].k2), cases[i].v2,
+						    strlen(cases[i].v2), KAG_STATE_OBSERVED), KAG_OK);
+		ck_assert_int_eq(kag_gate_evaluate(&g, NULL, NULL, ev), KAG_OK);
+		ck_assert_msg(kag_gate_outcome(g) == cases[i].outcome, "case %zu: outcome %d, want %d",
+			      i, kag_gate_outcome(g), cases[i].outcome);
+		kag_gate_free(g);
+		kag_event_free(ev);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gate");
@@ -519,6 +564,7 @@ int main(void)
 	tcase_add_test(tc, several_reasons_joined);
 	tcase_add_test(tc, api_errors);
 	tcase_add_test(tc, gate_on_built_event);
+	tcase_add_test(tc, decisions_from_annotations);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

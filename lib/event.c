@@ -532,21 +532,14 @@ kag_str kag__annotation_n(const kag_event *ev, const char *key, size_t klen)
 
 /* ---- time ---- */
 
-static int digits(const char *s, size_t n, int *out)
+/* Two decimal digits, or -1. */
+static inline int two_digits(const char *s)
 {
-	int v = 0;
-	size_t i;
+	unsigned hi = (unsigned)((unsigned char)s[0] - '0'), lo = (unsigned)((unsigned char)s[1] - '0');
 
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
+	return hi < 10 && lo < 10 ? (int)(hi * 10 + lo) : -1;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
 static int64_t days_from_civil(int y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
@@ -561,16 +554,23 @@ static int64_t days_from_civil(int y, int m, int d)
 
 int64_t kag__parse_time(const char *s, size_t len)
 {
-	int y, mo, d, h, mi, sec, frac = 0, fdigits = 0, off = 0;
+	int y, y2, mo, d, h, mi, sec, frac = 0, fdigits = 0, off = 0;
 	size_t i = 19;
 	int64_t us;
 
 	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
 	    s[13] != ':' || s[16] != ':')
 		return 0;
-	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
+	y = two_digits(s);
+	y2 = two_digits(s + 2);
+	mo = two_digits(s + 5);
+	d = two_digits(s + 8);
+	h = two_digits(s + 11);
+	mi = two_digits(s + 14);
+	sec = two_digits(s + 17);
+	if ((y | y2 | mo | d | h | mi | sec) < 0)
 		return 0;
+	y = y * 100 + y2;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return 0;
 	if (s[i] == '.') {
@@ -590,9 +590,9 @@ int64_t kag__parse_time(const char *s, size_t len)
 	if (s[i] == 'Z' || s[i] == 'z') {
 		i++;
 	} else if ((s[i] == '+' || s[i] == '-') && i + 6 <= len && s[i + 3] == ':') {
-		int oh, om;
+		int oh = two_digits(s + i + 1), om = two_digits(s + i + 4);
 
-		if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om))
+		if ((oh | om) < 0)
 			return 0;
 		off = (oh * 60 + om) * 60 * (s[i] == '+' ? 1 : -1);
 		i += 6;
@@ -869,14 +869,17 @@ int kag_event_set_string(kag_event *ev, int field, const char *value, size_t len
 	case KAG_FIELD_LEVEL:
 		ev->level = decode_level(ev->str[field]);
 		break;
-	default:
-		/* a time field: parsed again when the event time is read */
+	case KAG_FIELD_STAGE_TS:
+	case KAG_FIELD_REQUEST_RECEIVED_TS:
+	case KAG_FIELD_TIMESTAMP:
+		/* parsed again when the event time is read */
 		for (i = 0; i < sizeof(time_fields) / sizeof(time_fields[0]); i++) {
-			if (field == time_fields[i]) {
+			if (field == time_fields[i])
 				ev->ts_known &= ~(1u << i);
-				ev->time_dirty = 1;
-			}
 		}
+		ev->time_dirty = 1;
+		break;
+	default:
 		break;
 	}
 	return KAG_OK;

@@ -348,6 +348,16 @@ START_TEST(event_time)
 	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00+0200\""), 0);
 	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-5-01T10:00:00Z\""), 0);
 	ck_assert_int_eq(time_of("\"stageTimestamp\":\"1714557600\""), 0);
+	/* a non-digit in any digit position, offsets included */
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2O24-05-01T10:00:00Z\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"202/-05-01T10:00:00Z\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-0:-01T10:00:00Z\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T1a:00:00Z\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00: 0Z\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00+0a:00\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00-02:\u00e90\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"\u00b024-05-01T10:00:00Z\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"1999-12-31T23:59:60Z\""), 946684800000000LL);
 }
 END_TEST
 

@@ -146,6 +146,39 @@ static inline unsigned special16(const unsigned char *s)
 
 enum { STR_ESCAPED = 1, STR_NUL = 2 };
 
+/* The escape at s[i] (a backslash), inside s[0, n): the bytes it takes,
+ * or 0 when jansson would refuse it. Sets STR_ESCAPED, and STR_NUL for
+ * \u0000. */
+static inline size_t check_escape(const unsigned char *s, size_t i, size_t n, int *flags)
+{
+	uint32_t u, u2;
+
+	*flags |= STR_ESCAPED;
+	if (i + 1 >= n)
+		return 0;
+	switch (s[i + 1]) {
+	case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+		return 2;
+	case 'u':
+		if (i + 6 > n || hex4((const char *)s + i + 2, &u) < 0)
+			return 0;
+		if (u >= 0xDC00 && u <= 0xDFFF)
+			return 0; /* a lone low surrogate */
+		if (u >= 0xD800 && u <= 0xDBFF) {
+			/* a high surrogate needs a low one right after */
+			if (i + 12 > n || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+			    hex4((const char *)s + i + 8, &u2) < 0 || u2 < 0xDC00 || u2 > 0xDFFF)
+				return 0;
+			return 12;
+		}
+		if (u == 0)
+			*flags |= STR_NUL;
+		return 6;
+	default:
+		return 0;
+	}
+}
+
 /* Check the contents of a JSON string, s[0, n) between its quotes; the
  * bytes s[0, avail) may be read (avail > n). Returns -1 when jansson would
  * reject it, else STR_ESCAPED when it has escapes and STR_NUL when one of
@@ -153,7 +186,7 @@ enum { STR_ESCAPED = 1, STR_NUL = 2 };
 static int check_string(const char *str, size_t n, size_t avail)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
+	size_t i = 0, k;
 	int flags = 0;
 
 	while (i < n) {
@@ -184,40 +217,15 @@ static int check_string(const char *str, size_t n, size_t avail)
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			i++;
 		} else if (c >= 0x80) {
-			size_t k = kag__utf8_seq(s + i, n - i);
-
+			k = kag__utf8_seq(s + i, n - i);
 			if (!k)
 				return -1;
 			i += k;
 		} else if (c == '\\') {
-			uint32_t u, u2;
-
-			flags |= STR_ESCAPED;
-			if (i + 1 >= n)
+			k = check_escape(s, i, n, &flags);
+			if (!k)
 				return -1;
-			switch (s[i + 1]) {
-			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-				i += 2;
-				break;
-			case 'u':
-				if (i + 6 > n || hex4(str + i + 2, &u) < 0)
-					return -1;
-				i += 6;
-				if (u >= 0xDC00 && u <= 0xDFFF)
-					return -1; /* a lone low surrogate */
-				if (u >= 0xD800 && u <= 0xDBFF) {
-					/* a high surrogate needs a low one right after */
-					if (i + 6 > n || s[i] != '\\' || s[i + 1] != 'u' ||
-					    hex4(str + i + 2, &u2) < 0 || u2 < 0xDC00 || u2 > 0xDFFF)
-						return -1;
-					i += 6;
-				}
-				if (u == 0)
-					flags |= STR_NUL;
-				break;
-			default:
-				return -1;
-			}
+			i += k;
 		} else {
 			return -1; /* a control character or an unescaped quote */
 		}
@@ -1096,31 +1104,59 @@ static inline size_t skip_blanks(const char *s, size_t i, size_t n)
 	return i;
 }
 
-/* The string whose opening quote is at s[i]: checked, and the index past
- * its closing quote returned; 0 when jansson would refuse it (or, for a
- * key, when it holds \u0000). */
-static size_t check_string_at(const char *s, size_t i, size_t n, int key)
+/* Bytes from s[i] on that need no look inside a string (printable ASCII
+ * other than '"' and '\\'), eight at a time where there are eight. */
+static inline size_t plain_run(const unsigned char *s, size_t i, size_t n)
 {
-	const char *start = s + i + 1, *q = start, *end = s + n;
-	int flags;
+	while (n - i >= 8 && !kag__json_special8(s + i))
+		i += 8;
+	while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+		i++;
+	return i;
+}
 
-	for (;;) {
-		const char *b;
+/* The string whose opening quote is at s[i]: checked in one pass up to its
+ * closing quote, and the index past that returned; 0 when jansson would
+ * refuse it (or, for a key, when it holds \u0000). */
+static size_t check_string_at(const char *str, size_t i, size_t n, int key)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	int flags = 0;
+	size_t k;
 
-		q = memchr(q, '"', (size_t)(end - q));
-		if (!q)
-			return 0;
-		/* escaped when an odd run of backslashes comes before it */
-		for (b = q; b > start && b[-1] == '\\'; b--)
-			;
-		if (((q - b) & 1) == 0)
+	for (i++;;) {
+		unsigned char c;
+
+#ifdef FAST_SSE2
+		{
+			unsigned m = 0;
+
+			while (n - i >= 16 && !(m = special16(s + i)))
+				i += 16;
+			i = m ? i + (size_t)__builtin_ctz(m) : plain_run(s, i, n);
+		}
+#else
+		i = plain_run(s, i, n);
+#endif
+		if (i >= n)
+			return 0; /* no closing quote */
+		c = s[i];
+		if (c == '"')
 			break;
-		q++;
+		if (c >= 0x80) {
+			k = kag__utf8_seq(s + i, n - i);
+		} else if (c == '\\') {
+			k = check_escape(s, i, n, &flags);
+		} else {
+			return 0; /* a control character */
+		}
+		if (!k)
+			return 0;
+		i += k;
 	}
-	flags = check_string(start, (size_t)(q - start), (size_t)(end - start));
-	if (flags < 0 || (key && (flags & STR_NUL)))
+	if (key && (flags & STR_NUL))
 		return 0;
-	return (size_t)(q - s) + 1;
+	return i + 1;
 }
 
 int kag__fast_check(const char *s, size_t n)

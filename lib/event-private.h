@@ -140,7 +140,15 @@ static inline int kag__usable(const kag_event *ev, int field)
 		return (int)((ev->usable_bits >> field) & 1);
 	return kag__usable_slow(ev, field);
 }
-const kag_item *kag__item(const kag_event *ev, int field, size_t i);
+/* Item i of a list or pair field, or NULL: read directly when the field's
+ * items are one run (always, but for interleaved builder calls). */
+const kag_item *kag__item_slow(const kag_event *ev, int field, size_t i);
+static inline const kag_item *kag__item(const kag_event *ev, int field, size_t i)
+{
+	if (i < ev->count[field] && !((ev->scattered >> field) & 1))
+		return &ev->items[ev->first[field] + i];
+	return kag__item_slow(ev, field, i);
+}
 /* Value of annotation `key` (klen bytes), or {NULL,0}; kag__annotation()
  * takes a string literal. */
 kag_str kag__annotation_n(const kag_event *ev, const char *key, size_t klen);

@@ -255,7 +255,7 @@ int kag__event_push(kag_event *ev, int field, const char *k, size_t klen,
 	return KAG_OK;
 }
 
-const kag_item *kag__item(const kag_event *ev, int field, size_t i)
+const kag_item *kag__item_slow(const kag_event *ev, int field, size_t i)
 {
 	size_t j, seen = 0;
 

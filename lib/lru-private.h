@@ -28,6 +28,10 @@ typedef struct {
 } kag__lru;
 
 uint64_t kag__hash(const char *s, size_t len, uint64_t seed);
+/* A hash of several strings: h = kag__hash_step(h, s, len) for each (the
+ * length is part of each step), then kag__hash_end(h). */
+uint64_t kag__hash_step(uint64_t h, const char *s, size_t len);
+uint64_t kag__hash_end(uint64_t h);
 int kag__lru_init(kag__lru *t, size_t capacity, size_t payload_size,
 		  kag__lru_evict_fn on_evict, void *user);
 void kag__lru_dispose(kag__lru *t);

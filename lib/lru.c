@@ -48,35 +48,46 @@ static inline uint64_t mix(uint64_t a, uint64_t b)
 #endif
 }
 
-/* Eight bytes at a time. The same bytes and seed give the same value in
+/* Sixteen bytes at a time. The same bytes and seed give the same value in
  * every run on one host (the value depends on the host's byte order, which
  * is fine for tables that live in memory). */
-uint64_t kag__hash(const char *s, size_t len, uint64_t seed)
-{
-	const uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL;
-	uint64_t h = seed ^ k0 ^ ((uint64_t)len * k1);
+#define HK0 0xa0761d6478bd642fULL
+#define HK1 0xe7037ed1a0b428dbULL
 
+uint64_t kag__hash_step(uint64_t h, const char *s, size_t len)
+{
+	h ^= HK0 ^ ((uint64_t)len * HK1);
 	/* the previous state is carried past each product, so that no
 	 * input word can cancel what came before it */
 	while (len >= 16) {
-		h = mix(load64(s) ^ k1 ^ h, load64(s + 8) ^ k0) ^ ROTL(h, 29);
+		h = mix(load64(s) ^ HK1 ^ h, load64(s + 8) ^ HK0) ^ ROTL(h, 29);
 		s += 16;
 		len -= 16;
 	}
 	if (len >= 8) {
-		h = mix(load64(s) ^ k1 ^ h, k0) ^ ROTL(h, 29);
+		h = mix(load64(s) ^ HK1 ^ h, HK0) ^ ROTL(h, 29);
 		s += 8;
 		len -= 8;
 	}
 	if (len)
-		h = mix(load_tail(s, len) ^ k1 ^ h, k0 ^ len) ^ ROTL(h, 29);
-	/* finalise so that the low bits used for buckets are well mixed */
+		h = mix(load_tail(s, len) ^ HK1 ^ h, HK0 ^ len) ^ ROTL(h, 29);
+	return h;
+}
+
+uint64_t kag__hash_end(uint64_t h)
+{
+	/* so that the low bits used for buckets are well mixed */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
 	return h;
+}
+
+uint64_t kag__hash(const char *s, size_t len, uint64_t seed)
+{
+	return kag__hash_end(kag__hash_step(seed, s, len));
 }
 
 /* A set: `ways` keys (0: empty), then their use stamps, then the payloads. */

@@ -475,15 +475,18 @@ int kag_session_evaluate(kag_result **out, kag_session *s, const kag_event *ev)
 		static const int parts[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB,
 					     KAG_FIELD_REQUEST_URI };
 		kag_str id = ev->str[KAG_FIELD_AUDIT_ID];
-		uint64_t key = kag__hash(id.ptr, id.len, 0);
+		uint64_t key = kag__hash_step(0, id.ptr, id.len);
 		dedup_entry *e;
 		size_t i;
 
+		/* an absent part hashes as the empty string, marked apart from
+		 * a present empty one */
 		for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 			kag_str v = ev->state[parts[i]] ? ev->str[parts[i]] : (kag_str){ NULL, 0 };
 
-			key = kag__hash(v.ptr, v.len, key ^ i);
+			key = kag__hash_step(key ^ (i + (v.ptr ? 0 : 8)), v.ptr, v.len);
 		}
+		key = kag__hash_end(key);
 		e = kag__lru_find(&s->dedup, key);
 
 		if (ev->stage == KAG_STAGE_REQUEST_RECEIVED) {

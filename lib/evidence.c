@@ -14,7 +14,7 @@ static void put_str_or_null(kag_buf *b, const kag_event *ev, int field)
 	if (kag__has(ev, field))
 		kag__buf_put_json_str(b, ev->str[field].ptr, ev->str[field].len);
 	else
-		kag__buf_puts(b, "null");
+		KAG__BUF_LIT(b, "null");
 }
 
 static void put_list(kag_buf *b, const kag_event *ev, int field)
@@ -55,7 +55,7 @@ static void put_extra(kag_buf *b, const kag_event *ev, int field)
 			kag__buf_putc(b, ',');
 		first_key = 0;
 		kag__buf_put_json_str(b, it->key.ptr, it->key.len);
-		kag__buf_puts(b, ":[");
+		KAG__BUF_LIT(b, ":[");
 		for (j = i; j < ev->count[field]; j++) {
 			const kag_item *pj = kag__item(ev, field, j);
 
@@ -73,36 +73,41 @@ static void put_extra(kag_buf *b, const kag_event *ev, int field)
 static void put_user(kag_buf *b, const kag_event *ev, int base)
 {
 	if (!kag__has(ev, base)) {
-		kag__buf_puts(b, "null");
+		KAG__BUF_LIT(b, "null");
 		return;
 	}
 	kag__buf_putc(b, '{');
 	if (kag__has(ev, base + 1)) {
-		kag__buf_puts(b, "\"username\":");
+		KAG__BUF_LIT(b, "\"username\":");
 		kag__buf_put_json_str(b, ev->str[base + 1].ptr, ev->str[base + 1].len);
 		kag__buf_putc(b, ',');
 	}
 	if (kag__has(ev, base + 2)) {
-		kag__buf_puts(b, "\"uid\":");
+		KAG__BUF_LIT(b, "\"uid\":");
 		kag__buf_put_json_str(b, ev->str[base + 2].ptr, ev->str[base + 2].len);
 		kag__buf_putc(b, ',');
 	}
-	kag__buf_puts(b, "\"groups\":");
+	KAG__BUF_LIT(b, "\"groups\":");
 	put_list(b, ev, base + 3);
 	if (kag__has(ev, base + 4)) {
-		kag__buf_puts(b, ",\"extra\":");
+		KAG__BUF_LIT(b, ",\"extra\":");
 		put_extra(b, ev, base + 4);
 	}
 	kag__buf_putc(b, '}');
 }
 
+/* An object member: its key written out as JSON (quoted, with the colon),
+ * and the event field of its value. */
 typedef struct {
 	const char *key;
+	size_t key_len;
 	int field;
 } member;
 
+#define MEMBER(name, field) { "\"" name "\":", sizeof(name) + 2, field }
+
 /* Write the present string fields of `m` as object members; `first` says
- * whether a member was already written. */
+ * whether no member was written yet. */
 static void put_string_members(kag_buf *b, const kag_event *ev, const member *m, size_t n,
 			       int first)
 {
@@ -114,8 +119,7 @@ static void put_string_members(kag_buf *b, const kag_event *ev, const member *m,
 		if (!first)
 			kag__buf_putc(b, ',');
 		first = 0;
-		kag__buf_put_json_str(b, m[i].key, strlen(m[i].key));
-		kag__buf_putc(b, ':');
+		kag__buf_put(b, m[i].key, m[i].key_len);
 		kag__buf_put_json_str(b, ev->str[m[i].field].ptr, ev->str[m[i].field].len);
 	}
 }
@@ -123,16 +127,16 @@ static void put_string_members(kag_buf *b, const kag_event *ev, const member *m,
 static void put_object_ref(kag_buf *b, const kag_event *ev)
 {
 	static const member m[] = {
-		{ "resource", KAG_FIELD_OBJ_RESOURCE },
-		{ "subresource", KAG_FIELD_OBJ_SUBRESOURCE },
-		{ "namespace", KAG_FIELD_OBJ_NAMESPACE },
-		{ "name", KAG_FIELD_OBJ_NAME },
-		{ "apiGroup", KAG_FIELD_OBJ_API_GROUP },
-		{ "apiVersion", KAG_FIELD_OBJ_API_VERSION },
+		MEMBER("resource", KAG_FIELD_OBJ_RESOURCE),
+		MEMBER("subresource", KAG_FIELD_OBJ_SUBRESOURCE),
+		MEMBER("namespace", KAG_FIELD_OBJ_NAMESPACE),
+		MEMBER("name", KAG_FIELD_OBJ_NAME),
+		MEMBER("apiGroup", KAG_FIELD_OBJ_API_GROUP),
+		MEMBER("apiVersion", KAG_FIELD_OBJ_API_VERSION),
 	};
 
 	if (!kag__has(ev, KAG_FIELD_OBJECT_REF)) {
-		kag__buf_puts(b, "null");
+		KAG__BUF_LIT(b, "null");
 		return;
 	}
 	kag__buf_putc(b, '{');
@@ -143,20 +147,21 @@ static void put_object_ref(kag_buf *b, const kag_event *ev)
 static void put_response_status(kag_buf *b, const kag_event *ev)
 {
 	static const member m[] = {
-		{ "status", KAG_FIELD_RESPONSE_STATUS_TEXT },
-		{ "reason", KAG_FIELD_RESPONSE_REASON },
-		{ "message", KAG_FIELD_RESPONSE_MESSAGE },
+		MEMBER("status", KAG_FIELD_RESPONSE_STATUS_TEXT),
+		MEMBER("reason", KAG_FIELD_RESPONSE_REASON),
+		MEMBER("message", KAG_FIELD_RESPONSE_MESSAGE),
 	};
 	int has_code = kag__has(ev, KAG_FIELD_RESPONSE_CODE);
 
 	if (!kag__has(ev, KAG_FIELD_RESPONSE_STATUS)) {
-		kag__buf_puts(b, "null");
+		KAG__BUF_LIT(b, "null");
 		return;
 	}
-	kag__buf_putc(b, '{');
 	if (has_code) {
-		kag__buf_puts(b, "\"code\":");
+		KAG__BUF_LIT(b, "{\"code\":");
 		kag__buf_put_i64(b, ev->code);
+	} else {
+		kag__buf_putc(b, '{');
 	}
 	put_string_members(b, ev, m, sizeof(m) / sizeof(m[0]), !has_code);
 	kag__buf_putc(b, '}');
@@ -176,7 +181,7 @@ static void put_annotations(kag_buf *b, const kag_event *ev)
 	int first = 1;
 
 	if (!kag__has(ev, KAG_FIELD_ANNOTATIONS)) {
-		kag__buf_puts(b, "null");
+		KAG__BUF_LIT(b, "null");
 		return;
 	}
 	kag__buf_putc(b, '{');
@@ -211,22 +216,23 @@ static int secret_param(const char *name, size_t len)
 static void put_request_uri(kag_buf *b, const kag_event *ev)
 {
 	kag_str u = ev->str[KAG_FIELD_REQUEST_URI];
-	const char *q, *qmark, *end;
-	kag_buf tmp;
+	const char *q, *end, *kept;
 
 	if (!kag__has(ev, KAG_FIELD_REQUEST_URI)) {
-		kag__buf_puts(b, "null");
+		KAG__BUF_LIT(b, "null");
 		return;
 	}
-	q = qmark = memchr(u.ptr, '?', u.len);
+	q = memchr(u.ptr, '?', u.len);
 	if (!q) {
 		kag__buf_put_json_str(b, u.ptr, u.len);
 		return;
 	}
-	/* rebuild with credential parameter values replaced */
-	kag__buf_init(&tmp);
+	/* Written in parts with credential parameter values replaced; the
+	 * parts meet at ASCII separators, so they escape as the whole would.
+	 * The raw value of a secret parameter is never written. */
 	end = u.ptr + u.len;
-	kag__buf_put(&tmp, u.ptr, (size_t)(q - u.ptr) + 1);
+	kept = u.ptr; /* the text up to here is written */
+	kag__buf_putc(b, '"');
 	q++;
 	while (q < end) {
 		const char *amp = memchr(q, '&', (size_t)(end - q));
@@ -234,20 +240,14 @@ static void put_request_uri(kag_buf *b, const kag_event *ev)
 		const char *eq = memchr(q, '=', (size_t)(stop - q));
 
 		if (eq && secret_param(q, (size_t)(eq - q))) {
-			kag__buf_put(&tmp, q, (size_t)(eq - q) + 1);
-			kag__buf_puts(&tmp, REDACTED);
-		} else {
-			kag__buf_put(&tmp, q, (size_t)(stop - q));
+			kag__buf_put_json_chars(b, kept, (size_t)(eq + 1 - kept));
+			KAG__BUF_LIT(b, REDACTED);
+			kept = stop;
 		}
-		if (amp)
-			kag__buf_putc(&tmp, '&');
 		q = amp ? amp + 1 : end;
 	}
-	if (tmp.oom) /* fall back to the path alone: never the raw query */
-		kag__buf_put_json_str(b, u.ptr, (size_t)(qmark - u.ptr));
-	else
-		kag__buf_put_json_str(b, tmp.data, tmp.len);
-	kag__buf_dispose(&tmp);
+	kag__buf_put_json_chars(b, kept, (size_t)(end - kept));
+	kag__buf_putc(b, '"');
 }
 
 /* Replace the values of a Secret's data and stringData. */
@@ -353,26 +353,26 @@ static void put_body(kag_buf *b, const char *key, json_t *body, int secrets)
 int kag__render_evidence(kag_buf *b, const kag_event *ev, const kag_finding *f,
 			 int include_bodies)
 {
-	kag__buf_puts(b, "{\"verb\":");
+	KAG__BUF_LIT(b, "{\"verb\":");
 	put_str_or_null(b, ev, KAG_FIELD_VERB);
-	kag__buf_puts(b, ",\"user\":");
+	KAG__BUF_LIT(b, ",\"user\":");
 	put_user(b, ev, KAG_FIELD_USER);
-	kag__buf_puts(b, ",\"impersonatedUser\":");
+	KAG__BUF_LIT(b, ",\"impersonatedUser\":");
 	put_user(b, ev, KAG_FIELD_IMP_USER);
-	kag__buf_puts(b, ",\"sourceIPs\":");
+	KAG__BUF_LIT(b, ",\"sourceIPs\":");
 	if (kag__has(ev, KAG_FIELD_SOURCE_IPS))
 		put_list(b, ev, KAG_FIELD_SOURCE_IPS);
 	else
-		kag__buf_puts(b, "null");
-	kag__buf_puts(b, ",\"userAgent\":");
+		KAG__BUF_LIT(b, "null");
+	KAG__BUF_LIT(b, ",\"userAgent\":");
 	put_str_or_null(b, ev, KAG_FIELD_USER_AGENT);
-	kag__buf_puts(b, ",\"objectRef\":");
+	KAG__BUF_LIT(b, ",\"objectRef\":");
 	put_object_ref(b, ev);
-	kag__buf_puts(b, ",\"requestURI\":");
+	KAG__BUF_LIT(b, ",\"requestURI\":");
 	put_request_uri(b, ev);
-	kag__buf_puts(b, ",\"responseStatus\":");
+	KAG__BUF_LIT(b, ",\"responseStatus\":");
 	put_response_status(b, ev);
-	kag__buf_puts(b, ",\"annotations\":");
+	KAG__BUF_LIT(b, ",\"annotations\":");
 	put_annotations(b, ev);
 	if (f && f->extra && f->extra->len) {
 		kag__buf_putc(b, ',');

@@ -19,6 +19,18 @@ void kag__report(kag_finding *f, int assessment, int severity, int confidence,
 	va_end(ap);
 }
 
+/* Copy src into dst of size bytes (size > 0), cut to fit and always
+ * NUL-terminated. */
+static void copy_cut(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 void kag__finding_attack(kag_finding *f, const char *technique)
 {
 	size_t i;
@@ -27,7 +39,7 @@ void kag__finding_attack(kag_finding *f, const char *technique)
 		if (strcmp(f->attack[i], technique) == 0)
 			return;
 	if (f->n_attack < KAG__MAX_ATTACK)
-		snprintf(f->attack[f->n_attack++], sizeof(f->attack[0]), "%s", technique);
+		copy_cut(f->attack[f->n_attack++], sizeof(f->attack[0]), technique);
 }
 
 void kag__finding_weaker(kag_finding *f, int field)
@@ -43,7 +55,7 @@ const char *kag__show(const kag_event *ev, int field, char *buf, size_t size)
 	size_t n, i;
 
 	if (!kag__usable(ev, field)) {
-		snprintf(buf, size, "?");
+		copy_cut(buf, size, "?");
 		return buf;
 	}
 	n = ev->str[field].len < size - 1 ? ev->str[field].len : size - 1;
@@ -81,7 +93,11 @@ int kag_finding_report(kag_finding *f, int assessment, int severity, int confide
 	    severity < KAG_SEVERITY_INFO || severity > KAG_SEVERITY_CRITICAL ||
 	    confidence < KAG_CONFIDENCE_LOW || confidence > KAG_CONFIDENCE_HIGH)
 		return KAG_EINVAL;
-	kag__report(f, assessment, severity, confidence, "%s", reason ? reason : "");
+	f->reported = 1;
+	f->assessment = assessment;
+	f->severity = severity;
+	f->confidence = confidence;
+	copy_cut(f->reason, sizeof(f->reason), reason ? reason : "");
 	return KAG_OK;
 }
 

@@ -40,7 +40,28 @@ static size_t put_cstr(kag_buf *b, const char *s, size_t len)
 	return off;
 }
 
-static void put_name_list(kag_buf *b, const char *const *names, size_t n)
+static void put_json_cstr(kag_buf *b, const char *s)
+{
+	kag__buf_put_json_str(b, s, strlen(s));
+}
+
+/* A string that needs no escaping, quoted: the library's own names
+ * (formats, field paths) and detector ids, which registration keeps to
+ * letters, digits, '_', '-' and '.'. */
+static void put_plain_cstr(kag_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (kag__buf_reserve(b, n + 2) < 0)
+		return;
+	b->data[b->len] = '"';
+	memcpy(b->data + b->len + 1, s, n);
+	b->data[b->len + n + 1] = '"';
+	b->len += n + 2;
+}
+
+/* A JSON array of strings; plain says they need no escaping. */
+static void put_name_list(kag_buf *b, const char *const *names, size_t n, int plain)
 {
 	size_t i;
 
@@ -48,68 +69,71 @@ static void put_name_list(kag_buf *b, const char *const *names, size_t n)
 	for (i = 0; i < n; i++) {
 		if (i)
 			kag__buf_putc(b, ',');
-		kag__buf_put_json_str(b, names[i], strlen(names[i]));
+		if (plain)
+			put_plain_cstr(b, names[i]);
+		else
+			put_json_cstr(b, names[i]);
 	}
 	kag__buf_putc(b, ']');
 }
 
-static void put_time_us(kag_buf *b, int64_t us)
+/* An event string field as a JSON string, or null when absent. */
+static void put_field_or_null(kag_buf *b, const kag_event *ev, int field)
 {
-	/* RFC 3339 with microseconds, UTC */
-	int64_t secs = us / 1000000, frac = us % 1000000, days, rem;
-	int y, m, d, i;
-	char out[32];
-	int64_t era, doe, yoe, doy, mp;
+	if (kag__has(ev, field))
+		kag__buf_put_json_str(b, ev->str[field].ptr, ev->str[field].len);
+	else
+		KAG__BUF_LIT(b, "null");
+}
 
-	if (frac < 0) {
-		frac += 1000000;
-		secs--;
-	}
-	days = secs / 86400;
-	rem = secs % 86400;
-	if (rem < 0) {
-		rem += 86400;
-		days--;
-	}
-	days += 719468;
-	era = (days >= 0 ? days : days - 146096) / 146097;
-	doe = days - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	y = (int)(yoe + era * 400 + (m <= 2));
-	{
-		int vals[7] = { y, m, d, (int)(rem / 3600), (int)(rem % 3600 / 60), (int)(rem % 60),
-				(int)frac };
-		int widths[7] = { 4, 2, 2, 2, 2, 2, 6 };
-		const char seps[7] = { '-', '-', 'T', ':', ':', '.', 'Z' };
-		size_t n = 0;
+/* The attack techniques: the finding's, or the detector's own when the
+ * gate stopped it. */
+static void put_attack(kag_buf *b, const kag__detector_def *d, const kag_finding *f)
+{
+	size_t i;
 
-		for (i = 0; i < 7; i++) {
-			int w = widths[i], val = vals[i], k;
-
-			for (k = w - 1; k >= 0; k--) {
-				out[n + (size_t)k] = (char)('0' + val % 10);
-				val /= 10;
-			}
-			n += (size_t)w;
-			out[n++] = seps[i];
+	if (f) {
+		for (i = 0; i < f->n_attack; i++) {
+			if (i)
+				kag__buf_putc(b, ',');
+			put_json_cstr(b, f->attack[i]);
 		}
-		kag__buf_putc(b, '"');
-		kag__buf_put(b, out, n);
-		kag__buf_putc(b, '"');
+	} else if (d->attack) {
+		for (i = 0; d->attack[i]; i++) {
+			if (i)
+				kag__buf_putc(b, ',');
+			put_json_cstr(b, d->attack[i]);
+		}
 	}
+}
+
+static void put_correlation(kag_buf *b, const kag_finding *f)
+{
+	KAG__BUF_LIT(b, ",\"correlation\":{\"count\":");
+	kag__buf_put_u64(b, f->corr_count);
+	KAG__BUF_LIT(b, ",\"first\":");
+	if (f->corr_first_us)
+		kag__buf_put_time_us(b, f->corr_first_us);
+	else
+		KAG__BUF_LIT(b, "null");
+	KAG__BUF_LIT(b, ",\"last\":");
+	if (f->corr_last_us)
+		kag__buf_put_time_us(b, f->corr_last_us);
+	else
+		KAG__BUF_LIT(b, "null");
+	KAG__BUF_LIT(b, ",\"distinct\":");
+	put_name_list(b, f->distinct, f->n_distinct, 0);
+	kag__buf_putc(b, '}');
 }
 
 int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 {
 	const kag_event *ev = in->ev;
-	const kag_finding *f = in->f;
 	const kag__detector_def *d = in->def;
+	/* the finding, when the gate let the detector judge */
+	const kag_finding *f = in->gate->passed ? in->f : NULL;
 	kag_buf *b = &v->buf;
-	size_t i, audit_off, source_off, reason_off, attack_start;
+	size_t i, reason_len;
 	int time_field = -1;
 	static const int time_fields[] = { KAG_FIELD_STAGE_TS, KAG_FIELD_REQUEST_RECEIVED_TS,
 					   KAG_FIELD_TIMESTAMP };
@@ -121,7 +145,7 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	v->time_us = ev->time_us;
 	v->n_missing = v->n_inferred = v->n_attack = 0;
 	v->corr_count = 0;
-	if (!in->gate->passed) {
+	if (!f) {
 		v->assessment = KAG_ASSESSMENT_NEEDS_CONTEXT;
 		v->severity = d->ctx_severity;
 		v->confidence = KAG_CONFIDENCE_LOW;
@@ -136,148 +160,108 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	for (i = 0; i < d->n_wanted; i++)
 		if (!kag__usable(ev, d->wanted[i]))
 			add_missing_name(v, ev, d->wanted[i]);
-	for (i = 0; f && i < f->n_missing; i++)
-		add_missing_name(v, ev, f->missing[i]);
+	for (i = 0; in->f && i < in->f->n_missing; i++)
+		add_missing_name(v, ev, in->f->missing[i]);
 	for (i = 0; i < KAG_FIELD_COUNT_; i++)
 		if (ev->state[i] == KAG_STATE_INFERRED)
 			v->inferred[v->n_inferred++] = kag_field_name((int)i);
 
-	kag__buf_puts(b, "{\"detector\":");
-	kag__buf_put_json_str(b, d->id, strlen(d->id));
-	kag__buf_puts(b, ",\"assessment\":\"");
+	/* The enumeration names come from the library's tables: plain ASCII,
+	 * written as they are. */
+	KAG__BUF_LIT(b, "{\"detector\":");
+	put_plain_cstr(b, d->id);
+	KAG__BUF_LIT(b, ",\"assessment\":\"");
 	kag__buf_puts(b, kag_assessment_name(v->assessment));
-	kag__buf_puts(b, "\",\"outcome\":\"");
+	KAG__BUF_LIT(b, "\",\"outcome\":\"");
 	kag__buf_puts(b, kag_outcome_name(v->outcome));
-	kag__buf_puts(b, "\",\"severity\":\"");
+	KAG__BUF_LIT(b, "\",\"severity\":\"");
 	kag__buf_puts(b, kag_severity_name(v->severity));
-	kag__buf_puts(b, "\",\"confidence\":\"");
+	KAG__BUF_LIT(b, "\",\"confidence\":\"");
 	kag__buf_puts(b, kag_confidence_name(v->confidence));
-	kag__buf_puts(b, "\",\"attack\":[");
-	for (i = 0; f && in->gate->passed && i < f->n_attack; i++) {
-		if (i)
-			kag__buf_putc(b, ',');
-		kag__buf_put_json_str(b, f->attack[i], strlen(f->attack[i]));
-	}
-	if (!(f && in->gate->passed) && d->attack) {
-		for (i = 0; d->attack[i]; i++) {
-			if (i)
-				kag__buf_putc(b, ',');
-			kag__buf_put_json_str(b, d->attack[i], strlen(d->attack[i]));
-		}
-	}
-	kag__buf_puts(b, "],\"reason\":");
-	if (in->gate->passed) {
-		kag__buf_put_json_str(b, f->reason, strlen(f->reason));
+	KAG__BUF_LIT(b, "\",\"attack\":[");
+	put_attack(b, d, f);
+	KAG__BUF_LIT(b, "],\"reason\":");
+	if (f) {
+		reason_len = strlen(f->reason);
+		kag__buf_put_json_str(b, f->reason, reason_len);
 	} else {
-		kag_buf tmp;
-
-		kag__buf_init(&tmp);
-		kag__buf_puts(&tmp, "cannot judge: ");
-		kag__buf_puts(&tmp, in->gate->reason);
-		kag__buf_put_json_str(b, tmp.data ? tmp.data : "", tmp.len);
-		b->oom |= tmp.oom;
-		kag__buf_dispose(&tmp);
+		/* "cannot judge: " and the gate's reason, one string */
+		reason_len = strlen(in->gate->reason);
+		KAG__BUF_LIT(b, "\"cannot judge: ");
+		kag__buf_put_json_chars(b, in->gate->reason, reason_len);
+		kag__buf_putc(b, '"');
 	}
 
-	kag__buf_puts(b, ",\"event\":{\"auditID\":");
-	if (kag__has(ev, KAG_FIELD_AUDIT_ID))
-		kag__buf_put_json_str(b, ev->str[KAG_FIELD_AUDIT_ID].ptr, ev->str[KAG_FIELD_AUDIT_ID].len);
-	else
-		kag__buf_puts(b, "null");
-	kag__buf_puts(b, ",\"stage\":");
-	if (kag__has(ev, KAG_FIELD_STAGE))
-		kag__buf_put_json_str(b, ev->str[KAG_FIELD_STAGE].ptr, ev->str[KAG_FIELD_STAGE].len);
-	else
-		kag__buf_puts(b, "null");
-	kag__buf_puts(b, ",\"level\":");
-	if (kag__has(ev, KAG_FIELD_LEVEL))
-		kag__buf_put_json_str(b, ev->str[KAG_FIELD_LEVEL].ptr, ev->str[KAG_FIELD_LEVEL].len);
-	else
-		kag__buf_puts(b, "null");
-	kag__buf_puts(b, ",\"time\":");
+	KAG__BUF_LIT(b, ",\"event\":{\"auditID\":");
+	put_field_or_null(b, ev, KAG_FIELD_AUDIT_ID);
+	KAG__BUF_LIT(b, ",\"stage\":");
+	put_field_or_null(b, ev, KAG_FIELD_STAGE);
+	KAG__BUF_LIT(b, ",\"level\":");
+	put_field_or_null(b, ev, KAG_FIELD_LEVEL);
+	KAG__BUF_LIT(b, ",\"time\":");
 	for (i = 0; i < 3 && time_field < 0; i++)
 		if (kag__has(ev, time_fields[i]))
 			time_field = time_fields[i];
 	if (time_field >= 0)
 		kag__buf_put_json_str(b, ev->str[time_field].ptr, ev->str[time_field].len);
 	else
-		kag__buf_puts(b, "null");
-	kag__buf_puts(b, ",\"format\":");
-	kag__buf_put_json_str(b, ev->format, strlen(ev->format));
-	kag__buf_puts(b, ",\"source\":");
+		KAG__BUF_LIT(b, "null");
+	KAG__BUF_LIT(b, ",\"format\":");
+	put_plain_cstr(b, ev->format);
+	KAG__BUF_LIT(b, ",\"source\":");
 	if (ev->source) {
-		kag_buf tmp;
-
-		kag__buf_init(&tmp);
-		kag__buf_puts(&tmp, ev->source ? ev->source : "");
-		kag__buf_putc(&tmp, ':');
-		kag__buf_put_u64(&tmp, ev->line);
-		kag__buf_put_json_str(b, tmp.data ? tmp.data : "", tmp.len);
-		b->oom |= tmp.oom;
-		kag__buf_dispose(&tmp);
+		/* "name:line", one string */
+		kag__buf_putc(b, '"');
+		kag__buf_put_json_chars(b, ev->source, strlen(ev->source));
+		kag__buf_putc(b, ':');
+		kag__buf_put_u64(b, ev->line);
+		kag__buf_putc(b, '"');
 	} else {
-		kag__buf_puts(b, "null");
+		KAG__BUF_LIT(b, "null");
 	}
-	kag__buf_puts(b, "},\"evidence\":");
+	KAG__BUF_LIT(b, "},\"evidence\":");
 	v->evidence_off = b->len;
-	kag__render_evidence(b, ev, in->gate->passed ? f : NULL, in->include_bodies);
+	kag__render_evidence(b, ev, f, in->include_bodies);
 	v->evidence_len = b->len - v->evidence_off;
-	kag__buf_puts(b, ",\"missing\":");
-	put_name_list(b, v->missing, v->n_missing);
-	kag__buf_puts(b, ",\"inferred\":");
-	put_name_list(b, v->inferred, v->n_inferred);
-	if (in->gate->passed && f->corr_count) {
-		kag__buf_puts(b, ",\"correlation\":{\"count\":");
-		kag__buf_put_u64(b, f->corr_count);
-		kag__buf_puts(b, ",\"first\":");
-		if (f->corr_first_us)
-			put_time_us(b, f->corr_first_us);
-		else
-			kag__buf_puts(b, "null");
-		kag__buf_puts(b, ",\"last\":");
-		if (f->corr_last_us)
-			put_time_us(b, f->corr_last_us);
-		else
-			kag__buf_puts(b, "null");
-		kag__buf_puts(b, ",\"distinct\":");
-		put_name_list(b, f->distinct, f->n_distinct);
-		kag__buf_putc(b, '}');
-	}
+	KAG__BUF_LIT(b, ",\"missing\":");
+	put_name_list(b, v->missing, v->n_missing, 1);
+	KAG__BUF_LIT(b, ",\"inferred\":");
+	put_name_list(b, v->inferred, v->n_inferred, 1);
+	if (f && f->corr_count)
+		put_correlation(b, f);
 	kag__buf_putc(b, '}');
 	v->json_len = b->len;
 	kag__buf_putc(b, '\0');
 
 	/* NUL-terminated copies for the accessors, after the JSON */
-	if (in->gate->passed)
-		reason_off = put_cstr(b, f->reason, strlen(f->reason));
-	else {
-		reason_off = put_cstr(b, "cannot judge: ", 14);
-		b->len--; /* continue the same string */
-		put_cstr(b, in->gate->reason, strlen(in->gate->reason));
+	if (f) {
+		v->reason_off = put_cstr(b, f->reason, reason_len);
+	} else {
+		v->reason_off = b->len;
+		KAG__BUF_LIT(b, "cannot judge: ");
+		put_cstr(b, in->gate->reason, reason_len);
 	}
-	audit_off = put_cstr(b, kag__has(ev, KAG_FIELD_AUDIT_ID) ? ev->str[KAG_FIELD_AUDIT_ID].ptr : "",
-			     kag__has(ev, KAG_FIELD_AUDIT_ID) ? ev->str[KAG_FIELD_AUDIT_ID].len : 0);
-	source_off = b->len;
+	if (kag__has(ev, KAG_FIELD_AUDIT_ID))
+		v->audit_off = put_cstr(b, ev->str[KAG_FIELD_AUDIT_ID].ptr,
+					ev->str[KAG_FIELD_AUDIT_ID].len);
+	else
+		v->audit_off = put_cstr(b, "", 0);
+	v->source_off = b->len;
 	if (ev->source) {
-		kag__buf_puts(b, ev->source ? ev->source : "");
+		kag__buf_puts(b, ev->source);
 		kag__buf_putc(b, ':');
 		kag__buf_put_u64(b, ev->line);
 	}
 	kag__buf_putc(b, '\0');
-	attack_start = b->len;
-	(void)attack_start;
-	if (f && in->gate->passed) {
+	if (f) {
 		for (i = 0; i < f->n_attack; i++)
 			v->attack_off[v->n_attack++] = put_cstr(b, f->attack[i], strlen(f->attack[i]));
 	} else if (d->attack) {
 		for (i = 0; d->attack[i] && v->n_attack < KAG__MAX_ATTACK; i++)
 			v->attack_off[v->n_attack++] = put_cstr(b, d->attack[i], strlen(d->attack[i]));
 	}
-	v->reason_off = reason_off;
-	v->audit_off = audit_off;
-	v->source_off = source_off;
 	/* detector evidence written to a scratch buffer that ran out of memory */
-	if (f && in->gate->passed && f->extra && f->extra->oom)
+	if (f && f->extra && f->extra->oom)
 		return KAG_ENOMEM;
 	return b->oom ? KAG_ENOMEM : KAG_OK;
 }

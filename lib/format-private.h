@@ -6,6 +6,21 @@
 
 #include "event-private.h"
 
+/* Marks a function called only on an error path: kept out of the hot code,
+ * so that the paths taken for every record stay small. */
+#if defined(__GNUC__)
+#define KAG__COLD __attribute__((cold, noinline))
+#else
+#define KAG__COLD
+#endif
+
+/* Marks a small function of a per-record loop that must be inlined. */
+#if defined(__GNUC__)
+#define KAG__INLINE inline __attribute__((always_inline))
+#else
+#define KAG__INLINE inline
+#endif
+
 /* Why a record was rejected: code, message and JSON pointer of the field. */
 typedef struct {
 	int code;
@@ -15,7 +30,7 @@ typedef struct {
 
 int kag__fmt_fail(kag_fmt_error *err, int code, const char *path, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 4, 5)))
+	__attribute__((format(printf, 4, 5), cold))
 #endif
 	;
 
@@ -52,9 +67,10 @@ void kag__keys_scan(kag__keys *k, json_t *obj);
  * `prefix` is the JSON pointer of the object within its record ("" or
  * "/items/3"). Returns KAG_OK, KAG_ESCHEMA (err filled) or KAG_ENOMEM. */
 int kag__native_fill(kag_event *ev, json_t *obj, const char *prefix, kag_fmt_error *err);
-/* Same for an object whose members were found already. */
-int kag__native_fill_keys(kag_event *ev, const kag__keys *k, const char *prefix,
-			  kag_fmt_error *err);
+/* Same for an object whose members were found already; with `format`
+ * (not NULL), event.format is set as kag__fill_native_as does. */
+int kag__native_fill_keys(kag_event *ev, const kag__keys *k, const char *format,
+			  const char *prefix, kag_fmt_error *err);
 
 /* Result of recognising a top-level record. */
 enum {

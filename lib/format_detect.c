@@ -107,40 +107,6 @@ int kag__nested_replace(json_t **out, json_t *holder, const char *key, const kag
 	return KAG_OK;
 }
 
-/* Set the format of an event filled by the native front end. */
-static void native_format(kag_event *ev, const char *format)
-{
-	ev->format = format;
-	/* An oauth-server login event: a native event carrying the
-	 * authentication decision of OpenShift's login flow. */
-	if (strcmp(format, "native") == 0 &&
-	    kag__annotation(ev, "authentication.openshift.io/decision").ptr)
-		ev->format = "openshift-oauth";
-}
-
-int kag__fill_native_as(kag_event *ev, json_t *obj, const char *format, const char *path,
-			kag_fmt_error *err)
-{
-	int rc = kag__native_fill(ev, obj, path, err);
-
-	if (rc < 0)
-		return rc;
-	native_format(ev, format);
-	return KAG_OK;
-}
-
-/* The same for an object whose members were found already. */
-static int fill_native_keys(kag_event *ev, const kag__keys *k, const char *format,
-			    const char *path, kag_fmt_error *err)
-{
-	int rc = kag__native_fill_keys(ev, k, path, err);
-
-	if (rc < 0)
-		return rc;
-	native_format(ev, format);
-	return KAG_OK;
-}
-
 static int json_str_is(json_t *v, const char *lit)
 {
 	return json_is_string(v) && strcmp(json_string_value(v), lit) == 0;
@@ -235,7 +201,7 @@ int kag__record_fill(kag_event *ev, json_t *obj, int kind, const kag__read_ctx *
 		k = &scanned;
 	}
 	if (c->forced == KAG_FORMAT_NATIVE || c->forced == KAG_FORMAT_EVENTLIST)
-		return fill_native_keys(ev, k, native_format, path, err);
+		return kag__native_fill_keys(ev, k, native_format, path, err);
 	cls = classify(k);
 	if (!allowed(c->forced, cls))
 		return kag__fmt_fail(err, KAG_ESCHEMA, path,
@@ -247,7 +213,7 @@ int kag__record_fill(kag_event *ev, json_t *obj, int kind, const kag__read_ctx *
 	case CLS_AKS_ROW: return kag__aks_row_fill(ev, obj, c, path, err);
 	case CLS_VIAQ: return kag__viaq_fill(ev, obj, path, err);
 	case CLS_CW: return kag__cw_fill(ev, obj, c, path, err);
-	default: return fill_native_keys(ev, k, native_format, path, err);
+	default: return kag__native_fill_keys(ev, k, native_format, path, err);
 	}
 }
 

@@ -37,9 +37,11 @@ typedef struct {
 	kag_event *ev;
 	const char *prefix;
 	kag_fmt_error *err;
+	int oauth;           /* the oauth-server login decision annotation is present */
 } fill_ctx;
 
-static int wrong_type(fill_ctx *c, const char *path, const char *want, const json_t *got)
+KAG__COLD static int wrong_type(fill_ctx *c, const char *path, const char *want,
+				 const json_t *got)
 {
 	char full[128];
 
@@ -48,58 +50,114 @@ static int wrong_type(fill_ctx *c, const char *path, const char *want, const jso
 			     full, want, kag__json_type_name(got));
 }
 
-/* A string member; null counts as absent. */
-static int take_string(fill_ctx *c, json_t *v, const char *path, int field)
+/* Item i of the list at `path` is not a string. */
+KAG__COLD static int wrong_item(fill_ctx *c, const char *path, size_t i, const json_t *got)
 {
+	char p[96];
+
+	snprintf(p, sizeof(p), "%s/%zu", path, i);
+	return wrong_type(c, p, "string", got);
+}
+
+KAG__COLD static int no_memory(fill_ctx *c, int rc)
+{
+	return kag__fmt_fail(c->err, rc, "", "out of memory");
+}
+
+/* A string member; null counts as absent. */
+static inline int take_string(fill_ctx *c, json_t *v, const char *path, int field)
+{
+	if (json_is_string(v)) {
+		kag__event_set(c->ev, field, json_string_value(v), json_string_length(v),
+			       KAG_STATE_OBSERVED);
+		return KAG_OK;
+	}
 	if (!v || json_is_null(v))
 		return KAG_OK;
-	if (!json_is_string(v))
-		return wrong_type(c, path, "string", v);
-	kag__event_set(c->ev, field, json_string_value(v), json_string_length(v),
-		       KAG_STATE_OBSERVED);
+	return wrong_type(c, path, "string", v);
+}
+
+/* String members read in one loop, in table order. */
+typedef struct {
+	unsigned char slot;   /* index in the members found */
+	unsigned char field;  /* KAG_FIELD_* */
+	const char *path;     /* JSON pointer, for messages */
+} str_member;
+
+static int take_strings(fill_ctx *c, json_t *const *v, const str_member *m, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if ((rc = take_string(c, v[m[i].slot], m[i].path, m[i].field)) < 0)
+			return rc;
+	}
 	return KAG_OK;
 }
 
-typedef struct {
-	const char *name;
-	size_t len;
-} member;
-
-#define M(lit) { lit, sizeof(lit) - 1 }
-
-/* Objects with more keys than this are searched by key instead. */
-#define SCAN_MAX_KEYS 64
-
-/* out[i] = member m[i].name of object `obj`, or NULL: one pass over the
- * keys of a small object, a lookup per member in a large one. */
-static void pick(json_t *obj, const member *m, size_t n, json_t **out)
+/* The members kag reads of an object, in one pass over its keys whatever
+ * its size: which(key, len) gives the index in out[0, n) of a key, or -1
+ * for another one. Keys are unique in a jansson object. */
+static inline void members(json_t *obj, int (*which)(const char *, size_t), json_t **out,
+			   size_t n)
 {
-	size_t i, len;
-	const char *key;
+	size_t i;
 	void *it;
+	int m;
 
 	for (i = 0; i < n; i++)
 		out[i] = NULL;
-	if (json_object_size(obj) > SCAN_MAX_KEYS) {
-		for (i = 0; i < n; i++)
-			out[i] = json_object_getn(obj, m[i].name, m[i].len);
-		return;
-	}
 	for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
-		key = json_object_iter_key(it);
-		len = json_object_iter_key_len(it);
-		for (i = 0; i < n; i++) {
-			if (m[i].len == len && memcmp(m[i].name, key, len) == 0) {
-				out[i] = json_object_iter_value(it);
-				break;
-			}
-		}
+		m = which(json_object_iter_key(it), json_object_iter_key_len(it));
+		if (m >= 0)
+			out[m] = json_object_iter_value(it);
 	}
 }
 
+#define IS(lit) (memcmp(k, lit, sizeof(lit) - 1) == 0)
+
+/* user and impersonatedUser: username, uid, groups, extra */
+static int user_member(const char *k, size_t n)
+{
+	switch (n) {
+	case 8: return IS("username") ? 0 : -1;
+	case 3: return IS("uid") ? 1 : -1;
+	case 6: return IS("groups") ? 2 : -1;
+	case 5: return IS("extra") ? 3 : -1;
+	default: return -1;
+	}
+}
+
+/* objectRef: resource, subresource, namespace, name, apiGroup, apiVersion */
+static int object_ref_member(const char *k, size_t n)
+{
+	switch (n) {
+	case 8: return IS("resource") ? 0 : IS("apiGroup") ? 4 : -1;
+	case 11: return IS("subresource") ? 1 : -1;
+	case 9: return IS("namespace") ? 2 : -1;
+	case 4: return IS("name") ? 3 : -1;
+	case 10: return IS("apiVersion") ? 5 : -1;
+	default: return -1;
+	}
+}
+
+/* responseStatus: code, reason, message, status */
+static int response_status_member(const char *k, size_t n)
+{
+	switch (n) {
+	case 4: return IS("code") ? 0 : -1;
+	case 6: return IS("reason") ? 1 : IS("status") ? 3 : -1;
+	case 7: return IS("message") ? 2 : -1;
+	default: return -1;
+	}
+}
+
+#undef IS
+
 static int take_list(fill_ctx *c, json_t *arr, const char *path, int field)
 {
-	size_t i;
+	size_t i, n;
 	json_t *v;
 	int rc;
 
@@ -107,24 +165,36 @@ static int take_list(fill_ctx *c, json_t *arr, const char *path, int field)
 		return KAG_OK;
 	if (!json_is_array(arr))
 		return wrong_type(c, path, "array", arr);
-	if (json_array_size(arr) == 0) {
+	n = json_array_size(arr);
+	if (n == 0) {
 		/* An empty list is still an observed list. */
 		c->ev->state[field] = KAG_STATE_OBSERVED;
 		return KAG_OK;
 	}
-	json_array_foreach(arr, i, v) {
-		if (!json_is_string(v)) {
-			char p[96];
-
-			snprintf(p, sizeof(p), "%s/%zu", path, i);
-			return wrong_type(c, p, "string", v);
-		}
+	for (i = 0; i < n; i++) {
+		v = json_array_get(arr, i);
+		if (!json_is_string(v))
+			return wrong_item(c, path, i, v);
 		rc = kag__event_push(c->ev, field, NULL, 0, json_string_value(v),
 				     json_string_length(v), KAG_STATE_OBSERVED);
 		if (rc < 0)
-			return kag__fmt_fail(c->err, rc, "", "out of memory");
+			return no_memory(c, rc);
 	}
 	return KAG_OK;
+}
+
+/* Member `key` (or item i of it, when i is not SIZE_MAX) of the object at
+ * `path` has the wrong type. */
+KAG__COLD static int wrong_pair(fill_ctx *c, const char *path, const char *key, size_t i,
+				const char *want, const json_t *got)
+{
+	char p[128];
+
+	if (i == SIZE_MAX)
+		snprintf(p, sizeof(p), "%s/%s", path, key);
+	else
+		snprintf(p, sizeof(p), "%s/%s/%zu", path, key, i);
+	return wrong_type(c, p, want, got);
 }
 
 /* user.extra: map of string to list of strings, stored as repeated pairs. */
@@ -132,7 +202,7 @@ static int take_extra(fill_ctx *c, json_t *obj, const char *path, int field)
 {
 	const char *key;
 	json_t *vals, *v;
-	size_t i, klen;
+	size_t i, n, klen;
 	void *it;
 	int rc;
 
@@ -150,26 +220,20 @@ static int take_extra(fill_ctx *c, json_t *obj, const char *path, int field)
 			rc = kag__event_push(c->ev, field, key, klen, json_string_value(vals),
 					     json_string_length(vals), KAG_STATE_OBSERVED);
 			if (rc < 0)
-				return kag__fmt_fail(c->err, rc, "", "out of memory");
+				return no_memory(c, rc);
 			continue;
 		}
-		if (!json_is_array(vals)) {
-			char p[128];
-
-			snprintf(p, sizeof(p), "%s/%s", path, key);
-			return wrong_type(c, p, "array", vals);
-		}
-		json_array_foreach(vals, i, v) {
-			if (!json_is_string(v)) {
-				char p[128];
-
-				snprintf(p, sizeof(p), "%s/%s/%zu", path, key, i);
-				return wrong_type(c, p, "string", v);
-			}
+		if (!json_is_array(vals))
+			return wrong_pair(c, path, key, SIZE_MAX, "array", vals);
+		n = json_array_size(vals);
+		for (i = 0; i < n; i++) {
+			v = json_array_get(vals, i);
+			if (!json_is_string(v))
+				return wrong_pair(c, path, key, i, "string", v);
 			rc = kag__event_push(c->ev, field, key, klen, json_string_value(v),
 					     json_string_length(v), KAG_STATE_OBSERVED);
 			if (rc < 0)
-				return kag__fmt_fail(c->err, rc, "", "out of memory");
+				return no_memory(c, rc);
 		}
 	}
 	return KAG_OK;
@@ -179,88 +243,83 @@ static int take_user(fill_ctx *c, json_t *u, int base)
 {
 	/* base is KAG_FIELD_USER or KAG_FIELD_IMP_USER; the four sub-fields
 	 * follow it in the same order for both. */
-	static const char *const paths[2][5] = {
-		{ "/user", "/user/username", "/user/uid", "/user/groups", "/user/extra" },
-		{ "/impersonatedUser", "/impersonatedUser/username", "/impersonatedUser/uid",
-		  "/impersonatedUser/groups", "/impersonatedUser/extra" },
+	static const str_member names[2][2] = {
+		{ { 0, KAG_FIELD_USER_USERNAME, "/user/username" },
+		  { 1, KAG_FIELD_USER_UID, "/user/uid" } },
+		{ { 0, KAG_FIELD_IMP_USERNAME, "/impersonatedUser/username" },
+		  { 1, KAG_FIELD_IMP_UID, "/impersonatedUser/uid" } },
 	};
-	static const member m[] = { M("username"), M("uid"), M("groups"), M("extra") };
-	const char *const *path = paths[base == KAG_FIELD_USER ? 0 : 1];
+	static const char *const paths[2][3] = {
+		{ "/user", "/user/groups", "/user/extra" },
+		{ "/impersonatedUser", "/impersonatedUser/groups", "/impersonatedUser/extra" },
+	};
+	int which = base == KAG_FIELD_USER ? 0 : 1, rc;
 	json_t *v[4];
-	int rc;
 
 	if (!u || json_is_null(u))
 		return KAG_OK;
 	if (!json_is_object(u))
-		return wrong_type(c, path[0], "object", u);
+		return wrong_type(c, paths[which][0], "object", u);
 	c->ev->state[base] = KAG_STATE_OBSERVED;
-	pick(u, m, 4, v);
-	if ((rc = take_string(c, v[0], path[1], base + 1)) < 0 ||
-	    (rc = take_string(c, v[1], path[2], base + 2)) < 0 ||
-	    (rc = take_list(c, v[2], path[3], base + 3)) < 0)
+	members(u, user_member, v, 4);
+	if ((rc = take_strings(c, v, names[which], 2)) < 0 ||
+	    (rc = take_list(c, v[2], paths[which][1], base + 3)) < 0)
 		return rc;
-	return take_extra(c, v[3], path[4], base + 4);
+	return v[3] ? take_extra(c, v[3], paths[which][2], base + 4) : KAG_OK;
 }
 
 static int take_object_ref(fill_ctx *c, json_t *o)
 {
-	static const member m[] = {
-		M("resource"), M("subresource"), M("namespace"), M("name"), M("apiGroup"),
-		M("apiVersion"),
-	};
-	static const struct { const char *path; int field; } f[] = {
-		{ "/objectRef/resource", KAG_FIELD_OBJ_RESOURCE },
-		{ "/objectRef/subresource", KAG_FIELD_OBJ_SUBRESOURCE },
-		{ "/objectRef/namespace", KAG_FIELD_OBJ_NAMESPACE },
-		{ "/objectRef/name", KAG_FIELD_OBJ_NAME },
-		{ "/objectRef/apiGroup", KAG_FIELD_OBJ_API_GROUP },
-		{ "/objectRef/apiVersion", KAG_FIELD_OBJ_API_VERSION },
+	static const str_member m[] = {
+		{ 0, KAG_FIELD_OBJ_RESOURCE, "/objectRef/resource" },
+		{ 1, KAG_FIELD_OBJ_SUBRESOURCE, "/objectRef/subresource" },
+		{ 2, KAG_FIELD_OBJ_NAMESPACE, "/objectRef/namespace" },
+		{ 3, KAG_FIELD_OBJ_NAME, "/objectRef/name" },
+		{ 4, KAG_FIELD_OBJ_API_GROUP, "/objectRef/apiGroup" },
+		{ 5, KAG_FIELD_OBJ_API_VERSION, "/objectRef/apiVersion" },
 	};
 	json_t *v[sizeof(m) / sizeof(m[0])];
-	size_t i;
-	int rc;
 
 	if (!o || json_is_null(o))
 		return KAG_OK;
 	if (!json_is_object(o))
 		return wrong_type(c, "/objectRef", "object", o);
 	c->ev->state[KAG_FIELD_OBJECT_REF] = KAG_STATE_OBSERVED;
-	pick(o, m, sizeof(m) / sizeof(m[0]), v);
-	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		if ((rc = take_string(c, v[i], f[i].path, f[i].field)) < 0)
-			return rc;
-	}
-	return KAG_OK;
+	members(o, object_ref_member, v, sizeof(m) / sizeof(m[0]));
+	return take_strings(c, v, m, sizeof(m) / sizeof(m[0]));
 }
 
 static int take_response_status(fill_ctx *c, json_t *o)
 {
-	static const member m[] = { M("code"), M("reason"), M("message"), M("status") };
+	static const str_member m[] = {
+		{ 1, KAG_FIELD_RESPONSE_REASON, "/responseStatus/reason" },
+		{ 2, KAG_FIELD_RESPONSE_MESSAGE, "/responseStatus/message" },
+		{ 3, KAG_FIELD_RESPONSE_STATUS_TEXT, "/responseStatus/status" },
+	};
 	json_t *v[4];
-	int rc;
 
 	if (!o || json_is_null(o))
 		return KAG_OK;
 	if (!json_is_object(o))
 		return wrong_type(c, "/responseStatus", "object", o);
 	c->ev->state[KAG_FIELD_RESPONSE_STATUS] = KAG_STATE_OBSERVED;
-	pick(o, m, 4, v);
+	members(o, response_status_member, v, 4);
 	if (v[0] && !json_is_null(v[0])) {
 		if (!json_is_integer(v[0]))
 			return wrong_type(c, "/responseStatus/code", "integer", v[0]);
 		c->ev->code = json_integer_value(v[0]);
 		c->ev->state[KAG_FIELD_RESPONSE_CODE] = KAG_STATE_OBSERVED;
 	}
-	if ((rc = take_string(c, v[1], "/responseStatus/reason", KAG_FIELD_RESPONSE_REASON)) < 0 ||
-	    (rc = take_string(c, v[2], "/responseStatus/message", KAG_FIELD_RESPONSE_MESSAGE)) < 0 ||
-	    (rc = take_string(c, v[3], "/responseStatus/status", KAG_FIELD_RESPONSE_STATUS_TEXT)) < 0)
-		return rc;
-	return KAG_OK;
+	return take_strings(c, v, m, sizeof(m) / sizeof(m[0]));
 }
+
+/* The annotation of an OpenShift oauth-server login event. */
+static const char oauth_decision[] = "authentication.openshift.io/decision";
 
 static int take_annotations(fill_ctx *c, json_t *o)
 {
 	const char *key;
+	size_t klen;
 	json_t *v;
 	void *it;
 	int rc;
@@ -272,18 +331,17 @@ static int take_annotations(fill_ctx *c, json_t *o)
 	c->ev->state[KAG_FIELD_ANNOTATIONS] = KAG_STATE_OBSERVED;
 	for (it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
 		key = json_object_iter_key(it);
+		klen = json_object_iter_key_len(it);
 		v = json_object_iter_value(it);
-		if (!json_is_string(v)) {
-			char p[128];
-
-			snprintf(p, sizeof(p), "/annotations/%s", key);
-			return wrong_type(c, p, "string", v);
-		}
-		rc = kag__event_push(c->ev, KAG_FIELD_ANNOTATIONS, key, json_object_iter_key_len(it),
+		if (!json_is_string(v))
+			return wrong_pair(c, "/annotations", key, SIZE_MAX, "string", v);
+		if (klen == sizeof(oauth_decision) - 1 && memcmp(key, oauth_decision, klen) == 0)
+			c->oauth = 1;
+		rc = kag__event_push(c->ev, KAG_FIELD_ANNOTATIONS, key, klen,
 				     json_string_value(v), json_string_length(v),
 				     KAG_STATE_OBSERVED);
 		if (rc < 0)
-			return kag__fmt_fail(c->err, rc, "", "out of memory");
+			return no_memory(c, rc);
 	}
 	return KAG_OK;
 }
@@ -298,20 +356,8 @@ static void take_body(fill_ctx *c, json_t *v, int field, int slot)
 
 /* ---- finding the members ---- */
 
-/* In KAG__K_* order. */
-static const member key_names[KAG__K_COUNT_] = {
-	M("kind"), M("apiVersion"), M("auditID"), M("stage"), M("level"), M("verb"),
-	M("requestURI"), M("userAgent"), M("requestReceivedTimestamp"), M("stageTimestamp"),
-	M("timestamp"), M("user"), M("impersonatedUser"), M("sourceIPs"), M("objectRef"),
-	M("responseStatus"), M("annotations"), M("requestObject"), M("responseObject"),
-	M("items"), M("AuditId"), M("k8s_audit_level"), M("openshift_audit_level"),
-	M("log_type"), M("Type"), M("protoPayload"), M("category"), M("Category"),
-	M("properties"), M("log_s"), M("message"), M("@message"), M("records"), M("tables"),
-	M("logEvents"), M("awslogs"), M("events"), M("resourceLogs"),
-};
-
 /* The KAG__K_* index of key k[0, n), or -1. */
-static int key_index(const char *k, size_t n)
+static KAG__INLINE int key_index(const char *k, size_t n)
 {
 #define IS(lit, idx) if (memcmp(k, lit, sizeof(lit) - 1) == 0) return idx
 	switch (n) {
@@ -381,12 +427,9 @@ void kag__keys_scan(kag__keys *k, json_t *obj)
 	void *it;
 	int i;
 
+	/* One pass, whatever the size of the object: each key is placed by
+	 * its length and bytes at once. */
 	k->obj = obj;
-	if (json_object_size(obj) > SCAN_MAX_KEYS) {
-		for (i = 0; i < KAG__K_COUNT_; i++)
-			k->v[i] = json_object_getn(obj, key_names[i].name, key_names[i].len);
-		return;
-	}
 	memset(k->v, 0, sizeof(k->v));
 	for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
 		i = key_index(json_object_iter_key(it), json_object_iter_key_len(it));
@@ -397,37 +440,33 @@ void kag__keys_scan(kag__keys *k, json_t *obj)
 
 /* ---- the event ---- */
 
-int kag__native_fill_keys(kag_event *ev, const kag__keys *k, const char *prefix,
-			  kag_fmt_error *err)
+int kag__native_fill_keys(kag_event *ev, const kag__keys *k, const char *format,
+			  const char *prefix, kag_fmt_error *err)
 {
-	static const struct { int key; const char *path; int field; } strs[] = {
-		{ KAG__K_AUDIT_ID, "/auditID", KAG_FIELD_AUDIT_ID },
-		{ KAG__K_STAGE, "/stage", KAG_FIELD_STAGE },
-		{ KAG__K_LEVEL, "/level", KAG_FIELD_LEVEL },
-		{ KAG__K_VERB, "/verb", KAG_FIELD_VERB },
-		{ KAG__K_REQUEST_URI, "/requestURI", KAG_FIELD_REQUEST_URI },
-		{ KAG__K_USER_AGENT, "/userAgent", KAG_FIELD_USER_AGENT },
-		{ KAG__K_REQUEST_RECEIVED_TS, "/requestReceivedTimestamp",
-		  KAG_FIELD_REQUEST_RECEIVED_TS },
-		{ KAG__K_STAGE_TS, "/stageTimestamp", KAG_FIELD_STAGE_TS },
-		{ KAG__K_TIMESTAMP, "/timestamp", KAG_FIELD_TIMESTAMP },
+	static const str_member strs[] = {
+		{ KAG__K_AUDIT_ID, KAG_FIELD_AUDIT_ID, "/auditID" },
+		{ KAG__K_STAGE, KAG_FIELD_STAGE, "/stage" },
+		{ KAG__K_LEVEL, KAG_FIELD_LEVEL, "/level" },
+		{ KAG__K_VERB, KAG_FIELD_VERB, "/verb" },
+		{ KAG__K_REQUEST_URI, KAG_FIELD_REQUEST_URI, "/requestURI" },
+		{ KAG__K_USER_AGENT, KAG_FIELD_USER_AGENT, "/userAgent" },
+		{ KAG__K_REQUEST_RECEIVED_TS, KAG_FIELD_REQUEST_RECEIVED_TS,
+		  "/requestReceivedTimestamp" },
+		{ KAG__K_STAGE_TS, KAG_FIELD_STAGE_TS, "/stageTimestamp" },
+		{ KAG__K_TIMESTAMP, KAG_FIELD_TIMESTAMP, "/timestamp" },
 	};
-	fill_ctx c = { ev, prefix ? prefix : "", err };
+	fill_ctx c = { ev, prefix ? prefix : "", err, 0 };
 	json_t *const *v = k->v;
-	size_t i;
 	int rc;
 
 	/* kind and apiVersion are optional, but must be strings when present. */
-	if (v[KAG__K_KIND] && !json_is_null(v[KAG__K_KIND]) && !json_is_string(v[KAG__K_KIND]))
+	if (v[KAG__K_KIND] && !json_is_string(v[KAG__K_KIND]) && !json_is_null(v[KAG__K_KIND]))
 		return wrong_type(&c, "/kind", "string", v[KAG__K_KIND]);
-	if (v[KAG__K_API_VERSION] && !json_is_null(v[KAG__K_API_VERSION]) &&
-	    !json_is_string(v[KAG__K_API_VERSION]))
+	if (v[KAG__K_API_VERSION] && !json_is_string(v[KAG__K_API_VERSION]) &&
+	    !json_is_null(v[KAG__K_API_VERSION]))
 		return wrong_type(&c, "/apiVersion", "string", v[KAG__K_API_VERSION]);
-	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		if ((rc = take_string(&c, v[strs[i].key], strs[i].path, strs[i].field)) < 0)
-			return rc;
-	}
-	if ((rc = take_user(&c, v[KAG__K_USER], KAG_FIELD_USER)) < 0 ||
+	if ((rc = take_strings(&c, v, strs, sizeof(strs) / sizeof(strs[0]))) < 0 ||
+	    (rc = take_user(&c, v[KAG__K_USER], KAG_FIELD_USER)) < 0 ||
 	    (rc = take_user(&c, v[KAG__K_IMP_USER], KAG_FIELD_IMP_USER)) < 0 ||
 	    (rc = take_list(&c, v[KAG__K_SOURCE_IPS], "/sourceIPs", KAG_FIELD_SOURCE_IPS)) < 0 ||
 	    (rc = take_object_ref(&c, v[KAG__K_OBJECT_REF])) < 0 ||
@@ -444,18 +483,31 @@ int kag__native_fill_keys(kag_event *ev, const kag__keys *k, const char *prefix,
 				     "not an audit event: none of verb, auditID, stage, "
 				     "requestURI, objectRef, user is present");
 	kag__event_finish(ev);
+	if (format) {
+		ev->format = format;
+		/* An oauth-server login event: a native event carrying the
+		 * authentication decision of OpenShift's login flow. */
+		if (c.oauth && strcmp(format, "native") == 0)
+			ev->format = "openshift-oauth";
+	}
 	return KAG_OK;
 }
 
-int kag__native_fill(kag_event *ev, json_t *obj, const char *prefix, kag_fmt_error *err)
+int kag__fill_native_as(kag_event *ev, json_t *obj, const char *format, const char *prefix,
+			kag_fmt_error *err)
 {
 	kag__keys k;
 
 	if (!json_is_object(obj)) {
-		fill_ctx c = { ev, prefix ? prefix : "", err };
+		fill_ctx c = { ev, prefix ? prefix : "", err, 0 };
 
 		return wrong_type(&c, "", "object", obj);
 	}
 	kag__keys_scan(&k, obj);
-	return kag__native_fill_keys(ev, &k, prefix, err);
+	return kag__native_fill_keys(ev, &k, format, prefix, err);
+}
+
+int kag__native_fill(kag_event *ev, json_t *obj, const char *prefix, kag_fmt_error *err)
+{
+	return kag__fill_native_as(ev, obj, NULL, prefix, err);
 }

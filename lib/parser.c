@@ -19,7 +19,22 @@
 #include "kag-config.h"
 #include "kag.h"
 
+/* The first line of a record is looked at 32 bytes at a time where the
+ * processor can (x86-64 with AVX2, checked at run time). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(KAG_NO_AVX2)
+#include <immintrin.h>
+#define HAVE_LINE_AVX2 1
+#endif
+
 enum scan_result { SCAN_NEED, SCAN_RECORD, SCAN_ERROR, SCAN_FAST, SCAN_PARSED };
+
+/* Keeps a function that is not on the path of every record out of its
+ * callers, so that the path of a JSON line stays within few cache lines. */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
 
 struct kag_parser {
 	kag_buf in;          /* bytes not yet consumed */
@@ -245,7 +260,7 @@ int kag_parser_finish(kag_parser *p)
 static int set_error(kag_parser *p, int code, uint64_t line, uint64_t offset,
 		     const char *path, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 6, 7)))
+	__attribute__((format(printf, 6, 7), cold))
 #endif
 	;
 
@@ -356,7 +371,7 @@ static void check_run_limits(kag_parser *p)
 /* Frame the record being read, from the scan position: SCAN_RECORD when
  * its value closed, SCAN_NEED at the end of the bytes so far, SCAN_ERROR
  * (code in *code_out) when it is cut short or broke a limit. */
-static int frame(kag_parser *p, int *code_out)
+NOINLINE static int frame(kag_parser *p, int *code_out)
 {
 	const char *d = p->in.data;
 	size_t len = p->in.len, pos = p->pos, start = p->rec_start;
@@ -606,6 +621,105 @@ static int count_lines(const char *rec, size_t from, size_t used, uint64_t *line
 	return 0;
 }
 
+/* The first line of a record: s[0, len) up to its line end (ended) or to
+ * the end of the bytes there are. With `counted`, one pass also found
+ * whether a NUL byte is in it (nul) and how many bytes '{' or '[' (open). */
+typedef struct {
+	size_t len;
+	int ended, counted, nul;
+	uint64_t open;
+} first_line;
+
+#ifdef HAVE_LINE_AVX2
+
+/* The first line of s[0, n) (n >= 32), 64 bytes at a time, then by 32. */
+__attribute__((target("avx2,popcnt"))) static void line_avx2(const char *s, size_t n,
+							     first_line *f)
+{
+	const __m256i nl = _mm256_set1_epi8('\n'), zero = _mm256_setzero_si256();
+	/* '{' and '[' differ in bit 0x20 only */
+	const __m256i bit = _mm256_set1_epi8(0x20), brace = _mm256_set1_epi8('{');
+	__m256i low = _mm256_cmpeq_epi8(zero, zero), v, w, acc, sum;
+	uint32_t e, keep;
+	uint64_t open = 0;
+	size_t i = 0, stop;
+	int nul = 0;
+
+	while (n - i >= 64) {
+		/* each byte lane counts at most 254 brackets, then they are summed */
+		stop = i + ((n - i) / 64 < 127 ? (n - i) / 64 : 127) * 64;
+		acc = zero;
+		for (; i < stop; i += 64) {
+			v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+			w = _mm256_loadu_si256((const __m256i *)(const void *)(s + i + 32));
+			if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, nl),
+								 _mm256_cmpeq_epi8(w, nl))))
+				break;
+			/* the lowest byte seen: 0 when there is a NUL */
+			low = _mm256_min_epu8(low, _mm256_min_epu8(v, w));
+			v = _mm256_cmpeq_epi8(_mm256_or_si256(v, bit), brace);
+			w = _mm256_cmpeq_epi8(_mm256_or_si256(w, bit), brace);
+			acc = _mm256_sub_epi8(_mm256_sub_epi8(acc, v), w);
+		}
+		sum = _mm256_sad_epu8(acc, zero);
+		open += (uint64_t)_mm256_extract_epi64(sum, 0) +
+			(uint64_t)_mm256_extract_epi64(sum, 1) +
+			(uint64_t)_mm256_extract_epi64(sum, 2) +
+			(uint64_t)_mm256_extract_epi64(sum, 3);
+		if (i < stop)
+			break; /* a line end in the 64 bytes at i */
+	}
+	nul = _mm256_movemask_epi8(_mm256_cmpeq_epi8(low, zero)) != 0;
+	/* What is left, 32 bytes at a time: the last 32 bytes, less those
+	 * already seen, end it. */
+	while (i < n) {
+		keep = 0xffffffffu;
+		if (n - i < 32) {
+			keep <<= 32 - (n - i);
+			i = n - 32;
+		}
+		v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+		e = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl)) & keep;
+		if (e)
+			keep &= (e & (0u - e)) - 1; /* the bytes before the line end */
+		open += (uint64_t)__builtin_popcount(
+			(uint32_t)_mm256_movemask_epi8(
+				_mm256_cmpeq_epi8(_mm256_or_si256(v, bit), brace)) & keep);
+		nul |= ((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) & keep) != 0;
+		if (e) {
+			f->len = i + (size_t)__builtin_ctz(e);
+			f->ended = 1;
+			f->nul = nul;
+			f->open = open;
+			return;
+		}
+		i += 32;
+	}
+	f->len = n;
+	f->ended = 0;
+	f->nul = nul;
+	f->open = open;
+}
+#endif
+
+/* Find the first line of s[0, n). */
+static void find_first_line(const char *s, size_t n, first_line *f)
+{
+	const char *nl;
+
+#ifdef HAVE_LINE_AVX2
+	if (n >= 32 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) {
+		f->counted = 1;
+		line_avx2(s, n, f);
+		return;
+	}
+#endif
+	nl = memchr(s, '\n', n);
+	f->len = nl ? (size_t)(nl - s) : n;
+	f->ended = nl != NULL;
+	f->counted = 0;
+}
+
 /* A record whose first line is in the buffer goes to jansson at once,
  * which stops at the end of its value: for valid JSON, the framer would
  * cut the same bytes, so its byte-by-byte pass is skipped. The limits hold
@@ -618,11 +732,13 @@ static int count_lines(const char *rec, size_t from, size_t used, uint64_t *line
  * once at most once. Returns the root, or NULL. */
 static json_t *json_record(kag_parser *p)
 {
-	const char *rec = p->in.data + p->rec_start, *nl;
+	const char *rec = p->in.data + p->rec_start;
 	size_t avail = p->in.len - p->rec_start, first, n, used;
 	uint64_t lines = 0;
+	first_line fl;
 	json_error_t jerr;
 	json_t *root;
+	int nul, few;
 
 	if (p->rec_offset < p->json_tried_end)
 		return NULL;
@@ -632,10 +748,10 @@ static json_t *json_record(kag_parser *p)
 		return NULL;
 #endif
 	/* Without its first line, the record is most likely not all here. */
-	nl = memchr(rec, '\n', avail);
-	if (!nl && !p->finished)
+	find_first_line(rec, avail, &fl);
+	if (!fl.ended && !p->finished)
 		return NULL;
-	first = nl ? (size_t)(nl - rec) : avail;
+	first = fl.len;
 	n = avail;
 	if (n > p->max_record)
 		n = (size_t)p->max_record;
@@ -646,15 +762,27 @@ static json_t *json_record(kag_parser *p)
 	root = json_loadb(rec, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK,
 			  &jerr);
 	used = jerr.position > 0 ? (size_t)jerr.position : 0;
-	/* jansson drops a NUL byte that ends a number or literal without
-	 * counting it in the position: such records are framed as usual. */
-	if (root && used > 0 && used <= n && !memchr(rec, '\0', used) &&
-	    (used <= first || count_lines(rec, first, used, &lines) == 0) &&
-	    (few_openings(rec, used, p->max_depth) || !too_deep(root, p->max_depth))) {
-		p->pos = p->rec_start + used;
-		p->line += lines;
-		p->st_at_once++;
-		return root;
+	if (root && used > 0 && used <= n) {
+		/* The first line's facts cover a record that ends on it; when
+		 * they hold for the whole line, they hold for the record. */
+		if (fl.counted && used <= first) {
+			nul = fl.nul && memchr(rec, '\0', used) != NULL;
+			few = fl.open <= p->max_depth;
+		} else {
+			nul = memchr(rec, '\0', used) != NULL;
+			few = -1;
+		}
+		/* jansson drops a NUL byte that ends a number or literal
+		 * without counting it in the position: such records are
+		 * framed as usual. */
+		if (!nul && (used <= first || count_lines(rec, first, used, &lines) == 0) &&
+		    (few == 1 || few_openings(rec, used, p->max_depth) ||
+		     !too_deep(root, p->max_depth))) {
+			p->pos = p->rec_start + used;
+			p->line += lines;
+			p->st_at_once++;
+			return root;
+		}
 	}
 	if (root)
 		json_decref(root);
@@ -662,26 +790,107 @@ static json_t *json_record(kag_parser *p)
 	return NULL;
 }
 
+/* A line that does not start with a JSON value (p->pos is at its first
+ * byte that is not blank): a base64 gzip payload, a node-name prefix before
+ * a record, or an error. SCAN_* or -1 to scan on from p->pos. Out of line:
+ * the path of a record keeps to a few cache lines. */
+NOINLINE static int text_line(kag_parser *p, int *code_out)
+{
+	const char *d = p->in.data, *nl;
+	size_t len = p->in.len, eol, brace;
+
+	/* Look at the whole line (memchr: a long line is searched again at
+	 * each feed). */
+	nl = memchr(d + p->pos, '\n', len - p->pos);
+	eol = nl ? (size_t)(nl - d) : len;
+	if (eol == len && !p->finished) {
+		if (eol - p->pos > p->max_record) {
+			uint64_t line = p->line, off = p->base + p->pos;
+
+			p->pos = eol;
+			p->skip_line = 1;
+			return *code_out = set_error(p, KAG_ELIMIT, line, off,
+				"", "line %llu: text line longer than %llu bytes",
+				(unsigned long long)line,
+				(unsigned long long)p->max_record), SCAN_ERROR;
+		}
+		return SCAN_NEED;
+	}
+	if (eol - p->pos >= 4 && memcmp(d + p->pos, "H4sI", 4) == 0 &&
+	    (p->format == KAG_FORMAT_AUTO || p->format == KAG_FORMAT_EKS)) {
+		/* Base64 of gzip data: a CloudWatch Logs subscription
+		 * payload as delivered. */
+		p->rec_start = p->pos;
+		p->rec_line = p->line;
+		p->rec_offset = p->base + p->pos;
+		p->rec_encoded = 1;
+		p->pos = eol;
+		return SCAN_RECORD;
+	}
+	brace = node_prefix(d, p->pos, eol);
+	if (brace) {
+		p->pos = brace;
+		return -1;
+	}
+	{
+		char shown[41];
+		size_t n = eol - p->pos < 40 ? eol - p->pos : 40, i;
+		uint64_t line = p->line, off = p->base + p->pos;
+		json_t *scalar = json_loadb(d + p->pos, eol - p->pos, JSON_DECODE_ANY, NULL);
+
+		if (scalar) {
+			/* Valid JSON, but a number, string, ... */
+			const char *type = kag__json_type_name(scalar);
+
+			json_decref(scalar);
+			p->pos = eol;
+			*code_out = set_error(p, KAG_ESCHEMA, line, off, "",
+				"line %llu: expected an audit event object, got %s",
+				(unsigned long long)line, type);
+			return SCAN_ERROR;
+		}
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)d[p->pos + i];
+
+			shown[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		}
+		shown[n] = '\0';
+		p->pos = eol;
+		*code_out = set_error(p, KAG_EPARSE, line, off, "",
+			"line %llu: not JSON (line starts with \"%s\")",
+			(unsigned long long)line, shown);
+		return SCAN_ERROR;
+	}
+}
+
+/* The start of a stream: a byte order mark is skipped. SCAN_NEED when
+ * there are too few bytes yet to tell, else -1. */
+NOINLINE static int skip_bom(kag_parser *p)
+{
+	const char *d = p->in.data;
+	size_t len = p->in.len;
+
+	if (len - p->pos < 3 && !p->finished &&
+	    (len == p->pos || memcmp(d + p->pos, "\xEF\xBB\xBF", len - p->pos) == 0))
+		return SCAN_NEED;
+	if (len - p->pos >= 3 && memcmp(d + p->pos, "\xEF\xBB\xBF", 3) == 0)
+		p->pos += 3;
+	p->started = 1;
+	return -1;
+}
+
 static int scan(kag_parser *p, int *code_out, json_t **root_out)
 {
 	const char *d;
 	size_t len;
+	int rc;
 
 	for (;;) {
 		d = p->in.data;
 		len = p->in.len;
 		if (!p->in_record) {
-			size_t eol, brace;
-
-			if (!p->started) {
-				if (len - p->pos < 3 && !p->finished &&
-				    (len == p->pos ||
-				     memcmp(d + p->pos, "\xEF\xBB\xBF", len - p->pos) == 0))
-					return SCAN_NEED;
-				if (len - p->pos >= 3 && memcmp(d + p->pos, "\xEF\xBB\xBF", 3) == 0)
-					p->pos += 3;
-				p->started = 1;
-			}
+			if (!p->started && skip_bom(p) == SCAN_NEED)
+				return SCAN_NEED;
 			if (p->skip_line) {
 				const char *nl = len > p->pos ? memchr(d + p->pos, '\n', len - p->pos) : NULL;
 
@@ -713,79 +922,18 @@ static int scan(kag_parser *p, int *code_out, json_t **root_out)
 				p->rec_line = p->line;
 				p->rec_offset = p->base + p->pos;
 #ifdef KAG_HAVE_JSMN
-				if (fast_line(p))
+				p->fast_skip = 0;
+				if (p->frontend == KAG_FRONTEND_FAST && fast_line(p))
 					return SCAN_FAST;
 #endif
 				if ((*root_out = json_record(p)) != NULL)
 					return SCAN_PARSED;
 				continue;
 			}
-			/* Not the start of a JSON value: look at the whole line
-			 * (memchr: a long line is searched again at each feed). */
-			{
-				const char *nl = memchr(d + p->pos, '\n', len - p->pos);
-
-				eol = nl ? (size_t)(nl - d) : len;
-			}
-			if (eol == len && !p->finished) {
-				if (eol - p->pos > p->max_record) {
-					uint64_t line = p->line, off = p->base + p->pos;
-
-					p->pos = eol;
-					p->skip_line = 1;
-					return *code_out = set_error(p, KAG_ELIMIT, line, off,
-						"", "line %llu: text line longer than %llu bytes",
-						(unsigned long long)line,
-						(unsigned long long)p->max_record), SCAN_ERROR;
-				}
-				return SCAN_NEED;
-			}
-			if (eol - p->pos >= 4 && memcmp(d + p->pos, "H4sI", 4) == 0 &&
-			    (p->format == KAG_FORMAT_AUTO || p->format == KAG_FORMAT_EKS)) {
-				/* Base64 of gzip data: a CloudWatch Logs
-				 * subscription payload as delivered. */
-				p->rec_start = p->pos;
-				p->rec_line = p->line;
-				p->rec_offset = p->base + p->pos;
-				p->rec_encoded = 1;
-				p->pos = eol;
-				return SCAN_RECORD;
-			}
-			brace = node_prefix(d, p->pos, eol);
-			if (brace) {
-				p->pos = brace;
-				continue;
-			}
-			{
-				char shown[41];
-				size_t n = eol - p->pos < 40 ? eol - p->pos : 40, i;
-				uint64_t line = p->line, off = p->base + p->pos;
-				json_t *scalar = json_loadb(d + p->pos, eol - p->pos,
-							    JSON_DECODE_ANY, NULL);
-
-				if (scalar) {
-					/* Valid JSON, but a number, string, ... */
-					const char *type = kag__json_type_name(scalar);
-
-					json_decref(scalar);
-					p->pos = eol;
-					*code_out = set_error(p, KAG_ESCHEMA, line, off, "",
-						"line %llu: expected an audit event object, got %s",
-						(unsigned long long)line, type);
-					return SCAN_ERROR;
-				}
-				for (i = 0; i < n; i++) {
-					unsigned char c = (unsigned char)d[p->pos + i];
-
-					shown[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-				}
-				shown[n] = '\0';
-				p->pos = eol;
-				*code_out = set_error(p, KAG_EPARSE, line, off, "",
-					"line %llu: not JSON (line starts with \"%s\")",
-					(unsigned long long)line, shown);
-				return SCAN_ERROR;
-			}
+			rc = text_line(p, code_out);
+			if (rc >= 0)
+				return rc;
+			continue;
 		}
 
 		/* Inside a record. */
@@ -806,31 +954,33 @@ static void read_ctx(const kag_parser *p, kag__read_ctx *c, kag__limits *lim,
 	c->keys = NULL;
 }
 
-/* Fill the parser's event from one record (a top-level record or a list
- * item of the given kind). KAG__SKIPPED for a record that is not an audit
- * event (counted). */
-static int fill_event(kag_parser *p, json_t *obj, int kind, const char *list_format,
-		      const char *prefix, uint64_t line, uint64_t offset, kag__keys *keys,
-		      kag_event **out)
+/* A record could not be filled: the event is dropped and the error kept. */
+KAG__COLD static int fill_failed(kag_parser *p, int rc, uint64_t line, uint64_t offset,
+				 const kag_fmt_error *err)
 {
-	kag_fmt_error err = { 0, "", "" };
-	kag__read_ctx c;
-	kag__limits lim;
+	kag__event_reset(&p->ev);
+	return set_error(p, rc, line, offset, err->path, "line %llu: %s",
+			 (unsigned long long)line, err->message);
+}
+
+/* Fill the parser's event (reset by the caller) from one record (a
+ * top-level record or a list item of the given kind), read as `c` says.
+ * KAG__SKIPPED for a record that is not an audit event (counted). */
+static int fill_event(kag_parser *p, json_t *obj, int kind, const kag__read_ctx *c,
+		      const char *prefix, uint64_t line, uint64_t offset, kag_event **out)
+{
+	kag_fmt_error err;
 	int rc;
 
-	kag__event_reset(&p->ev);
+	err.code = 0;
+	err.message[0] = err.path[0] = '\0';
 	p->ev.format = "native";
 	p->ev.source = p->source;
 	p->ev.line = line;
 	p->ev.offset = offset;
-	read_ctx(p, &c, &lim, list_format);
-	c.keys = keys;
-	rc = kag__record_fill(&p->ev, obj, kind, &c, prefix, &err);
-	if (rc < 0) {
-		kag__event_reset(&p->ev);
-		return set_error(p, rc, line, offset, err.path, "line %llu: %s",
-				 (unsigned long long)line, err.message);
-	}
+	rc = kag__record_fill(&p->ev, obj, kind, c, prefix, &err);
+	if (rc < 0)
+		return fill_failed(p, rc, line, offset, &err);
 	p->st_records++;
 	if (rc == KAG__SKIPPED) {
 		kag__event_reset(&p->ev);
@@ -847,10 +997,106 @@ static int next_list_item(kag_parser *p, kag_event **out)
 	char prefix[160];
 	size_t i = p->list_next++;
 	json_t *item = json_array_get(p->list.items, i);
+	kag__read_ctx c;
+	kag__limits lim;
 
+	kag__event_reset(&p->ev);
+	read_ctx(p, &c, &lim, p->list.format);
 	kag__list_item_path(&p->list, i, prefix, sizeof(prefix));
-	return fill_event(p, item, p->list.kind, p->list.format, prefix, p->list_line,
-			  p->list_offset, NULL, out);
+	return fill_event(p, item, p->list.kind, &c, prefix, p->list_line, p->list_offset, out);
+}
+
+/* The root of a record the framer cut (SCAN_RECORD, reset_record done):
+ * 1 when the fast front end filled the event, 0 with *root_out parsed by
+ * jansson, or a negative code. */
+NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int encoded,
+				const kag__limits *lim, json_t **root_out)
+{
+	kag_fmt_error ferr;
+	json_error_t jerr;
+	int rc;
+
+#ifdef KAG_HAVE_JSMN
+	if (!encoded && p->frontend == KAG_FRONTEND_FAST && !p->fast_skip &&
+	    fast_fill(p, p->in.data + start, rlen, NULL, NULL) == KAG_OK)
+		return 1;
+#endif
+	if (encoded) {
+		while (rlen && p->in.data[start + rlen - 1] == '\r')
+			rlen--;
+		ferr.code = 0;
+		ferr.message[0] = ferr.path[0] = '\0';
+		rc = kag__b64gzip_json(root_out, p->in.data + start, rlen, lim, "", &ferr);
+		if (rc < 0)
+			return set_error(p, rc, p->rec_line, p->rec_offset, ferr.path,
+					 "line %llu: %s", (unsigned long long)p->rec_line,
+					 ferr.message);
+		return 0;
+	}
+	*root_out = json_loadb(p->in.data + start, rlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+			       &jerr);
+	if (!*root_out) {
+		uint64_t line = p->rec_line + (jerr.line > 0 ? (uint64_t)jerr.line - 1 : 0);
+		uint64_t off = p->rec_offset + (jerr.position > 0 ? (uint64_t)jerr.position : 0);
+
+		return set_error(p, KAG_EPARSE, line, off, "", "line %llu: invalid JSON: %s",
+				 (unsigned long long)line, jerr.text);
+	}
+	return 0;
+}
+
+/* A record that is not one event (kag__shape_detect gave `shape`): a list
+ * to hand out item by item, or a skipped record (both 0), or an error.
+ * Takes the root. */
+NOINLINE static int other_shape(kag_parser *p, json_t *root, int shape, const kag_fmt_error *ferr)
+{
+	size_t n;
+
+	if (shape < 0) {
+		kag__list_dispose(&p->list);
+		json_decref(root);
+		return set_error(p, shape, p->rec_line, p->rec_offset, ferr->path, "line %llu: %s",
+				 (unsigned long long)p->rec_line, ferr->message);
+	}
+	if (shape == KAG__SHAPE_SKIP) {
+		kag__list_dispose(&p->list);
+		json_decref(root);
+		p->st_records++;
+		p->st_skipped++;
+		return 0;
+	}
+	n = json_array_size(p->list.items);
+	if (n > p->max_items) {
+		kag__list_dispose(&p->list);
+		json_decref(root);
+		return set_error(p, KAG_ELIMIT, p->rec_line, p->rec_offset, "",
+				 "line %llu: %zu items in one list (limit %llu)",
+				 (unsigned long long)p->rec_line, n,
+				 (unsigned long long)p->max_items);
+	}
+	p->list_root = root;
+	p->list_next = 0;
+	p->list_line = p->rec_line;
+	p->list_offset = p->rec_offset;
+	return 0;
+}
+
+/* next_from_list(): the list is all handed out. */
+#define LIST_DONE 2
+
+/* The next item of the list being handed out: KAG_OK, an error, or
+ * LIST_DONE when there is none left (the list is dropped). */
+NOINLINE static int next_from_list(kag_parser *p, kag_event **out)
+{
+	int rc;
+
+	while (p->list_next < json_array_size(p->list.items)) {
+		rc = next_list_item(p, out);
+		if (rc != KAG__SKIPPED)
+			return rc;
+	}
+	drop_list(p);
+	return LIST_DONE;
 }
 
 int kag_parser_next(kag_event **out, kag_parser *p)
@@ -859,107 +1105,56 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 		return KAG_EINVAL;
 	*out = NULL;
 	for (;;) {
-		json_error_t jerr;
 		json_t *root = NULL;
-		kag_fmt_error ferr = { 0, "", "" };
+		kag_fmt_error ferr;
 		kag__read_ctx rctx;
 		kag__limits lim;
 		kag__keys keys;
-		int code = 0, shape, rc, encoded;
-		size_t start, rlen;
+		int code = 0, shape, rc;
 
-		if (p->list_root) {
-			while (p->list_next < json_array_size(p->list.items)) {
-				rc = next_list_item(p, out);
-				if (rc != KAG__SKIPPED)
-					return rc;
-			}
-			drop_list(p);
-		}
+		if (p->list_root && (rc = next_from_list(p, out)) != LIST_DONE)
+			return rc;
 		kag__event_reset(&p->ev);
 		rc = scan(p, &code, &root);
-		if (rc == SCAN_NEED)
-			return KAG_ITEROVER;
-		if (rc == SCAN_ERROR)
-			return code;
-		if (rc == SCAN_FAST) {
-			*out = &p->ev;
-			return KAG_OK;
-		}
+		if (rc != SCAN_PARSED) {
+			size_t start = p->rec_start, rlen = p->pos - start;
+			int encoded = p->rec_encoded;
 
-		start = p->rec_start;
-		rlen = p->pos - start;
-		encoded = p->rec_encoded;
-		p->rec_encoded = 0;
-		reset_record(p);
-		read_ctx(p, &rctx, &lim, NULL);
-#ifdef KAG_HAVE_JSMN
-		if (rc == SCAN_RECORD && !encoded && p->frontend == KAG_FRONTEND_FAST &&
-		    !p->fast_skip && fast_fill(p, p->in.data + start, rlen, NULL, NULL) == KAG_OK) {
-			*out = &p->ev;
-			return KAG_OK;
-		}
-#endif
-		if (rc == SCAN_PARSED) {
-			/* root came from json_record() */
-		} else if (encoded) {
-			while (rlen && p->in.data[start + rlen - 1] == '\r')
-				rlen--;
-			rc = kag__b64gzip_json(&root, p->in.data + start, rlen, &lim, "", &ferr);
-			if (rc < 0)
-				return set_error(p, rc, p->rec_line, p->rec_offset, ferr.path,
-						 "line %llu: %s", (unsigned long long)p->rec_line,
-						 ferr.message);
-		} else {
-			root = json_loadb(p->in.data + start, rlen,
-					  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-			if (!root) {
-				uint64_t line = p->rec_line +
-						(jerr.line > 0 ? (uint64_t)jerr.line - 1 : 0);
-				uint64_t off = p->rec_offset +
-					       (jerr.position > 0 ? (uint64_t)jerr.position : 0);
-
-				return set_error(p, KAG_EPARSE, line, off, "",
-						 "line %llu: invalid JSON: %s",
-						 (unsigned long long)line, jerr.text);
+			if (rc == SCAN_NEED)
+				return KAG_ITEROVER;
+			if (rc == SCAN_ERROR)
+				return code;
+			if (rc == SCAN_FAST) {
+				*out = &p->ev;
+				return KAG_OK;
 			}
+			p->rec_encoded = 0;
+			reset_record(p);
+			read_ctx(p, &rctx, &lim, NULL);
+			rc = framed_root(p, start, rlen, encoded, &lim, &root);
+			if (rc < 0)
+				return rc;
+			if (rc == 1) {
+				*out = &p->ev;
+				return KAG_OK;
+			}
+		} else {
+			p->rec_encoded = 0;
+			reset_record(p);
+			read_ctx(p, &rctx, &lim, NULL);
 		}
+		ferr.code = 0;
+		ferr.message[0] = ferr.path[0] = '\0';
 		keys.obj = NULL;
 		rctx.keys = &keys;
 		shape = kag__shape_detect(root, &rctx, &p->list, &ferr);
-		if (shape < 0) {
-			kag__list_dispose(&p->list);
-			json_decref(root);
-			return set_error(p, shape, p->rec_line, p->rec_offset, ferr.path,
-					 "line %llu: %s", (unsigned long long)p->rec_line,
-					 ferr.message);
-		}
-		if (shape == KAG__SHAPE_SKIP) {
-			kag__list_dispose(&p->list);
-			json_decref(root);
-			p->st_records++;
-			p->st_skipped++;
+		if (shape != KAG__SHAPE_EVENT) {
+			if ((rc = other_shape(p, root, shape, &ferr)) < 0)
+				return rc;
 			continue;
 		}
-		if (shape == KAG__SHAPE_LIST) {
-			if (json_array_size(p->list.items) > p->max_items) {
-				size_t n = json_array_size(p->list.items);
-
-				kag__list_dispose(&p->list);
-				json_decref(root);
-				return set_error(p, KAG_ELIMIT, p->rec_line, p->rec_offset, "",
-						 "line %llu: %zu items in one list (limit %llu)",
-						 (unsigned long long)p->rec_line, n,
-						 (unsigned long long)p->max_items);
-			}
-			p->list_root = root;
-			p->list_next = 0;
-			p->list_line = p->rec_line;
-			p->list_offset = p->rec_offset;
-			continue;
-		}
-		rc = fill_event(p, root, KAG__ITEM_ANY, NULL, "", p->rec_line, p->rec_offset, &keys,
-				out);
+		/* the event was reset above, before the record was read */
+		rc = fill_event(p, root, KAG__ITEM_ANY, &rctx, "", p->rec_line, p->rec_offset, out);
 		if (rc < 0 || rc == KAG__SKIPPED) {
 			json_decref(root);
 			if (rc == KAG__SKIPPED)

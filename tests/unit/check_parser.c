@@ -825,6 +825,271 @@ START_TEST(at_once_string_limit)
 }
 END_TEST
 
+/* Transcripts of `in` fed whole (read before and after finish), in 1-byte
+ * chunks and cut at every `step`-th byte must be the same (parser options
+ * as `make` sets them).
+ * Returns the whole one, and *at_once_out the records it read at once. */
+static char *same_in_any_chunks(kag_parser *(*make)(void), const char *in, size_t len,
+				size_t step, uint64_t *at_once_out)
+{
+	size_t *cuts = malloc(len * sizeof(*cuts)), i;
+	kag_parser *p = make();
+	char *whole = transcript_split(p, in, len, NULL, 0), *t;
+
+	ck_assert_ptr_nonnull(cuts);
+	*at_once_out = kag__parser_records_at_once(p);
+	kag_parser_free(p);
+	/* finished before the first record is read: the last record, too,
+	 * is read at once */
+	p = make();
+	ck_assert_int_eq(kag_parser_feed(p, in, len), KAG_OK);
+	ck_assert_int_eq(kag_parser_finish(p), KAG_OK);
+	{
+		sb b = { NULL, 0, 0 };
+
+		sb_printf(&b, "%s", "");
+		drain(&b, p);
+		ck_assert_msg(strcmp(b.s, whole) == 0, "finished first differs: %s",
+			      first_line_diff(b.s, whole));
+		free(b.s);
+	}
+	kag_parser_free(p);
+	for (i = 0; i + 1 < len; i++)
+		cuts[i] = i + 1;
+	p = make();
+	t = transcript_split(p, in, len, cuts, len - 1);
+	ck_assert_msg(strcmp(t, whole) == 0, "1-byte chunks differ: %s", first_line_diff(t, whole));
+	ck_assert_uint_eq(kag__parser_records_at_once(p), 0);
+	free(t);
+	kag_parser_free(p);
+	for (i = 1; i < len; i += step) {
+		p = make();
+		t = transcript_split(p, in, len, &i, 1);
+		ck_assert_msg(strcmp(t, whole) == 0, "split at %zu differs: %s", i,
+			      first_line_diff(t, whole));
+		free(t);
+		kag_parser_free(p);
+	}
+	free(cuts);
+	return whole;
+}
+
+/* The first line of a record is looked at once for its line end, NUL
+ * bytes and brackets (32 bytes at a time where the processor can); what
+ * it finds must settle each record as the framer would: records longer
+ * than a block, with a NUL byte after the record or inside it, with
+ * brackets in strings, and over several lines. Nesting limit 3. */
+START_TEST(at_once_first_line)
+{
+	static const char in[] =
+		/* a NUL byte after the record, on its line: at once, then
+		 * the rest of the line is not JSON */
+		"{\"verb\":\"get\",\"auditID\":\"f1\",\"userAgent\":"
+		"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}"
+		"\0tail\n"
+		/* a NUL byte ending a number past the first 64 bytes: framed */
+		"{\"verb\":\"get\",\"auditID\":\"f2\",\"userAgent\":"
+		"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+		"\"x\":[1\0]}\n"
+		/* a first line longer than 64 bytes with brackets in a string,
+		 * more than the limit, then a second line: at once, the tree
+		 * is walked */
+		"{\"verb\":\"get\",\"auditID\":\"f3\",\"userAgent\":"
+		"\"{{[[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\n"
+		" \"x\":{\"y\":[1]}}\n"
+		/* the same one level deeper: the framer reports it */
+		"{\"verb\":\"get\",\"auditID\":\"f4\",\"userAgent\":"
+		"\"{{[[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\n"
+		" \"x\":{\"y\":[[1]]}}\n"
+		/* a line end followed by '{' inside a long record: cut short */
+		"{\"verb\":\"get\",\"auditID\":\"f5\",\"userAgent\":"
+		"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+		"\"requestObject\":\n{\"a\":1}}\n"
+		/* exactly 32 and 64 bytes before the line end, then at the
+		 * limit and one over it on one line */
+		"{\"verb\":\"get\",\"auditID\":\"f6___\"}\n"
+		"{\"verb\":\"get\",\"auditID\":\"f7\",\"userAgent\":\"aaaaaaaaaaaaaaaaaaaa\"}\n"
+		"{\"verb\":\"get\",\"auditID\":\"f8\",\"x\":[{\"a\":1}]}\n"
+		"{\"verb\":\"get\",\"auditID\":\"f9\",\"x\":[{\"a\":[]}]}\n"
+		/* the last record, without a line end */
+		"{\"verb\":\"get\",\"auditID\":\"f10\",\"x\":[[1]]}";
+	const char *want[] = {
+		"event native line=1 off=0 ", "error KAG_EPARSE line=1 off=", /* "?tail" */
+		"event native line=2 off=", "event native line=3 off=",
+		"error KAG_ELIMIT line=5 off=", "error KAG_ETRUNCATED line=7 off=",
+		"error KAG_ESCHEMA line=8 off=", "error KAG_EPARSE line=8 off=",
+		"event native line=9 off=",
+		"event native line=10 off=", "event native line=11 off=",
+		"error KAG_ELIMIT line=12 off=", "event native line=13 off=",
+	};
+	uint64_t read_at_once;
+	char *whole = same_in_any_chunks(at_once_parser, in, sizeof(in) - 1, 1, &read_at_once);
+	const char *line = whole;
+	size_t i;
+
+	ck_assert_uint_eq(strlen("{\"verb\":\"get\",\"auditID\":\"f6___\"}"), 32);
+	ck_assert_uint_eq(strlen("{\"verb\":\"get\",\"auditID\":\"f7\",\"userAgent\":\"aaaaaaaaaaaaaaaaaaaa\"}"),
+			  64);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_msg(line && strncmp(line, want[i], strlen(want[i])) == 0,
+			      "record %zu: want \"%s\" in:\n%s", i, want[i], whole);
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	ck_assert_msg(line && *line == '\0', "extra records:\n%s", whole);
+	ck_assert(strstr(whole, "not JSON (line starts with \"?tail\")") != NULL);
+	ck_assert(strstr(whole, "auditID[1]=f2") != NULL);
+	ck_assert(strstr(whole, "nesting deeper than 3 levels") != NULL);
+	ck_assert(strstr(whole, "record is incomplete: a new record starts on the next line") != NULL);
+	/* f1, f3, f6, f7 and f8 (the rest of f5's line was read with f5, and
+	 * f10, without its line end, is framed before finish) */
+	ck_assert_uint_eq(read_at_once, 5);
+	free(whole);
+}
+END_TEST
+
+static kag_parser *deep_parser(void)
+{
+	kag_parser *p = at_once_parser();
+
+	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_MAX_DEPTH, 300), KAG_OK);
+	return p;
+}
+
+/* Append a record whose userAgent holds `in_string` bytes c and whose
+ * member x is nested `levels` arrays deep. */
+static size_t bracket_record(char *buf, size_t n, const char *id, size_t in_string, char c,
+			     size_t levels)
+{
+	size_t i;
+
+	n += (size_t)sprintf(buf + n, "{\"verb\":\"get\",\"auditID\":\"%s\",\"userAgent\":\"", id);
+	for (i = 0; i < in_string; i++)
+		buf[n++] = c;
+	n += (size_t)sprintf(buf + n, "\",\"x\":");
+	for (i = 0; i < levels; i++)
+		buf[n++] = '[';
+	buf[n++] = '1';
+	for (i = 0; i < levels; i++)
+		buf[n++] = ']';
+	n += (size_t)sprintf(buf + n, "}\n");
+	return n;
+}
+
+/* Brackets are counted over long lines (more of them than one counter of
+ * the 32-byte pass holds), and the limit still holds exactly: nesting at
+ * the limit (300) and one level over it, with and without thousands of
+ * brackets in a string. */
+START_TEST(at_once_many_brackets)
+{
+	const char *want[] = {
+		"event native line=1 ", "error KAG_ELIMIT line=2 ", "event native line=3 ",
+		"error KAG_ELIMIT line=4 ", "event native line=5 ", "event native line=6 ",
+		"error KAG_ELIMIT line=7 ",
+	};
+	char *in = malloc(64 * 1024), *whole;
+	const char *line;
+	uint64_t read_at_once;
+	size_t n = 0, i;
+
+	ck_assert_ptr_nonnull(in);
+	/* the record object and 299 arrays: 300 levels, 9300 brackets */
+	n = bracket_record(in, n, "g1", 9000, '[', 299);
+	n = bracket_record(in, n, "g2", 9000, '{', 300);
+	/* 300 brackets in all, all of them levels */
+	n = bracket_record(in, n, "g3", 0, '[', 299);
+	n = bracket_record(in, n, "g4", 0, '[', 300);
+	/* shallow, brackets in the string only */
+	n = bracket_record(in, n, "g5", 9000, '{', 1);
+	n = bracket_record(in, n, "g6", 299, '[', 0);
+	/* 254 brackets of the string for each of the 32 counters, then
+	 * 301 levels: a counter that wrapped would find fewer than 300 */
+	n = bracket_record(in, n, "g7", 254 * 32, '[', 300);
+	whole = same_in_any_chunks(deep_parser, in, n, 4099, &read_at_once);
+	line = whole;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_msg(line && strncmp(line, want[i], strlen(want[i])) == 0,
+			      "record %zu: want \"%s\" in:\n%.300s", i, want[i], line ? line : "");
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	ck_assert_msg(line && *line == '\0', "extra records");
+	ck_assert(strstr(whole, "nesting deeper than 300 levels") != NULL);
+	/* g1 and g5 by a walk of the tree, g3 and g6 by the count */
+	ck_assert_uint_eq(read_at_once, 4);
+	free(whole);
+	free(in);
+}
+END_TEST
+
+/* Where the bytes that matter fall in the 32-byte blocks of the first
+ * line's pass: a record that is one level too deep, or that has a NUL byte
+ * after a number, is moved along a byte at a time; each must be settled
+ * as the framer settles it. Nesting limit 3. */
+START_TEST(at_once_block_edges)
+{
+	char in[256];
+	size_t pad, n;
+	uint64_t read_at_once;
+	char *whole;
+	int kind;
+
+	for (kind = 0; kind < 3; kind++) {
+		for (pad = 0; pad < 100; pad++) {
+			n = (size_t)sprintf(in, "{\"verb\":\"get\",\"auditID\":\"h\",\"u\":\"%*s\",",
+					    (int)pad, "");
+			if (kind == 0)
+				n += (size_t)sprintf(in + n, "\"x\":[[[1]]]}\n");
+			else if (kind == 1)
+				n += (size_t)sprintf(in + n, "\"x\":[[1]]}\n");
+			else
+				n += (size_t)sprintf(in + n, "\"x\":[1%c]}\n", 0);
+			whole = same_in_any_chunks(at_once_parser, in, n, n, &read_at_once);
+			if (kind == 0) {
+				ck_assert_msg(strncmp(whole, "error KAG_ELIMIT line=1 off=0 ", 30) == 0,
+					      "pad %zu: %s", pad, whole);
+				ck_assert_uint_eq(read_at_once, 0);
+			} else {
+				ck_assert_msg(strncmp(whole, "event native line=1 off=0 ", 26) == 0 &&
+					      strchr(whole, '\n') == whole + strlen(whole) - 1,
+					      "pad %zu: %s", pad, whole);
+				ck_assert_uint_eq(read_at_once, kind == 1 ? 1 : 0);
+			}
+			free(whole);
+		}
+	}
+}
+END_TEST
+
+/* An oauth-server login event (the decision annotation) read by the
+ * jansson front end: format "openshift-oauth" for a top-level record,
+ * not for an EventList item or another annotation of the same length. */
+START_TEST(oauth_format_jansson)
+{
+	static const char in[] =
+		"{\"verb\":\"post\",\"annotations\":{\"a\":\"b\","
+		"\"authentication.openshift.io/decision\":\"deny\"}}\n"
+		"{\"verb\":\"post\",\"annotations\":{\"authentication.openshift.io/decisioN\":\"deny\"}}\n"
+		"{\"kind\":\"EventList\",\"items\":[{\"verb\":\"post\",\"annotations\":"
+		"{\"authentication.openshift.io/decision\":\"deny\"}}]}\n";
+	kag_parser *p;
+	const kag_event *ev;
+
+	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_FRONTEND, KAG_FRONTEND_JANSSON), KAG_OK);
+	ck_assert_int_eq(kag_parser_feed(p, S(in)), KAG_OK);
+	ck_assert_int_eq(kag_parser_finish(p), KAG_OK);
+	ev = expect_event(p, "post", 1);
+	ck_assert_str_eq(kag_event_format(ev), "openshift-oauth");
+	ev = expect_event(p, "post", 2);
+	ck_assert_str_eq(kag_event_format(ev), "native");
+	ev = expect_event(p, "post", 3);
+	ck_assert_str_eq(kag_event_format(ev), "eventlist");
+	expect_end(p);
+	kag_parser_free(p);
+}
+END_TEST
+
 /* ---- the members of a record ---- */
 
 /* In KAG__K_* order. */
@@ -1412,6 +1677,10 @@ int main(void)
 
 	tcase_add_test(once, at_once_same_as_framed);
 	tcase_add_test(once, at_once_string_limit);
+	tcase_add_test(once, at_once_first_line);
+	tcase_add_test(once, at_once_many_brackets);
+	tcase_add_test(once, at_once_block_edges);
+	tcase_add_test(once, oauth_format_jansson);
 	tcase_add_test(once, member_scan);
 	tcase_add_test(once, many_members);
 	suite_add_tcase(s, once);

@@ -75,12 +75,58 @@ void kag__event_dispose(kag_event *ev);
 /* The event time (time_us), brought up to date after builder calls. */
 int64_t kag__event_time(const kag_event *ev);
 
+/* The object field that owns each sub-field, plus one (0: none). */
+extern const unsigned char kag__owner[KAG_FIELD_COUNT_];
+
+/* Mark a field (and the object that owns it, if absent) present. */
+static inline void kag__mark(kag_event *ev, int field, int state)
+{
+	int owner = kag__owner[field];
+
+	ev->state[field] = (uint8_t)state;
+	if (owner && ev->state[owner - 1] == KAG_STATE_ABSENT)
+		ev->state[owner - 1] = (uint8_t)state;
+	ev->usable_known = 0;
+}
+
 /* Front-end fill helpers: strings are borrowed (the jansson front end keeps
  * them alive via json_root; the fast one points into the parser's record
  * bytes) unless copied with kag__event_copy(). */
-void kag__event_set(kag_event *ev, int field, const char *s, size_t len, int state);
-int kag__event_push(kag_event *ev, int field, const char *k, size_t klen,
-		    const char *v, size_t vlen, int state);
+static inline void kag__event_set(kag_event *ev, int field, const char *s, size_t len, int state)
+{
+	ev->str[field].ptr = s;
+	ev->str[field].len = len;
+	kag__mark(ev, field, state);
+}
+
+int kag__event_grow_items(kag_event *ev);
+
+/* Append an item (a list value, or a pair with key k) to field. */
+static inline int kag__event_push(kag_event *ev, int field, const char *k, size_t klen,
+				  const char *v, size_t vlen, int state)
+{
+	kag_item *it;
+
+	if (ev->n_items == ev->cap_items) {
+		int rc = kag__event_grow_items(ev);
+
+		if (rc < 0)
+			return rc;
+	}
+	if (ev->count[field] == 0)
+		ev->first[field] = (uint32_t)ev->n_items;
+	else if (ev->items[ev->n_items - 1].field != field)
+		ev->scattered |= (uint64_t)1 << field;
+	it = &ev->items[ev->n_items++];
+	it->field = field;
+	it->key.ptr = k;
+	it->key.len = klen;
+	it->val.ptr = v;
+	it->val.len = vlen;
+	ev->count[field]++;
+	kag__mark(ev, field, state);
+	return KAG_OK;
+}
 const char *kag__event_copy(kag_event *ev, const char *s, size_t len);
 char *kag__event_alloc(kag_event *ev, size_t n);
 /* Decode stage/level strings and the event time once the slots are filled. */

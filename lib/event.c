@@ -55,28 +55,29 @@ static const struct {
 	[KAG_FIELD_RESPONSE_OBJECT] = { "responseObject", KAG__KIND_BODY },
 };
 
-/* The object that owns a sub-field, so that setting user.username also
- * marks user as present. */
-static int parent_of(int field)
-{
-	switch (field) {
-	case KAG_FIELD_USER_USERNAME: case KAG_FIELD_USER_UID:
-	case KAG_FIELD_USER_GROUPS: case KAG_FIELD_USER_EXTRA:
-		return KAG_FIELD_USER;
-	case KAG_FIELD_IMP_USERNAME: case KAG_FIELD_IMP_UID:
-	case KAG_FIELD_IMP_GROUPS: case KAG_FIELD_IMP_EXTRA:
-		return KAG_FIELD_IMP_USER;
-	case KAG_FIELD_OBJ_RESOURCE: case KAG_FIELD_OBJ_SUBRESOURCE:
-	case KAG_FIELD_OBJ_NAMESPACE: case KAG_FIELD_OBJ_NAME:
-	case KAG_FIELD_OBJ_API_GROUP: case KAG_FIELD_OBJ_API_VERSION:
-		return KAG_FIELD_OBJECT_REF;
-	case KAG_FIELD_RESPONSE_CODE: case KAG_FIELD_RESPONSE_REASON:
-	case KAG_FIELD_RESPONSE_MESSAGE: case KAG_FIELD_RESPONSE_STATUS_TEXT:
-		return KAG_FIELD_RESPONSE_STATUS;
-	default:
-		return -1;
-	}
-}
+/* The object that owns a sub-field, plus one (0: none), so that setting
+ * user.username also marks user as present. */
+#define OWNER(parent) (unsigned char)((parent) + 1)
+const unsigned char kag__owner[KAG_FIELD_COUNT_] = {
+	[KAG_FIELD_USER_USERNAME] = OWNER(KAG_FIELD_USER),
+	[KAG_FIELD_USER_UID] = OWNER(KAG_FIELD_USER),
+	[KAG_FIELD_USER_GROUPS] = OWNER(KAG_FIELD_USER),
+	[KAG_FIELD_USER_EXTRA] = OWNER(KAG_FIELD_USER),
+	[KAG_FIELD_IMP_USERNAME] = OWNER(KAG_FIELD_IMP_USER),
+	[KAG_FIELD_IMP_UID] = OWNER(KAG_FIELD_IMP_USER),
+	[KAG_FIELD_IMP_GROUPS] = OWNER(KAG_FIELD_IMP_USER),
+	[KAG_FIELD_IMP_EXTRA] = OWNER(KAG_FIELD_IMP_USER),
+	[KAG_FIELD_OBJ_RESOURCE] = OWNER(KAG_FIELD_OBJECT_REF),
+	[KAG_FIELD_OBJ_SUBRESOURCE] = OWNER(KAG_FIELD_OBJECT_REF),
+	[KAG_FIELD_OBJ_NAMESPACE] = OWNER(KAG_FIELD_OBJECT_REF),
+	[KAG_FIELD_OBJ_NAME] = OWNER(KAG_FIELD_OBJECT_REF),
+	[KAG_FIELD_OBJ_API_GROUP] = OWNER(KAG_FIELD_OBJECT_REF),
+	[KAG_FIELD_OBJ_API_VERSION] = OWNER(KAG_FIELD_OBJECT_REF),
+	[KAG_FIELD_RESPONSE_CODE] = OWNER(KAG_FIELD_RESPONSE_STATUS),
+	[KAG_FIELD_RESPONSE_REASON] = OWNER(KAG_FIELD_RESPONSE_STATUS),
+	[KAG_FIELD_RESPONSE_MESSAGE] = OWNER(KAG_FIELD_RESPONSE_STATUS),
+	[KAG_FIELD_RESPONSE_STATUS_TEXT] = OWNER(KAG_FIELD_RESPONSE_STATUS),
+};
 
 int kag__field_kind(int field)
 {
@@ -208,50 +209,22 @@ const char *kag__event_copy(kag_event *ev, const char *s, size_t len)
 
 static void mark(kag_event *ev, int field, int state)
 {
-	int parent = parent_of(field);
-
-	ev->state[field] = (uint8_t)state;
-	if (parent >= 0 && ev->state[parent] == KAG_STATE_ABSENT)
-		ev->state[parent] = (uint8_t)state;
-	ev->usable_known = 0;
+	kag__mark(ev, field, state);
 }
 
-void kag__event_set(kag_event *ev, int field, const char *s, size_t len, int state)
+/* Room for one more item. */
+int kag__event_grow_items(kag_event *ev)
 {
-	ev->str[field].ptr = s;
-	ev->str[field].len = len;
-	mark(ev, field, state);
-}
+	size_t cap = ev->cap_items ? ev->cap_items * 2 : 32;
+	kag_item *ni;
 
-int kag__event_push(kag_event *ev, int field, const char *k, size_t klen,
-		    const char *v, size_t vlen, int state)
-{
-	kag_item *it;
-
-	if (ev->n_items == ev->cap_items) {
-		size_t cap = ev->cap_items ? ev->cap_items * 2 : 32;
-		kag_item *ni;
-
-		if (cap > UINT32_MAX)
-			return KAG_ELIMIT;
-		ni = kag__realloc(ev->items, cap * sizeof(*ni));
-		if (!ni)
-			return KAG_ENOMEM;
-		ev->items = ni;
-		ev->cap_items = cap;
-	}
-	if (ev->count[field] == 0)
-		ev->first[field] = (uint32_t)ev->n_items;
-	else if (ev->items[ev->n_items - 1].field != field)
-		ev->scattered |= (uint64_t)1 << field;
-	it = &ev->items[ev->n_items++];
-	it->field = field;
-	it->key.ptr = k;
-	it->key.len = klen;
-	it->val.ptr = v;
-	it->val.len = vlen;
-	ev->count[field]++;
-	mark(ev, field, state);
+	if (cap > UINT32_MAX)
+		return KAG_ELIMIT;
+	ni = kag__realloc(ev->items, cap * sizeof(*ni));
+	if (!ni)
+		return KAG_ENOMEM;
+	ev->items = ni;
+	ev->cap_items = cap;
 	return KAG_OK;
 }
 

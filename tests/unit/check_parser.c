@@ -206,6 +206,22 @@ static const kag_event *expect_event(kag_parser *p, const char *verb, uint64_t l
 	return ev;
 }
 
+/* The transcript t holds one line per record, each starting as want[i]
+ * does, and nothing more. */
+static void expect_records(const char *t, const char *const *want, size_t n)
+{
+	const char *line = t;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(line && strncmp(line, want[i], strlen(want[i])) == 0,
+			      "record %zu: want \"%s\" in:\n%.4000s", i, want[i], t);
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	ck_assert_msg(line && *line == '\0', "extra records:\n%.4000s", t);
+}
+
 static void expect_error(kag_parser *p, int code, uint64_t line, uint64_t offset,
 			 const char *path, const char *msg_part)
 {
@@ -631,16 +647,8 @@ START_TEST(mixed_stream_whole)
 		"error KAG_EPARSE line=17 ", "error KAG_ESCHEMA line=18 ",
 		"event native line=19 ",
 	};
-	const char *line = t;
-	size_t i;
 
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		ck_assert_msg(line && strncmp(line, want[i], strlen(want[i])) == 0,
-			      "record %zu: want \"%s\" in:\n%s", i, want[i], t);
-		line = strchr(line, '\n');
-		line = line ? line + 1 : NULL;
-	}
-	ck_assert_msg(line && *line == '\0', "extra records:\n%s", t);
+	expect_records(t, want, sizeof(want) / sizeof(want[0]));
 	ck_assert(strstr(t, "user.extra[1]=scope:x,scope:y") != NULL);
 	ck_assert(strstr(t, "requestObject[1]={\"kind\":\"Pod\",\"spec\":{}}") != NULL);
 	ck_assert(strstr(t, "time=1714557600123456") != NULL);
@@ -764,15 +772,8 @@ START_TEST(at_once_same_as_framed)
 	size_t cuts[sizeof(at_once)], i;
 	kag_parser *p = at_once_parser();
 	char *whole = transcript_split(p, S(at_once), NULL, 0), *t;
-	const char *line = whole;
 
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		ck_assert_msg(line && strncmp(line, want[i], strlen(want[i])) == 0,
-			      "record %zu: want \"%s\" in:\n%s", i, want[i], whole);
-		line = strchr(line, '\n');
-		line = line ? line + 1 : NULL;
-	}
-	ck_assert_msg(line && *line == '\0', "extra records:\n%s", whole);
+	expect_records(whole, want, sizeof(want) / sizeof(want[0]));
 	ck_assert(strstr(whole, "record is incomplete: a new record starts on the next line") != NULL);
 	ck_assert(strstr(whole, "nesting deeper than 3 levels") != NULL);
 	ck_assert(strstr(whole, "line 14: invalid JSON: ") != NULL);
@@ -924,19 +925,11 @@ START_TEST(at_once_first_line)
 	};
 	uint64_t read_at_once;
 	char *whole = same_in_any_chunks(at_once_parser, in, sizeof(in) - 1, 1, &read_at_once);
-	const char *line = whole;
-	size_t i;
 
 	ck_assert_uint_eq(strlen("{\"verb\":\"get\",\"auditID\":\"f6___\"}"), 32);
 	ck_assert_uint_eq(strlen("{\"verb\":\"get\",\"auditID\":\"f7\",\"userAgent\":\"aaaaaaaaaaaaaaaaaaaa\"}"),
 			  64);
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		ck_assert_msg(line && strncmp(line, want[i], strlen(want[i])) == 0,
-			      "record %zu: want \"%s\" in:\n%s", i, want[i], whole);
-		line = strchr(line, '\n');
-		line = line ? line + 1 : NULL;
-	}
-	ck_assert_msg(line && *line == '\0', "extra records:\n%s", whole);
+	expect_records(whole, want, sizeof(want) / sizeof(want[0]));
 	ck_assert(strstr(whole, "not JSON (line starts with \"?tail\")") != NULL);
 	ck_assert(strstr(whole, "auditID[1]=f2") != NULL);
 	ck_assert(strstr(whole, "nesting deeper than 3 levels") != NULL);
@@ -988,9 +981,8 @@ START_TEST(at_once_many_brackets)
 		"error KAG_ELIMIT line=7 ",
 	};
 	char *in = malloc(64 * 1024), *whole;
-	const char *line;
 	uint64_t read_at_once;
-	size_t n = 0, i;
+	size_t n = 0;
 
 	ck_assert_ptr_nonnull(in);
 	/* the record object and 299 arrays: 300 levels, 9300 brackets */
@@ -1006,14 +998,7 @@ START_TEST(at_once_many_brackets)
 	 * 301 levels: a counter that wrapped would find fewer than 300 */
 	n = bracket_record(in, n, "g7", 254 * 32, '[', 300);
 	whole = same_in_any_chunks(deep_parser, in, n, 4099, &read_at_once);
-	line = whole;
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		ck_assert_msg(line && strncmp(line, want[i], strlen(want[i])) == 0,
-			      "record %zu: want \"%s\" in:\n%.300s", i, want[i], line ? line : "");
-		line = strchr(line, '\n');
-		line = line ? line + 1 : NULL;
-	}
-	ck_assert_msg(line && *line == '\0', "extra records");
+	expect_records(whole, want, sizeof(want) / sizeof(want[0]));
 	ck_assert(strstr(whole, "nesting deeper than 300 levels") != NULL);
 	/* g1 and g5 by a walk of the tree, g3 and g6 by the count */
 	ck_assert_uint_eq(read_at_once, 4);

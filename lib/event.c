@@ -207,11 +207,6 @@ const char *kag__event_copy(kag_event *ev, const char *s, size_t len)
 	return out;
 }
 
-static void mark(kag_event *ev, int field, int state)
-{
-	kag__mark(ev, field, state);
-}
-
 /* Room for one more item. */
 int kag__event_grow_items(kag_event *ev)
 {
@@ -513,6 +508,7 @@ static inline int two_digits(const char *s)
 	return hi < 10 && lo < 10 ? (int)(hi * 10 + lo) : -1;
 }
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
 static int64_t days_from_civil(int y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
@@ -863,7 +859,7 @@ int kag_event_set_int(kag_event *ev, int field, int64_t value, int state)
 	if (!ev || kag__field_kind(field) != KAG__KIND_INT || !valid_state(state))
 		return KAG_EINVAL;
 	ev->code = value;
-	mark(ev, field, state);
+	kag__mark(ev, field, state);
 	return KAG_OK;
 }
 
@@ -902,6 +898,6 @@ int kag_event_set_present(kag_event *ev, int field, int state)
 	if (!ev || !valid_state(state) ||
 	    (kind != KAG__KIND_OBJECT && kind != KAG__KIND_LIST && kind != KAG__KIND_PAIRS))
 		return KAG_EINVAL;
-	mark(ev, field, state);
+	kag__mark(ev, field, state);
 	return KAG_OK;
 }

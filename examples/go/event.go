@@ -174,6 +174,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// strField is a string field and its value, for strs.
+type strField struct {
+	field C.int
+	s     string
+}
+
+// strs sets each string field in turn (an empty value is left absent).
+func (b builder) strs(fs ...strField) error {
+	for _, f := range fs {
+		if err := b.str(f.field, f.s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (b builder) user(u *UserInfo, base C.int) error {
 	if u == nil {
 		return nil
@@ -183,10 +199,7 @@ func (b builder) user(u *UserInfo, base C.int) error {
 	if err := b.present(base); err != nil {
 		return err
 	}
-	if err := b.str(base+1, u.Username); err != nil {
-		return err
-	}
-	if err := b.str(base+2, u.UID); err != nil {
+	if err := b.strs(strField{base + 1, u.Username}, strField{base + 2, u.UID}); err != nil {
 		return err
 	}
 	if err := b.list(base+3, u.Groups); err != nil {
@@ -226,24 +239,18 @@ func (b builder) fill(ev *AuditEvent) error {
 	if err := check(C.kag_event_clear(b.ev)); err != nil {
 		return err
 	}
-	strs := []struct {
-		field C.int
-		s     string
-	}{
-		{C.KAG_FIELD_AUDIT_ID, ev.AuditID},
-		{C.KAG_FIELD_STAGE, ev.Stage},
-		{C.KAG_FIELD_LEVEL, ev.Level},
-		{C.KAG_FIELD_VERB, ev.Verb},
-		{C.KAG_FIELD_REQUEST_URI, ev.RequestURI},
-		{C.KAG_FIELD_USER_AGENT, ev.UserAgent},
-		{C.KAG_FIELD_REQUEST_RECEIVED_TS, ev.RequestReceivedTimestamp},
-		{C.KAG_FIELD_STAGE_TS, ev.StageTimestamp},
-		{C.KAG_FIELD_TIMESTAMP, ev.Timestamp},
-	}
-	for _, f := range strs {
-		if err := b.str(f.field, f.s); err != nil {
-			return err
-		}
+	if err := b.strs(
+		strField{C.KAG_FIELD_AUDIT_ID, ev.AuditID},
+		strField{C.KAG_FIELD_STAGE, ev.Stage},
+		strField{C.KAG_FIELD_LEVEL, ev.Level},
+		strField{C.KAG_FIELD_VERB, ev.Verb},
+		strField{C.KAG_FIELD_REQUEST_URI, ev.RequestURI},
+		strField{C.KAG_FIELD_USER_AGENT, ev.UserAgent},
+		strField{C.KAG_FIELD_REQUEST_RECEIVED_TS, ev.RequestReceivedTimestamp},
+		strField{C.KAG_FIELD_STAGE_TS, ev.StageTimestamp},
+		strField{C.KAG_FIELD_TIMESTAMP, ev.Timestamp},
+	); err != nil {
+		return err
 	}
 	if err := b.user(ev.User, C.KAG_FIELD_USER); err != nil {
 		return err
@@ -258,21 +265,15 @@ func (b builder) fill(ev *AuditEvent) error {
 		if err := b.present(C.KAG_FIELD_OBJECT_REF); err != nil {
 			return err
 		}
-		refs := []struct {
-			field C.int
-			s     string
-		}{
-			{C.KAG_FIELD_OBJ_RESOURCE, o.Resource},
-			{C.KAG_FIELD_OBJ_SUBRESOURCE, o.Subresource},
-			{C.KAG_FIELD_OBJ_NAMESPACE, o.Namespace},
-			{C.KAG_FIELD_OBJ_NAME, o.Name},
-			{C.KAG_FIELD_OBJ_API_GROUP, o.APIGroup},
-			{C.KAG_FIELD_OBJ_API_VERSION, o.APIVersion},
-		}
-		for _, f := range refs {
-			if err := b.str(f.field, f.s); err != nil {
-				return err
-			}
+		if err := b.strs(
+			strField{C.KAG_FIELD_OBJ_RESOURCE, o.Resource},
+			strField{C.KAG_FIELD_OBJ_SUBRESOURCE, o.Subresource},
+			strField{C.KAG_FIELD_OBJ_NAMESPACE, o.Namespace},
+			strField{C.KAG_FIELD_OBJ_NAME, o.Name},
+			strField{C.KAG_FIELD_OBJ_API_GROUP, o.APIGroup},
+			strField{C.KAG_FIELD_OBJ_API_VERSION, o.APIVersion},
+		); err != nil {
+			return err
 		}
 	}
 	if st := ev.ResponseStatus; st != nil {
@@ -285,13 +286,11 @@ func (b builder) fill(ev *AuditEvent) error {
 				return err
 			}
 		}
-		if err := b.str(C.KAG_FIELD_RESPONSE_REASON, st.Reason); err != nil {
-			return err
-		}
-		if err := b.str(C.KAG_FIELD_RESPONSE_MESSAGE, st.Message); err != nil {
-			return err
-		}
-		if err := b.str(C.KAG_FIELD_RESPONSE_STATUS_TEXT, st.Status); err != nil {
+		if err := b.strs(
+			strField{C.KAG_FIELD_RESPONSE_REASON, st.Reason},
+			strField{C.KAG_FIELD_RESPONSE_MESSAGE, st.Message},
+			strField{C.KAG_FIELD_RESPONSE_STATUS_TEXT, st.Status},
+		); err != nil {
 			return err
 		}
 	}

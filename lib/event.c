@@ -470,9 +470,7 @@ int kag__usable_slow(const kag_event *ev, int field)
 	if (field < 0 || field >= KAG_FIELD_COUNT_)
 		return 0;
 	bit = (uint64_t)1 << field;
-	if (ev->usable_known & bit)
-		return (ev->usable_bits & bit) != 0;
-	ok = usable(ev, field);
+	ok = usable(ev, field); /* not cached yet: kag__usable() read the cache */
 	mev = (kag_event *)ev;
 	mev->usable_known |= bit;
 	if (ok)

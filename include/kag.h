@@ -324,8 +324,16 @@ enum kag_parser_option {
 	KAG_OPT_FORMAT = 5,           /**< input shape, a KAG_FORMAT_* value;
 				       * default KAG_FORMAT_AUTO (0, accepted
 				       * here) (@since 0.1) */
-	KAG_OPT_FRONTEND = 6          /**< which front end reads records, a
+	KAG_OPT_FRONTEND = 6,         /**< which front end reads records, a
 				       * KAG_FRONTEND_* value (@since 0.1) */
+	KAG_OPT_LINE = 7              /**< the 1-based line number of the next
+				       * byte fed, to resume a file part way or
+				       * to share one file among parsers (a
+				       * byte offset the caller can add itself;
+				       * a line number it cannot know without
+				       * counting). Line ends fed and not read
+				       * yet come before it: the value must be
+				       * greater than their count (@since 0.1) */
 };
 
 /** Front ends for KAG_OPT_FRONTEND. Both produce the same events and reject
@@ -378,8 +386,9 @@ enum kag_parser_stat {
 KAG_API int kag_parser_new(kag_parser **out);
 KAG_API void kag_parser_free(kag_parser *p);
 
-/** Set a KAG_OPT_* limit (> 0), or KAG_OPT_FORMAT (a KAG_FORMAT_* value).
- * @return KAG_OK or KAG_EINVAL. */
+/** Set a KAG_OPT_* limit (> 0), KAG_OPT_FORMAT (a KAG_FORMAT_* value) or
+ * KAG_OPT_LINE (kag_parser_set_source() and kag_parser_reset() restart
+ * numbering at 1). @return KAG_OK or KAG_EINVAL. */
 KAG_API int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value);
 
 /** Name the input ("audit.log"), used in verdict and error sources. Copied.

@@ -159,6 +159,19 @@ int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value)
 			return KAG_EINVAL;
 		p->frontend = KAG_FRONTEND_JANSSON;
 		break;
+	case KAG_OPT_LINE: {
+		/* p->line numbers the scan position: the line ends fed and not
+		 * read yet come before the next byte fed */
+		uint64_t ends = 0;
+		size_t i;
+
+		for (i = p->pos; i < p->in.len; i++)
+			ends += p->in.data[i] == '\n';
+		if (value <= ends)
+			return KAG_EINVAL;
+		p->line = value - ends;
+		break;
+	}
 	case KAG_OPT_FORMAT:
 		if (value > KAG_FORMAT_OPENSHIFT)
 			return KAG_EINVAL;

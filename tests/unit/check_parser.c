@@ -1565,6 +1565,41 @@ START_TEST(nothing_fed)
 }
 END_TEST
 
+START_TEST(line_option)
+{
+	kag_parser *p;
+
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
+	/* a file resumed at line 40: events and errors carry its numbers */
+	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_LINE, 40), KAG_OK);
+	ck_assert_int_eq(kag_parser_feed(p, S("{\"verb\":\"get\"}\n\nnot json\n")), KAG_OK);
+	expect_event(p, "get", 40);
+	expect_error(p, KAG_EPARSE, 42, 16, "", "line 42: not JSON");
+	expect_end(p);
+	/* line ends fed and not read yet come first: here two of them, read
+	 * only when the parser looks past the event */
+	ck_assert_int_eq(kag_parser_feed(p, S("{\"verb\":\"list\"}\n\n")), KAG_OK);
+	expect_event(p, "list", 43);
+	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_LINE, 2), KAG_EINVAL);
+	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_LINE, 0), KAG_EINVAL);
+	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_LINE, 100), KAG_OK);
+	ck_assert_int_eq(kag_parser_feed(p, S("{\"verb\":\"watch\"}\n{\"verb\":")), KAG_OK);
+	expect_event(p, "watch", 100);
+	expect_end(p);
+	/* inside a record: its own line stays, the lines after it move */
+	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_LINE, 500), KAG_OK);
+	ck_assert_int_eq(kag_parser_feed(p, S("\"create\"}\n{\"verb\":\"delete\"}\n")), KAG_OK);
+	expect_event(p, "create", 101);
+	expect_event(p, "delete", 501);
+	expect_end(p);
+	/* set_source and reset number from 1 again */
+	ck_assert_int_eq(kag_parser_set_source(p, "b.log"), KAG_OK);
+	ck_assert_int_eq(kag_parser_feed(p, S("{\"verb\":\"get\"}\n")), KAG_OK);
+	expect_event(p, "get", 1);
+	kag_parser_free(p);
+}
+END_TEST
+
 START_TEST(option_values)
 {
 	kag_parser *p;
@@ -1609,6 +1644,7 @@ int main(void)
 	tcase_add_test(shapes, reset_inside_a_list);
 	tcase_add_test(shapes, nothing_fed);
 	tcase_add_test(shapes, option_values);
+	tcase_add_test(shapes, line_option);
 	suite_add_tcase(s, shapes);
 
 	tcase_add_test(chunks, mixed_stream_whole);
@@ -1648,6 +1684,7 @@ int main(void)
 	tcase_add_test(shapes_j, text_line_then_stream_goes_on);
 	tcase_add_test(shapes_j, values_that_are_not_objects);
 	tcase_add_test(shapes_j, incomplete_until_finish);
+	tcase_add_test(shapes_j, line_option);
 	tcase_add_test(shapes_j, reset_restarts_stream);
 	tcase_add_test(shapes_j, reset_inside_a_list);
 	tcase_add_test(shapes_j, nothing_fed);

@@ -172,10 +172,10 @@ int triage_setup_parser(struct triage *t, kag_parser *p)
 	return 0;
 }
 
-void triage_count(struct triage *t, const kag_parser *p)
+void triage_count(struct triage *t, uint64_t records, uint64_t skipped)
 {
-	t->skipped += kag_parser_stat(p, KAG_PSTAT_SKIPPED);
-	t->records += kag_parser_stat(p, KAG_PSTAT_RECORDS);
+	t->records += records;
+	t->skipped += skipped;
 }
 
 void triage_tick(struct triage *t, uint64_t bytes)
@@ -204,7 +204,8 @@ static int triage_stream(struct triage *t, kag_parser *p, FILE *in, const char *
 	}
 	if (kag_parser_finish(p) < 0 || drain(t, p) < 0)
 		return -1;
-	triage_count(t, p);
+	triage_count(t, kag_parser_stat(p, KAG_PSTAT_RECORDS),
+		     kag_parser_stat(p, KAG_PSTAT_SKIPPED));
 	return 0;
 }
 

@@ -9,22 +9,31 @@
  * would not give the same output. Parsing (JSON to event) is most of the
  * work and needs no such order. So:
  *
- * - The calling thread reads the input and cuts it into pieces with a
- *   scanner that mirrors kag's parser framing (lib/parser.c scan()): JSON
- *   lines, pretty printed documents, arrays and EventLists, node-name
- *   prefixes, base64 lines, non-JSON lines, truncated records. A piece ends
- *   only after a line end that the parser consumes between records without
- *   looking past it, so a parser fed the piece stops where the one reading
- *   the whole stream would. Inside a record the scanner reads 64 bytes at
- *   a time (with the vector instructions the processor has) and looks at
- *   single bytes only where the record may end.
+ * - The calling thread reads the input and cuts it into pieces at line
+ *   ends followed by a byte that starts a record or a text line ('{', '[',
+ *   a letter or a digit): one memchr() per line. At such a cut the parser
+ *   is almost always between records, but not always (a record broken
+ *   there, a JSON array with items at column 0, a pretty printed record
+ *   whose lines are not indented), so each cut is checked where the piece
+ *   is parsed: the piece's parser read exactly one record and blanks, or a
+ *   scanner that mirrors kag's parser framing (lib/parser.c scan(), frame()
+ *   below) finds the parser between records at the piece's end. Inside a
+ *   record the scanner reads 64 bytes at a time (with the vector
+ *   instructions the processor has) and looks at single bytes only where
+ *   the record may end.
+ * - A piece whose end is not between records is read again when it is
+ *   judged, by one parser (the pool's own) fed that piece and the ones
+ *   after it, with the scanner alongside, until a piece ends between
+ *   records; what the pieces' own parsers made of them is dropped, and
+ *   they start afresh. Output and counters are those of one parser reading
+ *   the whole stream.
  * - Pieces are grouped in batches of consecutive pieces, queued in a ring.
  *   Each thread, the caller included, has parsers for TP_SLOTS batches: it
  *   takes the next batch nobody has taken and parses its pieces, each with
- *   a parser of its own (events are borrowed from their parser), first fed
- *   as many newlines as the lines it did not see, so that line numbers (in
- *   sources and messages) are the stream's; error offsets are shifted back
- *   to stream offsets.
+ *   a parser of its own (events are borrowed from their parser), told the
+ *   line number where the piece starts (KAG_OPT_LINE), so that line
+ *   numbers (in sources and messages) are the stream's; error offsets are
+ *   shifted back to stream offsets.
  * - Batches are judged one at a time, in input order, with the one
  *   session, and printed: the output is byte for byte that of --jobs 1.
  *   The turn is a counter taken with compare-and-swap. A thread judges its
@@ -38,8 +47,9 @@
  *   the batch it is parsing; before a read that would wait for data (on
  *   a pipe), it judges every batch it holds, so nothing already read waits
  *   on the writer. Memory is bounded: the ring, a budget of queued bytes, and
- *   pieces longer than TP_BIG, which are fed to one parser as they are read
- *   (as the sequential path does) once every batch before them is judged.
+ *   pieces longer than TP_BIG, which are fed to the pool's own parser as
+ *   they are read (as the sequential path does) once every batch before them
+ *   is judged.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -302,7 +312,8 @@ static uint64_t escaped_bytes(uint64_t bs, int *carry)
 /* Read a block from the bits of its quotes, backslashes, line ends, '{'
  * or '[', '}' or ']', with the string state before it. Returns 0 when the
  * byte loop must read it: a backslash outside a string (escapes only count
- * in strings), or a line end inside one (it breaks the record). */
+ * in strings), or a line end inside one, escaped or not (it breaks the
+ * record). */
 static inline __attribute__((always_inline)) int
 block_read(uint64_t quote, uint64_t bslash, uint64_t nl, uint64_t open, uint64_t close,
 	   int in_string, int escape, struct block *o, uint64_t (*pfx)(uint64_t))
@@ -315,7 +326,7 @@ block_read(uint64_t quote, uint64_t bslash, uint64_t nl, uint64_t open, uint64_t
 		quote &= ~esc;
 	}
 	inside = pfx(quote) ^ (in_string ? ~(uint64_t)0 : 0);
-	if ((bslash & ~esc & ~inside) || (nl & inside & ~esc))
+	if ((bslash & ~esc & ~inside) || (nl & inside))
 		return 0;
 	o->open = open & ~inside;
 	o->close = close & ~inside;
@@ -684,15 +695,15 @@ static int frame(struct framer *f, const char *d, size_t len, size_t *pos_io, in
 			}
 			c = d[pos];
 			if (f->in_string) {
-				if (f->escape) {
+				if (c == '\n') {
+					f->in_record = 0; /* broken at the line end */
+					break;
+				} else if (f->escape) {
 					f->escape = 0;
 				} else if (c == '\\') {
 					f->escape = 1;
 				} else if (c == '"') {
 					f->in_string = 0;
-				} else if (c == '\n') {
-					f->in_record = 0; /* broken at the line end */
-					break;
 				}
 			} else if (c == '"') {
 				f->in_string = 1;
@@ -733,15 +744,57 @@ out:
 	return rc;
 }
 
+/* f at the start of the stream (a BOM may come), or between records;
+ * proto holds the input format and the block readers. */
+static void framer_start(struct framer *f, const struct framer *proto, int stream_start)
+{
+	memset(f, 0, sizeof(*f));
+	f->format = proto->format;
+#ifdef TP_BLOCKS
+	f->block = proto->block;
+	f->run = proto->run;
+#endif
+	f->started = !stream_start;
+	f->line = 1;
+}
+
+/* Scan d[*pos, limit) with f. Returns 1 when the parser is between
+ * records at `end` (the framer splits there), 0 when the scan passed `end`
+ * without a split there or needs more bytes; *pos is where it stopped. */
+static int frame_until(struct framer *f, const char *d, size_t limit, size_t end, size_t *pos,
+		       int finished)
+{
+	for (;;) {
+		if (frame(f, d, limit, pos, finished) == FR_NEED || *pos > end)
+			return 0;
+		if (*pos == end)
+			return 1;
+	}
+}
+
+/* Bytes that start a record or a text line: the input is cut before them
+ * where they start a line. */
+static unsigned char cut_before[256];
+
+static void cut_table(void)
+{
+	int c;
+
+	for (c = 0; c < 256; c++)
+		cut_before[c] = c == '{' || c == '[' || (c >= '0' && c <= '9') ||
+				(c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
 /* ---- batches, lanes and the pool ---- */
 
 struct slot;
 
-/* A batch of consecutive pieces, queued in the ring. Pieces are cut by
- * frame(); each is parsed by a parser of its own, so that a thread holds
- * the events of its batches until their turn to be judged. */
+/* A batch of consecutive pieces, queued in the ring. Each piece is parsed
+ * by a parser of its own, so that a thread holds the events of its batches
+ * until their turn to be judged. */
 struct batch {
-	char *data;          /* the pieces' bytes, one after the other */
+	char *data;          /* the pieces' bytes, one after the other, and the
+			      * byte after the last (unless the stream ends) */
 	size_t len, cap;
 	int n;
 	int last;            /* the stream ends with the last piece */
@@ -760,10 +813,13 @@ struct batch {
 struct lparser {
 	kag_parser *parser;
 	uint64_t line;       /* its line number after what it was fed */
-	uint64_t fed;        /* bytes fed this stream, newlines included */
+	uint64_t fed;        /* bytes fed this stream */
 	int64_t shift;       /* stream offset minus parser offset, this piece */
 	int rc;              /* first result of this piece */
 	int more;            /* the piece may hold more results */
+	int open_end;        /* the piece ends inside a record */
+	uint64_t records, skipped; /* its counters before this piece */
+	uint64_t kept_records, kept_skipped; /* counters from before a restart */
 	kag_event *ev;
 };
 
@@ -794,7 +850,16 @@ struct triage_pool {
 	struct lane *lanes;  /* one per thread, then the caller's */
 	struct batch *ring;
 	size_t n_ring;
-	struct lparser big;  /* the caller's, for pieces longer than TP_BIG */
+	struct lparser big;  /* the pool's own, for pieces longer than TP_BIG and
+			      * pieces read again (below) */
+	struct framer proto; /* the input format and block readers */
+	/* Pieces are read again by `big` from one that ended inside a record
+	 * until one ends between records (reread). rf scans them; rf_skip:
+	 * bytes of the next piece rf has read already (the byte after a
+	 * piece). The judge's, or the caller's once every batch is judged. */
+	int reread;
+	struct framer rf;
+	size_t rf_skip;
 
 	pthread_mutex_t mu;  /* for sleeping only */
 	pthread_cond_t cv;
@@ -820,29 +885,13 @@ struct triage_pool {
 	size_t cap;
 };
 
-static char newlines[4096];
-
-/* Feed n newlines: the lines of the stream this parser did not see. */
-static int feed_lines(kag_parser *p, uint64_t n)
-{
-	while (n) {
-		size_t k = n < sizeof(newlines) ? (size_t)n : sizeof(newlines);
-
-		if (kag_parser_feed(p, newlines, k) < 0)
-			return -1;
-		n -= k;
-	}
-	return 0;
-}
-
-/* Bring the parser to line `line` (0: where it is) and stream offset
- * `offset`, then feed data. */
+/* Feed data to the parser: the piece at line `line` (0: where it is) and
+ * stream offset `offset`. */
 static int lp_feed(struct lparser *lp, uint64_t line, uint64_t offset, const char *data, size_t n)
 {
-	if (line > lp->line) {
-		if (feed_lines(lp->parser, line - lp->line) < 0)
+	if (line && line != lp->line) {
+		if (kag_parser_set_option_u64(lp->parser, KAG_OPT_LINE, line) < 0)
 			return -1;
-		lp->fed += line - lp->line;
 		lp->line = line;
 	}
 	lp->shift = (int64_t)(offset - lp->fed);
@@ -850,6 +899,19 @@ static int lp_feed(struct lparser *lp, uint64_t line, uint64_t offset, const cha
 		return -1;
 	lp->fed += n;
 	return 0;
+}
+
+/* The parser read a piece that did not end between records: whatever it
+ * made of it is dropped (the piece is read again), and it starts afresh,
+ * its counters from before the piece kept. */
+static void lp_restart(struct lparser *lp)
+{
+	lp->kept_records += lp->records;
+	lp->kept_skipped += lp->skipped;
+	kag_parser_reset(lp->parser);
+	lp->line = 1;
+	lp->fed = 0;
+	lp->ev = NULL;
 }
 
 /* Pull the first result of the piece just fed, and see whether the piece
@@ -991,28 +1053,69 @@ static int claim(triage_pool *pl, uint64_t *idx)
 	return 0;
 }
 
+/* Does the piece d[0, n) end between records? d[n] is the byte after it. */
+static int ends_between(triage_pool *pl, const char *d, size_t n, int stream_start)
+{
+	struct framer f;
+	size_t pos = 0;
+
+	framer_start(&f, &pl->proto, stream_start);
+	return frame_until(&f, d, n + 1, n, &pos, 0);
+}
+
 /* Parse the next piece of the slot: the first result is pulled, the rest
- * when it is judged. */
+ * when it is judged. A piece that held more than one record and blanks is
+ * scanned to see whether it ended between records. */
 static void parse_piece(triage_pool *pl, struct slot *s)
 {
 	struct batch *b = batch_of(pl, s->idx);
 	int i = s->done++, last = b->last && i == b->n - 1;
 	struct lparser *lp = &s->par[i];
+	const char *d = b->data + b->piece[i].at;
+	size_t n = b->piece[i].len;
 
 	lp->ev = NULL;
-	if (lp_feed(lp, b->piece[i].line, b->piece[i].offset, b->data + b->piece[i].at,
-		    b->piece[i].len) < 0 ||
+	lp->records = kag_parser_stat(lp->parser, KAG_PSTAT_RECORDS);
+	lp->skipped = kag_parser_stat(lp->parser, KAG_PSTAT_SKIPPED);
+	if (lp_feed(lp, b->piece[i].line, b->piece[i].offset, d, n) < 0 ||
 	    (last && kag_parser_finish(lp->parser) < 0)) {
 		lp->rc = KAG_ENOMEM;
 		lp->more = 1;
 	} else {
-		lp_first(lp, b->data + b->piece[i].at, b->piece[i].len, last);
+		lp_first(lp, d, n, last);
 	}
 	lp->line = b->piece[i].line_after;
+	lp->open_end = !last && lp->more && !ends_between(pl, d, n, b->piece[i].offset == 0);
 	if (s->done == s->n) {
 		b->slot = s;
 		atomic_store_explicit(&b->parsed, s->idx + 1, memory_order_release);
 	}
+}
+
+/* Read piece i of b again with the pool's parser, which read the pieces
+ * before it since one ended inside a record, and judge what it gives. The
+ * rereading ends with a piece that ends between records. */
+static void reread_piece(triage_pool *pl, const struct batch *b, int i)
+{
+	const char *d = b->data + b->piece[i].at;
+	size_t n = b->piece[i].len, pos = pl->rf_skip;
+	int last = b->last && i == b->n - 1;
+	struct lparser *lp = &pl->big;
+
+	lp->ev = NULL;
+	lp->more = 1;
+	if (lp_feed(lp, b->piece[i].line, b->piece[i].offset, d, n) < 0 ||
+	    (last && kag_parser_finish(lp->parser) < 0))
+		lp->rc = KAG_ENOMEM;
+	else
+		lp->rc = kag_parser_next(&lp->ev, lp->parser);
+	judge(pl, lp);
+	/* the scan goes past the line end that ends the piece, so it stops
+	 * at d[n] or after it */
+	if (last || frame_until(&pl->rf, d, n + 1, n, &pos, 0))
+		pl->reread = 0;
+	else
+		pl->rf_skip = pos > n ? pos - n : 0;
 }
 
 /* Judge batch idx if it is its turn, it is parsed and no one judges it:
@@ -1031,8 +1134,21 @@ static int try_judge(triage_pool *pl, uint64_t idx)
 	    !atomic_compare_exchange_strong(&pl->turn, &want, 2 * idx + 1))
 		return 0;
 	s = b->slot;
-	for (i = 0; i < b->n; i++)
-		judge(pl, &s->par[i]);
+	for (i = 0; i < b->n; i++) {
+		struct lparser *lp = &s->par[i];
+
+		if (!pl->reread && !lp->open_end) {
+			judge(pl, lp);
+			continue;
+		}
+		if (!pl->reread) {
+			framer_start(&pl->rf, &pl->proto, b->piece[i].offset == 0);
+			pl->rf_skip = 0;
+			pl->reread = 1;
+		}
+		reread_piece(pl, b, i);
+		lp_restart(lp);
+	}
 	if (b->n)
 		triage_tick(pl->t, b->piece[b->n - 1].offset + b->piece[b->n - 1].len);
 	atomic_store(&pl->turn, 2 * idx + 2);
@@ -1165,7 +1281,8 @@ static int room(triage_pool *pl)
 }
 
 /* Add a piece to the open batch: its bytes, the parser line where it
- * starts and after it, its stream offset; last: the stream ends with it. */
+ * starts and after it, its stream offset; last: the stream ends with it
+ * (else data[n], the byte after it, is kept too). */
 static int add_piece(triage_pool *pl, const char *data, size_t n, uint64_t line,
 		     uint64_t line_after, uint64_t offset, int last)
 {
@@ -1190,11 +1307,11 @@ static int add_piece(triage_pool *pl, const char *data, size_t n, uint64_t line,
 		b->last = 0;
 		pl->open = b;
 	}
-	if (b->len + n > b->cap) {
+	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : TP_CHUNK;
 		char *nd;
 
-		while (cap < b->len + n)
+		while (cap < b->len + n + 1)
 			cap *= 2;
 		nd = realloc(b->data, cap);
 		if (!nd)
@@ -1204,6 +1321,8 @@ static int add_piece(triage_pool *pl, const char *data, size_t n, uint64_t line,
 	}
 	if (n)
 		memcpy(b->data + b->len, data, n);
+	if (!last)
+		b->data[b->len + n] = data[n];
 	b->piece[b->n].at = b->len;
 	b->piece[b->n].len = n;
 	b->piece[b->n].line = line;
@@ -1215,14 +1334,23 @@ static int add_piece(triage_pool *pl, const char *data, size_t n, uint64_t line,
 	return 0;
 }
 
-/* A piece too long to hold, fed to the caller's own parser as it is read,
- * and judged at once (every batch before it is judged first). */
-static int long_piece(triage_pool *pl, uint64_t line, uint64_t offset, const char *data,
+/* The scan of a long piece: d[*pos, limit) with the rereading framer; the
+ * stream offset (base + position) of its last split goes to *split. */
+static void long_scan(triage_pool *pl, const char *d, size_t limit, size_t *pos, uint64_t base,
+		      uint64_t *split)
+{
+	while (frame(&pl->rf, d, limit, pos, 0) == FR_SPLIT)
+		*split = base + *pos;
+}
+
+/* Part of a piece too long to hold, fed to the pool's parser as it is
+ * read and judged at once (every batch before it is judged first); the
+ * piece starts at line `line`, data at stream offset `offset`. */
+static void long_part(triage_pool *pl, uint64_t line, uint64_t offset, const char *data,
 		      size_t n, int last)
 {
 	struct lparser *lp = &pl->big;
 
-	drain(pl);
 	lp->ev = NULL;
 	lp->more = 1;
 	if (lp_feed(lp, line, offset, data, n) < 0 || (last && kag_parser_finish(lp->parser) < 0))
@@ -1230,7 +1358,6 @@ static int long_piece(triage_pool *pl, uint64_t line, uint64_t offset, const cha
 	else
 		lp->rc = kag_parser_next(&lp->ev, lp->parser);
 	judge(pl, lp);
-	return 0;
 }
 
 static int new_parser(struct triage *t, struct lparser *lp)
@@ -1247,12 +1374,16 @@ int triage_pool_new(triage_pool **out, struct triage *t, int jobs, int format)
 	*out = NULL;
 	if (jobs < 2)
 		return -1;
-	memset(newlines, '\n', sizeof(newlines));
+	cut_table();
 	pl = calloc(1, sizeof(*pl));
 	if (!pl)
 		return -1;
 	pl->t = t;
 	pl->format = format;
+	pl->proto.format = format;
+#ifdef TP_BLOCKS
+	block_pick(&pl->proto);
+#endif
 	/* each thread's slots, and batches waiting: TP_AHEAD per thread
 	 * before the caller reads, as many more read at once */
 	pl->n_ring = (size_t)jobs * (TP_SLOTS + 2 * TP_AHEAD);
@@ -1389,10 +1520,9 @@ static ssize_t read_input(triage_pool *pl, int fd, char *dst, size_t n)
 
 int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_failed)
 {
-	struct framer fr;
 	struct stat st;
-	size_t len = 0, start = 0, scan = 0;
-	uint64_t base = 0, piece_line = 1, read_total = 0;
+	size_t len = 0, start = 0, scan = 0, rpos = 0;
+	uint64_t base = 0, line = 1, piece_line = 1, read_total = 0, rsplit = 0;
 	int eof = 0, big = 0, rc = 0, i, fd = fileno(in);
 	struct lparser *lp;
 
@@ -1402,14 +1532,10 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 			return -1;
 		lp->line = 1;
 		lp->fed = 0;
+		lp->kept_records = lp->kept_skipped = 0;
 	}
 	pl->may_block = fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode);
-	memset(&fr, 0, sizeof(fr));
-#ifdef TP_BLOCKS
-	block_pick(&fr);
-#endif
-	fr.format = pl->format;
-	fr.line = 1;
+	pl->reread = 0;
 	atomic_store(&pl->failed, 0);
 
 	while (!eof && !atomic_load(&pl->failed)) {
@@ -1437,60 +1563,94 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 		}
 		len += (size_t)got;
 		read_total += (uint64_t)got;
-		/* cut what was read into pieces */
-		while (rc == 0 && frame(&fr, pl->buf, len, &scan, eof) == FR_SPLIT) {
-			if (big && scan < start)
-				continue; /* its parser was fed past this line end */
+		/* cut what was read into pieces: after a line end, before a byte
+		 * that starts a record or a text line */
+		while (rc == 0 && scan < len) {
+			const char *nl = memchr(pl->buf + scan, '\n', len - scan);
+			size_t c;
+
+			if (!nl) {
+				scan = len;
+				break;
+			}
+			c = (size_t)(nl - pl->buf) + 1;
+			if (c == len && !eof) {
+				scan = c - 1; /* the byte after it decides */
+				break;
+			}
+			line++;
+			scan = c;
+			if (c == len || !cut_before[(unsigned char)pl->buf[c]])
+				continue;
 			if (big) {
-				/* the long piece ends here; the rest is batched */
-				rc = long_piece(pl, 0, base + start, pl->buf + start, scan - start, 0);
-				pl->big.line = fr.line;
+				/* the long piece ends here; is the parser between
+				 * records? The rest is batched either way */
+				long_part(pl, piece_line, base + start, pl->buf + start, c - start, 0);
+				long_scan(pl, pl->buf, c + 1, &rpos, base, &rsplit);
+				if (rsplit == base + c)
+					pl->reread = 0;
+				else
+					pl->rf_skip = rpos - c;
 				big = 0;
 			} else {
-				rc = add_piece(pl, pl->buf + start, scan - start, piece_line, fr.line,
+				rc = add_piece(pl, pl->buf + start, c - start, piece_line, line,
 					       base + start, 0);
 			}
-			start = scan;
-			piece_line = fr.line;
+			start = c;
+			piece_line = line;
 		}
 		if (rc < 0)
 			break;
 		if (eof) {
 			/* what is left ends the stream */
 			if (big)
-				rc = long_piece(pl, 0, base + start, pl->buf + start, len - start, 1);
+				long_part(pl, piece_line, base + start, pl->buf + start, len - start, 1);
 			else
-				rc = add_piece(pl, pl->buf + start, len - start, piece_line, fr.line,
+				rc = add_piece(pl, pl->buf + start, len - start, piece_line, line,
 					       base + start, 1);
 			start = len;
 			break;
 		}
-		if (big || len - start > TP_BIG) {
-			/* too long to hold: fed to one parser as it is read */
-			rc = long_piece(pl, big ? 0 : piece_line, base + start, pl->buf + start,
-					len - start, 0);
-			if (rc < 0)
-				break;
+		if (!big && len - start > TP_BIG) {
+			/* too long to hold: read as the sequential path reads,
+			 * once every batch before it is judged */
+			drain(pl);
+			if (!pl->reread) {
+				framer_start(&pl->rf, &pl->proto, base + start == 0);
+				pl->rf_skip = 0;
+				pl->reread = 1;
+			}
+			rpos = start + pl->rf_skip;
+			rsplit = (uint64_t)-1;
 			big = 1;
+		}
+		if (big) {
+			long_part(pl, piece_line, base + start, pl->buf + start, len - start, 0);
 			start = len;
+			long_scan(pl, pl->buf, len, &rpos, base, &rsplit);
 		} else {
 			/* what this read completed goes to the threads now */
 			publish(pl);
 		}
-		/* keep what the framer and the current piece still need */
+		/* keep what the cutting, the current piece and the scan of a long
+		 * piece still need */
 		{
 			size_t keep = start < scan ? start : scan;
 
+			if (big && rpos < keep)
+				keep = rpos;
 			memmove(pl->buf, pl->buf + keep, len - keep);
 			base += keep;
 			len -= keep;
 			start -= keep;
 			scan -= keep;
+			rpos -= big ? keep : 0;
 		}
 	}
 	drain(pl);
 	for (i = 0; (lp = each_parser(pl, i)) != NULL; i++)
-		triage_count(pl->t, lp->parser);
+		triage_count(pl->t, kag_parser_stat(lp->parser, KAG_PSTAT_RECORDS) + lp->kept_records,
+			     kag_parser_stat(lp->parser, KAG_PSTAT_SKIPPED) + lp->kept_skipped);
 	triage_tick(pl->t, read_total);
 	return rc < 0 || atomic_load(&pl->failed) ? -1 : 0;
 }

@@ -25,8 +25,9 @@ int triage_setup_parser(struct triage *t, kag_parser *p);
 int triage_result(struct triage *t, const kag_parser *p, int rc, kag_event *ev,
 		  int64_t offset_shift);
 
-/* Add a finished stream's record counters (p was fed part of it). */
-void triage_count(struct triage *t, const kag_parser *p);
+/* Add record counters of a finished stream (KAG_PSTAT_RECORDS and
+ * KAG_PSTAT_SKIPPED of a parser fed part of it). */
+void triage_count(struct triage *t, uint64_t records, uint64_t skipped);
 
 /* `bytes` of the current input have been read: update the progress line. */
 void triage_tick(struct triage *t, uint64_t bytes);

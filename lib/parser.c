@@ -432,17 +432,19 @@ NOINLINE static int frame(kag_parser *p, int *code_out)
 			continue;
 		}
 		if (in_string) {
-			if (escape) {
+			if (c == '\n') {
+				/* a string cannot hold a line end, escaped or
+				 * not: the record was cut short */
+				SAVE_STATE();
+				*code_out = end_broken(p, pos,
+					"record ends inside a string at a line end (truncated record)");
+				return SCAN_ERROR;
+			} else if (escape) {
 				escape = 0;
 			} else if (c == '\\') {
 				escape = 1;
 			} else if (c == '"') {
 				in_string = 0;
-			} else if (c == '\n') {
-				SAVE_STATE();
-				*code_out = end_broken(p, pos,
-					"record ends inside a string at a line end (truncated record)");
-				return SCAN_ERROR;
 			}
 			if (in_string && ++str_len > max_string && !discarding) {
 				snprintf(m, sizeof(m), "a string is longer than %llu bytes",

@@ -188,6 +188,30 @@ def framing_stream():
         b'\xff\xfe not UTF-8',
         b'{"kind":"Event","auditID":"deep","requestObject":' + b'[' * 80 + b']' * 80 + b'}',
         one(13),
+        # lines inside a record that start as a record or a text line
+        # would: the input is cut there, and read again from the piece
+        # before the cut
+        b'{"kind":"Event","auditID":"f-14","verb":"create","objectRef":{"resource":"pods",',
+        b'"subresource":"exec","namespace":"prod","name":"api"},"responseStatus":{"code":',
+        b'101},"user":{"username":"alice@example.com"},"level":',
+        b'null}',
+        b'{"kind":"Event","auditID":"esc2","user":{"username":"a\\',  # escaped line end
+        b'{"kind":"Event","auditID":"after-esc2","verb":"get"}',
+        # a column-0 array longer than a batch, then one whose items are
+        # long enough to be read as long pieces
+        b'[',
+        b',\n'.join(one(n) for n in range(100, 140)),
+        b']',
+        b'[',
+        one(150) + b',',
+        json.dumps(dict(big, auditID='f-151')).encode() + b',',
+        one(152),
+        b']',
+        # a long line that ends inside its record, the record ending on
+        # lines that are batched
+        json.dumps(dict(big, auditID='f-153'))[:-1].encode() + b',"n":[',
+        b'1,2]}',
+        one(154),
         b'{"kind":"Event","auditID":"open","verb":"get","user":{',  # truncated at the end
     ]
     return b'\n'.join(parts)
@@ -255,7 +279,8 @@ class Jobs(CliCase):
         self.assertIn('KAG_ESCHEMA', codes)
         self.assertIn('KAG_ELIMIT', codes)
         judged = {x['event']['auditID'] for x in verdicts(records)}
-        for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 90, 91, 92):
+        for n in ((1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 90, 91, 92)
+                  + tuple(range(100, 140)) + (150, 151, 152, 153, 154)):
             self.assertIn('f-%d' % n, judged)
         # each error at its own line and offset, as --jobs 1 reports them
         for e in errors(records):

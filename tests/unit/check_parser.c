@@ -1253,6 +1253,20 @@ START_TEST(truncated_mid_string)
 	expect_error(p, KAG_ETRUNCATED, 1, 0, "",
 		     "record ends inside a string at a line end (truncated record)");
 	then_good(p, S(in));
+	{
+		/* a backslash before the line end changes nothing: a string
+		 * cannot hold a line end, escaped or not (whole, and a byte
+		 * at a time: the line end then comes after the escape) */
+		static const char esc[] = "{\"verb\":\"get\",\"user\":{\"username\":\"al\\\n";
+		size_t chunk;
+
+		for (chunk = 0; chunk <= 1; chunk++) {
+			p = hostile(S(esc), chunk, 0, 0);
+			expect_error(p, KAG_ETRUNCATED, 1, 0, "",
+				     "record ends inside a string at a line end (truncated record)");
+			then_good(p, S(esc));
+		}
+	}
 }
 END_TEST
 

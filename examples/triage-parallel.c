@@ -65,6 +65,7 @@
 #include "triage-parallel.h"
 
 #define TP_CHUNK (1 << 16)          /* read size, as the sequential path */
+#define TP_BUFSZ (1u << 20)         /* a read buffer, which batches point into */
 #define TP_BIG (256u << 10)         /* longer pieces are read sequentially */
 #define TP_MAX_RECORD (16u << 20)   /* the parser's default KAG_OPT_MAX_RECORD_BYTES */
 #define TP_BATCH 8                  /* pieces taken, and judged, at a time */
@@ -73,6 +74,7 @@
 #define TP_SLOTS 3                  /* batches a thread holds, parsed or not */
 #define TP_AHEAD 4                  /* batches per thread queued before the caller reads */
 #define TP_SPINS 2000               /* looks at the pool before sleeping */
+#define TP_BUFS ((int)(TP_BUDGET / TP_BUFSZ) + 2) /* read buffers, made as needed */
 
 /* ---- progress ---- */
 
@@ -793,9 +795,9 @@ struct slot;
  * by a parser of its own, so that a thread holds the events of its batches
  * until their turn to be judged. */
 struct batch {
-	char *data;          /* the pieces' bytes, one after the other, and the
-			      * byte after the last (unless the stream ends) */
-	size_t len, cap;
+	const char *data;    /* the read buffer its pieces are in, each followed
+			      * by the byte after it (unless the stream ends) */
+	size_t len;          /* bytes of its pieces */
 	int n;
 	int last;            /* the stream ends with the last piece */
 	struct {
@@ -881,6 +883,15 @@ struct triage_pool {
 	/* the caller's own */
 	uint64_t queued;     /* batches in the ring, the open one not counted */
 	struct batch *open;  /* being filled, or NULL */
+	/* Input is read into buffers that batches point into. A buffer is
+	 * read into until full, then what is still needed of it moves to the
+	 * next one, taken once the batches with pieces in it are judged. */
+	struct {
+		char *data;
+		size_t cap;
+		uint64_t last;   /* batches before this one hold its pieces */
+	} rb[TP_BUFS];
+	int cur;             /* the buffer read into: buf, cap */
 	char *buf;
 	size_t cap;
 };
@@ -1280,11 +1291,11 @@ static int room(triage_pool *pl)
 	return !flying || flying + TP_BATCH_BYTES <= TP_BUDGET;
 }
 
-/* Add a piece to the open batch: its bytes, the parser line where it
- * starts and after it, its stream offset; last: the stream ends with it
- * (else data[n], the byte after it, is kept too). */
-static int add_piece(triage_pool *pl, const char *data, size_t n, uint64_t line,
-		     uint64_t line_after, uint64_t offset, int last)
+/* Add the piece buf[at, at + n) to the open batch, with the parser line
+ * where it starts and after it and its stream offset; last: the stream
+ * ends with it (else the byte after it is there too). */
+static int add_piece(triage_pool *pl, size_t at, size_t n, uint64_t line, uint64_t line_after,
+		     uint64_t offset, int last)
 {
 	struct batch *b = pl->open;
 
@@ -1296,34 +1307,14 @@ static int add_piece(triage_pool *pl, const char *data, size_t n, uint64_t line,
 		while (!room(pl))
 			help(pl, 1);
 		b = batch_of(pl, pl->queued);
-		if (b->cap > 2 * TP_BATCH_BYTES) {
-			/* give back what long pieces took */
-			free(b->data);
-			b->data = NULL;
-			b->cap = 0;
-		}
+		b->data = pl->buf;
 		b->len = 0;
 		b->n = 0;
 		b->last = 0;
 		pl->open = b;
+		pl->rb[pl->cur].last = pl->queued + 1;
 	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : TP_CHUNK;
-		char *nd;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		nd = realloc(b->data, cap);
-		if (!nd)
-			return -1;
-		b->data = nd;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->data + b->len, data, n);
-	if (!last)
-		b->data[b->len + n] = data[n];
-	b->piece[b->n].at = b->len;
+	b->piece[b->n].at = at;
 	b->piece[b->n].len = n;
 	b->piece[b->n].line = line;
 	b->piece[b->n].line_after = line_after;
@@ -1331,6 +1322,42 @@ static int add_piece(triage_pool *pl, const char *data, size_t n, uint64_t line,
 	b->n++;
 	b->len += n;
 	b->last = last;
+	return 0;
+}
+
+/* Move buf[keep, len) to the start of a buffer with room for TP_CHUNK
+ * more: of this one when no batch to judge has pieces in it, else of the
+ * next one, once the batches with pieces in that one are judged. */
+static int move_tail(triage_pool *pl, size_t keep, size_t len)
+{
+	int to = pl->cur;
+	size_t tail = len - keep, need = tail + TP_CHUNK;
+
+	publish(pl);
+	if (judged(pl) < pl->rb[to].last) {
+		to = (to + 1) % TP_BUFS;
+		while (judged(pl) < pl->rb[to].last)
+			help(pl, 1);
+	}
+	/* grow, or give back what a long line took */
+	if (pl->rb[to].cap < need || (to != pl->cur && pl->rb[to].cap > TP_BUFSZ && need <= TP_BUFSZ)) {
+		size_t cap = need <= TP_BUFSZ ? TP_BUFSZ : 2 * need;
+		char *nd = realloc(pl->rb[to].data, cap);
+
+		if (!nd)
+			return -1;
+		pl->rb[to].data = nd;
+		pl->rb[to].cap = cap;
+		if (to == pl->cur)
+			pl->buf = nd;
+	}
+	if (to == pl->cur)
+		memmove(pl->buf, pl->buf + keep, tail);
+	else
+		memcpy(pl->rb[to].data, pl->buf + keep, tail);
+	pl->cur = to;
+	pl->buf = pl->rb[to].data;
+	pl->cap = pl->rb[to].cap;
 	return 0;
 }
 
@@ -1390,8 +1417,10 @@ int triage_pool_new(triage_pool **out, struct triage *t, int jobs, int format)
 	pl->ring = calloc(pl->n_ring, sizeof(*pl->ring));
 	pl->lanes = calloc((size_t)jobs, sizeof(*pl->lanes));
 	pl->n_lanes = pl->lanes ? jobs : 0;
-	pl->cap = 2 * TP_CHUNK;
-	pl->buf = malloc(pl->cap);
+	pl->rb[0].data = malloc(TP_BUFSZ);
+	pl->rb[0].cap = pl->rb[0].data ? TP_BUFSZ : 0;
+	pl->buf = pl->rb[0].data;
+	pl->cap = pl->rb[0].cap;
 	if (!pl->ring || !pl->lanes || !pl->buf || new_parser(t, &pl->big) < 0 ||
 	    pthread_mutex_init(&pl->mu, NULL) != 0)
 		goto fail;
@@ -1437,7 +1466,6 @@ fail:
 void triage_pool_free(triage_pool *pl)
 {
 	int i, j, k;
-	size_t r;
 
 	if (!pl)
 		return;
@@ -1456,29 +1484,11 @@ void triage_pool_free(triage_pool *pl)
 			for (k = 0; k < TP_BATCH; k++)
 				kag_parser_free(pl->lanes[i].slot[j].par[k].parser);
 	kag_parser_free(pl->big.parser);
-	for (r = 0; pl->ring && r < pl->n_ring; r++)
-		free(pl->ring[r].data);
+	for (k = 0; k < TP_BUFS; k++)
+		free(pl->rb[k].data);
 	free(pl->ring);
 	free(pl->lanes);
-	free(pl->buf);
 	free(pl);
-}
-
-static int reserve(triage_pool *pl, size_t need)
-{
-	char *nb;
-	size_t cap = pl->cap;
-
-	if (need <= cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	nb = realloc(pl->buf, cap);
-	if (!nb)
-		return -1;
-	pl->buf = nb;
-	pl->cap = cap;
-	return 0;
 }
 
 /* Every parser of the pool, in turn (the threads are idle). */
@@ -1548,9 +1558,22 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 		       unclaimed(pl) >= (uint64_t)TP_AHEAD * (uint64_t)pl->n_lanes)
 			if (!lane_step(pl, own_lane(pl), unclaimed(pl) > (uint64_t)pl->n_threads))
 				break;
-		if (reserve(pl, len + TP_CHUNK) < 0) {
-			rc = -1;
-			break;
+		if (pl->cap - len < TP_CHUNK) {
+			/* keep what the cutting, the current piece and the
+			 * scan of a long piece still need */
+			size_t keep = start < scan ? start : scan;
+
+			if (big && rpos < keep)
+				keep = rpos;
+			if (move_tail(pl, keep, len) < 0) {
+				rc = -1;
+				break;
+			}
+			base += keep;
+			len -= keep;
+			start -= keep;
+			scan -= keep;
+			rpos -= big ? keep : 0;
 		}
 		got = fd < 0 ? -1 : read_input(pl, fd, pl->buf + len, TP_CHUNK);
 		if (got <= 0) {
@@ -1593,8 +1616,7 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 					pl->rf_skip = rpos - c;
 				big = 0;
 			} else {
-				rc = add_piece(pl, pl->buf + start, c - start, piece_line, line,
-					       base + start, 0);
+				rc = add_piece(pl, start, c - start, piece_line, line, base + start, 0);
 			}
 			start = c;
 			piece_line = line;
@@ -1606,8 +1628,8 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 			if (big)
 				long_part(pl, piece_line, base + start, pl->buf + start, len - start, 1);
 			else
-				rc = add_piece(pl, pl->buf + start, len - start, piece_line, line,
-					       base + start, 1);
+				rc = add_piece(pl, start, len - start, piece_line, line, base + start,
+					       1);
 			start = len;
 			break;
 		}
@@ -1631,20 +1653,6 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 		} else {
 			/* what this read completed goes to the threads now */
 			publish(pl);
-		}
-		/* keep what the cutting, the current piece and the scan of a long
-		 * piece still need */
-		{
-			size_t keep = start < scan ? start : scan;
-
-			if (big && rpos < keep)
-				keep = rpos;
-			memmove(pl->buf, pl->buf + keep, len - keep);
-			base += keep;
-			len -= keep;
-			start -= keep;
-			scan -= keep;
-			rpos -= big ? keep : 0;
 		}
 	}
 	drain(pl);

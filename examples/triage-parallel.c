@@ -1613,7 +1613,7 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 				if (rsplit == base + c)
 					pl->reread = 0;
 				else
-					pl->rf_skip = rpos - c;
+					pl->rf_skip = rpos > c ? rpos - c : 0;
 				big = 0;
 			} else {
 				rc = add_piece(pl, start, c - start, piece_line, line, base + start, 0);

@@ -217,6 +217,61 @@ def framing_stream():
     return b'\n'.join(parts)
 
 
+def random_stream(seed):
+    """Records of every shape in a random order, so that cuts fall inside
+    records in every way: at column 0 in arrays and unindented documents,
+    after escaped line ends, at read boundaries."""
+    rnd = random.Random(seed)
+    ev = ('{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"r-%d","stage":'
+          '"ResponseComplete","verb":"%s","user":{"username":"%s"},"objectRef":{"resource":'
+          '"%s","namespace":"prod","name":"n-%d"},"responseStatus":{"code":%d},'
+          '"stageTimestamp":"2024-05-01T10:%02d:%02d.000000Z"}')
+    count = [0]
+
+    def one():
+        count[0] += 1
+        n = count[0]
+        return (ev % (n, rnd.choice(['get', 'list', 'create', 'delete']),
+                      rnd.choice(USERS), rnd.choice(['pods', 'secrets', 'configmaps']),
+                      n % 7, rnd.choice([200, 403, 201]), n // 60 % 60, n % 60)).encode()
+
+    def pick():
+        k = rnd.random()
+        if k < 0.55:
+            return one()
+        if k < 0.60:
+            return json.dumps(json.loads(one()), indent=rnd.choice([0, 1, 2])).encode()
+        if k < 0.65:
+            return b'[\n' + b',\n'.join(one() for _ in range(rnd.randint(1, 12))) + b'\n]'
+        if k < 0.68:
+            return b'[' + b', '.join(one() for _ in range(rnd.randint(1, 5))) + b']'
+        if k < 0.72:
+            return one()[:rnd.randint(1, 200)]                 # cut short
+        if k < 0.75:
+            r = one()
+            i = r.index(b'"username":"') + 14
+            return r[:i] + b'\\\n' + r[i:]                     # escaped line end
+        if k < 0.78:
+            return b'node-%d.internal ' % rnd.randint(0, 9) + one()
+        if k < 0.81:
+            return rnd.choice([b'not json', b'42', b'true', b'"s"', b'', b'  ', b'\r'])
+        if k < 0.84:
+            r = one()
+            i = rnd.randint(1, len(r) - 1)
+            return r[:i] + b'\n' + rnd.choice([b'1', b'x', b'[', b'{', b'true']) + r[i:]
+        if k < 0.86:
+            return (b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[' +
+                    b','.join(one() for _ in range(rnd.randint(0, 4))) + b']}')
+        if k < 0.87:
+            r = json.loads(one())
+            r['requestObject'] = {'data': 'y' * rnd.randint(200000, 300000)}
+            return json.dumps(r).encode()
+        return one() + b' ' + one()
+
+    parts = [pick() for _ in range(rnd.randint(300, 1500))]
+    return rnd.choice([b'', b'\xef\xbb\xbf']) + b'\n'.join(parts) + rnd.choice([b'', b'\n'])
+
+
 class Jobs(CliCase):
     def same(self, args, stdin=None, what=''):
         """Run --jobs 1 and every JOBS; the outputs are the same bytes."""
@@ -287,6 +342,16 @@ class Jobs(CliCase):
             self.assertIn('offset', e['error'])
         # and the same split across files
         self.same(['--output=text', '-'], stdin=blob, what='framing as text')
+
+    def test_random_framing(self):
+        # every piece the input is cut into is checked where it is parsed,
+        # and read again when it did not end between records
+        for seed in range(12):
+            blob = random_stream(seed)
+            ref = self.same(['--all', '--summary', '-'], stdin=blob, what='random %d' % seed)
+            records = json_lines(ref, self)
+            self.assertGreater(records[-1]['summary']['judged'], 100)
+            self.assertTrue(errors(records), 'random %d: no rejected record' % seed)
 
     def test_long_lines(self):
         # Lines longer than a piece is held are read as the sequential path

@@ -65,7 +65,7 @@
 #include "triage-parallel.h"
 
 #define TP_CHUNK (1 << 16)          /* read size, as the sequential path */
-#define TP_BUFSZ (1u << 20)         /* a read buffer, which batches point into */
+#define TP_BUFSZ (512u << 10)       /* a read buffer, which batches point into */
 #define TP_BIG (256u << 10)         /* longer pieces are read sequentially */
 #define TP_MAX_RECORD (16u << 20)   /* the parser's default KAG_OPT_MAX_RECORD_BYTES */
 #define TP_BATCH 8                  /* pieces taken, and judged, at a time */
@@ -1325,19 +1325,37 @@ static int add_piece(triage_pool *pl, size_t at, size_t n, uint64_t line, uint64
 	return 0;
 }
 
+/* Is buffer k free: are the batches with pieces in it judged? */
+static int buffer_free(triage_pool *pl, int k)
+{
+	return judged(pl) >= pl->rb[k].last;
+}
+
 /* Move buf[keep, len) to the start of a buffer with room for TP_CHUNK
- * more: of this one when no batch to judge has pieces in it, else of the
- * next one, once the batches with pieces in that one are judged. */
+ * more: of this one when no batch to judge has pieces in it, else of a free
+ * one (one made already if there is one), else of the next one once the
+ * batches with pieces in it are judged. */
 static int move_tail(triage_pool *pl, size_t keep, size_t len)
 {
-	int to = pl->cur;
+	int to = pl->cur, k;
 	size_t tail = len - keep, need = tail + TP_CHUNK;
 
 	publish(pl);
-	if (judged(pl) < pl->rb[to].last) {
-		to = (to + 1) % TP_BUFS;
-		while (judged(pl) < pl->rb[to].last)
-			help(pl, 1);
+	if (!buffer_free(pl, to)) {
+		to = -1;
+		for (k = 0; k < TP_BUFS; k++) {
+			if (k == pl->cur || !buffer_free(pl, k))
+				continue;
+			if (to < 0 || (pl->rb[k].data && !pl->rb[to].data))
+				to = k;
+			if (pl->rb[to].data)
+				break;
+		}
+		if (to < 0) {
+			to = (pl->cur + 1) % TP_BUFS;
+			while (!buffer_free(pl, to))
+				help(pl, 1);
+		}
 	}
 	/* grow, or give back what a long line took */
 	if (pl->rb[to].cap < need || (to != pl->cur && pl->rb[to].cap > TP_BUFSZ && need <= TP_BUFSZ)) {

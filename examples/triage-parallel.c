@@ -193,7 +193,6 @@ struct framer {
 	long depth;
 	int no_split;        /* the next line end closed a record by looking past it */
 	int content;         /* the piece so far holds more than blanks */
-	uint64_t line;       /* the parser's line number at the scan position */
 #if defined(__SSE2__) && defined(__GNUC__)
 	/* block readers (block_pick) */
 	int (*block)(const char *p, int in_string, int escape, struct block *o);
@@ -573,8 +572,6 @@ static int frame_blocks(struct framer *f, const char *d, size_t len, size_t *pos
 					f->no_split = 1;
 					*pos_io = at;
 					return BLK_END;
-				} else {
-					f->line++;
 				}
 			}
 		}
@@ -622,7 +619,6 @@ static int frame(struct framer *f, const char *d, size_t len, size_t *pos_io, in
 				char c = d[pos];
 
 				if (c == '\n') {
-					f->line++;
 					pos++;
 					if (f->no_split) {
 						f->no_split = 0;
@@ -728,7 +724,6 @@ static int frame(struct framer *f, const char *d, size_t len, size_t *pos_io, in
 					f->no_split = 1;
 					break;
 				}
-				f->line++;
 			}
 			pos++;
 		}
@@ -757,21 +752,16 @@ static void framer_start(struct framer *f, const struct framer *proto, int strea
 	f->run = proto->run;
 #endif
 	f->started = !stream_start;
-	f->line = 1;
 }
 
-/* Scan d[*pos, limit) with f. Returns 1 when the parser is between
- * records at `end` (the framer splits there), 0 when the scan passed `end`
- * without a split there or needs more bytes; *pos is where it stopped. */
-static int frame_until(struct framer *f, const char *d, size_t limit, size_t end, size_t *pos,
-		       int finished)
+/* Scan d[*pos, limit) with f, as far as it can go; *split: base plus the
+ * position of the last split (a place between records just past a line
+ * end), when there is one. */
+static void frame_splits(struct framer *f, const char *d, size_t limit, size_t *pos,
+			 uint64_t base, uint64_t *split)
 {
-	for (;;) {
-		if (frame(f, d, limit, pos, finished) == FR_NEED || *pos > end)
-			return 0;
-		if (*pos == end)
-			return 1;
-	}
+	while (frame(f, d, limit, pos, 0) == FR_SPLIT)
+		*split = base + *pos;
 }
 
 /* Bytes that start a record or a text line: the input is cut before them
@@ -1069,9 +1059,11 @@ static int ends_between(triage_pool *pl, const char *d, size_t n, int stream_sta
 {
 	struct framer f;
 	size_t pos = 0;
+	uint64_t split = (uint64_t)-1;
 
 	framer_start(&f, &pl->proto, stream_start);
-	return frame_until(&f, d, n + 1, n, &pos, 0);
+	frame_splits(&f, d, n + 1, &pos, 0, &split);
+	return split == n;
 }
 
 /* Parse the next piece of the slot: the first result is pulled, the rest
@@ -1103,27 +1095,53 @@ static void parse_piece(triage_pool *pl, struct slot *s)
 	}
 }
 
+/* Feed data to the pool's parser and judge what it gives: part of a piece
+ * too long to hold (read as it comes, every batch before it judged), or a
+ * piece read again (below). The piece starts at line `line`, data at
+ * stream offset `offset`. */
+static void big_read(triage_pool *pl, uint64_t line, uint64_t offset, const char *data,
+		     size_t n, int last)
+{
+	struct lparser *lp = &pl->big;
+
+	lp->ev = NULL;
+	lp->more = 1;
+	if (lp_feed(lp, line, offset, data, n) < 0 || (last && kag_parser_finish(lp->parser) < 0))
+		lp->rc = KAG_ENOMEM;
+	else
+		lp->rc = kag_parser_next(&lp->ev, lp->parser);
+	judge(pl, lp);
+}
+
+/* Start reading pieces again with the pool's parser, from one that starts
+ * at stream offset `offset` (which ended inside a record, or is too long
+ * to hold). */
+static void reread_begin(triage_pool *pl, uint64_t offset)
+{
+	framer_start(&pl->rf, &pl->proto, offset == 0);
+	pl->rf_skip = 0;
+	pl->reread = 1;
+}
+
 /* Read piece i of b again with the pool's parser, which read the pieces
- * before it since one ended inside a record, and judge what it gives. The
- * rereading ends with a piece that ends between records. */
+ * before it since one ended inside a record. The rereading ends with a
+ * piece that ends between records. */
 static void reread_piece(triage_pool *pl, const struct batch *b, int i)
 {
 	const char *d = b->data + b->piece[i].at;
 	size_t n = b->piece[i].len, pos = pl->rf_skip;
 	int last = b->last && i == b->n - 1;
-	struct lparser *lp = &pl->big;
+	uint64_t split = (uint64_t)-1;
 
-	lp->ev = NULL;
-	lp->more = 1;
-	if (lp_feed(lp, b->piece[i].line, b->piece[i].offset, d, n) < 0 ||
-	    (last && kag_parser_finish(lp->parser) < 0))
-		lp->rc = KAG_ENOMEM;
-	else
-		lp->rc = kag_parser_next(&lp->ev, lp->parser);
-	judge(pl, lp);
+	big_read(pl, b->piece[i].line, b->piece[i].offset, d, n, last);
+	if (last) {
+		pl->reread = 0;
+		return;
+	}
 	/* the scan goes past the line end that ends the piece, so it stops
 	 * at d[n] or after it */
-	if (last || frame_until(&pl->rf, d, n + 1, n, &pos, 0))
+	frame_splits(&pl->rf, d, n + 1, &pos, 0, &split);
+	if (split == n)
 		pl->reread = 0;
 	else
 		pl->rf_skip = pos > n ? pos - n : 0;
@@ -1152,11 +1170,8 @@ static int try_judge(triage_pool *pl, uint64_t idx)
 			judge(pl, lp);
 			continue;
 		}
-		if (!pl->reread) {
-			framer_start(&pl->rf, &pl->proto, b->piece[i].offset == 0);
-			pl->rf_skip = 0;
-			pl->reread = 1;
-		}
+		if (!pl->reread)
+			reread_begin(pl, b->piece[i].offset);
 		reread_piece(pl, b, i);
 		lp_restart(lp);
 	}
@@ -1377,32 +1392,6 @@ static int move_tail(triage_pool *pl, size_t keep, size_t len)
 	pl->buf = pl->rb[to].data;
 	pl->cap = pl->rb[to].cap;
 	return 0;
-}
-
-/* The scan of a long piece: d[*pos, limit) with the rereading framer; the
- * stream offset (base + position) of its last split goes to *split. */
-static void long_scan(triage_pool *pl, const char *d, size_t limit, size_t *pos, uint64_t base,
-		      uint64_t *split)
-{
-	while (frame(&pl->rf, d, limit, pos, 0) == FR_SPLIT)
-		*split = base + *pos;
-}
-
-/* Part of a piece too long to hold, fed to the pool's parser as it is
- * read and judged at once (every batch before it is judged first); the
- * piece starts at line `line`, data at stream offset `offset`. */
-static void long_part(triage_pool *pl, uint64_t line, uint64_t offset, const char *data,
-		      size_t n, int last)
-{
-	struct lparser *lp = &pl->big;
-
-	lp->ev = NULL;
-	lp->more = 1;
-	if (lp_feed(lp, line, offset, data, n) < 0 || (last && kag_parser_finish(lp->parser) < 0))
-		lp->rc = KAG_ENOMEM;
-	else
-		lp->rc = kag_parser_next(&lp->ev, lp->parser);
-	judge(pl, lp);
 }
 
 static int new_parser(struct triage *t, struct lparser *lp)
@@ -1626,8 +1615,8 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 			if (big) {
 				/* the long piece ends here; is the parser between
 				 * records? The rest is batched either way */
-				long_part(pl, piece_line, base + start, pl->buf + start, c - start, 0);
-				long_scan(pl, pl->buf, c + 1, &rpos, base, &rsplit);
+				big_read(pl, piece_line, base + start, pl->buf + start, c - start, 0);
+				frame_splits(&pl->rf, pl->buf, c + 1, &rpos, base, &rsplit);
 				if (rsplit == base + c)
 					pl->reread = 0;
 				else
@@ -1644,7 +1633,7 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 		if (eof) {
 			/* what is left ends the stream */
 			if (big)
-				long_part(pl, piece_line, base + start, pl->buf + start, len - start, 1);
+				big_read(pl, piece_line, base + start, pl->buf + start, len - start, 1);
 			else
 				rc = add_piece(pl, start, len - start, piece_line, line, base + start,
 					       1);
@@ -1655,19 +1644,16 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 			/* too long to hold: read as the sequential path reads,
 			 * once every batch before it is judged */
 			drain(pl);
-			if (!pl->reread) {
-				framer_start(&pl->rf, &pl->proto, base + start == 0);
-				pl->rf_skip = 0;
-				pl->reread = 1;
-			}
+			if (!pl->reread)
+				reread_begin(pl, base + start);
 			rpos = start + pl->rf_skip;
 			rsplit = (uint64_t)-1;
 			big = 1;
 		}
 		if (big) {
-			long_part(pl, piece_line, base + start, pl->buf + start, len - start, 0);
+			big_read(pl, piece_line, base + start, pl->buf + start, len - start, 0);
 			start = len;
-			long_scan(pl, pl->buf, len, &rpos, base, &rsplit);
+			frame_splits(&pl->rf, pl->buf, len, &rpos, base, &rsplit);
 		} else {
 			/* what this read completed goes to the threads now */
 			publish(pl);

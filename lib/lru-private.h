@@ -5,8 +5,9 @@
  * set-associative, as a CPU cache is: a key can live only in the 8 entries
  * of its set, and an insert into a full set evicts the least recently used
  * entry of that set. A lookup then reads one set (a few adjacent cache
- * lines) instead of chasing list links across the whole table, which is
- * what the per-event cost of a large de-duplication table was made of. */
+ * lines; one line when payloads are at most 4 bytes, with 4 ways a set)
+ * instead of chasing list links across the whole table, which is what the
+ * per-event cost of a large de-duplication table was made of. */
 #ifndef KAG_LRU_PRIVATE_H
 #define KAG_LRU_PRIVATE_H
 
@@ -20,6 +21,7 @@ typedef struct {
 	size_t payload_size;    /* rounded up to 8 bytes */
 	size_t nsets, ways, set_bytes;
 	unsigned char *sets;    /* nsets sets: keys, use stamps, payloads */
+	unsigned char *mem;     /* the allocation sets starts in, on a cache line */
 	uint32_t clock;         /* use stamp of the latest find or insert */
 	size_t count;
 	uint64_t evictions;
@@ -35,6 +37,33 @@ uint64_t kag__hash_end(uint64_t h);
 int kag__lru_init(kag__lru *t, size_t capacity, size_t payload_size,
 		  kag__lru_evict_fn on_evict, void *user);
 void kag__lru_dispose(kag__lru *t);
+/* 0 marks an empty entry: no key may be 0. */
+static inline uint64_t kag__lru_key(uint64_t key)
+{
+	return key ? key : 0x9e3779b97f4a7c15ULL;
+}
+
+/* The set a key (as kag__lru_key gives it) lives in. */
+static inline unsigned char *kag__lru_set(const kag__lru *t, uint64_t key)
+{
+	/* the high bits: the low ones also pick buckets of other tables */
+	return t->sets + (size_t)(((key >> 32) * (uint64_t)t->nsets) >> 32) * t->set_bytes;
+}
+
+/* Start loading the set of key into the cache, for a find or an insert
+ * that follows shortly (a hint: it does nothing where the compiler has no
+ * prefetch). */
+static inline void kag__lru_prefetch(const kag__lru *t, uint64_t key)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	if (t->sets)
+		__builtin_prefetch(kag__lru_set(t, kag__lru_key(key)), 1);
+#else
+	(void)t;
+	(void)key;
+#endif
+}
+
 /* The payload for key (marked most recently used), or NULL. */
 void *kag__lru_find(kag__lru *t, uint64_t key);
 /* Insert key (must not be present) with a zeroed payload, evicting the

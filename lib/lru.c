@@ -100,22 +100,15 @@ uint64_t kag__hash(const char *s, size_t len, uint64_t seed)
 
 #define SMALL_TABLE 64  /* up to this many entries: one set, exact LRU */
 #define WAYS 8
-
-/* 0 marks an empty entry: no key may be 0. */
-static inline uint64_t nonzero(uint64_t key)
-{
-	return key ? key : 0x9e3779b97f4a7c15ULL;
-}
-
-static inline unsigned char *set_of(const kag__lru *t, uint64_t key)
-{
-	/* the high bits: the low ones also pick buckets of other tables */
-	return SET(t, (size_t)(((key >> 32) * (uint64_t)t->nsets) >> 32));
-}
+#define LINE 64
 
 int kag__lru_init(kag__lru *t, size_t capacity, size_t payload_size,
 		  kag__lru_evict_fn on_evict, void *user)
 {
+	/* Payloads of up to 4 bytes take 4, others a multiple of 8. */
+	int small = payload_size <= 4;
+	size_t bytes;
+
 	memset(t, 0, sizeof(*t));
 	if (capacity == 0 || capacity > UINT32_MAX / 2)
 		return KAG_EINVAL;
@@ -123,18 +116,26 @@ int kag__lru_init(kag__lru *t, size_t capacity, size_t payload_size,
 		t->nsets = 1;
 		t->ways = capacity;
 	} else {
-		t->nsets = capacity / WAYS;
-		t->ways = WAYS;
+		/* With small payloads, 4 ways of key, stamp and payload make
+		 * one cache line: a lookup or an insert reads that line only. */
+		t->ways = small ? 4 : WAYS;
+		t->nsets = capacity / t->ways;
 	}
 	t->cap = t->nsets * t->ways;
-	t->payload_size = (payload_size + 7) & ~(size_t)7;
+	t->payload_size = small ? 4 : (payload_size + 7) & ~(size_t)7;
 	t->set_bytes = t->ways * 8 + ((t->ways * 4 + 7) & ~(size_t)7) +
 		       t->ways * t->payload_size;
 	if (t->nsets > 1)
-		t->set_bytes = (t->set_bytes + 63) & ~(size_t)63;
-	t->sets = kag__calloc(t->nsets, t->set_bytes);
-	if (!t->sets)
+		t->set_bytes = (t->set_bytes + LINE - 1) & ~(size_t)(LINE - 1);
+	if (t->nsets > (SIZE_MAX - LINE) / t->set_bytes)
 		return KAG_ENOMEM;
+	/* Sets start on a cache line, so that none straddles one more line
+	 * than its size needs. */
+	bytes = t->nsets * t->set_bytes + LINE - 1;
+	t->mem = kag__calloc(1, bytes);
+	if (!t->mem)
+		return KAG_ENOMEM;
+	t->sets = t->mem + (LINE - (uintptr_t)t->mem % LINE) % LINE;
 	t->on_evict = on_evict;
 	t->user = user;
 	return KAG_OK;
@@ -142,8 +143,8 @@ int kag__lru_init(kag__lru *t, size_t capacity, size_t payload_size,
 
 void kag__lru_dispose(kag__lru *t)
 {
-	kag__free(t->sets);
-	t->sets = NULL;
+	kag__free(t->mem);
+	t->mem = t->sets = NULL;
 	t->cap = t->count = 0;
 }
 
@@ -155,8 +156,8 @@ void *kag__lru_find(kag__lru *t, uint64_t key)
 
 	if (!t->sets)
 		return NULL;
-	key = nonzero(key);
-	set = set_of(t, key);
+	key = kag__lru_key(key);
+	set = kag__lru_set(t, key);
 	keys = KEYS(set);
 	for (w = 0; w < t->ways; w++) {
 		if (keys[w] == key) {
@@ -175,8 +176,8 @@ void *kag__lru_insert(kag__lru *t, uint64_t key)
 	size_t w, victim = 0;
 	void *payload;
 
-	key = nonzero(key);
-	set = set_of(t, key);
+	key = kag__lru_key(key);
+	set = kag__lru_set(t, key);
 	keys = KEYS(set);
 	stamps = STAMPS(t, set);
 	for (w = 0; w < t->ways; w++) {
@@ -215,8 +216,8 @@ void kag__lru_remove(kag__lru *t, uint64_t key)
 
 	if (!t->sets)
 		return;
-	key = nonzero(key);
-	set = set_of(t, key);
+	key = kag__lru_key(key);
+	set = kag__lru_set(t, key);
 	keys = KEYS(set);
 	for (w = 0; w < t->ways; w++) {
 		if (keys[w] == key) {

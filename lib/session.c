@@ -10,9 +10,11 @@
 
 enum { DEDUP_PENDING = 1, DEDUP_JUDGED = 2 };
 
+/* 4 bytes, so that a set of the table is one cache line (lru-private.h);
+ * pending capacities are at most 2^24. */
 typedef struct {
-	uint8_t state;
-	uint32_t pending; /* pending record index + 1 */
+	uint32_t state : 2;
+	uint32_t pending : 30; /* pending record index + 1 */
 } dedup_entry;
 
 typedef struct {
@@ -447,14 +449,45 @@ static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64
 	return KAG_OK;
 }
 
+/* The de-duplication key of an event with a usable auditID. The stages of
+ * one request share its auditID, user, verb and URI. A client can choose
+ * its auditID (the Audit-ID header): the rest of the key keeps it from
+ * passing off a new request as a later stage of an old one, its own or
+ * another's. */
+static uint64_t dedup_key(const kag_event *ev)
+{
+	static const int parts[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB,
+				     KAG_FIELD_REQUEST_URI };
+	kag_str id = ev->str[KAG_FIELD_AUDIT_ID];
+	uint64_t key = kag__hash_step(0, id.ptr, id.len);
+	size_t i;
+
+	/* an absent part hashes as the empty string, marked apart from a
+	 * present empty one */
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		kag_str v = ev->state[parts[i]] ? ev->str[parts[i]] : (kag_str){ NULL, 0 };
+
+		key = kag__hash_step(key ^ (i + (v.ptr ? 0 : 8)), v.ptr, v.len);
+	}
+	return kag__hash_end(key);
+}
+
 int kag_session_evaluate(kag_result **out, kag_session *s, const kag_event *ev)
 {
 	int64_t now;
-	int outcome, time_inferred, rc;
+	int outcome, time_inferred, rc, dedup;
+	uint64_t key = 0;
 	pending_rec *dest = NULL;
 
 	if (!out || !s || !ev)
 		return KAG_EINVAL;
+	/* The table is large and read at a random place once an event: its
+	 * line is fetched while the rest of the preamble runs. */
+	dedup = kag__usable(ev, KAG_FIELD_AUDIT_ID);
+	if (dedup) {
+		key = dedup_key(ev);
+		kag__lru_prefetch(&s->dedup, key);
+	}
 	*out = &s->result;
 	result_recycle(s);
 	s->failed = 0;
@@ -467,27 +500,8 @@ int kag_session_evaluate(kag_result **out, kag_session *s, const kag_event *ev)
 		s->last_time = ev->time_us;
 	pend_expire(s, s->last_time);
 
-	if (kag__usable(ev, KAG_FIELD_AUDIT_ID)) {
-		/* The stages of one request share its auditID, user, verb and
-		 * URI. A client can choose its auditID (the Audit-ID header):
-		 * the rest of the key keeps it from passing off a new request
-		 * as a later stage of an old one, its own or another's. */
-		static const int parts[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB,
-					     KAG_FIELD_REQUEST_URI };
-		kag_str id = ev->str[KAG_FIELD_AUDIT_ID];
-		uint64_t key = kag__hash_step(0, id.ptr, id.len);
-		dedup_entry *e;
-		size_t i;
-
-		/* an absent part hashes as the empty string, marked apart from
-		 * a present empty one */
-		for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-			kag_str v = ev->state[parts[i]] ? ev->str[parts[i]] : (kag_str){ NULL, 0 };
-
-			key = kag__hash_step(key ^ (i + (v.ptr ? 0 : 8)), v.ptr, v.len);
-		}
-		key = kag__hash_end(key);
-		e = kag__lru_find(&s->dedup, key);
+	if (dedup) {
+		dedup_entry *e = kag__lru_find(&s->dedup, key);
 
 		if (ev->stage == KAG_STAGE_REQUEST_RECEIVED) {
 			if (e) {

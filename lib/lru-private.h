@@ -2,12 +2,13 @@
  * 64-bit hash of the key string. Memory is allocated once, at init.
  *
  * Up to 64 entries it is one exact LRU list. Larger tables are
- * set-associative, as a CPU cache is: a key can live only in the 8 entries
- * of its set, and an insert into a full set evicts the least recently used
- * entry of that set. A lookup then reads one set (a few adjacent cache
- * lines; one line when payloads are at most 4 bytes, with 4 ways a set)
- * instead of chasing list links across the whole table, which is what the
- * per-event cost of a large de-duplication table was made of. */
+ * set-associative, as a CPU cache is: a key can live only in the entries
+ * (ways) of its set, and an insert into a full set evicts the least
+ * recently used entry of that set. A lookup then reads one set instead of
+ * chasing list links across the whole table, which is what the per-event
+ * cost of a large de-duplication table was made of. Sets start on a cache
+ * line; with payloads of at most 4 bytes a set is 4 ways in one 64-byte
+ * line, otherwise 8 ways in a few adjacent lines. */
 #ifndef KAG_LRU_PRIVATE_H
 #define KAG_LRU_PRIVATE_H
 
@@ -18,7 +19,7 @@ typedef void (*kag__lru_evict_fn)(uint64_t key, void *payload, void *user);
 
 typedef struct {
 	size_t cap;             /* entries: nsets * ways */
-	size_t payload_size;    /* rounded up to 8 bytes */
+	size_t payload_size;    /* 4 if at most 4, else rounded up to 8 bytes */
 	size_t nsets, ways, set_bytes;
 	unsigned char *sets;    /* nsets sets: keys, use stamps, payloads */
 	unsigned char *mem;     /* the allocation sets starts in, on a cache line */

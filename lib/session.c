@@ -13,9 +13,11 @@ enum { DEDUP_PENDING = 1, DEDUP_JUDGED = 2 };
 /* 4 bytes, so that a set of the table is one cache line (lru-private.h);
  * pending capacities are at most 2^24. */
 typedef struct {
-	uint32_t state : 2;
-	uint32_t pending : 30; /* pending record index + 1 */
+	unsigned int state : 2;
+	unsigned int pending : 30; /* pending record index + 1 */
 } dedup_entry;
+
+_Static_assert(sizeof(dedup_entry) <= 4, "a dedup entry fits the table's 4-byte payloads");
 
 typedef struct {
 	uint64_t key;

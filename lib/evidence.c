@@ -9,7 +9,7 @@
 
 #define REDACTED "<redacted>"
 
-static void put_str_or_null(kag_buf *b, const kag_event *ev, int field)
+void kag__put_str_or_null(kag_buf *b, const kag_event *ev, int field)
 {
 	if (kag__has(ev, field))
 		kag__buf_put_json_str(b, ev->str[field].ptr, ev->str[field].len);
@@ -354,7 +354,7 @@ int kag__render_evidence(kag_buf *b, const kag_event *ev, const kag_finding *f,
 			 int include_bodies)
 {
 	KAG__BUF_LIT(b, "{\"verb\":");
-	put_str_or_null(b, ev, KAG_FIELD_VERB);
+	kag__put_str_or_null(b, ev, KAG_FIELD_VERB);
 	KAG__BUF_LIT(b, ",\"user\":");
 	put_user(b, ev, KAG_FIELD_USER);
 	KAG__BUF_LIT(b, ",\"impersonatedUser\":");
@@ -365,7 +365,7 @@ int kag__render_evidence(kag_buf *b, const kag_event *ev, const kag_finding *f,
 	else
 		KAG__BUF_LIT(b, "null");
 	KAG__BUF_LIT(b, ",\"userAgent\":");
-	put_str_or_null(b, ev, KAG_FIELD_USER_AGENT);
+	kag__put_str_or_null(b, ev, KAG_FIELD_USER_AGENT);
 	KAG__BUF_LIT(b, ",\"objectRef\":");
 	put_object_ref(b, ev);
 	KAG__BUF_LIT(b, ",\"requestURI\":");

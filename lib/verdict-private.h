@@ -34,6 +34,8 @@ typedef struct {
 int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in);
 
 /* Evidence writer (output module). */
+/* A string field as a JSON string, or null when absent. */
+void kag__put_str_or_null(kag_buf *b, const kag_event *ev, int field);
 int kag__render_evidence(kag_buf *b, const kag_event *ev, const kag_finding *f,
 			 int include_bodies);
 

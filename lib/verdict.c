@@ -78,14 +78,6 @@ static void put_name_list(kag_buf *b, const char *const *names, size_t n, int pl
 }
 
 /* An event string field as a JSON string, or null when absent. */
-static void put_field_or_null(kag_buf *b, const kag_event *ev, int field)
-{
-	if (kag__has(ev, field))
-		kag__buf_put_json_str(b, ev->str[field].ptr, ev->str[field].len);
-	else
-		KAG__BUF_LIT(b, "null");
-}
-
 /* The attack techniques: the finding's, or the detector's own when the
  * gate stopped it. */
 static void put_attack(kag_buf *b, const kag__detector_def *d, const kag_finding *f)
@@ -193,11 +185,11 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	}
 
 	KAG__BUF_LIT(b, ",\"event\":{\"auditID\":");
-	put_field_or_null(b, ev, KAG_FIELD_AUDIT_ID);
+	kag__put_str_or_null(b, ev, KAG_FIELD_AUDIT_ID);
 	KAG__BUF_LIT(b, ",\"stage\":");
-	put_field_or_null(b, ev, KAG_FIELD_STAGE);
+	kag__put_str_or_null(b, ev, KAG_FIELD_STAGE);
 	KAG__BUF_LIT(b, ",\"level\":");
-	put_field_or_null(b, ev, KAG_FIELD_LEVEL);
+	kag__put_str_or_null(b, ev, KAG_FIELD_LEVEL);
 	KAG__BUF_LIT(b, ",\"time\":");
 	for (i = 0; i < 3 && time_field < 0; i++)
 		if (kag__has(ev, time_fields[i]))

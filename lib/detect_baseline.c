@@ -73,6 +73,7 @@ const kag__detector_def kag__det_controller_baseline = {
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_INFO,
+	.benign_only = 1,
 	.applies = applies,
 	.judge = judge,
 };

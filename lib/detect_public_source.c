@@ -155,14 +155,18 @@ static int in_prefix(const unsigned char *a, const unsigned char *net, unsigned 
  * public: they are not private. */
 static int is_public(const ip_addr *ip)
 {
-	static const struct { unsigned char net[4]; unsigned bits; } v4[] = {
-		{ { 0, 0, 0, 0 }, 8 }, { { 10, 0, 0, 0 }, 8 }, { { 100, 64, 0, 0 }, 10 },
-		{ { 127, 0, 0, 0 }, 8 }, { { 169, 254, 0, 0 }, 16 }, { { 172, 16, 0, 0 }, 12 },
-		{ { 192, 168, 0, 0 }, 16 }, { { 224, 0, 0, 0 }, 4 }, { { 240, 0, 0, 0 }, 4 },
+	/* network and mask, as 32-bit numbers */
+	static const struct { uint32_t net, mask; } v4[] = {
+		{ 0x00000000u, 0xff000000u }, { 0x0a000000u, 0xff000000u },  /* 0/8, 10/8 */
+		{ 0x64400000u, 0xffc00000u }, { 0x7f000000u, 0xff000000u },  /* 100.64/10, 127/8 */
+		{ 0xa9fe0000u, 0xffff0000u }, { 0xac100000u, 0xfff00000u },  /* 169.254/16, 172.16/12 */
+		{ 0xc0a80000u, 0xffff0000u }, { 0xe0000000u, 0xf0000000u },  /* 192.168/16, 224/4 */
+		{ 0xf0000000u, 0xf0000000u },                                 /* 240/4 */
 	};
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	static const unsigned char zero[16] = { 0 };
 	const unsigned char *a = ip->a;
+	uint32_t x;
 	size_t i;
 
 	if (ip->v6) {
@@ -182,8 +186,9 @@ static int is_public(const ip_addr *ip)
 			return 0;                               /* multicast */
 		return 1;
 	}
+	x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 	for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
-		if (in_prefix(a, v4[i].net, v4[i].bits))
+		if ((x & v4[i].mask) == v4[i].net)
 			return 0;
 	return 1;
 }
@@ -270,12 +275,13 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	/* a denial reached nothing: rbac_probing's */
 	if (ctx->outcome == KAG_OUTCOME_DENIED || ctx->outcome == KAG_OUTCOME_ERROR)
 		return 0;
+	/* the address first: most traffic is private, whoever sends it */
+	if (!parse_ip(kag__last_source_ip(ev), &ip) || !is_public(&ip))
+		return 0;
 	who = principal(ev, ctx);
 	if (who == S_NONE)
 		return 0;
 	if (who == S_PERSON && !(is_system_ns(ev, ctx->policy) && acts_on_workloads(ev)))
-		return 0;
-	if (!parse_ip(kag__last_source_ip(ev), &ip) || !is_public(&ip))
 		return 0;
 	return !trusted(&ctx->policy->trusted_networks, &ip);
 }

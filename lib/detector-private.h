@@ -20,13 +20,15 @@ typedef struct kag__rule kag__rule;   /* a caller rule (rules.c) */
  * Once the registry is sealed, `indexed` is set and two masks let most
  * lookups end without reading an item: bit min(length, 63) of `lens` for
  * each item's length, and bit (b & 63) of `firsts` for each first byte b
- * (an empty item sets every bit). */
+ * (an empty item sets every bit). `len_of` then holds each item's length
+ * (NULL if it could not be allocated: lookups compare byte by byte). */
 typedef struct {
 	const char **items;
 	size_t n;
 	char **owned;      /* non-NULL when loaded: items point into these */
 	int indexed;
 	uint64_t lens, firsts;
+	size_t *len_of;
 } kag__strlist;
 
 /* Baselines, thresholds, windows and capacities: data, not code. Built-in
@@ -103,6 +105,10 @@ typedef struct {
 	int min_level;                 /* KAG_LEVEL_* needed */
 	int needs_outcome;             /* an unknown outcome => needs_context */
 	int ctx_severity;              /* severity of a needs_context verdict */
+	/* every verdict is benign or info, needs_context ones included
+	 * (ctx_severity INFO): when the session leaves those out, it counts
+	 * the event as suppressed without running the gate or judge() */
+	int benign_only;
 	size_t state_size;             /* per-principal state in the session */
 	/* the index (route.c): applies() is false unless the verb, and the
 	 * objectRef.resource, is one of these (NULL-terminated; NULL: any) */

@@ -5,7 +5,7 @@
 #include "alloc-private.h"
 #include "detector-private.h"
 
-#define LIST(arr) { (const char **)(arr), sizeof(arr) / sizeof((arr)[0]), NULL, 0, 0, 0 }
+#define LIST(arr) { (const char **)(arr), sizeof(arr) / sizeof((arr)[0]), NULL, 0, 0, 0, NULL }
 
 static const char *const control_plane_users[] = {
 	"system:kube-controller-manager", "system:kube-scheduler", "system:apiserver",
@@ -81,7 +81,7 @@ void kag__policy_defaults(kag__policy *p)
 	static const kag__strlist proles = LIST(privileged_roles);
 	static const kag__strlist sysroles = LIST(system_role_prefixes);
 	static const kag__strlist sysexc = LIST(system_role_exceptions);
-	static const kag__strlist none = { NULL, 0, NULL, 0, 0, 0 };
+	static const kag__strlist none = { NULL, 0, NULL, 0, 0, 0, NULL };
 
 	memset(p, 0, sizeof(*p));
 	p->probe_threshold = 10;
@@ -124,15 +124,21 @@ static void list_dispose(kag__strlist *l)
 	l->items = NULL;
 	l->n = 0;
 	l->indexed = 0;
+	kag__free(l->len_of);
+	l->len_of = NULL;
 }
 
 static void list_index(kag__strlist *l)
 {
 	size_t i, len;
 
+	kag__free(l->len_of);
+	l->len_of = l->n ? kag__calloc(l->n, sizeof(*l->len_of)) : NULL;
 	l->lens = l->firsts = 0;
 	for (i = 0; i < l->n; i++) {
 		len = strlen(l->items[i]);
+		if (l->len_of)
+			l->len_of[i] = len;
 		l->lens |= (uint64_t)1 << (len < 63 ? len : 63);
 		l->firsts |= len ? (uint64_t)1 << ((unsigned char)l->items[i][0] & 63) : ~(uint64_t)0;
 	}
@@ -188,6 +194,12 @@ int kag__strlist_has(const kag__strlist *l, kag_str s)
 	if (l->indexed && (!((l->lens >> (s.len < 63 ? s.len : 63)) & 1) ||
 			   (s.len && !((l->firsts >> ((unsigned char)s.ptr[0] & 63)) & 1))))
 		return 0;
+	if (l->len_of) {
+		for (i = 0; i < l->n; i++)
+			if (l->len_of[i] == s.len && memcmp(l->items[i], s.ptr, s.len) == 0)
+				return 1;
+		return 0;
+	}
 	for (i = 0; i < l->n; i++)
 		if (common(l->items[i], s, &ended) == s.len && ended)
 			return 1;
@@ -203,6 +215,12 @@ int kag__strlist_prefix(const kag__strlist *l, kag_str s)
 		return 0;
 	if (l->indexed && s.len && !((l->firsts >> ((unsigned char)s.ptr[0] & 63)) & 1))
 		return 0;
+	if (l->len_of) {
+		for (i = 0; i < l->n; i++)
+			if (l->len_of[i] <= s.len && memcmp(l->items[i], s.ptr, l->len_of[i]) == 0)
+				return 1;
+		return 0;
+	}
 	for (i = 0; i < l->n; i++) {
 		common(l->items[i], s, &ended);
 		if (ended)

@@ -154,6 +154,8 @@ static void strlist_free(kag__strlist *l)
 	l->owned = NULL;
 	l->items = NULL;
 	l->n = 0;
+	kag__free(l->len_of);
+	l->len_of = NULL;
 }
 
 static int strlist_contains(const kag__strlist *l, const char *s)

@@ -426,6 +426,11 @@ static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64
 		ctx.rule = e->rule;
 		if (!e->enabled || (d->applies && !d->applies(ev, &ctx)))
 			continue;
+		if (d->benign_only && !s->emit_benign && !e->cb) {
+			/* what emit() would make of any verdict of it */
+			s->st_suppressed++;
+			continue;
+		}
 		ctx.state = d->state_size ? &s->det_state[i] : NULL;
 		kag__gate_check(&g, d, ev, outcome);
 		finding_init(&f);

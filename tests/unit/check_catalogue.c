@@ -1059,6 +1059,23 @@ START_TEST(public_source)
 		"'100.64.3.3'", "'fd00::1'", "'fe80::1%eth0'", "'::1'", "'::ffff:10.0.0.1'",
 		"'not-an-ip'", "'203.0.113.7', '10.0.0.9'", NULL
 	};
+	static const struct {
+		const char *ip;
+		int is_public;
+	} boundaries[] = {
+		{ "0.0.0.0", 0 }, { "0.255.255.255", 0 }, { "1.0.0.0", 1 },
+		{ "9.255.255.255", 1 }, { "10.0.0.0", 0 }, { "10.255.255.255", 0 },
+		{ "11.0.0.0", 1 }, { "100.63.255.255", 1 }, { "100.64.0.0", 0 },
+		{ "100.127.255.255", 0 }, { "100.128.0.0", 1 }, { "126.255.255.255", 1 },
+		{ "127.0.0.0", 0 }, { "127.255.255.255", 0 }, { "128.0.0.0", 1 },
+		{ "169.253.255.255", 1 }, { "169.254.0.0", 0 }, { "169.254.255.255", 0 },
+		{ "169.255.0.0", 1 }, { "172.15.255.255", 1 }, { "172.16.0.0", 0 },
+		{ "172.31.255.255", 0 }, { "172.32.0.0", 1 }, { "192.167.255.255", 1 },
+		{ "192.168.0.0", 0 }, { "192.168.255.255", 0 }, { "192.169.0.0", 1 },
+		{ "223.255.255.255", 1 }, { "224.0.0.0", 0 }, { "239.255.255.255", 0 },
+		{ "240.0.0.0", 0 }, { "255.255.255.255", 0 }, { "::ffff:172.32.0.1", 1 },
+		{ "::ffff:172.31.0.1", 0 }, { NULL, 0 }
+	};
 	char ev[512];
 	const char *v;
 	size_t i;
@@ -1087,6 +1104,15 @@ START_TEST(public_source)
 			 private_ips[i]);
 		judge(ev);
 		ck_assert_msg(tu_count(&T, "public_source") == 0, "%s", private_ips[i]);
+	}
+	/* both edges of every private IPv4 range, and the public addresses
+	 * just outside them */
+	for (i = 0; boundaries[i].ip; i++) {
+		snprintf(ev, sizeof(ev), SRC_EV("system:serviceaccount:prod:web", "'%s'", "get", ""),
+			 boundaries[i].ip);
+		judge(ev);
+		ck_assert_msg(tu_count(&T, "public_source") == (size_t)boundaries[i].is_public,
+			      "%s", boundaries[i].ip);
 	}
 	judge(SRC_EV("system:serviceaccount:prod:web", "'2600:1f18::5'", "get", ""));
 	flagged("public_source", "low");

@@ -543,8 +543,9 @@ START_TEST(indexed_lists_answer_as_scans)
 		"0123456789012345678901234567890123456789012345678901234567890123456788",
 		"01234567890123456789012345678901234567890123456789012345678901234567890",
 	};
-	kag__strlist plain = { (const char **)items, sizeof(items) / sizeof(items[0]), NULL, 0, 0, 0 };
-	kag__strlist with_empty;
+	kag__strlist plain = { (const char **)items, sizeof(items) / sizeof(items[0]), NULL, 0, 0, 0,
+			       NULL };
+	kag__strlist with_empty, masks_only;
 	const char *more[sizeof(items) / sizeof(items[0]) + 1];
 	kag__policy p;
 	size_t i, q;
@@ -562,11 +563,20 @@ START_TEST(indexed_lists_answer_as_scans)
 	p.operator_prefixes = with_empty;
 	kag__policy_index(&p);
 	ck_assert_int_eq(p.control_plane_users.indexed, 1);
+	ck_assert_ptr_nonnull(p.control_plane_users.len_of);
+	ck_assert_uint_eq(p.control_plane_users.len_of[0], strlen(items[0]));
+	/* indexed, but without the length table (its allocation failed) */
+	masks_only = p.control_plane_users;
+	masks_only.len_of = NULL;
 	for (q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
 		kag_str v = { queries[q], strlen(queries[q]) };
 
 		ck_assert_msg(kag__strlist_has(&p.control_plane_users, v) ==
 			      kag__strlist_has(&plain, v), "has \"%s\"", queries[q]);
+		ck_assert_msg(kag__strlist_has(&masks_only, v) == kag__strlist_has(&plain, v),
+			      "has, masks only \"%s\"", queries[q]);
+		ck_assert_msg(kag__strlist_prefix(&masks_only, v) == kag__strlist_prefix(&plain, v),
+			      "prefix, masks only \"%s\"", queries[q]);
 		ck_assert_msg(kag__strlist_prefix(&p.provider_prefixes, v) ==
 			      kag__strlist_prefix(&plain, v), "prefix \"%s\"", queries[q]);
 		ck_assert_msg(kag__strlist_has(&p.trusted_users, v) ==
@@ -583,6 +593,19 @@ START_TEST(indexed_lists_answer_as_scans)
 	ck_assert(has(&p.control_plane_users, queries[13]));
 	ck_assert(!has(&p.control_plane_users, queries[14]));
 	ck_assert(!has(&p.control_plane_users, queries[15]));
+	/* values are counted strings: a NUL byte is a byte like any other */
+	{
+		kag_str a_nul = { "A\0", 2 }, eks_nul = { "eks:\0x", 6 }, ek_nul = { "ek\0:", 4 };
+
+		ck_assert(!kag__strlist_has(&p.control_plane_users, a_nul));
+		ck_assert(!kag__strlist_has(&plain, a_nul));
+		ck_assert(kag__strlist_prefix(&p.provider_prefixes, eks_nul));
+		ck_assert(kag__strlist_prefix(&plain, eks_nul));
+		ck_assert(!kag__strlist_prefix(&p.provider_prefixes, ek_nul));
+		ck_assert(!kag__strlist_prefix(&plain, ek_nul));
+	}
+	kag__policy_dispose(&p);
+	ck_assert_ptr_null(p.control_plane_users.len_of);
 }
 END_TEST
 

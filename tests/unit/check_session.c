@@ -540,6 +540,12 @@ END_TEST
 	"'objectRef':{'resource':'leases','namespace':'kube-system'},"                        \
 	"'responseStatus':{'code':200},'stage':'ResponseComplete','stageTimestamp':'%s'}"
 
+/* The same lease with no response status: its outcome is unknown. */
+#define LEASE_NO_STATUS                                                                    \
+	"{'auditID':'%s','verb':'update','user':{'username':'system:kube-scheduler'},"        \
+	"'objectRef':{'resource':'leases','namespace':'kube-system'},"                        \
+	"'stage':'ResponseComplete','stageTimestamp':'%s'}"
+
 START_TEST(emit_benign_off)
 {
 	kag_result *res;
@@ -550,17 +556,27 @@ START_TEST(emit_benign_off)
 	ck_assert_int_eq(kag_session_set_option_u64(NULL, KAG_SOPT_EMIT_BENIGN, 0), KAG_EINVAL);
 	res = eval(LEASE, "l-1", ts(0));
 	ck_assert_uint_eq(rcount(res, "controller_baseline"), 1);
+	ck_assert_int_eq(kag_verdict_assessment(kag_result_verdict(res, 0)), KAG_ASSESSMENT_BENIGN);
+	res = eval(LEASE_NO_STATUS, "l-1b", ts(0));
+	ck_assert_uint_eq(rcount(res, "controller_baseline"), 1);
+	ck_assert_int_eq(kag_verdict_assessment(kag_result_verdict(res, 0)),
+			 KAG_ASSESSMENT_NEEDS_CONTEXT);
+	ck_assert_int_eq(kag_verdict_severity(kag_result_verdict(res, 0)), KAG_SEVERITY_INFO);
 	ck_assert_uint_eq(sstat(KAG_SSTAT_SUPPRESSED), 0);
 	ck_assert_int_eq(kag_session_set_option_u64(S, KAG_SOPT_EMIT_BENIGN, 0), KAG_OK);
 	res = eval(LEASE, "l-2", ts(1));
 	ck_assert_uint_eq(kag_result_count(res), 0);
 	ck_assert_uint_eq(sstat(KAG_SSTAT_SUPPRESSED), 1);
+	/* an info-severity needs_context verdict is left out too */
+	res = eval(LEASE_NO_STATUS, "l-2b", ts(1));
+	ck_assert_uint_eq(kag_result_count(res), 0);
+	ck_assert_uint_eq(sstat(KAG_SSTAT_SUPPRESSED), 2);
 	/* suspicious verdicts still come out */
 	res = eval(GET_SECRET, "s-1", ts(2));
 	ck_assert_uint_eq(rcount(res, "secrets_access"), 1);
-	ck_assert_uint_eq(sstat(KAG_SSTAT_SUPPRESSED), 1);
-	ck_assert_uint_eq(sstat(KAG_SSTAT_VERDICTS), 2);
-	ck_assert_uint_eq(sstat(KAG_SSTAT_EVENTS), 3);
+	ck_assert_uint_eq(sstat(KAG_SSTAT_SUPPRESSED), 2);
+	ck_assert_uint_eq(sstat(KAG_SSTAT_VERDICTS), 3);
+	ck_assert_uint_eq(sstat(KAG_SSTAT_EVENTS), 5);
 	ck_assert_uint_eq(sstat(999), 0);
 }
 END_TEST

@@ -3,6 +3,7 @@
  *
  *   kag-bench [--events=N[,N...]] [--seed=S] [--repeat=R] [--dir=DIR]
  *             [--paths=abcde] [--no-jq] [--keep]
+ *             [--paired=ROUNDS [--paired-events=N]]
  *   kag-bench --check [--events=N]   validate the stream and the paths (a test)
  *   kag-bench --dump [--events=N]    write the generated stream to stdout
  *
@@ -27,6 +28,14 @@
  * there is no /proc, and for jq, which a small child starts); with several
  * sizes it is tabulated side by side, to show that it does not grow with
  * the length of the stream.
+ *
+ * --paired=ROUNDS then times (a), (b) and (c) again, in this process, over
+ * one stream of --paired-events events (default 25000) held in memory:
+ * each round runs every one of them once, in a shuffled order, and a path's
+ * ratio in a round is the CPU time of (a) in that round over its own. The
+ * median and quartiles of those ratios are reported; slow drifts in the
+ * load of a shared machine touch both sides of a ratio alike. Without
+ * --events, only the paired rounds run.
  */
 #define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -109,19 +118,25 @@ static int has_fast(void)
 
 /* ---- the paths (each runs in a child process) ---- */
 
-/* A reader of the stream file in CHUNK-sized pieces. */
+/* The paired rounds (--paired) read a stream held in memory instead of the
+ * file: the same CHUNK-sized pieces, copied as read() copies them. */
+static const struct bench_stream *mem_stream;
+
+/* A reader of the stream file (or of mem_stream) in CHUNK-sized pieces. */
 struct reader {
 	int fd;
 	char *buf;
 	size_t cap;
+	size_t mem_pos;
 };
 
 static int reader_open(struct reader *r, const char *path)
 {
-	r->fd = open(path, O_RDONLY);
+	r->fd = mem_stream ? -1 : open(path, O_RDONLY);
 	r->cap = CHUNK;
 	r->buf = malloc(r->cap);
-	return r->fd >= 0 && r->buf ? 0 : -1;
+	r->mem_pos = 0;
+	return (mem_stream || r->fd >= 0) && r->buf ? 0 : -1;
 }
 
 static void reader_close(struct reader *r)
@@ -145,6 +160,14 @@ static ssize_t reader_read(struct reader *r, size_t keep)
 			return -1;
 		r->buf = nb;
 		r->cap = keep + CHUNK;
+	}
+	if (mem_stream) {
+		size_t left = mem_stream->len - r->mem_pos;
+
+		n = (ssize_t)(left < CHUNK ? left : CHUNK);
+		memcpy(r->buf + keep, mem_stream->data + r->mem_pos, (size_t)n);
+		r->mem_pos += (size_t)n;
+		return n;
 	}
 	do
 		n = read(r->fd, r->buf + keep, CHUNK);
@@ -897,6 +920,109 @@ static int bench_size(size_t n, uint64_t seed, uint64_t repeat, const char *dir,
 	return 0;
 }
 
+/* ---- --paired: per-round ratios in one process ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The modes a paired round runs, (a) first. */
+static const enum mode paired_modes[] = { M_JANSSON, M_PARSE_J, M_PIPE_J, M_PARSE_F, M_PIPE_F };
+#define N_PAIRED (sizeof(paired_modes) / sizeof(paired_modes[0]))
+
+/* Each round runs (a), (b) and (c) once each over the same n events held in
+ * memory, in a shuffled order, in this process; a path's ratio in a round is
+ * the CPU time of (a) in that round over its own. Slow drifts in the load of
+ * a shared machine then touch both sides of a ratio alike: the median and
+ * quartiles over the rounds are reported. */
+static int paired(size_t n, uint64_t seed, uint64_t rounds, uint64_t *pipe_verdicts)
+{
+	struct bench_stream s;
+	double *t = NULL, *ratio = NULL;
+	uint64_t rng = seed * 0x9e3779b97f4a7c15ull + 1, verdicts[N_PAIRED];
+	size_t i, k, avail[N_PAIRED], n_avail = 0;
+	uint64_t r;
+	int ok = 0;
+
+	memset(&s, 0, sizeof(s));
+	memset(verdicts, 0, sizeof(verdicts));
+	for (i = 0; i < N_PAIRED; i++)
+		if (mode_available(paired_modes[i], 1) || paired_modes[i] == M_JANSSON)
+			avail[n_avail++] = i;
+	if (bench_generate(&s, n, seed) < 0 || !(t = calloc(rounds * N_PAIRED, sizeof(*t))) ||
+	    !(ratio = calloc(rounds, sizeof(*ratio)))) {
+		fprintf(stderr, "kag-bench: out of memory\n");
+		goto out;
+	}
+	printf("\n== paired rounds: %" PRIu64 " rounds of %zu events (%.1f MB) in memory, "
+	       "one process ==\n", rounds, s.lines, (double)s.len / 1e6);
+	mem_stream = &s;
+	for (r = 0; r < rounds; r++) {
+		size_t order[N_PAIRED];
+
+		memcpy(order, avail, n_avail * sizeof(order[0]));
+		for (i = n_avail - 1; i > 0; i--) {
+			size_t j, tmp;
+
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			j = (size_t)(rng % (i + 1));
+			tmp = order[i];
+			order[i] = order[j];
+			order[j] = tmp;
+		}
+		for (k = 0; k < n_avail; k++) {
+			enum mode m = paired_modes[order[k]];
+			struct run run;
+
+			memset(&run, 0, sizeof(run));
+			if (run_path(m, NULL, &run) < 0 || run.events != s.lines || run.errors) {
+				fprintf(stderr, "kag-bench: %s failed in a paired round\n", mode_label[m]);
+				goto out;
+			}
+			if (r > 0 && run.verdicts != verdicts[order[k]]) {
+				fprintf(stderr, "kag-bench: %s gave other verdicts in round %" PRIu64 "\n",
+					mode_label[m], r + 1);
+				goto out;
+			}
+			verdicts[order[k]] = run.verdicts;
+			t[r * N_PAIRED + order[k]] = run.cpu;
+		}
+	}
+	/* the front ends agree (modes 2 and 4 are (c) jansson and (c) fast) */
+	if (n_avail == N_PAIRED && verdicts[2] != verdicts[4]) {
+		fprintf(stderr, "kag-bench: the front ends gave %" PRIu64 " and %" PRIu64
+			" verdicts in the paired rounds\n", verdicts[2], verdicts[4]);
+		goto out;
+	}
+	if (pipe_verdicts)
+		*pipe_verdicts = verdicts[2];
+	printf("%-34s %8s %8s %8s   (CPU time of (a) / of the path, per round)\n", "path",
+	       "median", "q1", "q3");
+	for (k = 0; k < n_avail; k++) {
+		i = avail[k];
+		for (r = 0; r < rounds; r++)
+			ratio[r] = t[r * N_PAIRED] / t[r * N_PAIRED + i];
+		qsort(ratio, rounds, sizeof(*ratio), cmp_double);
+		printf("%-34s %8.3f %8.3f %8.3f\n", mode_label[paired_modes[i]], ratio[rounds / 2],
+		       ratio[rounds / 4], ratio[(3 * rounds) / 4]);
+		if (paired_modes[i] == M_PIPE_J)
+			printf("  (c) jansson >= 0.9 x (a), median of the rounds: %s\n",
+			       ratio[rounds / 2] >= 0.9 ? "met" : "NOT MET");
+	}
+	ok = 1;
+out:
+	mem_stream = NULL;
+	bench_stream_free(&s);
+	free(t);
+	free(ratio);
+	return ok ? 0 : -1;
+}
+
 static void print_rss(const struct size_result *srs, int n_sizes)
 {
 	int m, i;
@@ -1022,6 +1148,14 @@ static int check(size_t n, uint64_t seed, const char *dir)
 		       kf->verdicts, kf->by_assessment[1], kf->by_assessment[2], kf->by_assessment[3],
 		       kf->suppressed);
 	}
+	{
+		uint64_t v = 0;
+
+		expect(paired(n, seed, 3, &v) == 0 && sr.have[M_PIPE_J] &&
+			       v == sr.best[M_PIPE_J].verdicts,
+		       "paired rounds read the stream from memory, with the verdicts read from "
+		       "the file");
+	}
 	printf("fast front end: %s\n", has_fast() ? "present, checked" : "not in this build");
 	return failures ? 1 : 0;
 }
@@ -1071,6 +1205,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: kag-bench [--events=N[,N...]] [--seed=S] [--repeat=R] [--dir=DIR]\n"
 		     "                 [--paths=abcde] [--no-jq] [--keep]\n"
+		     "                 [--paired=ROUNDS [--paired-events=N]]\n"
+		     "       (--paired without --events runs the paired rounds only)\n"
 		     "       kag-bench --check [--events=N]\n"
 		     "       kag-bench --dump [--events=N]\n"
 		     "N takes k and M suffixes (1M = 1000000).\n");
@@ -1078,8 +1214,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	uint64_t sizes[MAX_SIZES] = { 200000 }, seed = 1, repeat = 1;
+	uint64_t sizes[MAX_SIZES] = { 200000 }, seed = 1, repeat = 1, paired_rounds = 0;
+	uint64_t paired_events = 25000;
 	int n_sizes = 1, mode_check = 0, mode_dump = 0, no_jq = 0, keep = 0, i, rc = 0;
+	int sizes_given = 0;
 	const char *dir = getenv("TMPDIR");
 	struct size_result *srs;
 
@@ -1099,9 +1237,10 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		int bad = 0;
 
-		if (strncmp(a, "--events=", 9) == 0)
+		if (strncmp(a, "--events=", 9) == 0) {
 			bad = parse_sizes(a + 9, sizes, &n_sizes);
-		else if (strncmp(a, "--seed=", 7) == 0)
+			sizes_given = 1;
+		} else if (strncmp(a, "--seed=", 7) == 0)
 			bad = parse_size(a + 7, &seed);
 		else if (strncmp(a, "--repeat=", 9) == 0)
 			bad = parse_size(a + 9, &repeat) || repeat == 0;
@@ -1109,6 +1248,10 @@ int main(int argc, char **argv)
 			dir = a + 6;
 		else if (strncmp(a, "--paths=", 8) == 0)
 			bad = !*(paths = a + 8) || strspn(paths, "abcde") != strlen(paths);
+		else if (strncmp(a, "--paired=", 9) == 0)
+			bad = parse_size(a + 9, &paired_rounds) || paired_rounds < 3;
+		else if (strncmp(a, "--paired-events=", 16) == 0)
+			bad = parse_size(a + 16, &paired_events) || paired_events == 0;
 		else if (strcmp(a, "--no-jq") == 0)
 			no_jq = 1;
 		else if (strcmp(a, "--keep") == 0)
@@ -1120,8 +1263,10 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
-		} else
+		} else {
 			bad = parse_sizes(a, sizes, &n_sizes);
+			sizes_given = 1;
+		}
 		if (bad) {
 			usage(stderr);
 			return 2;
@@ -1149,9 +1294,13 @@ int main(int argc, char **argv)
 	printf("kag-bench: kag %s, jansson %s, fast front end %s, jq %s\n", kag_version_string(),
 	       JANSSON_VERSION, has_fast() ? "yes" : "no",
 	       no_jq ? "skipped" : jq_path() ? jq_path() : "not found");
-	printf("times: CPU time (user + system) of each path, %s; x (a) = rate / rate of (a)\n",
-	       repeat > 1 ? "fastest of the runs" : "one run");
-	srs = calloc((size_t)n_sizes, sizeof(*srs));
+	/* --paired alone runs the paired rounds only */
+	if (paired_rounds && !sizes_given)
+		n_sizes = 0;
+	if (n_sizes)
+		printf("times: CPU time (user + system) of each path, %s; x (a) = rate / rate "
+		       "of (a)\n", repeat > 1 ? "fastest of the runs" : "one run");
+	srs = calloc((size_t)(n_sizes ? n_sizes : 1), sizeof(*srs));
 	if (!srs)
 		return 1;
 	for (i = 0; i < n_sizes && rc == 0; i++)
@@ -1159,5 +1308,7 @@ int main(int argc, char **argv)
 	if (rc == 0 && n_sizes > 1)
 		print_rss(srs, n_sizes);
 	free(srs);
+	if (rc == 0 && paired_rounds)
+		rc = paired((size_t)paired_events, seed, paired_rounds, NULL) < 0;
 	return rc;
 }

@@ -386,27 +386,57 @@ static inline size_t lowest_bit(uint64_t w)
 #endif
 }
 
-static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64_t now,
-			 int time_inferred, pending_rec *dest)
+/* What the detectors see besides the event. */
+static void ctx_init(kag__ctx *ctx, const kag_session *s, const kag_event *ev, int outcome,
+		     int64_t now, int time_inferred)
 {
 	const kag_registry *r = s->reg;
-	/* the indexed entries the event can concern, in registry order, then
-	 * every entry past the index */
-	uint64_t todo = kag__route_candidates(&s->route, ev);
-	size_t i, next = KAG__ROUTE_INDEXED;
-	kag__ctx ctx;
-	int rc;
 
-	ctx.reg = r;
-	ctx.policy = &r->policy;
-	ctx.outcome = outcome;
-	ctx.identity = kag__identity_class(&r->policy, ev, KAG_FIELD_USER_USERNAME,
-					   KAG_FIELD_USER_GROUPS);
-	ctx.now_us = now;
-	ctx.time_inferred = time_inferred;
-	ctx.emit_benign = s->emit_benign;
+	ctx->reg = r;
+	ctx->policy = &r->policy;
+	ctx->outcome = outcome;
+	ctx->identity = kag__identity_class(&r->policy, ev, KAG_FIELD_USER_USERNAME,
+					    KAG_FIELD_USER_GROUPS);
+	ctx->now_us = now;
+	ctx->time_inferred = time_inferred;
+	ctx->state = NULL;
+	ctx->rule = NULL;
+	ctx->emit_benign = s->emit_benign;
+}
+
+/* The indexed entries the event can concern (the index's candidates whose
+ * applies() accepts it). applies() reads the event and the context only,
+ * so the answers hold whatever the detectors judge afterwards. */
+static uint64_t applicable(const kag_session *s, const kag_event *ev, kag__ctx *ctx)
+{
+	const kag_registry *r = s->reg;
+	uint64_t todo = kag__route_candidates(&s->route, ev), yes = 0;
+	size_t i;
+
 	if (r->n_entries < KAG__ROUTE_INDEXED)
 		todo &= ((uint64_t)1 << r->n_entries) - 1;
+	while (todo) {
+		const kag__entry *e;
+
+		i = lowest_bit(todo);
+		todo &= todo - 1;
+		e = &r->entries[i];
+		ctx->rule = e->rule;
+		if (e->enabled && (!e->def.applies || e->def.applies(ev, ctx)))
+			yes |= (uint64_t)1 << i;
+	}
+	return yes;
+}
+
+/* Judge the event by the indexed entries in `todo` (from applicable()), in
+ * registry order, then by every entry past the index that applies. */
+static int run_detectors(kag_session *s, const kag_event *ev, kag__ctx *ctx, uint64_t todo,
+			 pending_rec *dest)
+{
+	const kag_registry *r = s->reg;
+	size_t i, next = KAG__ROUTE_INDEXED;
+	int rc;
+
 	for (;;) {
 		const kag__entry *e;
 		const kag__detector_def *d;
@@ -416,34 +446,37 @@ static int run_detectors(kag_session *s, const kag_event *ev, int outcome, int64
 		if (todo) {
 			i = lowest_bit(todo);
 			todo &= todo - 1;
+			e = &r->entries[i];
+			d = &e->def;
+			ctx->rule = e->rule;
 		} else if (next < r->n_entries) {
 			i = next++;
+			e = &r->entries[i];
+			d = &e->def;
+			ctx->rule = e->rule;
+			if (!e->enabled || (d->applies && !d->applies(ev, ctx)))
+				continue;
 		} else {
 			break;
 		}
-		e = &r->entries[i];
-		d = &e->def;
-		ctx.rule = e->rule;
-		if (!e->enabled || (d->applies && !d->applies(ev, &ctx)))
-			continue;
 		if (d->benign_only && !s->emit_benign && !e->cb) {
 			/* what emit() would make of any verdict of it */
 			s->st_suppressed++;
 			continue;
 		}
-		ctx.state = d->state_size ? &s->det_state[i] : NULL;
-		kag__gate_check(&g, d, ev, outcome);
+		ctx->state = d->state_size ? &s->det_state[i] : NULL;
+		kag__gate_check(&g, d, ev, ctx->outcome);
 		finding_init(&f);
 		s->scratch.len = 0;
 		s->scratch.oom = 0;
 		f.extra = &s->scratch;
 		if (e->cb) {
-			if (e->cb(&f, ev, outcome, e->user_data) != 0)
+			if (e->cb(&f, ev, ctx->outcome, e->user_data) != 0)
 				return KAG_EUSER;
 			if (!f.reported)
 				continue;
 		} else if (g.passed) {
-			rc = d->judge(&f, ev, &ctx);
+			rc = d->judge(&f, ev, ctx);
 			if (rc < 0)
 				return rc;
 			if (!f.reported)
@@ -482,14 +515,16 @@ static uint64_t dedup_key(const kag_event *ev)
 int kag_session_evaluate(kag_result **out, kag_session *s, const kag_event *ev)
 {
 	int64_t now;
-	int outcome, time_inferred, rc, dedup;
-	uint64_t key = 0;
+	int outcome, rc, dedup;
+	uint64_t key = 0, todo;
 	pending_rec *dest = NULL;
+	kag__ctx ctx;
 
 	if (!out || !s || !ev)
 		return KAG_EINVAL;
-	/* The table is large and read at a random place once an event: its
-	 * line is fetched while the rest of the preamble runs. */
+	/* The table is large and read at a random place once an event, most
+	 * often a line no cache holds: it is fetched while the time, the
+	 * outcome and the detectors' cheap tests are worked out. */
 	dedup = kag__usable(ev, KAG_FIELD_AUDIT_ID);
 	if (dedup) {
 		key = dedup_key(ev);
@@ -501,11 +536,13 @@ int kag_session_evaluate(kag_result **out, kag_session *s, const kag_event *ev)
 	s->st_events++;
 	outcome = kag__outcome(ev);
 	kag__event_time(ev);
-	time_inferred = ev->time_us == 0;
 	now = ev->time_us ? ev->time_us : s->last_time;
+	ctx_init(&ctx, s, ev, outcome, now, ev->time_us == 0);
 	if (ev->time_us > s->last_time)
 		s->last_time = ev->time_us;
 	pend_expire(s, s->last_time);
+	/* the detectors' cheap tests, while the table's line arrives */
+	todo = applicable(s, ev, &ctx);
 
 	if (dedup) {
 		dedup_entry *e = kag__lru_find(&s->dedup, key);
@@ -535,7 +572,7 @@ int kag_session_evaluate(kag_result **out, kag_session *s, const kag_event *ev)
 			e->pending = 0;
 		}
 	}
-	rc = run_detectors(s, ev, outcome, now, time_inferred, dest);
+	rc = run_detectors(s, ev, &ctx, todo, dest);
 	if (rc < 0)
 		return rc;
 	return s->failed ? KAG_ENOMEM : KAG_OK;

@@ -404,9 +404,16 @@ static void ctx_init(kag__ctx *ctx, const kag_session *s, const kag_event *ev, i
 	ctx->emit_benign = s->emit_benign;
 }
 
-/* The indexed entries the event can concern (the index's candidates whose
- * applies() accepts it). applies() reads the event and the context only,
- * so the answers hold whatever the detectors judge afterwards. */
+/* Is the event the business of entry e? applies() reads the event and the
+ * context only, so the answer holds whatever the detectors judge. */
+static int entry_applies(const kag__entry *e, const kag_event *ev, kag__ctx *ctx)
+{
+	ctx->rule = e->rule;
+	return e->enabled && (!e->def.applies || e->def.applies(ev, ctx));
+}
+
+/* The indexed entries the event can concern: the index's candidates that
+ * entry_applies() accepts. */
 static uint64_t applicable(const kag_session *s, const kag_event *ev, kag__ctx *ctx)
 {
 	const kag_registry *r = s->reg;
@@ -416,13 +423,9 @@ static uint64_t applicable(const kag_session *s, const kag_event *ev, kag__ctx *
 	if (r->n_entries < KAG__ROUTE_INDEXED)
 		todo &= ((uint64_t)1 << r->n_entries) - 1;
 	while (todo) {
-		const kag__entry *e;
-
 		i = lowest_bit(todo);
 		todo &= todo - 1;
-		e = &r->entries[i];
-		ctx->rule = e->rule;
-		if (e->enabled && (!e->def.applies || e->def.applies(ev, ctx)))
+		if (entry_applies(&r->entries[i], ev, ctx))
 			yes |= (uint64_t)1 << i;
 	}
 	return yes;
@@ -447,18 +450,16 @@ static int run_detectors(kag_session *s, const kag_event *ev, kag__ctx *ctx, uin
 			i = lowest_bit(todo);
 			todo &= todo - 1;
 			e = &r->entries[i];
-			d = &e->def;
 			ctx->rule = e->rule;
 		} else if (next < r->n_entries) {
 			i = next++;
 			e = &r->entries[i];
-			d = &e->def;
-			ctx->rule = e->rule;
-			if (!e->enabled || (d->applies && !d->applies(ev, ctx)))
+			if (!entry_applies(e, ev, ctx))
 				continue;
 		} else {
 			break;
 		}
+		d = &e->def;
 		if (d->benign_only && !s->emit_benign && !e->cb) {
 			/* what emit() would make of any verdict of it */
 			s->st_suppressed++;

@@ -77,7 +77,6 @@ static void put_name_list(kag_buf *b, const char *const *names, size_t n, int pl
 	kag__buf_putc(b, ']');
 }
 
-/* An event string field as a JSON string, or null when absent. */
 /* The attack techniques: the finding's, or the detector's own when the
  * gate stopped it. */
 static void put_attack(kag_buf *b, const kag__detector_def *d, const kag_finding *f)

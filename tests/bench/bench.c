@@ -932,6 +932,8 @@ static int cmp_double(const void *a, const void *b)
 /* The modes a paired round runs, (a) first. */
 static const enum mode paired_modes[] = { M_JANSSON, M_PARSE_J, M_PIPE_J, M_PARSE_F, M_PIPE_F };
 #define N_PAIRED (sizeof(paired_modes) / sizeof(paired_modes[0]))
+#define P_PIPE_J 2 /* (c) jansson in paired_modes */
+#define P_PIPE_F 4 /* (c) fast */
 
 /* Each round runs (a), (b) and (c) once each over the same n events held in
  * memory, in a shuffled order, in this process; a path's ratio in a round is
@@ -993,14 +995,14 @@ static int paired(size_t n, uint64_t seed, uint64_t rounds, uint64_t *pipe_verdi
 			t[r * N_PAIRED + order[k]] = run.cpu;
 		}
 	}
-	/* the front ends agree (modes 2 and 4 are (c) jansson and (c) fast) */
-	if (n_avail == N_PAIRED && verdicts[2] != verdicts[4]) {
+	/* the front ends agree */
+	if (n_avail == N_PAIRED && verdicts[P_PIPE_J] != verdicts[P_PIPE_F]) {
 		fprintf(stderr, "kag-bench: the front ends gave %" PRIu64 " and %" PRIu64
-			" verdicts in the paired rounds\n", verdicts[2], verdicts[4]);
+			" verdicts in the paired rounds\n", verdicts[P_PIPE_J], verdicts[P_PIPE_F]);
 		goto out;
 	}
 	if (pipe_verdicts)
-		*pipe_verdicts = verdicts[2];
+		*pipe_verdicts = verdicts[P_PIPE_J];
 	printf("%-34s %8s %8s %8s   (CPU time of (a) / of the path, per round)\n", "path",
 	       "median", "q1", "q3");
 	for (k = 0; k < n_avail; k++) {

@@ -326,7 +326,7 @@ enum kag_parser_option {
 				       * here) (@since 0.1) */
 	KAG_OPT_FRONTEND = 6,         /**< which front end reads records, a
 				       * KAG_FRONTEND_* value (@since 0.1) */
-	KAG_OPT_LINE = 7              /**< the 1-based line number of the next
+	KAG_OPT_LINE = 7,             /**< the 1-based line number of the next
 				       * byte fed, to resume a file part way or
 				       * to share one file among parsers (a
 				       * byte offset the caller can add itself;
@@ -334,6 +334,13 @@ enum kag_parser_option {
 				       * counting). Line ends fed and not read
 				       * yet come before it: the value must be
 				       * greater than their count (@since 0.1) */
+	KAG_OPT_MAX_VALUES = 8        /**< most JSON values (objects, arrays,
+				       * strings and keys, numbers, literals)
+				       * in one record; the documents embedded
+				       * in a record (AKS properties.log, a
+				       * CloudWatch message, a gzip payload)
+				       * share a second budget of the same
+				       * size. Default 500000 (@since 0.1) */
 };
 
 /** Front ends for KAG_OPT_FRONTEND. Both produce the same events and reject

@@ -84,9 +84,12 @@ enum {
 /* The parser's limits. Documents decoded from a string inside a record
  * (AKS properties.log, a CloudWatch message, an OTLP body, a gzip payload)
  * obey them too: size (max_record), nesting (max_depth, counted from the
- * embedded document's root) and string length (max_string). */
+ * embedded document's root) and string length (max_string); together, the
+ * documents embedded in one record hold at most max_values values
+ * (*embedded_values counts them, reset for each record). */
 typedef struct {
-	uint64_t max_record, max_depth, max_string, max_items;
+	uint64_t max_record, max_depth, max_string, max_items, max_values;
+	uint64_t *embedded_values;
 } kag__limits;
 
 /* How to read a record. */

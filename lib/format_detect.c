@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "budget-private.h"
 #include "format-private.h"
 
 void kag__list_dispose(kag__list *l)
@@ -38,56 +39,52 @@ void kag__list_item_path(const kag__list *l, size_t i, char *buf, size_t n)
 int kag__nested_json(json_t **out, const char *s, size_t len, const kag__limits *lim,
 		     const char *path, kag_fmt_error *err)
 {
-	uint64_t depth = 0, str_len = 0;
-	int in_str = 0, esc = 0, closed = 0;
+	kag__budget b;
+	kag__budget_scan scan;
 	json_error_t jerr;
+	const char *what;
 	json_t *doc;
-	size_t i;
+	char m[96];
+	int rc;
 
 	*out = NULL;
 	if (len > lim->max_record)
 		return kag__fmt_fail(err, KAG_ELIMIT, path,
 				     "%s: embedded document larger than %llu bytes", path,
 				     (unsigned long long)lim->max_record);
-	/* The framer's limits, applied to the embedded text (depth counted
-	 * from the embedded document's root). */
-	for (i = 0; i < len && !closed; i++) {
-		char c = s[i];
-
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				in_str = 0;
-			if (in_str && ++str_len > lim->max_string)
-				return kag__fmt_fail(err, KAG_ELIMIT, path,
-						     "%s: a string of the embedded document is longer "
-						     "than %llu bytes", path,
-						     (unsigned long long)lim->max_string);
-		} else if (c == '"') {
-			in_str = 1;
-			str_len = 0;
-		} else if (c == '{' || c == '[') {
-			if (++depth > lim->max_depth)
-				return kag__fmt_fail(err, KAG_ELIMIT, path,
-						     "%s: embedded document nested deeper than %llu "
-						     "levels", path,
-						     (unsigned long long)lim->max_depth);
-		} else if (c == '}' || c == ']') {
-			if (depth == 0 || --depth == 0)
-				closed = 1;
+	/* The record's budgets, applied to the embedded text (depth counted
+	 * from the embedded document's root; values shared by the documents
+	 * embedded in one record). */
+	b.max_depth = lim->max_depth;
+	b.max_string = lim->max_string;
+	b.max_values = lim->max_values - (lim->embedded_values ? *lim->embedded_values : 0);
+	if (kag__budget_check(s, len, &b, 1, &scan) != KAG__BUDGET_OK) {
+		if (scan.hit == KAG__BUDGET_VALUES) {
+			b.max_values = lim->max_values;
+			snprintf(m, sizeof(m), "more than %llu JSON values in the documents "
+				 "embedded in one record (value budget)",
+				 (unsigned long long)lim->max_values);
+		} else {
+			kag__budget_message(m, sizeof(m), &b, scan.hit);
 		}
+		return kag__fmt_fail(err, KAG_ELIMIT, path, "%s%sembedded document: %s", path,
+				     *path ? ": " : "", m);
 	}
-	if (!closed && (in_str || depth > 0))
+	if (lim->embedded_values)
+		*lim->embedded_values += scan.values;
+	if (!scan.closed && (scan.in_string || scan.depth > 0))
 		return kag__fmt_fail(err, KAG_ETRUNCATED, path,
 				     "%s: the embedded event ends before its JSON value closes "
 				     "(truncated record)", path);
 	doc = json_loadb(s, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-	if (!doc)
-		return kag__fmt_fail(err, KAG_EPARSE, path, "%s: invalid embedded JSON: %s",
-				     path, jerr.text);
+	if (!doc) {
+		rc = kag__json_fault(&jerr, &what);
+		if (rc == KAG_ENOMEM)
+			return kag__fmt_fail(err, rc, path, "%s%sout of memory reading the "
+					     "embedded document", path, *path ? ": " : "");
+		return kag__fmt_fail(err, rc, path, "%s%sinvalid embedded JSON at byte %d: %s",
+				     path, *path ? ": " : "", jerr.position, what);
+	}
 	*out = doc;
 	return KAG_OK;
 }

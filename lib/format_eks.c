@@ -24,25 +24,6 @@ static int audit_stream(json_t *stream)
 	       strncmp(json_string_value(stream), "kube-apiserver-audit", 20) == 0;
 }
 
-/* The auditID of a cut event, recovered from its text for the message. */
-static void recover_id(const char *s, size_t len, char *out, size_t n)
-{
-	static const char key[] = "\"auditID\":\"";
-	size_t i, k = sizeof(key) - 1;
-
-	out[0] = '\0';
-	for (i = 0; i + k < len; i++) {
-		if (memcmp(s + i, key, k) == 0) {
-			size_t j = i + k, m = 0;
-
-			while (j < len && s[j] != '"' && m + 1 < n)
-				out[m++] = s[j++];
-			out[m] = '\0';
-			return;
-		}
-	}
-}
-
 int kag__cw_fill(kag_event *ev, json_t *obj, const kag__read_ctx *c, const char *path,
 		 kag_fmt_error *err)
 {
@@ -87,12 +68,9 @@ int kag__cw_fill(kag_event *ev, json_t *obj, const kag__read_ctx *c, const char 
 	if (len - i >= sizeof(truncated_mark) - 1 &&
 	    memcmp(s + len - (sizeof(truncated_mark) - 1), truncated_mark,
 		   sizeof(truncated_mark) - 1) == 0) {
-		char id[72];
-
-		recover_id(s, len, id, sizeof(id));
 		return kag__fmt_fail(err, KAG_ETRUNCATED, sub,
 				     "%s: CloudWatch cut this event at its size limit "
-				     "([Truncated...])%s%s", sub, *id ? "; auditID " : "", id);
+				     "([Truncated...], %zu bytes kept)", sub, len);
 	}
 	if (i == len || s[i] != '{')
 		return KAG__SKIPPED; /* a log line that is not an audit event */

@@ -273,8 +273,8 @@ int kag__gke_fill(kag_event *ev, json_t *entry, const char *path, kag_fmt_error 
 		return wrong(err, path, "/protoPayload/methodName", "string", method);
 	if (strncmp(json_string_value(method), "io.k8s.", 7) != 0)
 		return kag__fmt_fail(err, KAG_ESCHEMA, path,
-				     "%s/protoPayload/methodName: \"%.80s\" is not a Kubernetes method",
-				     path, json_string_value(method));
+				     "%s/protoPayload/methodName: not a Kubernetes method (no "
+				     "\"io.k8s.\" prefix)", path);
 	ev->format = "gke";
 
 	map_object(ev, method, json_object_get(pp, "resourceName"));

@@ -29,6 +29,11 @@ void kag__fast_dispose(kag__fast *f);
  * framer cuts from it may still be read by the fast front end. */
 #define KAG__FAST_UNFRAMED 2
 
+/* Deeper records are declined (jansson's own limit is 2048 levels). jsmn
+ * spends time in proportion to the depth at each closing bracket: the
+ * parser hands the fast front end no text nested deeper than this. */
+#define KAG__FAST_MAX_DEPTH 128
+
 /* The framer's limits, for records read straight from a line. */
 typedef struct {
 	uint64_t max_record, max_depth, max_string;

@@ -32,8 +32,6 @@
 #define FAST_SSE2 1
 #endif
 
-/* Deeper records are declined (jansson's own limit is 2048 levels). */
-#define FAST_MAX_DEPTH 128
 /* Token arrays larger than this are freed after their record. */
 #define FAST_KEEP_TOKENS 65536
 /* Objects with more keys are checked for duplicates with a hash table. */
@@ -643,7 +641,7 @@ static int walk_other(walker *w, const jsmntok_t *t, int depth)
 	case JSMN_OBJECT:
 	case JSMN_ARRAY:
 		depth++;
-		if (depth > FAST_MAX_DEPTH || (w->lim && (uint64_t)depth > w->lim->max_depth))
+		if (depth > KAG__FAST_MAX_DEPTH || (w->lim && (uint64_t)depth > w->lim->max_depth))
 			return -1;
 		return t->type == JSMN_OBJECT ? walk_object(w, t, depth) : walk_array(w, t, depth);
 	default:
@@ -1161,7 +1159,7 @@ static size_t check_string_at(const char *str, size_t i, size_t n, int key)
 
 int kag__fast_check(const char *s, size_t n)
 {
-	unsigned char stack[FAST_MAX_DEPTH]; /* '{' or '[' of each open container */
+	unsigned char stack[KAG__FAST_MAX_DEPTH]; /* '{' or '[' of each open container */
 	size_t i = 0, depth = 0;
 	int is_int;
 
@@ -1172,7 +1170,7 @@ value:
 	switch (s[i]) {
 	case '{':
 	case '[':
-		if (depth == FAST_MAX_DEPTH)
+		if (depth == KAG__FAST_MAX_DEPTH)
 			return -1; /* deeper than this: jansson decides */
 		stack[depth++] = (unsigned char)s[i];
 		i = skip_blanks(s, i + 1, n);

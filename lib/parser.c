@@ -14,6 +14,7 @@
 
 #include "alloc-private.h"
 #include "buf-private.h"
+#include "budget-private.h"
 #include "format-private.h"
 #include "frontend-private.h"
 #include "kag-config.h"
@@ -58,7 +59,8 @@ struct kag_parser {
 	char discard_msg[160];
 
 	/* limits */
-	uint64_t max_record, max_depth, max_string, max_items;
+	uint64_t max_record, max_depth, max_string, max_items, max_values;
+	uint64_t embedded_values; /* spent by the documents embedded in the record */
 
 	/* an EventList or array being handed out item by item */
 	json_t *list_root;
@@ -106,6 +108,7 @@ int kag_parser_new(kag_parser **out)
 	p->max_depth = 64;
 	p->max_string = 1u << 20;
 	p->max_items = 100000;
+	p->max_values = KAG__DEFAULT_MAX_VALUES;
 #ifdef KAG_HAVE_JSMN
 	kag__fast_init(&p->fast);
 	p->frontend = KAG_FRONTEND_FAST;
@@ -148,6 +151,7 @@ int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value)
 	case KAG_OPT_MAX_DEPTH: p->max_depth = value; break;
 	case KAG_OPT_MAX_STRING_BYTES: p->max_string = value; break;
 	case KAG_OPT_MAX_ITEMS: p->max_items = value; break;
+	case KAG_OPT_MAX_VALUES: p->max_values = value; break;
 	case KAG_OPT_FRONTEND:
 #ifdef KAG_HAVE_JSMN
 		if (value == KAG_FRONTEND_FAST) {
@@ -513,64 +517,6 @@ NOINLINE static int frame(kag_parser *p, int *code_out)
 	return SCAN_NEED;
 }
 
-#ifdef KAG_HAVE_JSMN
-/* Fill the event with the fast front end from rec[0, len): one framed
- * record (lim NULL) or the line that starts with one (see
- * kag__fast_fill). The event is reset when it declines. */
-static int fast_fill(kag_parser *p, const char *rec, size_t len, const kag__fast_limits *lim,
-		     size_t *used)
-{
-	int rc;
-
-	p->ev.format = "native";
-	p->ev.source = p->source;
-	p->ev.line = p->rec_line;
-	p->ev.offset = p->rec_offset;
-	rc = kag__fast_fill(&p->fast, &p->ev, rec, len, p->format, lim, used);
-	if (rc != KAG_OK) {
-		kag__event_reset(&p->ev);
-		return rc;
-	}
-	p->st_records++;
-	p->st_events++;
-	p->st_fast++;
-	return KAG_OK;
-}
-
-/* A record that starts a line (JSON lines, the common case) goes to the
- * fast front end at once, which takes it only when it is valid JSON within
- * the limits: the framer would cut the same bytes, so its byte-by-byte
- * pass is skipped. Each line is tried once (records after the first on a
- * line, or whose line is not complete yet, are framed as usual), and so is
- * a line longer than a record may be. Returns 1 when the event is filled. */
-static int fast_line(kag_parser *p)
-{
-	const char *rec = p->in.data + p->rec_start, *nl;
-	size_t avail = p->in.len - p->rec_start, n, used = 0;
-	kag__fast_limits lim;
-	int rc;
-
-	p->fast_skip = 0;
-	if (p->frontend != KAG_FRONTEND_FAST || p->rec_array || p->rec_offset < p->fast_line_end)
-		return 0;
-	nl = memchr(rec, '\n', avail);
-	n = nl ? (size_t)(nl - rec) : avail;
-	p->fast_line_end = p->rec_offset + n;
-	if ((!nl && !p->finished) || n > p->max_record)
-		return 0;
-	lim.max_record = p->max_record;
-	lim.max_depth = p->max_depth;
-	lim.max_string = p->max_string;
-	rc = fast_fill(p, rec, n, &lim, &used);
-	if (rc != KAG_OK) {
-		p->fast_skip = rc == KAG__FAST_DECLINED;
-		return 0;
-	}
-	p->pos = p->rec_start + used;
-	reset_record(p);
-	return 1;
-}
-#endif
 
 /* Is a container of the tree nested deeper than `room` levels (v at the
  * first)? */
@@ -735,6 +681,86 @@ static void find_first_line(const char *s, size_t n, first_line *f)
 	f->counted = 0;
 }
 
+#ifdef KAG_HAVE_JSMN
+/* Fill the event with the fast front end from rec[0, len): one framed
+ * record (lim NULL) or the line that starts with one (see
+ * kag__fast_fill). The event is reset when it declines. */
+static int fast_fill(kag_parser *p, const char *rec, size_t len, const kag__fast_limits *lim,
+		     size_t *used)
+{
+	int rc;
+
+	p->ev.format = "native";
+	p->ev.source = p->source;
+	p->ev.line = p->rec_line;
+	p->ev.offset = p->rec_offset;
+	rc = kag__fast_fill(&p->fast, &p->ev, rec, len, p->format, lim, used);
+	if (rc != KAG_OK) {
+		kag__event_reset(&p->ev);
+		return rc;
+	}
+	p->st_records++;
+	p->st_events++;
+	p->st_fast++;
+	return KAG_OK;
+}
+
+/* A record that starts a line (JSON lines, the common case) goes to the
+ * fast front end at once, which takes it only when it is valid JSON within
+ * the limits: the framer would cut the same bytes, so its byte-by-byte
+ * pass is skipped. Each line is tried once (records after the first on a
+ * line, or whose line is not complete yet, are framed as usual), and so is
+ * a line longer than a record may be. Returns 1 when the event is filled. */
+static int fast_line(kag_parser *p)
+{
+	const char *rec = p->in.data + p->rec_start;
+	size_t avail = p->in.len - p->rec_start, n, used = 0;
+	kag__fast_limits lim;
+	first_line fl;
+	int rc;
+
+	p->fast_skip = 0;
+	if (p->frontend != KAG_FRONTEND_FAST || p->rec_array || p->rec_offset < p->fast_line_end)
+		return 0;
+	find_first_line(rec, avail, &fl);
+	n = fl.len;
+	p->fast_line_end = p->rec_offset + n;
+	if ((!fl.ended && !p->finished) || n > p->max_record)
+		return 0;
+	/* The budgets hold before a token is made: tokens are at most the
+	 * line's bytes, and nesting at most its brackets; else one pass
+	 * checks them. jsmn's time grows with the depth at each closing
+	 * bracket, so the fast front end takes no line deeper than it reads
+	 * (a deeper one within the limit goes to jansson). A line over a
+	 * budget is framed as usual, which reports it. */
+	if (n > p->max_values || !fl.counted || fl.open > p->max_depth ||
+	    fl.open > KAG__FAST_MAX_DEPTH) {
+		kag__budget b;
+		kag__budget_scan scan;
+
+		b.max_depth = p->max_depth < KAG__FAST_MAX_DEPTH ? p->max_depth
+								  : KAG__FAST_MAX_DEPTH;
+		b.max_values = p->max_values;
+		b.max_string = p->max_string;
+		if (kag__budget_check(rec, n, &b, 0, &scan) != KAG__BUDGET_OK) {
+			p->json_tried_end = p->rec_offset + n;
+			return 0;
+		}
+	}
+	lim.max_record = p->max_record;
+	lim.max_depth = p->max_depth;
+	lim.max_string = p->max_string;
+	rc = fast_fill(p, rec, n, &lim, &used);
+	if (rc != KAG_OK) {
+		p->fast_skip = rc == KAG__FAST_DECLINED;
+		return 0;
+	}
+	p->pos = p->rec_start + used;
+	reset_record(p);
+	return 1;
+}
+#endif
+
 /* A record whose first line is in the buffer goes to jansson at once,
  * which stops at the end of its value: for valid JSON, the framer would
  * cut the same bytes, so its byte-by-byte pass is skipped. The limits hold
@@ -772,6 +798,9 @@ static json_t *json_record(kag_parser *p)
 		n = (size_t)p->max_record;
 	if (n > p->max_string)
 		n = (size_t)p->max_string;
+	/* a tree of at most max_values values: a value takes a byte at least */
+	if (n > p->max_values)
+		n = (size_t)p->max_values;
 	if (n > INT_MAX)
 		n = INT_MAX;
 	root = json_loadb(rec, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK,
@@ -848,10 +877,9 @@ NOINLINE static int text_line(kag_parser *p, int *code_out)
 		return -1;
 	}
 	{
-		char shown[41];
-		size_t n = eol - p->pos < 40 ? eol - p->pos : 40, i;
 		uint64_t line = p->line, off = p->base + p->pos;
-		json_t *scalar = json_loadb(d + p->pos, eol - p->pos, JSON_DECODE_ANY, NULL);
+		size_t n = eol - p->pos;
+		json_t *scalar = json_loadb(d + p->pos, n, JSON_DECODE_ANY, NULL);
 
 		if (scalar) {
 			/* Valid JSON, but a number, string, ... */
@@ -864,16 +892,10 @@ NOINLINE static int text_line(kag_parser *p, int *code_out)
 				(unsigned long long)line, type);
 			return SCAN_ERROR;
 		}
-		for (i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)d[p->pos + i];
-
-			shown[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-		}
-		shown[n] = '\0';
 		p->pos = eol;
 		*code_out = set_error(p, KAG_EPARSE, line, off, "",
-			"line %llu: not JSON (line starts with \"%s\")",
-			(unsigned long long)line, shown);
+			"line %llu: not JSON (a line of %zu bytes that starts with no JSON "
+			"object or array)", (unsigned long long)line, n);
 		return SCAN_ERROR;
 	}
 }
@@ -956,13 +978,15 @@ static int scan(kag_parser *p, int *code_out, json_t **root_out)
 	}
 }
 
-static void read_ctx(const kag_parser *p, kag__read_ctx *c, kag__limits *lim,
+static void read_ctx(kag_parser *p, kag__read_ctx *c, kag__limits *lim,
 		     const char *list_format)
 {
 	lim->max_record = p->max_record;
 	lim->max_depth = p->max_depth;
 	lim->max_string = p->max_string;
 	lim->max_items = p->max_items;
+	lim->max_values = p->max_values;
+	lim->embedded_values = &p->embedded_values;
 	c->forced = p->format;
 	c->lim = lim;
 	c->list_format = list_format;
@@ -1029,12 +1053,35 @@ NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int en
 {
 	kag_fmt_error ferr;
 	json_error_t jerr;
-	int rc;
+	kag__budget b;
+	kag__budget_scan scan;
+	const char *what;
+	int rc, shallow = 1;
 
+	/* The framer held the record to the limits of depth, string length
+	 * and size; a record longer than the value budget is counted. */
+	b.max_depth = p->max_depth;
+	b.max_values = p->max_values;
+	b.max_string = p->max_string;
+	if (!encoded && rlen > p->max_values &&
+	    kag__budget_check(p->in.data + start, rlen, &b, 0, &scan) != KAG__BUDGET_OK) {
+		char m[96];
+
+		kag__budget_message(m, sizeof(m), &b, scan.hit);
+		return set_error(p, KAG_ELIMIT, p->rec_line, p->rec_offset + scan.at, "",
+				 "line %llu: %s", (unsigned long long)p->rec_line, m);
+	}
 #ifdef KAG_HAVE_JSMN
-	if (!encoded && p->frontend == KAG_FRONTEND_FAST && !p->fast_skip &&
+	if (!encoded && p->max_depth > KAG__FAST_MAX_DEPTH) {
+		b.max_depth = KAG__FAST_MAX_DEPTH;
+		shallow = kag__budget_check(p->in.data + start, rlen, &b, 0, &scan) ==
+			  KAG__BUDGET_OK;
+	}
+	if (!encoded && shallow && p->frontend == KAG_FRONTEND_FAST && !p->fast_skip &&
 	    fast_fill(p, p->in.data + start, rlen, NULL, NULL) == KAG_OK)
 		return 1;
+#else
+	(void)shallow;
 #endif
 	if (encoded) {
 		while (rlen && p->in.data[start + rlen - 1] == '\r')
@@ -1054,8 +1101,13 @@ NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int en
 		uint64_t line = p->rec_line + (jerr.line > 0 ? (uint64_t)jerr.line - 1 : 0);
 		uint64_t off = p->rec_offset + (jerr.position > 0 ? (uint64_t)jerr.position : 0);
 
-		return set_error(p, KAG_EPARSE, line, off, "", "line %llu: invalid JSON: %s",
-				 (unsigned long long)line, jerr.text);
+		rc = kag__json_fault(&jerr, &what);
+		if (rc == KAG_ENOMEM)
+			return set_error(p, rc, p->rec_line, p->rec_offset, "",
+					 "line %llu: out of memory reading the record",
+					 (unsigned long long)p->rec_line);
+		return set_error(p, rc, line, off, "", "line %llu: invalid JSON: %s",
+				 (unsigned long long)line, what);
 	}
 	return 0;
 }
@@ -1145,6 +1197,7 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 			}
 			p->rec_encoded = 0;
 			reset_record(p);
+			p->embedded_values = 0;
 			read_ctx(p, &rctx, &lim, NULL);
 			rc = framed_root(p, start, rlen, encoded, &lim, &root);
 			if (rc < 0)
@@ -1156,6 +1209,7 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 		} else {
 			p->rec_encoded = 0;
 			reset_record(p);
+			p->embedded_values = 0;
 			read_ctx(p, &rctx, &lim, NULL);
 		}
 		ferr.code = 0;

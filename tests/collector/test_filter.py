@@ -181,7 +181,8 @@ class FilterTest(unittest.TestCase):
         recs = json_lines(got.stdout)
         self.assertEqual(recs[:2], [
             {'error': {'code': 'KAG_EPARSE',
-                       'message': 'not JSON (line starts with "hello world")',
+                       'message': 'not JSON (a line of 11 bytes that starts with no JSON '
+                                  'object or array)',
                        'source': None, 'offset': 0}},
             {'error': {'code': 'KAG_ESCHEMA',
                        'message': 'expected an audit event object, got string',
@@ -240,7 +241,8 @@ class FilterTest(unittest.TestCase):
         c.send('not json at all')
         self.assertEqual(c.read_line(), 'OK')
         self.assertEqual(c.records()[expected:], [{'error': {
-            'code': 'KAG_EPARSE', 'message': 'not JSON (line starts with "not json at all")',
+            'code': 'KAG_EPARSE',
+            'message': 'not JSON (a line of 15 bytes that starts with no JSON object or array)',
             'source': None, 'offset': 0}}])
         expected += 1
         # held until a later stage or the end of the stream

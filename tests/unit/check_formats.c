@@ -682,7 +682,8 @@ START_TEST(eks_cloudwatch_shapes)
 	ck_assert_str_eq(S(x, SOURCE_IPS), "203.0.113.7");
 	ck_assert_int_eq(x->outcome, KAG_OUTCOME_ALLOWED);
 	expect_error(at(&r, 1), KAG_ETRUNCATED, "[Truncated...]");
-	ck_assert_ptr_nonnull(strstr(at(&r, 1)->msg, "auditID cut-1"));
+	/* error messages quote no input, not even the cut event's auditID */
+	ck_assert_ptr_null(strstr(at(&r, 1)->msg, "cut-1"));
 	ck_assert_str_eq(at(&r, 1)->path, "/events/2/message");
 	ck_assert_str_eq(S(at(&r, 2), AUDIT_ID), "eks-1");
 	ck_assert_str_eq(at(&r, 2)->format, "eks-cloudwatch");
@@ -778,7 +779,7 @@ START_TEST(nested_documents_obey_limits)
 	ck_assert_uint_eq(r.events, 0);
 	expect_error(at(&r, 0), KAG_ELIMIT, "decompressed payload larger than 32768 bytes");
 	expect_error(at(&r, 1), KAG_ELIMIT, "longer than 1000 bytes");
-	expect_error(at(&r, 2), KAG_ELIMIT, "nested deeper than 12 levels");
+	expect_error(at(&r, 2), KAG_ELIMIT, "embedded document: nesting deeper than 12 levels");
 	ck_assert_str_eq(at(&r, 2)->path, "/resourceLogs/0/scopeLogs/0/logRecords/0/body/stringValue");
 	run_free(&r);
 	free(big);

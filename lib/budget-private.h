@@ -49,10 +49,10 @@ int kag__budget_check(const char *s, size_t len, const kag__budget *b, int stop_
  * naming the budget and its value (never the input). */
 void kag__budget_message(char *buf, size_t size, const kag__budget *b, int hit);
 
-/* A jansson load error as kag reports it: the code (KAG_EPARSE, KAG_ELIMIT
- * for its depth limit, KAG_ENOMEM) and a static description in *what that
- * quotes no input byte. */
+/* A jansson load error of the text s[0, len) as kag reports it: the code
+ * (KAG_EPARSE, KAG_ELIMIT for jansson's depth limit, KAG_ENOMEM) and a
+ * static description in *what that quotes no input byte. */
 struct json_error_t;
-int kag__json_fault(const struct json_error_t *e, const char **what);
+int kag__json_fault(const struct json_error_t *e, const char *s, size_t len, const char **what);
 
 #endif

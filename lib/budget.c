@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "budget-private.h"
+#include "frontend-private.h"
+#include "kag-config.h"
 #include "kag.h"
 
 /* Classes of the bytes outside strings. */
@@ -164,10 +166,33 @@ static const char *const plain_messages[] = {
 	"\\u0000 is not allowed without JSON_ALLOW_NUL", "wrong arguments", NULL
 };
 
-int kag__json_fault(const struct json_error_t *e, const char **what)
+/* Is s[0, len) one JSON value as jansson reads it (a check that needs no
+ * memory)? 0 when it cannot tell. */
+static int text_is_json(const char *s, size_t len)
+{
+#ifdef KAG_HAVE_JSMN
+	return s && kag__fast_check(s, len) == 0;
+#else
+	(void)s;
+	(void)len;
+	return 0;
+#endif
+}
+
+int kag__json_fault(const struct json_error_t *e, const char *s, size_t len, const char **what)
 {
 	const char *text = e->text, *near = strstr(text, " near ");
 	size_t n = near ? (size_t)(near - text) : strlen(text), i;
+
+	/* jansson reports an allocation that failed inside its reader as a
+	 * syntax error, or with no message: the text is checked on its own,
+	 * and valid JSON that jansson could not read means memory ran out. */
+	if ((text[0] == '\0' || json_error_code(e) == json_error_invalid_syntax ||
+	     json_error_code(e) == json_error_unknown) &&
+	    text_is_json(s, len)) {
+		*what = "out of memory";
+		return KAG_ENOMEM;
+	}
 
 	for (i = 0; plain_messages[i]; i++) {
 		if (strlen(plain_messages[i]) == n && memcmp(plain_messages[i], text, n) == 0) {

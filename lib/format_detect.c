@@ -78,7 +78,7 @@ int kag__nested_json(json_t **out, const char *s, size_t len, const kag__limits 
 				     "(truncated record)", path);
 	doc = json_loadb(s, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!doc) {
-		rc = kag__json_fault(&jerr, &what);
+		rc = kag__json_fault(&jerr, s, len, &what);
 		if (rc == KAG_ENOMEM)
 			return kag__fmt_fail(err, rc, path, "%s%sout of memory reading the "
 					     "embedded document", path, *path ? ": " : "");

@@ -1101,7 +1101,7 @@ NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int en
 		uint64_t line = p->rec_line + (jerr.line > 0 ? (uint64_t)jerr.line - 1 : 0);
 		uint64_t off = p->rec_offset + (jerr.position > 0 ? (uint64_t)jerr.position : 0);
 
-		rc = kag__json_fault(&jerr, &what);
+		rc = kag__json_fault(&jerr, p->in.data + start, rlen, &what);
 		if (rc == KAG_ENOMEM)
 			return set_error(p, rc, p->rec_line, p->rec_offset, "",
 					 "line %llu: out of memory reading the record",

@@ -97,6 +97,8 @@
 
 #include <kag.h>
 
+#include "errlimit.h"
+
 #define FILTER_READ_CHUNK (64 * 1024)
 #define FILTER_OUT_FLUSH (64 * 1024)   /* write out past this many bytes */
 #define FILTER_DEFAULT_MAX_LINE (16u << 20)
@@ -116,6 +118,7 @@ struct filter {
 	struct obuf line;       /* the message being read */
 	size_t max_line;
 	int overlong;           /* the message in hand passed max_line */
+	struct errlimit errors; /* error records written and held back */
 };
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -143,6 +146,9 @@ static void usage(FILE *out)
 		"  --policy=FILE       JSON policy: baselines, lists, thresholds, detectors\n"
 		"  --rules=FILE        JSON caller rules, judged next to the built-ins\n"
 		"  --max-line=BYTES    longest message (default %u)\n"
+		"  --error-limit=N     write the first N error records of each kind of\n"
+		"                      fault and count the rest in error_summary\n"
+		"                      records (default 10; 0: write them all)\n"
 		"  --version           print the library version and exit\n"
 		"  -h, --help          this text\n",
 		FILTER_DEFAULT_MAX_LINE);
@@ -236,15 +242,42 @@ static int out_record(struct filter *f, const char *json, size_t len)
 	return f->out.len >= FILTER_OUT_FLUSH ? out_flush(f) : 0;
 }
 
+/* A summary of the error records of one kind held back so far. */
+static int out_error_summary(struct filter *f, const struct errlimit_kind *k)
+{
+	char num[80];
+
+	snprintf(num, sizeof(num), ",\"records\":%llu,\"suppressed\":%llu}}\n",
+		 (unsigned long long)k->seen, (unsigned long long)k->suppressed);
+	if (obuf_puts(&f->out, "{\"error_summary\":{\"code\":") < 0 ||
+	    (k->code ? obuf_put_json_string(&f->out, kag_error_name(k->code))
+		     : obuf_puts(&f->out, "null")) < 0 ||
+	    obuf_puts(&f->out, ",\"message\":") < 0 ||
+	    obuf_put_json_string(&f->out, k->message) < 0 || obuf_puts(&f->out, num) < 0) {
+		fprintf(stderr, "kag-filter: out of memory\n");
+		return -1;
+	}
+	return f->out.len >= FILTER_OUT_FLUSH ? out_flush(f) : 0;
+}
+
 static int out_error(struct filter *f, int code, const char *message, uint64_t offset,
 		     const char *path)
 {
+	struct errlimit_kind *kind;
 	char num[32];
 
 	/* Each message is parsed as a stream of its own: the parser's "line 1: "
 	 * says nothing here. */
 	if (strncmp(message, "line 1: ", 8) == 0)
 		message += 8;
+	switch (errlimit_admit(&f->errors, code, message, path, &kind)) {
+	case ERRLIMIT_WRITE:
+		break;
+	case ERRLIMIT_SUMMARY:
+		return out_error_summary(f, kind);
+	default:
+		return 0;
+	}
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)offset);
 	if (obuf_puts(&f->out, "{\"error\":{\"code\":") < 0 ||
 	    obuf_put_json_string(&f->out, kag_error_name(code)) < 0 ||
@@ -302,7 +335,7 @@ static int judge_message(struct filter *f, const char *msg, size_t len)
 
 		if (rc == KAG_ITEROVER)
 			break;
-		if (rc == KAG_ENOMEM || rc == KAG_EINVAL) {
+		if (rc == KAG_EINVAL) {
 			fprintf(stderr, "kag-filter: %s\n", kag_strerror(rc));
 			return -1;
 		}
@@ -528,6 +561,7 @@ int main(int argc, char **argv)
 	memset(&f, 0, sizeof(f));
 	f.out_fd = STDOUT_FILENO;
 	f.max_line = FILTER_DEFAULT_MAX_LINE;
+	errlimit_init(&f.errors, ERRLIMIT_DEFAULT);
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -558,6 +592,16 @@ int main(int argc, char **argv)
 					a, 1ull << 30);
 				return 2;
 			}
+		} else if (strncmp(a, "--error-limit=", 14) == 0) {
+			char *end;
+			unsigned long long n = strtoull(a + 14, &end, 10);
+
+			if (end == a + 14 || *end || a[14] == '-') {
+				fprintf(stderr, "kag-filter: --error-limit=N takes a number (0: no "
+					"limit)\n");
+				return 2;
+			}
+			f.errors.per_kind = n;
 		} else if (strcmp(a, "--version") == 0) {
 			printf("kag-filter %s\n", kag_version_string());
 			return 0;
@@ -619,9 +663,16 @@ int main(int argc, char **argv)
 
 	if (run(&f, &block, &waitmask) == 0) {
 		/* Requests seen only at RequestReceived: judged now. */
+		const struct errlimit_kind *k;
+		unsigned it = 0;
+
 		rc = 0;
-		if (kag_session_flush(&res, f.session) == KAG_OK &&
-		    (out_verdicts(&f, res) < 0 || out_flush(&f) < 0))
+		if (kag_session_flush(&res, f.session) == KAG_OK && out_verdicts(&f, res) < 0)
+			rc = 1;
+		while (!rc && (k = errlimit_pending(&f.errors, &it)) != NULL)
+			if (out_error_summary(&f, k) < 0)
+				rc = 1;
+		if (!rc && out_flush(&f) < 0)
 			rc = 1;
 	}
 out:

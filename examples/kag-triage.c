@@ -16,6 +16,7 @@
 
 #include <kag.h>
 
+#include "errlimit.h"
 #include "triage-parallel.h"
 
 enum output { OUT_JSON, OUT_TEXT };
@@ -31,6 +32,7 @@ struct triage {
 	int format, frontend;          /* parser options */
 	struct triage_progress progress;
 	uint64_t stream_bytes;         /* read from the current input */
+	struct errlimit errors;        /* error records written and held back */
 };
 
 static void usage(FILE *out)
@@ -50,6 +52,9 @@ static void usage(FILE *out)
 		"                      or jansson (the reference); the same verdicts\n"
 		"  --jobs=N            parse with N threads (default: the cores online;\n"
 		"                      1: one thread); the output is the same\n"
+		"  --error-limit=N     write the first N error records of each kind of\n"
+		"                      fault and count the rest in error_summary\n"
+		"                      records (default 10; 0: write them all)\n"
 		"  --version           print the library version and exit\n"
 		"  -h, --help          this text\n");
 }
@@ -70,11 +75,42 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* A summary of the error records of one kind held back so far. */
+static void print_error_summary(struct triage *t, const struct errlimit_kind *k)
+{
+	if (t->output == OUT_JSON) {
+		printf("{\"error_summary\":{\"code\":");
+		if (k->code)
+			printf("\"%s\"", kag_error_name(k->code));
+		else
+			printf("null");
+		printf(",\"message\":");
+		json_string(stdout, k->message);
+		printf(",\"records\":%llu,\"suppressed\":%llu}}\n", (unsigned long long)k->seen,
+		       (unsigned long long)k->suppressed);
+	} else {
+		printf("%-8s %-13s %-20s %-11s %s  %llu of %llu records held back, like: %s\n",
+		       "ERRORS", k->code ? kag_error_name(k->code) : "-", "-", "-", "-",
+		       (unsigned long long)k->suppressed, (unsigned long long)k->seen, k->message);
+	}
+}
+
 /* shift corrects the offset of a parser fed part of the stream (--jobs) */
 static void print_error(struct triage *t, const kag_parser *p, int code, int64_t shift)
 {
 	const char *src = kag_parser_source(p);
+	struct errlimit_kind *kind;
 
+	switch (errlimit_admit(&t->errors, code, kag_parser_error_message(p),
+			       kag_parser_error_path(p), &kind)) {
+	case ERRLIMIT_WRITE:
+		break;
+	case ERRLIMIT_SUMMARY:
+		print_error_summary(t, kind);
+		return;
+	default:
+		return;
+	}
 	if (t->output == OUT_JSON) {
 		printf("{\"error\":{\"code\":\"%s\",\"message\":", kag_error_name(code));
 		json_string(stdout, kag_parser_error_message(p));
@@ -131,7 +167,7 @@ int triage_result(struct triage *t, const kag_parser *p, int rc, kag_event *ev,
 {
 	kag_result *res;
 
-	if (rc == KAG_ENOMEM || rc == KAG_EINVAL) {
+	if (rc == KAG_EINVAL) {
 		fprintf(stderr, "kag-triage: %s\n", kag_strerror(rc));
 		return -1;
 	}
@@ -290,6 +326,7 @@ int main(int argc, char **argv)
 
 	memset(&t, 0, sizeof(t));
 	triage_progress_init(&t.progress);
+	errlimit_init(&t.errors, ERRLIMIT_DEFAULT);
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -335,6 +372,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			jobs = (int)n;
+		} else if (strncmp(a, "--error-limit=", 14) == 0) {
+			char *end;
+			unsigned long long n = strtoull(a + 14, &end, 10);
+
+			if (end == a + 14 || *end || a[14] == '-') {
+				fprintf(stderr, "kag-triage: --error-limit=N takes a number (0: no "
+					"limit)\n");
+				return 2;
+			}
+			t.errors.per_kind = n;
 		} else if (strcmp(a, "--output=json") == 0) {
 			t.output = OUT_JSON;
 		} else if (strcmp(a, "--output=text") == 0) {
@@ -433,6 +480,13 @@ int main(int argc, char **argv)
 	triage_progress_done(&t.progress);
 	if (!rc && kag_session_flush(&res, t.session) == KAG_OK)
 		print_verdicts(&t, res);
+	{
+		const struct errlimit_kind *k;
+		unsigned it = 0;
+
+		while ((k = errlimit_pending(&t.errors, &it)) != NULL)
+			print_error_summary(&t, k);
+	}
 
 	if (t.summary) {
 		if (t.output == OUT_JSON)

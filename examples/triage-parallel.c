@@ -955,7 +955,7 @@ static void judge(triage_pool *pl, struct lparser *lp)
 		if (!atomic_load_explicit(&pl->failed, memory_order_relaxed) &&
 		    triage_result(pl->t, lp->parser, rc, ev, lp->shift) < 0)
 			atomic_store(&pl->failed, 1);
-		if (rc == KAG_ENOMEM || rc == KAG_EINVAL || !lp->more)
+		if (rc == KAG_EINVAL || !lp->more)
 			break;
 		rc = kag_parser_next(&ev, lp->parser);
 	}

@@ -417,14 +417,18 @@ KAG_API int kag_parser_reset(kag_parser *p);
  * @return KAG_OK with *out set to an event borrowed from the parser (valid
  *   until the next kag_parser_next/feed/finish/reset/free on p);
  *   KAG_ITEROVER when no complete record is buffered (feed more, or finish);
- *   KAG_EPARSE, KAG_ESCHEMA, KAG_ELIMIT or KAG_ETRUNCATED for one rejected
- *   record: details via kag_parser_error_*(), and the next call goes on with
- *   the following record. */
+ *   KAG_EPARSE, KAG_ESCHEMA, KAG_ELIMIT (a budget of the record: its size,
+ *   nesting, string length or value count) or KAG_ETRUNCATED for one
+ *   rejected record, and KAG_ENOMEM for one record that could not be read
+ *   for want of memory: details via kag_parser_error_*(), and the next call
+ *   goes on with the following record. */
 KAG_API int kag_parser_next(kag_event **out, kag_parser *p);
 
 /** Detail of the last rejected record: message (borrowed, valid until the
  * next call on p; never NULL), its 1-based line, byte offset, and a JSON
- * pointer of the offending field ("" when the whole record is at fault). */
+ * pointer of the offending field ("" when the whole record is at fault).
+ * Messages never quote the record's bytes: they name the fault, the limit
+ * and where (line, offset, pointer). */
 KAG_API const char *kag_parser_error_message(const kag_parser *p);
 KAG_API uint64_t kag_parser_error_line(const kag_parser *p);
 KAG_API uint64_t kag_parser_error_offset(const kag_parser *p);
@@ -605,7 +609,10 @@ KAG_API int kag_registry_load_policy(kag_registry *r, const char *json, size_t l
  *       | {"identity": NAME or [NAME, ...]} control-plane, node,
  *                                  kube-system-sa, provider, operator, none
  *   OP: "equals": "s" | "in": ["s", ...] | "prefix": "s" | "suffix": "s"
- *     | "glob": "s" (* any run, ? any one byte, \ escapes; no [classes])
+ *     | "glob": "s" (* any run, ? any one byte, \ escapes; no [classes];
+ *       at most 256 bytes after unescaping, and at most 1024 globs in one
+ *       document, else KAG_ELIMIT; a glob reads each byte of a value
+ *       at most once: time linear in the length of the value)
  *     | "exists": true/false
  *     | "eq" | "ne" | "lt" | "le" | "gt" | "ge": N   (responseStatus.code only;
  *       equals and in take integers there too)

@@ -175,6 +175,22 @@ class FilterTest(unittest.TestCase):
         self.assertEqual(recs[1]['event']['auditID'], auditgen.audit_id(2))
         self.assertEqual(recs[2]['error']['code'], 'KAG_ETRUNCATED')
 
+    def test_error_limit(self):
+        """The first 10 error records of a kind, then error_summary records
+        at 100 held back and at the end; --error-limit=0 writes them all."""
+        data = b'{}\n' * 250 + b'{"verb":"get","auditID":"x"}\n'
+        got = self.run_filter([], data)
+        self.assertEqual(got.returncode, 0)
+        recs = json_lines(got.stdout)
+        self.assertEqual(len(errors_of(recs)), 10)
+        msg = ('not an audit event: none of verb, auditID, stage, requestURI, objectRef, '
+               'user is present')
+        self.assertEqual([r['error_summary'] for r in recs if 'error_summary' in r], [
+            {'code': 'KAG_ESCHEMA', 'message': msg, 'records': 110, 'suppressed': 100},
+            {'code': 'KAG_ESCHEMA', 'message': msg, 'records': 250, 'suppressed': 240}])
+        got = self.run_filter(['--error-limit=0'], data)
+        self.assertEqual(len(errors_of(json_lines(got.stdout))), 250)
+
     def test_error_record_shape(self):
         got = self.run_filter([], b'hello world\n"text"\n{"verb":7}\n')
         self.assertEqual(got.returncode, 0)

@@ -32,6 +32,8 @@
 #define TITLE_MAX_BYTES 200
 #define DESC_MAX_BYTES 2000
 #define MAX_SHOWN 8
+#define GLOB_MAX_BYTES 256      /* a glob pattern, after unescaping */
+#define GLOBS_MAX 1024          /* glob patterns in one rules file */
 
 enum { TV_FALSE = 0, TV_TRUE = 1, TV_UNKNOWN = 2 };
 
@@ -46,6 +48,34 @@ enum {
 #define GLOB_ANY (-1)
 #define GLOB_STAR (-2)
 
+/* A compiled glob. The stars split the pattern into segments. Without a
+ * star the one segment (head) must match the whole value; with stars the
+ * head is anchored at the start of the value, the last segment (tail) at
+ * its end, and each segment in between is found by a leftmost search
+ * after the end of the one before. Taking the leftmost match is never
+ * wrong when the only wildcards are '*' and '?': it leaves the most room
+ * for what follows. The search is Shift-And: bit j of the state is set
+ * when the last j + 1 bytes read match the first j + 1 tokens of the
+ * segment, and one word of state covers 64 tokens, so a value of n bytes
+ * costs O(n * ceil(m / 64)) for middle segments of m tokens in all, each
+ * byte read once, whatever the pattern. The middle segments share one bit
+ * space (token j of them is bit j); a byte's mask has the bits of the
+ * tokens it matches, '?' in every mask. Bytes the middle segments do not
+ * name share one row of masks, so a row is kept per distinct byte. */
+typedef struct {
+	int16_t *tok;            /* head, middle and tail tokens, stars dropped */
+	uint16_t *mid_len;       /* tokens of each middle segment, in order */
+	uint16_t n_tok, head, tail, n_mid;
+	uint16_t n_words;        /* words of a mask row */
+	uint8_t star;            /* the pattern has a star */
+	uint8_t row[256];        /* byte -> its row of masks */
+	uint64_t mask[];         /* [row][word] */
+} glob_prog;
+
+/* state words of a middle segment: 64 tokens a word, plus one when the
+ * segment straddles a word boundary */
+#define GLOB_MAX_WORDS ((GLOB_MAX_BYTES + 63) / 64 + 1)
+
 typedef struct rnode rnode;
 struct rnode {
 	int op;
@@ -59,8 +89,7 @@ struct rnode {
 	size_t n_vals;
 	int64_t *nums;          /* eq..ge: 1; code in: n */
 	size_t n_nums;
-	int16_t *glob;
-	size_t n_glob;
+	glob_prog *glob;        /* glob: the compiled pattern */
 	int exists;             /* OP_EXISTS: the expected answer */
 	uint32_t set;           /* OP_OUTCOME / OP_IDENTITY: accepted values */
 };
@@ -157,27 +186,75 @@ void kag__rule_free(kag__rule *rule)
 
 /* ---- evaluation ---- */
 
-static int glob_match(const int16_t *t, size_t nt, const char *s, size_t ns)
+/* The n bytes at s match the n tokens at t. */
+static int glob_span(const int16_t *t, const unsigned char *s, size_t n)
 {
-	size_t ti = 0, si = 0, star_t = (size_t)-1, star_s = 0;
+	size_t i;
 
-	while (si < ns) {
-		if (ti < nt && t[ti] == GLOB_STAR) {
-			star_t = ti++;
-			star_s = si;
-		} else if (ti < nt && (t[ti] == GLOB_ANY || t[ti] == (unsigned char)s[si])) {
-			ti++;
-			si++;
-		} else if (star_t != (size_t)-1) {
-			ti = star_t + 1;
-			si = ++star_s;
-		} else {
+	for (i = 0; i < n; i++)
+		if (t[i] != GLOB_ANY && t[i] != s[i])
 			return 0;
+	return 1;
+}
+
+/* The leftmost match of the middle segment of `len` tokens at bit `off`
+ * within s[pos, end): the offset just past it, or (size_t)-1. */
+static size_t glob_find(const glob_prog *g, size_t off, size_t len, const unsigned char *s,
+			size_t pos, size_t end)
+{
+	size_t w0 = off / 64, nw = (off + len - 1) / 64 - w0 + 1, w;
+	const uint64_t *mask = g->mask + w0;
+	uint64_t first = (uint64_t)1 << (off % 64), last = (uint64_t)1 << ((off + len - 1) % 64);
+	uint64_t d[GLOB_MAX_WORDS] = { 0 };
+
+	if (end - pos < len)
+		return (size_t)-1;
+	if (nw == 1) {
+		uint64_t d0 = 0;
+
+		for (; pos < end; pos++) {
+			d0 = ((d0 << 1) | first) & mask[(size_t)g->row[s[pos]] * g->n_words];
+			if (d0 & last)
+				return pos + 1;
 		}
+		return (size_t)-1;
 	}
-	while (ti < nt && t[ti] == GLOB_STAR)
-		ti++;
-	return ti == nt;
+	for (; pos < end; pos++) {
+		const uint64_t *m = mask + (size_t)g->row[s[pos]] * g->n_words;
+		uint64_t carry = first;
+
+		for (w = 0; w < nw; w++) {
+			uint64_t out = d[w] >> 63;
+
+			d[w] = ((d[w] << 1) | carry) & m[w];
+			carry = out;
+		}
+		if (d[nw - 1] & last)
+			return pos + 1;
+	}
+	return (size_t)-1;
+}
+
+static int glob_match(const glob_prog *g, const char *value, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)value;
+	size_t pos, end, off, i;
+
+	if (!g->star)
+		return n == g->head && glob_span(g->tok, s, n);
+	if (n < (size_t)g->head + g->tail || !glob_span(g->tok, s, g->head) ||
+	    !glob_span(g->tok + g->n_tok - g->tail, s + n - g->tail, g->tail))
+		return 0;
+	pos = g->head;
+	end = n - g->tail;
+	off = 0;
+	for (i = 0; i < g->n_mid; i++) {
+		pos = glob_find(g, off, g->mid_len[i], s, pos, end);
+		if (pos == (size_t)-1)
+			return 0;
+		off += g->mid_len[i];
+	}
+	return 1;
 }
 
 static int test_str(const rnode *n, kag_str v)
@@ -197,7 +274,7 @@ static int test_str(const rnode *n, kag_str v)
 		return v.len >= n->lens[0] &&
 		       memcmp(v.ptr + v.len - n->lens[0], n->vals[0], n->lens[0]) == 0;
 	case OP_GLOB:
-		return glob_match(n->glob, n->n_glob, v.ptr, v.len);
+		return glob_match(n->glob, v.ptr, v.len);
 	case OP_EXISTS:
 		return n->exists;
 	default:
@@ -416,6 +493,7 @@ typedef struct {
 	kag__jptr path;
 	kag__rule *rule;        /* the rule being compiled */
 	size_t n_nodes;
+	size_t n_globs;         /* glob patterns in the file so far */
 	int uses[KAG_FIELD_COUNT_];  /* fields the match reads */
 	int uses_order[KAG_FIELD_COUNT_];
 	size_t n_uses;
@@ -540,35 +618,121 @@ static void note_use(compiler *C, int field)
 	C->uses_order[C->n_uses++] = field;
 }
 
-static int compile_glob(compiler *C, rnode *n, const char *s, size_t len)
+/* Compile the glob s (len bytes) into *out. On an error, the KAG_E* code,
+ * with the reason in why. */
+static int glob_build(glob_prog **out, const char *s, size_t len, char *why, size_t why_size)
 {
-	size_t i;
+	int16_t tok[GLOB_MAX_BYTES];
+	uint16_t seg[GLOB_MAX_BYTES + 1];       /* tokens of each segment */
+	int row_of[256];
+	size_t n_tok = 0, n_seg = 1, n_bytes = 0, head, tail, n_mid, n_rows = 0, n_words;
+	size_t i, r;
+	glob_prog *g;
 
-	n->glob = kag__calloc(len ? len : 1, sizeof(*n->glob));
-	if (!n->glob)
-		return fail(C, KAG_ENOMEM, "out of memory");
+	*out = NULL;
+	seg[0] = 0;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		int t = c;
 
 		if (c == '\\') {
-			if (++i == len)
-				return fail(C, KAG_ESCHEMA, "bad glob: a trailing '\\' escapes "
-					    "nothing");
-			n->glob[n->n_glob++] = (unsigned char)s[i];
+			if (++i == len) {
+				snprintf(why, why_size, "bad glob: a trailing '\\' escapes "
+					 "nothing");
+				return KAG_ESCHEMA;
+			}
+			t = (unsigned char)s[i];
 		} else if (c == '*') {
-			if (n->n_glob == 0 || n->glob[n->n_glob - 1] != GLOB_STAR)
-				n->glob[n->n_glob++] = GLOB_STAR;
+			t = GLOB_STAR;
 		} else if (c == '?') {
-			n->glob[n->n_glob++] = GLOB_ANY;
+			t = GLOB_ANY;
 		} else if (c == '[' || c == ']') {
-			return fail(C, KAG_ESCHEMA, "bad glob: character classes are not "
-				    "supported (only * and ?); write \\%c for a literal '%c'",
-				    c, c);
-		} else {
-			n->glob[n->n_glob++] = c;
+			snprintf(why, why_size, "bad glob: character classes are not supported "
+				 "(only * and ?); write \\%c for a literal '%c'", c, c);
+			return KAG_ESCHEMA;
+		}
+		if (++n_bytes > GLOB_MAX_BYTES) {
+			snprintf(why, why_size, "glob pattern longer than %d bytes (after "
+				 "unescaping)", GLOB_MAX_BYTES);
+			return KAG_ELIMIT;
+		}
+		if (t != GLOB_STAR) {
+			tok[n_tok++] = (int16_t)t;
+			seg[n_seg - 1]++;
+		} else if (n_seg == 1 || seg[n_seg - 1] > 0) {
+			seg[n_seg++] = 0;       /* a run of stars is one star */
 		}
 	}
+	head = seg[0];
+	tail = n_seg > 1 ? seg[n_seg - 1] : 0;
+	n_mid = n_seg > 2 ? n_seg - 2 : 0;
+	n_words = (n_tok - head - tail + 63) / 64;
+
+	/* a row of masks per byte the middle segments name, one for the rest */
+	for (i = 0; i < 256; i++)
+		row_of[i] = -1;
+	for (i = head; i < n_tok - tail; i++)
+		if (tok[i] != GLOB_ANY && row_of[tok[i]] < 0)
+			row_of[tok[i]] = (int)n_rows++;
+	g = kag__calloc(1, sizeof(*g) + (n_rows + 1) * n_words * sizeof(g->mask[0]) +
+			n_tok * sizeof(*g->tok) + n_mid * sizeof(*g->mid_len));
+	if (!g) {
+		snprintf(why, why_size, "out of memory");
+		return KAG_ENOMEM;
+	}
+	g->tok = (int16_t *)(g->mask + (n_rows + 1) * n_words);
+	g->mid_len = (uint16_t *)(g->tok + n_tok);
+	memcpy(g->tok, tok, n_tok * sizeof(*tok));
+	memcpy(g->mid_len, seg + 1, n_mid * sizeof(*seg));
+	g->n_tok = (uint16_t)n_tok;
+	g->head = (uint16_t)head;
+	g->tail = (uint16_t)tail;
+	g->n_mid = (uint16_t)n_mid;
+	g->n_words = (uint16_t)n_words;
+	g->star = n_seg > 1;
+	for (i = 0; i < 256; i++)
+		g->row[i] = (uint8_t)(row_of[i] >= 0 ? (size_t)row_of[i] : n_rows);
+	for (i = 0; i < n_tok - head - tail; i++) {
+		int t = tok[head + i];
+		uint64_t bit = (uint64_t)1 << (i % 64);
+
+		for (r = 0; r <= n_rows; r++)
+			if (t == GLOB_ANY || row_of[t] == (int)r)
+				g->mask[r * n_words + i / 64] |= bit;
+	}
+	*out = g;
 	return KAG_OK;
+}
+
+static int compile_glob(compiler *C, rnode *n, const char *s, size_t len)
+{
+	char why[200];
+	int rc;
+
+	if (++C->n_globs > GLOBS_MAX)
+		return fail(C, KAG_ELIMIT, "more than %d glob patterns in one rules file",
+			    GLOBS_MAX);
+	rc = glob_build(&n->glob, s, len, why, sizeof(why));
+	if (rc < 0)
+		return fail(C, rc, "%s", why);
+	return KAG_OK;
+}
+
+/* Test hook (tests/unit/check_rules.c): 1 if the glob `pattern` matches
+ * `value`, 0 if not, or the KAG_E* code compiling the pattern fails with. */
+int kag__glob_test(const char *pattern, size_t plen, const char *value, size_t vlen);
+
+int kag__glob_test(const char *pattern, size_t plen, const char *value, size_t vlen)
+{
+	glob_prog *g;
+	char why[200];
+	int rc = glob_build(&g, pattern, plen, why, sizeof(why));
+
+	if (rc < 0)
+		return rc;
+	rc = glob_match(g, value, vlen);
+	kag__free(g);
+	return rc;
 }
 
 static int add_value(compiler *C, rnode *n, json_t *v)

@@ -688,6 +688,74 @@ START_TEST(glob_errors)
 }
 END_TEST
 
+/* A rules file whose rules 0, 1, ... hold per_rule[i] globs each, in an
+ * "any". */
+static char *many_globs(const size_t *per_rule, size_t n_rules)
+{
+	size_t cap = 1u << 20, n = 0, i, k;
+	char *json = malloc(cap);
+
+	ck_assert_ptr_nonnull(json);
+	n += (size_t)snprintf(json + n, cap - n, "{\"rules\":[");
+	for (i = 0; i < n_rules; i++) {
+		n += (size_t)snprintf(json + n, cap - n, "%s{\"id\":\"r%zu\",\"title\":\"T\","
+				      "\"assessment\":\"benign\",\"severity\":\"low\",\"match\":"
+				      "{\"any\":[", i ? "," : "", i);
+		for (k = 0; k < per_rule[i]; k++)
+			n += (size_t)snprintf(json + n, cap - n, "%s{\"field\":\"userAgent\","
+					      "\"glob\":\"*x%zu-%zu*\"}", k ? "," : "", i, k);
+		n += (size_t)snprintf(json + n, cap - n, "]}}");
+		ck_assert_uint_lt(n, cap - 256);
+	}
+	snprintf(json + n, cap - n, "]}");
+	return json;
+}
+
+START_TEST(glob_limits)
+{
+	char pat[1100], json[1400];
+	size_t per_rule[3] = { 400, 400, 224 };
+	kag_registry *r;
+	char *many;
+
+	/* 256 bytes after unescaping, where the escape \* counts as one */
+	memset(pat, 0, sizeof(pat));
+	memcpy(pat, "\\\\*", 3);
+	memset(pat + 3, 'a', 255);
+	snprintf(json, sizeof(json), "{\"rules\":[{\"id\":\"t\",\"title\":\"T\",\"assessment\":"
+		 "\"benign\",\"severity\":\"low\",\"match\":{\"all\":[" OK_MATCH ",{\"field\":"
+		 "\"userAgent\",\"glob\":\"%s\"}]}}]}", pat);
+	r = new_reg();
+	ck_assert_msg(load(r, json) == KAG_OK, "%s", kag_registry_error_message(r));
+	kag_registry_free(r);
+	pat[3 + 255] = 'a';
+	snprintf(json, sizeof(json), "{\"rules\":[{\"id\":\"t\",\"title\":\"T\",\"assessment\":"
+		 "\"benign\",\"severity\":\"low\",\"match\":{\"all\":[" OK_MATCH ",{\"field\":"
+		 "\"userAgent\",\"glob\":\"%s\"}]}}]}", pat);
+	expect_error(json, KAG_ELIMIT, "/rules/0/match/all/1/glob",
+		     "glob pattern longer than 256 bytes (after unescaping)");
+	/* "*" + 1000 "a" + "b" */
+	memset(pat, 0, sizeof(pat));
+	pat[0] = '*';
+	memset(pat + 1, 'a', 1000);
+	pat[1001] = 'b';
+	snprintf(json, sizeof(json), "{\"field\":\"userAgent\",\"glob\":\"%s\"}", pat);
+	expect_error(rule("", json), KAG_ELIMIT, "/rules/0/match/glob", "longer than 256 bytes");
+
+	/* 1024 glob patterns in a file, not 1025 */
+	many = many_globs(per_rule, 3);
+	r = new_reg();
+	ck_assert_msg(load(r, many) == KAG_OK, "%s", kag_registry_error_message(r));
+	kag_registry_free(r);
+	free(many);
+	per_rule[2] = 225;
+	many = many_globs(per_rule, 3);
+	expect_error(many, KAG_ELIMIT, "/rules/2/match/any/224/glob",
+		     "more than 1024 glob patterns in one rules file");
+	free(many);
+}
+END_TEST
+
 START_TEST(limits_and_state)
 {
 	char deep[2048], want[1024];
@@ -776,6 +844,374 @@ START_TEST(allocation_failures)
 }
 END_TEST
 
+/* ---- glob matching ---- */
+
+/* lib/rules.c: compile `pattern` as a glob and match it against `value`: 1,
+ * 0, or the KAG_E* code of a bad pattern. */
+int kag__glob_test(const char *pattern, size_t plen, const char *value, size_t vlen);
+
+/* The reference: the textbook dynamic programme over the raw pattern, each
+ * star on its own. at(i, j) holds when pattern bytes from i match value
+ * bytes from j. */
+static int ref_glob(const char *p, size_t np, const char *s, size_t ns)
+{
+	unsigned char *at = calloc((np + 2) * (ns + 1), 1);
+	size_t i, j;
+	int r;
+
+	ck_assert_ptr_nonnull(at);
+#define AT(i, j) at[(i) * (ns + 1) + (j)]
+	AT(np, ns) = 1;
+	for (i = np; i-- > 0;) {
+		for (j = ns + 1; j-- > 0;) {
+			if (p[i] == '*')
+				AT(i, j) = AT(i + 1, j) || (j < ns && AT(i, j + 1));
+			else if (p[i] == '?')
+				AT(i, j) = j < ns && AT(i + 1, j + 1);
+			else if (p[i] == '\\' && i + 1 < np)
+				AT(i, j) = j < ns && s[j] == p[i + 1] && AT(i + 2, j + 1);
+			else
+				AT(i, j) = j < ns && s[j] == p[i] && AT(i + 1, j + 1);
+		}
+	}
+	r = AT(0, 0);
+#undef AT
+	free(at);
+	return r;
+}
+
+static uint64_t rng = 88172645463325252ull;
+
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+/* A random glob of `pieces` pieces (1 in `star` a star) over the literal
+ * bytes in lits, with ? and escapes; its unescaped length is `pieces`. */
+static size_t gen_pattern(char *p, size_t pieces, unsigned star, const char *lits,
+			  size_t n_lits)
+{
+	static const char escaped[] = "*?\\a";
+	size_t n = 0, i;
+
+	for (i = 0; i < pieces; i++) {
+		unsigned k = rnd(star * 4);
+
+		if (k < 4) {
+			p[n++] = '*';
+		} else if (k < 7) {
+			p[n++] = '?';
+		} else if (k < 9) {
+			p[n++] = '\\';
+			p[n++] = escaped[rnd(4)];
+		} else {
+			p[n++] = lits[rnd((unsigned)n_lits)];
+		}
+	}
+	return n;
+}
+
+/* A value for pattern p: one it matches (stars and ? filled from vals),
+ * with one byte changed one time in three, or a random one. */
+static size_t gen_value(char *v, size_t cap, const char *p, size_t np, const char *vals,
+			size_t n_vals, unsigned max_star)
+{
+	size_t n = 0, i, k;
+
+	if (rnd(5) == 0) {
+		n = rnd((unsigned)(np + 3 < cap ? np + 3 : cap));
+		for (i = 0; i < n; i++)
+			v[i] = vals[rnd((unsigned)n_vals)];
+		return n;
+	}
+	for (i = 0; i < np && n < cap; i++) {
+		if (p[i] == '*') {
+			for (k = rnd(max_star + 1); k > 0 && n < cap; k--)
+				v[n++] = vals[rnd((unsigned)n_vals)];
+		} else if (p[i] == '?') {
+			v[n++] = vals[rnd((unsigned)n_vals)];
+		} else {
+			if (p[i] == '\\')
+				i++;
+			v[n++] = p[i];
+		}
+	}
+	if (n > 0 && rnd(3) == 0)
+		v[rnd((unsigned)n)] = vals[rnd((unsigned)n_vals)];
+	return n;
+}
+
+static void expect_glob(const char *p, size_t np, const char *v, size_t nv)
+{
+	int want = ref_glob(p, np, v, nv), got = kag__glob_test(p, np, v, nv);
+
+	ck_assert_msg(got == want, "glob \"%.*s\" against \"%.*s\": got %d, want %d", (int)np,
+		      p, (int)nv, v, got, want);
+}
+
+START_TEST(glob_edge_cases)
+{
+	static const char *const pats[] = {
+		"", "*", "**", "***", "?", "??", "*?", "?*", "*?*", "a", "a*", "*a", "*a*",
+		"a*a", "a**b", "*a*b*", "a*b*c", "*ab*abc", "a?c", "\\*", "\\?", "\\\\",
+		"\\a", "a\\*", "*\\**", "\\**\\?", "\\\\*\\\\",
+	};
+	static const char *const vals[] = {
+		"", "a", "b", "aa", "ab", "ba", "abc", "aXc", "*", "?", "\\", "a*", "*a", "**",
+		"a*b", "\\\\", "xabyabababc", "xabyababab", "aab", "abab", "?a", "a?",
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+		for (j = 0; j < sizeof(vals) / sizeof(vals[0]); j++)
+			expect_glob(pats[i], strlen(pats[i]), vals[j], strlen(vals[j]));
+	/* bytes are unsigned, NUL included */
+	expect_glob("?\xff*\x01", 4, "\x00\xff\x80\x01", 4);
+	expect_glob("\xff*", 2, "\xfe", 1);
+	ck_assert_int_eq(kag__glob_test("*", 1, "", 0), 1);
+	ck_assert_int_eq(kag__glob_test("", 0, "", 0), 1);
+	ck_assert_int_eq(kag__glob_test("", 0, "a", 1), 0);
+	ck_assert_int_eq(kag__glob_test("a\\", 2, "a", 1), KAG_ESCHEMA);
+	ck_assert_int_eq(kag__glob_test("[a]", 3, "a", 1), KAG_ESCHEMA);
+}
+END_TEST
+
+START_TEST(glob_against_reference)
+{
+	static const char lits[] = "ab\xff";
+	static const char vals[] = "aaab*?\\\xff\x00";
+	char p[600], v[800];
+	size_t i, np, nv;
+
+	/* short patterns, most values near a match */
+	for (i = 0; i < 20000; i++) {
+		np = gen_pattern(p, rnd(11), 3, lits, sizeof(lits) - 1);
+		nv = gen_value(v, 40, p, np, vals, sizeof(vals) - 1, 3);
+		expect_glob(p, np, v, nv);
+	}
+	/* up to 256 bytes with few stars: middle segments longer than a word,
+	 * across word boundaries */
+	for (i = 0; i < 600; i++) {
+		np = gen_pattern(p, 1 + rnd(256), 12 + rnd(60), lits, 2);
+		nv = gen_value(v, sizeof(v), p, np, vals, 4, 40);
+		expect_glob(p, np, v, nv);
+	}
+}
+END_TEST
+
+/* A value of n 'a's, then `end`. */
+static char *run_of_a(size_t n, const char *end)
+{
+	char *v = malloc(n + strlen(end) + 1);
+
+	ck_assert_ptr_nonnull(v);
+	memset(v, 'a', n);
+	strcpy(v + n, end);
+	return v;
+}
+
+START_TEST(glob_worst_case)
+{
+	const size_t big = 1u << 20;
+	char *tail = run_of_a(255, "b"), *mid = run_of_a(253, "b*?"), *v = run_of_a(big, "");
+	char *too_long = run_of_a(1001, "b");
+
+	/* "*" + 254 "a" + "b", the longest glob allowed: an anchored tail */
+	tail[0] = '*';
+	ck_assert_uint_eq(strlen(tail), 256);
+	ck_assert_int_eq(kag__glob_test(tail, 256, v, big), 0);
+	v[big - 1] = 'b';
+	ck_assert_int_eq(kag__glob_test(tail, 256, v, big), 1);
+	v[big - 1] = 'a';
+	/* "*" + 252 "a" + "b*?": the same run searched for, four words of
+	 * state; the match must end before the last byte */
+	mid[0] = '*';
+	ck_assert_uint_eq(strlen(mid), 256);
+	ck_assert_int_eq(kag__glob_test(mid, 256, v, big), 0);
+	v[big / 2] = 'b';
+	ck_assert_int_eq(kag__glob_test(mid, 256, v, big), 1);
+	v[big / 2] = 'a';
+	v[big - 2] = 'b';
+	ck_assert_int_eq(kag__glob_test(mid, 256, v, big), 1);
+	v[big - 2] = 'a';
+	v[big - 1] = 'b';
+	ck_assert_int_eq(kag__glob_test(mid, 256, v, big), 0);
+	v[big - 1] = 'a';
+	/* "*" + 1000 "a" + "b" is over the limit */
+	too_long[0] = '*';
+	ck_assert_int_eq(kag__glob_test(too_long, strlen(too_long), v, big), KAG_ELIMIT);
+	ck_assert_int_eq(kag__glob_test(too_long, 256, "a", 1), 0);
+	ck_assert_int_eq(kag__glob_test(too_long, 257, "a", 1), KAG_ELIMIT);
+	free(tail);
+	free(mid);
+	free(v);
+	free(too_long);
+}
+END_TEST
+
+/* Register `globs` as rules g0, g1, ... on userAgent and judge each value
+ * with them; compare which matched with want[value][glob], or with the
+ * reference when want is NULL. */
+static void rules_against_reference(const char *const *globs, size_t n_globs,
+				    const char *const *values, size_t n_values,
+				    const int *want)
+{
+	size_t cap = 1u << 20, n, i, k;
+	char *json = malloc(cap), id[32], *seen = calloc(n_globs, 1);
+	kag_registry *r = new_reg();
+	kag_event *ev;
+
+	ck_assert_ptr_nonnull(json);
+	ck_assert_ptr_nonnull(seen);
+	n = (size_t)snprintf(json, cap, "{\"rules\":[");
+	for (i = 0; i < n_globs; i++) {
+		const char *g;
+
+		n += (size_t)snprintf(json + n, cap - n, "%s{\"id\":\"g%zu\",\"title\":\"G\","
+				      "\"assessment\":\"suspicious\",\"severity\":\"low\","
+				      "\"match\":{\"field\":\"userAgent\",\"glob\":\"", i ? "," : "",
+				      i);
+		for (g = globs[i]; *g; g++) {
+			if (*g == '\\' || *g == '"')
+				json[n++] = '\\';
+			json[n++] = *g;
+		}
+		n += (size_t)snprintf(json + n, cap - n, "\"}}");
+		ck_assert_uint_lt(n, cap - 1024);
+	}
+	snprintf(json + n, cap - n, "]}");
+	ck_assert_msg(load(r, json) == KAG_OK, "%s", kag_registry_error_message(r));
+	ck_assert_int_eq(kag_registry_seal(r), KAG_OK);
+	ck_assert_int_eq(kag_event_new(&ev), KAG_OK);
+	for (k = 0; k < n_values; k++) {
+		kag_session *sess;
+		kag_result *res;
+
+		ck_assert_int_eq(kag_session_new(&sess, r), KAG_OK);
+		kag_event_clear(ev);
+		snprintf(id, sizeof(id), "g-%zu", k);
+		kag_event_set_string(ev, KAG_FIELD_AUDIT_ID, id, strlen(id), KAG_STATE_OBSERVED);
+		kag_event_set_string(ev, KAG_FIELD_STAGE, "ResponseComplete", 16,
+				     KAG_STATE_OBSERVED);
+		kag_event_set_string(ev, KAG_FIELD_LEVEL, "Metadata", 8, KAG_STATE_OBSERVED);
+		kag_event_set_string(ev, KAG_FIELD_VERB, "get", 3, KAG_STATE_OBSERVED);
+		kag_event_set_string(ev, KAG_FIELD_USER_USERNAME, "alice", 5, KAG_STATE_OBSERVED);
+		kag_event_set_int(ev, KAG_FIELD_RESPONSE_CODE, 200, KAG_STATE_OBSERVED);
+		ck_assert_int_eq(kag_event_set_string(ev, KAG_FIELD_USER_AGENT, values[k],
+						      strlen(values[k]), KAG_STATE_OBSERVED),
+				 KAG_OK);
+		ck_assert_int_eq(kag_session_evaluate(&res, sess, ev), KAG_OK);
+		memset(seen, 0, n_globs);
+		for (i = 0; i < kag_result_count(res); i++) {
+			const char *det = kag_verdict_detector(kag_result_verdict(res, i));
+
+			if (det[0] == 'g' && det[1] >= '0' && det[1] <= '9')
+				seen[strtoul(det + 1, NULL, 10)] = 1;
+		}
+		for (i = 0; i < n_globs; i++) {
+			int w = want ? want[k * n_globs + i]
+				     : ref_glob(globs[i], strlen(globs[i]), values[k],
+						strlen(values[k]));
+
+			ck_assert_msg(seen[i] == w, "rule glob \"%s\" against \"%.80s\": %s",
+				      globs[i], values[k], seen[i] ? "matched" : "did not match");
+		}
+		kag_session_free(sess);
+	}
+	kag_event_free(ev);
+	kag_registry_free(r);
+	free(json);
+	free(seen);
+}
+
+/* s with each 'E' written as the two bytes of "é" (UTF-8). */
+static char *with_e_acute(const char *s, size_t n)
+{
+	char *out = malloc(2 * n + 1);
+	size_t i, k = 0;
+
+	ck_assert_ptr_nonnull(out);
+	for (i = 0; i < n; i++) {
+		if (s[i] == 'E') {
+			out[k++] = '\xc3';
+			out[k++] = '\xa9';
+		} else {
+			out[k++] = s[i];
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
+/* Through a loaded rules file, on an event field: non-empty JSON strings
+ * (ASCII and a letter of two bytes, which '?' does not match). */
+START_TEST(glob_rules_against_reference)
+{
+	static const char lits[] = "abE";
+	static const char vals[] = "aab*?\\E";
+	enum { N_GLOBS = 300, N_VALUES = 120 };
+	char *raw[N_GLOBS], *globs[N_GLOBS], *values[N_VALUES], p[600], v[400];
+	size_t i, np, nv;
+
+	for (i = 0; i < N_GLOBS; i++) {
+		np = gen_pattern(p, 1 + rnd(i % 3 ? 10 : 120), i % 3 ? 3 : 20, lits,
+				 sizeof(lits) - 1);
+		raw[i] = malloc(np + 1);
+		ck_assert_ptr_nonnull(raw[i]);
+		memcpy(raw[i], p, np);
+		raw[i][np] = '\0';
+		globs[i] = with_e_acute(p, np);
+	}
+	/* values near a match of one of the globs */
+	for (i = 0; i < N_VALUES; i++) {
+		do {
+			const char *g = raw[rnd(N_GLOBS)];
+
+			nv = gen_value(v, sizeof(v), g, strlen(g), vals, sizeof(vals) - 1, 4);
+		} while (nv == 0);
+		values[i] = with_e_acute(v, nv);
+	}
+	rules_against_reference((const char *const *)globs, N_GLOBS,
+				(const char *const *)values, N_VALUES, NULL);
+	for (i = 0; i < N_GLOBS; i++) {
+		free(raw[i]);
+		free(globs[i]);
+	}
+	for (i = 0; i < N_VALUES; i++)
+		free(values[i]);
+}
+END_TEST
+
+/* The longest glob there is, against a 1 MiB field, through a rule. */
+START_TEST(glob_rule_worst_case)
+{
+	const size_t big = 1u << 20;
+	char *star = run_of_a(255, "b"), *mid = run_of_a(253, "b*?"), *v = run_of_a(big, "");
+	char *vb = run_of_a(big - 1, "b");
+	const char *globs[3], *values[2];
+	/* [value][glob]: 1 MiB of "a" matches only the third; ending in "b",
+	 * the first and the third */
+	static const int want[2 * 3] = { 0, 0, 1, 1, 0, 1 };
+
+	star[0] = '*';
+	mid[0] = '*';
+	globs[0] = star;
+	globs[1] = mid;
+	globs[2] = "*a?a*";
+	values[0] = v;
+	values[1] = vb;
+	rules_against_reference(globs, 3, values, 2, want);
+	free(star);
+	free(mid);
+	free(v);
+	free(vb);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("rules");
@@ -797,6 +1233,11 @@ int main(void)
 	tcase_add_test(ops, op_outcome);
 	tcase_add_test(ops, op_identity);
 	tcase_add_test(ops, identity_follows_policy);
+	tcase_add_test(ops, glob_edge_cases);
+	tcase_add_test(ops, glob_against_reference);
+	tcase_add_test(ops, glob_worst_case);
+	tcase_add_test(ops, glob_rules_against_reference);
+	tcase_add_test(ops, glob_rule_worst_case);
 	tcase_add_test(verdicts, verdict_carries_rule_fields);
 	tcase_add_test(verdicts, needs_context_when_decisive_missing);
 	tcase_add_test(verdicts, min_level_needs_a_body);
@@ -806,6 +1247,7 @@ int main(void)
 	tcase_add_test(errors, rule_field_errors);
 	tcase_add_test(errors, match_errors);
 	tcase_add_test(errors, glob_errors);
+	tcase_add_test(errors, glob_limits);
 	tcase_add_test(errors, limits_and_state);
 	tcase_add_test(errors, all_or_nothing);
 	tcase_add_test(errors, allocation_failures);

@@ -796,11 +796,27 @@ static json_t *json_record(kag_parser *p)
 	n = avail;
 	if (n > p->max_record)
 		n = (size_t)p->max_record;
-	if (n > p->max_string)
-		n = (size_t)p->max_string;
-	/* a tree of at most max_values values: a value takes a byte at least */
-	if (n > p->max_values)
-		n = (size_t)p->max_values;
+	/* The limits hold by construction when jansson may read no more than
+	 * a string may be long (max_string) or than there may be values (a
+	 * value takes a byte at least). A longer record that ends on its first
+	 * line is checked against the budgets instead, and read to its end. */
+	if (n > p->max_string || n > p->max_values) {
+		kag__budget b;
+		kag__budget_scan scan;
+
+		b.max_depth = p->max_depth;
+		b.max_values = p->max_values;
+		b.max_string = p->max_string;
+		if (fl.ended && kag__budget_check(rec, first, &b, 1, &scan) == KAG__BUDGET_OK &&
+		    scan.closed && scan.end <= n) {
+			n = scan.end;
+		} else {
+			if (n > p->max_string)
+				n = (size_t)p->max_string;
+			if (n > p->max_values)
+				n = (size_t)p->max_values;
+		}
+	}
 	if (n > INT_MAX)
 		n = INT_MAX;
 	root = json_loadb(rec, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK,

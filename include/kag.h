@@ -340,7 +340,7 @@ enum kag_parser_option {
 				       * in a record (AKS properties.log, a
 				       * CloudWatch message, a gzip payload)
 				       * share a second budget of the same
-				       * size. Default 500000 (@since 0.1) */
+				       * size. Default 400000 (@since 0.1) */
 };
 
 /** Front ends for KAG_OPT_FRONTEND. Both produce the same events and reject

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /* Default of KAG_OPT_MAX_VALUES. */
-#define KAG__DEFAULT_MAX_VALUES 500000u
+#define KAG__DEFAULT_MAX_VALUES 400000u
 
 typedef struct {
 	uint64_t max_depth;  /* containers open at once */

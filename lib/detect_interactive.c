@@ -1,10 +1,11 @@
 /* interactive_access: pods/exec, pods/attach, pods/portforward and
- * ephemeral containers, with every exec `command=` parameter decoded. */
+ * ephemeral containers, with every exec `command=` parameter decoded and the
+ * credentials in it masked. */
 #include <stdio.h>
 #include <string.h>
 
-#include "codec-private.h"
 #include "detector-private.h"
+#include "redact-private.h"
 
 static const char *const attack[] = { "T1609", NULL };
 static const int wanted[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_SOURCE_IPS,
@@ -27,32 +28,14 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	return kag__eq(ev, KAG_FIELD_VERB, "create") || kag__eq(ev, KAG_FIELD_VERB, "get");
 }
 
-/* Percent-decode (and '+' as space) into out; returns the decoded length. */
-static size_t url_decode(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n && o + 1 < cap; i++) {
-		if (s[i] == '%' && i + 2 < n && kag__hex_value(s[i + 1]) >= 0 && kag__hex_value(s[i + 2]) >= 0) {
-			out[o++] = (char)(kag__hex_value(s[i + 1]) * 16 + kag__hex_value(s[i + 2]));
-			i += 2;
-		} else if (s[i] == '+') {
-			out[o++] = ' ';
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = '\0';
-	return o;
-}
-
 enum {
 	CMD_SHELL = 1 << 0,
 	CMD_REVERSE_SHELL = 1 << 1,
 	CMD_METADATA = 1 << 2,
 	CMD_SA_TOKEN = 1 << 3,
 	CMD_DOWNLOAD = 1 << 4,
-	CMD_COPY = 1 << 5
+	CMD_COPY = 1 << 5,
+	CMD_CREDENTIAL = 1 << 6 /* masked in the evidence */
 };
 
 static int contains(const char *hay, const char *needle)
@@ -103,75 +86,113 @@ static int classify(const char *argv0, const char *joined)
 	return flags;
 }
 
-/* Decode the command= parameters into the evidence; return CMD_* flags. */
+/* Reading the command= arguments: each is decoded, kept as it is for
+ * classify() (the first argument, and all of them joined by spaces: each
+ * cut at CLASSIFY_ARG bytes, while they fit), and written to the evidence
+ * whole and masked. */
+#define CLASSIFY_ARG 1023
+
+typedef struct {
+	kag__mask_state st;  /* carried from one argument to the next */
+	kag_buf arg, masked; /* the argument decoded, then masked */
+	int masked_any;
+	char argv0[256];
+	char joined[2048];
+	size_t jlen;
+} command_reader;
+
+static void put_argument(kag_finding *f, command_reader *r, const char *raw, size_t len,
+			 int first)
+{
+	size_t n, c;
+
+	r->arg.len = r->masked.len = 0;
+	if (kag__buf_reserve(&r->arg, len) < 0)
+		return;
+	n = r->arg.len = kag__url_decode(r->arg.data, raw, len);
+	c = n < CLASSIFY_ARG ? n : CLASSIFY_ARG;
+	if (first) {
+		size_t a0 = n < sizeof(r->argv0) - 1 ? n : sizeof(r->argv0) - 1;
+
+		memcpy(r->argv0, r->arg.data, a0);
+		r->argv0[a0] = '\0';
+	}
+	if (r->jlen + c + 2 < sizeof(r->joined)) {
+		if (r->jlen)
+			r->joined[r->jlen++] = ' ';
+		memcpy(r->joined + r->jlen, r->arg.data, c);
+		r->jlen += c;
+		r->joined[r->jlen] = '\0';
+	}
+	if (kag__mask_credentials(&r->masked, r->arg.data, n, &r->st))
+		r->masked_any = 1;
+	if (!r->masked.oom)
+		kag__buf_put_json_str(f->extra, r->masked.data ? r->masked.data : "",
+				      r->masked.len);
+}
+
+/* Decode the command= parameters into the evidence; return CMD_* flags.
+ * The classification reads the command as it is; the evidence shows it
+ * with credentials masked, and says so ("credential"). */
 static int decode_command(kag_finding *f, const kag_event *ev, int *n_args)
 {
+	static const struct { int flag; const char *name; } names[] = {
+		{ CMD_SHELL, "shell" }, { CMD_REVERSE_SHELL, "reverse-shell" },
+		{ CMD_METADATA, "cloud-metadata" }, { CMD_SA_TOKEN, "service-account-token" },
+		{ CMD_DOWNLOAD, "download-tool" }, { CMD_COPY, "file-copy" },
+		{ CMD_CREDENTIAL, "credential" },
+	};
 	kag_str u = ev->str[KAG_FIELD_REQUEST_URI];
 	const char *q, *end;
-	char joined[2048], argv0[256], arg[1024];
-	size_t jlen = 0;
-	int first = 1, flags;
+	command_reader r;
+	size_t i;
+	int first = 1, flags, any = 0;
 
 	*n_args = 0;
-	joined[0] = argv0[0] = '\0';
 	if (!kag__has(ev, KAG_FIELD_REQUEST_URI) || !(q = memchr(u.ptr, '?', u.len)))
 		return 0;
+	kag__mask_init(&r.st);
+	kag__buf_init(&r.arg);
+	kag__buf_init(&r.masked);
+	r.masked_any = 0;
+	r.argv0[0] = r.joined[0] = '\0';
+	r.jlen = 0;
 	end = u.ptr + u.len;
 	for (q++; q < end;) {
 		const char *amp = memchr(q, '&', (size_t)(end - q));
 		const char *stop = amp ? amp : end;
 
 		if ((size_t)(stop - q) >= 8 && memcmp(q, "command=", 8) == 0) {
-			size_t n = url_decode(q + 8, (size_t)(stop - q) - 8, arg, sizeof(arg));
-
-			if (first) {
-				kag__buf_puts(f->extra, "\"command\":[");
-				size_t a0 = n < sizeof(argv0) - 1 ? n : sizeof(argv0) - 1;
-
-				memcpy(argv0, arg, a0);
-				argv0[a0] = '\0';
-			} else {
-				kag__buf_putc(f->extra, ',');
-			}
+			kag__buf_puts(f->extra, first ? "\"command\":[" : ",");
+			put_argument(f, &r, q + 8, (size_t)(stop - q) - 8, first);
 			first = 0;
-			kag__buf_put_json_str(f->extra, arg, n);
-			if (jlen + n + 2 < sizeof(joined)) {
-				if (jlen)
-					joined[jlen++] = ' ';
-				memcpy(joined + jlen, arg, n);
-				jlen += n;
-				joined[jlen] = '\0';
-			}
 			(*n_args)++;
 		}
 		q = amp ? amp + 1 : end;
 	}
+	/* an argument that could not be masked is not shown: the verdict fails */
+	if (r.arg.oom || r.masked.oom)
+		f->extra->oom = 1;
+	kag__buf_dispose(&r.arg);
+	kag__buf_dispose(&r.masked);
 	if (first)
 		return 0;
 	kag__buf_putc(f->extra, ']');
-	flags = classify(argv0, joined);
-	if (flags) {
-		static const struct { int flag; const char *name; } names[] = {
-			{ CMD_SHELL, "shell" }, { CMD_REVERSE_SHELL, "reverse-shell" },
-			{ CMD_METADATA, "cloud-metadata" }, { CMD_SA_TOKEN, "service-account-token" },
-			{ CMD_DOWNLOAD, "download-tool" }, { CMD_COPY, "file-copy" },
-		};
-		size_t i;
-		int any = 0;
-
-		kag__buf_puts(f->extra, ",\"commandFindings\":[");
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			if (!(flags & names[i].flag))
-				continue;
-			if (any)
-				kag__buf_putc(f->extra, ',');
-			any = 1;
-			kag__buf_putc(f->extra, '"');
-			kag__buf_puts(f->extra, names[i].name);
-			kag__buf_putc(f->extra, '"');
-		}
-		kag__buf_putc(f->extra, ']');
+	flags = classify(r.argv0, r.joined) | (r.masked_any ? CMD_CREDENTIAL : 0);
+	if (!flags)
+		return 0;
+	kag__buf_puts(f->extra, ",\"commandFindings\":[");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(flags & names[i].flag))
+			continue;
+		if (any)
+			kag__buf_putc(f->extra, ',');
+		any = 1;
+		kag__buf_putc(f->extra, '"');
+		kag__buf_puts(f->extra, names[i].name);
+		kag__buf_putc(f->extra, '"');
 	}
+	kag__buf_putc(f->extra, ']');
 	return flags;
 }
 
@@ -227,7 +248,10 @@ const kag__detector_def kag__det_interactive_access = {
 	.doc =
 		"finds: pods/exec, pods/attach, pods/portforward with verb create or get, and\n"
 		"  ephemeral containers added (pods/ephemeralcontainers update/patch); every\n"
-		"  command= parameter of the requestURI is decoded into evidence.command\n"
+		"  command= parameter of the requestURI is decoded into evidence.command,\n"
+		"  with credentials in it masked (Bearer/Basic values, user:password, JWTs,\n"
+		"  values of secret-named keys and flags, URL query values, cloud keys, PEM\n"
+		"  private keys); commandFindings then lists \"credential\"\n"
 		"decisive fields: objectRef.resource, objectRef.subresource, verb, outcome\n"
 		"level: Metadata (exec commands need requestURI, present at every level)\n"
 		"ATT&CK: T1609; T1552.007 for token reads, T1552.005 for cloud metadata\n"

@@ -1,13 +1,12 @@
 /* Evidence rendering: the audit fields a verdict was decided on, under their
- * native names and shapes, with secrets kept out. Request and response
- * bodies appear only when the caller opts in, and then with secret values
+ * native names and shapes, with secrets kept out (redact.c): the request
+ * URI's query values only where known harmless, request and response
+ * bodies only when the caller opts in, and then with secret values
  * replaced. */
-#include <jansson.h>
 #include <string.h>
 
+#include "redact-private.h"
 #include "verdict-private.h"
-
-#define REDACTED "<redacted>"
 
 void kag__put_str_or_null(kag_buf *b, const kag_event *ev, int field)
 {
@@ -200,154 +199,23 @@ static void put_annotations(kag_buf *b, const kag_event *ev)
 	kag__buf_putc(b, '}');
 }
 
-/* Query parameters whose values are credentials. */
-static int secret_param(const char *name, size_t len)
-{
-	static const char *const names[] = { "token", "access_token", "id_token",
-					     "password", "secret", "client_secret", NULL };
-	size_t i;
-
-	for (i = 0; names[i]; i++)
-		if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)
-			return 1;
-	return 0;
-}
-
 static void put_request_uri(kag_buf *b, const kag_event *ev)
 {
 	kag_str u = ev->str[KAG_FIELD_REQUEST_URI];
-	const char *q, *end, *kept;
 
 	if (!kag__has(ev, KAG_FIELD_REQUEST_URI)) {
 		KAG__BUF_LIT(b, "null");
 		return;
 	}
-	q = memchr(u.ptr, '?', u.len);
-	if (!q) {
-		kag__buf_put_json_str(b, u.ptr, u.len);
-		return;
-	}
-	/* Written in parts with credential parameter values replaced; the
-	 * parts meet at ASCII separators, so they escape as the whole would.
-	 * The raw value of a secret parameter is never written. */
-	end = u.ptr + u.len;
-	kept = u.ptr; /* the text up to here is written */
-	kag__buf_putc(b, '"');
-	q++;
-	while (q < end) {
-		const char *amp = memchr(q, '&', (size_t)(end - q));
-		const char *stop = amp ? amp : end;
-		const char *eq = memchr(q, '=', (size_t)(stop - q));
-
-		if (eq && secret_param(q, (size_t)(eq - q))) {
-			kag__buf_put_json_chars(b, kept, (size_t)(eq + 1 - kept));
-			KAG__BUF_LIT(b, REDACTED);
-			kept = stop;
-		}
-		q = amp ? amp + 1 : end;
-	}
-	kag__buf_put_json_chars(b, kept, (size_t)(end - kept));
-	kag__buf_putc(b, '"');
+	kag__put_redacted_uri(b, u.ptr, u.len);
 }
 
-/* Replace the values of a Secret's data and stringData. */
-static void redact_secret(json_t *v)
+static void put_body(kag_buf *b, const char *key, struct json_t *body, int secrets)
 {
-	static const char *const secret_maps[] = { "data", "stringData" };
-	size_t i;
-
-	if (!json_is_object(v))
-		return;
-	for (i = 0; i < 2; i++) {
-		json_t *m = json_object_get(v, secret_maps[i]), *val;
-		const char *k;
-
-		if (json_is_object(m)) {
-			json_object_foreach(m, k, val)
-				json_object_set_new(m, k, json_string(REDACTED));
-		} else if (m) {
-			json_object_set_new(v, secret_maps[i], json_string(REDACTED));
-		}
-	}
-}
-
-/* A body of a request on secrets, whatever its kind says: a Secret, a list
- * whose items carry no kind, a merge patch, or a JSON patch whose values
- * are secret data. */
-static void redact_secrets_body(json_t *v)
-{
-	json_t *item;
-	size_t i;
-
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, item) {
-			if (json_is_object(item) && json_object_get(item, "value"))
-				json_object_set_new(item, "value", json_string(REDACTED));
-		}
-		return;
-	}
-	redact_secret(v);
-	json_array_foreach(json_object_get(v, "items"), i, item)
-		redact_secret(item);
-}
-
-/* Replace secret values inside a copy of a body. */
-static void redact_json(json_t *v, int depth)
-{
-	const char *key;
-	json_t *child, *kind;
-	size_t i;
-
-	if (depth > 64)
-		return;
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, child)
-			redact_json(child, depth + 1);
-		return;
-	}
-	if (!json_is_object(v))
-		return;
-	kind = json_object_get(v, "kind");
-	if (json_is_string(kind) && strcmp(json_string_value(kind), "Secret") == 0)
-		redact_secret(v);
-	/* list items carry no kind of their own */
-	if (json_is_string(kind) && strcmp(json_string_value(kind), "SecretList") == 0) {
-		json_array_foreach(json_object_get(v, "items"), i, child)
-			redact_secret(child);
-	}
-	json_object_foreach(v, key, child) {
-		if (strcmp(key, "token") == 0 || strcmp(key, "password") == 0 ||
-		    strcmp(key, "client-key-data") == 0 ||
-		    strcmp(key, "kubectl.kubernetes.io/last-applied-configuration") == 0) {
-			json_object_set_new(v, key, json_string(REDACTED));
-			continue;
-		}
-		redact_json(child, depth + 1);
-	}
-}
-
-static void put_body(kag_buf *b, const char *key, json_t *body, int secrets)
-{
-	json_t *copy;
-	size_t n;
-
 	kag__buf_putc(b, ',');
 	kag__buf_put_json_str(b, key, strlen(key));
 	kag__buf_putc(b, ':');
-	copy = json_deep_copy(body);
-	if (!copy) {
-		kag__buf_puts(b, "null");
-		return;
-	}
-	if (secrets)
-		redact_secrets_body(copy);
-	redact_json(copy, 0);
-	n = json_dumpb(copy, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (kag__buf_reserve(b, n) == KAG_OK) {
-		json_dumpb(copy, b->data + b->len, n, JSON_COMPACT | JSON_ENCODE_ANY);
-		b->len += n;
-	}
-	json_decref(copy);
+	kag__put_redacted_body(b, body, secrets);
 }
 
 int kag__render_evidence(kag_buf *b, const kag_event *ev, const kag_finding *f,

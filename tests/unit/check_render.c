@@ -391,7 +391,8 @@ END_TEST
 static const char odd_event[] =
 	"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
 	"\"auditID\":\"a\\\"b\\\\c\",\"stage\":\"ResponseComplete\","
-	"\"requestURI\":\"/api/v1/namespaces?token=s\\u0001cret&x=\\\"y\\\"&password=p&\xC3\xA9=1\","
+	"\"requestURI\":\"/api/v1/namespaces?token=s\\u0001cret&labelSelector=\\\"y\\\"&password=p"
+	"&\xC3\xA9=1\","
 	"\"verb\":\"create\",\"user\":{\"username\":\"system:anonymous\","
 	"\"groups\":[\"system:unauthenticated\",\"g\\\\h\\u0000i\"],"
 	"\"extra\":{\"k\\\"1\":[\"v1\",\"v\\n2\"],\"k2\":[\"w\"]}},"
@@ -416,8 +417,8 @@ START_TEST(verdict_escapes)
 		"\"sourceIPs\":[\"10.0.0.1\"],"
 		"\"userAgent\":\"ag\xC3\xA9nt/1 \xF0\x9F\x98\x80 tab\\t\\r\x7f\\u001f\","
 		"\"objectRef\":{\"resource\":\"namespaces\",\"name\":\"n\\nm\",\"apiVersion\":\"v1\"},"
-		"\"requestURI\":\"/api/v1/namespaces?token=<redacted>&x=\\\"y\\\"&password=<redacted>"
-		"&\xC3\xA9=1\",\"responseStatus\":{\"code\":201},"
+		"\"requestURI\":\"/api/v1/namespaces?token=<redacted>&labelSelector=\\\"y\\\""
+		"&password=<redacted>&\xC3\xA9=<redacted>\",\"responseStatus\":{\"code\":201},"
 		"\"annotations\":{\"authorization.k8s.io/decision\":\"allow\","
 		"\"k\\u001fey\":\"\xE2\x82\xAC\"},\"anonymousWrite\":true}";
 	kag_registry *reg;

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "errlimit.h"
@@ -12,6 +13,20 @@ void errlimit_init(struct errlimit *l, uint64_t per_kind)
 {
 	memset(l, 0, sizeof(*l));
 	l->per_kind = per_kind;
+}
+
+int errlimit_parse(struct errlimit *l, const char *arg)
+{
+	char *end;
+	unsigned long long n;
+
+	if (*arg < '0' || *arg > '9')
+		return -1;
+	n = strtoull(arg, &end, 10);
+	if (*end)
+		return -1;
+	l->per_kind = n;
+	return 0;
 }
 
 /* The kind of a record: its message and path with every run of digits

@@ -41,6 +41,10 @@ enum errlimit_verdict {
 
 void errlimit_init(struct errlimit *l, uint64_t per_kind);
 
+/* The N of --error-limit=N (arg points at N): 0, or -1 when it is not a
+ * number (0 writes every record). */
+int errlimit_parse(struct errlimit *l, const char *arg);
+
 /* One error record of `code` with `message` and JSON pointer `path`. */
 enum errlimit_verdict errlimit_admit(struct errlimit *l, int code, const char *message,
 				     const char *path, struct errlimit_kind **kind_out);

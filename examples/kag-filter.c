@@ -593,15 +593,11 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (strncmp(a, "--error-limit=", 14) == 0) {
-			char *end;
-			unsigned long long n = strtoull(a + 14, &end, 10);
-
-			if (end == a + 14 || *end || a[14] == '-') {
+			if (errlimit_parse(&f.errors, a + 14) < 0) {
 				fprintf(stderr, "kag-filter: --error-limit=N takes a number (0: no "
 					"limit)\n");
 				return 2;
 			}
-			f.errors.per_kind = n;
 		} else if (strcmp(a, "--version") == 0) {
 			printf("kag-filter %s\n", kag_version_string());
 			return 0;

@@ -373,15 +373,11 @@ int main(int argc, char **argv)
 			}
 			jobs = (int)n;
 		} else if (strncmp(a, "--error-limit=", 14) == 0) {
-			char *end;
-			unsigned long long n = strtoull(a + 14, &end, 10);
-
-			if (end == a + 14 || *end || a[14] == '-') {
+			if (errlimit_parse(&t.errors, a + 14) < 0) {
 				fprintf(stderr, "kag-triage: --error-limit=N takes a number (0: no "
 					"limit)\n");
 				return 2;
 			}
-			t.errors.per_kind = n;
 		} else if (strcmp(a, "--output=json") == 0) {
 			t.output = OUT_JSON;
 		} else if (strcmp(a, "--output=text") == 0) {

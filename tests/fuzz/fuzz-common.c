@@ -160,6 +160,18 @@ void fuzz_small_tables(kag_registry *reg)
 	FUZZ_CHECK(kag_registry_set_option_u64(reg, KAG_ROPT_NEW_TERMS_CAPACITY, 64) == KAG_OK);
 }
 
+kag_registry *fuzz_shared_registry(void)
+{
+	static kag_registry *reg;
+
+	if (reg)
+		return reg;
+	FUZZ_CHECK(kag_registry_new(&reg) == KAG_OK);
+	fuzz_small_tables(reg);
+	FUZZ_CHECK(kag_registry_seal(reg) == KAG_OK);
+	return reg;
+}
+
 uint64_t fuzz_default_digest(void)
 {
 	static uint64_t h;

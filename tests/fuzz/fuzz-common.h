@@ -37,6 +37,10 @@ uint64_t fuzz_judge_stream(kag_registry *reg);
  * small ones (64 entries each) so that every input runs fast. */
 void fuzz_small_tables(kag_registry *reg);
 
+/* A sealed default registry with small tables, made once and shared by
+ * every input. */
+kag_registry *fuzz_shared_registry(void);
+
 /* fuzz_judge_stream() of a default registry with small tables (computed
  * once). */
 uint64_t fuzz_default_digest(void);

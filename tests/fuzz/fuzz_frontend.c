@@ -116,18 +116,6 @@ typedef struct {
 	text out;
 } side;
 
-static kag_registry *shared_registry(void)
-{
-	static kag_registry *reg;
-
-	if (reg)
-		return reg;
-	FUZZ_CHECK(kag_registry_new(&reg) == KAG_OK);
-	fuzz_small_tables(reg);
-	FUZZ_CHECK(kag_registry_seal(reg) == KAG_OK);
-	return reg;
-}
-
 static void side_init(side *sd, int frontend, int format, int small, unsigned lim)
 {
 	memset(sd, 0, sizeof(*sd));
@@ -143,7 +131,7 @@ static void side_init(side *sd, int frontend, int format, int small, unsigned li
 		FUZZ_CHECK(kag_parser_set_option_u64(sd->p, KAG_OPT_MAX_RECORD_BYTES,
 						     64u << ((lim >> 4) & 3)) == KAG_OK);
 	}
-	FUZZ_CHECK(kag_session_new(&sd->s, shared_registry()) == KAG_OK);
+	FUZZ_CHECK(kag_session_new(&sd->s, fuzz_shared_registry()) == KAG_OK);
 	FUZZ_CHECK(kag_session_set_option_u64(sd->s, KAG_SOPT_INCLUDE_BODIES, 1) == KAG_OK);
 }
 

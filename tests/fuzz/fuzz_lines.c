@@ -22,18 +22,6 @@
 /* messages read one by one (the stream pass reads them all) */
 #define MAX_MESSAGES 20000
 
-static kag_registry *shared_registry(void)
-{
-	static kag_registry *reg;
-
-	if (reg)
-		return reg;
-	FUZZ_CHECK(kag_registry_new(&reg) == KAG_OK);
-	fuzz_small_tables(reg);
-	FUZZ_CHECK(kag_registry_seal(reg) == KAG_OK);
-	return reg;
-}
-
 static uint32_t le(const uint8_t *p, int n)
 {
 	uint32_t v = 0;
@@ -154,7 +142,7 @@ static void read_all(const char *text, size_t len, int fe, int format, trace *t)
 	FUZZ_CHECK(kag_parser_set_option_u64(p, KAG_OPT_FRONTEND, (uint64_t)fe) == KAG_OK);
 	FUZZ_CHECK(kag_parser_set_option_u64(p, KAG_OPT_FORMAT, (uint64_t)format) == KAG_OK);
 	FUZZ_CHECK(kag_parser_set_option_u64(p, KAG_OPT_MAX_VALUES, VALUE_BUDGET) == KAG_OK);
-	FUZZ_CHECK(kag_session_new(&s, shared_registry()) == KAG_OK);
+	FUZZ_CHECK(kag_session_new(&s, fuzz_shared_registry()) == KAG_OK);
 	FUZZ_CHECK(kag_parser_feed(p, text, len) == KAG_OK);
 	FUZZ_CHECK(kag_parser_finish(p) == KAG_OK);
 	drain(p, s, t);

@@ -54,7 +54,8 @@ def main(argv):
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
-    triage, bench, update = argv[1], argv[2], '--update' in argv[3:]
+    triage, bench = os.path.abspath(argv[1]), os.path.abspath(argv[2])
+    update = '--update' in argv[3:]
     os.chdir(ROOT)
     failed = 0
     for name, args, stdin in cases(bench):

@@ -149,15 +149,21 @@ static int decode_command(kag_finding *f, const kag_event *ev, int *n_args)
 	int first = 1, flags, any = 0;
 
 	*n_args = 0;
-	if (!kag__has(ev, KAG_FIELD_REQUEST_URI) || !(q = memchr(u.ptr, '?', u.len)))
+	if (!kag__has(ev, KAG_FIELD_REQUEST_URI))
 		return 0;
+	/* the query: after the path, before a fragment */
+	q = u.ptr + kag__uri_path_len(u.ptr, u.len);
+	if (q == u.ptr + u.len || *q != '?')
+		return 0;
+	end = memchr(q, '#', (size_t)(u.ptr + u.len - q));
+	if (!end)
+		end = u.ptr + u.len;
 	kag__mask_init(&r.st);
 	kag__buf_init(&r.arg);
 	kag__buf_init(&r.masked);
 	r.masked_any = 0;
 	r.argv0[0] = r.joined[0] = '\0';
 	r.jlen = 0;
-	end = u.ptr + u.len;
 	for (q++; q < end;) {
 		const char *amp = memchr(q, '&', (size_t)(end - q));
 		const char *stop = amp ? amp : end;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "detector-private.h"
+#include "redact-private.h"
 
 static const char *const attack[] = { "T1609", "T1611", "T1613", NULL };
 static const int required[] = { KAG_FIELD_OBJ_RESOURCE };
@@ -20,17 +21,17 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	       kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "proxy");
 }
 
-/* The kubelet path after ".../proxy", query dropped ("" when absent). */
+/* The kubelet path after ".../proxy", query and fragment dropped (""
+ * when absent). */
 static kag_str kubelet_path(const kag_event *ev)
 {
 	kag_str u = ev->str[KAG_FIELD_REQUEST_URI], none = { "", 0 };
-	const char *q, *p;
+	const char *p;
 	size_t n, i;
 
 	if (!kag__usable(ev, KAG_FIELD_REQUEST_URI))
 		return none;
-	q = memchr(u.ptr, '?', u.len);
-	n = q ? (size_t)(q - u.ptr) : u.len;
+	n = kag__uri_path_len(u.ptr, u.len);
 	for (i = 0; i + 6 <= n; i++) {
 		if (memcmp(u.ptr + i, "/proxy", 6) == 0 && (i + 6 == n || u.ptr[i + 6] == '/')) {
 			p = u.ptr + i + 6;

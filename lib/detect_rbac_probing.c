@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "detector-private.h"
+#include "redact-private.h"
 
 static const char *const attack[] = { "T1613", NULL };
 static const int required[] = { KAG_FIELD_VERB };
@@ -43,10 +44,8 @@ static void target_name(const kag_event *ev, char *out, size_t size)
 		}
 	} else if (kag__usable(ev, KAG_FIELD_REQUEST_URI)) {
 		kag_str u = ev->str[KAG_FIELD_REQUEST_URI];
-		const char *q = memchr(u.ptr, '?', u.len);
-		size_t n = q ? (size_t)(q - u.ptr) : u.len;
 
-		snprintf(out, size, "%.*s", (int)n, u.ptr);
+		snprintf(out, size, "%.*s", (int)kag__uri_path_len(u.ptr, u.len), u.ptr);
 	} else {
 		snprintf(out, size, "?");
 	}

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "detector-private.h"
+#include "redact-private.h"
 
 void kag__report(kag_finding *f, int assessment, int severity, int confidence,
 		 const char *fmt, ...)
@@ -59,13 +60,10 @@ const char *kag__show(const kag_event *ev, int field, char *buf, size_t size)
 		return buf;
 	}
 	n = ev->str[field].len < size - 1 ? ev->str[field].len : size - 1;
-	if (field == KAG_FIELD_REQUEST_URI) {
-		/* reasons name the path only: the query may carry credentials */
-		const char *q = memchr(ev->str[field].ptr, '?', n);
-
-		if (q)
-			n = (size_t)(q - ev->str[field].ptr);
-	}
+	/* reasons name the path only: the query and a fragment may carry
+	 * credentials */
+	if (field == KAG_FIELD_REQUEST_URI)
+		n = kag__uri_path_len(ev->str[field].ptr, n);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)ev->str[field].ptr[i];
 

@@ -53,9 +53,13 @@ int kag__query_param_allowed(const char *name, size_t len);
  * bytes; returns the decoded length. */
 size_t kag__url_decode(char *out, const char *s, size_t n);
 
+/* The length of a request URI's path: up to its query or fragment. What
+ * reasons and evidence show of a URI outside kag__put_redacted_uri(). */
+size_t kag__uri_path_len(const char *uri, size_t len);
+
 /* Write a request URI as a JSON string: the path as it is, each query
- * value replaced unless its parameter is allowed, command values masked.
- * Sets b->oom when it cannot write the URI safely. */
+ * value replaced unless its parameter is allowed, command values masked,
+ * a fragment replaced. Sets b->oom when it cannot write the URI safely. */
 void kag__put_redacted_uri(kag_buf *b, const char *uri, size_t len);
 
 /* Write an opted-in request or response body as JSON with secret values

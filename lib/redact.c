@@ -7,7 +7,10 @@
  *    whose values are harmless (allowed_params); a parameter without `=`
  *    whose name is not allowed is replaced whole. Names are compared
  *    percent-decoded and ignoring case, `&` and `;` both separate
- *    parameters. Exec `command` values are kept but masked.
+ *    parameters. Exec `command` values are kept but masked. A fragment
+ *    (`#` and what follows, where OAuth's implicit flow puts its tokens)
+ *    is replaced whole: clients do not send one, but a request line may
+ *    hold a `#`, and a record anything.
  *
  *  - Free text (exec commands, strings of opted-in bodies) keeps its words;
  *    what has the form of a credential is masked: Bearer and Basic values,
@@ -16,9 +19,12 @@
  *    URL query values not allowed, cloud and service keys, PEM private key
  *    bodies.
  *
- *  - Opted-in bodies: Secret data, values of keys naming a secret, env
- *    values whose name names a secret and binaryData are replaced, at any
- *    depth; every other string goes through the masker.
+ *  - Opted-in bodies: Secret data, values of keys naming a secret (and
+ *    the `value` member of an object under such a key: `apiKey: {value:
+ *    ...}`), env values whose name names a secret and binaryData are
+ *    replaced, at any depth; every other string goes through the masker,
+ *    the strings of one array as the parts of one text (container args:
+ *    `--password`, then its value).
  */
 #include <jansson.h>
 #include <string.h>
@@ -829,23 +835,51 @@ static void put_command_value(kag_buf *b, const char *v, size_t n, kag__mask_sta
 	}
 }
 
+size_t kag__uri_path_len(const char *uri, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && uri[i] != '?' && uri[i] != '#'; i++)
+		;
+	return i;
+}
+
+/* A fragment of n bytes ('#' first, if any): the '#' kept, the rest
+ * replaced. */
+static void put_fragment(kag_buf *b, size_t n)
+{
+	if (!n)
+		return;
+	kag__buf_putc(b, '#');
+	if (n > 1)
+		KAG__BUF_LIT(b, KAG__REDACTED);
+}
+
 /* Written in parts; the parts meet at ASCII separators or the mask, so
  * they escape as the whole would. A raw value that is not allowed is
- * never written. */
+ * never written, nor anything after a '#'. */
 void kag__put_redacted_uri(kag_buf *b, const char *uri, size_t len)
 {
-	const char *q = memchr(uri, '?', len), *p, *end = uri + len;
+	const char *hash = memchr(uri, '#', len);
+	size_t n = hash ? (size_t)(hash - uri) : len; /* before the fragment */
+	const char *q = memchr(uri, '?', n), *p, *end = uri + n;
 	kag__mask_state st;
 	kag_buf dec, masked;
 
-	if (!q) {
+	if (!q && !hash) {
 		kag__buf_put_json_str(b, uri, len);
+		return;
+	}
+	kag__buf_putc(b, '"');
+	if (!q) {
+		kag__buf_put_json_chars(b, uri, n);
+		put_fragment(b, len - n);
+		kag__buf_putc(b, '"');
 		return;
 	}
 	kag__mask_init(&st);
 	kag__buf_init(&dec);
 	kag__buf_init(&masked);
-	kag__buf_putc(b, '"');
 	kag__buf_put_json_chars(b, uri, (size_t)(q + 1 - uri));
 	for (p = q + 1;;) {
 		const char *stop = p, *eq = NULL;
@@ -877,6 +911,7 @@ void kag__put_redacted_uri(kag_buf *b, const char *uri, size_t len)
 		kag__buf_putc(b, *stop);
 		p = stop + 1;
 	}
+	put_fragment(b, len - n);
 	kag__buf_putc(b, '"');
 	kag__buf_dispose(&dec);
 	kag__buf_dispose(&masked);
@@ -898,7 +933,9 @@ enum {
 	O_SECRET = 1 << 0,       /* a Secret (or a patch of one): data,
 				  * stringData and value replaced */
 	O_SECRET_ITEMS = 1 << 1, /* its items are Secrets */
-	O_ALL_REPLACE = 1 << 2   /* every member replaced */
+	O_ALL_REPLACE = 1 << 2,  /* every member replaced */
+	O_SECRET_VALUE = 1 << 3  /* under a key naming a secret: member
+				  * "value" is the secret */
 };
 
 /* An object or array being written. */
@@ -906,6 +943,7 @@ typedef struct {
 	json_t *node;
 	void *iter;            /* objects: the next member */
 	size_t index;          /* arrays: the next element */
+	kag__mask_state st;    /* arrays: the masker's, from string to string */
 	unsigned char child;   /* arrays: how elements are written */
 	unsigned char obj;     /* objects: O_*; arrays: O_* of element objects */
 	unsigned char value;   /* objects: how member "value" is written */
@@ -951,6 +989,8 @@ static unsigned char value_rule(json_t *o, unsigned char flags)
 
 	if (flags & O_SECRET)
 		return B_REPLACE;
+	if (flags & O_SECRET_VALUE)
+		return B_SECRET;
 	if (json_is_string(name) && json_object_get(o, "value"))
 		return kag__key_is_secret(json_string_value(name), json_string_length(name))
 			       ? B_SECRET : B_NORMAL;
@@ -983,6 +1023,7 @@ static int push(bwriter *w, json_t *node, unsigned char child, unsigned char obj
 	memset(f, 0, sizeof(*f));
 	f->node = node;
 	f->first = 1;
+	kag__mask_init(&f->st);
 	if (json_is_object(node)) {
 		json_t *kind = json_object_get(node, "kind");
 
@@ -1002,14 +1043,16 @@ static int push(bwriter *w, json_t *node, unsigned char child, unsigned char obj
 	return 0;
 }
 
-static void put_string(bwriter *w, json_t *v)
+/* st: the masker's state carried from the array's previous string, or
+ * NULL. */
+static void put_string(bwriter *w, json_t *v, kag__mask_state *st)
 {
 	const char *s = json_string_value(v);
 	size_t n = json_string_length(v);
 	int found;
 
 	w->scratch.len = 0;
-	found = kag__mask_credentials(&w->scratch, s, n, NULL);
+	found = kag__mask_credentials(&w->scratch, s, n, st);
 	if (!w->scratch.oom)
 		kag__buf_put_json_str(w->b, w->scratch.data ? w->scratch.data : "", w->scratch.len);
 	else if (!found) /* nothing to mask: the string as it is */
@@ -1036,14 +1079,20 @@ static void put_number(bwriter *w, json_t *v)
 
 /* Write v as `treat` says; objects and arrays are pushed, to be written
  * member by member. obj: O_* flags v has as an object, or its elements
- * have as objects. */
-static void put_value(bwriter *w, json_t *v, unsigned char treat, unsigned char obj)
+ * have as objects. st: the state a string of an array is masked with
+ * (unused once the stack grows: only strings read it). */
+static void put_value(bwriter *w, json_t *v, unsigned char treat, unsigned char obj,
+		      kag__mask_state *st)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		if (treat == B_REPLACE)
 			break;
-		push(w, v, B_NORMAL, (unsigned char)(treat == B_EACH_REPLACE ? O_ALL_REPLACE : obj));
+		if (treat == B_EACH_REPLACE)
+			obj = O_ALL_REPLACE;
+		else if (treat == B_SECRET)
+			obj |= O_SECRET_VALUE;
+		push(w, v, B_NORMAL, obj);
 		return;
 	case JSON_ARRAY:
 		if (treat == B_REPLACE || treat == B_EACH_REPLACE)
@@ -1053,7 +1102,7 @@ static void put_value(bwriter *w, json_t *v, unsigned char treat, unsigned char 
 	case JSON_STRING:
 		if (treat != B_NORMAL)
 			break;
-		put_string(w, v);
+		put_string(w, v, st);
 		return;
 	case JSON_INTEGER:
 	case JSON_REAL:
@@ -1110,10 +1159,11 @@ void kag__put_redacted_body(kag_buf *b, struct json_t *body, int secrets)
 	memset(&w, 0, sizeof(w));
 	w.b = b;
 	kag__buf_init(&w.scratch);
-	put_value(&w, body, B_NORMAL, secrets ? O_SECRET | O_SECRET_ITEMS : 0);
+	put_value(&w, body, B_NORMAL, secrets ? O_SECRET | O_SECRET_ITEMS : 0, NULL);
 	while (w.n && !w.failed) {
 		bframe *f = &w.stack[w.n - 1];
 		unsigned char treat, obj = 0;
+		kag__mask_state *st = NULL;
 		json_t *v;
 
 		if (json_is_object(f->node)) {
@@ -1151,9 +1201,10 @@ void kag__put_redacted_body(kag_buf *b, struct json_t *body, int secrets)
 			f->first = 0;
 			treat = f->child;
 			obj = f->obj;
+			st = &f->st;
 		}
-		/* f may move when the stack grows */
-		put_value(&w, v, treat, obj);
+		/* f (and st) may move when the stack grows */
+		put_value(&w, v, treat, obj, st);
 	}
 	if (w.failed && !b->oom) {
 		/* not redacted, not shown */

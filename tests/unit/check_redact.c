@@ -201,6 +201,21 @@ START_TEST(uri_node_proxy)
 }
 END_TEST
 
+/* A fragment ('#' and what follows) is replaced whole, after the query or
+ * the path; a '#' with nothing after it stays. */
+START_TEST(uri_fragment)
+{
+	uri_case("/api/v1/pods?limit=5#access_token=V4LUE", "/api/v1/pods?limit=5#<redacted>",
+		 "V4LUE");
+	uri_case("/api/v1/pods?watch=true#V4LUE", "/api/v1/pods?watch=true#<redacted>", "V4LUE");
+	uri_case("/api/v1/pods?V4LUE#x", "/api/v1/pods?<redacted>#<redacted>", "V4LUE");
+	uri_case("/api/v1/pods#access_token=V4LUE", "/api/v1/pods#<redacted>", "V4LUE");
+	uri_case("/api/v1/pods#?watch=V4LUE", "/api/v1/pods#<redacted>", "V4LUE");
+	uri_case("/api/v1/pods?limit=5#", "/api/v1/pods?limit=5#", NULL);
+	uri_case("/api/v1/pods#", "/api/v1/pods#", NULL);
+}
+END_TEST
+
 /* ---- exec commands ---- */
 
 #define EXEC_EV(query)                                                                     \
@@ -265,6 +280,11 @@ START_TEST(exec_url_token)
 			    "&command=https%3A%2F%2Fbob%3AV4LUE%40git.example.com%2Fo%2Fr"));
 	expect(exec_verdict(), "evidence.command",
 	       "[\"git\",\"clone\",\"https://bob:<redacted>@git.example.com/o/r\"]");
+	absent("V4LUE");
+
+	/* a fragment after the arguments is not one */
+	judge(0, 0, EXEC_EV("container=web&command=ls#V4LUE"));
+	expect(exec_verdict(), "evidence.command", "[\"ls\"]");
 	absent("V4LUE");
 }
 END_TEST
@@ -805,6 +825,28 @@ END_TEST
 
 /* Written directly: far deeper than any parser lets through, every kind
  * of value, and an allocation failure (the body is then not shown). */
+/* Under a key naming a secret, an object's "value" is the secret; the
+ * strings of an array are masked as one text (a flag, then its value; a
+ * key block across strings). */
+START_TEST(body_secret_holder_and_args)
+{
+	judge(1, 0, BODY_EV("widgets",
+		"{'kind':'Widget','spec':{'apiKey':{'value':'KEYV4LUE','valueFrom':null},"
+		"'credentials':[{'name':'x','value':'CREDV4LUE'}],'config':{'value':'plain'},"
+		"'args':['--password','ARGV4LUE','--port','8080'],"
+		"'key':['-----BEGIN PRIVATE KEY-----','PEMV4LUE','-----END PRIVATE KEY-----',"
+		"'after']}}"));
+	expect(tu_find(&T, "any", 0), "evidence.requestObject.spec",
+	       "{\"apiKey\":{\"value\":\"<redacted>\",\"valueFrom\":null},"
+	       "\"credentials\":[{\"name\":\"x\",\"value\":\"<redacted>\"}],"
+	       "\"config\":{\"value\":\"plain\"},"
+	       "\"args\":[\"--password\",\"<redacted>\",\"--port\",\"8080\"],"
+	       "\"key\":[\"-----BEGIN PRIVATE KEY-----\",\"<redacted>\","
+	       "\"-----END PRIVATE KEY-----\",\"after\"]}");
+	absent("V4LUE");
+}
+END_TEST
+
 START_TEST(body_writer_direct)
 {
 	const int depth = 5000;
@@ -875,6 +917,7 @@ static Suite *redact_suite(void)
 	tcase_add_test(tc, uri_secret_forms);
 	tcase_add_test(tc, uri_allowed_kept);
 	tcase_add_test(tc, uri_node_proxy);
+	tcase_add_test(tc, uri_fragment);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("exec");
 	tcase_add_checked_fixture(tc, NULL, teardown);
@@ -898,6 +941,7 @@ static Suite *redact_suite(void)
 	tcase_add_test(tc, body_depth_100);
 	tcase_add_test(tc, body_pod_env_args);
 	tcase_add_test(tc, body_configmap);
+	tcase_add_test(tc, body_secret_holder_and_args);
 	tcase_add_test(tc, body_writer_direct);
 	tcase_add_test(tc, body_secrets_resource);
 	suite_add_tcase(s, tc);

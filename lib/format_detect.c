@@ -50,8 +50,8 @@ int kag__nested_json(json_t **out, const char *s, size_t len, const kag__limits 
 	*out = NULL;
 	if (len > lim->max_record)
 		return kag__fmt_fail(err, KAG_ELIMIT, path,
-				     "%s: embedded document larger than %llu bytes", path,
-				     (unsigned long long)lim->max_record);
+				     "%s%sembedded document larger than %llu bytes", path,
+				     *path ? ": " : "", (unsigned long long)lim->max_record);
 	/* The record's budgets, applied to the embedded text (depth counted
 	 * from the embedded document's root; values shared by the documents
 	 * embedded in one record). */
@@ -74,8 +74,8 @@ int kag__nested_json(json_t **out, const char *s, size_t len, const kag__limits 
 		*lim->embedded_values += scan.values;
 	if (!scan.closed && (scan.in_string || scan.depth > 0))
 		return kag__fmt_fail(err, KAG_ETRUNCATED, path,
-				     "%s: the embedded event ends before its JSON value closes "
-				     "(truncated record)", path);
+				     "%s%sthe embedded event ends before its JSON value closes "
+				     "(truncated record)", path, *path ? ": " : "");
 	doc = json_loadb(s, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!doc) {
 		rc = kag__json_fault(&jerr, s, len, &what);

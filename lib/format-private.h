@@ -79,7 +79,7 @@ enum {
 	KAG__SHAPE_SKIP       /* a record that is not an audit event (counted) */
 };
 
-/* ---- input shapes (format_detect.c and the provider front ends) ---- */
+/* ---- input shapes (format_dispatch.c and the provider front ends) ---- */
 
 /* The parser's limits. Documents decoded from a string inside a record
  * (AKS properties.log, a CloudWatch message, an OTLP body, a gzip payload)

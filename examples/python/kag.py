@@ -356,7 +356,7 @@ def _path_key(key):
 
 class _Builder:
     """Fills a kag_event from a decoded native Event with the rules of the
-    library's native front end (lib/format_native.c): null is absent, every
+    library's jansson front end (lib/frontend_jansson.c): null is absent, every
     other value must have its field's type, an empty list or object is
     present, user.extra values are lists of strings or one string, and the
     object of a sub-field is marked present even when it is empty."""

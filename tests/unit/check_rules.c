@@ -7,6 +7,7 @@
 
 #include "alloc-private.h"
 #include "detector-private.h"
+#include "rules-private.h"
 #include "testutil.h"
 
 static kag_registry *new_reg(void)
@@ -848,7 +849,6 @@ END_TEST
 
 /* lib/rules.c: compile `pattern` as a glob and match it against `value`: 1,
  * 0, or the KAG_E* code of a bad pattern. */
-int kag__glob_test(const char *pattern, size_t plen, const char *value, size_t vlen);
 
 /* The reference: the textbook dynamic programme over the raw pattern, each
  * star on its own. at(i, j) holds when pattern bytes from i match value

@@ -55,7 +55,9 @@ static char *expand(const uint8_t *data, size_t size, size_t *len)
 	if ((size_t)plen + ulen > size - 9)
 		return NULL;
 	slen = size - 9 - plen - ulen;
-	if (ulen && count > (MAX_TEXT - plen - slen) / ulen)
+	if (ulen == 0)
+		count = 0;
+	else if (count > (MAX_TEXT - plen - slen) / ulen)
 		count = (uint32_t)((MAX_TEXT - plen - slen) / ulen);
 	total = plen + (size_t)ulen * count + slen;
 	t = malloc(total ? total : 1);

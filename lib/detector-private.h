@@ -232,7 +232,7 @@ extern const kag__detector_def kag__det_discovery;
 extern const kag__detector_def kag__det_public_source;
 extern const kag__detector_def kag__det_new_user_agent;
 
-/* ---- helpers shared by the catalogue (detect_workload.c) ---- */
+/* ---- helpers shared by the catalogue (detectors/privileged_workload.c) ---- */
 struct json_t;
 int kag__verb_is(const kag_event *ev, const char *const *verbs);  /* NULL-terminated */
 /* create, update, patch, delete or deletecollection */

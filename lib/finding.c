@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "detector-private.h"
+#include "finding-private.h"
 #include "redact-private.h"
 
 void kag__report(kag_finding *f, int assessment, int severity, int confidence,
@@ -73,15 +73,12 @@ const char *kag__show(const kag_event *ev, int field, char *buf, size_t size)
 	return buf;
 }
 
-kag_str kag__last_source_ip(const kag_event *ev)
+void kag__extra_key(kag_finding *f, const char *key)
 {
-	kag_str none = { NULL, 0 };
-	const kag_item *it;
-
-	if (ev->count[KAG_FIELD_SOURCE_IPS] == 0)
-		return none;
-	it = kag__item(ev, KAG_FIELD_SOURCE_IPS, ev->count[KAG_FIELD_SOURCE_IPS] - 1);
-	return it ? it->val : none;
+	if (f->extra->len)
+		kag__buf_putc(f->extra, ',');
+	kag__buf_put_json_str(f->extra, key, strlen(key));
+	kag__buf_putc(f->extra, ':');
 }
 
 int kag_finding_report(kag_finding *f, int assessment, int severity, int confidence,

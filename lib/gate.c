@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "alloc-private.h"
-#include "detector-private.h"
+#include "gate-private.h"
 
 /* The two decisions an annotation can carry, read in one pass. */
 static void decisions(const kag_event *ev, kag_str *authz, kag_str *openshift)

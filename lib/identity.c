@@ -3,7 +3,7 @@
  * carries them, the groups; never on userAgent, which the client sets. */
 #include <string.h>
 
-#include "detector-private.h"
+#include "identity-private.h"
 
 int kag__list_has_n(const kag_event *ev, int field, const char *value, size_t len)
 {

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "alloc-private.h"
-#include "detector-private.h"
+#include "policy-private.h"
 
 #define LIST(arr) { (const char **)(arr), sizeof(arr) / sizeof((arr)[0]), NULL, 0, 0, 0, NULL }
 

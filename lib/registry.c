@@ -3,6 +3,7 @@
 
 #include "alloc-private.h"
 #include "detector-private.h"
+#include "finding-private.h"
 
 static const kag__detector_def *const builtins[] = {
 	&kag__det_controller_baseline,
@@ -39,6 +40,23 @@ static int grow(kag_registry *r)
 	return KAG_OK;
 }
 
+/* A built-in's documentation, written from its definition. */
+static int write_doc(kag__entry *e)
+{
+	kag_buf b;
+
+	kag__buf_init(&b);
+	kag__detector_doc(&b, &e->def);
+	kag__buf_terminate(&b);
+	if (b.oom) {
+		kag__buf_dispose(&b);
+		return KAG_ENOMEM;
+	}
+	e->own_doc = b.data;
+	e->def.doc = e->own_doc;
+	return KAG_OK;
+}
+
 int kag_registry_new(kag_registry **out)
 {
 	kag_registry *r;
@@ -64,6 +82,10 @@ int kag_registry_new(kag_registry **out)
 		e->def = *builtins[i];
 		e->builtin = builtins[i];
 		e->enabled = 1;
+		if (write_doc(e) < 0) {
+			kag_registry_free(r);
+			return KAG_ENOMEM;
+		}
 	}
 	*out = r;
 	return KAG_OK;

@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include "detector-private.h"
+#include "finding-private.h"
+#include "identity-private.h"
 
 #define MAX_SHOWN 8             /* fields a rule's reasons name */
 #define GLOB_MAX_BYTES 256      /* a glob pattern, after unescaping */
@@ -72,7 +74,7 @@ struct rnode {
 struct kag__rule {
 	char *id, *title, *doc;
 	char *attack_buf[KAG__MAX_ATTACK];
-	const char *attack[KAG__MAX_ATTACK + 1];   /* NULL-terminated */
+	kag__technique attack[KAG__MAX_ATTACK + 1];  /* primary; id NULL ends */
 	int required[KAG__MAX_FIELDS];
 	size_t n_required;
 	int shown[MAX_SHOWN];                      /* fields named in reasons */

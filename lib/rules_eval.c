@@ -290,8 +290,8 @@ int kag__rule_judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	tv = eval(ru, ru->match, ev, ctx);
 	if (tv == TV_FALSE)
 		return KAG_OK;
-	for (i = 0; ru->attack[i]; i++)
-		kag__finding_attack(f, ru->attack[i]);
+	for (i = 0; ru->attack[i].id; i++)
+		kag__finding_attack(f, ru->attack[i].id);
 	if (tv == TV_UNKNOWN) {
 		/* the gate passed, so every decisive field is here: only the
 		 * outcome can leave the match undecided */

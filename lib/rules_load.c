@@ -720,7 +720,7 @@ static int compile_attack(compiler *C, json_t *v)
 		ru->attack_buf[i] = kag__strdup(json_string_value(item));
 		if (!ru->attack_buf[i])
 			return fail(C, KAG_ENOMEM, "out of memory");
-		ru->attack[i] = ru->attack_buf[i];
+		ru->attack[i] = (kag__technique)KAG__PRIMARY(ru->attack_buf[i], NULL);
 		kag__jptr_pop(&C->path, old);
 	}
 	return KAG_OK;
@@ -731,7 +731,7 @@ static int build_doc(compiler *C, json_t *desc, json_t *match)
 {
 	kag__rule *ru = C->rule;
 	kag_buf b;
-	size_t i, n;
+	size_t n;
 
 	kag__buf_init(&b);
 	kag__buf_puts(&b, "finds: ");
@@ -742,20 +742,10 @@ static int build_doc(compiler *C, json_t *desc, json_t *match)
 		json_dumpb(match, b.data + b.len, n, JSON_COMPACT);
 		b.len += n;
 	}
-	kag__buf_puts(&b, "\ndecisive fields: ");
-	for (i = 0; i < ru->n_required; i++) {
-		kag__buf_puts(&b, i ? ", " : "");
-		kag__buf_puts(&b, kag_field_name(ru->required[i]));
-	}
-	kag__buf_puts(&b, ru->n_required ? " (absent => needs_context)" : "none");
-	kag__buf_puts(&b, "\nlevel: ");
-	kag__buf_puts(&b, levels[ru->min_level]);
-	kag__buf_puts(&b, "\nATT&CK: ");
-	for (i = 0; ru->attack[i]; i++) {
-		kag__buf_puts(&b, i ? ", " : "");
-		kag__buf_puts(&b, ru->attack[i]);
-	}
-	kag__buf_puts(&b, i ? "" : "none");
+	kag__detector_facts(&b, &(kag__detector_def){ .required = ru->required,
+						    .n_required = ru->n_required,
+						    .min_level = ru->min_level,
+						    .attack = ru->attack });
 	kag__buf_puts(&b, "\nsource: caller rule");
 	kag__buf_terminate(&b);
 	if (b.oom) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc-private.h"
+#include "identity-private.h"
 #include "route-private.h"
 #include "verdict-private.h"
 

@@ -4,6 +4,8 @@
 #define KAG_VERDICT_PRIVATE_H
 
 #include "detector-private.h"
+#include "finding-private.h"
+#include "gate-private.h"
 
 struct kag_verdict {
 	const char *detector;   /* borrowed from the registry */

@@ -77,11 +77,11 @@ static void put_name_list(kag_buf *b, const char *const *names, size_t n, int pl
 	kag__buf_putc(b, ']');
 }
 
-/* The attack techniques: the finding's, or the detector's own when the
- * gate stopped it. */
+/* The attack techniques: the finding's, or the detector's primary ones
+ * when the gate stopped it. */
 static void put_attack(kag_buf *b, const kag__detector_def *d, const kag_finding *f)
 {
-	size_t i;
+	size_t i, n = 0;
 
 	if (f) {
 		for (i = 0; i < f->n_attack; i++) {
@@ -90,10 +90,12 @@ static void put_attack(kag_buf *b, const kag__detector_def *d, const kag_finding
 			put_json_cstr(b, f->attack[i]);
 		}
 	} else if (d->attack) {
-		for (i = 0; d->attack[i]; i++) {
-			if (i)
+		for (i = 0; d->attack[i].id; i++) {
+			if (!d->attack[i].primary)
+				continue;
+			if (n++)
 				kag__buf_putc(b, ',');
-			put_json_cstr(b, d->attack[i]);
+			put_json_cstr(b, d->attack[i].id);
 		}
 	}
 }
@@ -248,8 +250,10 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 		for (i = 0; i < f->n_attack; i++)
 			v->attack_off[v->n_attack++] = put_cstr(b, f->attack[i], strlen(f->attack[i]));
 	} else if (d->attack) {
-		for (i = 0; d->attack[i] && v->n_attack < KAG__MAX_ATTACK; i++)
-			v->attack_off[v->n_attack++] = put_cstr(b, d->attack[i], strlen(d->attack[i]));
+		for (i = 0; d->attack[i].id && v->n_attack < KAG__MAX_ATTACK; i++)
+			if (d->attack[i].primary)
+				v->attack_off[v->n_attack++] =
+					put_cstr(b, d->attack[i].id, strlen(d->attack[i].id));
 	}
 	/* detector evidence written to a scratch buffer that ran out of memory */
 	if (f && f->extra && f->extra->oom)

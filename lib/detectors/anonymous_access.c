@@ -7,8 +7,14 @@
 #include <string.h>
 
 #include "detector-private.h"
+#include "finding-private.h"
+#include "request-private.h"
 
-static const char *const attack[] = { "T1078.001", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1078.001", NULL),
+	KAG__TECHNIQUE("T1610", "anonymous pod writes"),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_USER_USERNAME };
 static const int wanted[] = { KAG_FIELD_SOURCE_IPS, KAG_FIELD_USER_AGENT,
 			      KAG_FIELD_REQUEST_URI };
@@ -105,25 +111,26 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 const kag__detector_def kag__det_anonymous_access = {
 	.id = "anonymous_access",
 	.title = "Unauthenticated (anonymous) request allowed",
-	.doc =
-		"finds: requests by system:anonymous or a member of system:unauthenticated\n"
-		"  that were allowed or are streaming; writes are critical, resource reads\n"
-		"  high, other paths (discovery, openapi) medium; the health endpoints of\n"
-		"  policy health_paths (/healthz, /livez, /readyz, /version), their\n"
-		"  sub-paths and query strings are left out, from any source address\n"
-		"decisive fields: user.username or user.groups, requestURI, outcome\n"
-		"level: Metadata\n"
-		"ATT&CK: T1078.001; T1610 for anonymous pod writes\n"
-		"false positives: clusters that bind public-info or discovery roles to\n"
-		"  anonymous by design; denied anonymous requests belong to rbac_probing\n"
-		"peer rules: Falco Anonymous Request Allowed; Panther AnonymousAPIAccess /\n"
-		"  API.AnonymousAccess; Elastic anonymous request and anonymous pod write\n"
-		"  rules; GuardDuty SuccessfulAnonymousAccess",
+	.about = {
+		.finds =
+			"requests by system:anonymous or a member of system:unauthenticated "
+			"that were allowed or are streaming; writes are critical, resource reads "
+			"high, other paths (discovery, openapi) medium; the health endpoints of "
+			"policy health_paths (/healthz, /livez, /readyz, /version), their "
+			"sub-paths and query strings are left out, from any source address",
+		.fields = "user.groups (system:unauthenticated); requestURI for the health "
+			  "endpoints",
+		.false_positives =
+			"clusters that bind public-info or discovery roles to "
+			"anonymous by design; denied anonymous requests belong to rbac_probing",
+		.peers =
+			"Falco Anonymous Request Allowed; Panther AnonymousAPIAccess / "
+			"API.AnonymousAccess; Elastic anonymous request and anonymous pod write "
+			"rules; GuardDuty SuccessfulAnonymousAccess",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,

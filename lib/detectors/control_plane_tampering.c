@@ -6,8 +6,18 @@
 #include <string.h>
 
 #include "detector-private.h"
+#include "finding-private.h"
+#include "request-private.h"
 
-static const char *const attack[] = { "T1546", "T1562", "T1070", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1546", "webhooks configured"),
+	KAG__PRIMARY("T1562", "webhooks removed, admission policies changed"),
+	KAG__PRIMARY("T1070", "events deleted"),
+	KAG__TECHNIQUE("T1565.001", "cluster DNS changed"),
+	KAG__TECHNIQUE("T1557", "cluster DNS changed"),
+	KAG__TECHNIQUE("T1098.006", "aws-auth changed"),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
 static const int wanted[] = { KAG_FIELD_SOURCE_IPS, KAG_FIELD_OBJ_NAME };
 
@@ -23,25 +33,20 @@ static int target(const kag_event *ev)
 						"mutatingadmissionpolicybindings", NULL };
 	static const char *const dns[] = { "coredns", "kube-dns", "coredns-custom", NULL };
 	static const char *const changes[] = { "update", "patch", "delete", NULL };
-	size_t i;
 
 	if (kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE) || !kag__has(ev, KAG_FIELD_OBJ_RESOURCE))
 		return T_NONE;
-	for (i = 0; webhooks[i]; i++)
-		if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, webhooks[i]))
-			return kag__verb_is_write(ev) ? T_WEBHOOK : T_NONE;
-	for (i = 0; policies[i]; i++)
-		if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, policies[i]))
-			return kag__verb_is_write(ev) ? T_POLICY : T_NONE;
+	if (kag__eq_any(ev, KAG_FIELD_OBJ_RESOURCE, webhooks))
+		return kag__verb_is_write(ev) ? T_WEBHOOK : T_NONE;
+	if (kag__eq_any(ev, KAG_FIELD_OBJ_RESOURCE, policies))
+		return kag__verb_is_write(ev) ? T_POLICY : T_NONE;
 	if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "events"))
-		return kag__eq(ev, KAG_FIELD_VERB, "delete") ||
-		       kag__eq(ev, KAG_FIELD_VERB, "deletecollection") ? T_EVENTS : T_NONE;
+		return kag__verb_is_delete(ev) ? T_EVENTS : T_NONE;
 	if (!kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "configmaps") ||
 	    !kag__eq(ev, KAG_FIELD_OBJ_NAMESPACE, "kube-system"))
 		return T_NONE;
-	for (i = 0; dns[i]; i++)
-		if (kag__eq(ev, KAG_FIELD_OBJ_NAME, dns[i]))
-			return kag__verb_is(ev, changes) ? T_DNS : T_NONE;
+	if (kag__eq_any(ev, KAG_FIELD_OBJ_NAME, dns))
+		return kag__verb_is(ev, changes) ? T_DNS : T_NONE;
 	if (kag__eq(ev, KAG_FIELD_OBJ_NAME, "aws-auth"))
 		return kag__verb_is(ev, changes) || kag__eq(ev, KAG_FIELD_VERB, "create")
 		       ? T_AWS_AUTH : T_NONE;
@@ -59,8 +64,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	char user[128], verb[24], res[64], name[128], ns[96];
 	int t = target(ev), severity;
-	int deleting = kag__eq(ev, KAG_FIELD_VERB, "delete") ||
-		       kag__eq(ev, KAG_FIELD_VERB, "deletecollection");
+	int deleting = kag__verb_is_delete(ev);
 	const char *what;
 
 	if (kag__is_platform(ev, ctx))
@@ -117,9 +121,6 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 }
 
 /* the index: applies() is false outside these (route.c) */
-static const char *const route_verbs[] = {
-	"create", "update", "patch", "delete", "deletecollection", NULL
-};
 static const char *const route_resources[] = {
 	"mutatingwebhookconfigurations", "validatingwebhookconfigurations",
 	"validatingadmissionpolicies", "validatingadmissionpolicybindings",
@@ -131,33 +132,31 @@ const kag__detector_def kag__det_control_plane_tampering = {
 	.id = "control_plane_tampering",
 	.title = "Control-plane tampering: admission webhooks, events deleted, cluster "
 		 "DNS, aws-auth",
-	.doc =
-		"finds: mutating/validating admission webhook configurations created,\n"
-		"  changed or deleted (mutating created or changed: high), admission\n"
-		"  policies and their bindings changed; events deleted (deletecollection:\n"
-		"  high); the kube-system coredns, kube-dns or coredns-custom configmaps\n"
-		"  changed or deleted (high); the kube-system aws-auth configmap created,\n"
-		"  changed or deleted (high); by identities outside the baseline\n"
-		"decisive fields: user.username, verb, objectRef.resource/namespace/name,\n"
-		"  outcome\n"
-		"level: Metadata\n"
-		"ATT&CK: T1546 (webhook configured), T1562 (webhook or policy removed),\n"
-		"  T1070 (events deleted), T1565.001 and T1557 (DNS), T1098.006 (aws-auth)\n"
-		"false positives: cert-manager and policy engines (gatekeeper, kyverno)\n"
-		"  patching their own webhooks, infrastructure-as-code pipelines editing\n"
-		"  aws-auth; add their identities to trusted_users\n"
-		"peer rules: Panther AdmissionController.Created; Sigma admission controller\n"
-		"  modification, events deleted; Elastic admission webhook, events deleted,\n"
-		"  CoreDNS modified, EKS aws-auth modified",
+	.about = {
+		.finds =
+			"mutating/validating admission webhook configurations created, "
+			"changed or deleted (mutating created or changed: high), admission "
+			"policies and their bindings changed; events deleted (deletecollection: "
+			"high); the kube-system coredns, kube-dns or coredns-custom configmaps "
+			"changed or deleted (high); the kube-system aws-auth configmap created, "
+			"changed or deleted (high); by identities outside the baseline",
+		.fields = "objectRef.resource/namespace/name",
+		.false_positives =
+			"cert-manager and policy engines (gatekeeper, kyverno) "
+			"patching their own webhooks, infrastructure-as-code pipelines editing "
+			"aws-auth; add their identities to trusted_users",
+		.peers =
+			"Panther AdmissionController.Created; Sigma admission controller "
+			"modification, events deleted; Elastic admission webhook, events deleted, "
+			"CoreDNS modified, EKS aws-auth modified",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,
-	.verbs = route_verbs,
+	.verbs = kag__verbs_write,
 	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,

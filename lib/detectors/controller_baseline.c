@@ -5,14 +5,17 @@
 #include <string.h>
 
 #include "detector-private.h"
+#include "finding-private.h"
+#include "identity-private.h"
+#include "request-private.h"
 
 static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
 
 static int applies(const kag_event *ev, const kag__ctx *ctx)
 {
 	/* a denial or a failure is not reconciliation */
-	if (ctx->identity == KAG__ID_NONE || kag__has(ev, KAG_FIELD_IMP_USER) ||
-	    ctx->outcome == KAG_OUTCOME_DENIED || ctx->outcome == KAG_OUTCOME_ERROR)
+	if (!kag__is_platform(ev, ctx) || ctx->outcome == KAG_OUTCOME_DENIED ||
+	    ctx->outcome == KAG_OUTCOME_ERROR)
 		return 0;
 	if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods") &&
 	    (kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "exec") ||
@@ -54,22 +57,29 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 const kag__detector_def kag__det_controller_baseline = {
 	.id = "controller_baseline",
 	.title = "Platform identity reconciling its own objects (benign)",
-	.doc =
-		"finds: allowed requests by control-plane components (kube-controller-manager,\n"
-		"  kube-scheduler, apiserver, kube-proxy), nodes (system:node:*, group\n"
-		"  system:nodes), kube-system service accounts, provider components (eks:*,\n"
-		"  system:gke-*, aksService) and platform operators\n"
-		"  (system:serviceaccount:openshift-*); groups must agree when present\n"
-		"decisive fields: user.username, user.groups (when present), verb, outcome\n"
-		"level: Metadata\n"
-		"ATT&CK: none (benign)\n"
-		"never: on userAgent alone, for exec/attach/port-forward/ephemeral\n"
-		"  containers, for impersonated requests, or for denied requests\n"
-		"peer rules: Falco's allowed-user macros, Elastic's operator exclusions,\n"
-		"  as an explicit verdict instead of a silent exception",
-	.attack = NULL,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
+	.about = {
+		.finds =
+			"allowed requests by control-plane components (kube-controller-manager, "
+			"kube-scheduler, apiserver, kube-proxy), nodes (system:node:*, group "
+			"system:nodes), kube-system service accounts, provider components (eks:*, "
+			"system:gke-*, aksService) and platform operators "
+			"(system:serviceaccount:openshift-*); groups must agree when present",
+		.fields = "user.groups when present",
+		.never =
+			"on userAgent alone, for exec/attach/port-forward/ephemeral "
+			"containers, for impersonated requests, or for denied requests",
+		.false_positives =
+			"a benign verdict says that a platform identity's credential was "
+			"used, not that the platform sent it: a stolen node or kube-system "
+			"service-account token reads as reconciliation here (public_source, "
+			"node_proxy and privileged_workload still judge such requests); "
+			"trusted_users widens the baseline of every detector, so list only "
+			"identities that reconcile by design",
+		.peers =
+			"Falco's allowed-user macros, Elastic's operator exclusions, "
+			"as an explicit verdict instead of a silent exception",
+	},
+	KAG__REQUIRED(required),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_INFO,

@@ -7,10 +7,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "body-private.h"
+#include "burst-private.h"
 #include "codec-private.h"
 #include "detector-private.h"
+#include "finding-private.h"
+#include "request-private.h"
 
-static const char *const attack[] = { "T1528", "T1649", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1528", "tokens"),
+	KAG__TECHNIQUE("T1552.007", "tokens"),
+	KAG__PRIMARY("T1649", "certificates"),
+	KAG__TECHNIQUE("T1098.006", "certificates"),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
 static const int wanted[] = { KAG_FIELD_SOURCE_IPS, KAG_FIELD_OBJ_NAME };
 
@@ -193,8 +203,7 @@ static int judge_token(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	char user[128], ns[96], name[96];
 	int target_system = !kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE) ||
-			    kag__strlist_has(&ctx->policy->system_namespaces,
-					     ev->str[KAG_FIELD_OBJ_NAMESPACE]);
+			    kag__in_system_namespace(ev, ctx->policy);
 	int platform = kag__is_platform(ev, ctx);
 	int severity;
 	json_t *spec = json_object_get(kag__event_body(ev, 0), "spec");
@@ -285,11 +294,9 @@ static int judge_csr_create(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	    kag__str_prefix(ev->str[KAG_FIELD_USER_USERNAME], "system:bootstrap:"))
 		return KAG_OK;
 	if (name.ptr && ctx->state) {
-		uint64_t key = kag__hash(name.ptr, name.len, 0x6a09e667f3bcc909ULL);
-		csr_state *st = kag__lru_find(ctx->state, key);
+		csr_state *st = kag__state_get(ctx, kag__hash(name.ptr, name.len,
+							      0x6a09e667f3bcc909ULL));
 
-		if (!st)
-			st = kag__lru_insert(ctx->state, key);
 		st->creator = user_hash(ev);
 		st->time_us = ctx->now_us;
 	}
@@ -390,7 +397,6 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 }
 
 /* the index: applies() is false outside these (route.c) */
-static const char *const route_verbs[] = { "create", "update", "patch", NULL };
 static const char *const route_resources[] = {
 	"serviceaccounts", "certificatesigningrequests", NULL
 };
@@ -398,39 +404,39 @@ static const char *const route_resources[] = {
 const kag__detector_def kag__det_credential_minting = {
 	.id = "credential_minting",
 	.title = "Credentials minted: service-account tokens and client certificates",
-	.doc =
-		"finds: serviceaccounts/token creates (TokenRequest) by identities outside\n"
-		"  the baseline (medium; high for a service account in a system namespace;\n"
-		"  low for platform identities minting outside the system namespaces; never\n"
-		"  for nodes, whose kubelets mint pod tokens); CertificateSigningRequests\n"
-		"  created for a client signer or with client auth usage (high; medium when\n"
-		"  the body is absent; serving certificates and kubelet client requests, the\n"
-		"  node bootstrap flow, are not reported unless their subject is a platform\n"
-		"  name); CSR approvals\n"
-		"  (certificatesigningrequests/approval) by identities outside the baseline\n"
-		"  (high), self-approval (critical: the body's spec.username, or the creator\n"
-		"  remembered in the session) and platform subjects such as system:masters\n"
-		"  decoded from the PEM request (critical)\n"
-		"decisive fields: user.username, verb, objectRef.resource/subresource,\n"
-		"  outcome; requestObject spec (signerName, usages, request, username) when\n"
-		"  present\n"
-		"level: Metadata (Request adds signer, subject and expiry)\n"
-		"ATT&CK: T1528, T1552.007 for tokens; T1649, T1098.006 for certificates\n"
-		"false positives: CI systems and operators that mint tokens by design; node\n"
-		"  TLS bootstrap (system:bootstrap:*) and the csrapprover are not reported\n"
-		"peer rules: Panther ServiceAccount.TokenCreated, ClientCertificate.Created;\n"
-		"  Elastic TokenRequest and CSR created/approved rules; Stratus create-token,\n"
-		"  create-client-certificate",
+	.about = {
+		.finds =
+			"serviceaccounts/token creates (TokenRequest) by identities outside "
+			"the baseline (medium; high for a service account in a system namespace; "
+			"low for platform identities minting outside the system namespaces; never "
+			"for nodes, whose kubelets mint pod tokens); CertificateSigningRequests "
+			"created for a client signer or with client auth usage (high; medium when "
+			"the body is absent; serving certificates and kubelet client requests, the "
+			"node bootstrap flow, are not reported unless their subject is a platform "
+			"name); CSR approvals "
+			"(certificatesigningrequests/approval) by identities outside the baseline "
+			"(high), self-approval (critical: the body's spec.username, or the creator "
+			"remembered in the session) and platform subjects such as system:masters "
+			"decoded from the PEM request (critical)",
+		.fields = "objectRef.resource/subresource select the request; requestObject "
+			  "spec (signerName, usages, request, username) when present",
+		.level = "Request adds signer, subject and expiry",
+		.false_positives =
+			"CI systems and operators that mint tokens by design; node "
+			"TLS bootstrap (system:bootstrap:*) and the csrapprover are not reported",
+		.peers =
+			"Panther ServiceAccount.TokenCreated, ClientCertificate.Created; "
+			"Elastic TokenRequest and CSR created/approved rules; Stratus create-token, "
+			"create-client-certificate",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,
 	.state_size = sizeof(csr_state),
-	.verbs = route_verbs,
+	.verbs = kag__verbs_change,
 	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,

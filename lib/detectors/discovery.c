@@ -5,23 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "burst-private.h"
 #include "detector-private.h"
+#include "finding-private.h"
+#include "request-private.h"
 
-static const char *const attack[] = { "T1613", "T1069.003", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1613", NULL),
+	KAG__PRIMARY("T1069.003", "permission reviews"),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
 static const int wanted[] = { KAG_FIELD_SOURCE_IPS, KAG_FIELD_USER_AGENT };
-
-#define TARGET_MAX 32
-#define TARGET_NAME 64
-
-typedef struct {
-	int64_t first_us, last_us;
-	uint64_t count;
-	int reported;
-	size_t n_targets;
-	uint64_t targets[TARGET_MAX];
-	char names[KAG__MAX_DISTINCT][TARGET_NAME];
-} list_state;
 
 static int is_review(const kag_event *ev)
 {
@@ -86,68 +81,35 @@ static int judge_review(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	kag_str u, r, ns;
-	char target[TARGET_NAME], user[128];
-	uint64_t key, th;
-	list_state *st;
-	size_t i;
+	char target[KAG__BURST_NAME], user[128];
+	kag__burst *b;
 
 	if (is_review(ev))
 		return judge_review(f, ev, ctx);
-	if (!ctx->state)
-		return KAG_OK;
 	u = ev->str[KAG_FIELD_USER_USERNAME];
-	key = kag__hash(u.ptr, u.len, 0xbb67ae8584caa73bULL);
-	st = kag__lru_find(ctx->state, key);
-	if (!st)
-		st = kag__lru_insert(ctx->state, key);
-	if (st->count == 0 || ctx->now_us > st->first_us + (int64_t)ctx->policy->discovery_window_us) {
-		memset(st, 0, sizeof(*st));
-		st->first_us = st->last_us = ctx->now_us;
-	}
-	if (ctx->now_us < st->first_us - (int64_t)ctx->policy->late_us)
-		return KAG_OK; /* too late for this window */
-	if (ctx->now_us < st->first_us)
-		st->first_us = ctx->now_us;
-	if (ctx->now_us > st->last_us)
-		st->last_us = ctx->now_us;
-	st->count++;
+	b = kag__state_get(ctx, kag__hash(u.ptr, u.len, 0xbb67ae8584caa73bULL));
+	if (!b || !kag__burst_count(b, ctx, ctx->policy->discovery_window_us,
+				    KAG__LATE_FROM_FIRST))
+		return KAG_OK;
 	r = kag__usable(ev, KAG_FIELD_OBJ_RESOURCE) ? ev->str[KAG_FIELD_OBJ_RESOURCE]
 						    : (kag_str){ "?", 1 };
 	ns = kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE) ? ev->str[KAG_FIELD_OBJ_NAMESPACE]
 						      : (kag_str){ "*", 1 };
 	snprintf(target, sizeof(target), "%.*s@%.*s", (int)(r.len > 40 ? 40 : r.len), r.ptr,
 		 (int)(ns.len > 22 ? 22 : ns.len), ns.ptr);
-	key = kag__hash(target, strlen(target), 0);
-	for (i = 0; i < st->n_targets; i++)
-		if (st->targets[i] == key)
-			break;
-	if (i == st->n_targets && st->n_targets < TARGET_MAX) {
-		if (st->n_targets < KAG__MAX_DISTINCT)
-			snprintf(st->names[st->n_targets], TARGET_NAME, "%s", target);
-		st->targets[st->n_targets++] = key;
-	}
-	th = ctx->policy->discovery_threshold < TARGET_MAX ? ctx->policy->discovery_threshold
-							   : TARGET_MAX;
-	if (st->reported || st->n_targets < th)
+	kag__burst_target(b, target, KAG__BURST_TARGETS);
+	if (!kag__burst_due_targets(b, ctx->policy->discovery_threshold))
 		return KAG_OK;
-	st->reported = 1;
 	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS,
 		    workload_identity(ev) ? KAG_SEVERITY_MEDIUM : KAG_SEVERITY_LOW,
 		    KAG_CONFIDENCE_HIGH,
 		    "%s listed %zu distinct resource/namespace targets in %llu requests within "
 		    "%llu s: broad discovery",
-		    kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user)), st->n_targets,
-		    (unsigned long long)st->count,
+		    kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user)), b->n_targets,
+		    (unsigned long long)b->count,
 		    (unsigned long long)(ctx->policy->discovery_window_us / 1000000));
-	f->corr_count = st->count;
-	f->corr_first_us = st->first_us;
-	f->corr_last_us = st->last_us;
-	f->n_distinct = st->n_targets < KAG__MAX_DISTINCT ? st->n_targets : KAG__MAX_DISTINCT;
-	for (i = 0; i < f->n_distinct; i++)
-		f->distinct[i] = st->names[i];
+	kag__correlate_burst(f, ctx, b);
 	kag__finding_attack(f, "T1613");
-	if (ctx->time_inferred)
-		kag__finding_weaker(f, KAG_FIELD_STAGE_TS);
 	kag__extra_key(f, "discovery");
 	kag__buf_puts(f->extra, "\"broad-listing\"");
 	return KAG_OK;
@@ -159,31 +121,31 @@ static const char *const route_verbs[] = { "create", "list", NULL };
 const kag__detector_def kag__det_discovery = {
 	.id = "discovery",
 	.title = "Discovery: permission enumeration and broad listing by one identity",
-	.doc =
-		"finds: selfsubjectrulesreviews created (kubectl auth can-i --list: low; medium\n"
-		"  for service accounts and nodes, also when impersonated) and\n"
-		"  selfsubjectaccessreviews created by service accounts or nodes (medium);\n"
-		"  and one identity listing at least discovery_threshold distinct\n"
-		"  (resource, namespace) targets (a cluster-wide list counts as namespace *)\n"
-		"  within discovery_window_us (default 5 in 600 s, event time): one\n"
-		"  correlated verdict per window (low; medium for service accounts and\n"
-		"  nodes) with count, first/last time and the targets\n"
-		"decisive fields: user.username, verb, objectRef.resource/namespace, outcome\n"
-		"level: Metadata\n"
-		"ATT&CK: T1613, T1069.003\n"
-		"false positives: dashboards, kubectl get all -A, backup and inventory tools;\n"
-		"  platform identities are never counted; add such tools to trusted_users\n"
-		"peer rules: Sigma RBAC permission enumeration; Elastic self-subject review,\n"
-		"  multi-resource discovery; GuardDuty AnomalousBehavior.PermissionChecked",
+	.about = {
+		.finds =
+			"selfsubjectrulesreviews created (kubectl auth can-i --list: low; medium "
+			"for service accounts and nodes, also when impersonated) and "
+			"selfsubjectaccessreviews created by service accounts or nodes (medium); "
+			"and one identity listing at least discovery_threshold distinct "
+			"(resource, namespace) targets (a cluster-wide list counts as namespace *) "
+			"within discovery_window_us (default 5 in 600 s, event time): one "
+			"correlated verdict per window (low; medium for service accounts and "
+			"nodes) with count, first/last time and the targets",
+		.fields = "objectRef.resource/namespace",
+		.false_positives =
+			"dashboards, kubectl get all -A, backup and inventory tools; "
+			"platform identities are never counted; add such tools to trusted_users",
+		.peers =
+			"Sigma RBAC permission enumeration; Elastic self-subject review, "
+			"multi-resource discovery; GuardDuty AnomalousBehavior.PermissionChecked",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_LOW,
-	.state_size = sizeof(list_state),
+	.state_size = sizeof(kag__burst),
 	.verbs = route_verbs,
 	.applies = applies,
 	.judge = judge,

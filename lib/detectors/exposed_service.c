@@ -6,28 +6,32 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "body-private.h"
 #include "detector-private.h"
+#include "finding-private.h"
+#include "request-private.h"
 
-static const char *const attack[] = { "T1133", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1133", NULL),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_VERB, KAG_FIELD_OBJ_RESOURCE };
 static const int wanted[] = { KAG_FIELD_REQUEST_OBJECT, KAG_FIELD_USER_USERNAME, KAG_FIELD_OBJ_NAME };
 
 enum { E_NONE, E_SERVICE, E_SVC_SPEC, E_SVC_TYPE, E_EXTERNAL_IPS, E_INGRESS, E_ING_SPEC,
        E_TLS, E_TLS_ITEM };
 
-#define KEY(lit) (key && len == sizeof(lit) - 1 && memcmp(key, lit, len) == 0)
-
 static int e_child(int type, const char *key, size_t len)
 {
 	switch (type) {
 	case E_SERVICE:
-		return KEY("spec") ? E_SVC_SPEC : 0;
+		return KAG__KEY("spec") ? E_SVC_SPEC : 0;
 	case E_SVC_SPEC:
-		return KEY("type") ? E_SVC_TYPE : KEY("externalIPs") ? E_EXTERNAL_IPS : 0;
+		return KAG__KEY("type") ? E_SVC_TYPE : KAG__KEY("externalIPs") ? E_EXTERNAL_IPS : 0;
 	case E_INGRESS:
-		return KEY("spec") ? E_ING_SPEC : 0;
+		return KAG__KEY("spec") ? E_ING_SPEC : 0;
 	case E_ING_SPEC:
-		return KEY("tls") ? E_TLS : 0;
+		return KAG__KEY("tls") ? E_TLS : 0;
 	case E_TLS:
 		return E_TLS_ITEM;
 	default:
@@ -84,11 +88,9 @@ static const kag__body_schema e_schema = { e_child, e_visit, NULL };
 
 static int applies(const kag_event *ev, const kag__ctx *ctx)
 {
-	static const char *const verbs[] = { "create", "update", "patch", NULL };
-
 	if (ctx->outcome == KAG_OUTCOME_DENIED || ctx->outcome == KAG_OUTCOME_ERROR)
 		return 0;
-	if (kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE) || !kag__verb_is(ev, verbs))
+	if (kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE) || !kag__verb_is(ev, kag__verbs_change))
 		return 0;
 	return kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "services") ||
 	       kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "ingresses");
@@ -155,37 +157,35 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 }
 
 /* the index: applies() is false outside these (route.c) */
-static const char *const route_verbs[] = { "create", "update", "patch", NULL };
 static const char *const route_resources[] = { "services", "ingresses", NULL };
 
 const kag__detector_def kag__det_exposed_service = {
 	.id = "exposed_service",
 	.title = "Service exposed outside the cluster, or Ingress without TLS",
-	.doc =
-		"finds: services created, updated or patched to type NodePort (medium) or\n"
-		"  LoadBalancer (low), or with externalIPs (medium); ingresses created or\n"
-		"  updated without spec.tls, or patched to remove it (medium on create or\n"
-		"  removal, low on update); by identities outside the baseline; JSON Patch\n"
-		"  operations and merge patches are judged on what they set\n"
-		"decisive fields: verb, objectRef.resource, requestObject (spec.type,\n"
-		"  spec.externalIPs, spec.tls), outcome\n"
-		"level: Request (at Metadata level: needs_context)\n"
-		"ATT&CK: T1133\n"
-		"false positives: public load balancers and ingress controllers terminating\n"
-		"  TLS elsewhere (a cloud load balancer in front); this is hygiene more\n"
-		"  than threat, weigh it with the identity\n"
-		"peer rules: Falco Create NodePort Service, Ingress Object without TLS\n"
-		"  Certificate Created; Panther Service.NodePort.Deployed, Ingress.NoTLS;\n"
-		"  Elastic exposed service created with type NodePort",
+	.about = {
+		.finds =
+			"services created, updated or patched to type NodePort (medium) or "
+			"LoadBalancer (low), or with externalIPs (medium); ingresses created or "
+			"updated without spec.tls, or patched to remove it (medium on create or "
+			"removal, low on update); by identities outside the baseline; JSON Patch "
+			"operations and merge patches are judged on what they set",
+		.fields = "requestObject (spec.type, spec.externalIPs, spec.tls)",
+		.false_positives =
+			"public load balancers and ingress controllers terminating "
+			"TLS elsewhere (a cloud load balancer in front); this is hygiene more "
+			"than threat, weigh it with the identity",
+		.peers =
+			"Falco Create NodePort Service, Ingress Object without TLS "
+			"Certificate Created; Panther Service.NodePort.Deployed, Ingress.NoTLS; "
+			"Elastic exposed service created with type NodePort",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_REQUEST,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_LOW,
-	.verbs = route_verbs,
+	.verbs = kag__verbs_change,
 	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,

@@ -3,8 +3,13 @@
 #include <string.h>
 
 #include "detector-private.h"
+#include "finding-private.h"
+#include "identity-private.h"
 
-static const char *const attack[] = { "T1134", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1134", NULL),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_IMP_USERNAME };
 static const int wanted[] = { KAG_FIELD_SOURCE_IPS, KAG_FIELD_USER_AGENT };
 
@@ -74,24 +79,24 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 const kag__detector_def kag__det_impersonation = {
 	.id = "impersonation",
 	.title = "A request made as another identity (Impersonate-* headers honoured)",
-	.doc =
-		"finds: any request whose record carries impersonatedUser; the authenticated\n"
-		"  user and the impersonated identity (groups, extra) are both kept\n"
-		"decisive fields: user.username, impersonatedUser.username\n"
-		"level: Metadata\n"
-		"ATT&CK: T1134\n"
-		"severity: critical for system:masters or cluster administrators, high for\n"
-		"  anonymous, node, kube-system service-account and system identities,\n"
-		"  medium otherwise; one step lower when the request was denied\n"
-		"false positives: platform tooling that impersonates by design (audit2rbac\n"
-		"  demos, some CI systems); never treated as baseline reconciliation\n"
-		"peer rules: Elastic impersonation rules (privileged targets); no Falco or\n"
-		"  Sigma equivalent",
+	.about = {
+		.finds =
+			"any request whose record carries impersonatedUser; the authenticated "
+			"user and the impersonated identity (groups, extra) are both kept",
+		.severity =
+			"critical for system:masters or cluster administrators, high for "
+			"anonymous, node, kube-system service-account and system identities, "
+			"medium otherwise; one step lower when the request was denied",
+		.false_positives =
+			"platform tooling that impersonates by design (audit2rbac "
+			"demos, some CI systems); never treated as baseline reconciliation",
+		.peers =
+			"Elastic impersonation rules (privileged targets); no Falco or "
+			"Sigma equivalent",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 0,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,

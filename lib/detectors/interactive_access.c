@@ -5,9 +5,15 @@
 #include <string.h>
 
 #include "detector-private.h"
+#include "finding-private.h"
 #include "redact-private.h"
 
-static const char *const attack[] = { "T1609", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1609", NULL),
+	KAG__TECHNIQUE("T1552.007", "token reads"),
+	KAG__TECHNIQUE("T1552.005", "cloud metadata"),
+	{ NULL }
+};
 static const int wanted[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_SOURCE_IPS,
 			      KAG_FIELD_USER_AGENT, KAG_FIELD_REQUEST_URI };
 
@@ -251,26 +257,30 @@ static const char *const route_resources[] = { "pods", NULL };
 const kag__detector_def kag__det_interactive_access = {
 	.id = "interactive_access",
 	.title = "Interactive access to a pod (exec, attach, port-forward, ephemeral container)",
-	.doc =
-		"finds: pods/exec, pods/attach, pods/portforward with verb create or get, and\n"
-		"  ephemeral containers added (pods/ephemeralcontainers update/patch); every\n"
-		"  command= parameter of the requestURI is decoded into evidence.command,\n"
-		"  with credentials in it masked (Bearer/Basic values, user:password, JWTs,\n"
-		"  values of secret-named keys and flags, URL query values, cloud keys, PEM\n"
-		"  private keys); commandFindings then lists \"credential\"\n"
-		"decisive fields: objectRef.resource, objectRef.subresource, verb, outcome\n"
-		"level: Metadata (exec commands need requestURI, present at every level)\n"
-		"ATT&CK: T1609; T1552.007 for token reads, T1552.005 for cloud metadata\n"
-		"severity: high for exec/attach, medium for port-forward, critical when the\n"
-		"  command opens a reverse shell, reaches a metadata address or reads a\n"
-		"  service-account token\n"
-		"false positives: break-glass debugging by on-call engineers; denied attempts\n"
-		"  are reported by rbac_probing, not here\n"
-		"peer rules: Falco 'Attach/Exec Pod', Panther K8s.Pod.Exec / ExecIntoPod /\n"
-		"  Kubectl.CP / StealServiceAccountToken, Elastic exec rules, Sigma pod exec",
+	.about = {
+		.finds =
+			"pods/exec, pods/attach, pods/portforward with verb create or get, and "
+			"ephemeral containers added (pods/ephemeralcontainers update/patch); every "
+			"command= parameter of the requestURI is decoded into evidence.command, "
+			"with credentials in it masked (Bearer/Basic values, user:password, JWTs, "
+			"values of secret-named keys and flags, URL query values, cloud keys, PEM "
+			"private keys); commandFindings then lists \"credential\"",
+		.fields = "objectRef.resource, objectRef.subresource and verb select the "
+			  "request",
+		.level = "exec commands need requestURI, present at every level",
+		.severity =
+			"high for exec/attach, medium for port-forward, critical when the "
+			"command opens a reverse shell, reaches a metadata address or reads a "
+			"service-account token",
+		.false_positives =
+			"break-glass debugging by on-call engineers; denied attempts "
+			"are reported by rbac_probing, not here",
+		.peers =
+			"Falco 'Attach/Exec Pod', Panther K8s.Pod.Exec / ExecIntoPod / "
+			"Kubectl.CP / StealServiceAccountToken, Elastic exec rules, Sigma pod exec",
+	},
 	.attack = attack,
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,

@@ -11,8 +11,13 @@
 #include <string.h>
 
 #include "detector-private.h"
+#include "finding-private.h"
+#include "identity-private.h"
 
-static const char *const attack[] = { "T1078", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1078", NULL),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_USER_AGENT };
 static const int wanted[] = { KAG_FIELD_SOURCE_IPS };
 
@@ -99,29 +104,28 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 const kag__detector_def kag__det_new_user_agent = {
 	.id = "new_user_agent",
 	.title = "Identity using a client (user-agent product) it has not used before",
-	.doc =
-		"finds: an identity, already seen in this session with another client, sends\n"
-		"  a request with a user-agent product (the token before the first '/', so\n"
-		"  versions do not count) it has not used before (low); the first client of\n"
-		"  an identity is its baseline and is not reported; anonymous callers and\n"
-		"  platform identities (controller_baseline classes) are\n"
-		"  left out; the table is bounded by new_terms_capacity entries (identities\n"
-		"  and their clients), least recently used evicted (within a set of 8\n"
-		"  entries when the table holds more than 64)\n"
-		"decisive fields: user.username, userAgent\n"
-		"level: Metadata\n"
-		"ATT&CK: T1078\n"
-		"false positives: people switching between kubectl, dashboards and SDKs;\n"
-		"  the user agent is set by the client, so this is a lead to weigh with\n"
-		"  other verdicts for the same identity, never proof by itself\n"
-		"peer rules: Elastic new_terms rules on user agent (secret access, forbidden\n"
-		"  requests, self-subject reviews, anonymous requests); GuardDuty\n"
-		"  AnomalousBehavior findings",
+	.about = {
+		.finds =
+			"an identity, already seen in this session with another client, sends "
+			"a request with a user-agent product (the token before the first '/', so "
+			"versions do not count) it has not used before (low); the first client of "
+			"an identity is its baseline and is not reported; anonymous callers and "
+			"platform identities (controller_baseline classes) are "
+			"left out; the table is bounded by new_terms_capacity entries (identities "
+			"and their clients), least recently used evicted (within a set of 8 "
+			"entries when the table holds more than 64)",
+		.false_positives =
+			"people switching between kubectl, dashboards and SDKs; "
+			"the user agent is set by the client, so this is a lead to weigh with "
+			"other verdicts for the same identity, never proof by itself",
+		.peers =
+			"Elastic new_terms rules on user agent (secret access, forbidden "
+			"requests, self-subject reviews, anonymous requests); GuardDuty "
+			"AnomalousBehavior findings",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 0,
 	.ctx_severity = KAG_SEVERITY_LOW,

@@ -6,9 +6,16 @@
 #include <string.h>
 
 #include "detector-private.h"
+#include "finding-private.h"
 #include "redact-private.h"
+#include "request-private.h"
 
-static const char *const attack[] = { "T1609", "T1611", "T1613", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1609", "command paths"),
+	KAG__PRIMARY("T1611", "command paths"),
+	KAG__PRIMARY("T1613", "other kubelet paths"),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_OBJ_RESOURCE };
 static const int wanted[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_REQUEST_URI,
 			      KAG_FIELD_SOURCE_IPS };
@@ -106,25 +113,25 @@ static const char *const route_resources[] = { "nodes", NULL };
 const kag__detector_def kag__det_node_proxy = {
 	.id = "node_proxy",
 	.title = "Kubelet API reached through the API server (nodes/proxy)",
-	.doc =
-		"finds: allowed requests to nodes/<name>/proxy/<path>; /run, /exec, /attach,\n"
-		"  /portForward and /cri run commands in containers without pods/exec RBAC or\n"
-		"  its audit trail (high, also for platform identities); /metrics, /stats,\n"
-		"  /healthz and /spec are monitoring (low; never for platform identities);\n"
-		"  other kubelet paths (/pods, /configz, /logs, /containerLogs, /debug) medium\n"
-		"decisive fields: objectRef.resource=nodes, subresource=proxy, outcome;\n"
-		"  requestURI for the kubelet path\n"
-		"level: Metadata\n"
-		"ATT&CK: T1609, T1611 for command paths; T1613 otherwise\n"
-		"false positives: monitoring stacks outside kube-system scraping metrics\n"
-		"  through the API server (low); add their identity to trusted_users\n"
-		"peer rules: Elastic API Server Proxying Request to Kubelet; Panther\n"
-		"  Role.NodeProxyPermissions grants (rbac_escalation); Stratus nodes-proxy",
+	.about = {
+		.finds =
+			"allowed requests to nodes/<name>/proxy/<path>; /run, /exec, /attach, "
+			"/portForward and /cri run commands in containers without pods/exec RBAC or "
+			"its audit trail (high, also for platform identities); /metrics, /stats, "
+			"/healthz and /spec are monitoring (low; never for platform identities); "
+			"other kubelet paths (/pods, /configz, /logs, /containerLogs, /debug) medium",
+		.fields = "nodes/proxy only (objectRef.subresource); requestURI for the "
+			  "kubelet path",
+		.false_positives =
+			"monitoring stacks outside kube-system scraping metrics "
+			"through the API server (low); add their identity to trusted_users",
+		.peers =
+			"Elastic API Server Proxying Request to Kubelet; Panther "
+			"Role.NodeProxyPermissions grants (rbac_escalation); Stratus nodes-proxy",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,

@@ -7,9 +7,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "burst-private.h"
 #include "detector-private.h"
+#include "finding-private.h"
+#include "request-private.h"
 
-static const char *const attack[] = { "T1053.007", "T1610", "T1098.006", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1053.007", "CronJobs"),
+	KAG__PRIMARY("T1610", "other workloads"),
+	KAG__TECHNIQUE("T1036.005", "system-namespace pods"),
+	KAG__PRIMARY("T1098.006", "RBAC-then-workload sequences"),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
 static const int wanted[] = { KAG_FIELD_SOURCE_IPS, KAG_FIELD_OBJ_NAME };
 
@@ -30,29 +39,17 @@ static int kind_of(const kag_event *ev)
 					    "clusterrolebindings", NULL };
 	static const char *const others[] = { "deployments", "statefulsets", "replicasets",
 					      "jobs", "replicationcontrollers", NULL };
-	static const char *const verbs[] = { "create", "update", "patch", NULL };
-	size_t i;
 
-	if (kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE) || !kag__verb_is(ev, verbs))
+	if (kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE) || !kag__verb_is(ev, kag__verbs_change))
 		return P_NONE;
-	for (i = 0; rbac[i]; i++)
-		if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, rbac[i]))
-			return P_RBAC;
+	if (kag__eq_any(ev, KAG_FIELD_OBJ_RESOURCE, rbac))
+		return P_RBAC;
 	if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "cronjobs") ||
 	    kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "daemonsets"))
 		return P_CRON_DS;
 	if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods"))
 		return P_POD;
-	for (i = 0; others[i]; i++)
-		if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, others[i]))
-			return P_OTHER_WORKLOAD;
-	return P_NONE;
-}
-
-static int in_system_ns(const kag_event *ev, const kag__policy *p)
-{
-	return kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE) &&
-	       kag__strlist_has(&p->system_namespaces, ev->str[KAG_FIELD_OBJ_NAMESPACE]);
+	return kag__eq_any(ev, KAG_FIELD_OBJ_RESOURCE, others) ? P_OTHER_WORKLOAD : P_NONE;
 }
 
 static int applies(const kag_event *ev, const kag__ctx *ctx)
@@ -64,7 +61,7 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	k = kind_of(ev);
 	if (k == P_CRON_DS)
 		return 1;
-	if (k == P_POD && kag__eq(ev, KAG_FIELD_VERB, "create") && in_system_ns(ev, ctx->policy))
+	if (k == P_POD && kag__eq(ev, KAG_FIELD_VERB, "create") && kag__in_system_namespace(ev, ctx->policy))
 		return 1;
 	/* otherwise only of interest as a step of the sequence, which needs the
 	 * identity and a known outcome: without them, nothing to correlate and
@@ -89,21 +86,17 @@ static seq_state *state_of(kag__ctx *ctx, const kag_event *ev, int create)
 {
 	kag_str u = ev->str[KAG_FIELD_USER_USERNAME];
 	uint64_t key = kag__hash(u.ptr, u.len, 0x3c6ef372fe94f82bULL);
-	seq_state *st;
 
-	if (!ctx->state)
-		return NULL;
-	st = kag__lru_find(ctx->state, key);
-	if (!st && create)
-		st = kag__lru_insert(ctx->state, key);
-	return st;
+	if (create)
+		return kag__state_get(ctx, key);
+	return ctx->state ? kag__lru_find(ctx->state, key) : NULL;
 }
 
 static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	char user[128], verb[24], what[WHAT_MAX - 24];
 	int k = kind_of(ev), severity = 0, sequence = 0;
-	int system_ns = in_system_ns(ev, ctx->policy);
+	int system_ns = kag__in_system_namespace(ev, ctx->policy);
 	int create = kag__eq(ev, KAG_FIELD_VERB, "create");
 	seq_state *st;
 
@@ -147,15 +140,12 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 			    "escalate-then-deploy sequence", user, st->rbac_what,
 			    st->workload_what,
 			    (unsigned long long)(ctx->policy->sequence_window_us / 1000000));
-		f->corr_count = 2;
-		f->corr_first_us = st->rbac_us < ctx->now_us ? st->rbac_us : ctx->now_us;
-		f->corr_last_us = st->rbac_us < ctx->now_us ? ctx->now_us : st->rbac_us;
+		kag__correlate(f, ctx, 2, st->rbac_us < ctx->now_us ? st->rbac_us : ctx->now_us,
+			       st->rbac_us < ctx->now_us ? ctx->now_us : st->rbac_us);
 		f->n_distinct = 2;
 		f->distinct[0] = st->rbac_what;
 		f->distinct[1] = st->workload_what;
 		kag__finding_attack(f, "T1098.006");
-		if (ctx->time_inferred)
-			kag__finding_weaker(f, KAG_FIELD_STAGE_TS);
 	} else {
 		kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, severity, KAG_CONFIDENCE_HIGH,
 			    "%s %s by %s%s", verb, what, user,
@@ -180,7 +170,6 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 }
 
 /* the index: applies() is false outside these (route.c) */
-static const char *const route_verbs[] = { "create", "update", "patch", NULL };
 static const char *const route_resources[] = {
 	"roles", "clusterroles", "rolebindings", "clusterrolebindings", "cronjobs",
 	"daemonsets", "pods", "deployments", "statefulsets", "replicasets", "jobs",
@@ -191,37 +180,36 @@ const kag__detector_def kag__det_persistence_workload = {
 	.id = "persistence_workload",
 	.title = "Persistent workloads: CronJobs, DaemonSets, system-namespace pods, "
 		 "RBAC-then-workload sequences",
-	.doc =
-		"finds: CronJobs and DaemonSets created (medium) or updated/patched (low;\n"
-		"  high in a system namespace) and pods created in a system namespace (high)\n"
-		"  by identities outside the baseline; and, reported here, the sequence of an\n"
-		"  RBAC object (role, clusterrole, binding) created/updated/patched and then a\n"
-		"  workload (pod, deployment, daemonset, statefulset, replicaset, job, cronjob,\n"
-		"  replicationcontroller) created/updated/patched by the same identity within\n"
-		"  sequence_window_us (default 300 s, event time): one correlated verdict\n"
-		"  (high) on the workload change, correlation.distinct naming both changes;\n"
-		"  members of system:masters start no sequence\n"
-		"decisive fields: user.username, verb, objectRef.resource/namespace, outcome\n"
-		"level: Metadata\n"
-		"ATT&CK: T1053.007 (CronJob), T1610, T1036.005 (system-namespace pod),\n"
-		"  T1098.006 (sequence)\n"
-		"false positives: deployment pipelines and helm installs create roles and\n"
-		"  workloads together; add their identities to trusted_users; platform\n"
-		"  identities are never reported (controller_baseline explains them)\n"
-		"peer rules: Panther CronJob.CreatedOrModified, DaemonSet.Created,\n"
-		"  Pod.SystemNamespace; Falco Pod Created in Kube Namespace; Sigma\n"
-		"  CronJob/Job modification, pod in system namespace; Elastic sensitive RBAC\n"
-		"  change followed by workload modification",
+	.about = {
+		.finds =
+			"CronJobs and DaemonSets created (medium) or updated/patched (low; "
+			"high in a system namespace) and pods created in a system namespace (high) "
+			"by identities outside the baseline; and, reported here, the sequence of an "
+			"RBAC object (role, clusterrole, binding) created/updated/patched and then a "
+			"workload (pod, deployment, daemonset, statefulset, replicaset, job, cronjob, "
+			"replicationcontroller) created/updated/patched by the same identity within "
+			"sequence_window_us (default 300 s, event time): one correlated verdict "
+			"(high) on the workload change, correlation.distinct naming both changes; "
+			"members of system:masters start no sequence",
+		.fields = "objectRef.resource/namespace",
+		.false_positives =
+			"deployment pipelines and helm installs create roles and "
+			"workloads together; add their identities to trusted_users; platform "
+			"identities are never reported (controller_baseline explains them)",
+		.peers =
+			"Panther CronJob.CreatedOrModified, DaemonSet.Created, "
+			"Pod.SystemNamespace; Falco Pod Created in Kube Namespace; Sigma "
+			"CronJob/Job modification, pod in system namespace; Elastic sensitive RBAC "
+			"change followed by workload modification",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,
 	.state_size = sizeof(seq_state),
-	.verbs = route_verbs,
+	.verbs = kag__verbs_change,
 	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,

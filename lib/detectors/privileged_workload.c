@@ -1,177 +1,21 @@
 /* privileged_workload: pod specs that break container isolation (privileged
  * containers, host namespaces, sensitive hostPath volumes, dangerous added
  * capabilities, allowPrivilegeEscalation) in pods and in the pod templates
- * of workload controllers, on create, update and patch.
- *
- * Also home of the request-body helpers the catalogue shares: a typed walk
- * that treats a full object, a merge patch and every JSON Patch operation
- * alike, without allocating. */
+ * of workload controllers, on create, update and patch. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "body-private.h"
 #include "detector-private.h"
+#include "finding-private.h"
+#include "request-private.h"
 
-/* ---- shared helpers ---- */
-
-int kag__verb_is(const kag_event *ev, const char *const *verbs)
-{
-	size_t i;
-
-	if (!kag__has(ev, KAG_FIELD_VERB))
-		return 0;
-	for (i = 0; verbs[i]; i++)
-		if (kag__str_eq(ev->str[KAG_FIELD_VERB], verbs[i]))
-			return 1;
-	return 0;
-}
-
-int kag__verb_is_write(const kag_event *ev)
-{
-	static const char *const writes[] = { "create", "update", "patch", "delete",
-					      "deletecollection", NULL };
-
-	return kag__verb_is(ev, writes);
-}
-
-void kag__extra_key(kag_finding *f, const char *key)
-{
-	if (f->extra->len)
-		kag__buf_putc(f->extra, ',');
-	kag__buf_put_json_str(f->extra, key, strlen(key));
-	kag__buf_putc(f->extra, ':');
-}
-
-int kag__is_platform(const kag_event *ev, const kag__ctx *ctx)
-{
-	return ctx->identity != KAG__ID_NONE && !kag__has(ev, KAG_FIELD_IMP_USER);
-}
-
-kag_str kag__json_str(struct json_t *obj, const char *key)
-{
-	kag_str none = { NULL, 0 };
-	json_t *v;
-
-	if (!obj || !json_is_object(obj))
-		return none;
-	v = json_object_get(obj, key);
-	if (!v || !json_is_string(v))
-		return none;
-	return (kag_str){ json_string_value(v), json_string_length(v) };
-}
-
-void kag__report_needs_body(kag_finding *f, const kag_event *ev, int severity, const char *what)
-{
-	kag__report(f, KAG_ASSESSMENT_NEEDS_CONTEXT, severity, KAG_CONFIDENCE_LOW,
-		    "cannot judge: audit level %s carries no request body, which is needed "
-		    "to see %s",
-		    ev->level ? kag_level_name(ev->level) : "(unknown)", what);
-	kag__finding_weaker(f, KAG_FIELD_REQUEST_OBJECT);
-}
-
-#define WALK_MAX_DEPTH 32
-
-static void walk(const kag__body_schema *s, int type, json_t *v, void *ud, int depth)
-{
-	const char *key;
-	json_t *child;
-	size_t i;
-	int t;
-
-	if (!v || depth > WALK_MAX_DEPTH)
-		return;
-	s->visit(ud, type, v);
-	if (json_is_object(v)) {
-		json_object_foreach(v, key, child) {
-			t = s->child(type, key, strlen(key));
-			if (t)
-				walk(s, t, child, ud, depth + 1);
-		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, child) {
-			t = s->child(type, NULL, 0);
-			if (t)
-				walk(s, t, child, ud, depth + 1);
-		}
-	}
-}
-
-void kag__body_walk(const kag__body_schema *s, int type, struct json_t *v, void *ud)
-{
-	walk(s, type, v, ud, 0);
-}
-
-/* Follow a JSON Pointer (RFC 6901) from `type`; 0 when it leaves the
- * schema. */
-static int follow_pointer(const kag__body_schema *s, int type, const char *p, size_t n)
-{
-	char seg[128];
-	size_t i = 0;
-
-	if (n == 0)
-		return type;
-	if (p[0] != '/')
-		return 0;
-	while (i < n && type) {
-		size_t len = 0;
-
-		i++; /* the '/' */
-		while (i < n && p[i] != '/') {
-			char c = p[i++];
-
-			if (c == '~' && i < n && (p[i] == '0' || p[i] == '1'))
-				c = p[i++] == '0' ? '~' : '/';
-			if (len + 1 >= sizeof(seg))
-				return 0;
-			seg[len++] = c;
-		}
-		seg[len] = '\0';
-		type = s->child(type, seg, len);
-	}
-	return type;
-}
-
-void kag__body_walk_patch(const kag__body_schema *s, int root, struct json_t *ops, void *ud)
-{
-	json_t *op;
-	size_t i;
-
-	if (!ops || !json_is_array(ops))
-		return;
-	json_array_foreach(ops, i, op) {
-		kag_str kind = kag__json_str(op, "op"), path = kag__json_str(op, "path");
-		int type;
-
-		if (!kind.ptr || !path.ptr)
-			continue;
-		if (s->reset)
-			s->reset(ud);
-		type = follow_pointer(s, root, path.ptr, path.len);
-		if (!type)
-			continue;
-		if (kag__str_eq(kind, "add") || kag__str_eq(kind, "replace"))
-			walk(s, type, json_object_get(op, "value"), ud, 0);
-		else if (kag__str_eq(kind, "remove"))
-			s->visit(ud, type, NULL);
-	}
-}
-
-int kag__body_walk_request(const kag__body_schema *s, int root, const kag_event *ev, void *ud)
-{
-	json_t *body = kag__event_body(ev, 0);
-
-	if (!body)
-		return 0;
-	if (json_is_array(body) && kag__eq(ev, KAG_FIELD_VERB, "patch"))
-		kag__body_walk_patch(s, root, body, ud);
-	else if (json_is_object(body))
-		kag__body_walk(s, root, body, ud);
-	return 1;
-}
-
-/* ---- privileged_workload ---- */
-
-static const char *const attack[] = { "T1611", "T1610", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1611", NULL),
+	KAG__PRIMARY("T1610", NULL),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_VERB, KAG_FIELD_OBJ_RESOURCE };
 static const int wanted[] = { KAG_FIELD_REQUEST_OBJECT, KAG_FIELD_USER_USERNAME,
 			      KAG_FIELD_OBJ_NAMESPACE };
@@ -183,59 +27,57 @@ enum {
 	W_PRIV, W_APE, W_META, W_OWNERS, W_OWNER
 };
 
-#define KEY(lit) (key && len == sizeof(lit) - 1 && memcmp(key, lit, len) == 0)
-
 static int wl_child(int type, const char *key, size_t len)
 {
 	switch (type) {
 	case W_POD:
-		return KEY("spec") ? W_PODSPEC : KEY("metadata") ? W_META : 0;
+		return KAG__KEY("spec") ? W_PODSPEC : KAG__KEY("metadata") ? W_META : 0;
 	case W_WORKLOAD:
 	case W_JOBTPL:
-		return KEY("spec") ? W_WSPEC : 0;
+		return KAG__KEY("spec") ? W_WSPEC : 0;
 	case W_WSPEC:
 	case W_PODTEMPLATE:
-		return KEY("template") ? W_TEMPLATE : 0;
+		return KAG__KEY("template") ? W_TEMPLATE : 0;
 	case W_TEMPLATE:
-		return KEY("spec") ? W_PODSPEC : 0;
+		return KAG__KEY("spec") ? W_PODSPEC : 0;
 	case W_CRON:
-		return KEY("spec") ? W_CRONSPEC : 0;
+		return KAG__KEY("spec") ? W_CRONSPEC : 0;
 	case W_CRONSPEC:
-		return KEY("jobTemplate") ? W_JOBTPL : 0;
+		return KAG__KEY("jobTemplate") ? W_JOBTPL : 0;
 	case W_PODSPEC:
-		if (KEY("containers") || KEY("initContainers") || KEY("ephemeralContainers"))
+		if (KAG__KEY("containers") || KAG__KEY("initContainers") || KAG__KEY("ephemeralContainers"))
 			return W_CONTAINERS;
-		if (KEY("volumes"))
+		if (KAG__KEY("volumes"))
 			return W_VOLUMES;
-		if (KEY("hostNetwork"))
+		if (KAG__KEY("hostNetwork"))
 			return W_HOSTNETWORK;
-		if (KEY("hostPID"))
+		if (KAG__KEY("hostPID"))
 			return W_HOSTPID;
-		if (KEY("hostIPC"))
+		if (KAG__KEY("hostIPC"))
 			return W_HOSTIPC;
 		return 0;
 	case W_CONTAINERS:
 		return W_CONTAINER;
 	case W_CONTAINER:
-		return KEY("securityContext") ? W_SC : 0;
+		return KAG__KEY("securityContext") ? W_SC : 0;
 	case W_SC:
-		if (KEY("privileged"))
+		if (KAG__KEY("privileged"))
 			return W_PRIV;
-		if (KEY("allowPrivilegeEscalation"))
+		if (KAG__KEY("allowPrivilegeEscalation"))
 			return W_APE;
-		return KEY("capabilities") ? W_CAPS : 0;
+		return KAG__KEY("capabilities") ? W_CAPS : 0;
 	case W_CAPS:
-		return KEY("add") ? W_CAPADD : 0;
+		return KAG__KEY("add") ? W_CAPADD : 0;
 	case W_CAPADD:
 		return W_CAP;
 	case W_VOLUMES:
 		return W_VOLUME;
 	case W_VOLUME:
-		return KEY("hostPath") ? W_HOSTPATH : 0;
+		return KAG__KEY("hostPath") ? W_HOSTPATH : 0;
 	case W_HOSTPATH:
-		return KEY("path") ? W_HOSTPATH_PATH : 0;
+		return KAG__KEY("path") ? W_HOSTPATH_PATH : 0;
 	case W_META:
-		return KEY("ownerReferences") ? W_OWNERS : 0;
+		return KAG__KEY("ownerReferences") ? W_OWNERS : 0;
 	case W_OWNERS:
 		return W_OWNER;
 	default:
@@ -437,12 +279,11 @@ static int root_type(const kag_event *ev)
 
 static int applies(const kag_event *ev, const kag__ctx *ctx)
 {
-	static const char *const verbs[] = { "create", "update", "patch", NULL };
 	int root;
 
 	if (ctx->outcome == KAG_OUTCOME_DENIED || ctx->outcome == KAG_OUTCOME_ERROR)
 		return 0;
-	if (!kag__verb_is(ev, verbs))
+	if (!kag__verb_is(ev, kag__verbs_change))
 		return 0;
 	root = root_type(ev);
 	if (root == W_NONE)
@@ -450,8 +291,7 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	/* Platform daemons (CNI, kube-proxy, storage drivers) need host access
 	 * in the system namespaces; that is the platform reconciling itself,
 	 * whatever the body would show. */
-	if (kag__is_platform(ev, ctx) && kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE) &&
-	    kag__strlist_has(&ctx->policy->system_namespaces, ev->str[KAG_FIELD_OBJ_NAMESPACE]))
+	if (kag__is_platform(ev, ctx) && kag__in_system_namespace(ev, ctx->policy))
 		return 0;
 	if (kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE))
 		return root == W_POD && kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "ephemeralcontainers");
@@ -596,7 +436,6 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 }
 
 /* the index: applies() is false outside these (route.c) */
-static const char *const route_verbs[] = { "create", "update", "patch", NULL };
 static const char *const route_resources[] = {
 	"pods", "cronjobs", "podtemplates", "deployments", "daemonsets", "statefulsets",
 	"replicasets", "jobs", "replicationcontrollers", NULL
@@ -606,38 +445,38 @@ const kag__detector_def kag__det_privileged_workload = {
 	.id = "privileged_workload",
 	.title = "Workload that breaks container isolation (privileged, host namespaces, "
 		 "hostPath, capabilities)",
-	.doc =
-		"finds: created pods, updated or patched pods/ephemeralcontainers, and the\n"
-		"  created, updated or patched pod templates of deployments, daemonsets,\n"
-		"  statefulsets, replicasets, jobs, replicationcontrollers, podtemplates and\n"
-		"  cronjobs\n"
-		"  (spec.jobTemplate.spec.template.spec) whose containers, initContainers or\n"
-		"  ephemeralContainers are privileged, add a dangerous capability (policy\n"
-		"  list) or set allowPrivilegeEscalation, or whose spec sets\n"
-		"  hostPID/hostIPC/hostNetwork or mounts a sensitive hostPath (policy list;\n"
-		"  a listed path, a path under one, or an ancestor of one); JSON Patch\n"
-		"  operations and merge patches are judged on what they add; privileged with\n"
-		"  hostPID or a / mount is critical; pods stamped out by a platform\n"
-		"  controller rank one step lower (judge the owner's creation)\n"
-		"decisive fields: verb, objectRef.resource, requestObject, outcome\n"
-		"level: Request (at Metadata level: needs_context, never a guess)\n"
-		"ATT&CK: T1611, T1610\n"
-		"false positives: CNI, storage and monitoring agents need host access; platform\n"
-		"  identities in system namespaces are never flagged, other agents belong\n"
-		"  in the policy (trusted_users) or in a system namespace\n"
-		"peer rules: Falco Create Privileged Pod / Sensitive Mount / HostNetwork /\n"
-		"  HostPid / HostIPC; Panther Pod.Privileged / HostPath / Host.IPC /\n"
-		"  Host.Network / Host.PID / Dangerous.Capabilities; Elastic privileged,\n"
-		"  hostPath, host namespace and capability rules; Sigma privileged container",
+	.about = {
+		.finds =
+			"created pods, updated or patched pods/ephemeralcontainers, and the "
+			"created, updated or patched pod templates of deployments, daemonsets, "
+			"statefulsets, replicasets, jobs, replicationcontrollers, podtemplates and "
+			"cronjobs (spec.jobTemplate.spec.template.spec) whose containers, "
+			"initContainers or ephemeralContainers are privileged, add a dangerous "
+			"capability (policy list) or set allowPrivilegeEscalation, or whose spec "
+			"sets hostPID/hostIPC/hostNetwork or mounts a sensitive hostPath (policy "
+			"list; a listed path, a path under one, or an ancestor of one); JSON Patch "
+			"operations and merge patches are judged on what they add; privileged with "
+			"hostPID or a / mount is critical; pods stamped out by a platform "
+			"controller rank one step lower (judge the owner's creation)",
+		.fields = "requestObject, the pod spec",
+		.level = "never a guess",
+		.false_positives =
+			"CNI, storage and monitoring agents need host access; platform "
+			"identities in system namespaces are never flagged, other agents belong "
+			"in the policy (trusted_users) or in a system namespace",
+		.peers =
+			"Falco Create Privileged Pod / Sensitive Mount / HostNetwork / "
+			"HostPid / HostIPC; Panther Pod.Privileged / HostPath / Host.IPC / "
+			"Host.Network / Host.PID / Dangerous.Capabilities; Elastic privileged, "
+			"hostPath, host namespace and capability rules; Sigma privileged container",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_REQUEST,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_LOW,
-	.verbs = route_verbs,
+	.verbs = kag__verbs_change,
 	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,

@@ -8,8 +8,14 @@
 
 #include "codec-private.h"
 #include "detector-private.h"
+#include "finding-private.h"
+#include "request-private.h"
 
-static const char *const attack[] = { "T1078", "T1552.007", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1078", NULL),
+	KAG__PRIMARY("T1552.007", "secrets and tokens"),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_SOURCE_IPS };
 static const int wanted[] = { KAG_FIELD_USER_AGENT, KAG_FIELD_VERB };
 
@@ -252,12 +258,6 @@ static int principal(const kag_event *ev, const kag__ctx *ctx)
 	return S_PERSON;
 }
 
-static int is_system_ns(const kag_event *ev, const kag__policy *p)
-{
-	return kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE) &&
-	       kag__strlist_has(&p->system_namespaces, ev->str[KAG_FIELD_OBJ_NAMESPACE]);
-}
-
 static int acts_on_workloads(const kag_event *ev)
 {
 	return kag__verb_is_write(ev) ||
@@ -281,7 +281,7 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	who = principal(ev, ctx);
 	if (who == S_NONE)
 		return 0;
-	if (who == S_PERSON && !(is_system_ns(ev, ctx->policy) && acts_on_workloads(ev)))
+	if (who == S_PERSON && !(kag__in_system_namespace(ev, ctx->policy) && acts_on_workloads(ev)))
 		return 0;
 	return !trusted(&ctx->policy->trusted_networks, &ip);
 }
@@ -319,8 +319,8 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		    kag__usable(ev, KAG_FIELD_OBJ_RESOURCE)
 		    ? kag__show(ev, KAG_FIELD_OBJ_RESOURCE, res, sizeof(res))
 		    : kag__show(ev, KAG_FIELD_REQUEST_URI, res, sizeof(res)),
-		    is_system_ns(ev, ctx->policy) ? " in " : "",
-		    is_system_ns(ev, ctx->policy)
+		    kag__in_system_namespace(ev, ctx->policy) ? " in " : "",
+		    kag__in_system_namespace(ev, ctx->policy)
 		    ? kag__show(ev, KAG_FIELD_OBJ_NAMESPACE, ns, sizeof(ns)) : "",
 		    who == S_PERSON ? " (a system namespace)" : "",
 		    egress ? " (cluster egress through a public address is common on managed "
@@ -340,29 +340,28 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 const kag__detector_def kag__det_public_source = {
 	.id = "public_source",
 	.title = "Platform principal or system namespace reached from a public address",
-	.doc =
-		"finds: allowed requests whose last sourceIPs entry (the connection peer; the\n"
-		"  earlier entries come from X-Forwarded-For, which the client sets) is\n"
-		"  public (not RFC 1918, loopback, link-local, RFC 6598 shared, unique-local,\n"
-		"  multicast or reserved; not in policy trusted_networks) and whose identity\n"
-		"  is a control-plane or other system: principal (writes, exec and secret or\n"
-		"  token access high, reads medium), a node or service account (low, medium\n"
-		"  for secrets or tokens: managed clusters often egress through public\n"
-		"  addresses), or a person\n"
-		"  writing or exec'ing into a system namespace (medium); provider components\n"
-		"  (eks:, system:gke-, aksService) run in public provider ranges and are left\n"
-		"  out, anonymous requests are anonymous_access's\n"
-		"decisive fields: user.username, sourceIPs (last entry), outcome\n"
-		"level: Metadata\n"
-		"ATT&CK: T1078; T1552.007 for secrets and tokens\n"
-		"false positives: nodes or NAT gateways with public egress addresses: list\n"
-		"  them in trusted_networks (kag carries no cloud address-range data)\n"
-		"peer rules: Panther SystemNamespaceFromPublicIP, System.Principal.PublicIP",
+	.about = {
+		.finds =
+			"allowed requests whose last sourceIPs entry (the connection peer; the "
+			"earlier entries come from X-Forwarded-For, which the client sets) is "
+			"public (not RFC 1918, loopback, link-local, RFC 6598 shared, unique-local, "
+			"multicast or reserved; not in policy trusted_networks) and whose identity "
+			"is a control-plane or other system: principal (writes, exec and secret or "
+			"token access high, reads medium), a node or service account (low, medium "
+			"for secrets or tokens: managed clusters often egress through public "
+			"addresses), or a person "
+			"writing or exec'ing into a system namespace (medium); provider components "
+			"(eks:, system:gke-, aksService) run in public provider ranges and are left "
+			"out, anonymous requests are anonymous_access's",
+		.fields = "the last sourceIPs entry is judged",
+		.false_positives =
+			"nodes or NAT gateways with public egress addresses: list "
+			"them in trusted_networks (kag carries no cloud address-range data)",
+		.peers = "Panther SystemNamespaceFromPublicIP, System.Principal.PublicIP",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,

@@ -8,9 +8,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "body-private.h"
 #include "detector-private.h"
+#include "finding-private.h"
+#include "request-private.h"
 
-static const char *const attack[] = { "T1098.006", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1098.006", NULL),
+	KAG__TECHNIQUE("T1078.001", "anonymous, all-authenticated or default-account subjects"),
+	KAG__TECHNIQUE("T1531", "platform RBAC objects deleted"),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_VERB, KAG_FIELD_OBJ_RESOURCE };
 static const int wanted[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_OBJ_NAME };
 
@@ -19,23 +27,21 @@ enum {
 	R_BINDING, R_ROLEREF, R_SUBJECTS, R_SUBJECT
 };
 
-#define KEY(lit) (key && len == sizeof(lit) - 1 && memcmp(key, lit, len) == 0)
-
 static int r_child(int type, const char *key, size_t len)
 {
 	switch (type) {
 	case R_ROLE:
-		return KEY("rules") ? R_RULES : 0;
+		return KAG__KEY("rules") ? R_RULES : 0;
 	case R_RULES:
 		return R_RULE;
 	case R_RULE:
-		return KEY("verbs") ? R_VERBS : KEY("resources") ? R_RESOURCES : 0;
+		return KAG__KEY("verbs") ? R_VERBS : KAG__KEY("resources") ? R_RESOURCES : 0;
 	case R_VERBS:
 		return R_VERB;
 	case R_RESOURCES:
 		return R_RESOURCE;
 	case R_BINDING:
-		return KEY("roleRef") ? R_ROLEREF : KEY("subjects") ? R_SUBJECTS : 0;
+		return KAG__KEY("roleRef") ? R_ROLEREF : KAG__KEY("subjects") ? R_SUBJECTS : 0;
 	case R_SUBJECTS:
 		return R_SUBJECT;
 	default:
@@ -307,8 +313,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	char user[128], name[128], res[32], verb[24], what[240];
 	int role = is_role(ev), sys = system_name(ev, ctx->policy);
-	int deleting = kag__eq(ev, KAG_FIELD_VERB, "delete") ||
-		       kag__eq(ev, KAG_FIELD_VERB, "deletecollection");
+	int deleting = kag__verb_is_delete(ev);
 	int cluster = kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "clusterroles") ||
 		      kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "clusterrolebindings");
 	int severity = 0, have_body;
@@ -424,9 +429,6 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 }
 
 /* the index: applies() is false outside these (route.c) */
-static const char *const route_verbs[] = {
-	"create", "update", "patch", "delete", "deletecollection", NULL
-};
 static const char *const route_resources[] = {
 	"roles", "clusterroles", "rolebindings", "clusterrolebindings", NULL
 };
@@ -435,41 +437,40 @@ const kag__detector_def kag__det_rbac_escalation = {
 	.id = "rbac_escalation",
 	.title = "RBAC change that grants power: privileged bindings, dangerous roles, "
 		 "platform roles modified",
-	.doc =
-		"finds: created, updated or patched roles/clusterroles granting \"*\" verbs or\n"
-		"  resources, escalate/bind/impersonate, pods/exec|attach|portforward,\n"
-		"  nodes/proxy, serviceaccounts/token, secret reads, writes to RBAC objects\n"
-		"  or webhooks (medium) or any other write (low); created, updated or patched\n"
-		"  (cluster)rolebindings to a privileged role (policy privileged_roles:\n"
-		"  cluster-admin, admin, ...) or to system:anonymous, system:unauthenticated,\n"
-		"  system:authenticated, system:serviceaccounts or a default service account;\n"
-		"  platform roles and bindings (policy system_role_prefixes, minus\n"
-		"  system_role_exceptions) modified or deleted; patches are judged on what\n"
-		"  they add, a binding patch takes its roleRef from the response body\n"
-		"decisive fields: verb, objectRef.resource/name, requestObject (rules,\n"
-		"  roleRef, subjects), outcome\n"
-		"level: Request for role and binding content (needs_context at Metadata);\n"
-		"  Metadata suffices for platform roles modified or deleted\n"
-		"ATT&CK: T1098.006; T1078.001 for anonymous or default-account subjects;\n"
-		"  T1531 for deleted platform roles\n"
-		"false positives: platform identities maintaining their own roles are never\n"
-		"  flagged; installers (helm, operators) that create roles by design: add their\n"
-		"  identity to trusted_users; role updates are judged like creates\n"
-		"peer rules: Falco Attach to cluster-admin Role, ClusterRole With Wildcard /\n"
-		"  Write Privileges / Pod Exec Created, System ClusterRole Modified/Deleted;\n"
-		"  Panther ClusterRoleBinding.Privileged, Role.Wildcard / PodExec /\n"
-		"  NodeProxyPermissions / WritePermissions, SystemRole.Modified; Elastic\n"
-		"  cluster-admin binding, sensitive role, wildcard elevation; GuardDuty\n"
-		"  AnonymousAccessGranted, AdminAccessToDefaultServiceAccount",
+	.about = {
+		.finds =
+			"created, updated or patched roles/clusterroles granting \"*\" verbs or "
+			"resources, escalate/bind/impersonate, pods/exec|attach|portforward, "
+			"nodes/proxy, serviceaccounts/token, secret reads, writes to RBAC objects "
+			"or webhooks (medium) or any other write (low); created, updated or patched "
+			"(cluster)rolebindings to a privileged role (policy privileged_roles: "
+			"cluster-admin, admin, ...) or to system:anonymous, system:unauthenticated, "
+			"system:authenticated, system:serviceaccounts or a default service account; "
+			"platform roles and bindings (policy system_role_prefixes, minus "
+			"system_role_exceptions) modified or deleted; patches are judged on what "
+			"they add, a binding patch takes its roleRef from the response body",
+		.fields = "objectRef.name; requestObject (rules, roleRef, subjects)",
+		.level = "role and binding content needs Request, needs_context without it; "
+			 "Metadata suffices for platform roles modified or deleted",
+		.false_positives =
+			"platform identities maintaining their own roles are never "
+			"flagged; installers (helm, operators) that create roles by design: add their "
+			"identity to trusted_users; role updates are judged like creates",
+		.peers =
+			"Falco Attach to cluster-admin Role, ClusterRole With Wildcard / "
+			"Write Privileges / Pod Exec Created, System ClusterRole Modified/Deleted; "
+			"Panther ClusterRoleBinding.Privileged, Role.Wildcard / PodExec / "
+			"NodeProxyPermissions / WritePermissions, SystemRole.Modified; Elastic "
+			"cluster-admin binding, sensitive role, wildcard elevation; GuardDuty "
+			"AnonymousAccessGranted, AdminAccessToDefaultServiceAccount",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_MEDIUM,
-	.verbs = route_verbs,
+	.verbs = kag__verbs_write,
 	.resources = route_resources,
 	.applies = applies,
 	.judge = judge,

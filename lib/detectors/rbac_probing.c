@@ -5,23 +5,23 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "burst-private.h"
 #include "detector-private.h"
+#include "finding-private.h"
 #include "redact-private.h"
+#include "request-private.h"
 
-static const char *const attack[] = { "T1613", NULL };
+static const kag__technique attack[] = {
+	KAG__PRIMARY("T1613", NULL),
+	KAG__TECHNIQUE("T1069.003", "bursts"),
+	KAG__TECHNIQUE("T1552.007", "denied secret reads"),
+	{ NULL }
+};
 static const int required[] = { KAG_FIELD_VERB };
 static const int wanted[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_SOURCE_IPS,
 			      KAG_FIELD_USER_AGENT };
 
 #define NAME_MAX_ 48
-
-typedef struct {
-	int64_t first_us, last_us;
-	uint64_t count;
-	int reported;
-	size_t n_distinct;
-	char distinct[KAG__MAX_DISTINCT][NAME_MAX_];
-} probe_state;
 
 static int applies(const kag_event *ev, const kag__ctx *ctx)
 {
@@ -62,30 +62,21 @@ static int is_sensitive(const kag__policy *p, const char *target)
 	return kag__strlist_has(&p->sensitive_resources, t);
 }
 
-static probe_state *principal_state(kag__ctx *ctx, const kag_event *ev)
+/* The burst window of a principal: username plus last source IP. */
+static kag__burst *principal_state(kag__ctx *ctx, const kag_event *ev)
 {
 	kag_str user = kag__usable(ev, KAG_FIELD_USER_USERNAME) ? ev->str[KAG_FIELD_USER_USERNAME]
 								: (kag_str){ "", 0 };
 	kag_str ip = kag__last_source_ip(ev);
-	uint64_t key = kag__hash(user.ptr, user.len, 0x9e3779b97f4a7c15ULL) ^
-		       kag__hash(ip.ptr ? ip.ptr : "", ip.len, 0x2545f4914f6cdd1dULL);
-	probe_state *st;
 
-	if (!ctx->state)
-		return NULL;
-	st = kag__lru_find(ctx->state, key);
-	if (!st)
-		st = kag__lru_insert(ctx->state, key);
-	return st;
+	return kag__state_get(ctx, kag__hash(user.ptr, user.len, 0x9e3779b97f4a7c15ULL) ^
+				   kag__hash(ip.ptr ? ip.ptr : "", ip.len, 0x2545f4914f6cdd1dULL));
 }
 
 static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	char target[NAME_MAX_], user[128], ip[64], verb[32];
-	probe_state *st = principal_state(ctx, ev);
-	int64_t now = ctx->now_us;
-	int counted = 0;
-	size_t i;
+	kag__burst *b = principal_state(ctx, ev);
 	kag_str last_ip = kag__last_source_ip(ev);
 
 	target_name(ev, target, sizeof(target));
@@ -94,52 +85,23 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user));
 	kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb));
 
-	if (st) {
-		int64_t window = (int64_t)ctx->policy->probe_window_us;
-		int64_t late = (int64_t)ctx->policy->late_us;
-
-		if (st->count == 0 || now > st->first_us + window) {
-			memset(st, 0, sizeof(*st));
-			st->first_us = st->last_us = now;
-		}
-		/* inside the window, or before it by no more than the lateness
-		 * allowance, measured from the newest denial seen (so one late
-		 * event does not stretch the allowance for the next) */
-		if (now >= st->first_us || now >= st->last_us - late) {
-			if (now < st->first_us)
-				st->first_us = now;
-			if (now > st->last_us)
-				st->last_us = now;
-			st->count++;
-			counted = 1;
-			for (i = 0; i < st->n_distinct; i++)
-				if (strcmp(st->distinct[i], target) == 0)
-					break;
-			if (i == st->n_distinct && st->n_distinct < KAG__MAX_DISTINCT)
-				snprintf(st->distinct[st->n_distinct++], NAME_MAX_, "%s", target);
-		}
-		if (counted && st->reported)
+	/* the lateness allowance is measured from the newest denial seen */
+	if (b && kag__burst_count(b, ctx, ctx->policy->probe_window_us, KAG__LATE_FROM_NEWEST)) {
+		kag__burst_target(b, target, KAG__MAX_DISTINCT);
+		if (b->reported)
 			return KAG_OK; /* the burst verdict already covers this window */
-		if (counted && st->count >= ctx->policy->probe_threshold) {
-			int severity = st->n_distinct >= 3 ? KAG_SEVERITY_HIGH : KAG_SEVERITY_MEDIUM;
-
-			st->reported = 1;
-			kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, severity, KAG_CONFIDENCE_HIGH,
+		if (kag__burst_due(b, ctx->policy->probe_threshold)) {
+			kag__report(f, KAG_ASSESSMENT_SUSPICIOUS,
+				    b->n_targets >= 3 ? KAG_SEVERITY_HIGH : KAG_SEVERITY_MEDIUM,
+				    KAG_CONFIDENCE_HIGH,
 				    "%llu denied requests by %s from %s within %llu s across %zu "
 				    "distinct resources: permission probing",
-				    (unsigned long long)st->count, user, ip,
+				    (unsigned long long)b->count, user, ip,
 				    (unsigned long long)(ctx->policy->probe_window_us / 1000000),
-				    st->n_distinct);
-			f->corr_count = st->count;
-			f->corr_first_us = st->first_us;
-			f->corr_last_us = st->last_us;
-			f->n_distinct = st->n_distinct;
-			for (i = 0; i < st->n_distinct; i++)
-				f->distinct[i] = st->distinct[i];
+				    b->n_targets);
+			kag__correlate_burst(f, ctx, b);
 			kag__finding_attack(f, "T1613");
 			kag__finding_attack(f, "T1069.003");
-			if (ctx->time_inferred)
-				kag__finding_weaker(f, KAG_FIELD_STAGE_TS);
 			if (!kag__usable(ev, KAG_FIELD_USER_USERNAME))
 				kag__finding_weaker(f, KAG_FIELD_USER_USERNAME);
 			return KAG_OK;
@@ -160,29 +122,29 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 const kag__detector_def kag__det_rbac_probing = {
 	.id = "rbac_probing",
 	.title = "Denied requests: single denied attempts and per-principal probing bursts",
-	.doc =
-		"finds: requests denied with 401/403 or an authorization forbid decision; a\n"
-		"  single denial against a sensitive resource (secrets, exec/attach,\n"
-		"  serviceaccounts/token, RBAC objects, nodes/proxy, CSRs, webhooks) is a\n"
-		"  low denied attempt; a burst of denials by one principal (username plus\n"
-		"  last source IP) within the window (default 10 in 1800 s) is one probing\n"
-		"  verdict with correlation count, first/last time and distinct resources\n"
-		"decisive fields: verb, responseStatus.code or authorization.k8s.io/decision\n"
-		"level: Metadata\n"
-		"ATT&CK: T1613, T1069.003; T1552.007 for denied secret reads\n"
-		"false positives: misconfigured controllers retrying a forbidden call (look\n"
-		"  at the identity); a denial is never reported as access\n"
-		"peer rules: Panther Multiple403 / Multiple403.PublicIP / Secret.AccessDenied,\n"
-		"  Elastic enumeration and forbidden-request rules, Sigma unauthorized access",
+	.about = {
+		.finds =
+			"requests denied with 401/403 or an authorization forbid decision; a "
+			"single denial against a sensitive resource (secrets, exec/attach, "
+			"serviceaccounts/token, RBAC objects, nodes/proxy, CSRs, webhooks) is a "
+			"low denied attempt; a burst of denials by one principal (username plus "
+			"last source IP) within the window (default 10 in 1800 s) is one probing "
+			"verdict with correlation count, first/last time and distinct resources",
+		.fields = "the outcome is responseStatus.code or authorization.k8s.io/decision",
+		.false_positives =
+			"misconfigured controllers retrying a forbidden call (look "
+			"at the identity); a denial is never reported as access",
+		.peers =
+			"Panther Multiple403 / Multiple403.PublicIP / Secret.AccessDenied, "
+			"Elastic enumeration and forbidden-request rules, Sigma unauthorized access",
+	},
 	.attack = attack,
-	.required = required,
-	.n_required = sizeof(required) / sizeof(required[0]),
-	.wanted = wanted,
-	.n_wanted = sizeof(wanted) / sizeof(wanted[0]),
+	KAG__REQUIRED(required),
+	KAG__WANTED(wanted),
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_LOW,
-	.state_size = sizeof(probe_state),
+	.state_size = sizeof(kag__burst),
 	.applies = applies,
 	.judge = judge,
 };

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "../bench/gen.h"
+#include "gate-private.h"
+#include "identity-private.h"
 #include "route-private.h"
 #include "testutil.h"
 

@@ -1,0 +1,89 @@
+/* Correlation across events: the windowed burst counter the detectors
+ * share. */
+#include <stdio.h>
+#include <string.h>
+
+#include "burst-private.h"
+
+void *kag__state_get(kag__ctx *ctx, uint64_t key)
+{
+	void *st;
+
+	if (!ctx->state)
+		return NULL;
+	st = kag__lru_find(ctx->state, key);
+	return st ? st : kag__lru_insert(ctx->state, key);
+}
+
+int kag__burst_count(kag__burst *b, const kag__ctx *ctx, uint64_t span_us, int late_from)
+{
+	int64_t now = ctx->now_us, late = (int64_t)ctx->policy->late_us;
+
+	if (b->count == 0 || now > b->first_us + (int64_t)span_us) {
+		memset(b, 0, sizeof(*b));
+		b->first_us = b->last_us = now;
+	}
+	if (now < b->first_us &&
+	    now < (late_from == KAG__LATE_FROM_NEWEST ? b->last_us : b->first_us) - late)
+		return 0;
+	if (now < b->first_us)
+		b->first_us = now;
+	if (now > b->last_us)
+		b->last_us = now;
+	b->count++;
+	return 1;
+}
+
+void kag__burst_target(kag__burst *b, const char *name, size_t cap)
+{
+	uint64_t key = kag__hash(name, strlen(name), 0);
+	size_t i;
+
+	for (i = 0; i < b->n_targets; i++)
+		if (b->target_keys[i] == key &&
+		    (i >= KAG__MAX_DISTINCT || strcmp(b->targets[i], name) == 0))
+			return;
+	if (b->n_targets >= cap || b->n_targets >= KAG__BURST_TARGETS)
+		return;
+	if (b->n_targets < KAG__MAX_DISTINCT)
+		snprintf(b->targets[b->n_targets], KAG__BURST_NAME, "%s", name);
+	b->target_keys[b->n_targets++] = key;
+}
+
+int kag__burst_due(kag__burst *b, uint64_t threshold)
+{
+	if (b->reported || b->count < threshold)
+		return 0;
+	b->reported = 1;
+	return 1;
+}
+
+int kag__burst_due_targets(kag__burst *b, uint64_t threshold)
+{
+	if (threshold > KAG__BURST_TARGETS)
+		threshold = KAG__BURST_TARGETS;
+	if (b->reported || b->n_targets < threshold)
+		return 0;
+	b->reported = 1;
+	return 1;
+}
+
+void kag__correlate(kag_finding *f, const kag__ctx *ctx, uint64_t count, int64_t first_us,
+		    int64_t last_us)
+{
+	f->corr_count = count;
+	f->corr_first_us = first_us;
+	f->corr_last_us = last_us;
+	if (ctx->time_inferred)
+		kag__finding_weaker(f, KAG_FIELD_STAGE_TS);
+}
+
+void kag__correlate_burst(kag_finding *f, const kag__ctx *ctx, const kag__burst *b)
+{
+	size_t i;
+
+	kag__correlate(f, ctx, b->count, b->first_us, b->last_us);
+	f->n_distinct = b->n_targets < KAG__MAX_DISTINCT ? b->n_targets : KAG__MAX_DISTINCT;
+	for (i = 0; i < f->n_distinct; i++)
+		f->distinct[i] = b->targets[i];
+}

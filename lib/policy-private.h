@@ -1,0 +1,70 @@
+/* The policy: baselines, thresholds, windows and capacities, as data.
+ * Built-in defaults (policy.c) serve without a file; a policy file
+ * (policy_load.c) or the API setters replace them before the registry is
+ * sealed. */
+#ifndef KAG_POLICY_PRIVATE_H
+#define KAG_POLICY_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event-private.h"
+
+/* A list of strings owned by the policy (defaults are static strings).
+ * Once the registry is sealed, `indexed` is set and two masks let most
+ * lookups end without reading an item: bit min(length, 63) of `lens` for
+ * each item's length, and bit (b & 63) of `firsts` for each first byte b
+ * (an empty item sets every bit). `len_of` then holds each item's length
+ * (NULL if it could not be allocated: lookups compare byte by byte). */
+typedef struct {
+	const char **items;
+	size_t n;
+	char **owned;      /* non-NULL when loaded: items point into these */
+	int indexed;
+	uint64_t lens, firsts;
+	size_t *len_of;
+} kag__strlist;
+
+typedef struct {
+	uint64_t probe_threshold;       /* rbac_probing burst size */
+	uint64_t probe_window_us;
+	uint64_t late_us;               /* allowance for late events */
+	uint64_t dedup_capacity;
+	uint64_t principal_capacity;
+	uint64_t pending_capacity;
+	uint64_t secret_burst_threshold;  /* distinct secrets read by one identity */
+	uint64_t secret_burst_window_us;
+	uint64_t sequence_window_us;      /* RBAC change -> workload change */
+	uint64_t discovery_threshold;     /* distinct (resource, namespace) lists */
+	uint64_t discovery_window_us;
+	uint64_t new_terms_capacity;      /* first-seen user agents remembered */
+
+	/* identity classes (controller_baseline, secrets_access, ...) */
+	kag__strlist control_plane_users;   /* exact usernames */
+	kag__strlist provider_prefixes;     /* username prefixes */
+	kag__strlist operator_prefixes;     /* platform operator username prefixes */
+	kag__strlist trusted_users;         /* extra exact usernames treated as platform */
+	/* what is sensitive */
+	kag__strlist sensitive_resources;   /* resource[/subresource] for rbac_probing */
+	kag__strlist system_namespaces;     /* kube-system, kube-public, ... */
+	kag__strlist sensitive_host_paths;  /* hostPath prefixes */
+	kag__strlist dangerous_capabilities;
+	kag__strlist health_paths;          /* anonymous_access exclusions */
+	/* RBAC and sources (rbac_escalation, public_source) */
+	kag__strlist privileged_roles;       /* roleRef names that grant broad power */
+	kag__strlist system_role_prefixes;   /* role names owned by the platform */
+	kag__strlist system_role_exceptions; /* system roles that admins may edit */
+	kag__strlist trusted_networks;       /* public CIDRs of own nodes/NAT egress */
+} kag__policy;
+
+void kag__policy_defaults(kag__policy *p);
+void kag__policy_dispose(kag__policy *p);
+/* Index every list (at seal: the lists no longer change). */
+void kag__policy_index(kag__policy *p);
+int kag__strlist_has(const kag__strlist *l, kag_str s);
+/* Some item is a prefix of s. */
+int kag__strlist_prefix(const kag__strlist *l, kag_str s);
+/* Registry options beyond the ones registry.c handles itself. */
+int kag__policy_set_option(kag__policy *p, int option, uint64_t value);
+
+#endif

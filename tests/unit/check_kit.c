@@ -1,0 +1,372 @@
+/* The detector kit: the windowed burst counter, the documentation written
+ * from a definition, and the ATT&CK techniques each built-in detector
+ * declares against the ones it reports: on the sample, every corpus file,
+ * the hostile records, the benchmark generator's stream and events made
+ * for the techniques those do not reach, no verdict may name a technique
+ * its detector does not declare, and every declared technique is reported
+ * by some finding. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../bench/gen.h"
+#include "alloc-private.h"
+#include "detector-private.h"
+#include "detectors/burst-private.h"
+#include "finding-private.h"
+#include "testutil.h"
+
+/* ---- the burst counter ---- */
+
+typedef struct {
+	kag__policy policy;
+	kag__ctx ctx;
+	kag__burst b;
+} burst_fixture;
+
+static void burst_init(burst_fixture *x, uint64_t late_s)
+{
+	memset(x, 0, sizeof(*x));
+	kag__policy_defaults(&x->policy);
+	x->policy.late_us = late_s * 1000000;
+	x->ctx.policy = &x->policy;
+}
+
+static int count_at(burst_fixture *x, int64_t s, int late_from)
+{
+	x->ctx.now_us = s * 1000000;
+	return kag__burst_count(&x->b, &x->ctx, 60 * 1000000, late_from);
+}
+
+START_TEST(burst_window)
+{
+	burst_fixture x;
+
+	burst_init(&x, 10);
+	ck_assert_int_eq(count_at(&x, 100, KAG__LATE_FROM_FIRST), 1);
+	ck_assert_int_eq(count_at(&x, 130, KAG__LATE_FROM_FIRST), 1);
+	ck_assert_int_eq(count_at(&x, 160, KAG__LATE_FROM_FIRST), 1);  /* the window's last second */
+	ck_assert_uint_eq(x.b.count, 3);
+	ck_assert_int_eq(x.b.first_us, 100 * 1000000);
+	ck_assert_int_eq(x.b.last_us, 160 * 1000000);
+	kag__burst_target(&x.b, "a", KAG__BURST_TARGETS);
+	ck_assert_int_eq(kag__burst_due(&x.b, 3), 1);
+	ck_assert_int_eq(kag__burst_due(&x.b, 3), 0);                   /* once a window */
+	/* after the window: a new one, nothing carried over */
+	ck_assert_int_eq(count_at(&x, 161, KAG__LATE_FROM_FIRST), 1);
+	ck_assert_uint_eq(x.b.count, 1);
+	ck_assert_uint_eq(x.b.n_targets, 0);
+	ck_assert_int_eq(x.b.reported, 0);
+	ck_assert_int_eq(x.b.first_us, 161 * 1000000);
+}
+END_TEST
+
+/* Late events: within the allowance they count and move the window's
+ * start back. Measured from the first event, each late one stretches the
+ * allowance for the next; measured from the newest, it does not. */
+START_TEST(burst_lateness)
+{
+	burst_fixture x;
+
+	burst_init(&x, 10);
+	ck_assert_int_eq(count_at(&x, 100, KAG__LATE_FROM_FIRST), 1);
+	ck_assert_int_eq(count_at(&x, 89, KAG__LATE_FROM_FIRST), 0);   /* 11 s early */
+	ck_assert_int_eq(count_at(&x, 91, KAG__LATE_FROM_FIRST), 1);
+	ck_assert_int_eq(x.b.first_us, 91 * 1000000);
+	ck_assert_int_eq(count_at(&x, 82, KAG__LATE_FROM_FIRST), 1);   /* from 91 */
+	ck_assert_uint_eq(x.b.count, 3);
+
+	burst_init(&x, 10);
+	ck_assert_int_eq(count_at(&x, 100, KAG__LATE_FROM_NEWEST), 1);
+	ck_assert_int_eq(count_at(&x, 91, KAG__LATE_FROM_NEWEST), 1);
+	ck_assert_int_eq(count_at(&x, 82, KAG__LATE_FROM_NEWEST), 0);  /* 18 s before 100 */
+	ck_assert_int_eq(count_at(&x, 120, KAG__LATE_FROM_NEWEST), 1);
+	ck_assert_int_eq(count_at(&x, 105, KAG__LATE_FROM_NEWEST), 1); /* in the window */
+	ck_assert_uint_eq(x.b.count, 4);
+	ck_assert_int_eq(x.b.last_us, 120 * 1000000);
+}
+END_TEST
+
+START_TEST(burst_targets)
+{
+	burst_fixture x;
+	kag_finding f;
+	char name[16];
+	size_t i;
+
+	burst_init(&x, 0);
+	count_at(&x, 1, KAG__LATE_FROM_FIRST);
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "t%zu", i % 35);
+		kag__burst_target(&x.b, name, KAG__BURST_TARGETS);
+	}
+	ck_assert_uint_eq(x.b.n_targets, KAG__BURST_TARGETS);
+	ck_assert_str_eq(x.b.targets[0], "t0");
+	ck_assert_str_eq(x.b.targets[KAG__MAX_DISTINCT - 1], "t15");
+	/* a threshold beyond what a window keeps is met when it is full */
+	ck_assert_int_eq(kag__burst_due_targets(&x.b, 1000), 1);
+
+	/* a smaller cap, and a name cut to what a window keeps */
+	burst_init(&x, 0);
+	count_at(&x, 1, KAG__LATE_FROM_FIRST);
+	count_at(&x, 2, KAG__LATE_FROM_FIRST);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "r%zu", i);
+		kag__burst_target(&x.b, name, KAG__MAX_DISTINCT);
+	}
+	kag__burst_target(&x.b, "r3", KAG__MAX_DISTINCT);
+	ck_assert_uint_eq(x.b.n_targets, KAG__MAX_DISTINCT);
+	ck_assert_int_eq(kag__burst_due_targets(&x.b, 17), 0);
+	ck_assert_int_eq(kag__burst_due_targets(&x.b, 16), 1);
+
+	memset(&f, 0, sizeof(f));
+	x.ctx.time_inferred = 1;
+	f.confidence = KAG_CONFIDENCE_HIGH;
+	kag__correlate_burst(&f, &x.ctx, &x.b);
+	ck_assert_uint_eq(f.corr_count, 2);
+	ck_assert_int_eq(f.corr_first_us, 1000000);
+	ck_assert_int_eq(f.corr_last_us, 2000000);
+	ck_assert_uint_eq(f.n_distinct, KAG__MAX_DISTINCT);
+	ck_assert_str_eq(f.distinct[3], "r3");
+	ck_assert_int_eq(f.confidence, KAG_CONFIDENCE_MEDIUM);
+	ck_assert_uint_eq(f.n_missing, 1);
+	ck_assert_int_eq(f.missing[0], KAG_FIELD_STAGE_TS);
+}
+END_TEST
+
+/* ---- documentation written from a definition ---- */
+
+static char *doc_of(const kag__detector_def *d)
+{
+	kag_buf b;
+
+	kag__buf_init(&b);
+	kag__detector_doc(&b, d);
+	kag__buf_terminate(&b);
+	ck_assert(!b.oom);
+	return b.data;
+}
+
+START_TEST(doc_written_from_definition)
+{
+	static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
+	static const kag__technique attack[] = {
+		KAG__PRIMARY("T1528", "tokens"),
+		KAG__TECHNIQUE("T1552.007", "tokens"),
+		KAG__PRIMARY("T1649", NULL),
+		KAG__TECHNIQUE("T1098.006", "certificates"),
+		{ NULL }
+	};
+	kag__detector_def d = {
+		.about = {
+			.finds = "what it finds, in words that run past the seventy-eight "
+				 "columns of a line so that they wrap",
+			.fields = "objectRef.name",
+			.level = "more on the level",
+			.false_positives = "guidance",
+			.peers = "peers",
+		},
+		.attack = attack,
+		KAG__REQUIRED(required),
+		.min_level = KAG_LEVEL_REQUEST,
+		.needs_outcome = 1,
+	};
+	char *doc = doc_of(&d);
+
+	ck_assert_str_eq(doc,
+		"finds: what it finds, in words that run past the seventy-eight columns of a\n"
+		"  line so that they wrap\n"
+		"decisive fields: user.username, verb, outcome (absent => needs_context);\n"
+		"  objectRef.name\n"
+		"level: Request (without the request body: needs_context; more on the level)\n"
+		"ATT&CK: T1528, T1552.007 (tokens); T1649; T1098.006 (certificates)\n"
+		"false positives: guidance\n"
+		"peer rules: peers");
+	kag__free(doc);
+
+	d = (kag__detector_def){ .min_level = KAG_LEVEL_METADATA };
+	doc = doc_of(&d);
+	ck_assert_str_eq(doc, "decisive fields: none\nlevel: Metadata\nATT&CK: none");
+	kag__free(doc);
+}
+END_TEST
+
+/* ---- declared and reported techniques ---- */
+
+typedef struct {
+	tu_ctx t;
+	size_t seen;                 /* verdict lines checked */
+	/* reported[i][j]: a finding of entry i named its technique j */
+	unsigned char reported[64][16];
+} techniques;
+
+/* The index of technique id in entry i's declaration, or -1. */
+static int declared(const techniques *x, size_t i, const char *id)
+{
+	const kag__technique *a = x->t.reg->entries[i].def.attack;
+	int j;
+
+	for (j = 0; a && a[j].id; j++)
+		if (strcmp(a[j].id, id) == 0)
+			return j;
+	return -1;
+}
+
+/* Check the verdicts judged since the last call. */
+static void check_verdicts(techniques *x, const char *input)
+{
+	for (; x->seen < x->t.n_verdicts; x->seen++) {
+		const char *line = x->t.lines[x->seen];
+		json_t *v = json_loads(line, 0, NULL), *a, *id;
+		const char *det, *assessment;
+		size_t i, k;
+		int j;
+
+		ck_assert_ptr_nonnull(v);
+		det = json_string_value(json_object_get(v, "detector"));
+		assessment = json_string_value(json_object_get(v, "assessment"));
+		ck_assert_ptr_nonnull(det);
+		ck_assert_int_eq(kag_registry_find(&i, x->t.reg, det), KAG_OK);
+		ck_assert_uint_lt(i, 64);
+		a = json_object_get(v, "attack");
+		json_array_foreach(a, k, id) {
+			j = declared(x, i, json_string_value(id));
+			ck_assert_msg(j >= 0, "%s: %s reports %s, which it does not declare:\n%s",
+				      input, det, json_string_value(id), line);
+			ck_assert_int_lt(j, 16);
+			/* verdicts the gate stopped name what is declared primary */
+			if (strcmp(assessment, "needs_context") != 0)
+				x->reported[i][j] = 1;
+		}
+		json_decref(v);
+	}
+}
+
+static void judge_data_file(techniques *x, const char *relpath)
+{
+	tu_judge_file(&x->t, relpath);
+	check_verdicts(x, relpath);
+}
+
+/* Events written with ' for ". */
+static void judge_quoted(techniques *x, const char *events)
+{
+	size_t n = strlen(events), errors = x->t.n_errors, i;
+	char *json = malloc(n + 1);
+
+	ck_assert_ptr_nonnull(json);
+	for (i = 0; i <= n; i++)
+		json[i] = events[i] == '\'' ? '"' : events[i];
+	tu_judge(&x->t, json, (size_t)-1);
+	free(json);
+	ck_assert_msg(x->t.n_errors == errors, "parse error: %s", x->t.errors[errors]);
+	check_verdicts(x, events);
+}
+
+#define OK200 "'responseStatus':{'code':200},'stage':'ResponseComplete'"
+#define OK201 "'responseStatus':{'code':201},'stage':'ResponseComplete'"
+#define DEV "'user':{'username':'dev@example.com'}"
+
+/* Requests for the techniques that the corpus, the sample and the
+ * benchmark stream do not reach. */
+static const char *const made[] = {
+	/* anonymous_access T1610: an anonymous pod write */
+	"{'verb':'create','user':{'username':'system:anonymous','groups':"
+	"['system:unauthenticated']},'requestURI':'/api/v1/namespaces/default/pods',"
+	"'objectRef':{'resource':'pods','namespace':'default','name':'x'}," OK201 "}",
+	/* control_plane_tampering: events deleted, a webhook removed, cluster DNS
+	 * and aws-auth changed */
+	"{'verb':'delete'," DEV ",'objectRef':{'resource':'events','namespace':'default',"
+	"'name':'e1'}," OK200 "}",
+	"{'verb':'delete'," DEV ",'objectRef':{'resource':'validatingwebhookconfigurations',"
+	"'name':'policy'}," OK200 "}",
+	"{'verb':'update'," DEV ",'objectRef':{'resource':'configmaps','namespace':"
+	"'kube-system','name':'coredns'}," OK200 "}",
+	"{'verb':'patch'," DEV ",'objectRef':{'resource':'configmaps','namespace':"
+	"'kube-system','name':'aws-auth'}," OK200 "}",
+	/* discovery T1069.003: kubectl auth can-i --list */
+	"{'verb':'create'," DEV ",'objectRef':{'resource':'selfsubjectrulesreviews',"
+	"'apiGroup':'authorization.k8s.io'}," OK201 "}",
+	/* node_proxy: a command run through the kubelet, and its metrics */
+	"{'verb':'create'," DEV ",'requestURI':'/api/v1/nodes/n1/proxy/run/prod/p/c',"
+	"'objectRef':{'resource':'nodes','name':'n1','subresource':'proxy'}," OK200 "}",
+	"{'verb':'get'," DEV ",'requestURI':'/api/v1/nodes/n1/proxy/metrics',"
+	"'objectRef':{'resource':'nodes','name':'n1','subresource':'proxy'}," OK200 "}",
+	/* rbac_escalation T1078.001: a binding for anonymous */
+	"{'verb':'create'," DEV ",'objectRef':{'resource':'clusterrolebindings','name':'anon'},"
+	OK201 ",'requestObject':{'roleRef':{'kind':'ClusterRole','name':'view'},"
+	"'subjects':[{'kind':'User','name':'system:anonymous'}]}}",
+	/* persistence_workload T1098.006: a role, then a deployment */
+	"{'verb':'create','stageTimestamp':'2024-05-01T10:00:00Z'," DEV ",'objectRef':"
+	"{'resource':'roles','namespace':'prod','name':'r'}," OK201 "}\n"
+	"{'verb':'create','stageTimestamp':'2024-05-01T10:00:10Z'," DEV ",'objectRef':"
+	"{'resource':'deployments','namespace':'prod','name':'d'}," OK201 "}",
+	NULL
+};
+
+START_TEST(techniques_declared_and_reported)
+{
+	static techniques x;
+	struct bench_stream s;
+	char **files;
+	size_t n, i, j;
+
+	memset(&x, 0, sizeof(x));
+	tu_init(&x.t);
+	judge_data_file(&x, "../../examples/sample-audit.jsonl");
+	judge_data_file(&x, "../golden/hostile.jsonl");
+	files = tu_data_files(&n, 0);
+	for (i = 0; i < n; i++)
+		judge_data_file(&x, files[i]);
+	tu_free_files(files, n);
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(bench_generate(&s, 4000, 1), 0);
+	tu_judge(&x.t, s.data, s.len);
+	check_verdicts(&x, "the benchmark stream");
+	bench_stream_free(&s);
+	for (i = 0; made[i]; i++)
+		judge_quoted(&x, made[i]);
+
+	for (i = 0; i < kag_registry_count(x.t.reg); i++) {
+		const kag__detector_def *d = &x.t.reg->entries[i].def;
+
+		for (j = 0; d->attack && d->attack[j].id; j++)
+			ck_assert_msg(x.reported[i][j], "%s declares %s, which no finding reported",
+				      d->id, d->attack[j].id);
+	}
+	tu_free(&x.t);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("kit");
+	TCase *tc;
+
+	tc = tcase_create("burst");
+	tcase_add_test(tc, burst_window);
+	tcase_add_test(tc, burst_lateness);
+	tcase_add_test(tc, burst_targets);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("doc");
+	tcase_add_test(tc, doc_written_from_definition);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("techniques");
+	tcase_add_test(tc, techniques_declared_and_reported);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -155,21 +155,32 @@ START_TEST(catalogue_ids_and_docs)
 		"new_user_agent", "secrets_access", "rbac_probing", "interactive_access",
 		"impersonation", "controller_baseline", NULL
 	};
-	static const char *const parts[] = { "finds:", "decisive fields:", "level:", "ATT&CK:",
-					     "false positives:", "peer rules:", NULL };
+	static const char *const parts[] = { "finds: ", "\ndecisive fields: ", "\nlevel: ",
+					     "\nATT&CK: ", "\nfalse positives: ", "\npeer rules: ",
+					     NULL };
 	kag_registry *r;
 	size_t i, j, at;
 
 	ck_assert_int_eq(kag_registry_new(&r), KAG_OK);
 	for (i = 0; ids[i]; i++) {
+		const kag__detector_def *d;
+		const char *doc;
+		char level[64];
+
 		ck_assert_msg(kag_registry_find(&at, r, ids[i]) == KAG_OK, "%s missing", ids[i]);
 		ck_assert(kag_registry_detector_enabled(r, at));
-		if (i >= 11)
-			continue; /* documented by their own suites */
+		doc = kag_registry_detector_doc(r, at);
 		for (j = 0; parts[j]; j++)
-			ck_assert_msg(strstr(kag_registry_detector_doc(r, at), parts[j]),
-				      "%s doc lacks %s", ids[i], parts[j]);
+			ck_assert_msg(strstr(doc, parts[j]), "%s doc lacks %s", ids[i], parts[j]);
+		/* the lines written from the definition say what it states */
+		d = &r->entries[at].def;
+		snprintf(level, sizeof(level), "\nlevel: %s", kag_level_name(d->min_level));
+		ck_assert_msg(strstr(doc, level), "%s doc lacks %s", ids[i], level);
+		for (j = 0; d->attack && d->attack[j].id; j++)
+			ck_assert_msg(strstr(strstr(doc, "\nATT&CK: "), d->attack[j].id),
+				      "%s doc lacks %s", ids[i], d->attack[j].id);
 	}
+	ck_assert_uint_eq(kag_registry_count(r), i);
 	kag_registry_free(r);
 }
 END_TEST

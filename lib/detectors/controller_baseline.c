@@ -17,13 +17,9 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	if (!kag__is_platform(ev, ctx) || ctx->outcome == KAG_OUTCOME_DENIED ||
 	    ctx->outcome == KAG_OUTCOME_ERROR)
 		return 0;
-	if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods") &&
-	    (kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "exec") ||
-	     kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "attach") ||
-	     kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "portforward") ||
-	     kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "ephemeralcontainers")))
-		return 0;
-	return 1;
+	return !kag__is_pod_session(ev) &&
+	       !(kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods") &&
+		 kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "ephemeralcontainers"));
 }
 
 static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)

@@ -7,37 +7,33 @@
 
 #define DOC_WIDTH 78
 
-/* Append text to a line that is `col` columns wide so far, breaking it at
- * spaces so that no line passes DOC_WIDTH; the lines it starts, and those
- * text starts with "\n", are continued with two spaces. Returns the
- * column the last line ends at. */
-static size_t put_wrapped(kag_buf *b, size_t col, const char *text)
+/* "label: text", the text broken at spaces into lines of at most
+ * DOC_WIDTH columns, continued with two spaces; nothing when text is NULL.
+ * Lines after the first of b are started with a newline. */
+static void put_paragraph(kag_buf *b, const char *label, const char *text)
 {
+	size_t col = strlen(label) + 2;
 	int space = 0;
 
+	if (!text)
+		return;
+	if (b->len)
+		kag__buf_putc(b, '\n');
+	kag__buf_puts(b, label);
+	kag__buf_puts(b, ": ");
 	while (*text) {
 		size_t n;
 
-		if (*text == '\n') {
-			kag__buf_puts(b, "\n  ");
-			col = 2;
-			space = 0;
-			for (text++; *text == ' '; text++)
-				;
-			continue;
-		}
 		if (*text == ' ') {
 			space = 1;
 			text++;
 			continue;
 		}
-		n = strcspn(text, " \n");
+		n = strcspn(text, " ");
 		if (space && col + 1 + n > DOC_WIDTH) {
 			kag__buf_puts(b, "\n  ");
 			col = 2;
-			space = 0;
-		}
-		if (space) {
+		} else if (space) {
 			kag__buf_putc(b, ' ');
 			col++;
 		}
@@ -46,19 +42,6 @@ static size_t put_wrapped(kag_buf *b, size_t col, const char *text)
 		text += n;
 		space = 0;
 	}
-	return col;
-}
-
-/* "label: text", wrapped; nothing when text is NULL. */
-static void put_paragraph(kag_buf *b, const char *label, const char *text)
-{
-	if (!text)
-		return;
-	if (b->len)
-		kag__buf_putc(b, '\n');
-	kag__buf_puts(b, label);
-	kag__buf_puts(b, ": ");
-	put_wrapped(b, strlen(label) + 2, text);
 }
 
 /* "label: " and the text of a line written into t, wrapped; t is

@@ -7,6 +7,7 @@
 #include "detector-private.h"
 #include "finding-private.h"
 #include "redact-private.h"
+#include "request-private.h"
 
 static const kag__technique attack[] = {
 	KAG__PRIMARY("T1609", NULL),
@@ -26,9 +27,7 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 		return 0;
 	if (kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "ephemeralcontainers"))
 		return kag__eq(ev, KAG_FIELD_VERB, "update") || kag__eq(ev, KAG_FIELD_VERB, "patch");
-	if (!kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "exec") &&
-	    !kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "attach") &&
-	    !kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "portforward"))
+	if (!kag__is_pod_session(ev))
 		return 0;
 	/* create over SPDY, get over WebSocket (kubectl >= 1.30) */
 	return kag__eq(ev, KAG_FIELD_VERB, "create") || kag__eq(ev, KAG_FIELD_VERB, "get");

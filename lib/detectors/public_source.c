@@ -260,11 +260,7 @@ static int principal(const kag_event *ev, const kag__ctx *ctx)
 
 static int acts_on_workloads(const kag_event *ev)
 {
-	return kag__verb_is_write(ev) ||
-	       (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods") &&
-		(kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "exec") ||
-		 kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "attach") ||
-		 kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "portforward")));
+	return kag__verb_is_write(ev) || kag__is_pod_session(ev);
 }
 
 static int applies(const kag_event *ev, const kag__ctx *ctx)

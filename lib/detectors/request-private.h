@@ -31,6 +31,8 @@ static inline int kag__verb_is_delete(const kag_event *ev)
 	return kag__eq_any(ev, KAG_FIELD_VERB, kag__verbs_delete);
 }
 
+/* pods/exec, pods/attach or pods/portforward: a session into a container. */
+int kag__is_pod_session(const kag_event *ev);
 /* objectRef.namespace is one of the policy's system namespaces. */
 int kag__in_system_namespace(const kag_event *ev, const kag__policy *p);
 /* The identity is a platform one and the request is not impersonated. */

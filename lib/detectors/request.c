@@ -19,6 +19,14 @@ int kag__eq_any(const kag_event *ev, int field, const char *const *values)
 	return 0;
 }
 
+int kag__is_pod_session(const kag_event *ev)
+{
+	static const char *const sessions[] = { "exec", "attach", "portforward", NULL };
+
+	return kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods") &&
+	       kag__eq_any(ev, KAG_FIELD_OBJ_SUBRESOURCE, sessions);
+}
+
 int kag__in_system_namespace(const kag_event *ev, const kag__policy *p)
 {
 	return kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE) &&

@@ -1,5 +1,5 @@
-/* Correlation across events: the windowed burst counter the detectors
- * share. */
+/* Correlation across events: the window of event time and the distinct
+ * targets the detectors count bursts with. */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,26 +15,45 @@ void *kag__state_get(kag__ctx *ctx, uint64_t key)
 	return st ? st : kag__lru_insert(ctx->state, key);
 }
 
-int kag__burst_count(kag__burst *b, const kag__ctx *ctx, uint64_t span_us, int late_from)
+int kag__window_count(kag__window *w, const kag__ctx *ctx, uint64_t span_us, int late_from)
 {
 	int64_t now = ctx->now_us, late = (int64_t)ctx->policy->late_us;
 
-	if (b->count == 0 || now > b->first_us + (int64_t)span_us) {
-		memset(b, 0, sizeof(*b));
-		b->first_us = b->last_us = now;
+	if (w->count == 0 || now > w->first_us + (int64_t)span_us) {
+		memset(w, 0, sizeof(*w));
+		w->first_us = w->last_us = now;
+		w->count = 1;
+		return KAG__WINDOW_OPENED;
 	}
-	if (now < b->first_us &&
-	    now < (late_from == KAG__LATE_FROM_NEWEST ? b->last_us : b->first_us) - late)
+	if (now < w->first_us &&
+	    now < (late_from == KAG__LATE_FROM_NEWEST ? w->last_us : w->first_us) - late)
+		return KAG__WINDOW_LATE;
+	if (now < w->first_us)
+		w->first_us = now;
+	if (now > w->last_us)
+		w->last_us = now;
+	w->count++;
+	return KAG__WINDOW_COUNTED;
+}
+
+int kag__window_due(kag__window *w, uint64_t n, uint64_t threshold)
+{
+	if (w->reported || n < threshold)
 		return 0;
-	if (now < b->first_us)
-		b->first_us = now;
-	if (now > b->last_us)
-		b->last_us = now;
-	b->count++;
+	w->reported = 1;
 	return 1;
 }
 
-void kag__burst_target(kag__burst *b, const char *name, size_t cap)
+int kag__burst_count(kag__burst *b, const kag__ctx *ctx, uint64_t span_us, int late_from)
+{
+	int rc = kag__window_count(&b->w, ctx, span_us, late_from);
+
+	if (rc == KAG__WINDOW_OPENED)
+		b->n_targets = 0;
+	return rc != KAG__WINDOW_LATE;
+}
+
+void kag__burst_target(kag__burst *b, const char *name)
 {
 	uint64_t key = kag__hash(name, strlen(name), 0);
 	size_t i;
@@ -43,7 +62,7 @@ void kag__burst_target(kag__burst *b, const char *name, size_t cap)
 		if (b->target_keys[i] == key &&
 		    (i >= KAG__MAX_DISTINCT || strcmp(b->targets[i], name) == 0))
 			return;
-	if (b->n_targets >= cap || b->n_targets >= KAG__BURST_TARGETS)
+	if (b->n_targets >= KAG__BURST_TARGETS)
 		return;
 	if (b->n_targets < KAG__MAX_DISTINCT)
 		snprintf(b->targets[b->n_targets], KAG__BURST_NAME, "%s", name);
@@ -52,20 +71,8 @@ void kag__burst_target(kag__burst *b, const char *name, size_t cap)
 
 int kag__burst_due(kag__burst *b, uint64_t threshold)
 {
-	if (b->reported || b->count < threshold)
-		return 0;
-	b->reported = 1;
-	return 1;
-}
-
-int kag__burst_due_targets(kag__burst *b, uint64_t threshold)
-{
-	if (threshold > KAG__BURST_TARGETS)
-		threshold = KAG__BURST_TARGETS;
-	if (b->reported || b->n_targets < threshold)
-		return 0;
-	b->reported = 1;
-	return 1;
+	return kag__window_due(&b->w, b->n_targets,
+			       threshold < KAG__BURST_TARGETS ? threshold : KAG__BURST_TARGETS);
 }
 
 void kag__correlate(kag_finding *f, const kag__ctx *ctx, uint64_t count, int64_t first_us,
@@ -82,7 +89,7 @@ void kag__correlate_burst(kag_finding *f, const kag__ctx *ctx, const kag__burst 
 {
 	size_t i;
 
-	kag__correlate(f, ctx, b->count, b->first_us, b->last_us);
+	kag__correlate(f, ctx, b->w.count, b->w.first_us, b->w.last_us);
 	f->n_distinct = b->n_targets < KAG__MAX_DISTINCT ? b->n_targets : KAG__MAX_DISTINCT;
 	for (i = 0; i < f->n_distinct; i++)
 		f->distinct[i] = b->targets[i];

@@ -97,8 +97,8 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 						      : (kag_str){ "*", 1 };
 	snprintf(target, sizeof(target), "%.*s@%.*s", (int)(r.len > 40 ? 40 : r.len), r.ptr,
 		 (int)(ns.len > 22 ? 22 : ns.len), ns.ptr);
-	kag__burst_target(b, target, KAG__BURST_TARGETS);
-	if (!kag__burst_due_targets(b, ctx->policy->discovery_threshold))
+	kag__burst_target(b, target);
+	if (!kag__burst_due(b, ctx->policy->discovery_threshold))
 		return KAG_OK;
 	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS,
 		    workload_identity(ev) ? KAG_SEVERITY_MEDIUM : KAG_SEVERITY_LOW,
@@ -106,7 +106,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		    "%s listed %zu distinct resource/namespace targets in %llu requests within "
 		    "%llu s: broad discovery",
 		    kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user)), b->n_targets,
-		    (unsigned long long)b->count,
+		    (unsigned long long)b->w.count,
 		    (unsigned long long)(ctx->policy->discovery_window_us / 1000000));
 	kag__correlate_burst(f, ctx, b);
 	kag__finding_attack(f, "T1613");

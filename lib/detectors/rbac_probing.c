@@ -23,6 +23,13 @@ static const int wanted[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_SOURCE_IPS,
 
 #define NAME_MAX_ 48
 
+/* Per principal: its window of denials and the resources they were for. */
+typedef struct {
+	kag__window w;
+	size_t n_distinct;
+	char distinct[KAG__MAX_DISTINCT][NAME_MAX_];
+} probe_state;
+
 static int applies(const kag_event *ev, const kag__ctx *ctx)
 {
 	(void)ev;
@@ -62,8 +69,8 @@ static int is_sensitive(const kag__policy *p, const char *target)
 	return kag__strlist_has(&p->sensitive_resources, t);
 }
 
-/* The burst window of a principal: username plus last source IP. */
-static kag__burst *principal_state(kag__ctx *ctx, const kag_event *ev)
+/* The state of a principal: username plus last source IP. */
+static probe_state *principal_state(kag__ctx *ctx, const kag_event *ev)
 {
 	kag_str user = kag__usable(ev, KAG_FIELD_USER_USERNAME) ? ev->str[KAG_FIELD_USER_USERNAME]
 								: (kag_str){ "", 0 };
@@ -76,8 +83,10 @@ static kag__burst *principal_state(kag__ctx *ctx, const kag_event *ev)
 static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	char target[NAME_MAX_], user[128], ip[64], verb[32];
-	kag__burst *b = principal_state(ctx, ev);
+	probe_state *st = principal_state(ctx, ev);
 	kag_str last_ip = kag__last_source_ip(ev);
+	size_t i;
+	int rc;
 
 	target_name(ev, target, sizeof(target));
 	snprintf(ip, sizeof(ip), "%.*s", last_ip.ptr ? (int)last_ip.len : 1,
@@ -86,20 +95,31 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb));
 
 	/* the lateness allowance is measured from the newest denial seen */
-	if (b && kag__burst_count(b, ctx, ctx->policy->probe_window_us, KAG__LATE_FROM_NEWEST)) {
-		kag__burst_target(b, target, KAG__MAX_DISTINCT);
-		if (b->reported)
+	rc = st ? kag__window_count(&st->w, ctx, ctx->policy->probe_window_us,
+				    KAG__LATE_FROM_NEWEST) : KAG__WINDOW_LATE;
+	if (rc != KAG__WINDOW_LATE) {
+		if (rc == KAG__WINDOW_OPENED)
+			st->n_distinct = 0;
+		for (i = 0; i < st->n_distinct; i++)
+			if (strcmp(st->distinct[i], target) == 0)
+				break;
+		if (i == st->n_distinct && st->n_distinct < KAG__MAX_DISTINCT)
+			snprintf(st->distinct[st->n_distinct++], NAME_MAX_, "%s", target);
+		if (st->w.reported)
 			return KAG_OK; /* the burst verdict already covers this window */
-		if (kag__burst_due(b, ctx->policy->probe_threshold)) {
+		if (kag__window_due(&st->w, st->w.count, ctx->policy->probe_threshold)) {
 			kag__report(f, KAG_ASSESSMENT_SUSPICIOUS,
-				    b->n_targets >= 3 ? KAG_SEVERITY_HIGH : KAG_SEVERITY_MEDIUM,
+				    st->n_distinct >= 3 ? KAG_SEVERITY_HIGH : KAG_SEVERITY_MEDIUM,
 				    KAG_CONFIDENCE_HIGH,
 				    "%llu denied requests by %s from %s within %llu s across %zu "
 				    "distinct resources: permission probing",
-				    (unsigned long long)b->count, user, ip,
+				    (unsigned long long)st->w.count, user, ip,
 				    (unsigned long long)(ctx->policy->probe_window_us / 1000000),
-				    b->n_targets);
-			kag__correlate_burst(f, ctx, b);
+				    st->n_distinct);
+			kag__correlate(f, ctx, st->w.count, st->w.first_us, st->w.last_us);
+			f->n_distinct = st->n_distinct;
+			for (i = 0; i < st->n_distinct; i++)
+				f->distinct[i] = st->distinct[i];
 			kag__finding_attack(f, "T1613");
 			kag__finding_attack(f, "T1069.003");
 			if (!kag__usable(ev, KAG_FIELD_USER_USERNAME))
@@ -144,7 +164,7 @@ const kag__detector_def kag__det_rbac_probing = {
 	.min_level = KAG_LEVEL_METADATA,
 	.needs_outcome = 1,
 	.ctx_severity = KAG_SEVERITY_LOW,
-	.state_size = sizeof(kag__burst),
+	.state_size = sizeof(probe_state),
 	.applies = applies,
 	.judge = judge,
 };

@@ -47,13 +47,13 @@ static int burst(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		 kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE) ? ev->str[KAG_FIELD_OBJ_NAMESPACE].ptr : "*",
 		 (int)(ev->str[KAG_FIELD_OBJ_NAME].len > 32 ? 32 : ev->str[KAG_FIELD_OBJ_NAME].len),
 		 ev->str[KAG_FIELD_OBJ_NAME].ptr);
-	kag__burst_target(b, target, KAG__BURST_TARGETS);
-	if (!kag__burst_due_targets(b, ctx->policy->secret_burst_threshold))
+	kag__burst_target(b, target);
+	if (!kag__burst_due(b, ctx->policy->secret_burst_threshold))
 		return 0;
 	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_HIGH, KAG_CONFIDENCE_HIGH,
 		    "%s read %zu distinct secrets in %llu requests within %llu s: secret burst",
 		    kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user)), b->n_targets,
-		    (unsigned long long)b->count,
+		    (unsigned long long)b->w.count,
 		    (unsigned long long)(ctx->policy->secret_burst_window_us / 1000000));
 	kag__correlate_burst(f, ctx, b);
 	kag__finding_attack(f, "T1552.007");

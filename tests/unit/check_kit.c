@@ -36,7 +36,7 @@ static void burst_init(burst_fixture *x, uint64_t late_s)
 static int count_at(burst_fixture *x, int64_t s, int late_from)
 {
 	x->ctx.now_us = s * 1000000;
-	return kag__burst_count(&x->b, &x->ctx, 60 * 1000000, late_from);
+	return kag__window_count(&x->b.w, &x->ctx, 60 * 1000000, late_from);
 }
 
 START_TEST(burst_window)
@@ -44,21 +44,24 @@ START_TEST(burst_window)
 	burst_fixture x;
 
 	burst_init(&x, 10);
-	ck_assert_int_eq(count_at(&x, 100, KAG__LATE_FROM_FIRST), 1);
-	ck_assert_int_eq(count_at(&x, 130, KAG__LATE_FROM_FIRST), 1);
-	ck_assert_int_eq(count_at(&x, 160, KAG__LATE_FROM_FIRST), 1);  /* the window's last second */
-	ck_assert_uint_eq(x.b.count, 3);
-	ck_assert_int_eq(x.b.first_us, 100 * 1000000);
-	ck_assert_int_eq(x.b.last_us, 160 * 1000000);
-	kag__burst_target(&x.b, "a", KAG__BURST_TARGETS);
-	ck_assert_int_eq(kag__burst_due(&x.b, 3), 1);
-	ck_assert_int_eq(kag__burst_due(&x.b, 3), 0);                   /* once a window */
+	ck_assert_int_eq(count_at(&x, 100, KAG__LATE_FROM_FIRST), KAG__WINDOW_OPENED);
+	ck_assert_int_eq(count_at(&x, 130, KAG__LATE_FROM_FIRST), KAG__WINDOW_COUNTED);
+	/* the window's last second */
+	ck_assert_int_eq(count_at(&x, 160, KAG__LATE_FROM_FIRST), KAG__WINDOW_COUNTED);
+	ck_assert_uint_eq(x.b.w.count, 3);
+	ck_assert_int_eq(x.b.w.first_us, 100 * 1000000);
+	ck_assert_int_eq(x.b.w.last_us, 160 * 1000000);
+	ck_assert_int_eq(kag__window_due(&x.b.w, x.b.w.count, 4), 0);
+	ck_assert_int_eq(kag__window_due(&x.b.w, x.b.w.count, 3), 1);
+	ck_assert_int_eq(kag__window_due(&x.b.w, x.b.w.count, 3), 0);   /* once a window */
 	/* after the window: a new one, nothing carried over */
-	ck_assert_int_eq(count_at(&x, 161, KAG__LATE_FROM_FIRST), 1);
-	ck_assert_uint_eq(x.b.count, 1);
+	kag__burst_target(&x.b, "a");
+	x.ctx.now_us = 161 * 1000000;
+	ck_assert_int_eq(kag__burst_count(&x.b, &x.ctx, 60 * 1000000, KAG__LATE_FROM_FIRST), 1);
+	ck_assert_uint_eq(x.b.w.count, 1);
 	ck_assert_uint_eq(x.b.n_targets, 0);
-	ck_assert_int_eq(x.b.reported, 0);
-	ck_assert_int_eq(x.b.first_us, 161 * 1000000);
+	ck_assert_int_eq(x.b.w.reported, 0);
+	ck_assert_int_eq(x.b.w.first_us, 161 * 1000000);
 }
 END_TEST
 
@@ -70,21 +73,23 @@ START_TEST(burst_lateness)
 	burst_fixture x;
 
 	burst_init(&x, 10);
-	ck_assert_int_eq(count_at(&x, 100, KAG__LATE_FROM_FIRST), 1);
-	ck_assert_int_eq(count_at(&x, 89, KAG__LATE_FROM_FIRST), 0);   /* 11 s early */
-	ck_assert_int_eq(count_at(&x, 91, KAG__LATE_FROM_FIRST), 1);
-	ck_assert_int_eq(x.b.first_us, 91 * 1000000);
-	ck_assert_int_eq(count_at(&x, 82, KAG__LATE_FROM_FIRST), 1);   /* from 91 */
-	ck_assert_uint_eq(x.b.count, 3);
+	ck_assert_int_eq(count_at(&x, 100, KAG__LATE_FROM_FIRST), KAG__WINDOW_OPENED);
+	ck_assert_int_eq(count_at(&x, 89, KAG__LATE_FROM_FIRST), KAG__WINDOW_LATE); /* 11 s */
+	ck_assert_int_eq(count_at(&x, 91, KAG__LATE_FROM_FIRST), KAG__WINDOW_COUNTED);
+	ck_assert_int_eq(x.b.w.first_us, 91 * 1000000);
+	ck_assert_int_eq(count_at(&x, 82, KAG__LATE_FROM_FIRST), KAG__WINDOW_COUNTED); /* from 91 */
+	ck_assert_uint_eq(x.b.w.count, 3);
 
 	burst_init(&x, 10);
-	ck_assert_int_eq(count_at(&x, 100, KAG__LATE_FROM_NEWEST), 1);
-	ck_assert_int_eq(count_at(&x, 91, KAG__LATE_FROM_NEWEST), 1);
-	ck_assert_int_eq(count_at(&x, 82, KAG__LATE_FROM_NEWEST), 0);  /* 18 s before 100 */
-	ck_assert_int_eq(count_at(&x, 120, KAG__LATE_FROM_NEWEST), 1);
-	ck_assert_int_eq(count_at(&x, 105, KAG__LATE_FROM_NEWEST), 1); /* in the window */
-	ck_assert_uint_eq(x.b.count, 4);
-	ck_assert_int_eq(x.b.last_us, 120 * 1000000);
+	ck_assert_int_eq(count_at(&x, 100, KAG__LATE_FROM_NEWEST), KAG__WINDOW_OPENED);
+	ck_assert_int_eq(count_at(&x, 91, KAG__LATE_FROM_NEWEST), KAG__WINDOW_COUNTED);
+	/* 18 s before the newest, 100 */
+	ck_assert_int_eq(count_at(&x, 82, KAG__LATE_FROM_NEWEST), KAG__WINDOW_LATE);
+	ck_assert_int_eq(count_at(&x, 120, KAG__LATE_FROM_NEWEST), KAG__WINDOW_COUNTED);
+	/* within the window: counted, whatever the allowance */
+	ck_assert_int_eq(count_at(&x, 105, KAG__LATE_FROM_NEWEST), KAG__WINDOW_COUNTED);
+	ck_assert_uint_eq(x.b.w.count, 4);
+	ck_assert_int_eq(x.b.w.last_us, 120 * 1000000);
 }
 END_TEST
 
@@ -97,28 +102,18 @@ START_TEST(burst_targets)
 
 	burst_init(&x, 0);
 	count_at(&x, 1, KAG__LATE_FROM_FIRST);
+	count_at(&x, 2, KAG__LATE_FROM_FIRST);
 	for (i = 0; i < 40; i++) {
 		snprintf(name, sizeof(name), "t%zu", i % 35);
-		kag__burst_target(&x.b, name, KAG__BURST_TARGETS);
+		kag__burst_target(&x.b, name);
+		if (i == 15)
+			kag__burst_target(&x.b, "t3");
 	}
 	ck_assert_uint_eq(x.b.n_targets, KAG__BURST_TARGETS);
 	ck_assert_str_eq(x.b.targets[0], "t0");
 	ck_assert_str_eq(x.b.targets[KAG__MAX_DISTINCT - 1], "t15");
 	/* a threshold beyond what a window keeps is met when it is full */
-	ck_assert_int_eq(kag__burst_due_targets(&x.b, 1000), 1);
-
-	/* a smaller cap, and a name cut to what a window keeps */
-	burst_init(&x, 0);
-	count_at(&x, 1, KAG__LATE_FROM_FIRST);
-	count_at(&x, 2, KAG__LATE_FROM_FIRST);
-	for (i = 0; i < 20; i++) {
-		snprintf(name, sizeof(name), "r%zu", i);
-		kag__burst_target(&x.b, name, KAG__MAX_DISTINCT);
-	}
-	kag__burst_target(&x.b, "r3", KAG__MAX_DISTINCT);
-	ck_assert_uint_eq(x.b.n_targets, KAG__MAX_DISTINCT);
-	ck_assert_int_eq(kag__burst_due_targets(&x.b, 17), 0);
-	ck_assert_int_eq(kag__burst_due_targets(&x.b, 16), 1);
+	ck_assert_int_eq(kag__burst_due(&x.b, 1000), 1);
 
 	memset(&f, 0, sizeof(f));
 	x.ctx.time_inferred = 1;
@@ -128,7 +123,7 @@ START_TEST(burst_targets)
 	ck_assert_int_eq(f.corr_first_us, 1000000);
 	ck_assert_int_eq(f.corr_last_us, 2000000);
 	ck_assert_uint_eq(f.n_distinct, KAG__MAX_DISTINCT);
-	ck_assert_str_eq(f.distinct[3], "r3");
+	ck_assert_str_eq(f.distinct[3], "t3");
 	ck_assert_int_eq(f.confidence, KAG_CONFIDENCE_MEDIUM);
 	ck_assert_uint_eq(f.n_missing, 1);
 	ck_assert_int_eq(f.missing[0], KAG_FIELD_STAGE_TS);

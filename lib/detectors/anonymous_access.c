@@ -113,16 +113,17 @@ const kag__detector_def kag__det_anonymous_access = {
 	.title = "Unauthenticated (anonymous) request allowed",
 	.about = {
 		.finds =
-			"requests by system:anonymous or a member of system:unauthenticated "
-			"that were allowed or are streaming; writes are critical, resource reads "
-			"high, other paths (discovery, openapi) medium; the health endpoints of "
-			"policy health_paths (/healthz, /livez, /readyz, /version), their "
-			"sub-paths and query strings are left out, from any source address",
-		.fields = "user.groups (system:unauthenticated); requestURI for the health "
-			  "endpoints",
+			"requests by system:anonymous or a member of system:unauthenticated that "
+			"were allowed or are streaming; writes are critical, resource reads high, "
+			"other paths (discovery, openapi) medium; the health endpoints of policy "
+			"health_paths (/healthz, /livez, /readyz, /version), their sub-paths and "
+			"query strings are left out, from any source address",
+		.fields =
+			"user.groups (system:unauthenticated); requestURI for the health "
+			"endpoints",
 		.false_positives =
-			"clusters that bind public-info or discovery roles to "
-			"anonymous by design; denied anonymous requests belong to rbac_probing",
+			"clusters that bind public-info or discovery roles to anonymous by "
+			"design; denied anonymous requests belong to rbac_probing",
 		.peers =
 			"Falco Anonymous Request Allowed; Panther AnonymousAPIAccess / "
 			"API.AnonymousAccess; Elastic anonymous request and anonymous pod write "

@@ -134,17 +134,17 @@ const kag__detector_def kag__det_control_plane_tampering = {
 		 "DNS, aws-auth",
 	.about = {
 		.finds =
-			"mutating/validating admission webhook configurations created, "
-			"changed or deleted (mutating created or changed: high), admission "
-			"policies and their bindings changed; events deleted (deletecollection: "
-			"high); the kube-system coredns, kube-dns or coredns-custom configmaps "
-			"changed or deleted (high); the kube-system aws-auth configmap created, "
-			"changed or deleted (high); by identities outside the baseline",
+			"mutating/validating admission webhook configurations created, changed or "
+			"deleted (mutating created or changed: high), admission policies and "
+			"their bindings changed; events deleted (deletecollection: high); the "
+			"kube-system coredns, kube-dns or coredns-custom configmaps changed or "
+			"deleted (high); the kube-system aws-auth configmap created, changed or "
+			"deleted (high); by identities outside the baseline",
 		.fields = "objectRef.resource/namespace/name",
 		.false_positives =
-			"cert-manager and policy engines (gatekeeper, kyverno) "
-			"patching their own webhooks, infrastructure-as-code pipelines editing "
-			"aws-auth; add their identities to trusted_users",
+			"cert-manager and policy engines (gatekeeper, kyverno) patching their own "
+			"webhooks, infrastructure-as-code pipelines editing aws-auth; add their "
+			"identities to trusted_users",
 		.peers =
 			"Panther AdmissionController.Created; Sigma admission controller "
 			"modification, events deleted; Elastic admission webhook, events deleted, "

@@ -62,18 +62,18 @@ const kag__detector_def kag__det_controller_baseline = {
 			"(system:serviceaccount:openshift-*); groups must agree when present",
 		.fields = "user.groups when present",
 		.never =
-			"on userAgent alone, for exec/attach/port-forward/ephemeral "
-			"containers, for impersonated requests, or for denied requests",
+			"on userAgent alone, for exec/attach/port-forward/ephemeral containers, "
+			"for impersonated requests, or for denied requests",
 		.false_positives =
-			"a benign verdict says that a platform identity's credential was "
-			"used, not that the platform sent it: a stolen node or kube-system "
+			"a benign verdict says that a platform identity's credential was used, "
+			"not that the platform sent it: a stolen node or kube-system "
 			"service-account token reads as reconciliation here (public_source, "
 			"node_proxy and privileged_workload still judge such requests); "
 			"trusted_users widens the baseline of every detector, so list only "
 			"identities that reconcile by design",
 		.peers =
-			"Falco's allowed-user macros, Elastic's operator exclusions, "
-			"as an explicit verdict instead of a silent exception",
+			"Falco's allowed-user macros, Elastic's operator exclusions, as an "
+			"explicit verdict instead of a silent exception",
 	},
 	KAG__REQUIRED(required),
 	.min_level = KAG_LEVEL_METADATA,

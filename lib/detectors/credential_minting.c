@@ -406,27 +406,28 @@ const kag__detector_def kag__det_credential_minting = {
 	.title = "Credentials minted: service-account tokens and client certificates",
 	.about = {
 		.finds =
-			"serviceaccounts/token creates (TokenRequest) by identities outside "
-			"the baseline (medium; high for a service account in a system namespace; "
-			"low for platform identities minting outside the system namespaces; never "
-			"for nodes, whose kubelets mint pod tokens); CertificateSigningRequests "
+			"serviceaccounts/token creates (TokenRequest) by identities outside the "
+			"baseline (medium; high for a service account in a system namespace; low "
+			"for platform identities minting outside the system namespaces; never for "
+			"nodes, whose kubelets mint pod tokens); CertificateSigningRequests "
 			"created for a client signer or with client auth usage (high; medium when "
-			"the body is absent; serving certificates and kubelet client requests, the "
-			"node bootstrap flow, are not reported unless their subject is a platform "
-			"name); CSR approvals "
-			"(certificatesigningrequests/approval) by identities outside the baseline "
-			"(high), self-approval (critical: the body's spec.username, or the creator "
-			"remembered in the session) and platform subjects such as system:masters "
-			"decoded from the PEM request (critical)",
-		.fields = "objectRef.resource/subresource select the request; requestObject "
-			  "spec (signerName, usages, request, username) when present",
+			"the body is absent; serving certificates and kubelet client requests, "
+			"the node bootstrap flow, are not reported unless their subject is a "
+			"platform name); CSR approvals (certificatesigningrequests/approval) by "
+			"identities outside the baseline (high), self-approval (critical: the "
+			"body's spec.username, or the creator remembered in the session) and "
+			"platform subjects such as system:masters decoded from the PEM request "
+			"(critical)",
+		.fields =
+			"objectRef.resource/subresource select the request; requestObject spec "
+			"(signerName, usages, request, username) when present",
 		.level = "Request adds signer, subject and expiry",
 		.false_positives =
-			"CI systems and operators that mint tokens by design; node "
-			"TLS bootstrap (system:bootstrap:*) and the csrapprover are not reported",
+			"CI systems and operators that mint tokens by design; node TLS bootstrap "
+			"(system:bootstrap:*) and the csrapprover are not reported",
 		.peers =
-			"Panther ServiceAccount.TokenCreated, ClientCertificate.Created; "
-			"Elastic TokenRequest and CSR created/approved rules; Stratus create-token, "
+			"Panther ServiceAccount.TokenCreated, ClientCertificate.Created; Elastic "
+			"TokenRequest and CSR created/approved rules; Stratus create-token, "
 			"create-client-certificate",
 	},
 	.attack = attack,

@@ -127,14 +127,14 @@ const kag__detector_def kag__det_discovery = {
 			"for service accounts and nodes, also when impersonated) and "
 			"selfsubjectaccessreviews created by service accounts or nodes (medium); "
 			"and one identity listing at least discovery_threshold distinct "
-			"(resource, namespace) targets (a cluster-wide list counts as namespace *) "
-			"within discovery_window_us (default 5 in 600 s, event time): one "
+			"(resource, namespace) targets (a cluster-wide list counts as namespace "
+			"*) within discovery_window_us (default 5 in 600 s, event time): one "
 			"correlated verdict per window (low; medium for service accounts and "
 			"nodes) with count, first/last time and the targets",
 		.fields = "objectRef.resource/namespace",
 		.false_positives =
-			"dashboards, kubectl get all -A, backup and inventory tools; "
-			"platform identities are never counted; add such tools to trusted_users",
+			"dashboards, kubectl get all -A, backup and inventory tools; platform "
+			"identities are never counted; add such tools to trusted_users",
 		.peers =
 			"Sigma RBAC permission enumeration; Elastic self-subject review, "
 			"multi-resource discovery; GuardDuty AnomalousBehavior.PermissionChecked",

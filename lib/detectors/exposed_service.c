@@ -171,13 +171,13 @@ const kag__detector_def kag__det_exposed_service = {
 			"operations and merge patches are judged on what they set",
 		.fields = "requestObject (spec.type, spec.externalIPs, spec.tls)",
 		.false_positives =
-			"public load balancers and ingress controllers terminating "
-			"TLS elsewhere (a cloud load balancer in front); this is hygiene more "
-			"than threat, weigh it with the identity",
+			"public load balancers and ingress controllers terminating TLS elsewhere "
+			"(a cloud load balancer in front); this is hygiene more than threat, "
+			"weigh it with the identity",
 		.peers =
-			"Falco Create NodePort Service, Ingress Object without TLS "
-			"Certificate Created; Panther Service.NodePort.Deployed, Ingress.NoTLS; "
-			"Elastic exposed service created with type NodePort",
+			"Falco Create NodePort Service, Ingress Object without TLS Certificate "
+			"Created; Panther Service.NodePort.Deployed, Ingress.NoTLS; Elastic "
+			"exposed service created with type NodePort",
 	},
 	.attack = attack,
 	KAG__REQUIRED(required),

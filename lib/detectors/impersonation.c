@@ -88,11 +88,11 @@ const kag__detector_def kag__det_impersonation = {
 			"anonymous, node, kube-system service-account and system identities, "
 			"medium otherwise; one step lower when the request was denied",
 		.false_positives =
-			"platform tooling that impersonates by design (audit2rbac "
-			"demos, some CI systems); never treated as baseline reconciliation",
+			"platform tooling that impersonates by design (audit2rbac demos, some CI "
+			"systems); never treated as baseline reconciliation",
 		.peers =
-			"Elastic impersonation rules (privileged targets); no Falco or "
-			"Sigma equivalent",
+			"Elastic impersonation rules (privileged targets); no Falco or Sigma "
+			"equivalent",
 	},
 	.attack = attack,
 	KAG__REQUIRED(required),

@@ -259,24 +259,24 @@ const kag__detector_def kag__det_interactive_access = {
 	.about = {
 		.finds =
 			"pods/exec, pods/attach, pods/portforward with verb create or get, and "
-			"ephemeral containers added (pods/ephemeralcontainers update/patch); every "
-			"command= parameter of the requestURI is decoded into evidence.command, "
-			"with credentials in it masked (Bearer/Basic values, user:password, JWTs, "
-			"values of secret-named keys and flags, URL query values, cloud keys, PEM "
-			"private keys); commandFindings then lists \"credential\"",
-		.fields = "objectRef.resource, objectRef.subresource and verb select the "
-			  "request",
+			"ephemeral containers added (pods/ephemeralcontainers update/patch); "
+			"every command= parameter of the requestURI is decoded into "
+			"evidence.command, with credentials in it masked (Bearer/Basic values, "
+			"user:password, JWTs, values of secret-named keys and flags, URL query "
+			"values, cloud keys, PEM private keys); commandFindings then lists "
+			"\"credential\"",
+		.fields = "objectRef.resource, objectRef.subresource and verb select the request",
 		.level = "exec commands need requestURI, present at every level",
 		.severity =
-			"high for exec/attach, medium for port-forward, critical when the "
-			"command opens a reverse shell, reaches a metadata address or reads a "
+			"high for exec/attach, medium for port-forward, critical when the command "
+			"opens a reverse shell, reaches a metadata address or reads a "
 			"service-account token",
 		.false_positives =
-			"break-glass debugging by on-call engineers; denied attempts "
-			"are reported by rbac_probing, not here",
+			"break-glass debugging by on-call engineers; denied attempts are reported "
+			"by rbac_probing, not here",
 		.peers =
-			"Falco 'Attach/Exec Pod', Panther K8s.Pod.Exec / ExecIntoPod / "
-			"Kubectl.CP / StealServiceAccountToken, Elastic exec rules, Sigma pod exec",
+			"Falco 'Attach/Exec Pod', Panther K8s.Pod.Exec / ExecIntoPod / Kubectl.CP "
+			"/ StealServiceAccountToken, Elastic exec rules, Sigma pod exec",
 	},
 	.attack = attack,
 	KAG__WANTED(wanted),

@@ -106,18 +106,18 @@ const kag__detector_def kag__det_new_user_agent = {
 	.title = "Identity using a client (user-agent product) it has not used before",
 	.about = {
 		.finds =
-			"an identity, already seen in this session with another client, sends "
-			"a request with a user-agent product (the token before the first '/', so "
+			"an identity, already seen in this session with another client, sends a "
+			"request with a user-agent product (the token before the first '/', so "
 			"versions do not count) it has not used before (low); the first client of "
 			"an identity is its baseline and is not reported; anonymous callers and "
-			"platform identities (controller_baseline classes) are "
-			"left out; the table is bounded by new_terms_capacity entries (identities "
-			"and their clients), least recently used evicted (within a set of 8 "
-			"entries when the table holds more than 64)",
+			"platform identities (controller_baseline classes) are left out; the "
+			"table is bounded by new_terms_capacity entries (identities and their "
+			"clients), least recently used evicted (within a set of 8 entries when "
+			"the table holds more than 64)",
 		.false_positives =
-			"people switching between kubectl, dashboards and SDKs; "
-			"the user agent is set by the client, so this is a lead to weigh with "
-			"other verdicts for the same identity, never proof by itself",
+			"people switching between kubectl, dashboards and SDKs; the user agent is "
+			"set by the client, so this is a lead to weigh with other verdicts for "
+			"the same identity, never proof by itself",
 		.peers =
 			"Elastic new_terms rules on user agent (secret access, forbidden "
 			"requests, self-subject reviews, anonymous requests); GuardDuty "

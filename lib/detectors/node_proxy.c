@@ -116,15 +116,17 @@ const kag__detector_def kag__det_node_proxy = {
 	.about = {
 		.finds =
 			"allowed requests to nodes/<name>/proxy/<path>; /run, /exec, /attach, "
-			"/portForward and /cri run commands in containers without pods/exec RBAC or "
-			"its audit trail (high, also for platform identities); /metrics, /stats, "
-			"/healthz and /spec are monitoring (low; never for platform identities); "
-			"other kubelet paths (/pods, /configz, /logs, /containerLogs, /debug) medium",
-		.fields = "nodes/proxy only (objectRef.subresource); requestURI for the "
-			  "kubelet path",
+			"/portForward and /cri run commands in containers without pods/exec RBAC "
+			"or its audit trail (high, also for platform identities); /metrics, "
+			"/stats, /healthz and /spec are monitoring (low; never for platform "
+			"identities); other kubelet paths (/pods, /configz, /logs, "
+			"/containerLogs, /debug) medium",
+		.fields =
+			"nodes/proxy only (objectRef.subresource); requestURI for the kubelet "
+			"path",
 		.false_positives =
-			"monitoring stacks outside kube-system scraping metrics "
-			"through the API server (low); add their identity to trusted_users",
+			"monitoring stacks outside kube-system scraping metrics through the API "
+			"server (low); add their identity to trusted_users",
 		.peers =
 			"Elastic API Server Proxying Request to Kubelet; Panther "
 			"Role.NodeProxyPermissions grants (rbac_escalation); Stratus nodes-proxy",

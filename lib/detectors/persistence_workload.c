@@ -61,7 +61,8 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	k = kind_of(ev);
 	if (k == P_CRON_DS)
 		return 1;
-	if (k == P_POD && kag__eq(ev, KAG_FIELD_VERB, "create") && kag__in_system_namespace(ev, ctx->policy))
+	if (k == P_POD && kag__eq(ev, KAG_FIELD_VERB, "create") &&
+	    kag__in_system_namespace(ev, ctx->policy))
 		return 1;
 	/* otherwise only of interest as a step of the sequence, which needs the
 	 * identity and a known outcome: without them, nothing to correlate and
@@ -182,25 +183,25 @@ const kag__detector_def kag__det_persistence_workload = {
 		 "RBAC-then-workload sequences",
 	.about = {
 		.finds =
-			"CronJobs and DaemonSets created (medium) or updated/patched (low; "
-			"high in a system namespace) and pods created in a system namespace (high) "
-			"by identities outside the baseline; and, reported here, the sequence of an "
-			"RBAC object (role, clusterrole, binding) created/updated/patched and then a "
-			"workload (pod, deployment, daemonset, statefulset, replicaset, job, cronjob, "
-			"replicationcontroller) created/updated/patched by the same identity within "
-			"sequence_window_us (default 300 s, event time): one correlated verdict "
-			"(high) on the workload change, correlation.distinct naming both changes; "
-			"members of system:masters start no sequence",
+			"CronJobs and DaemonSets created (medium) or updated/patched (low; high "
+			"in a system namespace) and pods created in a system namespace (high) by "
+			"identities outside the baseline; and, reported here, the sequence of an "
+			"RBAC object (role, clusterrole, binding) created/updated/patched and "
+			"then a workload (pod, deployment, daemonset, statefulset, replicaset, "
+			"job, cronjob, replicationcontroller) created/updated/patched by the same "
+			"identity within sequence_window_us (default 300 s, event time): one "
+			"correlated verdict (high) on the workload change, correlation.distinct "
+			"naming both changes; members of system:masters start no sequence",
 		.fields = "objectRef.resource/namespace",
 		.false_positives =
-			"deployment pipelines and helm installs create roles and "
-			"workloads together; add their identities to trusted_users; platform "
-			"identities are never reported (controller_baseline explains them)",
+			"deployment pipelines and helm installs create roles and workloads "
+			"together; add their identities to trusted_users; platform identities are "
+			"never reported (controller_baseline explains them)",
 		.peers =
 			"Panther CronJob.CreatedOrModified, DaemonSet.Created, "
 			"Pod.SystemNamespace; Falco Pod Created in Kube Namespace; Sigma "
-			"CronJob/Job modification, pod in system namespace; Elastic sensitive RBAC "
-			"change followed by workload modification",
+			"CronJob/Job modification, pod in system namespace; Elastic sensitive "
+			"RBAC change followed by workload modification",
 	},
 	.attack = attack,
 	KAG__REQUIRED(required),

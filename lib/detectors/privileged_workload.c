@@ -45,7 +45,8 @@ static int wl_child(int type, const char *key, size_t len)
 	case W_CRONSPEC:
 		return KAG__KEY("jobTemplate") ? W_JOBTPL : 0;
 	case W_PODSPEC:
-		if (KAG__KEY("containers") || KAG__KEY("initContainers") || KAG__KEY("ephemeralContainers"))
+		if (KAG__KEY("containers") || KAG__KEY("initContainers") ||
+		    KAG__KEY("ephemeralContainers"))
 			return W_CONTAINERS;
 		if (KAG__KEY("volumes"))
 			return W_VOLUMES;
@@ -449,26 +450,26 @@ const kag__detector_def kag__det_privileged_workload = {
 		.finds =
 			"created pods, updated or patched pods/ephemeralcontainers, and the "
 			"created, updated or patched pod templates of deployments, daemonsets, "
-			"statefulsets, replicasets, jobs, replicationcontrollers, podtemplates and "
-			"cronjobs (spec.jobTemplate.spec.template.spec) whose containers, "
+			"statefulsets, replicasets, jobs, replicationcontrollers, podtemplates "
+			"and cronjobs (spec.jobTemplate.spec.template.spec) whose containers, "
 			"initContainers or ephemeralContainers are privileged, add a dangerous "
 			"capability (policy list) or set allowPrivilegeEscalation, or whose spec "
 			"sets hostPID/hostIPC/hostNetwork or mounts a sensitive hostPath (policy "
-			"list; a listed path, a path under one, or an ancestor of one); JSON Patch "
-			"operations and merge patches are judged on what they add; privileged with "
-			"hostPID or a / mount is critical; pods stamped out by a platform "
-			"controller rank one step lower (judge the owner's creation)",
+			"list; a listed path, a path under one, or an ancestor of one); JSON "
+			"Patch operations and merge patches are judged on what they add; "
+			"privileged with hostPID or a / mount is critical; pods stamped out by a "
+			"platform controller rank one step lower (judge the owner's creation)",
 		.fields = "requestObject, the pod spec",
 		.level = "never a guess",
 		.false_positives =
-			"CNI, storage and monitoring agents need host access; platform "
-			"identities in system namespaces are never flagged, other agents belong "
-			"in the policy (trusted_users) or in a system namespace",
+			"CNI, storage and monitoring agents need host access; platform identities "
+			"in system namespaces are never flagged, other agents belong in the "
+			"policy (trusted_users) or in a system namespace",
 		.peers =
-			"Falco Create Privileged Pod / Sensitive Mount / HostNetwork / "
-			"HostPid / HostIPC; Panther Pod.Privileged / HostPath / Host.IPC / "
-			"Host.Network / Host.PID / Dangerous.Capabilities; Elastic privileged, "
-			"hostPath, host namespace and capability rules; Sigma privileged container",
+			"Falco Create Privileged Pod / Sensitive Mount / HostNetwork / HostPid / "
+			"HostIPC; Panther Pod.Privileged / HostPath / Host.IPC / Host.Network / "
+			"Host.PID / Dangerous.Capabilities; Elastic privileged, hostPath, host "
+			"namespace and capability rules; Sigma privileged container",
 	},
 	.attack = attack,
 	KAG__REQUIRED(required),

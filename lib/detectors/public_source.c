@@ -277,7 +277,8 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	who = principal(ev, ctx);
 	if (who == S_NONE)
 		return 0;
-	if (who == S_PERSON && !(kag__in_system_namespace(ev, ctx->policy) && acts_on_workloads(ev)))
+	if (who == S_PERSON &&
+	    !(kag__in_system_namespace(ev, ctx->policy) && acts_on_workloads(ev)))
 		return 0;
 	return !trusted(&ctx->policy->trusted_networks, &ip);
 }
@@ -340,19 +341,19 @@ const kag__detector_def kag__det_public_source = {
 		.finds =
 			"allowed requests whose last sourceIPs entry (the connection peer; the "
 			"earlier entries come from X-Forwarded-For, which the client sets) is "
-			"public (not RFC 1918, loopback, link-local, RFC 6598 shared, unique-local, "
-			"multicast or reserved; not in policy trusted_networks) and whose identity "
-			"is a control-plane or other system: principal (writes, exec and secret or "
-			"token access high, reads medium), a node or service account (low, medium "
-			"for secrets or tokens: managed clusters often egress through public "
-			"addresses), or a person "
-			"writing or exec'ing into a system namespace (medium); provider components "
-			"(eks:, system:gke-, aksService) run in public provider ranges and are left "
-			"out, anonymous requests are anonymous_access's",
+			"public (not RFC 1918, loopback, link-local, RFC 6598 shared, "
+			"unique-local, multicast or reserved; not in policy trusted_networks) and "
+			"whose identity is a control-plane or other system: principal (writes, "
+			"exec and secret or token access high, reads medium), a node or service "
+			"account (low, medium for secrets or tokens: managed clusters often "
+			"egress through public addresses), or a person writing or exec'ing into a "
+			"system namespace (medium); provider components (eks:, system:gke-, "
+			"aksService) run in public provider ranges and are left out, anonymous "
+			"requests are anonymous_access's",
 		.fields = "the last sourceIPs entry is judged",
 		.false_positives =
-			"nodes or NAT gateways with public egress addresses: list "
-			"them in trusted_networks (kag carries no cloud address-range data)",
+			"nodes or NAT gateways with public egress addresses: list them in "
+			"trusted_networks (kag carries no cloud address-range data)",
 		.peers = "Panther SystemNamespaceFromPublicIP, System.Principal.PublicIP",
 	},
 	.attack = attack,

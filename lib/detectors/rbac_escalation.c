@@ -442,23 +442,25 @@ const kag__detector_def kag__det_rbac_escalation = {
 			"created, updated or patched roles/clusterroles granting \"*\" verbs or "
 			"resources, escalate/bind/impersonate, pods/exec|attach|portforward, "
 			"nodes/proxy, serviceaccounts/token, secret reads, writes to RBAC objects "
-			"or webhooks (medium) or any other write (low); created, updated or patched "
-			"(cluster)rolebindings to a privileged role (policy privileged_roles: "
-			"cluster-admin, admin, ...) or to system:anonymous, system:unauthenticated, "
-			"system:authenticated, system:serviceaccounts or a default service account; "
-			"platform roles and bindings (policy system_role_prefixes, minus "
-			"system_role_exceptions) modified or deleted; patches are judged on what "
-			"they add, a binding patch takes its roleRef from the response body",
+			"or webhooks (medium) or any other write (low); created, updated or "
+			"patched (cluster)rolebindings to a privileged role (policy "
+			"privileged_roles: cluster-admin, admin, ...) or to system:anonymous, "
+			"system:unauthenticated, system:authenticated, system:serviceaccounts or "
+			"a default service account; platform roles and bindings (policy "
+			"system_role_prefixes, minus system_role_exceptions) modified or deleted; "
+			"patches are judged on what they add, a binding patch takes its roleRef "
+			"from the response body",
 		.fields = "objectRef.name; requestObject (rules, roleRef, subjects)",
-		.level = "role and binding content needs Request, needs_context without it; "
-			 "Metadata suffices for platform roles modified or deleted",
+		.level =
+			"role and binding content needs Request, needs_context without it; "
+			"Metadata suffices for platform roles modified or deleted",
 		.false_positives =
-			"platform identities maintaining their own roles are never "
-			"flagged; installers (helm, operators) that create roles by design: add their "
+			"platform identities maintaining their own roles are never flagged; "
+			"installers (helm, operators) that create roles by design: add their "
 			"identity to trusted_users; role updates are judged like creates",
 		.peers =
-			"Falco Attach to cluster-admin Role, ClusterRole With Wildcard / "
-			"Write Privileges / Pod Exec Created, System ClusterRole Modified/Deleted; "
+			"Falco Attach to cluster-admin Role, ClusterRole With Wildcard / Write "
+			"Privileges / Pod Exec Created, System ClusterRole Modified/Deleted; "
 			"Panther ClusterRoleBinding.Privileged, Role.Wildcard / PodExec / "
 			"NodeProxyPermissions / WritePermissions, SystemRole.Modified; Elastic "
 			"cluster-admin binding, sensitive role, wildcard elevation; GuardDuty "

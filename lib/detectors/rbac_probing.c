@@ -152,11 +152,12 @@ const kag__detector_def kag__det_rbac_probing = {
 			"verdict with correlation count, first/last time and distinct resources",
 		.fields = "the outcome is responseStatus.code or authorization.k8s.io/decision",
 		.false_positives =
-			"misconfigured controllers retrying a forbidden call (look "
-			"at the identity); a denial is never reported as access",
+			"misconfigured controllers retrying a forbidden call (look at the "
+			"identity); a denial is never reported as access",
 		.peers =
 			"Panther Multiple403 / Multiple403.PublicIP / Secret.AccessDenied, "
-			"Elastic enumeration and forbidden-request rules, Sigma unauthorized access",
+			"Elastic enumeration and forbidden-request rules, Sigma unauthorized "
+			"access",
 	},
 	.attack = attack,
 	KAG__REQUIRED(required),

@@ -111,12 +111,13 @@ const kag__detector_def kag__det_secrets_access = {
 			"(impersonated requests are never baseline); list/watch across all "
 			"namespaces or in kube-system, and any kube-system read, rank high; one "
 			"identity reading secret_burst_threshold distinct secrets by name within "
-			"secret_burst_window_us (default 5 in 600 s, event time) is one correlated "
-			"verdict (high) with count, first/last time and the secrets' names",
+			"secret_burst_window_us (default 5 in 600 s, event time) is one "
+			"correlated verdict (high) with count, first/last time and the secrets' "
+			"names",
 		.fields = "verb and objectRef.resource select the request",
 		.false_positives =
-			"operators and CI identities that manage secrets by "
-			"design; add them to the baseline policy. Denied reads are rbac_probing's",
+			"operators and CI identities that manage secrets by design; add them to "
+			"the baseline policy. Denied reads are rbac_probing's",
 		.peers =
 			"Falco 'K8s Secret Get/List', Panther Secrets.DumpAllNamespaces / "
 			"BulkSecretAccess, Elastic secret access rules, Sigma secrets enumeration",

@@ -437,12 +437,12 @@ static const char *const marked[] = {
 	"{\"category\":\"kube-audit\",\"properties\":{\"log\":\"{QZXW\"}}\n",
 	"{\"category\":\"kube-audit\",\"properties\":{\"log\":\"{\\\"verb\\\":\\\"QZXW\"}}\n",
 	"{\"category\":\"kube-audit\",\"properties\":{\"log\":\"{\\\"verb\\\":1,\\\"verb\\\":\\\"QZXW\\\"}\"}}\n",
-	"{\"logName\":\"projects/p/logs/cloudaudit.googleapis.com%2Factivity\","
-	"\"protoPayload\":{\"@type\":\"type.googleapis.com/google.cloud.audit.AuditLog\","
-	"\"serviceName\":\"k8s.io\",\"methodName\":\"QZXW.secret\"},"
-	"\"resource\":{\"type\":\"k8s_cluster\"}}\n",
-	"{\"logGroup\":\"/aws/eks/c/cluster\",\"logStream\":\"kube-apiserver-audit-1\","
-	"\"message\":\"{\\\"auditID\\\":\\\"QZXW\\\",\\\"verb\\\":\\\"get\\\" [Truncated...]\"}\n",
+	("{\"logName\":\"projects/p/logs/cloudaudit.googleapis.com%2Factivity\","
+	 "\"protoPayload\":{\"@type\":\"type.googleapis.com/google.cloud.audit.AuditLog\","
+	 "\"serviceName\":\"k8s.io\",\"methodName\":\"QZXW.secret\"},"
+	 "\"resource\":{\"type\":\"k8s_cluster\"}}\n"),
+	("{\"logGroup\":\"/aws/eks/c/cluster\",\"logStream\":\"kube-apiserver-audit-1\","
+	 "\"message\":\"{\\\"auditID\\\":\\\"QZXW\\\",\\\"verb\\\":\\\"get\\\" [Truncated...]\"}\n"),
 	"H4sIQZXW\n",
 	"{\"verb\":\"get\",\"user\":{\"username\":[\"QZXW\"]}}\n",
 	"{\"verb\":\"get\",\"QZXW\":\"x\",\"QZXW\":\"x\",\"requestObject\":{\"password\":\"QZXW\"}}\n",

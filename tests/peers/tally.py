@@ -15,7 +15,13 @@ negatives it flagged. Events where kag deliberately differs are listed with
 the reason from EXPLAINED below; anything else that disagrees is listed as
 UNEXPLAINED.
 
-usage: tally.py [--triage PATH] [--data DIR] [--quiet]
+Each explained difference is also pinned to kag's exact outcome on that
+event (flagged, declined or quiet, with the verdict's severity, assessment
+and reason) in pinned.json beside this script: an explained line whose
+outcome changes fails the tally too. --update-pinned rewrites the file, for
+a deliberate change only (review its diff).
+
+usage: tally.py [--triage PATH] [--data DIR] [--quiet] [--update-pinned]
 """
 import argparse
 import json
@@ -275,6 +281,9 @@ def main():
     ap.add_argument("--triage", default=os.environ.get("KAG_TRIAGE", "kag-triage"))
     ap.add_argument("--data", default=os.path.join(HERE, "..", "data"))
     ap.add_argument("--quiet", action="store_true", help="tally only")
+    ap.add_argument("--pinned", default=os.path.join(HERE, "pinned.json"))
+    ap.add_argument("--update-pinned", action="store_true",
+                    help="rewrite the pinned outcomes of the explained differences")
     a = ap.parse_args()
 
     rows = {}      # (source, rule, det) -> counters
@@ -312,13 +321,13 @@ def main():
             r["pos_hit"] += res == "flagged"
             if res != "flagged":
                 notes.append((fname, e["line"], e["rule_id"], det, "positive " + res,
-                              expl or why, bool(expl)))
+                              expl or why, bool(expl), why))
         else:
             r["neg"] += 1
             r["neg_hit"] += res == "flagged"
             if res == "flagged":
                 notes.append((fname, e["line"], e["rule_id"], det, "negative flagged",
-                              expl or why, bool(expl)))
+                              expl or why, bool(expl), why))
 
     falco_dir = os.path.join(a.data, "falco-k8s-audit")
     for name, (rule, det, positive) in sorted(FALCO_MAP.items()):
@@ -341,13 +350,13 @@ def main():
             r["pos_hit"] += res == "flagged"
             if res != "flagged":
                 notes.append(("falco", name, rule, det, "positive " + res, expl or why,
-                              bool(expl)))
+                              bool(expl), why))
         else:
             r["neg"] += 1
             r["neg_hit"] += res == "flagged"
             if res == "flagged":
                 notes.append(("falco", name, rule, det, "negative flagged", expl or why,
-                              bool(expl)))
+                              bool(expl), why))
 
     tot = {"pos": 0, "pos_hit": 0, "neg": 0, "neg_hit": 0, "rejected": 0}
     print("%-5s %-52s %-24s %9s %9s %s" % ("src", "peer rule", "kag detector", "pos",
@@ -387,10 +396,42 @@ def main():
               ", ".join("%s (%d)" % kv for kv in sorted(unmapped.items())))
     if not a.quiet and notes:
         print("\ndisagreements:")
-        for src, where, rule, det, what, why, ok in notes:
+        for src, where, rule, det, what, why, ok, _ in notes:
             print("  %s %s:%s %s -> %s: %s\n      %s" % (
                 "explained  " if ok else "UNEXPLAINED", src, where, rule, det, what, why))
-    return 0 if all(n[6] for n in notes) else 1
+    return check_pinned(a, notes) | (0 if all(n[6] for n in notes) else 1)
+
+
+def check_pinned(a, notes):
+    """The explained differences, each with kag's exact outcome, against the
+    pinned ones: 0 when they are the same."""
+    got = sorted([{"source": n[0], "where": str(n[1]), "rule": n[2], "detector": n[3],
+                   "outcome": n[4], "verdict": n[7]} for n in notes if n[6]],
+                 key=lambda d: (d["source"], d["where"], d["rule"]))
+    if a.update_pinned:
+        with open(a.pinned, "w") as f:
+            json.dump(got, f, indent=1, sort_keys=True)
+            f.write("\n")
+        print("pinned %d explained differences in %s" % (len(got), a.pinned))
+        return 0
+    try:
+        want = json.load(open(a.pinned))
+    except (OSError, ValueError) as e:
+        print("no pinned outcomes (%s): run with --update-pinned" % e)
+        return 1
+    if got == want:
+        print("the %d explained differences are as pinned" % len(got))
+        return 0
+    key = lambda d: (d["source"], d["where"], d["rule"])
+    wanted = {key(d): d for d in want}
+    have = {key(d): d for d in got}
+    for k in sorted(set(wanted) | set(have)):
+        if wanted.get(k) != have.get(k):
+            print("PINNED OUTCOME CHANGED %s:%s %s\n      pinned: %s\n      now:    %s" % (
+                k[0], k[1], k[2],
+                wanted[k]["outcome"] + ": " + wanted[k]["verdict"] if k in wanted else "-",
+                have[k]["outcome"] + ": " + have[k]["verdict"] if k in have else "-"))
+    return 1
 
 
 if __name__ == "__main__":

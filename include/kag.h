@@ -759,7 +759,9 @@ KAG_API size_t kag_verdict_inferred_count(const kag_verdict *v);
 KAG_API const char *kag_verdict_inferred(const kag_verdict *v, size_t i);
 /** Correlated verdicts: number of events counted, else 0. */
 KAG_API uint64_t kag_verdict_correlation_count(const kag_verdict *v);
-/** The evidence object as JSON text (native field names). */
+/** The evidence object as JSON text (native field names), NUL-terminated;
+ * *len_out, when not NULL, receives its length. Valid as long as the
+ * verdict. */
 KAG_API const char *kag_verdict_evidence_json(const kag_verdict *v, size_t *len_out);
 /** The whole verdict record as one line of JSON (NUL-terminated, no trailing
  * newline; *len_out, when not NULL, receives its length). */

@@ -226,7 +226,15 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	v->json_len = b->len;
 	kag__buf_putc(b, '\0');
 
-	/* NUL-terminated copies for the accessors, after the JSON */
+	/* NUL-terminated copies for the accessors, after the JSON: the
+	 * evidence first (copied from the record within the same buffer, so
+	 * room is made before the copy) */
+	if (kag__buf_reserve(b, v->evidence_len + 1) == KAG_OK) {
+		memcpy(b->data + b->len, b->data + v->evidence_off, v->evidence_len);
+		v->evidence_off = b->len;
+		b->len += v->evidence_len;
+		kag__buf_putc(b, '\0');
+	}
 	if (f) {
 		v->reason_off = put_cstr(b, f->reason, reason_len);
 	} else {

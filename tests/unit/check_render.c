@@ -447,6 +447,9 @@ START_TEST(verdict_escapes)
 	evidence = kag_verdict_evidence_json(v, &elen);
 	ck_assert_uint_eq(elen, sizeof(want_evidence) - 1);
 	ck_assert(memcmp(evidence, want_evidence, elen) == 0);
+	/* a C string of its own, as a ctypes c_char_p reads it */
+	ck_assert_uint_eq(strlen(evidence), elen);
+	ck_assert_ptr_nonnull(strstr(json, evidence));
 	ck_assert_str_eq(kag_verdict_audit_id(v), "a\"b\\c");
 	ck_assert_str_eq(kag_verdict_source(v), "dir \"q\" \\ \xC3\xA9.log:1");
 	ck_assert_uint_eq(kag_verdict_attack_count(v), 1);
@@ -568,9 +571,11 @@ static void check_verdicts(const kag_result *res, size_t *n)
 		ck_assert_str_eq(audit ? audit : "", kag_verdict_audit_id(v));
 		ck_assert_str_eq(json_string_value(json_object_get(ev, "source")),
 				 kag_verdict_source(v));
-		/* the evidence accessor is the record's evidence member */
+		/* the evidence accessor is the record's evidence member, as a
+		 * string of its own */
 		ck_assert_ptr_nonnull(strstr(text, "\"evidence\":"));
-		ck_assert(evidence == strstr(text, "\"evidence\":") + 11);
+		ck_assert_uint_eq(strlen(evidence), elen);
+		ck_assert(memcmp(evidence, strstr(text, "\"evidence\":") + 11, elen) == 0);
 		e = json_loadb(evidence, elen, JSON_ALLOW_NUL, &err);
 		ck_assert_msg(json_equal(e, json_object_get(j, "evidence")), "%.*s", (int)elen,
 			      evidence);

@@ -119,6 +119,7 @@ struct filter {
 	size_t max_line;
 	int overlong;           /* the message in hand passed max_line */
 	struct errlimit errors; /* error records written and held back */
+	uint64_t messages;      /* read so far: the line number of error records */
 };
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -260,34 +261,52 @@ static int out_error_summary(struct filter *f, const struct errlimit_kind *k)
 	return f->out.len >= FILTER_OUT_FLUSH ? out_flush(f) : 0;
 }
 
-static int out_error(struct filter *f, int code, const char *message, uint64_t offset,
-		     const char *path)
+/* Whether an error record of this kind is written (1), held back (0), or
+ * summarised now (the summary written: 0), or -1 on a failure. */
+static int admit_error(struct filter *f, int code, const char *message, const char *path)
 {
 	struct errlimit_kind *kind;
-	char num[32];
 
-	/* Each message is parsed as a stream of its own: the parser's "line 1: "
-	 * says nothing here. */
-	if (strncmp(message, "line 1: ", 8) == 0)
-		message += 8;
 	switch (errlimit_admit(&f->errors, code, message, path, &kind)) {
 	case ERRLIMIT_WRITE:
-		break;
+		return 1;
 	case ERRLIMIT_SUMMARY:
 		return out_error_summary(f, kind);
 	default:
 		return 0;
 	}
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)offset);
-	if (obuf_puts(&f->out, "{\"error\":{\"code\":") < 0 ||
-	    obuf_put_json_string(&f->out, kag_error_name(code)) < 0 ||
-	    obuf_puts(&f->out, ",\"message\":") < 0 ||
-	    obuf_put_json_string(&f->out, message) < 0 ||
-	    obuf_puts(&f->out, ",\"source\":null,\"offset\":") < 0 ||
-	    obuf_puts(&f->out, num) < 0 ||
-	    (path && *path && (obuf_puts(&f->out, ",\"path\":") < 0 ||
-			       obuf_put_json_string(&f->out, path) < 0)) ||
-	    obuf_puts(&f->out, "}}\n") < 0) {
+}
+
+/* The record the parser rejected: the library's error record. */
+static int out_parser_error(struct filter *f, const kag_parser *p, int code)
+{
+	const char *json;
+	size_t len;
+	int rc = admit_error(f, code, kag_parser_error_message(p), kag_parser_error_path(p));
+
+	if (rc <= 0)
+		return rc;
+	if (!(json = kag_parser_error_json(p, &len))) {
+		fprintf(stderr, "kag-filter: out of memory\n");
+		return -1;
+	}
+	return out_record(f, json, len);
+}
+
+/* A message dropped before the parser saw it (longer than --max-line): an
+ * error record of the same shape, written here. */
+static int out_dropped(struct filter *f)
+{
+	char m[96], tail[96];
+	int rc;
+
+	snprintf(m, sizeof(m), "message longer than %zu bytes (dropped)", f->max_line);
+	if ((rc = admit_error(f, KAG_ELIMIT, m, "")) <= 0)
+		return rc;
+	snprintf(tail, sizeof(tail), ",\"source\":null,\"line\":%llu,\"offset\":0}}\n",
+		 (unsigned long long)f->messages);
+	if (obuf_puts(&f->out, "{\"error\":{\"code\":\"KAG_ELIMIT\",\"message\":") < 0 ||
+	    obuf_put_json_string(&f->out, m) < 0 || obuf_puts(&f->out, tail) < 0) {
 		fprintf(stderr, "kag-filter: out of memory\n");
 		return -1;
 	}
@@ -323,8 +342,9 @@ static int judge_message(struct filter *f, const char *msg, size_t len)
 
 	/* A message is a whole stream: a record cut short at the line end is
 	 * reported now, never joined with the next message. */
-	if (kag_parser_reset(p) < 0 || kag_parser_feed(p, msg, len) < 0 ||
-	    kag_parser_finish(p) < 0) {
+	if (kag_parser_reset(p) < 0 ||
+	    kag_parser_set_option_u64(p, KAG_OPT_LINE, f->messages) < 0 ||
+	    kag_parser_feed(p, msg, len) < 0 || kag_parser_finish(p) < 0) {
 		fprintf(stderr, "kag-filter: out of memory\n");
 		return -1;
 	}
@@ -340,8 +360,7 @@ static int judge_message(struct filter *f, const char *msg, size_t len)
 			return -1;
 		}
 		if (rc < 0) {
-			if (out_error(f, rc, kag_parser_error_message(p),
-				      kag_parser_error_offset(p), kag_parser_error_path(p)) < 0)
+			if (out_parser_error(f, p, rc) < 0)
 				return -1;
 			continue;
 		}
@@ -361,11 +380,9 @@ static int end_message(struct filter *f)
 {
 	int rc;
 
+	f->messages++;
 	if (f->overlong) {
-		char m[96];
-
-		snprintf(m, sizeof(m), "message longer than %zu bytes (dropped)", f->max_line);
-		rc = out_error(f, KAG_ELIMIT, m, 0, NULL);
+		rc = out_dropped(f);
 	} else {
 		rc = judge_message(f, f->line.data ? f->line.data : "", f->line.len);
 	}

@@ -95,11 +95,12 @@ static void print_error_summary(struct triage *t, const struct errlimit_kind *k)
 	}
 }
 
-/* shift corrects the offset of a parser fed part of the stream (--jobs) */
-static void print_error(struct triage *t, const kag_parser *p, int code, int64_t shift)
+/* A rejected record: the library's error record, or a line of the table. */
+static void print_error(struct triage *t, const kag_parser *p, int code)
 {
-	const char *src = kag_parser_source(p);
 	struct errlimit_kind *kind;
+	const char *json;
+	size_t len;
 
 	switch (errlimit_admit(&t->errors, code, kag_parser_error_message(p),
 			       kag_parser_error_path(p), &kind)) {
@@ -112,25 +113,17 @@ static void print_error(struct triage *t, const kag_parser *p, int code, int64_t
 		return;
 	}
 	if (t->output == OUT_JSON) {
-		printf("{\"error\":{\"code\":\"%s\",\"message\":", kag_error_name(code));
-		json_string(stdout, kag_parser_error_message(p));
-		printf(",\"source\":\"");
-		for (; *src; src++) {
-			if (*src == '"' || *src == '\\')
-				putchar('\\');
-			putchar(*src);
+		if ((json = kag_parser_error_json(p, &len)) != NULL) {
+			fwrite(json, 1, len, stdout);
+			fputc('\n', stdout);
 		}
-		printf(":%llu\",\"offset\":%llu", (unsigned long long)kag_parser_error_line(p),
-		       (unsigned long long)((int64_t)kag_parser_error_offset(p) + shift));
-		if (*kag_parser_error_path(p)) {
-			printf(",\"path\":");
-			json_string(stdout, kag_parser_error_path(p));
-		}
-		printf("}}\n");
 	} else {
-		printf("%-8s %-13s %-20s %-11s %s:%llu  %s\n", "ERROR", kag_error_name(code), "-",
-		       "-", src, (unsigned long long)kag_parser_error_line(p),
-		       kag_parser_error_message(p));
+		const char *path = kag_parser_error_path(p);
+
+		printf("%-8s %-13s %-20s %-11s %s:%llu  %s%s%s\n", "ERROR", kag_error_name(code),
+		       "-", "-", kag_parser_source(p),
+		       (unsigned long long)kag_parser_error_line(p), path,
+		       *path ? ": " : "", kag_parser_error_message(p));
 	}
 }
 
@@ -162,8 +155,7 @@ static void print_verdicts(struct triage *t, const kag_result *res)
 }
 
 /* One result of kag_parser_next(): judge the event or report the record. */
-int triage_result(struct triage *t, const kag_parser *p, int rc, kag_event *ev,
-		  int64_t offset_shift)
+int triage_result(struct triage *t, const kag_parser *p, int rc, kag_event *ev)
 {
 	kag_result *res;
 
@@ -173,7 +165,7 @@ int triage_result(struct triage *t, const kag_parser *p, int rc, kag_event *ev,
 	}
 	if (rc < 0) {
 		t->rejected++;
-		print_error(t, p, rc, offset_shift);
+		print_error(t, p, rc);
 		return 0;
 	}
 	t->judged++;
@@ -195,7 +187,7 @@ static int drain(struct triage *t, kag_parser *p)
 
 		if (rc == KAG_ITEROVER)
 			return 0;
-		if (triage_result(t, p, rc, ev, 0) < 0)
+		if (triage_result(t, p, rc, ev) < 0)
 			return -1;
 	}
 }

@@ -31,9 +31,9 @@
  *   Each thread, the caller included, has parsers for TP_SLOTS batches: it
  *   takes the next batch nobody has taken and parses its pieces, each with
  *   a parser of its own (events are borrowed from their parser), told the
- *   line number where the piece starts (KAG_OPT_LINE), so that line
- *   numbers (in sources and messages) are the stream's; error offsets are
- *   shifted back to stream offsets.
+ *   line number and stream offset where the piece starts (KAG_OPT_LINE,
+ *   KAG_OPT_OFFSET), so that lines (in sources) and offsets (in error
+ *   records) are the stream's.
  * - Batches are judged one at a time, in input order, with the one
  *   session, and printed: the output is byte for byte that of --jobs 1.
  *   The turn is a counter taken with compare-and-swap. A thread judges its
@@ -806,7 +806,6 @@ struct lparser {
 	kag_parser *parser;
 	uint64_t line;       /* its line number after what it was fed */
 	uint64_t fed;        /* bytes fed this stream */
-	int64_t shift;       /* stream offset minus parser offset, this piece */
 	int rc;              /* first result of this piece */
 	int more;            /* the piece may hold more results */
 	int open_end;        /* the piece ends inside a record */
@@ -895,7 +894,8 @@ static int lp_feed(struct lparser *lp, uint64_t line, uint64_t offset, const cha
 			return -1;
 		lp->line = line;
 	}
-	lp->shift = (int64_t)(offset - lp->fed);
+	if (kag_parser_set_option_u64(lp->parser, KAG_OPT_OFFSET, offset) < 0)
+		return -1;
 	if (n && kag_parser_feed(lp->parser, data, n) < 0)
 		return -1;
 	lp->fed += n;
@@ -953,7 +953,7 @@ static void judge(triage_pool *pl, struct lparser *lp)
 
 	while (rc != KAG_ITEROVER) {
 		if (!atomic_load_explicit(&pl->failed, memory_order_relaxed) &&
-		    triage_result(pl->t, lp->parser, rc, ev, lp->shift) < 0)
+		    triage_result(pl->t, lp->parser, rc, ev) < 0)
 			atomic_store(&pl->failed, 1);
 		if (rc == KAG_EINVAL || !lp->more)
 			break;

@@ -334,13 +334,20 @@ enum kag_parser_option {
 				       * counting). Line ends fed and not read
 				       * yet come before it: the value must be
 				       * greater than their count (@since 0.1) */
-	KAG_OPT_MAX_VALUES = 8        /**< most JSON values (objects, arrays,
+	KAG_OPT_MAX_VALUES = 8,       /**< most JSON values (objects, arrays,
 				       * strings and keys, numbers, literals)
 				       * in one record; the documents embedded
 				       * in a record (AKS properties.log, a
 				       * CloudWatch message, a gzip payload)
 				       * share a second budget of the same
 				       * size. Default 400000 (@since 0.1) */
+	KAG_OPT_OFFSET = 9            /**< the stream offset of the next byte
+				       * fed (0 accepted), for a parser fed part
+				       * of a stream: error offsets are then
+				       * the stream's (KAG_PSTAT_BYTES still
+				       * counts the bytes this parser was fed;
+				       * kag_parser_reset() clears it)
+				       * (@since 0.1) */
 };
 
 /** Front ends for KAG_OPT_FRONTEND. Both produce the same events and reject
@@ -430,6 +437,17 @@ KAG_API int kag_parser_next(kag_event **out, kag_parser *p);
  * Messages never quote the record's bytes: they name the fault, the limit
  * and where (line, offset, pointer). */
 KAG_API const char *kag_parser_error_message(const kag_parser *p);
+
+/** The last rejected record as kag's error record, one line of JSON:
+ * {"error":{"code":"KAG_EPARSE","message":…,"source":"name:LINE" or null,
+ * "line":N,"offset":N,"path":"/json/pointer"}} ("path" only when a field is
+ * at fault; "source" null when the parser has no source name). The message
+ * quotes no input byte and carries neither the line nor the pointer, which
+ * have fields of their own. NUL-terminated, borrowed, valid until the next
+ * call on p; *len_out (when not NULL) receives its length. NULL before the
+ * first rejected record, or when memory runs out. kag-triage, kag-filter
+ * and the bindings write this record. @since 0.1 */
+KAG_API const char *kag_parser_error_json(const kag_parser *p, size_t *len_out);
 KAG_API uint64_t kag_parser_error_line(const kag_parser *p);
 KAG_API uint64_t kag_parser_error_offset(const kag_parser *p);
 KAG_API const char *kag_parser_error_path(const kag_parser *p);

@@ -84,6 +84,9 @@ struct kag_parser {
 	char *source;
 
 	/* last error */
+	int err_code;        /* 0 before the first */
+	int64_t offset_shift; /* KAG_OPT_OFFSET: stream offset minus bytes fed */
+	kag_buf err_json;    /* kag_parser_error_json() */
 	char err_msg[384];
 	char err_path[128];
 	uint64_t err_line, err_offset;
@@ -102,6 +105,7 @@ int kag_parser_new(kag_parser **out)
 	if (!p)
 		return KAG_ENOMEM;
 	kag__buf_init(&p->in);
+	kag__buf_init(&p->err_json);
 	kag__event_init(&p->ev);
 	p->line = 1;
 	p->max_record = 16u << 20;
@@ -138,13 +142,14 @@ void kag_parser_free(kag_parser *p)
 	kag__fast_dispose(&p->fast);
 #endif
 	kag__buf_dispose(&p->in);
+	kag__buf_dispose(&p->err_json);
 	kag__free(p->source);
 	kag__free(p);
 }
 
 int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value)
 {
-	if (!p || (value == 0 && option != KAG_OPT_FORMAT))
+	if (!p || (value == 0 && option != KAG_OPT_FORMAT && option != KAG_OPT_OFFSET))
 		return KAG_EINVAL;
 	switch (option) {
 	case KAG_OPT_MAX_RECORD_BYTES: p->max_record = value; break;
@@ -176,6 +181,11 @@ int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value)
 		p->line = value - ends;
 		break;
 	}
+	case KAG_OPT_OFFSET:
+		/* the bytes this parser was fed count from 0 (KAG_PSTAT_BYTES);
+		 * error offsets are moved to the stream's */
+		p->offset_shift = (int64_t)(value - (p->base + p->in.len));
+		break;
 	case KAG_OPT_FORMAT:
 		if (value > KAG_FORMAT_OPENSHIFT)
 			return KAG_EINVAL;
@@ -233,6 +243,8 @@ int kag_parser_reset(kag_parser *p)
 	p->fast_line_end = 0;
 	p->json_tried_end = 0;
 	p->err_msg[0] = p->err_path[0] = '\0';
+	p->err_code = 0;
+	p->offset_shift = 0;
 	return KAG_OK;
 }
 
@@ -290,11 +302,24 @@ static int set_error(kag_parser *p, int code, uint64_t line, uint64_t offset,
 	vsnprintf(p->err_msg, sizeof(p->err_msg), fmt, ap);
 	va_end(ap);
 	snprintf(p->err_path, sizeof(p->err_path), "%s", path ? path : "");
+	p->err_code = code;
 	p->err_line = line;
-	p->err_offset = offset;
+	p->err_offset = (uint64_t)((int64_t)offset + p->offset_shift);
 	p->st_records++;
 	p->st_errors++;
 	return code;
+}
+
+/* A front end's message without the JSON pointer it starts with ("/verb:
+ * expected string" says "expected string"): the pointer is a field of the
+ * error of its own. */
+static const char *unpointed(const char *msg, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n && strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+		return msg + n + 2;
+	return msg;
 }
 
 /* Start discarding the current record: it broke a limit. */
@@ -870,8 +895,7 @@ NOINLINE static int text_line(kag_parser *p, int *code_out)
 			p->pos = eol;
 			p->skip_line = 1;
 			return *code_out = set_error(p, KAG_ELIMIT, line, off,
-				"", "line %llu: text line longer than %llu bytes",
-				(unsigned long long)line,
+				"", "text line longer than %llu bytes",
 				(unsigned long long)p->max_record), SCAN_ERROR;
 		}
 		return SCAN_NEED;
@@ -904,14 +928,13 @@ NOINLINE static int text_line(kag_parser *p, int *code_out)
 			json_decref(scalar);
 			p->pos = eol;
 			*code_out = set_error(p, KAG_ESCHEMA, line, off, "",
-				"line %llu: expected an audit event object, got %s",
-				(unsigned long long)line, type);
+				"expected an audit event object, got %s", type);
 			return SCAN_ERROR;
 		}
 		p->pos = eol;
 		*code_out = set_error(p, KAG_EPARSE, line, off, "",
-			"line %llu: not JSON (a line of %zu bytes that starts with no JSON "
-			"object or array)", (unsigned long long)line, n);
+			"not JSON (a line of %zu bytes that starts with no JSON "
+			"object or array)", n);
 		return SCAN_ERROR;
 	}
 }
@@ -1014,8 +1037,8 @@ KAG__COLD static int fill_failed(kag_parser *p, int rc, uint64_t line, uint64_t 
 				 const kag_fmt_error *err)
 {
 	kag__event_reset(&p->ev);
-	return set_error(p, rc, line, offset, err->path, "line %llu: %s",
-			 (unsigned long long)line, err->message);
+	return set_error(p, rc, line, offset, err->path, "%s",
+			 unpointed(err->message, err->path));
 }
 
 /* Fill the parser's event (reset by the caller) from one record (a
@@ -1085,7 +1108,7 @@ NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int en
 
 		kag__budget_message(m, sizeof(m), &b, scan.hit);
 		return set_error(p, KAG_ELIMIT, p->rec_line, p->rec_offset + scan.at, "",
-				 "line %llu: %s", (unsigned long long)p->rec_line, m);
+				 "%s", m);
 	}
 #ifdef KAG_HAVE_JSMN
 	if (!encoded && p->max_depth > KAG__FAST_MAX_DEPTH) {
@@ -1107,8 +1130,7 @@ NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int en
 		rc = kag__b64gzip_json(root_out, p->in.data + start, rlen, lim, "", &ferr);
 		if (rc < 0)
 			return set_error(p, rc, p->rec_line, p->rec_offset, ferr.path,
-					 "line %llu: %s", (unsigned long long)p->rec_line,
-					 ferr.message);
+					 "%s", unpointed(ferr.message, ferr.path));
 		return 0;
 	}
 	*root_out = json_loadb(p->in.data + start, rlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
@@ -1120,10 +1142,8 @@ NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int en
 		rc = kag__json_fault(&jerr, p->in.data + start, rlen, &what);
 		if (rc == KAG_ENOMEM)
 			return set_error(p, rc, p->rec_line, p->rec_offset, "",
-					 "line %llu: out of memory reading the record",
-					 (unsigned long long)p->rec_line);
-		return set_error(p, rc, line, off, "", "line %llu: invalid JSON: %s",
-				 (unsigned long long)line, what);
+					 "out of memory reading the record");
+		return set_error(p, rc, line, off, "", "invalid JSON: %s", what);
 	}
 	return 0;
 }
@@ -1138,8 +1158,8 @@ NOINLINE static int other_shape(kag_parser *p, json_t *root, int shape, const ka
 	if (shape < 0) {
 		kag__list_dispose(&p->list);
 		json_decref(root);
-		return set_error(p, shape, p->rec_line, p->rec_offset, ferr->path, "line %llu: %s",
-				 (unsigned long long)p->rec_line, ferr->message);
+		return set_error(p, shape, p->rec_line, p->rec_offset, ferr->path, "%s",
+				 unpointed(ferr->message, ferr->path));
 	}
 	if (shape == KAG__SHAPE_SKIP) {
 		kag__list_dispose(&p->list);
@@ -1153,8 +1173,7 @@ NOINLINE static int other_shape(kag_parser *p, json_t *root, int shape, const ka
 		kag__list_dispose(&p->list);
 		json_decref(root);
 		return set_error(p, KAG_ELIMIT, p->rec_line, p->rec_offset, "",
-				 "line %llu: %zu items in one list (limit %llu)",
-				 (unsigned long long)p->rec_line, n,
+				 "%zu items in one list (limit %llu)", n,
 				 (unsigned long long)p->max_items);
 	}
 	p->list_root = root;
@@ -1249,6 +1268,49 @@ int kag_parser_next(kag_event **out, kag_parser *p)
 		p->ev.json_root = root; /* strings point into it */
 		return KAG_OK;
 	}
+}
+
+const char *kag_parser_error_json(const kag_parser *p, size_t *len_out)
+{
+	kag_buf *b;
+
+	if (len_out)
+		*len_out = 0;
+	if (!p || !p->err_code)
+		return NULL;
+	/* rendered on demand into the parser's own buffer */
+	b = &((kag_parser *)p)->err_json;
+	b->len = 0;
+	b->oom = 0;
+	KAG__BUF_LIT(b, "{\"error\":{\"code\":\"");
+	kag__buf_puts(b, kag_error_name(p->err_code));
+	KAG__BUF_LIT(b, "\",\"message\":");
+	kag__buf_put_json_str(b, p->err_msg, strlen(p->err_msg));
+	KAG__BUF_LIT(b, ",\"source\":");
+	if (p->source) {
+		kag__buf_putc(b, '"');
+		kag__buf_put_json_chars(b, p->source, strlen(p->source));
+		kag__buf_putc(b, ':');
+		kag__buf_put_u64(b, p->err_line);
+		kag__buf_putc(b, '"');
+	} else {
+		KAG__BUF_LIT(b, "null");
+	}
+	KAG__BUF_LIT(b, ",\"line\":");
+	kag__buf_put_u64(b, p->err_line);
+	KAG__BUF_LIT(b, ",\"offset\":");
+	kag__buf_put_u64(b, p->err_offset);
+	if (p->err_path[0]) {
+		KAG__BUF_LIT(b, ",\"path\":");
+		kag__buf_put_json_str(b, p->err_path, strlen(p->err_path));
+	}
+	KAG__BUF_LIT(b, "}}");
+	kag__buf_putc(b, '\0');
+	if (b->oom)
+		return NULL;
+	if (len_out)
+		*len_out = b->len - 1;
+	return b->data;
 }
 
 const char *kag_parser_error_message(const kag_parser *p)

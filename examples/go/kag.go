@@ -139,17 +139,25 @@ func check(rc C.int) error {
 // the next Reader.Next returns what follows it. It unwraps to Err, so
 // errors.Is(err, kag.ErrSchema) works.
 type RecordError struct {
-	Err    *Error // code, name, message ("line 13: ...") and JSON pointer
+	Err    *Error // code, name, message (what went wrong) and JSON pointer
 	Source string // "file.jsonl:13", or "" when the input has no name
 	Line   uint64 // 1-based line of the record
 	Offset uint64 // byte offset of the record
+	Record []byte // the library's error record, one line of JSON
 }
 
+// Error reads "file.jsonl:13: KAG_ESCHEMA: /kind: expected string, got
+// integer": where, the code, the field at fault and what went wrong.
 func (e *RecordError) Error() string {
-	if e.Source != "" {
-		return e.Source + ": " + e.Err.Error()
+	s := e.Err.Name + ": "
+	if e.Err.Path != "" {
+		s += e.Err.Path + ": "
 	}
-	return e.Err.Error()
+	s += e.Err.Message
+	if e.Source != "" {
+		return e.Source + ": " + s
+	}
+	return s
 }
 
 func (e *RecordError) Unwrap() error { return e.Err }
@@ -487,10 +495,14 @@ func (e *Engine) evaluate(items []item, p *C.kag_parser) ([]item, error) {
 		}
 		if rc < 0 {
 			// The detail lives in the parser handle, not in thread state.
+			var n C.size_t
 			rerr := &RecordError{
 				Err:    newError(rc, C.GoString(C.kag_parser_error_message(p)), C.GoString(C.kag_parser_error_path(p))),
 				Line:   uint64(C.kag_parser_error_line(p)),
 				Offset: uint64(C.kag_parser_error_offset(p)),
+			}
+			if js := C.kag_parser_error_json(p, &n); js != nil {
+				rerr.Record = C.GoBytes(unsafe.Pointer(js), C.int(n))
 			}
 			if src := C.GoString(C.kag_parser_source(p)); src != "" {
 				rerr.Source = fmt.Sprintf("%s:%d", src, rerr.Line)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -257,10 +258,12 @@ func TestCorpusMalformedRecord(t *testing.T) {
 				t.Errorf("errors.Is mismatch for %v", err)
 			}
 			if rerr.Err.Code != -5 || rerr.Err.Name != "KAG_ESCHEMA" || rerr.Err.Path != "/kind" || rerr.Line != 2 ||
-				rerr.Source != "mixed.jsonl:2" || rerr.Err.Message != "line 2: /kind: expected string, got integer" {
+				rerr.Source != "mixed.jsonl:2" || rerr.Err.Message != "expected string, got integer" ||
+				string(rerr.Record) != `{"error":{"code":"KAG_ESCHEMA","message":"expected string, got integer","source":"mixed.jsonl:2","line":2,"offset":`+
+					strconv.Itoa(int(rerr.Offset))+`,"path":"/kind"}}` {
 				t.Errorf("record error %+v %+v", rerr, rerr.Err)
 			}
-			if rerr.Error() != "mixed.jsonl:2: KAG_ESCHEMA: line 2: /kind: expected string, got integer" {
+			if rerr.Error() != "mixed.jsonl:2: KAG_ESCHEMA: /kind: expected string, got integer" {
 				t.Errorf("Error() = %q", rerr.Error())
 			}
 			got = append(got, "error")

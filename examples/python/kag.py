@@ -141,6 +141,7 @@ _PROTOTYPES = {
     "kag_parser_reset": (_c_int, [_P(_Parser)]),
     "kag_parser_next": (_c_int, [_P(_P(_Event)), _P(_Parser)]),
     "kag_parser_error_message": (_c_char_p, [_P(_Parser)]),
+    "kag_parser_error_json": (ctypes.c_void_p, [_P(_Parser), _P(_c_size)]),
     "kag_parser_error_line": (_c_u64, [_P(_Parser)]),
     "kag_parser_error_offset": (_c_u64, [_P(_Parser)]),
     "kag_parser_error_path": (_c_char_p, [_P(_Parser)]),
@@ -273,8 +274,8 @@ def _as_bytes(data, what):
 class KagRecordTypeError(error_class(_KAG_ESCHEMA), TypeError):
     """A value of a decoded record has a type its field cannot have. It is the
     KAG_ESCHEMA error the parser reports for the same record as JSON, with
-    the same message ("/verb: expected string, got integer") and .path (the
-    JSON pointer of the value); also a TypeError."""
+    the same message ("expected string, got integer") and .path (the JSON
+    pointer of the value, "/verb"); also a TypeError."""
 
 
 class KagRecordValueError(error_class(_KAG_ESCHEMA), ValueError):
@@ -337,10 +338,13 @@ def _json_type(value):
 
 
 def _record_error(cls, path, text):
-    """cls with the parser's message "<path>: <text>", both cut where the
-    parser's buffers cut them (path and text are bytes)."""
+    """cls with the parser's message and path: "<path>: <text>" cut where the
+    parser's buffers cut it, then without the pointer it starts with, which
+    is .path (path and text are bytes)."""
     path = path[:_PATH_MAX]
     message = (path + b": " + text)[:_MESSAGE_MAX]
+    if path and message.startswith(path + b": "):
+        message = message[len(path) + 2:]
     return cls(_KAG_ESCHEMA, message.decode("utf-8", "replace"),
                path=path.decode("utf-8", "replace"))
 
@@ -708,16 +712,14 @@ class Engine:
             out.append(json.loads(ctypes.string_at(ptr, length.value)))
 
     def _error_record(self, parser, code):
-        line = _lib.kag_parser_error_line(parser)
-        src = _lib.kag_parser_source(parser).decode()
-        return {"error": {
-            "code": _lib.kag_error_name(code).decode(),
-            "message": _lib.kag_parser_error_message(parser).decode("utf-8", "replace"),
-            "source": "%s:%d" % (src, line) if src else None,
-            "line": line,
-            "offset": _lib.kag_parser_error_offset(parser),
-            "path": _lib.kag_parser_error_path(parser).decode("utf-8", "replace"),
-        }}
+        """The library's error record of the record the parser rejected:
+        {"error": {"code", "message", "source", "line", "offset"[, "path"]}}
+        ("path" only when a field is at fault)."""
+        length = _c_size()
+        ptr = _lib.kag_parser_error_json(parser, ctypes.byref(length))
+        if not ptr:
+            raise MemoryError("kag: out of memory rendering an error record")
+        return json.loads(ctypes.string_at(ptr, length.value))
 
     def _drain(self, out):
         session, parser = self._ptrs()
@@ -732,7 +734,7 @@ class Engine:
                 if self._errors == "raise":
                     e = rec["error"]
                     _raise(rc, e["message"], source=e["source"], line=e["line"],
-                           offset=e["offset"], path=e["path"], partial=out)
+                           offset=e["offset"], path=e.get("path", ""), partial=out)
                 out.append(rec)
                 continue
             _check(_lib.kag_session_evaluate(ctypes.byref(res), session, ev))
@@ -750,7 +752,7 @@ class Engine:
         builder API), with the parser's rules: unknown keys are ignored,
         None is an absent field, and a value of the wrong type raises
         KagRecordTypeError (a KagESchema and a TypeError) with the parser's
-        message and JSON pointer, e.g. "/sourceIPs: expected array, got
+        message and JSON pointer, e.g. "expected array, got
         string". The record is not turned back into JSON; only bodies
         (requestObject, responseObject), which the library takes as text,
         are passed through json.dumps(), and only when present. A mapping

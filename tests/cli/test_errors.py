@@ -8,7 +8,7 @@ import unittest
 from clitest import json_lines, text, triage
 
 GOOD = b'{"verb":"get","auditID":"good-1","user":{"username":"alice"}}\n'
-SCHEMA = 'line 1: not an audit event: none of verb, auditID, stage, requestURI, objectRef, user is present'
+SCHEMA = 'not an audit event: none of verb, auditID, stage, requestURI, objectRef, user is present'
 
 
 def stream(empties=1000, texts=5):

@@ -199,15 +199,19 @@ class FilterTest(unittest.TestCase):
             {'error': {'code': 'KAG_EPARSE',
                        'message': 'not JSON (a line of 11 bytes that starts with no JSON '
                                   'object or array)',
-                       'source': None, 'offset': 0}},
+                       'source': None, 'line': 1, 'offset': 0}},
             {'error': {'code': 'KAG_ESCHEMA',
                        'message': 'expected an audit event object, got string',
-                       'source': None, 'offset': 0}}])
+                       'source': None, 'line': 2, 'offset': 0}}])
         # a field at fault: its JSON pointer
         self.assertEqual(len(recs), 3)
         self.assertEqual((recs[2]['error']['code'], recs[2]['error']['path']),
                          ('KAG_ESCHEMA', '/verb'))
-        self.assertEqual(sorted(recs[2]['error']), ['code', 'message', 'offset', 'path', 'source'])
+        self.assertEqual(sorted(recs[2]['error']),
+                         ['code', 'line', 'message', 'offset', 'path', 'source'])
+        # the line is the message's, the pointer not repeated in the message
+        self.assertEqual((recs[2]['error']['line'], recs[2]['error']['message']),
+                         (3, 'expected string, got integer'))
 
     def test_overlong_message_is_dropped_and_reported(self):
         big = '{"verb":"' + 'x' * 5000 + '"}'
@@ -217,7 +221,7 @@ class FilterTest(unittest.TestCase):
         recs = json_lines(got.stdout)
         self.assertEqual(recs[0], {'error': {'code': 'KAG_ELIMIT',
                                              'message': 'message longer than 1000 bytes (dropped)',
-                                             'source': None, 'offset': 0}})
+                                             'source': None, 'line': 1, 'offset': 0}})
         self.assertEqual([r['event']['auditID'] for r in recs[1:]], [auditgen.audit_id(3)])
 
     def test_usage_errors(self):
@@ -259,7 +263,7 @@ class FilterTest(unittest.TestCase):
         self.assertEqual(c.records()[expected:], [{'error': {
             'code': 'KAG_EPARSE',
             'message': 'not JSON (a line of 15 bytes that starts with no JSON object or array)',
-            'source': None, 'offset': 0}}])
+            'source': None, 'line': 7, 'offset': 0}}])  # the 7th message
         expected += 1
         # held until a later stage or the end of the stream
         c.send(auditgen.record(7, kind='secret', stage='RequestReceived'))

@@ -455,7 +455,7 @@ START_TEST(gke_namespace_and_subresource_paths)
 	ck_assert_str_eq(S(x, VERB), "get");
 	ck_assert_str_eq(S(x, OBJ_SUBRESOURCE), "exec");
 	ck_assert_str_eq(S(x, AUDIT_ID), "c"); /* insertId wins over operation.id */
-	expect_error(at(&r, 3), KAG_ESCHEMA, "/protoPayload/status/code: expected integer");
+	expect_error(at(&r, 3), KAG_ESCHEMA, "expected integer");
 	ck_assert_str_eq(at(&r, 3)->path, "/protoPayload/status/code");
 	run_free(&r);
 }
@@ -558,7 +558,7 @@ START_TEST(aks_event_hub_batch_and_truncation)
 	/* properties.log already an object */
 	ck_assert_str_eq(S(at(&r, 2), VERB), "delete");
 	ck_assert_str_eq(at(&r, 2)->path, "");
-	expect_error(at(&r, 3), KAG_EPARSE, "/records/4/properties/log: invalid embedded JSON");
+	expect_error(at(&r, 3), KAG_EPARSE, "invalid embedded JSON");
 	ck_assert_str_eq(S(at(&r, 4), AUDIT_ID), "aks-1");
 	ck_assert_uint_eq(at(&r, 4)->line, 2);
 	run_free(&r);
@@ -1033,7 +1033,7 @@ START_TEST(corpus_accounted_for)
 				ck_assert_msg(strcmp(r.r[j].format, files[i].format) == 0,
 					      "%s: format %s", files[i].file, r.r[j].format);
 		if (files[i].errors) {
-			expect_error(at(&r, 0), KAG_ESCHEMA, "/kind: expected string, got integer");
+			expect_error(at(&r, 0), KAG_ESCHEMA, "expected string, got integer");
 			ck_assert_str_eq(at(&r, 0)->path, "/kind");
 		}
 		run_free(&r);

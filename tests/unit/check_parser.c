@@ -361,7 +361,7 @@ START_TEST(eventlist_items)
 	ck_assert_uint_eq(kag_event_offset(ev), 0);
 	ev = expect_event(p, "list", 1);
 	ck_assert_str_eq(kag_event_format(ev), "eventlist");
-	expect_error(p, KAG_ESCHEMA, 1, 0, "/items/2/verb", "/items/2/verb: expected string, got integer");
+	expect_error(p, KAG_ESCHEMA, 1, 0, "/items/2/verb", "expected string, got integer");
 	ev = expect_event(p, "watch", 1);
 	ck_assert_str_eq(kag_event_format(ev), "eventlist");
 	ev = expect_event(p, "after", 2);
@@ -387,7 +387,7 @@ START_TEST(eventlist_without_kind)
 
 	ck_assert_str_eq(kag_event_format(expect_event(p, "get", 1)), "eventlist");
 	expect_error(p, KAG_ESCHEMA, 2, (uint64_t)(strchr(in, '\n') + 1 - in), "/items",
-		     "/items: expected array, got object");
+		     "expected array, got object");
 	expect_event(p, "after", 4);
 	expect_end(p);
 	check_stats(p);
@@ -404,7 +404,7 @@ START_TEST(bare_array)
 	kag_parser *p = parser_with(S(in));
 
 	ck_assert_str_eq(kag_event_format(expect_event(p, "get", 1)), "array");
-	expect_error(p, KAG_ESCHEMA, 1, 0, "/1", "/1: expected object, got integer");
+	expect_error(p, KAG_ESCHEMA, 1, 0, "/1", "expected object, got integer");
 	ck_assert_str_eq(kag_event_format(expect_event(p, "list", 1)), "array");
 	expect_error(p, KAG_ESCHEMA, 1, 0, "/3/user/username", "expected string, got integer");
 	expect_event(p, "after", 3);
@@ -484,7 +484,7 @@ START_TEST(node_name_prefix)
 	ck_assert_uint_eq(kag_event_offset(expect_event(p, "get", 1)), 25);
 	expect_event(p, "list", 2);
 	expect_error(p, KAG_EPARSE, 3, (uint64_t)(strstr(in, "two") - in), "",
-		     "line 3: not JSON (a line of 26 bytes that starts with no JSON object or array)");
+		     "not JSON (a line of 26 bytes that starts with no JSON object or array)");
 	expect_event(p, "after", 4);
 	expect_end(p);
 	check_stats(p);
@@ -502,10 +502,10 @@ START_TEST(text_line_then_stream_goes_on)
 	kag_parser *p = parser_with(S(in));
 
 	expect_error(p, KAG_EPARSE, 1, 0, "",
-		     "line 1: not JSON (a line of 45 bytes that starts with no JSON object or array)");
+		     "not JSON (a line of 45 bytes that starts with no JSON object or array)");
 	expect_event(p, "get", 2);
 	expect_error(p, KAG_EPARSE, 3, (uint64_t)(strstr(in, "\x01") - in), "",
-		     "line 3: not JSON (a line of 9 bytes that starts with no JSON object or array)");
+		     "not JSON (a line of 9 bytes that starts with no JSON object or array)");
 	expect_event(p, "list", 4);
 	expect_end(p);
 	ck_assert_uint_eq(kag_parser_stat(p, KAG_PSTAT_RECORDS), 4);
@@ -520,7 +520,7 @@ START_TEST(values_that_are_not_objects)
 	static const char in[] = "42\n\"hello\"\nnull\ntrue\n{\"verb\":\"get\"}\n";
 	kag_parser *p = parser_with(S(in));
 
-	expect_error(p, KAG_ESCHEMA, 1, 0, "", "line 1: expected an audit event object, got integer");
+	expect_error(p, KAG_ESCHEMA, 1, 0, "", "expected an audit event object, got integer");
 	expect_error(p, KAG_ESCHEMA, 2, 3, "", "got string");
 	expect_error(p, KAG_ESCHEMA, 3, 11, "", "got null");
 	expect_error(p, KAG_ESCHEMA, 4, 16, "", "got boolean");
@@ -760,7 +760,7 @@ START_TEST(at_once_same_as_framed)
 	const char *want[] = {
 		"event native line=1 off=0 ", "event native line=2 off=30 ",
 		"event native line=2 off=59 ", "event native line=2 off=90 ",
-		"error KAG_EPARSE line=2 off=122 path= msg=line 2: not JSON (a line of 8 bytes that starts with no JSON object or array)",
+		"error KAG_EPARSE line=2 off=122 path= msg=not JSON (a line of 8 bytes that starts with no JSON object or array)",
 		"event native line=3 off=131 ",
 		"error KAG_ETRUNCATED line=4 off=174 ", "error KAG_ESCHEMA line=5 off=220 ",
 		"error KAG_EPARSE line=5 off=227 ", "event native line=6 off=229 ",
@@ -776,7 +776,7 @@ START_TEST(at_once_same_as_framed)
 	expect_records(whole, want, sizeof(want) / sizeof(want[0]));
 	ck_assert(strstr(whole, "record is incomplete: a new record starts on the next line") != NULL);
 	ck_assert(strstr(whole, "nesting deeper than 3 levels") != NULL);
-	ck_assert(strstr(whole, "line 14: invalid JSON: ") != NULL);
+	ck_assert(strstr(whole, "invalid JSON: ") != NULL);
 	ck_assert(strstr(whole, "user.username[1]=u") != NULL);
 	/* b1-b4, b7, b8, b9 and the list (b14, without its line end, is
 	 * framed before finish) */
@@ -1226,18 +1226,18 @@ static void then_good(kag_parser *p, const char *in, size_t len)
 
 START_TEST(malformed_json)
 {
-	HOSTILE("{\"verb\":\"get\",}\n", 0, 0, KAG_EPARSE, 1, 15, "", "line 1: invalid JSON: ");
+	HOSTILE("{\"verb\":\"get\",}\n", 0, 0, KAG_EPARSE, 1, 15, "", "invalid JSON: ");
 	HOSTILE("{\"verb\" \"get\"}\n", 0, 0, KAG_EPARSE, 1, 13, "", "invalid JSON");
 	/* in a pretty-printed document the line is the line of the fault */
 	HOSTILE("\n{\n  \"verb\": \"get\",\n  \"user\": {\"username\": tru}\n}\n", 0, 0,
-		KAG_EPARSE, 4, 46, "", "line 4: invalid JSON");
+		KAG_EPARSE, 4, 46, "", "invalid JSON");
 	{
 		/* a stray closing brace after a complete record */
 		static const char in[] = "{\"verb\":\"get\"}}\n";
 		kag_parser *p = hostile(S(in), 0, 0, 0);
 
 		expect_event(p, "get", 1);
-		expect_error(p, KAG_EPARSE, 1, 14, "", "line 1: not JSON (a line of 1 bytes that starts with no JSON object or array)");
+		expect_error(p, KAG_EPARSE, 1, 14, "", "not JSON (a line of 1 bytes that starts with no JSON object or array)");
 		expect_event(p, "ok", 2);
 		expect_end(p);
 		check_stats(p);
@@ -1443,7 +1443,7 @@ START_TEST(long_text_line)
 			/* the error comes as soon as the line is over the limit */
 			if (off + chunk > 256 && kag_parser_stat(p, KAG_PSTAT_ERRORS) == 0)
 				expect_error(p, KAG_ELIMIT, 1, 0, "",
-					     "line 1: text line longer than 256 bytes");
+					     "text line longer than 256 bytes");
 			ck_assert_int_eq(kag_parser_next(&ev, p), KAG_ITEROVER);
 		}
 		if (chunks[i]) {
@@ -1451,7 +1451,7 @@ START_TEST(long_text_line)
 			ck_assert_uint_le(kag__alloc_largest(), 2 * (chunk + 256) + 512);
 		} else {
 			/* complete in one piece: judged as a whole line */
-			expect_error(p, KAG_EPARSE, 1, 0, "", "line 1: not JSON (a line of 5000 bytes that starts with no JSON object or array)");
+			expect_error(p, KAG_EPARSE, 1, 0, "", "not JSON (a line of 5000 bytes that starts with no JSON object or array)");
 		}
 		ck_assert_int_eq(kag_parser_feed(p, S(good)), KAG_OK);
 		ck_assert_int_eq(kag_parser_finish(p), KAG_OK);
@@ -1485,7 +1485,7 @@ START_TEST(invalid_utf8_and_nul)
 	HOSTILE("{\"verb\":\"g\xff\"}\n", 0, 0, KAG_EPARSE, 1, 10, "", "invalid JSON");
 	HOSTILE("{\"verb\":\"g\xc3\x28\"}\n", 0, 0, KAG_EPARSE, 1, 10, "", "invalid JSON");
 	HOSTILE("{\"verb\":\"\xed\xa0\x80\"}\n", 0, 0, KAG_EPARSE, 1, 9, "", "invalid JSON");
-	HOSTILE("{\"verb\":\"g\0t\"}\n", 0, 0, KAG_EPARSE, 1, 10, "", "line 1: invalid JSON: control character in a string");
+	HOSTILE("{\"verb\":\"g\0t\"}\n", 0, 0, KAG_EPARSE, 1, 10, "", "invalid JSON: control character in a string");
 	HOSTILE("{\"verb\":\"get\"\0}\n", 0, 0, KAG_EPARSE, 1, 14, "", "invalid JSON");
 	HOSTILE("{\"verb\":\"get\",\"a\\u0000b\":1}\n", 0, 0, KAG_EPARSE, 1, 24, "", "NUL byte in object key");
 }
@@ -1493,18 +1493,18 @@ END_TEST
 
 START_TEST(wrong_types)
 {
-	HOSTILE("{\"verb\":5}\n", 0, 0, KAG_ESCHEMA, 1, 0, "/verb", "line 1: /verb: expected string, got integer");
+	HOSTILE("{\"verb\":5}\n", 0, 0, KAG_ESCHEMA, 1, 0, "/verb", "expected string, got integer");
 	HOSTILE("{\"verb\":\"get\",\"user\":\"x\"}\n", 0, 0, KAG_ESCHEMA, 1, 0, "/user",
-		"/user: expected object, got string");
+		"expected object, got string");
 	HOSTILE("{\"verb\":\"get\",\"sourceIPs\":\"1.2.3.4\"}\n", 0, 0, KAG_ESCHEMA, 1, 0, "/sourceIPs",
-		"/sourceIPs: expected array, got string");
+		"expected array, got string");
 	HOSTILE("{\"verb\":\"get\",\"sourceIPs\":[\"1.2.3.4\",7]}\n", 0, 0, KAG_ESCHEMA, 1, 0, "/sourceIPs/1",
 		"expected string, got integer");
 	HOSTILE("{\"verb\":\"get\",\"responseStatus\":{\"code\":\"200\"}}\n", 0, 0, KAG_ESCHEMA, 1, 0,
-		"/responseStatus/code", "/responseStatus/code: expected integer, got string");
+		"/responseStatus/code", "expected integer, got string");
 	HOSTILE("{\"verb\":\"get\",\"responseStatus\":{\"code\":200.5}}\n", 0, 0, KAG_ESCHEMA, 1, 0,
 		"/responseStatus/code", "expected integer, got number");
-	HOSTILE("{\"kind\":0}\n", 0, 0, KAG_ESCHEMA, 1, 0, "/kind", "/kind: expected string, got integer");
+	HOSTILE("{\"kind\":0}\n", 0, 0, KAG_ESCHEMA, 1, 0, "/kind", "expected string, got integer");
 	HOSTILE("{\"verb\":\"get\",\"apiVersion\":[]}\n", 0, 0, KAG_ESCHEMA, 1, 0, "/apiVersion",
 		"expected string, got array");
 	HOSTILE("{\"verb\":\"get\",\"user\":{\"groups\":[\"a\",{}]}}\n", 0, 0, KAG_ESCHEMA, 1, 0,
@@ -1521,7 +1521,7 @@ START_TEST(wrong_types)
 		"/stageTimestamp", "expected string, got integer");
 	/* in a list the path names the item */
 	HOSTILE("{\"kind\":\"EventList\",\"items\":[{\"kind\":0}]}\n", 0, 0, KAG_ESCHEMA, 1, 0,
-		"/items/0/kind", "/items/0/kind: expected string, got integer");
+		"/items/0/kind", "expected string, got integer");
 }
 END_TEST
 
@@ -1546,7 +1546,7 @@ END_TEST
 START_TEST(too_many_items)
 {
 	HOSTILE("{\"kind\":\"EventList\",\"items\":[{\"verb\":\"a\"},{\"verb\":\"b\"},{\"verb\":\"c\"}]}\n",
-		KAG_OPT_MAX_ITEMS, 2, KAG_ELIMIT, 1, 0, "", "line 1: 3 items in one list (limit 2)");
+		KAG_OPT_MAX_ITEMS, 2, KAG_ELIMIT, 1, 0, "", "3 items in one list (limit 2)");
 	HOSTILE("[{\"verb\":\"a\"},{\"verb\":\"b\"},{\"verb\":\"c\"}]\n",
 		KAG_OPT_MAX_ITEMS, 2, KAG_ELIMIT, 1, 0, "", "3 items in one list (limit 2)");
 	{
@@ -1589,7 +1589,7 @@ START_TEST(line_option)
 	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_LINE, 40), KAG_OK);
 	ck_assert_int_eq(kag_parser_feed(p, S("{\"verb\":\"get\"}\n\nnot json\n")), KAG_OK);
 	expect_event(p, "get", 40);
-	expect_error(p, KAG_EPARSE, 42, 16, "", "line 42: not JSON");
+	expect_error(p, KAG_EPARSE, 42, 16, "", "not JSON");
 	expect_end(p);
 	/* line ends fed and not read yet come first: here two of them, read
 	 * only when the parser looks past the event */
@@ -1612,6 +1612,47 @@ START_TEST(line_option)
 	ck_assert_int_eq(kag_parser_feed(p, S("{\"verb\":\"get\"}\n")), KAG_OK);
 	expect_event(p, "get", 1);
 	kag_parser_free(p);
+}
+END_TEST
+
+/* The error record the tools write: its fields, the message without the
+ * line or the pointer; offsets of a parser fed part of a stream. */
+START_TEST(error_record_json)
+{
+	kag_parser *p;
+	const char *js;
+	size_t len;
+
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
+	ck_assert_ptr_null(kag_parser_error_json(p, &len));
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(kag_parser_set_source(p, "a \"q\".log"), KAG_OK);
+	ck_assert_int_eq(kag_parser_feed(p, S("{\"verb\":\"get\"}\n{\"verb\":7}\nnope\n")),
+			 KAG_OK);
+	expect_event(p, "get", 1);
+	expect_error(p, KAG_ESCHEMA, 2, 15, "/verb", "expected string, got integer");
+	js = kag_parser_error_json(p, &len);
+	ck_assert_str_eq(js, "{\"error\":{\"code\":\"KAG_ESCHEMA\",\"message\":\"expected string, "
+			     "got integer\",\"source\":\"a \\\"q\\\".log:2\",\"line\":2,"
+			     "\"offset\":15,\"path\":\"/verb\"}}");
+	ck_assert_uint_eq(strlen(js), len);
+	/* the next byte fed would be the stream's byte 1000: the 31 bytes fed
+	 * are its bytes 969 to 999, and "nope" at 26 here is at 995 there;
+	 * the bytes this parser read still count from 0 */
+	ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_OFFSET, 1000), KAG_OK);
+	ck_assert_int_eq(kag_parser_finish(p), KAG_OK);
+	expect_error(p, KAG_EPARSE, 3, 995, "", "not JSON");
+	ck_assert_str_eq(kag_parser_error_json(p, NULL),
+			 "{\"error\":{\"code\":\"KAG_EPARSE\",\"message\":\"not JSON (a line of 4 "
+			 "bytes that starts with no JSON object or array)\",\"source\":"
+			 "\"a \\\"q\\\".log:3\",\"line\":3,\"offset\":995}}");
+	ck_assert_uint_le(kag_parser_stat(p, KAG_PSTAT_BYTES), 31);
+	expect_end(p);
+	/* reset forgets the error and the offset */
+	ck_assert_int_eq(kag_parser_reset(p), KAG_OK);
+	ck_assert_ptr_null(kag_parser_error_json(p, NULL));
+	kag_parser_free(p);
+	ck_assert_ptr_null(kag_parser_error_json(NULL, &len));
 }
 END_TEST
 
@@ -1660,6 +1701,7 @@ int main(void)
 	tcase_add_test(shapes, nothing_fed);
 	tcase_add_test(shapes, option_values);
 	tcase_add_test(shapes, line_option);
+	tcase_add_test(shapes, error_record_json);
 	suite_add_tcase(s, shapes);
 
 	tcase_add_test(chunks, mixed_stream_whole);

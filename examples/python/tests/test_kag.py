@@ -169,7 +169,7 @@ class Corpus(unittest.TestCase):
             recs = list(engine.judge_file(path, source="fal_01_003.json"))
         self.assertEqual(recs, [{"error": {
             "code": "KAG_ESCHEMA",
-            "message": "line 1: /kind: expected string, got integer",
+            "message": "expected string, got integer",
             "source": "fal_01_003.json:1", "line": 1, "offset": 0, "path": "/kind"}}])
 
     def test_malformed_record_raises(self):

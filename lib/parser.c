@@ -310,6 +310,17 @@ static int set_error(kag_parser *p, int code, uint64_t line, uint64_t offset,
 	return code;
 }
 
+/* The budgets a record is held to, from the parser's limits. */
+static kag__budget budget_of(const kag_parser *p)
+{
+	kag__budget b;
+
+	b.max_depth = p->max_depth;
+	b.max_values = p->max_values;
+	b.max_string = p->max_string;
+	return b;
+}
+
 /* A front end's message without the JSON pointer it starts with ("/verb:
  * expected string" says "expected string"): the pointer is a field of the
  * error of its own. */
@@ -760,13 +771,11 @@ static int fast_line(kag_parser *p)
 	 * budget is framed as usual, which reports it. */
 	if (n > p->max_values || !fl.counted || fl.open > p->max_depth ||
 	    fl.open > KAG__FAST_MAX_DEPTH) {
-		kag__budget b;
+		kag__budget b = budget_of(p);
 		kag__budget_scan scan;
 
-		b.max_depth = p->max_depth < KAG__FAST_MAX_DEPTH ? p->max_depth
-								  : KAG__FAST_MAX_DEPTH;
-		b.max_values = p->max_values;
-		b.max_string = p->max_string;
+		if (b.max_depth > KAG__FAST_MAX_DEPTH)
+			b.max_depth = KAG__FAST_MAX_DEPTH;
 		if (kag__budget_check(rec, n, &b, 0, &scan) != KAG__BUDGET_OK) {
 			p->json_tried_end = p->rec_offset + n;
 			return 0;
@@ -826,12 +835,9 @@ static json_t *json_record(kag_parser *p)
 	 * value takes a byte at least). A longer record that ends on its first
 	 * line is checked against the budgets instead, and read to its end. */
 	if (n > p->max_string || n > p->max_values) {
-		kag__budget b;
+		kag__budget b = budget_of(p);
 		kag__budget_scan scan;
 
-		b.max_depth = p->max_depth;
-		b.max_values = p->max_values;
-		b.max_string = p->max_string;
 		if (fl.ended && kag__budget_check(rec, first, &b, 1, &scan) == KAG__BUDGET_OK &&
 		    scan.closed && scan.end <= n) {
 			n = scan.end;
@@ -1092,16 +1098,13 @@ NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int en
 {
 	kag_fmt_error ferr;
 	json_error_t jerr;
-	kag__budget b;
+	kag__budget b = budget_of(p);
 	kag__budget_scan scan;
 	const char *what;
 	int rc, shallow = 1;
 
 	/* The framer held the record to the limits of depth, string length
 	 * and size; a record longer than the value budget is counted. */
-	b.max_depth = p->max_depth;
-	b.max_values = p->max_values;
-	b.max_string = p->max_string;
 	if (!encoded && rlen > p->max_values &&
 	    kag__budget_check(p->in.data + start, rlen, &b, 0, &scan) != KAG__BUDGET_OK) {
 		char m[96];

@@ -59,35 +59,15 @@ static void usage(FILE *out)
 		"  -h, --help          this text\n");
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 /* A summary of the error records of one kind held back so far. */
 static void print_error_summary(struct triage *t, const struct errlimit_kind *k)
 {
 	if (t->output == OUT_JSON) {
-		printf("{\"error_summary\":{\"code\":");
-		if (k->code)
-			printf("\"%s\"", kag_error_name(k->code));
-		else
-			printf("null");
-		printf(",\"message\":");
-		json_string(stdout, k->message);
-		printf(",\"records\":%llu,\"suppressed\":%llu}}\n", (unsigned long long)k->seen,
-		       (unsigned long long)k->suppressed);
+		char rec[ERRLIMIT_SUMMARY_MAX];
+		int n = errlimit_summary_json(rec, sizeof(rec), k);
+
+		if (n > 0)
+			fwrite(rec, 1, (size_t)n, stdout);
 	} else {
 		printf("%-8s %-13s %-20s %-11s %s  %llu of %llu records held back, like: %s\n",
 		       "ERRORS", k->code ? kag_error_name(k->code) : "-", "-", "-", "-",

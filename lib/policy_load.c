@@ -16,6 +16,7 @@
 #include "alloc-private.h"
 #include "detector-private.h"
 #include "jptr-private.h"
+#include "load-private.h"
 
 #define POLICY_MAX_BYTES (16u << 20)
 #define LIST_MAX_ITEMS 4096
@@ -341,23 +342,8 @@ typedef struct {
 	kag__jptr path;
 } loader;
 
-static int fail(loader *L, int code, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
-#endif
-	;
-
-static int fail(loader *L, int code, const char *fmt, ...)
-{
-	char reason[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	kag__registry_error(L->r, L->path.buf, "%s", reason);
-	return code;
-}
+/* Reject the document at the pointer being read. */
+#define fail(L, ...) kag__load_fail((L)->r, &(L)->path, __VA_ARGS__)
 
 static int load_number(loader *L, size_t i, json_t *v)
 {
@@ -539,30 +525,14 @@ static int load_member(loader *L, const char *key, json_t *v, int pass)
 int kag_registry_load_policy(kag_registry *r, const char *json, size_t len)
 {
 	loader L;
-	json_error_t jerr;
 	json_t *root, *v;
 	const char *key;
 	size_t i;
-	int pass, rc = KAG_OK;
+	int pass, rc;
 
-	if (!r || (!json && len))
-		return KAG_EINVAL;
-	clear_error(r);
-	if (r->sealed) {
-		kag__registry_error(r, "", "the registry is sealed; load the policy before "
-				    "kag_registry_seal()");
-		return KAG_ESTATE;
-	}
-	if (len > POLICY_MAX_BYTES) {
-		kag__registry_error(r, "", "the policy is larger than %u bytes", POLICY_MAX_BYTES);
-		return KAG_ELIMIT;
-	}
-	root = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		kag__registry_error(r, "", "line %d, column %d: %s", jerr.line, jerr.column,
-				    jerr.text);
-		return KAG_EPARSE;
-	}
+	rc = kag__load_open(&root, r, json, len, POLICY_MAX_BYTES, "the policy", "the policy");
+	if (rc < 0)
+		return rc;
 	memset(&L, 0, sizeof(L));
 	L.r = r;
 	L.st = r->policy;

@@ -13,6 +13,7 @@
 
 #include "alloc-private.h"
 #include "jptr-private.h"
+#include "load-private.h"
 #include "rules-private.h"
 
 #define RULES_MAX_BYTES (16u << 20)
@@ -116,23 +117,8 @@ typedef struct {
 	size_t n_uses;
 } compiler;
 
-static int fail(compiler *C, int code, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
-#endif
-	;
-
-static int fail(compiler *C, int code, const char *fmt, ...)
-{
-	char reason[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	kag__registry_error(C->r, C->path.buf, "%s", reason);
-	return code;
-}
+/* Reject the document at the pointer being read. */
+#define fail(C, ...) kag__load_fail((C)->r, &(C)->path, __VA_ARGS__)
 
 /* fail() with the pointer extended by `key` for the report. */
 static int at(compiler *C, const char *key, int code, const char *reason)
@@ -895,32 +881,15 @@ static int compile_rule(compiler *C, json_t *j, kag__rule **ids, size_t index,
 int kag_registry_load_rules(kag_registry *r, const char *json, size_t len)
 {
 	compiler C;
-	json_error_t jerr;
 	json_t *root, *rules = NULL, *v;
 	kag__rule **compiled = NULL;
 	const char *key;
 	size_t i, n = 0, old;
 	int rc = KAG_OK;
 
-	if (!r || (!json && len))
-		return KAG_EINVAL;
-	r->err_path[0] = r->err_message[0] = '\0';
-	if (r->sealed) {
-		kag__registry_error(r, "", "the registry is sealed; load rules before "
-				    "kag_registry_seal()");
-		return KAG_ESTATE;
-	}
-	if (len > RULES_MAX_BYTES) {
-		kag__registry_error(r, "", "the rules file is larger than %u bytes",
-				    RULES_MAX_BYTES);
-		return KAG_ELIMIT;
-	}
-	root = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		kag__registry_error(r, "", "line %d, column %d: %s", jerr.line, jerr.column,
-				    jerr.text);
-		return KAG_EPARSE;
-	}
+	rc = kag__load_open(&root, r, json, len, RULES_MAX_BYTES, "the rules file", "rules");
+	if (rc < 0)
+		return rc;
 	memset(&C, 0, sizeof(C));
 	C.r = r;
 	if (!json_is_object(root)) {

@@ -488,32 +488,21 @@ static int judge_inputs(struct triage *t, const struct options *o, kag_parser *p
 
 static void print_summary(const struct triage *t)
 {
-	unsigned long long dup = (unsigned long long)kag_session_stat(t->session,
-								       KAG_SSTAT_DUPLICATES);
-
-	if (t->output == OUT_JSON)
-		printf("{\"summary\":{\"records\":%llu,\"judged\":%llu,\"rejected\":%llu,"
-		       "\"skipped\":%llu,\"verdicts\":%llu,\"benign\":%llu,"
-		       "\"suspicious\":%llu,\"malicious\":%llu,\"needs_context\":%llu,"
-		       "\"duplicates\":%llu}}\n",
-		       (unsigned long long)t->records, (unsigned long long)t->judged,
-		       (unsigned long long)t->rejected, (unsigned long long)t->skipped,
-		       (unsigned long long)t->verdicts,
-		       (unsigned long long)t->by_assessment[0],
-		       (unsigned long long)t->by_assessment[1],
-		       (unsigned long long)t->by_assessment[2],
-		       (unsigned long long)t->by_assessment[3], dup);
-	else
-		printf("\nrecords %llu = judged %llu + rejected %llu + skipped %llu; "
-		       "verdicts %llu (benign %llu, suspicious %llu, malicious %llu, "
-		       "needs_context %llu); duplicate stages %llu\n",
-		       (unsigned long long)t->records, (unsigned long long)t->judged,
-		       (unsigned long long)t->rejected, (unsigned long long)t->skipped,
-		       (unsigned long long)t->verdicts,
-		       (unsigned long long)t->by_assessment[0],
-		       (unsigned long long)t->by_assessment[1],
-		       (unsigned long long)t->by_assessment[2],
-		       (unsigned long long)t->by_assessment[3], dup);
+	/* one set of counts, as a JSON record or as a sentence */
+	printf(t->output == OUT_JSON
+		       ? "{\"summary\":{\"records\":%llu,\"judged\":%llu,\"rejected\":%llu,"
+			 "\"skipped\":%llu,\"verdicts\":%llu,\"benign\":%llu,"
+			 "\"suspicious\":%llu,\"malicious\":%llu,\"needs_context\":%llu,"
+			 "\"duplicates\":%llu}}\n"
+		       : "\nrecords %llu = judged %llu + rejected %llu + skipped %llu; "
+			 "verdicts %llu (benign %llu, suspicious %llu, malicious %llu, "
+			 "needs_context %llu); duplicate stages %llu\n",
+	       (unsigned long long)t->records, (unsigned long long)t->judged,
+	       (unsigned long long)t->rejected, (unsigned long long)t->skipped,
+	       (unsigned long long)t->verdicts, (unsigned long long)t->by_assessment[0],
+	       (unsigned long long)t->by_assessment[1], (unsigned long long)t->by_assessment[2],
+	       (unsigned long long)t->by_assessment[3],
+	       (unsigned long long)kag_session_stat(t->session, KAG_SSTAT_DUPLICATES));
 }
 
 /* After the inputs: the verdicts still held, the pending error summaries,

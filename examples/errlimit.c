@@ -3,9 +3,12 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <kag.h>
 
 #include "errlimit.h"
 
@@ -111,4 +114,59 @@ struct errlimit_kind *errlimit_pending(struct errlimit *l, unsigned *i)
 		}
 	}
 	return NULL;
+}
+
+/* A record being written into a caller's buffer. */
+struct out {
+	char *buf;
+	size_t size, len;
+	int full;           /* something did not fit */
+};
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (w < 0 || (size_t)w >= o->size - o->len)
+		o->full = 1;
+	else
+		o->len += (size_t)w;
+}
+
+static void put_json_string(struct out *o, const char *s)
+{
+	put(o, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			put(o, "\\%c", c);
+		else if (c < 0x20)
+			put(o, "\\u%04x", c);
+		else
+			put(o, "%c", c);
+	}
+	put(o, "\"");
+}
+
+int errlimit_summary_json(char *buf, size_t size, const struct errlimit_kind *k)
+{
+	struct out o = { buf, size, 0, size == 0 };
+
+	put(&o, "{\"error_summary\":{\"code\":");
+	if (k->code)
+		put_json_string(&o, kag_error_name(k->code));
+	else
+		put(&o, "null");
+	put(&o, ",\"message\":");
+	put_json_string(&o, k->message);
+	put(&o, ",\"records\":%llu,\"suppressed\":%llu}}\n", (unsigned long long)k->seen,
+	    (unsigned long long)k->suppressed);
+	return o.full ? -1 : (int)o.len;
 }

@@ -12,6 +12,7 @@
 #ifndef KAG_ERRLIMIT_H
 #define KAG_ERRLIMIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Kinds told apart; faults of further kinds share one more. */
@@ -52,5 +53,14 @@ enum errlimit_verdict errlimit_admit(struct errlimit *l, int code, const char *m
 /* The kinds whose suppressed records are not summarised yet, one at each
  * call (i from 0); NULL when there is none left. Marks each as reported. */
 struct errlimit_kind *errlimit_pending(struct errlimit *l, unsigned *i);
+
+/* Bytes enough for the summary record of any kind. */
+#define ERRLIMIT_SUMMARY_MAX 2560
+
+/* The summary record of a kind, one JSON line with its '\n':
+ * {"error_summary":{"code":"KAG_E...","message":...,"records":N,"suppressed":M}}
+ * written to buf (NUL-terminated); returns its length, or -1 when it does
+ * not fit in `size` bytes. */
+int errlimit_summary_json(char *buf, size_t size, const struct errlimit_kind *k);
 
 #endif

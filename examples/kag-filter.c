@@ -246,15 +246,10 @@ static int out_record(struct filter *f, const char *json, size_t len)
 /* A summary of the error records of one kind held back so far. */
 static int out_error_summary(struct filter *f, const struct errlimit_kind *k)
 {
-	char num[80];
+	char rec[ERRLIMIT_SUMMARY_MAX];
+	int n = errlimit_summary_json(rec, sizeof(rec), k);
 
-	snprintf(num, sizeof(num), ",\"records\":%llu,\"suppressed\":%llu}}\n",
-		 (unsigned long long)k->seen, (unsigned long long)k->suppressed);
-	if (obuf_puts(&f->out, "{\"error_summary\":{\"code\":") < 0 ||
-	    (k->code ? obuf_put_json_string(&f->out, kag_error_name(k->code))
-		     : obuf_puts(&f->out, "null")) < 0 ||
-	    obuf_puts(&f->out, ",\"message\":") < 0 ||
-	    obuf_put_json_string(&f->out, k->message) < 0 || obuf_puts(&f->out, num) < 0) {
+	if (n < 0 || obuf_put(&f->out, rec, (size_t)n, (size_t)-1) < 0) {
 		fprintf(stderr, "kag-filter: out of memory\n");
 		return -1;
 	}

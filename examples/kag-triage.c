@@ -59,35 +59,15 @@ static void usage(FILE *out)
 		"  -h, --help          this text\n");
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 /* A summary of the error records of one kind held back so far. */
 static void print_error_summary(struct triage *t, const struct errlimit_kind *k)
 {
 	if (t->output == OUT_JSON) {
-		printf("{\"error_summary\":{\"code\":");
-		if (k->code)
-			printf("\"%s\"", kag_error_name(k->code));
-		else
-			printf("null");
-		printf(",\"message\":");
-		json_string(stdout, k->message);
-		printf(",\"records\":%llu,\"suppressed\":%llu}}\n", (unsigned long long)k->seen,
-		       (unsigned long long)k->suppressed);
+		char rec[ERRLIMIT_SUMMARY_MAX];
+		int n = errlimit_summary_json(rec, sizeof(rec), k);
+
+		if (n > 0)
+			fwrite(rec, 1, (size_t)n, stdout);
 	} else {
 		printf("%-8s %-13s %-20s %-11s %s  %llu of %llu records held back, like: %s\n",
 		       "ERRORS", k->code ? kag_error_name(k->code) : "-", "-", "-", "-",
@@ -304,122 +284,267 @@ static int list_detectors(kag_registry *r)
 	return 0;
 }
 
-int main(int argc, char **argv)
-{
-	struct triage t;
-	kag_registry *reg = NULL;
-	kag_parser *p = NULL;
-	kag_result *res;
-	int i, nfiles = 0, literal = argc, rc = 0, list = 0, format = KAG_FORMAT_AUTO;
-	int frontend = 0; /* the library's default */
-	int jobs = 0;     /* 0: the cores online */
-	triage_pool *pool = NULL;
-	const char *policy_file = NULL, *rules_file = NULL;
+/* The command line, as read by parse_args(). */
+struct options {
+	int nfiles;        /* file operands */
+	int literal;       /* argv[literal...] are file names (after "--") */
+	int list;          /* --list-detectors */
+	int format, frontend;
+	int jobs;          /* 0: the cores online */
+	const char *policy_file, *rules_file;
+};
 
-	memset(&t, 0, sizeof(t));
-	triage_progress_init(&t.progress);
-	errlimit_init(&t.errors, ERRLIMIT_DEFAULT);
+/* --format=NAME: names[i] is KAG_FORMAT_* value i. */
+static int parse_format(struct options *o, const char *f)
+{
+	static const char *const names[] = { "auto", "native", "eventlist", "gke", "eks", "aks",
+					     "openshift" };
+
+	for (o->format = 0; o->format < 7 && strcmp(f, names[o->format]); o->format++)
+		;
+	if (o->format == 7) {
+		fprintf(stderr, "kag-triage: unknown --format=%s (auto, native, eventlist, gke, "
+			"eks, aks, openshift)\n", f);
+		return 2;
+	}
+	return -1;
+}
+
+static int parse_parser(struct options *o, const char *name)
+{
+	if (strcmp(name, "jansson") == 0) {
+		o->frontend = KAG_FRONTEND_JANSSON;
+	} else if (strcmp(name, "fast") == 0) {
+		if (!(kag_features() & KAG_FEATURE_FAST_FRONTEND)) {
+			fprintf(stderr, "kag-triage: --parser=fast: this libkag was built without "
+				"the fast front end (jsmn)\n");
+			return 2;
+		}
+		o->frontend = KAG_FRONTEND_FAST;
+	} else {
+		fprintf(stderr, "kag-triage: unknown --parser=%s (fast, jansson)\n", name);
+		return 2;
+	}
+	return -1;
+}
+
+static int parse_jobs(struct options *o, const char *arg)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (end == arg || *end || n < 1 || n > 256) {
+		fprintf(stderr, "kag-triage: --jobs=N takes a number from 1 to 256\n");
+		return 2;
+	}
+	o->jobs = (int)n;
+	return -1;
+}
+
+/* One option that stands alone (not "--" nor "--policy FILE"): -1 to go on,
+ * or the exit status. */
+static int parse_option(struct triage *t, struct options *o, const char *a)
+{
+	if (strncmp(a, "--format=", 9) == 0)
+		return parse_format(o, a + 9);
+	if (strncmp(a, "--parser=", 9) == 0)
+		return parse_parser(o, a + 9);
+	if (strncmp(a, "--jobs=", 7) == 0)
+		return parse_jobs(o, a + 7);
+	if (strncmp(a, "--error-limit=", 14) == 0) {
+		if (errlimit_parse(&t->errors, a + 14) < 0) {
+			fprintf(stderr, "kag-triage: --error-limit=N takes a number (0: no "
+				"limit)\n");
+			return 2;
+		}
+	} else if (strcmp(a, "--output=json") == 0) {
+		t->output = OUT_JSON;
+	} else if (strcmp(a, "--output=text") == 0) {
+		t->output = OUT_TEXT;
+	} else if (strcmp(a, "--all") == 0) {
+		t->all = 1;
+	} else if (strcmp(a, "--summary") == 0) {
+		t->summary = 1;
+	} else if (strcmp(a, "--list-detectors") == 0) {
+		o->list = 1;
+	} else if (strncmp(a, "--policy=", 9) == 0 || strncmp(a, "--rules=", 8) == 0) {
+		*(a[2] == 'p' ? &o->policy_file : &o->rules_file) = strchr(a, '=') + 1;
+	} else if (strcmp(a, "--version") == 0) {
+		printf("kag-triage %s\n", kag_version_string());
+		return 0;
+	} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		usage(stdout);
+		return 0;
+	} else {
+		fprintf(stderr, "kag-triage: unknown option '%s'\n", a);
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+/* -1 to go on, or the exit status. */
+static int parse_args(struct triage *t, struct options *o, int argc, char **argv)
+{
+	int i, rc;
+
+	memset(o, 0, sizeof(*o));
+	o->literal = argc;
+	o->format = KAG_FORMAT_AUTO;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
 		if (strcmp(a, "--") == 0) { /* the rest are file names */
-			literal = i + 1;
-			nfiles += argc - literal;
+			o->literal = i + 1;
+			o->nfiles += argc - o->literal;
 			break;
 		}
-		if (strncmp(a, "--format=", 9) == 0) {
-			static const char *const names[] = { "auto", "native", "eventlist", "gke",
-							     "eks", "aks", "openshift" };
-			const char *f = a + 9;
-
-			/* names[i] is KAG_FORMAT_* value i */
-			for (format = 0; format < 7 && strcmp(f, names[format]); format++)
-				;
-			if (format == 7) {
-				fprintf(stderr, "kag-triage: unknown --format=%s (auto, native, "
-					"eventlist, gke, eks, aks, openshift)\n", f);
-				return 2;
-			}
-		} else if (strncmp(a, "--parser=", 9) == 0) {
-			if (strcmp(a + 9, "jansson") == 0) {
-				frontend = KAG_FRONTEND_JANSSON;
-			} else if (strcmp(a + 9, "fast") == 0) {
-				if (!(kag_features() & KAG_FEATURE_FAST_FRONTEND)) {
-					fprintf(stderr, "kag-triage: --parser=fast: this libkag was "
-						"built without the fast front end (jsmn)\n");
-					return 2;
-				}
-				frontend = KAG_FRONTEND_FAST;
-			} else {
-				fprintf(stderr, "kag-triage: unknown --parser=%s (fast, jansson)\n",
-					a + 9);
-				return 2;
-			}
-		} else if (strncmp(a, "--jobs=", 7) == 0) {
-			char *end;
-			long n = strtol(a + 7, &end, 10);
-
-			if (end == a + 7 || *end || n < 1 || n > 256) {
-				fprintf(stderr, "kag-triage: --jobs=N takes a number from 1 to 256\n");
-				return 2;
-			}
-			jobs = (int)n;
-		} else if (strncmp(a, "--error-limit=", 14) == 0) {
-			if (errlimit_parse(&t.errors, a + 14) < 0) {
-				fprintf(stderr, "kag-triage: --error-limit=N takes a number (0: no "
-					"limit)\n");
-				return 2;
-			}
-		} else if (strcmp(a, "--output=json") == 0) {
-			t.output = OUT_JSON;
-		} else if (strcmp(a, "--output=text") == 0) {
-			t.output = OUT_TEXT;
-		} else if (strcmp(a, "--all") == 0) {
-			t.all = 1;
-		} else if (strcmp(a, "--summary") == 0) {
-			t.summary = 1;
-		} else if (strcmp(a, "--list-detectors") == 0) {
-			list = 1;
-		} else if (strncmp(a, "--policy=", 9) == 0 || strncmp(a, "--rules=", 8) == 0) {
-			*(a[2] == 'p' ? &policy_file : &rules_file) = strchr(a, '=') + 1;
-		} else if (strcmp(a, "--policy") == 0 || strcmp(a, "--rules") == 0) {
+		if (strcmp(a, "--policy") == 0 || strcmp(a, "--rules") == 0) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "kag-triage: %s needs a FILE\n", a);
 				return 2;
 			}
-			*(a[2] == 'p' ? &policy_file : &rules_file) = argv[++i];
-		} else if (strcmp(a, "--version") == 0) {
-			printf("kag-triage %s\n", kag_version_string());
-			return 0;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return 0;
+			*(a[2] == 'p' ? &o->policy_file : &o->rules_file) = argv[++i];
 		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "kag-triage: unknown option '%s'\n", a);
-			usage(stderr);
-			return 2;
+			if ((rc = parse_option(t, o, a)) >= 0)
+				return rc;
 		} else {
-			nfiles++;
+			o->nfiles++;
 		}
 	}
+	return -1;
+}
 
-	if (kag_registry_new(&reg) < 0) {
+/* The registry with the caller's rules and policy: -1 to go on, or the
+ * exit status (--list-detectors ends here). */
+static int load_registry(kag_registry **out, const struct options *o)
+{
+	int rc;
+
+	if (kag_registry_new(out) < 0) {
 		fprintf(stderr, "kag-triage: cannot initialise: out of memory\n");
 		return 1;
 	}
 	/* rules first, so that the policy can enable or disable them */
-	if ((rules_file && load_file(reg, rules_file, kag_registry_load_rules) < 0) ||
-	    (policy_file && load_file(reg, policy_file, kag_registry_load_policy) < 0)) {
-		kag_registry_free(reg);
+	if ((o->rules_file && load_file(*out, o->rules_file, kag_registry_load_rules) < 0) ||
+	    (o->policy_file && load_file(*out, o->policy_file, kag_registry_load_policy) < 0)) {
+		kag_registry_free(*out);
 		return 2;
 	}
-	if (list) {
-		rc = list_detectors(reg);
-		kag_registry_free(reg);
+	if (o->list) {
+		rc = list_detectors(*out);
+		kag_registry_free(*out);
 		return rc;
 	}
-	t.format = format;
-	t.frontend = frontend;
+	return -1;
+}
+
+/* Whether argv[i] is an input to read (not an option or its FILE). */
+static int is_input(const struct options *o, char **argv, int i)
+{
+	const char *a = argv[i];
+
+	if (i < o->literal && a[0] == '-' && a[1] != '\0')
+		return 0;
+	if (i < o->literal && (strcmp(argv[i - 1], "--policy") == 0 ||
+			       strcmp(argv[i - 1], "--rules") == 0))
+		return 0; /* the FILE of --policy FILE */
+	return 1;
+}
+
+/* Every input in turn (standard input when there is none): 1 when one
+ * could not be judged to its end. */
+static int judge_inputs(struct triage *t, const struct options *o, kag_parser *p,
+			triage_pool *pool, int argc, char **argv)
+{
+	int i, rc = 0;
+
+	for (i = 1; i < argc || o->nfiles == 0; i++) {
+		const char *a = o->nfiles == 0 ? "-" : argv[i];
+		FILE *in;
+
+		if (o->nfiles && !is_input(o, argv, i))
+			continue;
+		if (strcmp(a, "-") == 0) {
+			in = stdin;
+			a = "<stdin>";
+		} else if (!(in = fopen(a, "rb"))) {
+			fprintf(stderr, "kag-triage: %s: %s\n", a, strerror(errno));
+			t->io_failed = 1;
+			continue;
+		}
+		if ((pool ? triage_pool_stream(pool, in, a, &t->io_failed)
+			  : triage_stream(t, p, in, a)) < 0)
+			rc = 1;
+		triage_progress_next(&t->progress, t->stream_bytes);
+		t->stream_bytes = 0;
+		if (in != stdin)
+			fclose(in);
+		if (rc || o->nfiles == 0)
+			break;
+	}
+	return rc;
+}
+
+static void print_summary(const struct triage *t)
+{
+	/* one set of counts, as a JSON record or as a sentence */
+	printf(t->output == OUT_JSON
+		       ? "{\"summary\":{\"records\":%llu,\"judged\":%llu,\"rejected\":%llu,"
+			 "\"skipped\":%llu,\"verdicts\":%llu,\"benign\":%llu,"
+			 "\"suspicious\":%llu,\"malicious\":%llu,\"needs_context\":%llu,"
+			 "\"duplicates\":%llu}}\n"
+		       : "\nrecords %llu = judged %llu + rejected %llu + skipped %llu; "
+			 "verdicts %llu (benign %llu, suspicious %llu, malicious %llu, "
+			 "needs_context %llu); duplicate stages %llu\n",
+	       (unsigned long long)t->records, (unsigned long long)t->judged,
+	       (unsigned long long)t->rejected, (unsigned long long)t->skipped,
+	       (unsigned long long)t->verdicts, (unsigned long long)t->by_assessment[0],
+	       (unsigned long long)t->by_assessment[1], (unsigned long long)t->by_assessment[2],
+	       (unsigned long long)t->by_assessment[3],
+	       (unsigned long long)kag_session_stat(t->session, KAG_SSTAT_DUPLICATES));
+}
+
+/* After the inputs: the verdicts still held, the pending error summaries,
+ * the summary; 1 when the output could not be written. */
+static int finish(struct triage *t, int judged_all)
+{
+	const struct errlimit_kind *k;
+	kag_result *res;
+	unsigned it = 0;
+
+	if (judged_all && kag_session_flush(&res, t->session) == KAG_OK)
+		print_verdicts(t, res);
+	while ((k = errlimit_pending(&t->errors, &it)) != NULL)
+		print_error_summary(t, k);
+	if (t->summary)
+		print_summary(t);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "kag-triage: write error: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct triage t;
+	struct options o;
+	kag_registry *reg = NULL;
+	kag_parser *p = NULL;
+	triage_pool *pool = NULL;
+	int rc, jobs;
+
+	memset(&t, 0, sizeof(t));
+	triage_progress_init(&t.progress);
+	errlimit_init(&t.errors, ERRLIMIT_DEFAULT);
+	if ((rc = parse_args(&t, &o, argc, argv)) >= 0)
+		return rc;
+	if ((rc = load_registry(&reg, &o)) >= 0)
+		return rc;
+	t.format = o.format;
+	t.frontend = o.frontend;
+	rc = 0;
 	if (kag_registry_seal(reg) < 0 ||
 	    kag_session_new(&t.session, reg) < 0 || kag_parser_new(&p) < 0 ||
 	    triage_setup_parser(&t, p) < 0 ||
@@ -433,80 +558,15 @@ int main(int argc, char **argv)
 		       "OUTCOME", "SOURCE", "REASON");
 	/* --jobs: parsing threads; without them (or if they cannot start),
 	 * one thread reads, parses and judges */
-	if ((jobs ? jobs : triage_default_jobs()) > 1)
-		triage_pool_new(&pool, &t, jobs ? jobs : triage_default_jobs(), format);
-
-	for (i = 1; i < argc || nfiles == 0; i++) {
-		const char *a = nfiles == 0 ? "-" : argv[i];
-		FILE *in;
-
-		if (nfiles && i < literal && a[0] == '-' && a[1] != '\0')
-			continue;
-		if (nfiles && i < literal && (strcmp(argv[i - 1], "--policy") == 0 ||
-					     strcmp(argv[i - 1], "--rules") == 0))
-			continue; /* the FILE of --policy FILE */
-		if (strcmp(a, "-") == 0) {
-			in = stdin;
-			a = "<stdin>";
-		} else if (!(in = fopen(a, "rb"))) {
-			fprintf(stderr, "kag-triage: %s: %s\n", a, strerror(errno));
-			t.io_failed = 1;
-			continue;
-		}
-		if ((pool ? triage_pool_stream(pool, in, a, &t.io_failed)
-			  : triage_stream(&t, p, in, a)) < 0)
-			rc = 1;
-		triage_progress_next(&t.progress, t.stream_bytes);
-		t.stream_bytes = 0;
-		if (in != stdin)
-			fclose(in);
-		if (rc || nfiles == 0)
-			break;
-	}
+	jobs = o.jobs ? o.jobs : triage_default_jobs();
+	if (jobs > 1)
+		triage_pool_new(&pool, &t, jobs, o.format);
+	rc = judge_inputs(&t, &o, p, pool, argc, argv);
 	triage_pool_free(pool);
 	pool = NULL;
 	triage_progress_done(&t.progress);
-	if (!rc && kag_session_flush(&res, t.session) == KAG_OK)
-		print_verdicts(&t, res);
-	{
-		const struct errlimit_kind *k;
-		unsigned it = 0;
-
-		while ((k = errlimit_pending(&t.errors, &it)) != NULL)
-			print_error_summary(&t, k);
-	}
-
-	if (t.summary) {
-		if (t.output == OUT_JSON)
-			printf("{\"summary\":{\"records\":%llu,\"judged\":%llu,\"rejected\":%llu,"
-			       "\"skipped\":%llu,\"verdicts\":%llu,\"benign\":%llu,"
-			       "\"suspicious\":%llu,\"malicious\":%llu,\"needs_context\":%llu,"
-			       "\"duplicates\":%llu}}\n",
-			       (unsigned long long)t.records, (unsigned long long)t.judged,
-			       (unsigned long long)t.rejected, (unsigned long long)t.skipped,
-			       (unsigned long long)t.verdicts,
-			       (unsigned long long)t.by_assessment[0],
-			       (unsigned long long)t.by_assessment[1],
-			       (unsigned long long)t.by_assessment[2],
-			       (unsigned long long)t.by_assessment[3],
-			       (unsigned long long)kag_session_stat(t.session, KAG_SSTAT_DUPLICATES));
-		else
-			printf("\nrecords %llu = judged %llu + rejected %llu + skipped %llu; "
-			       "verdicts %llu (benign %llu, suspicious %llu, malicious %llu, "
-			       "needs_context %llu); duplicate stages %llu\n",
-			       (unsigned long long)t.records, (unsigned long long)t.judged,
-			       (unsigned long long)t.rejected, (unsigned long long)t.skipped,
-			       (unsigned long long)t.verdicts,
-			       (unsigned long long)t.by_assessment[0],
-			       (unsigned long long)t.by_assessment[1],
-			       (unsigned long long)t.by_assessment[2],
-			       (unsigned long long)t.by_assessment[3],
-			       (unsigned long long)kag_session_stat(t.session, KAG_SSTAT_DUPLICATES));
-	}
-	if (fflush(stdout) != 0) {
-		fprintf(stderr, "kag-triage: write error: %s\n", strerror(errno));
+	if (finish(&t, !rc))
 		rc = 1;
-	}
 	if (t.io_failed && !rc)
 		rc = 1;
 out:

@@ -35,19 +35,22 @@ int kag__aks_fill(kag_event *ev, json_t *rec, const kag__read_ctx *c, const char
 
 	if (!json_is_object(rec))
 		return kag__fmt_fail(err, KAG_ESCHEMA, path,
-				     "%s: expected an AKS diagnostic record object, got %s", path,
+				     "expected an AKS diagnostic record object, got %s",
 				     kag__json_type_name(rec));
 	cat = json_object_get(rec, "category");
-	if (!json_is_string(cat))
-		return kag__fmt_fail(err, KAG_ESCHEMA, path, "%s/category: expected string, got %s",
-				     path, cat ? kag__json_type_name(cat) : "nothing");
+	if (!json_is_string(cat)) {
+		snprintf(sub, sizeof(sub), "%s/category", path);
+		return kag__fmt_fail(err, KAG_ESCHEMA, sub, "expected string, got %s",
+				     cat ? kag__json_type_name(cat) : "nothing");
+	}
 	if (!audit_category(json_string_value(cat)))
 		return KAG__SKIPPED;
 	props = json_object_get(rec, "properties");
-	if (!json_is_object(props))
-		return kag__fmt_fail(err, KAG_ESCHEMA, path,
-				     "%s/properties: expected object, got %s", path,
+	if (!json_is_object(props)) {
+		snprintf(sub, sizeof(sub), "%s/properties", path);
+		return kag__fmt_fail(err, KAG_ESCHEMA, sub, "expected object, got %s",
 				     props ? kag__json_type_name(props) : "nothing");
+	}
 	snprintf(sub, sizeof(sub), "%s/properties/log", path);
 	log = json_object_get(props, "log");
 	if (json_is_string(log)) {
@@ -61,8 +64,8 @@ int kag__aks_fill(kag_event *ev, json_t *rec, const kag__read_ctx *c, const char
 		log = doc;
 	} else if (!json_is_object(log)) {
 		return kag__fmt_fail(err, KAG_ESCHEMA, sub,
-				     "%s: expected the audit event as a string or object, got %s",
-				     sub, log ? kag__json_type_name(log) : "nothing");
+				     "expected the audit event as a string or object, got %s",
+				     log ? kag__json_type_name(log) : "nothing");
 	}
 	if ((rc = kag__native_fill(ev, log, sub, err)) < 0)
 		return rc;
@@ -102,7 +105,7 @@ int kag__aks_row_fill(kag_event *ev, json_t *row, const kag__read_ctx *c, const 
 
 	if (!json_is_object(row))
 		return kag__fmt_fail(err, KAG_ESCHEMA, path,
-				     "%s: expected a Log Analytics row object, got %s", path,
+				     "expected a Log Analytics row object, got %s",
 				     kag__json_type_name(row));
 	type = json_object_get(row, "Type");
 	cat = json_object_get(row, "Category");
@@ -117,8 +120,8 @@ int kag__aks_row_fill(kag_event *ev, json_t *row, const kag__read_ctx *c, const 
 		/* AzureDiagnostics: the whole event as a string. */
 		snprintf(sub, sizeof(sub), "%s/log_s", path);
 		if (!json_is_string(log))
-			return kag__fmt_fail(err, KAG_ESCHEMA, sub, "%s: expected string, got %s",
-					     sub, kag__json_type_name(log));
+			return kag__fmt_fail(err, KAG_ESCHEMA, sub, "expected string, got %s",
+					     kag__json_type_name(log));
 		if ((rc = kag__nested_replace(&doc, row, "log_s", c->lim, sub, err)) < 0)
 			return rc;
 		if ((rc = kag__native_fill(ev, doc, sub, err)) < 0)
@@ -172,11 +175,13 @@ int kag__aks_tables_list(json_t *root, const kag__read_ctx *c, kag__list *list,
 		cols = json_object_get(t, "columns");
 		rows = json_object_get(t, "rows");
 		if (!json_is_array(cols) || !json_is_array(rows)) {
+			char p[64];
+
 			json_decref(items);
 			json_decref(paths);
-			return kag__fmt_fail(err, KAG_ESCHEMA, "",
-					     "/tables/%zu: expected \"columns\" and \"rows\" arrays",
-					     ti);
+			snprintf(p, sizeof(p), "/tables/%zu", ti);
+			return kag__fmt_fail(err, KAG_ESCHEMA, p,
+					     "expected \"columns\" and \"rows\" arrays");
 		}
 		json_array_foreach(rows, ri, r) {
 			json_t *obj = json_object();

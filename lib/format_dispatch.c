@@ -50,8 +50,8 @@ int kag__nested_json(json_t **out, const char *s, size_t len, const kag__limits 
 	*out = NULL;
 	if (len > lim->max_record)
 		return kag__fmt_fail(err, KAG_ELIMIT, path,
-				     "%s%sembedded document larger than %llu bytes", path,
-				     *path ? ": " : "", (unsigned long long)lim->max_record);
+				     "embedded document larger than %llu bytes",
+				     (unsigned long long)lim->max_record);
 	/* The record's budgets, applied to the embedded text (depth counted
 	 * from the embedded document's root; values shared by the documents
 	 * embedded in one record). */
@@ -67,23 +67,22 @@ int kag__nested_json(json_t **out, const char *s, size_t len, const kag__limits 
 		} else {
 			kag__budget_message(m, sizeof(m), &b, scan.hit);
 		}
-		return kag__fmt_fail(err, KAG_ELIMIT, path, "%s%sembedded document: %s", path,
-				     *path ? ": " : "", m);
+		return kag__fmt_fail(err, KAG_ELIMIT, path, "embedded document: %s", m);
 	}
 	if (lim->embedded_values)
 		*lim->embedded_values += scan.values;
 	if (!scan.closed && (scan.in_string || scan.depth > 0))
 		return kag__fmt_fail(err, KAG_ETRUNCATED, path,
-				     "%s%sthe embedded event ends before its JSON value closes "
-				     "(truncated record)", path, *path ? ": " : "");
+				     "the embedded event ends before its JSON value closes "
+				     "(truncated record)");
 	doc = json_loadb(s, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!doc) {
 		rc = kag__json_fault(&jerr, s, len, &what);
 		if (rc == KAG_ENOMEM)
-			return kag__fmt_fail(err, rc, path, "%s%sout of memory reading the "
-					     "embedded document", path, *path ? ": " : "");
-		return kag__fmt_fail(err, rc, path, "%s%sinvalid embedded JSON at byte %d: %s",
-				     path, *path ? ": " : "", jerr.position, what);
+			return kag__fmt_fail(err, rc, path,
+					     "out of memory reading the embedded document");
+		return kag__fmt_fail(err, rc, path, "invalid embedded JSON at byte %d: %s",
+				     jerr.position, what);
 	}
 	*out = doc;
 	return KAG_OK;
@@ -202,8 +201,8 @@ int kag__record_fill(kag_event *ev, json_t *obj, int kind, const kag__read_ctx *
 	cls = classify(k);
 	if (!allowed(c->forced, cls))
 		return kag__fmt_fail(err, KAG_ESCHEMA, path,
-				     "%s%sa %s, but the input format is %s", path, *path ? ": " : "",
-				     cls_name[cls], forced_name(c->forced));
+				     "a %s, but the input format is %s", cls_name[cls],
+				     forced_name(c->forced));
 	switch (cls) {
 	case CLS_GKE: return kag__gke_fill(ev, obj, path, err);
 	case CLS_AKS: return kag__aks_fill(ev, obj, c, path, err);
@@ -239,7 +238,7 @@ int kag__shape_detect(json_t *root, const kag__read_ctx *c, kag__list *list, kag
 	    (json_str_is(m[KAG__K_KIND], "EventList") || !verb)) {
 		if (!json_is_array(items))
 			return kag__fmt_fail(err, KAG_ESCHEMA, "/items",
-					     "/items: expected array, got %s",
+					     "expected array, got %s",
 					     kag__json_type_name(items));
 		kag__list_set(list, items, "/items", KAG__ITEM_NATIVE, "eventlist");
 		return KAG__SHAPE_LIST;
@@ -254,7 +253,7 @@ int kag__shape_detect(json_t *root, const kag__read_ctx *c, kag__list *list, kag
 		if ((v = m[KAG__K_RECORDS])) {
 			if (!json_is_array(v))
 				return kag__fmt_fail(err, KAG_ESCHEMA, "/records",
-						     "/records: expected array, got %s",
+						     "expected array, got %s",
 						     kag__json_type_name(v));
 			kag__list_set(list, v, "/records", KAG__ITEM_AKS, "aks");
 			return KAG__SHAPE_LIST;
@@ -270,7 +269,7 @@ int kag__shape_detect(json_t *root, const kag__read_ctx *c, kag__list *list, kag
 		if ((v = m[KAG__K_EVENTS]) && !m[KAG__K_AUDIT_ID]) {
 			if (!json_is_array(v))
 				return kag__fmt_fail(err, KAG_ESCHEMA, "/events",
-						     "/events: expected array, got %s",
+						     "expected array, got %s",
 						     kag__json_type_name(v));
 			kag__list_set(list, v, "/events", KAG__ITEM_CW, "eks-cloudwatch");
 			return KAG__SHAPE_LIST;

@@ -35,7 +35,7 @@ int kag__cw_fill(kag_event *ev, json_t *obj, const kag__read_ctx *c, const char 
 
 	if (!json_is_object(obj))
 		return kag__fmt_fail(err, KAG_ESCHEMA, path,
-				     "%s: expected a CloudWatch log event object, got %s", path,
+				     "expected a CloudWatch log event object, got %s",
 				     kag__json_type_name(obj));
 	stream = json_object_get(obj, "logStreamName");
 	if (!stream)
@@ -56,8 +56,8 @@ int kag__cw_fill(kag_event *ev, json_t *obj, const kag__read_ctx *c, const char 
 	}
 	if (!json_is_string(msg))
 		return kag__fmt_fail(err, KAG_ESCHEMA, sub,
-				     "%s: expected the audit event as a string or object, got %s",
-				     sub, msg ? kag__json_type_name(msg) : "nothing");
+				     "expected the audit event as a string or object, got %s",
+				     msg ? kag__json_type_name(msg) : "nothing");
 	s = json_string_value(msg);
 	len = json_string_length(msg);
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\r' ||
@@ -69,8 +69,8 @@ int kag__cw_fill(kag_event *ev, json_t *obj, const kag__read_ctx *c, const char 
 	    memcmp(s + len - (sizeof(truncated_mark) - 1), truncated_mark,
 		   sizeof(truncated_mark) - 1) == 0) {
 		return kag__fmt_fail(err, KAG_ETRUNCATED, sub,
-				     "%s: CloudWatch cut this event at its size limit "
-				     "([Truncated...], %zu bytes kept)", sub, len);
+				     "CloudWatch cut this event at its size limit "
+				     "([Truncated...], %zu bytes kept)", len);
 	}
 	if (i == len || s[i] != '{')
 		return KAG__SKIPPED; /* a log line that is not an audit event */
@@ -93,7 +93,7 @@ int kag__cw_payload_list(json_t *payload, const char *base, kag__list *list, kag
 	    strcmp(json_string_value(json_object_get(payload, "messageType")), "DATA_MESSAGE") != 0)
 		return KAG__SHAPE_SKIP; /* CONTROL_MESSAGE: a subscription check */
 	if (!json_is_array(events))
-		return kag__fmt_fail(err, KAG_ESCHEMA, path, "%s: expected array, got %s", path,
+		return kag__fmt_fail(err, KAG_ESCHEMA, path, "expected array, got %s",
 				     events ? kag__json_type_name(events) : "nothing");
 	kag__list_set(list, events, path,
 		      audit_stream(json_object_get(payload, "logStream")) ? KAG__ITEM_CW
@@ -168,8 +168,8 @@ int kag__b64gzip_json(json_t **out, const char *s, size_t len, const kag__limits
 	if (rawlen < 2 || raw[0] != 0x1f || raw[1] != 0x8b) {
 		kag__free(raw);
 		return kag__fmt_fail(err, KAG_EPARSE, path,
-				     "%s%sexpected base64 of gzip data (a CloudWatch Logs "
-				     "subscription payload)", path, *path ? ": " : "");
+				     "expected base64 of gzip data (a CloudWatch Logs "
+				     "subscription payload)");
 	}
 	memset(&zs, 0, sizeof(zs));
 	zs.zalloc = z_alloc;
@@ -187,8 +187,7 @@ int kag__b64gzip_json(json_t **out, const char *s, size_t len, const kag__limits
 
 			if (cap >= lim->max_record) {
 				rc = kag__fmt_fail(err, KAG_ELIMIT, path,
-						   "%s%sdecompressed payload larger than %llu bytes",
-						   path, *path ? ": " : "",
+						   "decompressed payload larger than %llu bytes",
 						   (unsigned long long)lim->max_record);
 				goto fail;
 			}
@@ -212,20 +211,19 @@ int kag__b64gzip_json(json_t **out, const char *s, size_t len, const kag__limits
 		}
 		if (zrc == Z_BUF_ERROR && zs.avail_in == 0) {
 			rc = kag__fmt_fail(err, KAG_ETRUNCATED, path,
-					   "%s%sgzip data ends early (truncated payload)", path,
-					   *path ? ": " : "");
+					   "gzip data ends early (truncated payload)");
 			goto fail;
 		}
 		if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
-			rc = kag__fmt_fail(err, KAG_EPARSE, path, "%s%sbad gzip data: %s", path,
-					   *path ? ": " : "", zs.msg ? zs.msg : "inflate failed");
+			rc = kag__fmt_fail(err, KAG_EPARSE, path, "bad gzip data: %s",
+					   zs.msg ? zs.msg : "inflate failed");
 			goto fail;
 		}
 	} while (zrc != Z_STREAM_END);
 	if (n > lim->max_record) {
 		rc = kag__fmt_fail(err, KAG_ELIMIT, path,
-				   "%s%sdecompressed payload larger than %llu bytes", path,
-				   *path ? ": " : "", (unsigned long long)lim->max_record);
+				   "decompressed payload larger than %llu bytes",
+				   (unsigned long long)lim->max_record);
 		goto fail;
 	}
 	rc = kag__nested_json(out, text, n, lim, path, err);
@@ -244,7 +242,7 @@ int kag__cw_awslogs_list(json_t *root, const kag__read_ctx *c, kag__list *list,
 
 	if (!json_is_string(data))
 		return kag__fmt_fail(err, KAG_ESCHEMA, "/awslogs/data",
-				     "/awslogs/data: expected string, got %s",
+				     "expected string, got %s",
 				     data ? kag__json_type_name(data) : "nothing");
 	rc = kag__b64gzip_json(&doc, json_string_value(data), json_string_length(data), c->lim,
 			       "/awslogs/data", err);
@@ -254,7 +252,7 @@ int kag__cw_awslogs_list(json_t *root, const kag__read_ctx *c, kag__list *list,
 		return kag__fmt_fail(err, KAG_ENOMEM, "", "out of memory");
 	if (!json_is_object(doc))
 		return kag__fmt_fail(err, KAG_ESCHEMA, "/awslogs/data",
-				     "/awslogs/data: expected a subscription payload object, got %s",
+				     "expected a subscription payload object, got %s",
 				     kag__json_type_name(doc));
 	return kag__cw_payload_list(doc, "/awslogs/data", list, err);
 }

@@ -23,7 +23,7 @@ static int wrong(kag_fmt_error *err, const char *path, const char *rel, const ch
 	char full[200];
 
 	snprintf(full, sizeof(full), "%s%s", path, rel);
-	return kag__fmt_fail(err, KAG_ESCHEMA, full, "%s: expected %s, got %s", full, want,
+	return kag__fmt_fail(err, KAG_ESCHEMA, full, "expected %s, got %s", want,
 			     kag__json_type_name(got));
 }
 
@@ -271,10 +271,13 @@ int kag__gke_fill(kag_event *ev, json_t *entry, const char *path, kag_fmt_error 
 		return KAG__SKIPPED;
 	if (!json_is_string(method))
 		return wrong(err, path, "/protoPayload/methodName", "string", method);
-	if (strncmp(json_string_value(method), "io.k8s.", 7) != 0)
-		return kag__fmt_fail(err, KAG_ESCHEMA, path,
-				     "%s/protoPayload/methodName: not a Kubernetes method (no "
-				     "\"io.k8s.\" prefix)", path);
+	if (strncmp(json_string_value(method), "io.k8s.", 7) != 0) {
+		char full[128];
+
+		snprintf(full, sizeof(full), "%s/protoPayload/methodName", path);
+		return kag__fmt_fail(err, KAG_ESCHEMA, full,
+				     "not a Kubernetes method (no \"io.k8s.\" prefix)");
+	}
 	ev->format = "gke";
 
 	map_object(ev, method, json_object_get(pp, "resourceName"));

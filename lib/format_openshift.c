@@ -77,7 +77,7 @@ int kag__otlp_list(json_t *root, const kag__read_ctx *c, kag__list *list, kag_fm
 
 	if (!json_is_array(rls))
 		return kag__fmt_fail(err, KAG_ESCHEMA, "/resourceLogs",
-				     "/resourceLogs: expected array, got %s",
+				     "expected array, got %s",
 				     kag__json_type_name(rls));
 	items = json_array();
 	paths = json_array();
@@ -133,7 +133,7 @@ int kag__otlp_fill(kag_event *ev, json_t *rec, const kag__read_ctx *c, const cha
 	snprintf(sub, sizeof(sub), "%s/body/stringValue", path);
 	if (!json_is_string(sv))
 		return kag__fmt_fail(err, KAG_ESCHEMA, sub,
-				     "%s: expected the audit event as a JSON string, got %s", sub,
+				     "expected the audit event as a JSON string, got %s",
 				     sv ? kag__json_type_name(sv) : "nothing");
 	if ((rc = kag__nested_replace(&doc, body, "stringValue", c->lim, sub, err)) < 0)
 		return rc;

@@ -46,8 +46,8 @@ KAG__COLD static int wrong_type(fill_ctx *c, const char *path, const char *want,
 	char full[128];
 
 	snprintf(full, sizeof(full), "%s%s", c->prefix, path);
-	return kag__fmt_fail(c->err, KAG_ESCHEMA, full, "%s: expected %s, got %s",
-			     full, want, kag__json_type_name(got));
+	return kag__fmt_fail(c->err, KAG_ESCHEMA, full, "expected %s, got %s", want,
+			     kag__json_type_name(got));
 }
 
 /* Item i of the list at `path` is not a string. */

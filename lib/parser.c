@@ -321,18 +321,6 @@ static kag__budget budget_of(const kag_parser *p)
 	return b;
 }
 
-/* A front end's message without the JSON pointer it starts with ("/verb:
- * expected string" says "expected string"): the pointer is a field of the
- * error of its own. */
-static const char *unpointed(const char *msg, const char *path)
-{
-	size_t n = strlen(path);
-
-	if (n && strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-		return msg + n + 2;
-	return msg;
-}
-
 /* Start discarding the current record: it broke a limit. */
 static void start_discard(kag_parser *p, int code, const char *msg)
 {
@@ -1043,8 +1031,7 @@ KAG__COLD static int fill_failed(kag_parser *p, int rc, uint64_t line, uint64_t 
 				 const kag_fmt_error *err)
 {
 	kag__event_reset(&p->ev);
-	return set_error(p, rc, line, offset, err->path, "%s",
-			 unpointed(err->message, err->path));
+	return set_error(p, rc, line, offset, err->path, "%s", err->message);
 }
 
 /* Fill the parser's event (reset by the caller) from one record (a
@@ -1133,7 +1120,7 @@ NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int en
 		rc = kag__b64gzip_json(root_out, p->in.data + start, rlen, lim, "", &ferr);
 		if (rc < 0)
 			return set_error(p, rc, p->rec_line, p->rec_offset, ferr.path,
-					 "%s", unpointed(ferr.message, ferr.path));
+					 "%s", ferr.message);
 		return 0;
 	}
 	*root_out = json_loadb(p->in.data + start, rlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
@@ -1162,7 +1149,7 @@ NOINLINE static int other_shape(kag_parser *p, json_t *root, int shape, const ka
 		kag__list_dispose(&p->list);
 		json_decref(root);
 		return set_error(p, shape, p->rec_line, p->rec_offset, ferr->path, "%s",
-				 unpointed(ferr->message, ferr->path));
+				 ferr->message);
 	}
 	if (shape == KAG__SHAPE_SKIP) {
 		kag__list_dispose(&p->list);

@@ -59,6 +59,8 @@ typedef struct {
 
 void kag__policy_defaults(kag__policy *p);
 void kag__policy_dispose(kag__policy *p);
+/* Free what a list owns and leave it empty (and unindexed). */
+void kag__strlist_dispose(kag__strlist *l);
 /* Index every list (at seal: the lists no longer change). */
 void kag__policy_index(kag__policy *p);
 int kag__strlist_has(const kag__strlist *l, kag_str s);

@@ -111,7 +111,7 @@ void kag__policy_defaults(kag__policy *p)
 	p->trusted_networks = none;
 }
 
-static void list_dispose(kag__strlist *l)
+void kag__strlist_dispose(kag__strlist *l)
 {
 	size_t i;
 
@@ -168,7 +168,7 @@ void kag__policy_index(kag__policy *p)
 
 void kag__policy_dispose(kag__policy *p)
 {
-	EACH_LIST(p, list_dispose);
+	EACH_LIST(p, kag__strlist_dispose);
 }
 
 /* How many leading bytes of s the NUL-terminated item matches; *ended is

@@ -16,6 +16,7 @@
 #include "alloc-private.h"
 #include "detector-private.h"
 #include "jptr-private.h"
+#include "load-private.h"
 
 #define POLICY_MAX_BYTES (16u << 20)
 #define LIST_MAX_ITEMS 4096
@@ -142,22 +143,6 @@ const char *kag_registry_error_path(const kag_registry *r)
 
 /* ---- string lists ---- */
 
-static void strlist_free(kag__strlist *l)
-{
-	size_t i;
-
-	if (l->owned) {
-		for (i = 0; i < l->n; i++)
-			kag__free(l->owned[i]);
-		kag__free(l->owned);
-	}
-	l->owned = NULL;
-	l->items = NULL;
-	l->n = 0;
-	kag__free(l->len_of);
-	l->len_of = NULL;
-}
-
 static int strlist_contains(const kag__strlist *l, const char *s)
 {
 	size_t i;
@@ -206,7 +191,7 @@ static int strlist_copy(kag__strlist *out, const kag__strlist *base, size_t *cap
 	for (i = 0; base && i < base->n; i++) {
 		rc = strlist_append(out, base->items[i], strlen(base->items[i]), cap);
 		if (rc < 0) {
-			strlist_free(out);
+			kag__strlist_dispose(out);
 			return rc;
 		}
 	}
@@ -341,23 +326,8 @@ typedef struct {
 	kag__jptr path;
 } loader;
 
-static int fail(loader *L, int code, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
-#endif
-	;
-
-static int fail(loader *L, int code, const char *fmt, ...)
-{
-	char reason[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	kag__registry_error(L->r, L->path.buf, "%s", reason);
-	return code;
-}
+/* Reject the document at the pointer being read. */
+#define fail(L, ...) kag__load_fail((L)->r, &(L)->path, __VA_ARGS__)
 
 static int load_number(loader *L, size_t i, json_t *v)
 {
@@ -430,7 +400,7 @@ static int load_list(loader *L, size_t i, json_t *arr, int add)
 		if (rc < 0)
 			return fail(L, rc, "out of memory");
 		if (L->touched[i])
-			strlist_free(dst);
+			kag__strlist_dispose(dst);
 		*dst = fresh;
 		L->cap[i] = cap;
 		L->touched[i] = 1;
@@ -539,30 +509,14 @@ static int load_member(loader *L, const char *key, json_t *v, int pass)
 int kag_registry_load_policy(kag_registry *r, const char *json, size_t len)
 {
 	loader L;
-	json_error_t jerr;
 	json_t *root, *v;
 	const char *key;
 	size_t i;
-	int pass, rc = KAG_OK;
+	int pass, rc;
 
-	if (!r || (!json && len))
-		return KAG_EINVAL;
-	clear_error(r);
-	if (r->sealed) {
-		kag__registry_error(r, "", "the registry is sealed; load the policy before "
-				    "kag_registry_seal()");
-		return KAG_ESTATE;
-	}
-	if (len > POLICY_MAX_BYTES) {
-		kag__registry_error(r, "", "the policy is larger than %u bytes", POLICY_MAX_BYTES);
-		return KAG_ELIMIT;
-	}
-	root = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		kag__registry_error(r, "", "line %d, column %d: %s", jerr.line, jerr.column,
-				    jerr.text);
-		return KAG_EPARSE;
-	}
+	rc = kag__load_open(&root, r, json, len, POLICY_MAX_BYTES, "the policy", "the policy");
+	if (rc < 0)
+		return rc;
 	memset(&L, 0, sizeof(L));
 	L.r = r;
 	L.st = r->policy;
@@ -591,7 +545,7 @@ int kag_registry_load_policy(kag_registry *r, const char *json, size_t len)
 		/* commit: the registry takes the staged lists and numbers */
 		for (i = 0; i < N_LISTS; i++)
 			if (L.touched[i])
-				strlist_free(list_at(&r->policy, i));
+				kag__strlist_dispose(list_at(&r->policy, i));
 		r->policy = L.st;
 		for (i = 0; i < r->n_entries; i++)
 			if (L.enabled[i] >= 0)
@@ -602,7 +556,7 @@ done:
 	if (rc < 0) {
 		for (i = 0; i < N_LISTS; i++)
 			if (L.touched[i])
-				strlist_free(list_at(&L.st, i));
+				kag__strlist_dispose(list_at(&L.st, i));
 	}
 	kag__free(L.enabled);
 	json_decref(root);
@@ -647,12 +601,12 @@ int kag_registry_policy_add(kag_registry *r, int list_id, const char *value)
 	if (rc == KAG_OK)
 		rc = strlist_append(&fresh, value, strlen(value), &cap);
 	if (rc < 0) {
-		strlist_free(&fresh);
+		kag__strlist_dispose(&fresh);
 		kag__registry_error(r, "", "%s: %s", lists[i].name, rc == KAG_ELIMIT
 				    ? "the list would hold more than 4096 items" : "out of memory");
 		return rc;
 	}
-	strlist_free(l);
+	kag__strlist_dispose(l);
 	*l = fresh;
 	return KAG_OK;
 }
@@ -673,6 +627,6 @@ int kag_registry_policy_clear(kag_registry *r, int list_id)
 		kag__registry_error(r, "", "the registry is sealed");
 		return KAG_ESTATE;
 	}
-	strlist_free(list_at(&r->policy, (size_t)i));
+	kag__strlist_dispose(list_at(&r->policy, (size_t)i));
 	return KAG_OK;
 }

@@ -13,6 +13,7 @@
 
 #include "alloc-private.h"
 #include "jptr-private.h"
+#include "load-private.h"
 #include "rules-private.h"
 
 #define RULES_MAX_BYTES (16u << 20)
@@ -116,23 +117,8 @@ typedef struct {
 	size_t n_uses;
 } compiler;
 
-static int fail(compiler *C, int code, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
-#endif
-	;
-
-static int fail(compiler *C, int code, const char *fmt, ...)
-{
-	char reason[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	kag__registry_error(C->r, C->path.buf, "%s", reason);
-	return code;
-}
+/* Reject the document at the pointer being read. */
+#define fail(C, ...) kag__load_fail((C)->r, &(C)->path, __VA_ARGS__)
 
 /* fail() with the pointer extended by `key` for the report. */
 static int at(compiler *C, const char *key, int code, const char *reason)
@@ -506,13 +492,154 @@ static const char grammar[] =
 	"{\"outcome\":...}, {\"identity\":...} or {\"field\":PATH, OP:VALUE} with OP one "
 	"of equals, in, prefix, suffix, glob, exists, eq, ne, lt, le, gt, ge";
 
+/* The one operator of a match node: its op, key and value, and the
+ * node's "field" (NULL when it has none). */
+typedef struct {
+	int op;
+	const char *key;
+	json_t *val, *field;
+} node_parts;
+
+static int op_of_key(const char *key)
+{
+	size_t i;
+
+	if (strcmp(key, "all") == 0)
+		return OP_ALL;
+	if (strcmp(key, "any") == 0)
+		return OP_ANY;
+	if (strcmp(key, "not") == 0)
+		return OP_NOT;
+	if (strcmp(key, "outcome") == 0)
+		return OP_OUTCOME;
+	if (strcmp(key, "identity") == 0)
+		return OP_IDENTITY;
+	for (i = 0; i < N_FIELD_OPS; i++)
+		if (strcmp(key, field_ops[i].name) == 0)
+			return field_ops[i].op;
+	return -1;
+}
+
+static int node_split(compiler *C, json_t *j, node_parts *np)
+{
+	const char *key;
+	json_t *v;
+
+	np->op = -1;
+	np->key = NULL;
+	np->val = np->field = NULL;
+	json_object_foreach(j, key, v) {
+		int this_op;
+
+		if (strcmp(key, "field") == 0) {
+			np->field = v;
+			continue;
+		}
+		this_op = op_of_key(key);
+		if (this_op < 0) {
+			char reason[400];
+
+			snprintf(reason, sizeof(reason), "unknown key in a match node (%s)", grammar);
+			return at(C, key, KAG_ESCHEMA, reason);
+		}
+		if (np->op >= 0) {
+			char reason[200];
+
+			snprintf(reason, sizeof(reason), "a match node takes exactly one operator "
+				 "(also has \"%s\")", np->key);
+			return at(C, key, KAG_ESCHEMA, reason);
+		}
+		np->op = this_op;
+		np->key = key;
+		np->val = v;
+	}
+	if (np->op < 0)
+		return fail(C, KAG_ESCHEMA, "%s", grammar);
+	return KAG_OK;
+}
+
+/* {"field":PATH, OP:VALUE} */
+static int compile_field_node(compiler *C, rnode *n, const node_parts *np)
+{
+	size_t old;
+	int rc;
+
+	if (!np->field)
+		return fail(C, KAG_ESCHEMA, "operator \"%s\" needs a \"field\"", np->key);
+	old = kag__jptr_push(&C->path, "field");
+	rc = parse_field(C, np->field, n);
+	if (rc < 0)
+		return rc;
+	kag__jptr_pop(&C->path, old);
+	note_use(C, n->field);
+	old = kag__jptr_push(&C->path, np->key);
+	rc = compile_field_op(C, n, np->val);
+	if (rc < 0)
+		return rc;
+	kag__jptr_pop(&C->path, old);
+	return KAG_OK;
+}
+
+static int compile_node(compiler *C, json_t *j, rnode **out, int depth);
+
+/* The match nodes of "all" and "any" (the path is at the operator). */
+static int compile_kids(compiler *C, rnode *n, json_t *val, int depth)
+{
+	json_t *item;
+	size_t i;
+	int rc = KAG_OK;
+
+	if (!json_is_array(val) || json_array_size(val) == 0)
+		return fail(C, KAG_ESCHEMA, "expected a non-empty array of match "
+			    "nodes, got %s", json_is_array(val) ? "an empty array"
+			    : kag__json_kind(val));
+	n->kids = kag__calloc(json_array_size(val), sizeof(*n->kids));
+	if (!n->kids)
+		return fail(C, KAG_ENOMEM, "out of memory");
+	json_array_foreach(val, i, item) {
+		size_t o2 = kag__jptr_index(&C->path, i);
+
+		rc = compile_node(C, item, &n->kids[i], depth + 1);
+		n->n_kids = i + 1;
+		if (rc < 0)
+			break;
+		kag__jptr_pop(&C->path, o2);
+	}
+	return rc;
+}
+
+/* "all", "any", "not", "outcome" or "identity". */
+static int compile_logic_node(compiler *C, rnode *n, const node_parts *np, int depth)
+{
+	size_t old;
+	int rc;
+
+	if (np->field)
+		return at(C, "field", KAG_ESCHEMA, "\"field\" goes with a field operator (equals, "
+			  "in, prefix, suffix, glob, exists, eq, ne, lt, le, gt, ge)");
+	old = kag__jptr_push(&C->path, np->key);
+	if (np->op == OP_OUTCOME || np->op == OP_IDENTITY) {
+		rc = compile_set(C, n, np->val);
+	} else if (np->op == OP_NOT) {
+		n->kids = kag__calloc(1, sizeof(*n->kids));
+		if (!n->kids)
+			return fail(C, KAG_ENOMEM, "out of memory");
+		n->n_kids = 1;
+		rc = compile_node(C, np->val, &n->kids[0], depth + 1);
+	} else {
+		rc = compile_kids(C, n, np->val, depth);
+	}
+	if (rc < 0)
+		return rc;
+	kag__jptr_pop(&C->path, old);
+	return KAG_OK;
+}
+
 static int compile_node(compiler *C, json_t *j, rnode **out, int depth)
 {
-	const char *key, *op_key = NULL;
-	json_t *v, *op_val = NULL, *field = NULL;
+	node_parts np;
 	rnode *n;
-	size_t i;
-	int rc, op = -1;
+	int rc;
 
 	*out = NULL;
 	if (!json_is_object(j))
@@ -523,109 +650,17 @@ static int compile_node(compiler *C, json_t *j, rnode **out, int depth)
 	if (++C->n_nodes > RULE_MAX_NODES)
 		return fail(C, KAG_ELIMIT, "more than %d match nodes in one rule",
 			    RULE_MAX_NODES);
-	json_object_foreach(j, key, v) {
-		int this_op = -1;
-
-		if (strcmp(key, "field") == 0) {
-			field = v;
-			continue;
-		}
-		if (strcmp(key, "all") == 0)
-			this_op = OP_ALL;
-		else if (strcmp(key, "any") == 0)
-			this_op = OP_ANY;
-		else if (strcmp(key, "not") == 0)
-			this_op = OP_NOT;
-		else if (strcmp(key, "outcome") == 0)
-			this_op = OP_OUTCOME;
-		else if (strcmp(key, "identity") == 0)
-			this_op = OP_IDENTITY;
-		for (i = 0; this_op < 0 && i < N_FIELD_OPS; i++)
-			if (strcmp(key, field_ops[i].name) == 0)
-				this_op = field_ops[i].op;
-		if (this_op < 0) {
-			char reason[400];
-
-			snprintf(reason, sizeof(reason), "unknown key in a match node (%s)", grammar);
-			return at(C, key, KAG_ESCHEMA, reason);
-		}
-		if (op >= 0) {
-			char reason[200];
-
-			snprintf(reason, sizeof(reason), "a match node takes exactly one operator "
-				 "(also has \"%s\")", op_key);
-			return at(C, key, KAG_ESCHEMA, reason);
-		}
-		op = this_op;
-		op_key = key;
-		op_val = v;
-	}
-	if (op < 0)
-		return fail(C, KAG_ESCHEMA, "%s", grammar);
+	if ((rc = node_split(C, j, &np)) < 0)
+		return rc;
 	n = kag__calloc(1, sizeof(*n));
 	if (!n)
 		return fail(C, KAG_ENOMEM, "out of memory");
 	*out = n;
-	n->op = op;
+	n->op = np.op;
 	n->field = -1;
-	if (op >= OP_EQUALS && op <= OP_GE) {
-		size_t old;
-
-		if (!field)
-			return fail(C, KAG_ESCHEMA, "operator \"%s\" needs a \"field\"", op_key);
-		old = kag__jptr_push(&C->path, "field");
-		rc = parse_field(C, field, n);
-		if (rc < 0)
-			return rc;
-		kag__jptr_pop(&C->path, old);
-		note_use(C, n->field);
-		old = kag__jptr_push(&C->path, op_key);
-		rc = compile_field_op(C, n, op_val);
-		if (rc < 0)
-			return rc;
-		kag__jptr_pop(&C->path, old);
-		return KAG_OK;
-	}
-	if (field)
-		return at(C, "field", KAG_ESCHEMA, "\"field\" goes with a field operator (equals, "
-			  "in, prefix, suffix, glob, exists, eq, ne, lt, le, gt, ge)");
-	{
-		size_t old = kag__jptr_push(&C->path, op_key);
-
-		if (op == OP_OUTCOME || op == OP_IDENTITY) {
-			rc = compile_set(C, n, op_val);
-		} else if (op == OP_NOT) {
-			n->kids = kag__calloc(1, sizeof(*n->kids));
-			if (!n->kids)
-				return fail(C, KAG_ENOMEM, "out of memory");
-			n->n_kids = 1;
-			rc = compile_node(C, op_val, &n->kids[0], depth + 1);
-		} else {
-			json_t *item;
-
-			if (!json_is_array(op_val) || json_array_size(op_val) == 0)
-				return fail(C, KAG_ESCHEMA, "expected a non-empty array of match "
-					    "nodes, got %s", json_is_array(op_val) ? "an empty array"
-					    : kag__json_kind(op_val));
-			n->kids = kag__calloc(json_array_size(op_val), sizeof(*n->kids));
-			if (!n->kids)
-				return fail(C, KAG_ENOMEM, "out of memory");
-			rc = KAG_OK;
-			json_array_foreach(op_val, i, item) {
-				size_t o2 = kag__jptr_index(&C->path, i);
-
-				rc = compile_node(C, item, &n->kids[i], depth + 1);
-				n->n_kids = i + 1;
-				if (rc < 0)
-					break;
-				kag__jptr_pop(&C->path, o2);
-			}
-		}
-		if (rc < 0)
-			return rc;
-		kag__jptr_pop(&C->path, old);
-	}
-	return KAG_OK;
+	if (np.op >= OP_EQUALS && np.op <= OP_GE)
+		return compile_field_node(C, n, &np);
+	return compile_logic_node(C, n, &np, depth);
 }
 
 static int valid_id(const char *id, size_t n)
@@ -761,19 +796,15 @@ static const char *const rule_keys[] = {
 	"decisive", "min_level", "match",
 };
 
-/* Compile rules[index]; `ids` are the ids of the rules before it. */
-static int compile_rule(compiler *C, json_t *j, kag__rule **ids, size_t index,
-			kag__rule **out)
+/* Only known keys, and the required ones present. */
+static int check_rule_keys(compiler *C, json_t *j)
 {
 	static const char *const required_keys[] = { "id", "title", "assessment", "severity",
 						       "match" };
-	kag__rule *ru;
-	const char *key, *s;
+	const char *key;
 	json_t *v;
-	size_t i, old;
-	int rc, idx;
+	size_t i;
 
-	*out = NULL;
 	if (!json_is_object(j))
 		return fail(C, KAG_ESCHEMA, "expected a rule (an object), got %s", kag__json_kind(j));
 	json_object_foreach(j, key, v) {
@@ -785,23 +816,20 @@ static int compile_rule(compiler *C, json_t *j, kag__rule **ids, size_t index,
 	for (i = 0; i < sizeof(required_keys) / sizeof(required_keys[0]); i++)
 		if (!json_object_get(j, required_keys[i]))
 			return fail(C, KAG_ESCHEMA, "missing required key \"%s\"", required_keys[i]);
+	return KAG_OK;
+}
 
-	ru = kag__calloc(1, sizeof(*ru));
-	if (!ru)
-		return fail(C, KAG_ENOMEM, "out of memory");
-	*out = ru;
-	C->rule = ru;
-	C->n_nodes = 0;
-	memset(C->uses, 0, sizeof(C->uses));
-	C->n_uses = 0;
-	ru->confidence = KAG_CONFIDENCE_HIGH;
-	ru->min_level = KAG_LEVEL_METADATA;
+/* id: valid, and unique among built-ins, earlier loads and this file (the
+ * rules before this one are `ids`). The path is at "id". */
+static int compile_id(compiler *C, json_t *v, kag__rule **ids, size_t index)
+{
+	const char *s;
+	size_t i;
+	int rc;
 
-	/* id: valid, and unique among built-ins, earlier loads and this file */
-	old = kag__jptr_push(&C->path, "id");
-	if ((rc = get_string(C, json_object_get(j, "id"), 64, &s)) < 0)
+	if ((rc = get_string(C, v, 64, &s)) < 0)
 		return rc;
-	if (!valid_id(s, json_string_length(json_object_get(j, "id"))))
+	if (!valid_id(s, json_string_length(v)))
 		return fail(C, KAG_ESCHEMA, "a rule id is 1 to 64 letters, digits, '_', '-' "
 			    "or '.'");
 	if (kag__registry_find_entry(C->r, s) >= 0)
@@ -810,71 +838,65 @@ static int compile_rule(compiler *C, json_t *j, kag__rule **ids, size_t index,
 	for (i = 0; i < index; i++)
 		if (strcmp(ids[i]->id, s) == 0)
 			return fail(C, KAG_ESCHEMA, "duplicate id \"%s\" (also /rules/%zu/id)", s, i);
-	ru->id = kag__strdup(s);
-	if (!ru->id)
+	C->rule->id = kag__strdup(s);
+	if (!C->rule->id)
 		return fail(C, KAG_ENOMEM, "out of memory");
-	kag__jptr_pop(&C->path, old);
+	return KAG_OK;
+}
 
-	old = kag__jptr_push(&C->path, "title");
-	if ((rc = get_string(C, json_object_get(j, "title"), TITLE_MAX_BYTES, &s)) < 0)
+/* The path is at "title". */
+static int compile_title(compiler *C, json_t *v)
+{
+	const char *s;
+	int rc;
+
+	if ((rc = get_string(C, v, TITLE_MAX_BYTES, &s)) < 0)
 		return rc;
-	ru->title = kag__strdup(s);
-	if (!ru->title)
+	C->rule->title = kag__strdup(s);
+	if (!C->rule->title)
 		return fail(C, KAG_ENOMEM, "out of memory");
-	kag__jptr_pop(&C->path, old);
+	return KAG_OK;
+}
 
-	if ((v = json_object_get(j, "description"))) {
-		old = kag__jptr_push(&C->path, "description");
-		if ((rc = get_string(C, v, DESC_MAX_BYTES, &s)) < 0)
-			return rc;
-		kag__jptr_pop(&C->path, old);
-	}
+/* One member of the rule, `key`, compiled by the step for it (the path
+ * extended by the key while it runs); a member absent is skipped, the
+ * required ones being checked before. */
+enum { K_ID, K_TITLE, K_DESCRIPTION, K_ASSESSMENT, K_SEVERITY, K_CONFIDENCE, K_MIN_LEVEL,
+       K_ATTACK, K_DECISIVE, K_MATCH };
 
-	old = kag__jptr_push(&C->path, "assessment");
-	if ((rc = get_name(C, json_object_get(j, "assessment"), assessments, 3,
-			   &ru->assessment, "assessment")) < 0)
-		return rc;
-	kag__jptr_pop(&C->path, old);
+static int compile_member(compiler *C, json_t *v, int which, kag__rule **ids, size_t index)
+{
+	kag__rule *ru = C->rule;
+	const char *s;
+	int idx, rc;
 
-	old = kag__jptr_push(&C->path, "severity");
-	if ((rc = get_name(C, json_object_get(j, "severity"), severities, 5, &ru->severity,
-			   "severity")) < 0)
-		return rc;
-	kag__jptr_pop(&C->path, old);
-	ru->ctx_severity = ru->severity >= KAG_SEVERITY_HIGH ? KAG_SEVERITY_MEDIUM
-							     : KAG_SEVERITY_LOW;
-
-	if ((v = json_object_get(j, "confidence"))) {
-		old = kag__jptr_push(&C->path, "confidence");
-		if ((rc = get_name(C, v, confidences, 3, &ru->confidence, "confidence")) < 0)
-			return rc;
-		kag__jptr_pop(&C->path, old);
-	}
-	if ((v = json_object_get(j, "min_level"))) {
-		old = kag__jptr_push(&C->path, "min_level");
+	switch (which) {
+	case K_ID: return compile_id(C, v, ids, index);
+	case K_TITLE: return compile_title(C, v);
+	case K_DESCRIPTION: return get_string(C, v, DESC_MAX_BYTES, &s);
+	case K_ASSESSMENT:
+		return get_name(C, v, assessments, 3, &ru->assessment, "assessment");
+	case K_SEVERITY:
+		return get_name(C, v, severities, 5, &ru->severity, "severity");
+	case K_CONFIDENCE:
+		return get_name(C, v, confidences, 3, &ru->confidence, "confidence");
+	case K_MIN_LEVEL:
 		if ((rc = get_name(C, v, levels, 4, &idx, "audit level")) < 0)
 			return rc;
 		ru->min_level = idx;
-		kag__jptr_pop(&C->path, old);
+		return KAG_OK;
+	case K_ATTACK: return compile_attack(C, v);
+	case K_DECISIVE: return compile_decisive(C, v);
+	default: return compile_node(C, v, &ru->match, 1);
 	}
-	if ((v = json_object_get(j, "attack"))) {
-		old = kag__jptr_push(&C->path, "attack");
-		if ((rc = compile_attack(C, v)) < 0)
-			return rc;
-		kag__jptr_pop(&C->path, old);
-	}
-	if ((v = json_object_get(j, "decisive"))) {
-		old = kag__jptr_push(&C->path, "decisive");
-		if ((rc = compile_decisive(C, v)) < 0)
-			return rc;
-		kag__jptr_pop(&C->path, old);
-	}
-	old = kag__jptr_push(&C->path, "match");
-	if ((rc = compile_node(C, json_object_get(j, "match"), &ru->match, 1)) < 0)
-		return rc;
-	kag__jptr_pop(&C->path, old);
+}
 
-	/* fields a reason names: the decisive ones, what the match reads, who */
+/* The fields a reason names: the decisive ones, what the match reads, who. */
+static void choose_shown(compiler *C)
+{
+	kag__rule *ru = C->rule;
+	size_t i;
+
 	for (i = 0; i < ru->n_required && ru->n_shown < MAX_SHOWN; i++) {
 		int k = kag__field_kind(ru->required[i]);
 
@@ -889,106 +911,130 @@ static int compile_rule(compiler *C, json_t *j, kag__rule **ids, size_t index,
 		    (k == KAG__KIND_STRING || k == KAG__KIND_INT || k == KAG__KIND_LIST))
 			ru->shown[ru->n_shown++] = f;
 	}
+}
+
+/* Compile rules[index]; `ids` are the ids of the rules before it. */
+static int compile_rule(compiler *C, json_t *j, kag__rule **ids, size_t index,
+			kag__rule **out)
+{
+	/* in this order: the severity decides the context severity, and the
+	 * decisive fields which fields the match may show */
+	static const struct {
+		const char *key;
+		int which;
+	} steps[] = {
+		{ "id", K_ID }, { "title", K_TITLE }, { "description", K_DESCRIPTION },
+		{ "assessment", K_ASSESSMENT }, { "severity", K_SEVERITY },
+		{ "confidence", K_CONFIDENCE }, { "min_level", K_MIN_LEVEL },
+		{ "attack", K_ATTACK }, { "decisive", K_DECISIVE }, { "match", K_MATCH },
+	};
+	kag__rule *ru;
+	json_t *v;
+	size_t i, old;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_rule_keys(C, j)) < 0)
+		return rc;
+	ru = kag__calloc(1, sizeof(*ru));
+	if (!ru)
+		return fail(C, KAG_ENOMEM, "out of memory");
+	*out = ru;
+	C->rule = ru;
+	C->n_nodes = 0;
+	memset(C->uses, 0, sizeof(C->uses));
+	C->n_uses = 0;
+	ru->confidence = KAG_CONFIDENCE_HIGH;
+	ru->min_level = KAG_LEVEL_METADATA;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (!(v = json_object_get(j, steps[i].key)))
+			continue;
+		old = kag__jptr_push(&C->path, steps[i].key);
+		if ((rc = compile_member(C, v, steps[i].which, ids, index)) < 0)
+			return rc;
+		kag__jptr_pop(&C->path, old);
+		if (steps[i].which == K_SEVERITY)
+			ru->ctx_severity = ru->severity >= KAG_SEVERITY_HIGH ? KAG_SEVERITY_MEDIUM
+									     : KAG_SEVERITY_LOW;
+	}
+	choose_shown(C);
 	return build_doc(C, json_object_get(j, "description"), json_object_get(j, "match"));
 }
 
-int kag_registry_load_rules(kag_registry *r, const char *json, size_t len)
+/* The top level of a rules file; *rules_out is its "rules" array. */
+static int check_top(compiler *C, json_t *root, json_t **rules_out)
 {
-	compiler C;
-	json_error_t jerr;
-	json_t *root, *rules = NULL, *v;
-	kag__rule **compiled = NULL;
 	const char *key;
-	size_t i, n = 0, old;
-	int rc = KAG_OK;
+	json_t *v;
+	size_t old;
 
-	if (!r || (!json && len))
-		return KAG_EINVAL;
-	r->err_path[0] = r->err_message[0] = '\0';
-	if (r->sealed) {
-		kag__registry_error(r, "", "the registry is sealed; load rules before "
-				    "kag_registry_seal()");
-		return KAG_ESTATE;
-	}
-	if (len > RULES_MAX_BYTES) {
-		kag__registry_error(r, "", "the rules file is larger than %u bytes",
-				    RULES_MAX_BYTES);
-		return KAG_ELIMIT;
-	}
-	root = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		kag__registry_error(r, "", "line %d, column %d: %s", jerr.line, jerr.column,
-				    jerr.text);
-		return KAG_EPARSE;
-	}
-	memset(&C, 0, sizeof(C));
-	C.r = r;
-	if (!json_is_object(root)) {
-		rc = fail(&C, KAG_ESCHEMA, "a rules file is a JSON object with \"rules\", got %s",
-			  kag__json_kind(root));
-		goto done;
-	}
+	*rules_out = NULL;
+	if (!json_is_object(root))
+		return fail(C, KAG_ESCHEMA, "a rules file is a JSON object with \"rules\", got %s",
+			    kag__json_kind(root));
 	json_object_foreach(root, key, v) {
-		old = kag__jptr_push(&C.path, key);
+		old = kag__jptr_push(&C->path, key);
 		if (strcmp(key, "rules") == 0) {
-			if (!json_is_array(v)) {
-				rc = fail(&C, KAG_ESCHEMA, "expected an array of rules, got %s",
-					  kag__json_kind(v));
-				goto done;
-			}
-			rules = v;
+			if (!json_is_array(v))
+				return fail(C, KAG_ESCHEMA, "expected an array of rules, got %s",
+					    kag__json_kind(v));
+			*rules_out = v;
 		} else if (strcmp(key, "version") == 0) {
-			if (!json_is_integer(v) || json_integer_value(v) != 1) {
-				rc = fail(&C, KAG_ESCHEMA, "unsupported rules version (this library "
-					  "reads version 1)");
-				goto done;
-			}
+			if (!json_is_integer(v) || json_integer_value(v) != 1)
+				return fail(C, KAG_ESCHEMA, "unsupported rules version (this library "
+					    "reads version 1)");
 		} else if (strcmp(key, "description") == 0) {
-			if (!json_is_string(v)) {
-				rc = fail(&C, KAG_ESCHEMA, "expected a string, got %s", kag__json_kind(v));
-				goto done;
-			}
+			if (!json_is_string(v))
+				return fail(C, KAG_ESCHEMA, "expected a string, got %s",
+					    kag__json_kind(v));
 		} else {
-			rc = fail(&C, KAG_ESCHEMA, "unknown key (known: version, description, "
-				  "rules)");
-			goto done;
+			return fail(C, KAG_ESCHEMA, "unknown key (known: version, description, "
+				    "rules)");
 		}
-		kag__jptr_pop(&C.path, old);
+		kag__jptr_pop(&C->path, old);
 	}
-	if (!rules) {
-		rc = fail(&C, KAG_ESCHEMA, "missing required key \"rules\"");
-		goto done;
+	if (!*rules_out)
+		return fail(C, KAG_ESCHEMA, "missing required key \"rules\"");
+	if (json_array_size(*rules_out) > RULES_MAX) {
+		kag__jptr_push(&C->path, "rules");
+		return fail(C, KAG_ELIMIT, "more than %d rules", RULES_MAX);
 	}
-	if (json_array_size(rules) > RULES_MAX) {
-		kag__jptr_push(&C.path, "rules");
-		rc = fail(&C, KAG_ELIMIT, "more than %d rules", RULES_MAX);
-		goto done;
-	}
-	compiled = kag__calloc(json_array_size(rules) + 1, sizeof(*compiled));
-	if (!compiled) {
-		rc = fail(&C, KAG_ENOMEM, "out of memory");
-		goto done;
-	}
-	old = kag__jptr_push(&C.path, "rules");
+	return KAG_OK;
+}
+
+/* Compile every rule into compiled[] (*n_out of them, the failed one
+ * included, for the caller to free). */
+static int compile_rules(compiler *C, json_t *rules, kag__rule **compiled, size_t *n_out)
+{
+	size_t i, old = kag__jptr_push(&C->path, "rules");
+	json_t *v;
+	int rc;
+
 	json_array_foreach(rules, i, v) {
-		size_t o2 = kag__jptr_index(&C.path, i);
+		size_t o2 = kag__jptr_index(&C->path, i);
 
-		rc = compile_rule(&C, v, compiled, i, &compiled[i]);
-		n = i + 1;
+		rc = compile_rule(C, v, compiled, i, &compiled[i]);
+		*n_out = i + 1;
 		if (rc < 0)
-			goto done;
-		kag__jptr_pop(&C.path, o2);
+			return rc;
+		kag__jptr_pop(&C->path, o2);
 	}
-	kag__jptr_pop(&C.path, old);
+	kag__jptr_pop(&C->path, old);
+	return KAG_OK;
+}
 
-	/* commit: one allocation, then nothing can fail */
+/* The registry takes the compiled rules: one allocation, then nothing can
+ * fail. */
+static int commit_rules(compiler *C, kag__rule **compiled, size_t n)
+{
+	kag_registry *r = C->r;
+	size_t i;
+
 	if (r->n_entries + n > r->cap_entries) {
 		kag__entry *ne = kag__realloc(r->entries, (r->n_entries + n) * sizeof(*ne));
 
-		if (!ne) {
-			rc = fail(&C, KAG_ENOMEM, "out of memory");
-			goto done;
-		}
+		if (!ne)
+			return fail(C, KAG_ENOMEM, "out of memory");
 		r->entries = ne;
 		r->cap_entries = r->n_entries + n;
 	}
@@ -1012,6 +1058,32 @@ int kag_registry_load_rules(kag_registry *r, const char *json, size_t len)
 		e->enabled = 1;
 		compiled[i] = NULL;
 	}
+	return KAG_OK;
+}
+
+int kag_registry_load_rules(kag_registry *r, const char *json, size_t len)
+{
+	compiler C;
+	json_t *root, *rules;
+	kag__rule **compiled = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	rc = kag__load_open(&root, r, json, len, RULES_MAX_BYTES, "the rules file", "rules");
+	if (rc < 0)
+		return rc;
+	memset(&C, 0, sizeof(C));
+	C.r = r;
+	if ((rc = check_top(&C, root, &rules)) < 0)
+		goto done;
+	compiled = kag__calloc(json_array_size(rules) + 1, sizeof(*compiled));
+	if (!compiled) {
+		rc = fail(&C, KAG_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = compile_rules(&C, rules, compiled, &n)) < 0)
+		goto done;
+	rc = commit_rules(&C, compiled, n);
 done:
 	if (compiled) {
 		for (i = 0; i < n; i++)

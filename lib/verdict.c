@@ -119,20 +119,22 @@ static void put_correlation(kag_buf *b, const kag_finding *f)
 	kag__buf_putc(b, '}');
 }
 
-int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
+/* The finding, when the gate let the detector judge. */
+static const kag_finding *judged(const kag__verdict_input *in)
+{
+	return in->gate->passed ? in->f : NULL;
+}
+
+/* The verdict's enumerations, from the finding or, when the gate stopped the
+ * detector, "needs context" at the detector's context severity; and the
+ * names of the fields missing and inferred. */
+static void set_fields(kag_verdict *v, const kag__verdict_input *in)
 {
 	const kag_event *ev = in->ev;
 	const kag__detector_def *d = in->def;
-	/* the finding, when the gate let the detector judge */
-	const kag_finding *f = in->gate->passed ? in->f : NULL;
-	kag_buf *b = &v->buf;
-	size_t i, reason_len;
-	int time_field = -1;
-	static const int time_fields[] = { KAG_FIELD_STAGE_TS, KAG_FIELD_REQUEST_RECEIVED_TS,
-					   KAG_FIELD_TIMESTAMP };
+	const kag_finding *f = judged(in);
+	size_t i;
 
-	b->len = 0;
-	b->oom = 0;
 	v->detector = d->id;
 	v->outcome = in->gate->outcome;
 	v->time_us = ev->time_us;
@@ -158,11 +160,17 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	for (i = 0; i < KAG_FIELD_COUNT_; i++)
 		if (ev->state[i] == KAG_STATE_INFERRED)
 			v->inferred[v->n_inferred++] = kag_field_name((int)i);
+}
+
+/* "detector" to "reason" of the record. */
+static void put_judgement(kag_buf *b, const kag_verdict *v, const kag__verdict_input *in)
+{
+	const kag_finding *f = judged(in);
 
 	/* The enumeration names come from the library's tables: plain ASCII,
 	 * written as they are. */
 	KAG__BUF_LIT(b, "{\"detector\":");
-	put_plain_cstr(b, d->id);
+	put_plain_cstr(b, in->def->id);
 	KAG__BUF_LIT(b, ",\"assessment\":\"");
 	kag__buf_puts(b, kag_assessment_name(v->assessment));
 	KAG__BUF_LIT(b, "\",\"outcome\":\"");
@@ -172,18 +180,25 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	KAG__BUF_LIT(b, "\",\"confidence\":\"");
 	kag__buf_puts(b, kag_confidence_name(v->confidence));
 	KAG__BUF_LIT(b, "\",\"attack\":[");
-	put_attack(b, d, f);
+	put_attack(b, in->def, f);
 	KAG__BUF_LIT(b, "],\"reason\":");
 	if (f) {
-		reason_len = strlen(f->reason);
-		kag__buf_put_json_str(b, f->reason, reason_len);
+		kag__buf_put_json_str(b, f->reason, strlen(f->reason));
 	} else {
 		/* "cannot judge: " and the gate's reason, one string */
-		reason_len = strlen(in->gate->reason);
 		KAG__BUF_LIT(b, "\"cannot judge: ");
-		kag__buf_put_json_chars(b, in->gate->reason, reason_len);
+		kag__buf_put_json_chars(b, in->gate->reason, strlen(in->gate->reason));
 		kag__buf_putc(b, '"');
 	}
+}
+
+/* The record's "event" object: which event it is and where it was read. */
+static void put_event(kag_buf *b, const kag_event *ev)
+{
+	static const int time_fields[] = { KAG_FIELD_STAGE_TS, KAG_FIELD_REQUEST_RECEIVED_TS,
+					   KAG_FIELD_TIMESTAMP };
+	int time_field = -1;
+	size_t i;
 
 	KAG__BUF_LIT(b, ",\"event\":{\"auditID\":");
 	kag__put_str_or_null(b, ev, KAG_FIELD_AUDIT_ID);
@@ -212,9 +227,17 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	} else {
 		KAG__BUF_LIT(b, "null");
 	}
-	KAG__BUF_LIT(b, "},\"evidence\":");
+	kag__buf_putc(b, '}');
+}
+
+/* "evidence" to the end of the record, and its NUL. */
+static void put_evidence_and_rest(kag_buf *b, kag_verdict *v, const kag__verdict_input *in)
+{
+	const kag_finding *f = judged(in);
+
+	KAG__BUF_LIT(b, ",\"evidence\":");
 	v->evidence_off = b->len;
-	kag__render_evidence(b, ev, f, in->include_bodies);
+	kag__render_evidence(b, in->ev, f, in->include_bodies);
 	v->evidence_len = b->len - v->evidence_off;
 	KAG__BUF_LIT(b, ",\"missing\":");
 	put_name_list(b, v->missing, v->n_missing, 1);
@@ -225,10 +248,18 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	kag__buf_putc(b, '}');
 	v->json_len = b->len;
 	kag__buf_putc(b, '\0');
+}
 
-	/* NUL-terminated copies for the accessors, after the JSON: the
-	 * evidence first (copied from the record within the same buffer, so
-	 * room is made before the copy) */
+/* NUL-terminated copies for the accessors, after the JSON record. */
+static void put_copies(kag_buf *b, kag_verdict *v, const kag__verdict_input *in)
+{
+	const kag_event *ev = in->ev;
+	const kag__detector_def *d = in->def;
+	const kag_finding *f = judged(in);
+	size_t i;
+
+	/* the evidence first (copied from the record within the same buffer,
+	 * so room is made before the copy) */
 	if (kag__buf_reserve(b, v->evidence_len + 1) == KAG_OK) {
 		memcpy(b->data + b->len, b->data + v->evidence_off, v->evidence_len);
 		v->evidence_off = b->len;
@@ -236,11 +267,11 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 		kag__buf_putc(b, '\0');
 	}
 	if (f) {
-		v->reason_off = put_cstr(b, f->reason, reason_len);
+		v->reason_off = put_cstr(b, f->reason, strlen(f->reason));
 	} else {
 		v->reason_off = b->len;
 		KAG__BUF_LIT(b, "cannot judge: ");
-		put_cstr(b, in->gate->reason, reason_len);
+		put_cstr(b, in->gate->reason, strlen(in->gate->reason));
 	}
 	if (kag__has(ev, KAG_FIELD_AUDIT_ID))
 		v->audit_off = put_cstr(b, ev->str[KAG_FIELD_AUDIT_ID].ptr,
@@ -263,6 +294,20 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 				v->attack_off[v->n_attack++] =
 					put_cstr(b, d->attack[i].id, strlen(d->attack[i].id));
 	}
+}
+
+int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
+{
+	const kag_finding *f = judged(in);
+	kag_buf *b = &v->buf;
+
+	b->len = 0;
+	b->oom = 0;
+	set_fields(v, in);
+	put_judgement(b, v, in);
+	put_event(b, in->ev);
+	put_evidence_and_rest(b, v, in);
+	put_copies(b, v, in);
 	/* detector evidence written to a scratch buffer that ran out of memory */
 	if (f && f->extra && f->extra->oom)
 		return KAG_ENOMEM;

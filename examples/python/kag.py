@@ -338,15 +338,10 @@ def _json_type(value):
 
 
 def _record_error(cls, path, text):
-    """cls with the parser's message and path: "<path>: <text>" cut where the
-    parser's buffers cut it, then without the pointer it starts with, which
-    is .path (path and text are bytes)."""
-    path = path[:_PATH_MAX]
-    message = (path + b": " + text)[:_MESSAGE_MAX]
-    if path and message.startswith(path + b": "):
-        message = message[len(path) + 2:]
-    return cls(_KAG_ESCHEMA, message.decode("utf-8", "replace"),
-               path=path.decode("utf-8", "replace"))
+    """cls with the parser's message and path, each cut where the parser's
+    buffers cut it (path and text are bytes)."""
+    return cls(_KAG_ESCHEMA, text[:_MESSAGE_MAX].decode("utf-8", "replace"),
+               path=path[:_PATH_MAX].decode("utf-8", "replace"))
 
 
 def _wrong_type(path, want, value):

@@ -309,122 +309,166 @@ static int max_sev(int a, int b)
 	return a > b ? a : b;
 }
 
-static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
-{
-	char user[128], name[128], res[32], verb[24], what[240];
-	int role = is_role(ev), sys = system_name(ev, ctx->policy);
-	int deleting = kag__verb_is_delete(ev);
-	int cluster = kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "clusterroles") ||
-		      kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "clusterrolebindings");
-	int severity = 0, have_body;
-	r_scan s;
+/* The object and who changed it, as the reasons show them. */
+typedef struct {
+	char user[128], name[128], res[32], verb[24];
+} shown;
 
-	/* the platform maintains its own roles (aggregation, bootstrap) */
-	if (kag__is_platform(ev, ctx))
-		return KAG_OK;
-	kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user));
-	kag__show(ev, KAG_FIELD_OBJ_NAME, name, sizeof(name));
-	kag__show(ev, KAG_FIELD_OBJ_RESOURCE, res, sizeof(res));
-	kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb));
+static void show(shown *w, const kag_event *ev)
+{
+	kag__show(ev, KAG_FIELD_USER_USERNAME, w->user, sizeof(w->user));
+	kag__show(ev, KAG_FIELD_OBJ_NAME, w->name, sizeof(w->name));
+	kag__show(ev, KAG_FIELD_OBJ_RESOURCE, w->res, sizeof(w->res));
+	kag__show(ev, KAG_FIELD_VERB, w->verb, sizeof(w->verb));
+}
+
+/* A platform RBAC object removed, or modified with its content not in the
+ * record: judged on the name alone. */
+static void report_system_object(kag_finding *f, const shown *w, int deleting)
+{
 	if (deleting) {
-		if (!sys)
-			return KAG_OK;
 		kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_HIGH, KAG_CONFIDENCE_HIGH,
-			    "%s %s %s by %s: a platform RBAC object removed", verb, res, name, user);
+			    "%s %s %s by %s: a platform RBAC object removed", w->verb, w->res,
+			    w->name, w->user);
 		kag__finding_attack(f, "T1098.006");
 		kag__finding_attack(f, "T1531");
-		kag__extra_key(f, "rbac");
-		kag__buf_puts(f->extra, "{\"systemObject\":true}");
-		return KAG_OK;
-	}
-
-	memset(&s, 0, sizeof(s));
-	s.p = ctx->policy;
-	have_body = kag__body_walk_request(&r_schema, role ? R_ROLE : R_BINDING, ev, &s);
-	if (!have_body) {
-		if (!sys) {
-			kag__report_needs_body(f, ev, KAG_SEVERITY_MEDIUM,
-					       role ? "the rules the role grants"
-						    : "the role and subjects the binding names");
-			return KAG_OK;
-		}
+	} else {
 		kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_HIGH, KAG_CONFIDENCE_HIGH,
 			    "%s %s %s by %s: a platform RBAC object modified (content not in the "
-			    "record)", verb, res, name, user);
+			    "record)", w->verb, w->res, w->name, w->user);
 		kag__finding_weaker(f, KAG_FIELD_REQUEST_OBJECT);
 		kag__finding_attack(f, "T1098.006");
-		kag__extra_key(f, "rbac");
-		kag__buf_puts(f->extra, "{\"systemObject\":true}");
-		return KAG_OK;
 	}
+	kag__extra_key(f, "rbac");
+	kag__buf_puts(f->extra, "{\"systemObject\":true}");
+}
 
-	what[0] = '\0';
-	if (role) {
-		if (s.flags & G_ALL)
-			severity = cluster ? KAG_SEVERITY_CRITICAL : KAG_SEVERITY_HIGH;
-		else if (s.flags & (G_WILDCARD | G_ESCALATE | G_SENSITIVE))
-			severity = cluster ? KAG_SEVERITY_HIGH : KAG_SEVERITY_MEDIUM;
-		else if (s.flags & (G_SECRETS | G_WRITE_RBAC))
-			severity = KAG_SEVERITY_MEDIUM;
-		else if (s.flags & G_WRITE)
-			severity = KAG_SEVERITY_LOW;
-		if (s.n_grants) {
-			snprintf(what, sizeof(what), "grants ");
-			say_strs(what, sizeof(what), s.grants, s.n_grants);
-		}
-	} else {
-		/* a patch names no roleRef (it is immutable): the response does */
-		if (!s.role_ref.ptr && kag__event_body(ev, 1))
-			s.role_ref = kag__json_str(json_object_get(kag__event_body(ev, 1), "roleRef"), "name");
-		if (s.role_ref.ptr && kag__strlist_has(&ctx->policy->privileged_roles, s.role_ref))
-			s.flags |= B_PRIV_ROLE;
-		if (s.flags & B_BROAD)
-			severity = s.flags & B_PRIV_ROLE ? KAG_SEVERITY_CRITICAL : KAG_SEVERITY_HIGH;
-		else if (s.flags & B_PRIV_ROLE)
-			severity = (s.flags & B_DEFAULT_SA) || cluster ? KAG_SEVERITY_HIGH
-								       : KAG_SEVERITY_MEDIUM;
-		else if (s.flags & (B_DEFAULT_SA | B_MASTERS))
-			severity = KAG_SEVERITY_MEDIUM;
-		if (!s.role_ref.ptr && !severity && !sys) {
-			kag__report(f, KAG_ASSESSMENT_NEEDS_CONTEXT, KAG_SEVERITY_MEDIUM,
-				    KAG_CONFIDENCE_LOW,
-				    "cannot judge: the %s body names no roleRef (a patch); level "
-				    "RequestResponse records the bound role", verb);
-			kag__finding_weaker(f, KAG_FIELD_RESPONSE_OBJECT);
-			return KAG_OK;
-		}
-		snprintf(what, sizeof(what), "binds %.*s to ",
-			 s.role_ref.ptr ? (int)(s.role_ref.len > 64 ? 64 : s.role_ref.len) : 1,
-			 s.role_ref.ptr ? s.role_ref.ptr : "?");
-		if (s.n_subjects)
-			say_strs(what, sizeof(what), s.subjects, s.n_subjects);
-		else
-			snprintf(what + strlen(what), sizeof(what) - strlen(what), "(no subjects)");
+/* A role's severity from what it grants, and the grants for the reason. */
+static int role_severity(const r_scan *s, int cluster, char *what, size_t size)
+{
+	int severity = 0;
+
+	if (s->flags & G_ALL)
+		severity = cluster ? KAG_SEVERITY_CRITICAL : KAG_SEVERITY_HIGH;
+	else if (s->flags & (G_WILDCARD | G_ESCALATE | G_SENSITIVE))
+		severity = cluster ? KAG_SEVERITY_HIGH : KAG_SEVERITY_MEDIUM;
+	else if (s->flags & (G_SECRETS | G_WRITE_RBAC))
+		severity = KAG_SEVERITY_MEDIUM;
+	else if (s->flags & G_WRITE)
+		severity = KAG_SEVERITY_LOW;
+	if (s->n_grants) {
+		snprintf(what, size, "grants ");
+		say_strs(what, size, s->grants, s->n_grants);
 	}
-	if (sys)
-		severity = max_sev(severity, KAG_SEVERITY_HIGH);
-	if (!severity)
-		return KAG_OK;
+	return severity;
+}
+
+/* A binding's severity from the role it binds and to whom. */
+static int binding_severity(r_scan *s, const kag_event *ev, const kag__ctx *ctx, int cluster)
+{
+	/* a patch names no roleRef (it is immutable): the response does */
+	if (!s->role_ref.ptr && kag__event_body(ev, 1))
+		s->role_ref = kag__json_str(json_object_get(kag__event_body(ev, 1), "roleRef"),
+					    "name");
+	if (s->role_ref.ptr && kag__strlist_has(&ctx->policy->privileged_roles, s->role_ref))
+		s->flags |= B_PRIV_ROLE;
+	if (s->flags & B_BROAD)
+		return s->flags & B_PRIV_ROLE ? KAG_SEVERITY_CRITICAL : KAG_SEVERITY_HIGH;
+	if (s->flags & B_PRIV_ROLE)
+		return (s->flags & B_DEFAULT_SA) || cluster ? KAG_SEVERITY_HIGH
+							    : KAG_SEVERITY_MEDIUM;
+	if (s->flags & (B_DEFAULT_SA | B_MASTERS))
+		return KAG_SEVERITY_MEDIUM;
+	return 0;
+}
+
+/* "binds ROLE to SUBJECTS", for the reason. */
+static void say_binding(const r_scan *s, char *what, size_t size)
+{
+	snprintf(what, size, "binds %.*s to ",
+		 s->role_ref.ptr ? (int)(s->role_ref.len > 64 ? 64 : s->role_ref.len) : 1,
+		 s->role_ref.ptr ? s->role_ref.ptr : "?");
+	if (s->n_subjects)
+		say_strs(what, size, s->subjects, s->n_subjects);
+	else
+		snprintf(what + strlen(what), size - strlen(what), "(no subjects)");
+}
+
+/* The finding on a role or binding whose content was read. */
+static void report_change(kag_finding *f, const shown *w, const r_scan *s, int role, int sys,
+			  int severity, const char *what)
+{
 	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, severity, KAG_CONFIDENCE_HIGH,
-		    "%s %s %s by %s%s: %s", verb, res, name, user,
+		    "%s %s %s by %s%s: %s", w->verb, w->res, w->name, w->user,
 		    sys ? " (a platform RBAC object)" : "", what);
 	kag__finding_attack(f, "T1098.006");
-	if (s.flags & (B_BROAD | B_DEFAULT_SA))
+	if (s->flags & (B_BROAD | B_DEFAULT_SA))
 		kag__finding_attack(f, "T1078.001");
 	kag__extra_key(f, "rbac");
 	kag__buf_puts(f->extra, "{\"systemObject\":");
 	kag__buf_puts(f->extra, sys ? "true" : "false");
 	if (role) {
-		put_strs(f->extra, "grants", s.grants, s.n_grants);
+		put_strs(f->extra, "grants", s->grants, s->n_grants);
 	} else {
 		kag__buf_puts(f->extra, ",\"roleRef\":");
-		if (s.role_ref.ptr)
-			kag__buf_put_json_str(f->extra, s.role_ref.ptr, s.role_ref.len);
+		if (s->role_ref.ptr)
+			kag__buf_put_json_str(f->extra, s->role_ref.ptr, s->role_ref.len);
 		else
 			kag__buf_puts(f->extra, "null");
-		put_strs(f->extra, "subjects", s.subjects, s.n_subjects);
+		put_strs(f->extra, "subjects", s->subjects, s->n_subjects);
 	}
 	kag__buf_putc(f->extra, '}');
+}
+
+static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
+{
+	char what[240];
+	int role = is_role(ev), sys = system_name(ev, ctx->policy);
+	int cluster = kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "clusterroles") ||
+		      kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "clusterrolebindings");
+	int severity;
+	shown w;
+	r_scan s;
+
+	/* the platform maintains its own roles (aggregation, bootstrap) */
+	if (kag__is_platform(ev, ctx))
+		return KAG_OK;
+	show(&w, ev);
+	if (kag__verb_is_delete(ev)) {
+		if (sys)
+			report_system_object(f, &w, 1);
+		return KAG_OK;
+	}
+	memset(&s, 0, sizeof(s));
+	s.p = ctx->policy;
+	if (!kag__body_walk_request(&r_schema, role ? R_ROLE : R_BINDING, ev, &s)) {
+		if (sys)
+			report_system_object(f, &w, 0);
+		else
+			kag__report_needs_body(f, ev, KAG_SEVERITY_MEDIUM,
+					       role ? "the rules the role grants"
+						    : "the role and subjects the binding names");
+		return KAG_OK;
+	}
+	what[0] = '\0';
+	if (role) {
+		severity = role_severity(&s, cluster, what, sizeof(what));
+	} else {
+		severity = binding_severity(&s, ev, ctx, cluster);
+		if (!s.role_ref.ptr && !severity && !sys) {
+			kag__report(f, KAG_ASSESSMENT_NEEDS_CONTEXT, KAG_SEVERITY_MEDIUM,
+				    KAG_CONFIDENCE_LOW,
+				    "cannot judge: the %s body names no roleRef (a patch); level "
+				    "RequestResponse records the bound role", w.verb);
+			kag__finding_weaker(f, KAG_FIELD_RESPONSE_OBJECT);
+			return KAG_OK;
+		}
+		say_binding(&s, what, sizeof(what));
+	}
+	if (sys)
+		severity = max_sev(severity, KAG_SEVERITY_HIGH);
+	if (severity)
+		report_change(f, &w, &s, role, sys, severity, what);
 	return KAG_OK;
 }
 

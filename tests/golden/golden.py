@@ -1,10 +1,13 @@
 """Golden verdict streams: kag-triage's whole output on fixed inputs, compared
 byte for byte with the files under tests/golden/expected/. Every case runs
 with both front ends and with --jobs 1 and 2, which must all give the
-expected stream.
+expected stream. A records-* case judges each record of a corpus file on its
+own, in a fresh kag-triage (no correlation with its neighbours): its stream
+is each record's output after a "# record N of FILE" line.
 
     python3 tests/golden/golden.py KAG_TRIAGE KAG_BENCH            # check
     python3 tests/golden/golden.py KAG_TRIAGE KAG_BENCH --update   # rewrite
+    ... --only=NAME[,NAME...]     # only these cases (with --update: rewrite only them)
 
 Run it from the source tree's root (sources in the records are the paths
 given here, relative to it). --update is for a deliberate change of
@@ -27,8 +30,16 @@ def data_files(sub):
             if os.path.isfile(os.path.join(d, f))]
 
 
+# Corpus files of independent test records (a peer's fixtures, one test
+# each), judged record by record: (case name, file).
+RECORD_FILES = [
+    ('records-panther-eks', 'tests/data/panther-analysis/eks_audit_native_events.jsonl'),
+]
+
+
 def cases(bench):
-    """(name, kag-triage arguments, standard input bytes or None)."""
+    """(name, kag-triage arguments, standard input bytes, a list of them to
+    judge one by one, or None)."""
     out = [
         ('sample', ['--all', '--summary', 'examples/sample-audit.jsonl'], None),
         ('sample-alerts', ['examples/sample-audit.jsonl'], None),
@@ -47,7 +58,25 @@ def cases(bench):
     stream = subprocess.run([bench, '--dump', '--events=1000'], check=True,
                             stdout=subprocess.PIPE).stdout
     out.append(('bench-stream', ['--all', '--summary', '-'], stream))
+    for name, path in RECORD_FILES:
+        with open(os.path.join(ROOT, path), 'rb') as f:
+            records = [line + b'\n' for line in f.read().splitlines()]
+        out.append((name, ['--all', '-'], records))
     return out
+
+
+def run(triage, extra, args, stdin, label):
+    """kag-triage's output and exit status, or for a list of inputs each
+    one's, after a line naming the record."""
+    if not isinstance(stdin, list):
+        p = subprocess.run([triage] + extra + args, input=stdin or b'',
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return p.stdout + ('exit %d\n' % p.returncode).encode()
+    out = []
+    for i, record in enumerate(stdin, 1):
+        out.append(('# record %d of %s\n' % (i, label)).encode())
+        out.append(run(triage, extra, args, record, label))
+    return b''.join(out)
 
 
 def main(argv):
@@ -56,16 +85,18 @@ def main(argv):
         return 2
     triage, bench = os.path.abspath(argv[1]), os.path.abspath(argv[2])
     update = '--update' in argv[3:]
+    only = [a[len('--only='):].split(',') for a in argv[3:] if a.startswith('--only=')]
     os.chdir(ROOT)
     failed = 0
+    labels = dict(RECORD_FILES)
     for name, args, stdin in cases(bench):
+        if only and name not in only[0]:
+            continue
         path = os.path.join(EXPECTED, name + '.out')
         runs = {}
         for extra in (['--parser=fast', '--jobs=1'], ['--parser=jansson', '--jobs=1'],
                       ['--parser=fast', '--jobs=2'], ['--parser=jansson', '--jobs=2']):
-            p = subprocess.run([triage] + extra + args, input=stdin or b'',
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            runs[' '.join(extra)] = p.stdout + ('exit %d\n' % p.returncode).encode()
+            runs[' '.join(extra)] = run(triage, extra, args, stdin, labels.get(name))
         first = next(iter(runs.values()))
         for how, got in runs.items():
             if got != first:

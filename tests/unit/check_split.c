@@ -263,22 +263,7 @@ END_TEST
 
 /* ---- property: pieces parsed apart give the whole stream's results ---- */
 
-typedef struct {
-	char *s;
-	size_t len, cap;
-} text;
-
-static void put(text *t, const char *s, size_t n)
-{
-	if (t->len + n + 1 > t->cap) {
-		t->cap = (t->len + n + 1) * 2;
-		t->s = realloc(t->s, t->cap);
-		ck_assert_ptr_nonnull(t->s);
-	}
-	memcpy(t->s + t->len, s, n);
-	t->len += n;
-	t->s[t->len] = '\0';
-}
+typedef tu_text text;
 
 static void putf(text *t, const char *fmt, ...)
 {
@@ -289,7 +274,7 @@ static void putf(text *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(b, sizeof(b), fmt, ap);
 	va_end(ap);
-	put(t, b, (size_t)n < sizeof(b) ? (size_t)n : sizeof(b) - 1);
+	tu_put(t, b, (size_t)n < sizeof(b) ? (size_t)n : sizeof(b) - 1);
 }
 
 /* Every field of an event, its line, offset and format, as text. */
@@ -308,21 +293,21 @@ static void put_event(text *t, const kag_event *ev)
 			continue;
 		putf(t, " %d:%d", f, kag_event_field_state(ev, f));
 		if (kag_event_get_string(&v, &n, ev, f) == KAG_OK)
-			put(t, v, n);
+			tu_put(t, v, n);
 		if (kag_event_get_int(&x, ev, f) == KAG_OK)
 			putf(t, "%lld", (long long)x);
 		for (i = 0; i < kag_event_item_count(ev, f); i++) {
 			if (kag_event_get_item(&v, &n, ev, f, i) == KAG_OK) {
-				put(t, "|", 1);
-				put(t, v, n);
+				tu_put(t, "|", 1);
+				tu_put(t, v, n);
 			} else if (kag_event_get_pair(&k, &kn, &v, &n, ev, f, i) == KAG_OK) {
-				put(t, "|", 1);
-				put(t, k, kn);
-				put(t, "=", 1);
-				put(t, v, n);
+				tu_put(t, "|", 1);
+				tu_put(t, k, kn);
+				tu_put(t, "=", 1);
+				tu_put(t, v, n);
 			}
 		}
-		put(t, "\n", 1);
+		tu_put(t, "\n", 1);
 	}
 }
 
@@ -361,16 +346,6 @@ static void parse_part(text *t, uint64_t *stats, const char *data, size_t len, u
 	kag_parser_free(p);
 }
 
-static uint64_t lines_in(const char *s, size_t n)
-{
-	uint64_t k = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		k += s[i] == '\n';
-	return k;
-}
-
 /* One parser over the whole stream against one per piece. */
 static void check_pieces(const char *name, const char *data, size_t len, int format,
 			 size_t split_chunk)
@@ -387,8 +362,8 @@ static void check_pieces(const char *name, const char *data, size_t len, int for
 		if (to == from && i == c.n)
 			break;
 		parse_part(&parts, ps, data + from, to - from, line, from, format, 0);
-		line += lines_in(data + from, to - from);
-		from = to;
+		for (; from < to; from++)
+			line += data[from] == '\n';
 	}
 	ck_assert_msg(whole.len == parts.len && memcmp(whole.s, parts.s, whole.len) == 0,
 		      "%s (format %d, %zu cuts): pieces differ from the whole:\n%s\n---\n%s",

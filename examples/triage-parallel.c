@@ -15,15 +15,12 @@
  *   is almost always between records, but not always (a record broken
  *   there, a JSON array with items at column 0, a pretty printed record
  *   whose lines are not indented), so each cut is checked where the piece
- *   is parsed: the piece's parser read exactly one record and blanks, or a
- *   scanner that mirrors kag's parser framing (lib/parser.c scan(), frame()
- *   below) finds the parser between records at the piece's end. Inside a
- *   record the scanner reads 64 bytes at a time (with the vector
- *   instructions the processor has) and looks at single bytes only where
- *   the record may end.
+ *   is parsed: the piece's parser read exactly one record and blanks, or
+ *   the library's splitter (kag_splitter, lib/split.c), which follows the
+ *   parser's framing, finds a cut at the piece's end.
  * - A piece whose end is not between records is read again when it is
  *   judged, by one parser (the pool's own) fed that piece and the ones
- *   after it, with the scanner alongside, until a piece ends between
+ *   after it, with a splitter alongside, until a piece ends between
  *   records; what the pieces' own parsers made of them is dropped, and
  *   they start afresh. Output and counters are those of one parser reading
  *   the whole stream.
@@ -67,7 +64,6 @@
 #define TP_CHUNK (1 << 16)          /* read size, as the sequential path */
 #define TP_BUFSZ (512u << 10)       /* a read buffer, which batches point into */
 #define TP_BIG (256u << 10)         /* longer pieces are read sequentially */
-#define TP_MAX_RECORD (16u << 20)   /* the parser's default KAG_OPT_MAX_RECORD_BYTES */
 #define TP_BATCH 8                  /* pieces taken, and judged, at a time */
 #define TP_BATCH_BYTES (256u << 10) /* bytes of pieces in a batch, at most */
 #define TP_BUDGET (8u << 20)        /* bytes of queued batches */
@@ -168,9 +164,6 @@ int triage_pool_stream(triage_pool *pool, FILE *in, const char *name, int *io_fa
 #include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
-#if defined(__SSE2__) && defined(__GNUC__)
-#include <emmintrin.h>
-#endif
 #include <stdatomic.h>
 
 int triage_default_jobs(void)
@@ -180,589 +173,7 @@ int triage_default_jobs(void)
 	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
-/* ---- framing: where the parser stands between records ---- */
-
-struct block;
-struct run;
-
-struct framer {
-	int format;          /* KAG_FORMAT_*: base64 lines are records in auto and eks */
-	int started;         /* past a possible BOM */
-	int skip_line;       /* an over-long text line is being dropped */
-	int in_record, rec_array, in_string, escape;
-	long depth;
-	int no_split;        /* the next line end closed a record by looking past it */
-	int content;         /* the piece so far holds more than blanks */
-#if defined(__SSE2__) && defined(__GNUC__)
-	/* block readers (block_pick) */
-	int (*block)(const char *p, int in_string, int escape, struct block *o);
-	size_t (*run)(const char *d, size_t pos, size_t len, struct run *r);
-#endif
-};
-
-enum { FR_NEED, FR_SPLIT };
-
-/* lib/parser.c node_prefix(): one token of printable non-space bytes,
- * blanks, then '{'. Returns the index of '{' or 0. */
-static size_t node_prefix(const char *s, size_t start, size_t end)
-{
-	size_t i = start;
-
-	while (i < end && s[i] > ' ' && s[i] != '{' && s[i] != '"' && (unsigned char)s[i] < 0x7f)
-		i++;
-	if (i == start || i >= end || (s[i] != ' ' && s[i] != '\t'))
-		return 0;
-	while (i < end && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	return i < end && s[i] == '{' ? i : 0;
-}
-
-static const unsigned char string_special[256] = {
-	['"'] = 1, ['\\'] = 1, ['\n'] = 1,
-};
-
-/* Bytes that matter between strings inside a record. */
-static const unsigned char struct_special[256] = {
-	['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1, ['\n'] = 1,
-};
-
-/* The first byte at or after pos that matters in a string (in_string) or
- * between strings, or len. Sixteen bytes at a time where SSE2 is there. */
-static size_t skip_plain(const char *d, size_t pos, size_t len, int in_string)
-{
-	const unsigned char *table = in_string ? string_special : struct_special;
-
-#if defined(__SSE2__) && defined(__GNUC__)
-	const __m128i quote = _mm_set1_epi8('"'), nl = _mm_set1_epi8('\n');
-	const __m128i bs = _mm_set1_epi8('\\'), lower = _mm_set1_epi8(0x20);
-	const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
-
-	while (pos + 16 <= len) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(d + pos));
-		__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, nl));
-		int mask;
-
-		if (in_string) {
-			hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, bs));
-		} else {
-			/* '[' and ']' are '{' and '}' without the 0x20 bit */
-			__m128i w = _mm_or_si128(v, lower);
-
-			hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(w, open),
-							     _mm_cmpeq_epi8(w, close)));
-		}
-		mask = _mm_movemask_epi8(hit);
-		if (mask)
-			return pos + (size_t)__builtin_ctz((unsigned)mask);
-		pos += 16;
-	}
-#endif
-	while (pos < len && !table[(unsigned char)d[pos]])
-		pos++;
-	return pos;
-}
-
-#if defined(__SSE2__) && defined(__GNUC__)
-#define TP_BLOCKS 1
-
-/* What a block of 64 bytes inside a record holds, read at once: the bits
- * of brackets and line ends outside strings, their counts, and the string
- * state after it. */
-struct block {
-	uint64_t open, close, nl;
-	int n_open, n_close;
-	int in_string, escape;
-};
-
-/* Bit i: an odd number of the bits 0..i of x are set. */
-static uint64_t prefix_xor(uint64_t x)
-{
-	x ^= x << 1;
-	x ^= x << 2;
-	x ^= x << 4;
-	x ^= x << 8;
-	x ^= x << 16;
-	x ^= x << 32;
-	return x;
-}
-
-/* Bit i+1 of the result: byte i+1 is escaped by a backslash at i, for the
- * backslashes of `bs` taken as escapes (a run escapes every other byte);
- * bit 0 when *carry (the block before ended with an escaping backslash).
- * *carry: this block does. */
-static uint64_t escaped_bytes(uint64_t bs, int *carry)
-{
-	uint64_t esc = *carry ? 1 : 0;
-
-	*carry = 0;
-	bs &= ~esc;
-	while (bs) {
-		uint64_t bit = bs & (~bs + 1);
-
-		bs &= bs - 1;
-		if (bit >> 63) {
-			*carry = 1;
-		} else {
-			esc |= bit << 1;
-			bs &= ~(bit << 1);
-		}
-	}
-	return esc;
-}
-
-/* Read a block from the bits of its quotes, backslashes, line ends, '{'
- * or '[', '}' or ']', with the string state before it. Returns 0 when the
- * byte loop must read it: a backslash outside a string (escapes only count
- * in strings), or a line end inside one, escaped or not (it breaks the
- * record). */
-static inline __attribute__((always_inline)) int
-block_read(uint64_t quote, uint64_t bslash, uint64_t nl, uint64_t open, uint64_t close,
-	   int in_string, int escape, struct block *o, uint64_t (*pfx)(uint64_t))
-{
-	uint64_t esc = 0, inside;
-	int carry = escape;
-
-	if (bslash | (uint64_t)carry) {
-		esc = escaped_bytes(bslash, &carry);
-		quote &= ~esc;
-	}
-	inside = pfx(quote) ^ (in_string ? ~(uint64_t)0 : 0);
-	if ((bslash & ~esc & ~inside) || (nl & inside))
-		return 0;
-	o->open = open & ~inside;
-	o->close = close & ~inside;
-	o->nl = nl & ~inside;
-	o->n_open = __builtin_popcountll(o->open);
-	o->n_close = __builtin_popcountll(o->close);
-	o->in_string = (int)(inside >> 63);
-	o->escape = carry;
-	return 1;
-}
-
-/* The state a run of blocks inside a record carries. */
-struct run {
-	long depth;
-	int in_string, escape;
-};
-
-/* Read a block at once when the record cannot end in it: no line end,
- * escapes only in strings, the brackets outside strings never bring the
- * depth to 0. Returns 0, r unchanged, for any other block. */
-static inline __attribute__((always_inline)) int
-run_block(struct run *r, uint64_t quote, uint64_t bslash, uint64_t nl, uint64_t open,
-	  uint64_t close, uint64_t (*pfx)(uint64_t))
-{
-	uint64_t esc = 0, inside;
-	int carry = r->escape, n_close;
-
-	if (nl)
-		return 0;
-	if (bslash | (uint64_t)carry) {
-		esc = escaped_bytes(bslash, &carry);
-		quote &= ~esc;
-	}
-	inside = pfx(quote) ^ (r->in_string ? ~(uint64_t)0 : 0);
-	if (bslash & ~esc & ~inside)
-		return 0;
-	open &= ~inside;
-	close &= ~inside;
-	n_close = __builtin_popcountll(close);
-	if (n_close < r->depth) {
-		r->depth += __builtin_popcountll(open) - n_close;
-	} else {
-		/* as many closing brackets as the depth: see whether they
-		 * close the record */
-		long depth = r->depth;
-		uint64_t todo;
-
-		for (todo = open | close; todo; todo &= todo - 1)
-			if (close & todo & (~todo + 1)) {
-				if (--depth == 0)
-					return 0;
-			} else {
-				depth++;
-			}
-		r->depth = depth;
-	}
-	r->in_string = (int)(inside >> 63);
-	r->escape = carry;
-	return 1;
-}
-
-/* The bits of a block's quotes, backslashes, line ends, '{' or '[', '}' or
- * ']' (m[0] to m[4]). */
-static inline __attribute__((always_inline)) void masks_sse2(const char *p, uint64_t *m)
-{
-	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), n = _mm_set1_epi8('\n');
-	const __m128i lower = _mm_set1_epi8(0x20);
-	const __m128i op = _mm_set1_epi8('{'), cl = _mm_set1_epi8('}');
-	int k;
-
-	m[0] = m[1] = m[2] = m[3] = m[4] = 0;
-	for (k = 0; k < 4; k++) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-		/* '[' and ']' are '{' and '}' without the 0x20 bit */
-		__m128i w = _mm_or_si128(v, lower);
-		unsigned sh = 16u * (unsigned)k;
-
-		m[0] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, q)) << sh;
-		m[1] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, b)) << sh;
-		m[2] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, n)) << sh;
-		m[3] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, op)) << sh;
-		m[4] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, cl)) << sh;
-	}
-}
-
-/* One block (block_read), and a run of blocks from pos (run_block): the
- * position of the first block not read. Made for each instruction set. */
-#define TP_BLOCK_FNS(isa, attr, pfx)                                                     \
-	attr static int block_##isa(const char *p, int in_string, int escape,             \
-				    struct block *o)                                      \
-	{                                                                                 \
-		uint64_t m[5];                                                            \
-                                                                                          \
-		masks_##isa(p, m);                                                        \
-		return block_read(m[0], m[1], m[2], m[3], m[4], in_string, escape, o, pfx); \
-	}                                                                                 \
-	attr static size_t run_##isa(const char *d, size_t pos, size_t len, struct run *io) \
-	{                                                                                 \
-		struct run r = *io;                                                       \
-		uint64_t m[5];                                                            \
-                                                                                          \
-		for (; pos + 64 <= len; pos += 64) {                                      \
-			masks_##isa(d + pos, m);                                          \
-			if (!run_block(&r, m[0], m[1], m[2], m[3], m[4], pfx))            \
-				break;                                                    \
-		}                                                                         \
-		*io = r;                                                                  \
-		return pos;                                                               \
-	}
-
-TP_BLOCK_FNS(sse2, , prefix_xor)
-
-#if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 8)
-#define TP_WIDE 1
-#include <immintrin.h>
-
-/* The same with the wider vectors most x86-64 processors have, chosen at
- * run time (block_pick). */
-#define TP_AVX2 __attribute__((target("avx2,popcnt,pclmul")))
-#define TP_AVX512 __attribute__((target("avx512f,avx512bw,popcnt,pclmul")))
-
-/* prefix_xor() in one carry-less multiplication */
-static inline __attribute__((always_inline)) TP_AVX2 uint64_t prefix_clmul(uint64_t x)
-{
-	return (uint64_t)_mm_cvtsi128_si64(_mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x),
-								_mm_set1_epi8((char)0xFF), 0));
-}
-
-static inline __attribute__((always_inline)) TP_AVX2 void masks_avx2(const char *p, uint64_t *m)
-{
-	const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\');
-	const __m256i n = _mm256_set1_epi8('\n'), lower = _mm256_set1_epi8(0x20);
-	const __m256i op = _mm256_set1_epi8('{'), cl = _mm256_set1_epi8('}');
-	int k;
-
-	m[0] = m[1] = m[2] = m[3] = m[4] = 0;
-	for (k = 0; k < 2; k++) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
-		__m256i w = _mm256_or_si256(v, lower);
-		unsigned sh = 32u * (unsigned)k;
-
-		m[0] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, q)) << sh;
-		m[1] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, b)) << sh;
-		m[2] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, n)) << sh;
-		m[3] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(w, op)) << sh;
-		m[4] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(w, cl)) << sh;
-	}
-}
-
-static inline __attribute__((always_inline)) TP_AVX512 void masks_avx512(const char *p,
-									     uint64_t *m)
-{
-	__m512i v = _mm512_loadu_si512((const void *)p);
-	__m512i w = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
-
-	m[0] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
-	m[1] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
-	m[2] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
-	m[3] = _mm512_cmpeq_epi8_mask(w, _mm512_set1_epi8('{'));
-	m[4] = _mm512_cmpeq_epi8_mask(w, _mm512_set1_epi8('}'));
-}
-
-TP_BLOCK_FNS(avx2, TP_AVX2, prefix_clmul)
-TP_BLOCK_FNS(avx512, TP_AVX512, prefix_clmul)
-#endif
-
-/* The best block readers this processor runs. */
-static void block_pick(struct framer *f)
-{
-	f->block = block_sse2;
-	f->run = run_sse2;
-#ifdef TP_WIDE
-	__builtin_cpu_init();
-	if (!__builtin_cpu_supports("popcnt") || !__builtin_cpu_supports("pclmul"))
-		return;
-	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) {
-		f->block = block_avx512;
-		f->run = run_avx512;
-	} else if (__builtin_cpu_supports("avx2")) {
-		f->block = block_avx2;
-		f->run = run_avx2;
-	}
-#endif
-}
-
-enum { BLK_SCALAR, BLK_END, BLK_NEED };
-
-/* Inside a record, 64 bytes at a time, with the rules of the byte loop in
- * frame(): a block is read at once (block_read), and its brackets and line
- * ends outside strings are looked at one by one only when the record may
- * end in it. A block that cannot be read so is left to the byte loop
- * (BLK_SCALAR, *pos_io at the block). BLK_END: the record ended (closed,
- * or broken by the record after a line end, at *pos_io). BLK_NEED: a line
- * end outside strings is the last byte read. */
-static int frame_blocks(struct framer *f, const char *d, size_t len, size_t *pos_io,
-			int finished)
-{
-	size_t pos = *pos_io;
-
-	while (pos + 64 <= len) {
-		struct run r;
-		struct block k;
-		uint64_t todo;
-
-		/* the blocks where the record cannot end, then one that needs
-		 * a closer look */
-		r.depth = f->depth;
-		r.in_string = f->in_string;
-		r.escape = f->escape;
-		pos = f->run(d, pos, len, &r);
-		f->depth = r.depth;
-		f->in_string = r.in_string;
-		f->escape = r.escape;
-		if (pos + 64 > len)
-			break;
-		if (!f->block(d + pos, f->in_string, f->escape, &k))
-			break;
-		if (!k.nl && k.n_close < f->depth) {
-			/* the record cannot close in this block */
-			f->depth += k.n_open - k.n_close;
-		} else {
-			for (todo = k.open | k.close | k.nl; todo; todo &= todo - 1) {
-				unsigned i = (unsigned)__builtin_ctzll(todo);
-				uint64_t bit = (uint64_t)1 << i;
-				size_t at = pos + i;
-
-				if (k.open & bit) {
-					f->depth++;
-				} else if (k.close & bit) {
-					if (--f->depth == 0) {
-						f->in_record = f->in_string = f->escape = 0;
-						*pos_io = at + 1;
-						return BLK_END;
-					}
-				} else if (at + 1 >= len && !finished) {
-					f->in_string = f->escape = 0;
-					*pos_io = at;
-					return BLK_NEED;
-				} else if (at + 1 < len && d[at + 1] == '{' &&
-					   !(f->rec_array && f->depth == 1)) {
-					f->in_record = f->in_string = f->escape = 0;
-					f->no_split = 1;
-					*pos_io = at;
-					return BLK_END;
-				}
-			}
-		}
-		f->in_string = k.in_string;
-		f->escape = k.escape;
-		pos += 64;
-	}
-	*pos_io = pos;
-	return BLK_SCALAR;
-}
-#endif
-
-/* Scan d[*pos, len) as kag's parser does. FR_SPLIT: *pos is just past a
- * line end the parser consumes between records, with no look at what
- * follows, and the piece has content: a piece may end here. FR_NEED: more
- * bytes are needed (or, when finished, the input is used up). */
-static int frame(struct framer *f, const char *d, size_t len, size_t *pos_io, int finished)
-{
-	size_t pos = *pos_io;
-	int rc = FR_NEED;
-
-	for (;;) {
-		if (!f->in_record) {
-			size_t eol;
-			const char *nl;
-
-			if (!f->started) {
-				if (len - pos < 3 && !finished &&
-				    (len == pos || memcmp(d + pos, "\xEF\xBB\xBF", len - pos) == 0))
-					goto out;
-				if (len - pos >= 3 && memcmp(d + pos, "\xEF\xBB\xBF", 3) == 0)
-					pos += 3;
-				f->started = 1;
-			}
-			if (f->skip_line) {
-				nl = len > pos ? memchr(d + pos, '\n', len - pos) : NULL;
-				if (!nl) {
-					pos = len;
-					goto out;
-				}
-				pos = (size_t)(nl - d);
-				f->skip_line = 0;
-			}
-			while (pos < len) {
-				char c = d[pos];
-
-				if (c == '\n') {
-					pos++;
-					if (f->no_split) {
-						f->no_split = 0;
-					} else if (f->content) {
-						f->content = 0;
-						rc = FR_SPLIT;
-						goto out;
-					}
-				} else if (c == ' ' || c == '\t' || c == '\r') {
-					pos++;
-				} else {
-					break;
-				}
-			}
-			if (pos >= len)
-				goto out;
-			f->content = 1;
-			if (d[pos] == '{' || d[pos] == '[') {
-				f->in_record = 1;
-				f->rec_array = d[pos] == '[';
-				f->depth = 0;
-				f->in_string = f->escape = 0;
-				continue;
-			}
-			nl = memchr(d + pos, '\n', len - pos);
-			eol = nl ? (size_t)(nl - d) : len;
-			if (eol == len && !finished) {
-				if (eol - pos > TP_MAX_RECORD) {
-					pos = eol;
-					f->skip_line = 1;
-				}
-				goto out;
-			}
-			if (eol - pos >= 4 && memcmp(d + pos, "H4sI", 4) == 0 &&
-			    (f->format == KAG_FORMAT_AUTO || f->format == KAG_FORMAT_EKS)) {
-				pos = eol;
-				continue;
-			}
-			if (node_prefix(d, pos, eol)) {
-				pos = node_prefix(d, pos, eol);
-				continue;
-			}
-			pos = eol;
-			continue;
-		}
-
-		/* inside a record */
-		{
-#ifdef TP_BLOCKS
-		size_t scalar_until = 0; /* the byte loop's, up to here */
-#endif
-		while (pos < len) {
-			char c;
-
-#ifdef TP_BLOCKS
-			if (pos >= scalar_until && pos + 64 <= len) {
-				int r = frame_blocks(f, d, len, &pos, finished);
-
-				if (r == BLK_END)
-					break;
-				if (r == BLK_NEED)
-					goto out;
-				if (pos + 64 > len)
-					continue;
-				scalar_until = pos + 64;
-			}
-#endif
-			if (!f->escape) {
-				pos = skip_plain(d, pos, len, f->in_string);
-				if (pos >= len)
-					break;
-			}
-			c = d[pos];
-			if (f->in_string) {
-				if (c == '\n') {
-					f->in_record = 0; /* broken at the line end */
-					break;
-				} else if (f->escape) {
-					f->escape = 0;
-				} else if (c == '\\') {
-					f->escape = 1;
-				} else if (c == '"') {
-					f->in_string = 0;
-				}
-			} else if (c == '"') {
-				f->in_string = 1;
-			} else if (c == '{' || c == '[') {
-				f->depth++;
-			} else if (c == '}' || c == ']') {
-				if (--f->depth == 0) {
-					pos++;
-					f->in_record = 0;
-					break;
-				}
-			} else if (c == '\n') {
-				if (pos + 1 >= len && !finished)
-					goto out; /* the parser waits for the next byte too */
-				if (pos + 1 < len && d[pos + 1] == '{' &&
-				    !(f->rec_array && f->depth == 1)) {
-					/* broken by the record that starts next: the
-					 * parser saw that byte, so no piece ends here */
-					f->in_record = 0;
-					f->no_split = 1;
-					break;
-				}
-			}
-			pos++;
-		}
-		}
-		if (f->in_record) {
-			if (finished) {
-				f->in_record = 0; /* truncated at the end */
-				pos = len;
-			}
-			goto out;
-		}
-	}
-out:
-	*pos_io = pos;
-	return rc;
-}
-
-/* f at the start of the stream (a BOM may come), or between records;
- * proto holds the input format and the block readers. */
-static void framer_start(struct framer *f, const struct framer *proto, int stream_start)
-{
-	memset(f, 0, sizeof(*f));
-	f->format = proto->format;
-#ifdef TP_BLOCKS
-	f->block = proto->block;
-	f->run = proto->run;
-#endif
-	f->started = !stream_start;
-}
-
-/* Scan d[*pos, limit) with f, as far as it can go; *split: base plus the
- * position of the last split (a place between records just past a line
- * end), when there is one. */
-static void frame_splits(struct framer *f, const char *d, size_t limit, size_t *pos,
-			 uint64_t base, uint64_t *split)
-{
-	while (frame(f, d, limit, pos, 0) == FR_SPLIT)
-		*split = base + *pos;
-}
+/* ---- cutting ---- */
 
 /* Bytes that start a record or a text line: the input is cut before them
  * where they start a line. */
@@ -828,6 +239,7 @@ struct lane {
 	pthread_t thread;
 	uint64_t head, tail; /* slots in use: [head, tail) */
 	struct slot slot[TP_SLOTS];
+	kag_splitter *sp;    /* checks where its pieces end */
 };
 
 #define TP_LINE 64 /* a cache line: apart, what different threads write */
@@ -843,14 +255,11 @@ struct triage_pool {
 	size_t n_ring;
 	struct lparser big;  /* the pool's own, for pieces longer than TP_BIG and
 			      * pieces read again (below) */
-	struct framer proto; /* the input format and block readers */
 	/* Pieces are read again by `big` from one that ended inside a record
-	 * until one ends between records (reread). rf scans them; rf_skip:
-	 * bytes of the next piece rf has read already (the byte after a
-	 * piece). The judge's, or the caller's once every batch is judged. */
+	 * until one ends between records (reread). rf follows them: the
+	 * judge's, or the caller's once every batch is judged. */
 	int reread;
-	struct framer rf;
-	size_t rf_skip;
+	kag_splitter *rf;
 
 	pthread_mutex_t mu;  /* for sleeping only */
 	pthread_cond_t cv;
@@ -1054,22 +463,31 @@ static int claim(triage_pool *pl, uint64_t *idx)
 	return 0;
 }
 
-/* Does the piece d[0, n) end between records? d[n] is the byte after it. */
-static int ends_between(triage_pool *pl, const char *d, size_t n, int stream_start)
+/* Read d[0, n), the next bytes of the stream, with sp: does a cut end
+ * them (is a parser between records there)? at_cut: whether one did before
+ * them, the answer when n is 0. */
+static int ends_at_cut(kag_splitter *sp, const char *d, size_t n, int at_cut)
 {
-	struct framer f;
-	size_t pos = 0;
-	uint64_t split = (uint64_t)-1;
+	size_t pos = 0, used;
 
-	framer_start(&f, &pl->proto, stream_start);
-	frame_splits(&f, d, n + 1, &pos, 0, &split);
-	return split == n;
+	while (pos < n) {
+		at_cut = kag_splitter_scan(sp, d + pos, n - pos, &used) == KAG_OK;
+		pos += used;
+	}
+	return at_cut;
+}
+
+/* Does the piece d[0, n) end between records? */
+static int ends_between(kag_splitter *sp, const char *d, size_t n, int stream_start)
+{
+	kag_splitter_reset(sp, stream_start);
+	return ends_at_cut(sp, d, n, 0);
 }
 
 /* Parse the next piece of the slot: the first result is pulled, the rest
  * when it is judged. A piece that held more than one record and blanks is
  * scanned to see whether it ended between records. */
-static void parse_piece(triage_pool *pl, struct slot *s)
+static void parse_piece(triage_pool *pl, struct lane *l, struct slot *s)
 {
 	struct batch *b = batch_of(pl, s->idx);
 	int i = s->done++, last = b->last && i == b->n - 1;
@@ -1088,7 +506,7 @@ static void parse_piece(triage_pool *pl, struct slot *s)
 		lp_first(lp, d, n, last);
 	}
 	lp->line = b->piece[i].line_after;
-	lp->open_end = !last && lp->more && !ends_between(pl, d, n, b->piece[i].offset == 0);
+	lp->open_end = !last && lp->more && !ends_between(l->sp, d, n, b->piece[i].offset == 0);
 	if (s->done == s->n) {
 		b->slot = s;
 		atomic_store_explicit(&b->parsed, s->idx + 1, memory_order_release);
@@ -1118,8 +536,7 @@ static void big_read(triage_pool *pl, uint64_t line, uint64_t offset, const char
  * to hold). */
 static void reread_begin(triage_pool *pl, uint64_t offset)
 {
-	framer_start(&pl->rf, &pl->proto, offset == 0);
-	pl->rf_skip = 0;
+	kag_splitter_reset(pl->rf, offset == 0);
 	pl->reread = 1;
 }
 
@@ -1129,22 +546,12 @@ static void reread_begin(triage_pool *pl, uint64_t offset)
 static void reread_piece(triage_pool *pl, const struct batch *b, int i)
 {
 	const char *d = b->data + b->piece[i].at;
-	size_t n = b->piece[i].len, pos = pl->rf_skip;
+	size_t n = b->piece[i].len;
 	int last = b->last && i == b->n - 1;
-	uint64_t split = (uint64_t)-1;
 
 	big_read(pl, b->piece[i].line, b->piece[i].offset, d, n, last);
-	if (last) {
+	if (last || ends_at_cut(pl->rf, d, n, 0))
 		pl->reread = 0;
-		return;
-	}
-	/* the scan goes past the line end that ends the piece, so it stops
-	 * at d[n] or after it */
-	frame_splits(&pl->rf, d, n + 1, &pos, 0, &split);
-	if (split == n)
-		pl->reread = 0;
-	else
-		pl->rf_skip = pos > n ? pos - n : 0;
 }
 
 /* Judge batch idx if it is its turn, it is parsed and no one judges it:
@@ -1200,7 +607,7 @@ static int lane_step(triage_pool *pl, struct lane *l, int take)
 	if (l->head != l->tail) {
 		s = &l->slot[(l->tail - 1) % TP_SLOTS];
 		if (s->done < s->n) {
-			parse_piece(pl, s);
+			parse_piece(pl, l, s);
 			return 1;
 		}
 	}
@@ -1209,7 +616,7 @@ static int lane_step(triage_pool *pl, struct lane *l, int take)
 		s->idx = idx;
 		s->n = batch_of(pl, idx)->n;
 		s->done = 0;
-		parse_piece(pl, s);
+		parse_piece(pl, l, s);
 		return 1;
 	}
 	return try_judge(pl, turn);
@@ -1414,10 +821,6 @@ int triage_pool_new(triage_pool **out, struct triage *t, int jobs, int format)
 		return -1;
 	pl->t = t;
 	pl->format = format;
-	pl->proto.format = format;
-#ifdef TP_BLOCKS
-	block_pick(&pl->proto);
-#endif
 	/* each thread's slots, and batches waiting: TP_AHEAD per thread
 	 * before the caller reads, as many more read at once */
 	pl->n_ring = (size_t)jobs * (TP_SLOTS + 2 * TP_AHEAD);
@@ -1429,7 +832,7 @@ int triage_pool_new(triage_pool **out, struct triage *t, int jobs, int format)
 	pl->buf = pl->rb[0].data;
 	pl->cap = pl->rb[0].cap;
 	if (!pl->ring || !pl->lanes || !pl->buf || new_parser(t, &pl->big) < 0 ||
-	    pthread_mutex_init(&pl->mu, NULL) != 0)
+	    kag_splitter_new(&pl->rf, format) < 0 || pthread_mutex_init(&pl->mu, NULL) != 0)
 		goto fail;
 	if (pthread_cond_init(&pl->cv, NULL) != 0) {
 		pthread_mutex_destroy(&pl->mu);
@@ -1446,6 +849,8 @@ int triage_pool_new(triage_pool **out, struct triage *t, int jobs, int format)
 		atomic_init(&pl->ring[r].parsed, 0);
 	for (i = 0; i < jobs; i++) {
 		pl->lanes[i].pool = pl;
+		if (kag_splitter_new(&pl->lanes[i].sp, format) < 0)
+			goto fail;
 		for (j = 0; j < TP_SLOTS; j++)
 			for (k = 0; k < TP_BATCH; k++)
 				if (new_parser(t, &pl->lanes[i].slot[j].par[k]) < 0)
@@ -1486,10 +891,13 @@ void triage_pool_free(triage_pool *pl)
 		pthread_cond_destroy(&pl->cv);
 		pthread_mutex_destroy(&pl->mu);
 	}
-	for (i = 0; i < pl->n_lanes; i++)
+	for (i = 0; i < pl->n_lanes; i++) {
+		kag_splitter_free(pl->lanes[i].sp);
 		for (j = 0; j < TP_SLOTS; j++)
 			for (k = 0; k < TP_BATCH; k++)
 				kag_parser_free(pl->lanes[i].slot[j].par[k].parser);
+	}
+	kag_splitter_free(pl->rf);
 	kag_parser_free(pl->big.parser);
 	for (k = 0; k < TP_BUFS; k++)
 		free(pl->rb[k].data);
@@ -1538,9 +946,9 @@ static ssize_t read_input(triage_pool *pl, int fd, char *dst, size_t n)
 int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_failed)
 {
 	struct stat st;
-	size_t len = 0, start = 0, scan = 0, rpos = 0;
-	uint64_t base = 0, line = 1, piece_line = 1, read_total = 0, rsplit = 0;
-	int eof = 0, big = 0, rc = 0, i, fd = fileno(in);
+	size_t len = 0, start = 0, scan = 0;
+	uint64_t base = 0, line = 1, piece_line = 1, read_total = 0;
+	int eof = 0, big = 0, rf_at_cut = 0, rc = 0, i, fd = fileno(in);
 	struct lparser *lp;
 
 	/* every batch of the last stream is judged: the threads are idle */
@@ -1566,12 +974,10 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 			if (!lane_step(pl, own_lane(pl), unclaimed(pl) > (uint64_t)pl->n_threads))
 				break;
 		if (pl->cap - len < TP_CHUNK) {
-			/* keep what the cutting, the current piece and the
-			 * scan of a long piece still need */
+			/* keep what the cutting and the current piece still
+			 * need */
 			size_t keep = start < scan ? start : scan;
 
-			if (big && rpos < keep)
-				keep = rpos;
 			if (move_tail(pl, keep, len) < 0) {
 				rc = -1;
 				break;
@@ -1580,7 +986,6 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 			len -= keep;
 			start -= keep;
 			scan -= keep;
-			rpos -= big ? keep : 0;
 		}
 		got = fd < 0 ? -1 : read_input(pl, fd, pl->buf + len, TP_CHUNK);
 		if (got <= 0) {
@@ -1616,11 +1021,8 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 				/* the long piece ends here; is the parser between
 				 * records? The rest is batched either way */
 				big_read(pl, piece_line, base + start, pl->buf + start, c - start, 0);
-				frame_splits(&pl->rf, pl->buf, c + 1, &rpos, base, &rsplit);
-				if (rsplit == base + c)
+				if (ends_at_cut(pl->rf, pl->buf + start, c - start, rf_at_cut))
 					pl->reread = 0;
-				else
-					pl->rf_skip = rpos > c ? rpos - c : 0;
 				big = 0;
 			} else {
 				rc = add_piece(pl, start, c - start, piece_line, line, base + start, 0);
@@ -1646,14 +1048,13 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 			drain(pl);
 			if (!pl->reread)
 				reread_begin(pl, base + start);
-			rpos = start + pl->rf_skip;
-			rsplit = (uint64_t)-1;
+			rf_at_cut = 0;
 			big = 1;
 		}
 		if (big) {
 			big_read(pl, piece_line, base + start, pl->buf + start, len - start, 0);
+			rf_at_cut = ends_at_cut(pl->rf, pl->buf + start, len - start, rf_at_cut);
 			start = len;
-			frame_splits(&pl->rf, pl->buf, len, &rpos, base, &rsplit);
 		} else {
 			/* what this read completed goes to the threads now */
 			publish(pl);

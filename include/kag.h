@@ -328,8 +328,9 @@ enum kag_parser_option {
 				       * KAG_FRONTEND_* value (@since 0.1) */
 	KAG_OPT_LINE = 7,             /**< the 1-based line number of the next
 				       * byte fed, to resume a file part way or
-				       * to share one file among parsers (a
-				       * byte offset the caller can add itself;
+				       * to share one file among parsers (the
+				       * pieces between kag_splitter cuts: a
+				       * byte offset the caller can add itself,
 				       * a line number it cannot know without
 				       * counting). Line ends fed and not read
 				       * yet come before it: the value must be
@@ -343,11 +344,15 @@ enum kag_parser_option {
 				       * size. Default 400000 (@since 0.1) */
 	KAG_OPT_OFFSET = 9            /**< the stream offset of the next byte
 				       * fed (0 accepted), for a parser fed part
-				       * of a stream: error offsets are then
-				       * the stream's (KAG_PSTAT_BYTES still
-				       * counts the bytes this parser was fed;
-				       * kag_parser_reset() clears it)
-				       * (@since 0.1) */
+				       * of a stream: error and event offsets
+				       * are then the stream's (KAG_PSTAT_BYTES
+				       * still counts the bytes this parser was
+				       * fed;
+				       * kag_parser_reset() clears it). Set
+				       * before the first byte to a value other
+				       * than 0, the parser looks for no byte
+				       * order mark: one comes only first in a
+				       * stream (@since 0.1) */
 };
 
 /** Front ends for KAG_OPT_FRONTEND. Both produce the same events and reject
@@ -457,6 +462,68 @@ KAG_API const char *kag_parser_source(const kag_parser *p);
 
 /** A KAG_PSTAT_* counter; 0 for an unknown one. */
 KAG_API uint64_t kag_parser_stat(const kag_parser *p, int stat);
+/** @} */
+
+/** @defgroup splitter Splitter
+ * Where a stream may be cut so that its pieces can be parsed apart (by
+ * several threads, say) with the result of one parser reading it whole.
+ * Fed the stream's bytes in order, in any chunking, a splitter reports
+ * each cut: a place just past a line end that a kag_parser reading the same
+ * stream (same KAG_OPT_FORMAT and KAG_OPT_MAX_RECORD_BYTES) consumes
+ * between records without looking at any byte after it. So a line end
+ * closing a record, a blank line, a text line or a record cut short by a
+ * string broken at the line end is followed by a cut; a line end inside a
+ * record (a pretty-printed one, a JSON array with items at column 0) is
+ * not, nor one followed by '{' that cuts an open record short (the parser
+ * reads the '{' to tell). A piece holds more than blanks: blank lines
+ * after a cut go with the next piece. A text line longer than the record
+ * limit is dropped whole by the parser, and skipped unread by the splitter.
+ *
+ * What a cut guarantees: parse each piece (from the stream's start or a
+ * cut to the next cut or the stream's end) with a parser of its own, set up
+ * alike, told where the piece starts with KAG_OPT_LINE (its 1-based line
+ * number: the caller counts the line ends before it) and KAG_OPT_OFFSET
+ * (its stream offset) before its first byte, and finished
+ * (kag_parser_finish()) after its last: the pieces' events and rejected
+ * records (code, message, line, offset, pointer), in order, are those of
+ * one parser reading the whole stream, and their KAG_PSTAT_RECORDS,
+ * _EVENTS, _ERRORS and _SKIPPED summed are its counters. (One exception,
+ * the parser's own: whether a line longer than the record limit that
+ * starts a record after a node-name prefix is dropped as a text line
+ * depends on how its bytes were fed, for one parser as for several.)
+ *
+ * No cut depends on the bytes after it, so the end of the stream needs no
+ * call. A splitter is not thread-safe; it holds no input, only its state.
+ * @since 0.1
+ * @{ */
+
+typedef struct kag_splitter kag_splitter;
+
+/** A splitter for a stream of input shape `format` (a KAG_FORMAT_*), at
+ * the stream's start (where a BOM may come), with the parser's default
+ * record limit.
+ * @return KAG_OK, KAG_EINVAL (NULL out, unknown format), KAG_ENOMEM. */
+KAG_API int kag_splitter_new(kag_splitter **out, int format);
+
+/** Free a splitter. NULL is a no-op. */
+KAG_API void kag_splitter_free(kag_splitter *s);
+
+/** Set KAG_OPT_FORMAT or KAG_OPT_MAX_RECORD_BYTES (> 0) as the parsers of
+ * the pieces have them. @return KAG_OK or KAG_EINVAL (another option). */
+KAG_API int kag_splitter_set_option_u64(kag_splitter *s, int option, uint64_t value);
+
+/** Start again: at a stream's start (at_stream_start 1: a BOM may come),
+ * or at a cut of a stream (0: between records, nothing read since).
+ * Options are kept. @return KAG_OK or KAG_EINVAL. */
+KAG_API int kag_splitter_reset(kag_splitter *s, int at_stream_start);
+
+/** Read the next bytes of the stream, data[0, len), up to the first cut.
+ * @param used_out  bytes read: up to the cut (at data + *used_out) for
+ *   KAG_OK, else all len; call again with the rest
+ * @return KAG_OK at a cut, KAG_ITEROVER when every byte was read without
+ *   one, KAG_EINVAL (NULL s or used_out, NULL data with len > 0). */
+KAG_API int kag_splitter_scan(kag_splitter *s, const char *data, size_t len,
+			      size_t *used_out);
 /** @} */
 
 /** @defgroup registry Detector registry

@@ -180,4 +180,26 @@ int kag__otlp_list(json_t *root, const kag__read_ctx *c, kag__list *list, kag_fm
 int kag__otlp_fill(kag_event *ev, json_t *rec, const kag__read_ctx *c, const char *path,
 		   kag_fmt_error *err);
 
+/* Text lines: a line between records that does not start with '{' or '['
+ * may still be one of the providers' line forms. The parser's text-line
+ * handling and the splitter (split.c) both ask these, so that they agree on
+ * where records start. */
+
+/* EKS: is a text line that starts with s[0, n) a CloudWatch Logs
+ * subscription payload as delivered (base64 of gzip, "H4sI..."), a record
+ * of its own in the formats that read EKS (KAG_FORMAT_AUTO and _EKS)?
+ * 1: yes; 0: no; -1: fewer than 4 bytes, all matching, so it cannot tell
+ * yet (a whole line that short is not one). */
+int kag__eks_encoded_line(int format, const char *s, size_t n);
+
+/* OpenShift: the node-name prefix `oc adm node-logs` puts before each
+ * record ("node-1 {...}"): one token of printable bytes other than space,
+ * '{' and '"', then blanks, then the record's '{'. Reads the text line's
+ * bytes s[0, n) from *state on (0 at the line's first byte; the bytes may
+ * come in several calls). KAG__PREFIX_YES: a prefix, the record starts at
+ * s[*brace]; KAG__PREFIX_NO: the line has none; KAG__PREFIX_MORE: all n
+ * bytes read, not known yet (at the line's end: none). */
+enum { KAG__PREFIX_NO = 0, KAG__PREFIX_YES = 1, KAG__PREFIX_MORE = -1 };
+int kag__node_prefix(const char *s, size_t n, int *state, size_t *brace);
+
 #endif

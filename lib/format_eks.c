@@ -256,3 +256,14 @@ int kag__cw_awslogs_list(json_t *root, const kag__read_ctx *c, kag__list *list,
 				     kag__json_type_name(doc));
 	return kag__cw_payload_list(doc, "/awslogs/data", list, err);
 }
+
+int kag__eks_encoded_line(int format, const char *s, size_t n)
+{
+	static const char magic[4] = "H4sI"; /* base64 of gzip's 1f 8b 08 */
+
+	if (format != KAG_FORMAT_AUTO && format != KAG_FORMAT_EKS)
+		return 0;
+	if (memcmp(s, magic, n < 4 ? n : 4) != 0)
+		return 0;
+	return n >= 4 ? 1 : -1;
+}

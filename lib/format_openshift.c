@@ -142,3 +142,36 @@ int kag__otlp_fill(kag_event *ev, json_t *rec, const kag__read_ctx *c, const cha
 	ev->format = "otlp";
 	return KAG_OK;
 }
+
+/* kag__node_prefix() states: where the bytes read so far stand. */
+enum { NP_START, NP_TOKEN, NP_BLANKS };
+
+static int node_token_byte(unsigned char c)
+{
+	return c > ' ' && c != '{' && c != '"' && c < 0x7f;
+}
+
+int kag__node_prefix(const char *s, size_t n, int *state, size_t *brace)
+{
+	size_t i = 0;
+
+	if (*state != NP_BLANKS) {
+		while (i < n && node_token_byte((unsigned char)s[i]))
+			i++;
+		if (i > 0)
+			*state = NP_TOKEN;
+		if (i == n)
+			return KAG__PREFIX_MORE;
+		if (*state == NP_START || (s[i] != ' ' && s[i] != '\t'))
+			return KAG__PREFIX_NO;
+		*state = NP_BLANKS;
+	}
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i == n)
+		return KAG__PREFIX_MORE;
+	if (s[i] != '{')
+		return KAG__PREFIX_NO;
+	*brace = i;
+	return KAG__PREFIX_YES;
+}

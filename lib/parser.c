@@ -16,6 +16,7 @@
 #include "buf-private.h"
 #include "budget-private.h"
 #include "format-private.h"
+#include "frame-private.h"
 #include "frontend-private.h"
 #include "kag-config.h"
 #include "kag.h"
@@ -185,6 +186,11 @@ int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value)
 		/* the bytes this parser was fed count from 0 (KAG_PSTAT_BYTES);
 		 * error offsets are moved to the stream's */
 		p->offset_shift = (int64_t)(value - (p->base + p->in.len));
+		/* A byte order mark can only come first in the stream: a
+		 * parser fed a part of it from further on looks for none
+		 * (the part may start with those bytes on a text line). */
+		if (p->base + p->in.len == 0)
+			p->started = value != 0;
 		break;
 	case KAG_OPT_FORMAT:
 		if (value > KAG_FORMAT_OPENSHIFT)
@@ -286,6 +292,12 @@ int kag_parser_finish(kag_parser *p)
 	return KAG_OK;
 }
 
+/* The stream offset of the byte at `offset` among those fed (KAG_OPT_OFFSET). */
+static uint64_t stream_offset(const kag_parser *p, uint64_t offset)
+{
+	return (uint64_t)((int64_t)offset + p->offset_shift);
+}
+
 static int set_error(kag_parser *p, int code, uint64_t line, uint64_t offset,
 		     const char *path, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -304,7 +316,7 @@ static int set_error(kag_parser *p, int code, uint64_t line, uint64_t offset,
 	snprintf(p->err_path, sizeof(p->err_path), "%s", path ? path : "");
 	p->err_code = code;
 	p->err_line = line;
-	p->err_offset = (uint64_t)((int64_t)offset + p->offset_shift);
+	p->err_offset = stream_offset(p, offset);
 	p->st_records++;
 	p->st_errors++;
 	return code;
@@ -338,21 +350,6 @@ static int end_broken(kag_parser *p, size_t end, const char *why)
 	reset_record(p);
 	p->pos = end;
 	return set_error(p, code, p->rec_line, p->rec_offset, "", "%s", msg);
-}
-
-/* Is [s, e) a node-name prefix: one token of printable non-space bytes
- * followed by blanks and then '{'? Returns the index of '{' or 0. */
-static size_t node_prefix(const char *s, size_t start, size_t end)
-{
-	size_t i = start;
-
-	while (i < end && s[i] > ' ' && s[i] != '{' && s[i] != '"' && (unsigned char)s[i] < 0x7f)
-		i++;
-	if (i == start || i >= end || (s[i] != ' ' && s[i] != '\t'))
-		return 0;
-	while (i < end && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	return i < end && s[i] == '{' ? i : 0;
 }
 
 /* Bytes that need a look inside a JSON string. */
@@ -511,10 +508,9 @@ NOINLINE static int frame(kag_parser *p, int *code_out)
 					consume(p, p->pos);
 				return SCAN_NEED; /* cannot yet tell what follows */
 			}
-			if (pos + 1 < len && d[pos + 1] == '{' && !(p->rec_array && depth == 1)) {
+			if (pos + 1 < len && kag__frame_breaks(d[pos + 1], p->rec_array, depth)) {
 				/* A new top-level record at column 0 while this
-				 * one is still open: this one was cut short (an
-				 * array's own items may start at column 0). */
+				 * one is still open: this one was cut short. */
 				SAVE_STATE();
 				*code_out = end_broken(p, pos,
 					"record is incomplete: a new record starts on the next line");
@@ -717,7 +713,7 @@ static int fast_fill(kag_parser *p, const char *rec, size_t len, const kag__fast
 	p->ev.format = "native";
 	p->ev.source = p->source;
 	p->ev.line = p->rec_line;
-	p->ev.offset = p->rec_offset;
+	p->ev.offset = stream_offset(p, p->rec_offset);
 	rc = kag__fast_fill(&p->fast, &p->ev, rec, len, p->format, lim, used);
 	if (rc != KAG_OK) {
 		kag__event_reset(&p->ev);
@@ -877,13 +873,14 @@ NOINLINE static int text_line(kag_parser *p, int *code_out)
 {
 	const char *d = p->in.data, *nl;
 	size_t len = p->in.len, eol, brace;
+	int prefix = 0;
 
 	/* Look at the whole line (memchr: a long line is searched again at
 	 * each feed). */
 	nl = memchr(d + p->pos, '\n', len - p->pos);
 	eol = nl ? (size_t)(nl - d) : len;
 	if (eol == len && !p->finished) {
-		if (eol - p->pos > p->max_record) {
+		if (kag__frame_text_too_long(eol - p->pos, p->max_record)) {
 			uint64_t line = p->line, off = p->base + p->pos;
 
 			p->pos = eol;
@@ -894,8 +891,7 @@ NOINLINE static int text_line(kag_parser *p, int *code_out)
 		}
 		return SCAN_NEED;
 	}
-	if (eol - p->pos >= 4 && memcmp(d + p->pos, "H4sI", 4) == 0 &&
-	    (p->format == KAG_FORMAT_AUTO || p->format == KAG_FORMAT_EKS)) {
+	if (kag__eks_encoded_line(p->format, d + p->pos, eol - p->pos) == 1) {
 		/* Base64 of gzip data: a CloudWatch Logs subscription
 		 * payload as delivered. */
 		p->rec_start = p->pos;
@@ -905,9 +901,8 @@ NOINLINE static int text_line(kag_parser *p, int *code_out)
 		p->pos = eol;
 		return SCAN_RECORD;
 	}
-	brace = node_prefix(d, p->pos, eol);
-	if (brace) {
-		p->pos = brace;
+	if (kag__node_prefix(d + p->pos, eol - p->pos, &prefix, &brace) == KAG__PREFIX_YES) {
+		p->pos += brace;
 		return -1;
 	}
 	{
@@ -940,11 +935,11 @@ NOINLINE static int skip_bom(kag_parser *p)
 	const char *d = p->in.data;
 	size_t len = p->in.len;
 
-	if (len - p->pos < 3 && !p->finished &&
-	    (len == p->pos || memcmp(d + p->pos, "\xEF\xBB\xBF", len - p->pos) == 0))
-		return SCAN_NEED;
-	if (len - p->pos >= 3 && memcmp(d + p->pos, "\xEF\xBB\xBF", 3) == 0)
-		p->pos += 3;
+	switch (kag__frame_bom(d + p->pos, len - p->pos, p->finished)) {
+	case KAG__BOM_NEED: return SCAN_NEED;
+	case KAG__BOM_SKIP: p->pos += 3; break;
+	default: break;
+	}
 	p->started = 1;
 	return -1;
 }
@@ -977,7 +972,7 @@ static int scan(kag_parser *p, int *code_out, json_t **root_out)
 				if (c == '\n') {
 					p->line++;
 					p->pos++;
-				} else if (c == ' ' || c == '\t' || c == '\r') {
+				} else if (kag__frame_blank(c)) {
 					p->pos++;
 				} else {
 					break;
@@ -985,7 +980,7 @@ static int scan(kag_parser *p, int *code_out, json_t **root_out)
 			}
 			if (p->pos >= len)
 				return SCAN_NEED;
-			if (d[p->pos] == '{' || d[p->pos] == '[') {
+			if (kag__frame_record_start(d[p->pos])) {
 				p->in_record = 1;
 				p->rec_array = d[p->pos] == '[';
 				p->rec_start = p->pos;
@@ -1048,7 +1043,7 @@ static int fill_event(kag_parser *p, json_t *obj, int kind, const kag__read_ctx 
 	p->ev.format = "native";
 	p->ev.source = p->source;
 	p->ev.line = line;
-	p->ev.offset = offset;
+	p->ev.offset = stream_offset(p, offset);
 	rc = kag__record_fill(&p->ev, obj, kind, c, prefix, &err);
 	if (rc < 0)
 		return fill_failed(p, rc, line, offset, &err);

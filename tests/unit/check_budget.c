@@ -114,27 +114,11 @@ static void expect_rejected_then_after(const char *in, size_t len, int opt, uint
 	}
 }
 
-/* A growing text buffer. */
-typedef struct {
-	char *s;
-	size_t len, cap;
-} text;
-
-static void put(text *t, const char *s, size_t n)
-{
-	if (t->len + n + 1 > t->cap) {
-		t->cap = (t->len + n + 1) * 2;
-		t->s = realloc(t->s, t->cap);
-		ck_assert_ptr_nonnull(t->s);
-	}
-	memcpy(t->s + t->len, s, n);
-	t->len += n;
-	t->s[t->len] = '\0';
-}
+typedef tu_text text;
 
 static void puts_(text *t, const char *s)
 {
-	put(t, s, strlen(s));
+	tu_put(t, s, strlen(s));
 }
 
 static void repeat(text *t, const char *s, size_t times)
@@ -142,7 +126,7 @@ static void repeat(text *t, const char *s, size_t times)
 	size_t i, n = strlen(s);
 
 	for (i = 0; i < times; i++)
-		put(t, s, n);
+		tu_put(t, s, n);
 }
 
 /* ---- nesting ---- */
@@ -331,7 +315,7 @@ static text b64_gzip(const char *s, size_t n)
 		q[1] = b64[(v >> 12) & 63];
 		q[2] = i + 1 < zlen ? b64[(v >> 6) & 63] : '=';
 		q[3] = i + 2 < zlen ? b64[v & 63] : '=';
-		put(&t, q, 4);
+		tu_put(&t, q, 4);
 	}
 	free(z);
 	return t;

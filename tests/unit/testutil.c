@@ -123,6 +123,18 @@ void tu_judge(tu_ctx *t, const char *data, size_t len)
 	collect(t, res);
 }
 
+void tu_put(tu_text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		t->cap = (t->len + n + 1) * 2;
+		t->s = realloc(t->s, t->cap);
+		ck_assert_ptr_nonnull(t->s);
+	}
+	memcpy(t->s + t->len, s, n);
+	t->len += n;
+	t->s[t->len] = '\0';
+}
+
 char *tu_read_file(const char *path, size_t *len_out)
 {
 	FILE *f = fopen(path, "rb");

@@ -58,4 +58,13 @@ char *tu_read_data_file(const char *relpath, size_t *len_out);
 char **tu_data_files(size_t *n_out, int notes);
 void tu_free_files(char **files, size_t n);
 
+/* A growing text buffer, NUL-terminated once written to; free(t.s). */
+typedef struct {
+	char *s;
+	size_t len, cap;
+} tu_text;
+
+/* Append s[0, n) to t. */
+void tu_put(tu_text *t, const char *s, size_t n);
+
 #endif

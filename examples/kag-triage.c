@@ -155,9 +155,9 @@ static void print_verdicts(struct triage *t, const kag_result *res)
 }
 
 /* One result of kag_parser_next(): judge the event or report the record. */
-int triage_result(struct triage *t, const kag_parser *p, int rc, kag_event *ev)
+int triage_result(struct triage *t, const kag_parser *p, int rc, const kag_event *ev)
 {
-	kag_result *res;
+	const kag_result *res;
 
 	if (rc == KAG_EINVAL) {
 		fprintf(stderr, "kag-triage: %s\n", kag_strerror(rc));
@@ -182,7 +182,7 @@ int triage_result(struct triage *t, const kag_parser *p, int rc, kag_event *ev)
 static int drain(struct triage *t, kag_parser *p)
 {
 	for (;;) {
-		kag_event *ev;
+		const kag_event *ev;
 		int rc = kag_parser_next(&ev, p);
 
 		if (rc == KAG_ITEROVER)
@@ -309,7 +309,7 @@ int main(int argc, char **argv)
 	struct triage t;
 	kag_registry *reg = NULL;
 	kag_parser *p = NULL;
-	kag_result *res;
+	const kag_result *res;
 	int i, nfiles = 0, literal = argc, rc = 0, list = 0, format = KAG_FORMAT_AUTO;
 	int frontend = 0; /* the library's default */
 	int jobs = 0;     /* 0: the cores online */

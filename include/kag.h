@@ -193,8 +193,7 @@ enum kag_field {
 	KAG_FIELD_STAGE_TS = 31,           /* stageTimestamp */
 	KAG_FIELD_TIMESTAMP = 32,          /* timestamp (v1beta1) */
 	KAG_FIELD_REQUEST_OBJECT = 33,     /* requestObject (raw JSON) */
-	KAG_FIELD_RESPONSE_OBJECT = 34,    /* responseObject (raw JSON) */
-	KAG_FIELD_COUNT_ = 35              /* number of ids; not a field */
+	KAG_FIELD_RESPONSE_OBJECT = 34     /* responseObject (raw JSON) */
 };
 
 /** How a field came to be in the event. */
@@ -203,6 +202,11 @@ enum kag_field_state {
 	KAG_STATE_OBSERVED = 1,
 	KAG_STATE_INFERRED = 2
 };
+
+/** Number of field ids: every id from 0 to kag_field_count() - 1 is a field.
+ * Ask at run time, so a caller built against an older header still walks
+ * every field of a newer library. @since 0.2 */
+KAG_API size_t kag_field_count(void);
 
 /** The dotted native path of a field ("objectRef.resource"); NULL if the id
  * is out of range. Static. */
@@ -216,9 +220,12 @@ KAG_API int kag_field_from_path(int *field_out, const char *path, size_t len);
  * callers that already hold parsed fields). */
 KAG_API int kag_event_new(kag_event **out);
 
-/** Free an event made by kag_event_new(). NULL is a no-op. Events handed out
- * by a parser belong to the parser and must not be freed. */
-KAG_API void kag_event_free(kag_event *ev);
+/** Free an event made by kag_event_new().
+ * @return KAG_OK (also for NULL, a no-op), or KAG_EINVAL for an event
+ *   borrowed from a parser (kag_parser_next()): it belongs to the parser,
+ *   is left untouched, and stays valid as kag_parser_next() says. @since 0.2
+ *   (before, void) */
+KAG_API int kag_event_free(kag_event *ev);
 
 /** Empty a built event so it can be filled again (keeps its memory). */
 KAG_API int kag_event_clear(kag_event *ev);
@@ -421,15 +428,16 @@ KAG_API int kag_parser_finish(kag_parser *p);
 KAG_API int kag_parser_reset(kag_parser *p);
 
 /** Pull the next event.
- * @return KAG_OK with *out set to an event borrowed from the parser (valid
- *   until the next kag_parser_next/feed/finish/reset/free on p);
+ * @return KAG_OK with *out set to an event borrowed from the parser (const:
+ *   read it, do not change or free it; valid until the next
+ *   kag_parser_next/feed/finish/reset/free on p);
  *   KAG_ITEROVER when no complete record is buffered (feed more, or finish);
  *   KAG_EPARSE, KAG_ESCHEMA, KAG_ELIMIT (a budget of the record: its size,
  *   nesting, string length or value count) or KAG_ETRUNCATED for one
  *   rejected record, and KAG_ENOMEM for one record that could not be read
  *   for want of memory: details via kag_parser_error_*(), and the next call
  *   goes on with the following record. */
-KAG_API int kag_parser_next(kag_event **out, kag_parser *p);
+KAG_API int kag_parser_next(const kag_event **out, kag_parser *p);
 
 /** Detail of the last rejected record: message (borrowed, valid until the
  * next call on p; never NULL), its 1-based line, byte offset, and a JSON
@@ -742,16 +750,17 @@ KAG_API int kag_session_set_option_u64(kag_session *s, int option, uint64_t valu
 KAG_API uint64_t kag_session_stat(const kag_session *s, int stat);
 
 /** Judge one event.
- * @param out set to the verdicts of this call: borrowed from the session,
- *   valid until the next evaluate/flush/free on s. They may include verdicts
+ * @param out set to the verdicts of this call: borrowed from the session
+ *   (const; there is no kag_result_free()), valid until the next
+ *   evaluate/flush/free on s. They may include verdicts
  *   of earlier requests whose later stage never came (see kag_session_flush).
  * @return KAG_OK, KAG_EINVAL, KAG_ENOMEM, KAG_EUSER. */
-KAG_API int kag_session_evaluate(kag_result **out, kag_session *s,
-				 const kag_event *ev);
+KAG_API int kag_session_evaluate(const kag_result **out, kag_session *s,
+				       const kag_event *ev);
 
 /** End of stream: release verdicts still held for requests seen only at
  * RequestReceived. Same ownership as kag_session_evaluate(). */
-KAG_API int kag_session_flush(kag_result **out, kag_session *s);
+KAG_API int kag_session_flush(const kag_result **out, kag_session *s);
 
 KAG_API size_t kag_result_count(const kag_result *res);
 /** Verdict i, borrowed like its result; NULL when out of range. */

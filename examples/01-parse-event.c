@@ -16,7 +16,7 @@ int main(int argc, char **argv)
 	kag_registry *reg = NULL;
 	kag_session *session = NULL;
 	kag_parser *parser = NULL;
-	kag_result *res_end;
+	const kag_result *res_end;
 	char chunk[4096];
 	size_t n;
 	int rc = 1, done = 0;
@@ -32,8 +32,8 @@ int main(int argc, char **argv)
 		goto out;
 
 	while (!done) {
-		kag_event *ev;
-		kag_result *res;
+		const kag_event *ev;
+		const kag_result *res;
 		int err;
 
 		n = fread(chunk, 1, sizeof(chunk), in);

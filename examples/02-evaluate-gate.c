@@ -16,7 +16,7 @@ int main(int argc, char **argv)
 	kag_registry *reg = NULL;
 	kag_parser *parser = NULL;
 	kag_gate *gate = NULL;
-	kag_event *ev;
+	const kag_event *ev;
 	char buf[65536];
 	size_t n, i;
 	int rc = 1, err;

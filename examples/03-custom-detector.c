@@ -64,8 +64,8 @@ int main(int argc, char **argv)
 	    kag_parser_new(&parser) < 0)
 		goto out;
 	for (;;) {
-		kag_event *ev;
-		kag_result *res;
+		const kag_event *ev;
+		const kag_result *res;
 		int err;
 
 		n = fread(chunk, 1, sizeof(chunk), in);

@@ -344,8 +344,8 @@ static int judge_message(struct filter *f, const char *msg, size_t len)
 		return -1;
 	}
 	for (;;) {
-		kag_event *ev;
-		kag_result *res;
+		const kag_event *ev;
+		const kag_result *res;
 		int rc = kag_parser_next(&ev, p);
 
 		if (rc == KAG_ITEROVER)
@@ -564,7 +564,7 @@ int main(int argc, char **argv)
 {
 	struct filter f;
 	kag_registry *reg = NULL;
-	kag_result *res;
+	const kag_result *res;
 	const char *policy_file = NULL, *rules_file = NULL;
 	int i, all = 0, format = KAG_FORMAT_AUTO, rc = 1;
 	struct sigaction sa;

@@ -135,9 +135,9 @@ static void print_verdicts(struct triage *t, const kag_result *res)
 }
 
 /* One result of kag_parser_next(): judge the event or report the record. */
-int triage_result(struct triage *t, const kag_parser *p, int rc, kag_event *ev)
+int triage_result(struct triage *t, const kag_parser *p, int rc, const kag_event *ev)
 {
-	kag_result *res;
+	const kag_result *res;
 
 	if (rc == KAG_EINVAL) {
 		fprintf(stderr, "kag-triage: %s\n", kag_strerror(rc));
@@ -162,7 +162,7 @@ int triage_result(struct triage *t, const kag_parser *p, int rc, kag_event *ev)
 static int drain(struct triage *t, kag_parser *p)
 {
 	for (;;) {
-		kag_event *ev;
+		const kag_event *ev;
 		int rc = kag_parser_next(&ev, p);
 
 		if (rc == KAG_ITEROVER)
@@ -510,7 +510,7 @@ static void print_summary(const struct triage *t)
 static int finish(struct triage *t, int judged_all)
 {
 	const struct errlimit_kind *k;
-	kag_result *res;
+	const kag_result *res;
 	unsigned it = 0;
 
 	if (judged_all && kag_session_flush(&res, t->session) == KAG_OK)

@@ -222,7 +222,7 @@ struct lparser {
 	int open_end;        /* the piece ends inside a record */
 	uint64_t records, skipped; /* its counters before this piece */
 	uint64_t kept_records, kept_skipped; /* counters from before a restart */
-	kag_event *ev;
+	const kag_event *ev;
 };
 
 /* A batch a thread has taken: parsed piece by piece, then judged. */
@@ -358,7 +358,7 @@ static void lp_first(struct lparser *lp, const char *piece, size_t n, int last)
 static void judge(triage_pool *pl, struct lparser *lp)
 {
 	int rc = lp->rc;
-	kag_event *ev = lp->ev;
+	const kag_event *ev = lp->ev;
 
 	while (rc != KAG_ITEROVER) {
 		if (!atomic_load_explicit(&pl->failed, memory_order_relaxed) &&

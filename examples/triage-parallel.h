@@ -21,7 +21,7 @@ int triage_setup_parser(struct triage *t, kag_parser *p);
 /* One result of kag_parser_next() on p: judge and print the event (rc
  * KAG_OK), or print the rejected record (rc < 0). Returns 0, or -1 after a
  * fatal error (reported). */
-int triage_result(struct triage *t, const kag_parser *p, int rc, kag_event *ev);
+int triage_result(struct triage *t, const kag_parser *p, int rc, const kag_event *ev);
 
 /* Add record counters of a finished stream (KAG_PSTAT_RECORDS and
  * KAG_PSTAT_SKIPPED of a parser fed part of it). */

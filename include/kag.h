@@ -7,10 +7,29 @@
  *
  * Conventions (see README.md):
  *  - Every fallible function returns int: KAG_OK (0) or a negative KAG_E* code.
- *  - A handle returned through an `out` parameter is owned by the caller and
- *    released with its matching kag_*_free(); every free accepts NULL.
- *  - A pointer returned as the return value is borrowed; each function says
- *    how long it stays valid.
+ *  - Owned: a handle made by a constructor, kag_<type>_new() or
+ *    kag_gate_evaluate(), comes back through a non-const `out` parameter
+ *    (`kag_event **`); the caller releases it with its matching
+ *    kag_<type>_free(). Every free accepts NULL.
+ *  - Borrowed: a handle or string the library keeps comes back const,
+ *    through a const `out` parameter (kag_parser_next(): `const kag_event **`;
+ *    kag_session_evaluate() and kag_session_flush(): `const kag_result **`)
+ *    or as the return value. The caller reads it and never frees it; each
+ *    function says until when it stays valid (a parser's event until the
+ *    next kag_parser_next/feed/finish/reset/free on the parser, a
+ *    session's result until the next evaluate/flush/free on the session, a
+ *    verdict and its strings as long as its result). kag_event_free()
+ *    refuses a parser's event with KAG_EINVAL.
+ *  - Functions that only read a handle take it const. kag_session_new()
+ *    takes a reference on its registry, so that one is not const.
+ *  - Input data (record bytes, JSON documents, field values and paths)
+ *    comes as pointer and length and need not be NUL-terminated; names and
+ *    ids (a source name, a detector id, a reason) are C strings. Whatever
+ *    the library keeps is copied. Text returned with a length says whether
+ *    it is NUL-terminated; a `const char *` returned without one is a
+ *    NUL-terminated C string.
+ *  - Counts are functions (kag_field_count(), kag_registry_count(), ...),
+ *    never enum sentinels, so no count is compiled into callers.
  *  - Handles are not thread-safe: one thread at a time uses a handle. A sealed
  *    registry is immutable and may be shared by any number of threads, each
  *    evaluating with its own session.
@@ -193,8 +212,7 @@ enum kag_field {
 	KAG_FIELD_STAGE_TS = 31,           /* stageTimestamp */
 	KAG_FIELD_TIMESTAMP = 32,          /* timestamp (v1beta1) */
 	KAG_FIELD_REQUEST_OBJECT = 33,     /* requestObject (raw JSON) */
-	KAG_FIELD_RESPONSE_OBJECT = 34,    /* responseObject (raw JSON) */
-	KAG_FIELD_COUNT_ = 35              /* number of ids; not a field */
+	KAG_FIELD_RESPONSE_OBJECT = 34     /* responseObject (raw JSON) */
 };
 
 /** How a field came to be in the event. */
@@ -204,11 +222,17 @@ enum kag_field_state {
 	KAG_STATE_INFERRED = 2
 };
 
+/** Number of field ids: every id from 0 to kag_field_count() - 1 is a field.
+ * Ask at run time, so a caller built against an older header still walks
+ * every field of a newer library. @since 0.2 */
+KAG_API size_t kag_field_count(void);
+
 /** The dotted native path of a field ("objectRef.resource"); NULL if the id
  * is out of range. Static. */
 KAG_API const char *kag_field_name(int field);
 
-/** Look a field up by dotted path ("user.username", "responseStatus.code").
+/** Look a field up by dotted path ("user.username", "responseStatus.code"),
+ * len bytes that need not be NUL-terminated.
  * @return KAG_OK, KAG_ENOTFOUND for an unknown path, KAG_EINVAL for NULL. */
 KAG_API int kag_field_from_path(int *field_out, const char *path, size_t len);
 
@@ -216,15 +240,19 @@ KAG_API int kag_field_from_path(int *field_out, const char *path, size_t len);
  * callers that already hold parsed fields). */
 KAG_API int kag_event_new(kag_event **out);
 
-/** Free an event made by kag_event_new(). NULL is a no-op. Events handed out
- * by a parser belong to the parser and must not be freed. */
-KAG_API void kag_event_free(kag_event *ev);
+/** Free an event made by kag_event_new().
+ * @return KAG_OK (also for NULL, a no-op), or KAG_EINVAL for an event
+ *   borrowed from a parser (kag_parser_next()): it belongs to the parser,
+ *   is left untouched, and stays valid as kag_parser_next() says. @since 0.2
+ *   (before, void) */
+KAG_API int kag_event_free(kag_event *ev);
 
 /** Empty a built event so it can be filled again (keeps its memory). */
 KAG_API int kag_event_clear(kag_event *ev);
 
-/** Set a string field (copied). `state` is KAG_STATE_OBSERVED or
- * KAG_STATE_INFERRED. Stage and level strings are decoded too.
+/** Set a string field: len bytes, not NUL-terminated, copied. `state` is
+ * KAG_STATE_OBSERVED or KAG_STATE_INFERRED. Stage and level strings are
+ * decoded too.
  * requestObject and responseObject take the body's JSON text: it is checked
  * now and parsed only if a detector needs it.
  * @return KAG_OK, KAG_EINVAL (wrong field kind or state), KAG_EPARSE (a
@@ -236,11 +264,13 @@ KAG_API int kag_event_set_string(kag_event *ev, int field, const char *value,
 /** Set responseStatus.code. */
 KAG_API int kag_event_set_int(kag_event *ev, int field, int64_t value, int state);
 
-/** Append one item to a list field (user.groups, sourceIPs, ...). */
+/** Append one item to a list field (user.groups, sourceIPs, ...): len bytes,
+ * not NUL-terminated, copied. */
 KAG_API int kag_event_add_item(kag_event *ev, int field, const char *value,
 			       size_t len, int state);
 
-/** Append one key/value pair to a pair field (annotations, user.extra). */
+/** Append one key/value pair to a pair field (annotations, user.extra): each
+ * given by pointer and length, not NUL-terminated, copied. */
 KAG_API int kag_event_add_pair(kag_event *ev, int field, const char *key,
 			       size_t key_len, const char *value, size_t value_len,
 			       int state);
@@ -259,7 +289,7 @@ KAG_API int kag_event_set_present(kag_event *ev, int field, int state);
 KAG_API int kag_event_field_state(const kag_event *ev, int field);
 
 /** Read a string field. The pointer is borrowed, valid while the event is
- * unchanged, and not NUL-terminated: use *len_out.
+ * unchanged, and not NUL-terminated: use *len_out (not NULL).
  * @return KAG_OK, KAG_ENOTFOUND if absent, KAG_EINVAL for a non-string id. */
 KAG_API int kag_event_get_string(const char **out, size_t *len_out,
 				 const kag_event *ev, int field);
@@ -270,18 +300,22 @@ KAG_API int kag_event_get_int(int64_t *out, const kag_event *ev, int field);
 /** Number of items in a list or pair field (0 when absent). */
 KAG_API size_t kag_event_item_count(const kag_event *ev, int field);
 
-/** Read item i of a list field. Borrowed as for kag_event_get_string(). */
+/** Read item i of a list field. Borrowed as for kag_event_get_string(), and
+ * not NUL-terminated: use *len_out. */
 KAG_API int kag_event_get_item(const char **out, size_t *len_out,
 			       const kag_event *ev, int field, size_t i);
 
-/** Read pair i of a pair field. Borrowed as for kag_event_get_string(). */
+/** Read pair i of a pair field. Borrowed as for kag_event_get_string(); the
+ * key and the value are not NUL-terminated: use their lengths. */
 KAG_API int kag_event_get_pair(const char **key_out, size_t *key_len_out,
 			       const char **value_out, size_t *value_len_out,
 			       const kag_event *ev, int field, size_t i);
 
-/** Read a field by dotted path. Scalars and items come back as text (a
- * response code as decimal digits); "annotations.<key>" reads one annotation.
- * The text is borrowed and valid while the event is unchanged.
+/** Read a field by dotted path (`path`, len bytes, need not be
+ * NUL-terminated). Scalars and items come back as text (a response code as
+ * decimal digits); "annotations.<key>" reads one annotation. The text is
+ * borrowed, valid while the event is unchanged, and not NUL-terminated: use
+ * *len_out.
  * @return KAG_OK, KAG_ENOTFOUND (unknown path or absent field). */
 KAG_API int kag_event_get_path(const char **out, size_t *len_out,
 			       const kag_event *ev, const char *path, size_t len);
@@ -414,7 +448,8 @@ KAG_API int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value)
  * NULL clears it. Also restarts line numbering at 1. */
 KAG_API int kag_parser_set_source(kag_parser *p, const char *name);
 
-/** Hand the parser the next chunk of input (copied as needed).
+/** Hand the parser the next chunk of input: len bytes, not NUL-terminated
+ * (a NUL byte is input like any other), copied as needed.
  * @return KAG_OK, KAG_ESTATE after kag_parser_finish(), KAG_ENOMEM. */
 KAG_API int kag_parser_feed(kag_parser *p, const char *data, size_t len);
 
@@ -426,15 +461,16 @@ KAG_API int kag_parser_finish(kag_parser *p);
 KAG_API int kag_parser_reset(kag_parser *p);
 
 /** Pull the next event.
- * @return KAG_OK with *out set to an event borrowed from the parser (valid
- *   until the next kag_parser_next/feed/finish/reset/free on p);
+ * @return KAG_OK with *out set to an event borrowed from the parser (const:
+ *   read it, do not change or free it; valid until the next
+ *   kag_parser_next/feed/finish/reset/free on p);
  *   KAG_ITEROVER when no complete record is buffered (feed more, or finish);
  *   KAG_EPARSE, KAG_ESCHEMA, KAG_ELIMIT (a budget of the record: its size,
  *   nesting, string length or value count) or KAG_ETRUNCATED for one
  *   rejected record, and KAG_ENOMEM for one record that could not be read
  *   for want of memory: details via kag_parser_error_*(), and the next call
  *   goes on with the following record. */
-KAG_API int kag_parser_next(kag_event **out, kag_parser *p);
+KAG_API int kag_parser_next(const kag_event **out, kag_parser *p);
 
 /** Detail of the last rejected record: message (borrowed, valid until the
  * next call on p; never NULL), its 1-based line, byte offset, and a JSON
@@ -449,9 +485,9 @@ KAG_API const char *kag_parser_error_message(const kag_parser *p);
  * at fault; "source" null when the parser has no source name). The message
  * quotes no input byte and carries neither the line nor the pointer, which
  * have fields of their own. NUL-terminated, borrowed, valid until the next
- * call on p; *len_out (when not NULL) receives its length. NULL before the
- * first rejected record, or when memory runs out. kag-triage, kag-filter
- * and the bindings write this record. @since 0.1 */
+ * call on p; *len_out (when not NULL) receives its length without the NUL.
+ * NULL before the first rejected record, or when memory runs out.
+ * kag-triage, kag-filter and the bindings write this record. @since 0.1 */
 KAG_API const char *kag_parser_error_json(const kag_parser *p, size_t *len_out);
 KAG_API uint64_t kag_parser_error_line(const kag_parser *p);
 KAG_API uint64_t kag_parser_error_offset(const kag_parser *p);
@@ -674,7 +710,8 @@ enum kag_policy_list {
  * @since 0.1 */
 KAG_API int kag_registry_load_policy(kag_registry *r, const char *json, size_t len);
 
-/** Load caller rules (JSON) into an unsealed registry, next to the built-ins.
+/** Load caller rules (JSON, len bytes, need not be NUL-terminated) into an
+ * unsealed registry, next to the built-ins.
  * All or nothing, like kag_registry_load_policy(). Schema (examples/rules.json):
  *
  *   {"version": 1, "rules": [RULE, ...]}
@@ -809,16 +846,17 @@ KAG_API int kag_session_set_option_u64(kag_session *s, int option, uint64_t valu
 KAG_API uint64_t kag_session_stat(const kag_session *s, int stat);
 
 /** Judge one event.
- * @param out set to the verdicts of this call: borrowed from the session,
- *   valid until the next evaluate/flush/free on s. They may include verdicts
+ * @param out set to the verdicts of this call: borrowed from the session
+ *   (const; there is no kag_result_free()), valid until the next
+ *   evaluate/flush/free on s. They may include verdicts
  *   of earlier requests whose later stage never came (see kag_session_flush).
  * @return KAG_OK, KAG_EINVAL, KAG_ENOMEM, KAG_EUSER. */
-KAG_API int kag_session_evaluate(kag_result **out, kag_session *s,
-				 const kag_event *ev);
+KAG_API int kag_session_evaluate(const kag_result **out, kag_session *s,
+				       const kag_event *ev);
 
 /** End of stream: release verdicts still held for requests seen only at
  * RequestReceived. Same ownership as kag_session_evaluate(). */
-KAG_API int kag_session_flush(kag_result **out, kag_session *s);
+KAG_API int kag_session_flush(const kag_result **out, kag_session *s);
 
 KAG_API size_t kag_result_count(const kag_result *res);
 /** Verdict i, borrowed like its result; NULL when out of range. */
@@ -844,12 +882,15 @@ KAG_API size_t kag_verdict_inferred_count(const kag_verdict *v);
 KAG_API const char *kag_verdict_inferred(const kag_verdict *v, size_t i);
 /** Correlated verdicts: number of events counted, else 0. */
 KAG_API uint64_t kag_verdict_correlation_count(const kag_verdict *v);
-/** The evidence object as JSON text (native field names), NUL-terminated;
- * *len_out, when not NULL, receives its length. Valid as long as the
- * verdict. */
+/** The evidence object as JSON text (native field names): a NUL-terminated
+ * copy of its own, stored after the verdict record (not a pointer into
+ * kag_verdict_json()'s text, so a C string reader stops at its end);
+ * *len_out, when not NULL, receives its length without the NUL. Borrowed,
+ * valid as long as the verdict. */
 KAG_API const char *kag_verdict_evidence_json(const kag_verdict *v, size_t *len_out);
 /** The whole verdict record as one line of JSON (NUL-terminated, no trailing
- * newline; *len_out, when not NULL, receives its length). */
+ * newline; *len_out, when not NULL, receives its length without the NUL).
+ * Borrowed, valid as long as the verdict. */
 KAG_API const char *kag_verdict_json(const kag_verdict *v, size_t *len_out);
 /** @} */
 

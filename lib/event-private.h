@@ -23,11 +23,15 @@ typedef struct {
 
 typedef struct kag_arena_block kag_arena_block;
 
+/* Number of field ids. Private: the public header answers with
+ * kag_field_count(), so the count is not compiled into callers. */
+#define KAG__FIELD_COUNT (KAG_FIELD_RESPONSE_OBJECT + 1)
+
 struct kag_event {
-	uint8_t state[KAG_FIELD_COUNT_];
-	kag_str str[KAG_FIELD_COUNT_];
-	uint32_t first[KAG_FIELD_COUNT_]; /* index of the first item of a list */
-	uint32_t count[KAG_FIELD_COUNT_];
+	uint8_t state[KAG__FIELD_COUNT];
+	kag_str str[KAG__FIELD_COUNT];
+	uint32_t first[KAG__FIELD_COUNT]; /* index of the first item of a list */
+	uint32_t count[KAG__FIELD_COUNT];
 	int64_t code;
 	int stage;
 	int level;
@@ -58,10 +62,12 @@ struct kag_event {
 	const char *format;       /* static */
 	const char *source;       /* borrowed from the parser */
 	uint64_t line, offset;
+	int borrowed;             /* the parser's own event: kag_event_free()
+				   * refuses it (set once, never reset) */
 };
 
 /* The per-field bit masks of kag_event hold every field id. */
-_Static_assert(KAG_FIELD_COUNT_ <= 64, "field masks are 64 bits wide");
+_Static_assert(KAG__FIELD_COUNT <= 64, "field masks are 64 bits wide");
 
 /* Field kinds. */
 enum { KAG__KIND_STRING, KAG__KIND_INT, KAG__KIND_LIST, KAG__KIND_PAIRS,
@@ -76,7 +82,7 @@ void kag__event_dispose(kag_event *ev);
 int64_t kag__event_time(const kag_event *ev);
 
 /* The object field that owns each sub-field, plus one (0: none). */
-extern const unsigned char kag__owner[KAG_FIELD_COUNT_];
+extern const unsigned char kag__owner[KAG__FIELD_COUNT];
 
 /* Mark a field (and the object that owns it, if absent) present. */
 static inline void kag__mark(kag_event *ev, int field, int state)
@@ -182,7 +188,7 @@ static inline int kag__eq(const kag_event *ev, int field, const char *lit)
 int kag__usable_slow(const kag_event *ev, int field);
 static inline int kag__usable(const kag_event *ev, int field)
 {
-	if ((unsigned)field < KAG_FIELD_COUNT_ && ((ev->usable_known >> field) & 1))
+	if ((unsigned)field < KAG__FIELD_COUNT && ((ev->usable_known >> field) & 1))
 		return (int)((ev->usable_bits >> field) & 1);
 	return kag__usable_slow(ev, field);
 }

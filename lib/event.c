@@ -17,7 +17,7 @@ struct kag_arena_block {
 static const struct {
 	const char *path;
 	int kind;
-} fields[KAG_FIELD_COUNT_] = {
+} fields[KAG__FIELD_COUNT] = {
 	[KAG_FIELD_AUDIT_ID] = { "auditID", KAG__KIND_STRING },
 	[KAG_FIELD_STAGE] = { "stage", KAG__KIND_STRING },
 	[KAG_FIELD_LEVEL] = { "level", KAG__KIND_STRING },
@@ -58,7 +58,7 @@ static const struct {
 /* The object that owns a sub-field, plus one (0: none), so that setting
  * user.username also marks user as present. */
 #define OWNER(parent) (unsigned char)((parent) + 1)
-const unsigned char kag__owner[KAG_FIELD_COUNT_] = {
+const unsigned char kag__owner[KAG__FIELD_COUNT] = {
 	[KAG_FIELD_USER_USERNAME] = OWNER(KAG_FIELD_USER),
 	[KAG_FIELD_USER_UID] = OWNER(KAG_FIELD_USER),
 	[KAG_FIELD_USER_GROUPS] = OWNER(KAG_FIELD_USER),
@@ -81,14 +81,19 @@ const unsigned char kag__owner[KAG_FIELD_COUNT_] = {
 
 int kag__field_kind(int field)
 {
-	if (field < 0 || field >= KAG_FIELD_COUNT_)
+	if (field < 0 || field >= KAG__FIELD_COUNT)
 		return -1;
 	return fields[field].kind;
 }
 
+size_t kag_field_count(void)
+{
+	return KAG__FIELD_COUNT;
+}
+
 const char *kag_field_name(int field)
 {
-	if (field < 0 || field >= KAG_FIELD_COUNT_)
+	if (field < 0 || field >= KAG__FIELD_COUNT)
 		return NULL;
 	return fields[field].path;
 }
@@ -99,7 +104,7 @@ int kag_field_from_path(int *field_out, const char *path, size_t len)
 
 	if (!field_out || (!path && len))
 		return KAG_EINVAL;
-	for (i = 0; i < KAG_FIELD_COUNT_; i++) {
+	for (i = 0; i < KAG__FIELD_COUNT; i++) {
 		if (strlen(fields[i].path) == len && memcmp(fields[i].path, path, len) == 0) {
 			*field_out = i;
 			return KAG_OK;
@@ -467,7 +472,7 @@ int kag__usable_slow(const kag_event *ev, int field)
 	kag_event *mev;
 	int ok;
 
-	if (field < 0 || field >= KAG_FIELD_COUNT_)
+	if (field < 0 || field >= KAG__FIELD_COUNT)
 		return 0;
 	bit = (uint64_t)1 << field;
 	ok = usable(ev, field); /* not cached yet: kag__usable() read the cache */
@@ -576,7 +581,7 @@ int64_t kag__parse_time(const char *s, size_t len)
 
 int kag_event_field_state(const kag_event *ev, int field)
 {
-	if (!ev || field < 0 || field >= KAG_FIELD_COUNT_)
+	if (!ev || field < 0 || field >= KAG__FIELD_COUNT)
 		return KAG_STATE_ABSENT;
 	return ev->state[field];
 }
@@ -761,12 +766,17 @@ int kag_event_new(kag_event **out)
 	return KAG_OK;
 }
 
-void kag_event_free(kag_event *ev)
+int kag_event_free(kag_event *ev)
 {
 	if (!ev)
-		return;
+		return KAG_OK;
+	/* A parser's event lives inside the parser: freeing it here would
+	 * free memory the parser still owns. */
+	if (ev->borrowed)
+		return KAG_EINVAL;
 	kag__event_dispose(ev);
 	kag__free(ev);
+	return KAG_OK;
 }
 
 int kag_event_clear(kag_event *ev)

@@ -108,6 +108,7 @@ int kag_parser_new(kag_parser **out)
 	kag__buf_init(&p->in);
 	kag__buf_init(&p->err_json);
 	kag__event_init(&p->ev);
+	p->ev.borrowed = 1;
 	p->line = 1;
 	p->max_record = 16u << 20;
 	p->max_depth = 64;
@@ -1033,7 +1034,8 @@ KAG__COLD static int fill_failed(kag_parser *p, int rc, uint64_t line, uint64_t 
  * top-level record or a list item of the given kind), read as `c` says.
  * KAG__SKIPPED for a record that is not an audit event (counted). */
 static int fill_event(kag_parser *p, json_t *obj, int kind, const kag__read_ctx *c,
-		      const char *prefix, uint64_t line, uint64_t offset, kag_event **out)
+		      const char *prefix, uint64_t line, uint64_t offset,
+		      const kag_event **out)
 {
 	kag_fmt_error err;
 	int rc;
@@ -1058,7 +1060,7 @@ static int fill_event(kag_parser *p, json_t *obj, int kind, const kag__read_ctx 
 	return KAG_OK;
 }
 
-static int next_list_item(kag_parser *p, kag_event **out)
+static int next_list_item(kag_parser *p, const kag_event **out)
 {
 	char prefix[160];
 	size_t i = p->list_next++;
@@ -1173,7 +1175,7 @@ NOINLINE static int other_shape(kag_parser *p, json_t *root, int shape, const ka
 
 /* The next item of the list being handed out: KAG_OK, an error, or
  * LIST_DONE when there is none left (the list is dropped). */
-NOINLINE static int next_from_list(kag_parser *p, kag_event **out)
+NOINLINE static int next_from_list(kag_parser *p, const kag_event **out)
 {
 	int rc;
 
@@ -1186,7 +1188,7 @@ NOINLINE static int next_from_list(kag_parser *p, kag_event **out)
 	return LIST_DONE;
 }
 
-int kag_parser_next(kag_event **out, kag_parser *p)
+int kag_parser_next(const kag_event **out, kag_parser *p)
 {
 	if (!out || !p)
 		return KAG_EINVAL;

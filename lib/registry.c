@@ -163,7 +163,7 @@ int kag_registry_add_detector(kag_registry *r, const char *id, const char *title
 	if (kag__registry_find_entry(r, id) >= 0)
 		return KAG_EINVAL;
 	for (i = 0; i < n_decisive; i++)
-		if (decisive[i] < 0 || decisive[i] >= KAG_FIELD_COUNT_)
+		if (decisive[i] < 0 || decisive[i] >= KAG__FIELD_COUNT)
 			return KAG_EINVAL;
 	if (grow(r) < 0)
 		return KAG_ENOMEM;

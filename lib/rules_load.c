@@ -112,8 +112,8 @@ typedef struct {
 	kag__rule *rule;        /* the rule being compiled */
 	size_t n_nodes;
 	size_t n_globs;         /* glob patterns in the file so far */
-	int uses[KAG_FIELD_COUNT_];  /* fields the match reads */
-	int uses_order[KAG_FIELD_COUNT_];
+	int uses[KAG__FIELD_COUNT];  /* fields the match reads */
+	int uses_order[KAG__FIELD_COUNT];
 	size_t n_uses;
 } compiler;
 

@@ -514,7 +514,7 @@ static uint64_t dedup_key(const kag_event *ev)
 	return kag__hash_end(key);
 }
 
-int kag_session_evaluate(kag_result **out, kag_session *s, const kag_event *ev)
+int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event *ev)
 {
 	int64_t now;
 	int outcome, rc, dedup;
@@ -592,7 +592,7 @@ static void mark_judged(uint64_t key, void *payload, void *user)
 	}
 }
 
-int kag_session_flush(kag_result **out, kag_session *s)
+int kag_session_flush(const kag_result **out, kag_session *s)
 {
 	if (!out || !s)
 		return KAG_EINVAL;

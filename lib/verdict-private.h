@@ -20,7 +20,7 @@ struct kag_verdict {
 	size_t n_missing;
 	const char *missing[KAG__MAX_FIELDS * 2];
 	size_t n_inferred;
-	const char *inferred[KAG_FIELD_COUNT_];
+	const char *inferred[KAG__FIELD_COUNT];
 	kag_verdict *next;      /* pool, result and pending lists */
 };
 

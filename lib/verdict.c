@@ -157,7 +157,7 @@ static void set_fields(kag_verdict *v, const kag__verdict_input *in)
 			add_missing_name(v, ev, d->wanted[i]);
 	for (i = 0; in->f && i < in->f->n_missing; i++)
 		add_missing_name(v, ev, in->f->missing[i]);
-	for (i = 0; i < KAG_FIELD_COUNT_; i++)
+	for (i = 0; i < KAG__FIELD_COUNT; i++)
 		if (ev->state[i] == KAG_STATE_INFERRED)
 			v->inferred[v->n_inferred++] = kag_field_name((int)i);
 }

@@ -103,7 +103,11 @@ _P = ctypes.POINTER
 _c_size, _c_u64, _c_char_p, _c_int = (ctypes.c_size_t, ctypes.c_uint64,
                                       ctypes.c_char_p, ctypes.c_int)
 
-# name: (restype, argtypes)
+# name: (restype, argtypes). ctypes has no const: the event of
+# kag_parser_next() and the result of kag_session_evaluate()/flush() are
+# borrowed (const in kag.h) and never handed to a free function; only
+# kag_event_new()'s event is (kag_event_free() refuses a parser's event
+# with KAG_EINVAL).
 _PROTOTYPES = {
     "kag_error_name": (_c_char_p, [_c_int]),
     "kag_strerror": (_c_char_p, [_c_int]),
@@ -149,7 +153,7 @@ _PROTOTYPES = {
     "kag_parser_stat": (_c_u64, [_P(_Parser), _c_int]),
     "kag_field_from_path": (_c_int, [_P(_c_int), _c_char_p, _c_size]),
     "kag_event_new": (_c_int, [_P(_P(_Event))]),
-    "kag_event_free": (None, [_P(_Event)]),
+    "kag_event_free": (_c_int, [_P(_Event)]),
     "kag_event_clear": (_c_int, [_P(_Event)]),
     "kag_event_set_string": (_c_int, [_P(_Event), _c_int, _c_char_p, _c_size, _c_int]),
     "kag_event_set_int": (_c_int, [_P(_Event), _c_int, ctypes.c_int64, _c_int]),

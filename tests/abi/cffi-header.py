@@ -84,6 +84,11 @@ def main():
         fail('the preprocessed body still contains preprocessor directives')
     if 'KAG_API' in cdef:
         fail('KAG_API survived preprocessing')
+    # Counts are functions (kag_field_count()), not enum sentinels: a
+    # sentinel is compiled into callers and must move whenever an id is
+    # appended.
+    for name in sorted(set(re.findall(r'\bKAG_\w*_COUNT_?\b', cdef))):
+        fail('enum sentinel %s in the body; answer the count with a function' % name)
     n_funcs = len(re.findall(r'\bkag_\w+\s*\(', cdef))
     if n_funcs < 10:
         fail('only %d function declarations found in the preprocessed body' % n_funcs)
@@ -98,8 +103,9 @@ def main():
             ffi.cdef(cdef)
             # Enum constants come from the cdef alone; no library is loaded.
             consts = ffi.dlopen(None)
-            if consts.KAG_ETRUNCATED != -10 or consts.KAG_FIELD_COUNT_ < 35:
-                fail('cffi reads KAG_ETRUNCATED as %d' % consts.KAG_ETRUNCATED)
+            if consts.KAG_ETRUNCATED != -10 or consts.KAG_FIELD_RESPONSE_OBJECT != 34:
+                fail('cffi reads KAG_ETRUNCATED as %d, KAG_FIELD_RESPONSE_OBJECT as %d'
+                     % (consts.KAG_ETRUNCATED, consts.KAG_FIELD_RESPONSE_OBJECT))
             print('cffi %s: cdef accepted the preprocessed body' % cffi.__version__)
         except Exception as e:  # cffi raises several unrelated types
             fail('cffi cdef rejected the preprocessed body: %s: %s' % (type(e).__name__, e))

@@ -11,8 +11,9 @@ static int use_every_type(void)
 	kag_session *session = NULL;
 	kag_parser *parser = NULL;
 	kag_event *ev = NULL;
+	const kag_event *parsed = NULL;
 	kag_gate *gate = NULL;
-	kag_result *res = NULL;
+	const kag_result *res = NULL;
 	const kag_verdict *v = NULL;
 	kag_detector_cb cb = NULL;
 	uint32_t hex = kag_version_hex();
@@ -34,9 +35,18 @@ static int use_every_type(void)
 		v = kag_result_verdict(res, 0);
 	if (v != NULL && kag_verdict_detector(v) == NULL)
 		rc = 1;
+	if (kag_field_count() <= (size_t)KAG_FIELD_RESPONSE_OBJECT)
+		rc = 1;
+	/* borrowed results come back through const out-parameters */
+	if (!rc && kag_parser_finish(parser) == KAG_OK &&
+	    kag_parser_next(&parsed, parser) != KAG_ITEROVER)
+		rc = 1;
+	if (!rc && kag_session_flush(&res, session) != KAG_OK)
+		rc = 1;
 	(void)cb;
 	kag_gate_free(gate);
-	kag_event_free(ev);
+	if (kag_event_free(ev) != KAG_OK || kag_event_free(NULL) != KAG_OK)
+		rc = 1;
 	kag_parser_free(parser);
 	kag_session_free(session);
 	kag_registry_free(reg);

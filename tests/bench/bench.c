@@ -254,7 +254,7 @@ static int run_kag(const char *path, int fast, int with_session, struct run *out
 	kag_registry *reg = NULL;
 	kag_session *session = NULL;
 	kag_parser *parser = NULL;
-	kag_result *res;
+	const kag_result *res;
 	struct reader r;
 	ssize_t n = 1;
 	int rc = -1;
@@ -264,7 +264,7 @@ static int run_kag(const char *path, int fast, int with_session, struct run *out
 	    (with_session && new_session(&reg, &session) < 0))
 		goto out;
 	while (n > 0) {
-		kag_event *ev;
+		const kag_event *ev;
 		int err;
 
 		n = reader_read(&r, 0);
@@ -362,7 +362,7 @@ static int extract(struct tape *t, const kag_event *ev)
 {
 	int f;
 
-	for (f = 0; f < KAG_FIELD_COUNT_; f++) {
+	for (f = 0; f < (int)kag_field_count(); f++) {
 		int state = kag_event_field_state(ev, f);
 		const char *s, *k;
 		size_t len, klen, i, n;
@@ -421,7 +421,7 @@ static int judge_tape(kag_session *session, kag_event *ev, const struct tape *t,
 		      struct run *out)
 {
 	size_t pos = 0, i;
-	kag_result *res;
+	const kag_result *res;
 
 	for (i = 0; i < count; i++) {
 		if (replay(ev, t, &pos) < 0)
@@ -441,7 +441,7 @@ static int run_preparsed(const char *path, struct run *out)
 	kag_session *session = NULL;
 	kag_parser *parser = NULL;
 	kag_event *built = NULL;
-	kag_result *res;
+	const kag_result *res;
 	struct tape tape = { NULL, 0, 0 };
 	struct reader r;
 	size_t pending = 0;
@@ -453,7 +453,7 @@ static int run_preparsed(const char *path, struct run *out)
 	    new_session(&reg, &session) < 0 || kag_event_new(&built) < 0)
 		goto out;
 	while (n > 0) {
-		kag_event *ev;
+		const kag_event *ev;
 		int err;
 
 		n = reader_read(&r, 0);

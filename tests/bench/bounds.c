@@ -89,7 +89,7 @@ static double now(void)
 static uint64_t read_all(const text *in, int fe)
 {
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 	uint64_t n;
 
 	if (kag_parser_new(&p) < 0 ||

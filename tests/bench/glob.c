@@ -113,7 +113,7 @@ static int make_event(kag_event **ev, const char *agent, size_t len)
 /* Verdicts of rule g for one event, or -1. */
 static long verdicts(kag_session *sess, const kag_event *ev)
 {
-	kag_result *res;
+	const kag_result *res;
 	size_t i;
 	long n = 0;
 

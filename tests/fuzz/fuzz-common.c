@@ -131,8 +131,8 @@ uint64_t fuzz_judge_stream(kag_registry *reg)
 {
 	kag_session *s;
 	kag_parser *p;
-	kag_event *ev;
-	kag_result *res;
+	const kag_event *ev;
+	const kag_result *res;
 	uint64_t h = 0xcbf29ce484222325ULL;
 	int rc;
 

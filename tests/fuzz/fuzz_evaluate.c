@@ -70,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kag_registry *reg = shared_registry();
 	kag_session *s;
 	kag_parser *p;
-	kag_event *ev;
-	kag_result *res;
+	const kag_event *ev;
+	const kag_result *res;
 	int pass, rc, format;
 	size_t n_events = 0;
 

@@ -65,7 +65,7 @@ static void put_event(text *t, const kag_event *ev)
 	put_u64(t, (uint64_t)kag_event_stage(ev));
 	put_u64(t, (uint64_t)kag_event_level(ev));
 	put_u64(t, (uint64_t)kag_event_time_us(ev));
-	for (f = 0; f < KAG_FIELD_COUNT_; f++) {
+	for (f = 0; f < (int)kag_field_count(); f++) {
 		const char *name = kag_field_name(f), *s, *k;
 		size_t len, klen, i, n;
 		int64_t v;
@@ -145,8 +145,8 @@ static void side_free(side *sd)
 /* What the next record gives, into sd->out; returns its code. */
 static int side_next(side *sd)
 {
-	kag_event *ev = NULL;
-	kag_result *res;
+	const kag_event *ev = NULL;
+	const kag_result *res;
 	int rc = kag_parser_next(&ev, sd->p);
 
 	sd->out.len = 0;
@@ -196,7 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const int stats[] = { KAG_PSTAT_RECORDS, KAG_PSTAT_EVENTS, KAG_PSTAT_ERRORS,
 				     KAG_PSTAT_SKIPPED, KAG_PSTAT_BYTES };
 	side fast, ref;
-	kag_result *res;
+	const kag_result *res;
 	const char *text_in;
 	size_t chunk, off = 0, record = 0, i;
 	int format, small;

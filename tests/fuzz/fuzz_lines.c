@@ -96,8 +96,8 @@ static void put_str(trace *t, const char *s)
 static void drain(kag_parser *p, kag_session *s, trace *t)
 {
 	for (;;) {
-		kag_event *ev = NULL;
-		kag_result *res;
+		const kag_event *ev = NULL;
+		const kag_result *res;
 		const char *id;
 		size_t n;
 		uint64_t at[2];

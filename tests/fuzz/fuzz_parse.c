@@ -32,7 +32,7 @@ static void touch_event(digest *d, const kag_event *ev)
 {
 	int f;
 
-	for (f = 0; f < KAG_FIELD_COUNT_; f++) {
+	for (f = 0; f < (int)kag_field_count(); f++) {
 		const char *s, *k, *name = kag_field_name(f);
 		size_t len, klen, i, n;
 		int64_t iv;
@@ -86,7 +86,7 @@ static void touch_event(digest *d, const kag_event *ev)
 
 static void drain(digest *d, kag_parser *p)
 {
-	kag_event *ev;
+	const kag_event *ev;
 	int rc;
 
 	while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {

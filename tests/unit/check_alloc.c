@@ -177,7 +177,7 @@ static const char stream[] =
 
 static int drain(kag_parser *p, out_t *out)
 {
-	kag_event *ev;
+	const kag_event *ev;
 	int rc;
 
 	while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {
@@ -273,7 +273,7 @@ START_TEST(feed_retry_after_enomem)
 {
 	static const char rec[] = "{\"verb\":\"get\"}\n";
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 	long live = kag__alloc_live();
 
 	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
@@ -338,7 +338,7 @@ static int scenario_evaluate(unsigned long fail_at, unsigned long *used, out_t *
 	kag_registry *r;
 	kag_session *s;
 	kag_event *evs[8];
-	kag_result *res;
+	const kag_result *res;
 	size_t i, n = 0;
 	int rc = KAG_OK;
 
@@ -400,8 +400,8 @@ static int judge_stream(kag_registry *r, const char *in, size_t len, int show_fo
 {
 	kag_session *s = NULL;
 	kag_parser *p = NULL;
-	kag_event *ev;
-	kag_result *res;
+	const kag_event *ev;
+	const kag_result *res;
 	int rc;
 
 	rc = kag_session_new(&s, r);

@@ -42,7 +42,7 @@ static outcomes run(const char *in, size_t len, int fe, size_t chunk, int opt, u
 {
 	outcomes r = { NULL, 0 };
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 	size_t off = 0;
 	int rc;
 
@@ -360,7 +360,7 @@ static void oom_sweep(const char *in, int fe)
 
 	for (n = 1; n < 2000 && !ok; n++) {
 		kag_parser *p;
-		kag_event *ev;
+		const kag_event *ev;
 		int rc;
 
 		ck_assert_int_eq(kag_parser_new(&p), KAG_OK);

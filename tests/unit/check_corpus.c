@@ -111,7 +111,7 @@ START_TEST(falco_fal_01_003)
 {
 	char path[1024];
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 	size_t len;
 	char *data;
 	tu_ctx t;
@@ -246,7 +246,7 @@ START_TEST(openshift_node_logs_prefix)
 	char path[1024];
 	const char *s;
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 	kag_gate *g;
 	size_t len, slen;
 	int64_t code;

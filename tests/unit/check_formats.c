@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "event-private.h"
 #include "testutil.h"
 
 /* ---- a snapshot of every record of a stream ---- */
@@ -20,9 +21,9 @@ typedef struct {
 	char path[160];                      /* error JSON pointer */
 	uint64_t line;
 	char format[32];
-	char str[KAG_FIELD_COUNT_][200];     /* strings; first item of lists */
-	int state[KAG_FIELD_COUNT_];
-	size_t count[KAG_FIELD_COUNT_];      /* items of list and pair fields */
+	char str[KAG__FIELD_COUNT][200];     /* strings; first item of lists */
+	int state[KAG__FIELD_COUNT];
+	size_t count[KAG__FIELD_COUNT];      /* items of list and pair fields */
 	int64_t code;
 	int stage, level, outcome;
 	char decision[32];                   /* authorization.k8s.io/decision */
@@ -40,7 +41,7 @@ static void snap(rec *x, const kag_event *ev)
 	int f;
 
 	snprintf(x->format, sizeof(x->format), "%s", kag_event_format(ev));
-	for (f = 0; f < KAG_FIELD_COUNT_; f++) {
+	for (f = 0; f < (int)kag_field_count(); f++) {
 		const char *s;
 		size_t len;
 
@@ -81,7 +82,7 @@ static void snap(rec *x, const kag_event *ev)
 
 static void drain(run *r, kag_parser *p)
 {
-	kag_event *ev;
+	const kag_event *ev;
 	int rc;
 
 	while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {
@@ -980,7 +981,7 @@ START_TEST(forced_formats)
 	ck_assert_int_eq(kag_parser_feed(p, gke, strlen(gke)), KAG_OK);
 	ck_assert_int_eq(kag_parser_finish(p), KAG_OK);
 	{
-		kag_event *ev;
+		const kag_event *ev;
 
 		ck_assert_int_eq(kag_parser_next(&ev, p), KAG_ESCHEMA);
 	}

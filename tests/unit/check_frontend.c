@@ -118,7 +118,7 @@ static void put_event(sb *b, const kag_event *ev)
 		  kag_event_format(ev), (unsigned long long)kag_event_line(ev),
 		  (unsigned long long)kag_event_offset(ev), kag_event_stage(ev),
 		  kag_event_level(ev), (long long)kag_event_time_us(ev));
-	for (f = 0; f < KAG_FIELD_COUNT_; f++) {
+	for (f = 0; f < (int)kag_field_count(); f++) {
 		const char *name = kag_field_name(f), *s, *k;
 		size_t len, klen, i, n;
 		int64_t v;
@@ -174,8 +174,8 @@ static void put_result(sb *b, const kag_result *res)
 /* Describe what the next kag_parser_next() gives; returns its code. */
 static int side_next(side *sd)
 {
-	kag_event *ev = NULL;
-	kag_result *res;
+	const kag_event *ev = NULL;
+	const kag_result *res;
 	int rc = kag_parser_next(&ev, sd->p);
 
 	sd->out.len = 0;
@@ -282,7 +282,7 @@ static tally compare_stream(const char *what, const char *data, size_t len, int 
 				     KAG_PSTAT_SKIPPED, KAG_PSTAT_BYTES };
 	kag_registry *reg = registry;
 	side fast, ref;
-	kag_result *rf, *rr;
+	const kag_result *rf, *rr;
 	tally t = { 0, 0, 0, 0 };
 	size_t off = 0, i;
 
@@ -344,7 +344,7 @@ START_TEST(default_is_fast)
 {
 	static const char rec[] = "{\"verb\":\"get\",\"auditID\":\"a\"}\n";
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 
 	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
 	ck_assert_int_eq(kag_parser_feed(p, rec, sizeof(rec) - 1), KAG_OK);
@@ -684,7 +684,7 @@ static void check_case(size_t i, const hcase *c)
 	default: {
 		/* the error itself was compared; check that it is this one */
 		kag_parser *p;
-		kag_event *ev;
+		const kag_event *ev;
 
 		ck_assert_msg(t.errors == 1, "%s: want %s", what, kag_error_name(c->want));
 		ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
@@ -898,8 +898,8 @@ START_TEST(lazy_bodies)
 	kag_registry *reg;
 	kag_session *s;
 	kag_parser *p;
-	kag_event *ev;
-	kag_result *res;
+	const kag_event *ev;
+	const kag_result *res;
 	struct json_t *body;
 	const char *text;
 	size_t len;
@@ -942,7 +942,7 @@ START_TEST(unescaped_values)
 		"{\"verb\":\"get\",\"auditID\":\"a\\/b\",\"requestURI\":\"/api?x=\\u003c\\u0000\","
 		"\"userAgent\":\"plain\"}\n";
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 	const char *s;
 	size_t len;
 

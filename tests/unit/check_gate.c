@@ -36,10 +36,10 @@ static void teardown(void)
 }
 
 /* Parse one event; borrowed from P until the next call. */
-static kag_event *parse(const char *event)
+static const kag_event *parse(const char *event)
 {
 	char *json = dq(event);
-	kag_event *ev = NULL;
+	const kag_event *ev = NULL;
 	int rc;
 
 	ck_assert_int_eq(kag_parser_reset(P), KAG_OK);
@@ -301,7 +301,7 @@ START_TEST(stage_flags)
 {
 	char event[512];
 	kag_gate *g;
-	kag_event *ev;
+	const kag_event *ev;
 
 	snprintf(event, sizeof(event),
 		 "{'verb':'list','user':{'username':'mallory'},'objectRef':{'resource':'secrets'},"
@@ -365,7 +365,7 @@ START_TEST(level_flags)
 {
 	char event[512], want[96];
 	kag_gate *g;
-	kag_event *ev;
+	const kag_event *ev;
 	static const int none[1] = { 0 };
 
 	ck_assert_int_eq(kag_registry_add_detector(R, "needs_request", NULL, none, 0,
@@ -441,7 +441,7 @@ END_TEST
 START_TEST(api_errors)
 {
 	kag_gate *g = (kag_gate *)&g;
-	kag_event *ev = parse(EV(CODE(200), STAGE("ResponseComplete"), ""));
+	const kag_event *ev = parse(EV(CODE(200), STAGE("ResponseComplete"), ""));
 
 	ck_assert_int_eq(kag_gate_evaluate(&g, R, "no_such_detector", ev), KAG_ENOTFOUND);
 	ck_assert_ptr_null(g);

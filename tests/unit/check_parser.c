@@ -79,7 +79,7 @@ static void describe_event(sb *b, const kag_event *ev)
 		  kag_event_format(ev), (unsigned long long)kag_event_line(ev),
 		  (unsigned long long)kag_event_offset(ev), kag_event_stage(ev),
 		  kag_event_level(ev), (long long)kag_event_time_us(ev));
-	for (f = 0; f < KAG_FIELD_COUNT_; f++) {
+	for (f = 0; f < (int)kag_field_count(); f++) {
 		const char *s, *k;
 		size_t len, klen, i, n;
 		int64_t code;
@@ -112,7 +112,7 @@ static void describe_error(sb *b, const kag_parser *p, int rc)
 
 static void drain(sb *b, kag_parser *p)
 {
-	kag_event *ev;
+	const kag_event *ev;
 	int rc;
 
 	while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {
@@ -191,7 +191,7 @@ static char *transcript(const char *in, size_t len)
 /* Pull one event and check its verb and line. */
 static const kag_event *expect_event(kag_parser *p, const char *verb, uint64_t line)
 {
-	kag_event *ev = NULL;
+	const kag_event *ev = NULL;
 	const char *s;
 	size_t len;
 	int rc = kag_parser_next(&ev, p);
@@ -225,7 +225,7 @@ static void expect_records(const char *t, const char *const *want, size_t n)
 static void expect_error(kag_parser *p, int code, uint64_t line, uint64_t offset,
 			 const char *path, const char *msg_part)
 {
-	kag_event *ev = (kag_event *)1;
+	const kag_event *ev = (kag_event *)1;
 	int rc = kag_parser_next(&ev, p);
 
 	ck_assert_msg(rc == code, "expected %s, got %s (%s)", kag_error_name(code),
@@ -240,7 +240,7 @@ static void expect_error(kag_parser *p, int code, uint64_t line, uint64_t offset
 
 static void expect_end(kag_parser *p)
 {
-	kag_event *ev;
+	const kag_event *ev;
 
 	ck_assert_int_eq(kag_parser_next(&ev, p), KAG_ITEROVER);
 	ck_assert_ptr_null(ev);
@@ -265,7 +265,7 @@ START_TEST(one_document)
 		"\"auditID\":\"6c2a\",\"stage\":\"ResponseComplete\",\"verb\":\"get\","
 		"\"user\":{\"username\":\"alice\"},\"responseStatus\":{\"code\":200}}";
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 	const char *s;
 	size_t len;
 
@@ -536,7 +536,7 @@ END_TEST
 START_TEST(incomplete_until_finish)
 {
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 
 	ck_assert_int_eq(new_parser(&p), KAG_OK);
 	/* an open value */
@@ -1365,7 +1365,7 @@ static size_t largest_alloc_for(size_t total, size_t chunk, uint64_t limit, int 
 	char *big = malloc(total + 64);
 	size_t n = 0, largest, off, items = 0;
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 	int rc;
 
 	ck_assert_ptr_nonnull(big);
@@ -1430,7 +1430,7 @@ START_TEST(long_text_line)
 	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
 		size_t chunk = chunks[i] ? chunks[i] : n + 1, off;
 		kag_parser *p;
-		kag_event *ev;
+		const kag_event *ev;
 
 		ck_assert_int_eq(new_parser(&p), KAG_OK);
 		ck_assert_int_eq(kag_parser_set_option_u64(p, KAG_OPT_MAX_RECORD_BYTES, 256), KAG_OK);

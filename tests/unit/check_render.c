@@ -424,8 +424,8 @@ START_TEST(verdict_escapes)
 	kag_registry *reg;
 	kag_session *sess;
 	kag_parser *p;
-	kag_event *ev;
-	kag_result *res;
+	const kag_event *ev;
+	const kag_result *res;
 	const kag_verdict *v;
 	const char *json, *evidence;
 	size_t len, elen;
@@ -471,7 +471,7 @@ START_TEST(verdict_invalid_utf8)
 	kag_registry *reg;
 	kag_session *sess;
 	kag_event *ev;
-	kag_result *res;
+	const kag_result *res;
 	const kag_verdict *v;
 	const char *json;
 	size_t len, i;
@@ -599,8 +599,8 @@ START_TEST(verdicts_match_accessors)
 		kag_registry *reg;
 		kag_session *sess;
 		kag_parser *p;
-		kag_event *ev;
-		kag_result *res;
+		const kag_event *ev;
+		const kag_result *res;
 		size_t len;
 		char *data = tu_read_data_file(files[f], &len);
 		int rc;

@@ -148,7 +148,7 @@ END_TEST
 static void check_stream(struct fixture *fx, const char *data, size_t len, const char *what)
 {
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 	int rc;
 
 	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
@@ -259,7 +259,7 @@ START_TEST(caller_detectors_see_everything)
 	kag_registry *reg;
 	kag_session *sess;
 	kag_event *ev;
-	kag_result *res;
+	const kag_result *res;
 	int calls = 0;
 	static const char *const vs[] = { "update", "get", "frobnicate" };
 	size_t i;

@@ -1089,7 +1089,7 @@ static void rules_against_reference(const char *const *globs, size_t n_globs,
 	ck_assert_int_eq(kag_event_new(&ev), KAG_OK);
 	for (k = 0; k < n_values; k++) {
 		kag_session *sess;
-		kag_result *res;
+		const kag_result *res;
 
 		ck_assert_int_eq(kag_session_new(&sess, r), KAG_OK);
 		kag_event_clear(ev);

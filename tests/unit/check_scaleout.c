@@ -140,8 +140,8 @@ static void judge_split(vlist *out, kag_registry *reg, const chunk *chunks, size
 {
 	kag_session *s[16];
 	kag_parser *p;
-	kag_event *ev;
-	kag_result *res;
+	const kag_event *ev;
+	const kag_result *res;
 	size_t i, c, rr = 0;
 	int rc, pass;
 

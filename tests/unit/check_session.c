@@ -77,17 +77,17 @@ static const char *ts(int sec)
 }
 
 /* Parse one event (printf format, ' for ") and evaluate it. */
-static kag_result *eval(const char *fmt, ...)
+static const kag_result *eval(const char *fmt, ...)
 #if defined(__GNUC__)
 	__attribute__((format(printf, 1, 2)))
 #endif
 	;
 
-static kag_result *eval(const char *fmt, ...)
+static const kag_result *eval(const char *fmt, ...)
 {
 	char buf[4096];
-	kag_event *ev;
-	kag_result *res;
+	const kag_event *ev;
+	const kag_result *res;
 	va_list ap;
 	size_t i, n;
 	int rc;
@@ -108,9 +108,9 @@ static kag_result *eval(const char *fmt, ...)
 	return res;
 }
 
-static kag_result *flush(void)
+static const kag_result *flush(void)
 {
-	kag_result *res;
+	const kag_result *res;
 
 	ck_assert_int_eq(kag_session_flush(&res, S), KAG_OK);
 	return res;
@@ -166,7 +166,7 @@ static void expect(const char *line, const char *path, const char *want)
 
 START_TEST(three_stages_one_finding)
 {
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 
 	start();
@@ -208,7 +208,7 @@ END_TEST
 
 START_TEST(exec_judged_at_response_started)
 {
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 
 	start();
@@ -233,7 +233,7 @@ END_TEST
 
 START_TEST(request_received_only_released_by_flush)
 {
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 
 	start();
@@ -255,7 +255,7 @@ END_TEST
 
 START_TEST(request_received_only_released_by_expiry)
 {
-	kag_result *res;
+	const kag_result *res;
 
 	start();
 	ck_assert_uint_eq(kag_result_count(eval(EXEC_STAGE, "r-1", "RequestReceived", "", ts(100))), 0);
@@ -281,7 +281,7 @@ END_TEST
 
 START_TEST(expiry_follows_late_allowance)
 {
-	kag_result *res;
+	const kag_result *res;
 
 	ropt(KAG_ROPT_LATE_ALLOWANCE, 5);
 	start();
@@ -320,7 +320,7 @@ END_TEST
 
 START_TEST(dedup_eviction_releases_pending)
 {
-	kag_result *res;
+	const kag_result *res;
 
 	ropt(KAG_ROPT_DEDUP_CAPACITY, 1);
 	start();
@@ -337,7 +337,7 @@ END_TEST
 
 START_TEST(pending_capacity_releases_oldest)
 {
-	kag_result *res;
+	const kag_result *res;
 
 	ropt(KAG_ROPT_PENDING_CAPACITY, 1);
 	start();
@@ -358,7 +358,7 @@ END_TEST
 /* ---- rbac_probing windows ---- */
 
 /* A denial by user from ip (the last of sourceIPs) on resource at time. */
-static kag_result *deny(const char *user, const char *ips, const char *resource, int sec)
+static const kag_result *deny(const char *user, const char *ips, const char *resource, int sec)
 {
 	return eval("{'auditID':'d-%d','verb':'list','user':{'username':'%s'},"
 		    "'sourceIPs':[%s],'objectRef':{'resource':'%s','namespace':'prod'},"
@@ -369,7 +369,7 @@ static kag_result *deny(const char *user, const char *ips, const char *resource,
 
 START_TEST(probing_burst)
 {
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 	char want[64];
 
@@ -415,7 +415,7 @@ END_TEST
 
 START_TEST(probing_single_denials)
 {
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 
 	ropt(KAG_ROPT_PROBE_THRESHOLD, 3);
@@ -440,7 +440,7 @@ END_TEST
 
 START_TEST(probing_late_events)
 {
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 
 	ropt(KAG_ROPT_PROBE_THRESHOLD, 4);
@@ -466,7 +466,7 @@ END_TEST
  * late event does not stretch the allowance for the next. */
 START_TEST(probing_late_allowance_does_not_chain)
 {
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 
 	ropt(KAG_ROPT_PROBE_THRESHOLD, 3);
@@ -487,7 +487,7 @@ END_TEST
 
 START_TEST(probing_principals)
 {
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 
 	ropt(KAG_ROPT_PROBE_THRESHOLD, 3);
@@ -548,7 +548,7 @@ END_TEST
 
 START_TEST(emit_benign_off)
 {
-	kag_result *res;
+	const kag_result *res;
 
 	start();
 	ck_assert_int_eq(kag_session_set_option_u64(S, KAG_SOPT_EMIT_BENIGN, 2), KAG_EINVAL);
@@ -621,7 +621,7 @@ START_TEST(caller_detector)
 {
 	static const int decisive[] = { KAG_FIELD_USER_AGENT };
 	probe_data d = { 0, -1, 1, 0 };
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 
 	ck_assert_int_eq(kag_registry_add_detector(R, "curl_client", "curl clients", decisive, 1,
@@ -672,7 +672,7 @@ START_TEST(caller_detector)
 	{
 		const char *ev_json = "{\"auditID\":\"c-6\",\"verb\":\"get\",\"userAgent\":\"curl\","
 				      "\"responseStatus\":{\"code\":403}}";
-		kag_event *ev;
+		const kag_event *ev;
 
 		ck_assert_int_eq(kag_parser_feed(P, ev_json, strlen(ev_json)), KAG_OK);
 		ck_assert_int_eq(kag_parser_finish(P), KAG_OK);
@@ -709,7 +709,7 @@ END_TEST
 
 /* ---- redaction ---- */
 
-static void judge_all(kag_result *res, char *out, size_t size)
+static void judge_all(const kag_result *res, char *out, size_t size)
 {
 	size_t i, n = 0, len;
 
@@ -738,7 +738,7 @@ static void judge_all(kag_result *res, char *out, size_t size)
 START_TEST(redaction_default_no_bodies)
 {
 	char out[32768];
-	kag_result *res;
+	const kag_result *res;
 
 	start();
 	res = eval(SECRET_RR, "b-1");
@@ -755,7 +755,7 @@ END_TEST
 START_TEST(redaction_bodies_opt_in)
 {
 	char out[32768];
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 
 	start();
@@ -783,7 +783,7 @@ START_TEST(redaction_secret_list_and_patch)
 	static const int none[1] = { 0 };
 	probe_data d = { 0, -1, 1, 0 };
 	char out[32768];
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 
 	ck_assert_int_eq(kag_registry_add_detector(R, "any", NULL, none, 0, KAG_LEVEL_METADATA,
@@ -837,7 +837,7 @@ END_TEST
 START_TEST(redaction_request_uri_and_annotations)
 {
 	char out[32768];
-	kag_result *res;
+	const kag_result *res;
 	const char *v;
 
 	start();
@@ -872,7 +872,7 @@ START_TEST(session_api)
 {
 	kag_session *s2;
 	kag_registry *r2;
-	kag_result *res;
+	const kag_result *res;
 
 	ck_assert_int_eq(kag_session_new(&s2, R), KAG_ESTATE);
 	ck_assert_ptr_null(s2);

@@ -284,7 +284,7 @@ static void put_event(text *t, const kag_event *ev)
 
 	putf(t, "event %s line %llu offset %llu\n", kag_event_format(ev),
 	     (unsigned long long)kag_event_line(ev), (unsigned long long)kag_event_offset(ev));
-	for (f = 0; f < KAG_FIELD_COUNT_; f++) {
+	for (f = 0; f < (int)kag_field_count(); f++) {
 		const char *v, *k;
 		size_t n, kn, i;
 		int64_t x;
@@ -318,7 +318,7 @@ static void parse_part(text *t, uint64_t *stats, const char *data, size_t len, u
 		       uint64_t offset, int format, size_t chunk)
 {
 	kag_parser *p;
-	kag_event *ev;
+	const kag_event *ev;
 	size_t done = 0;
 	int rc, k;
 

@@ -172,8 +172,8 @@ static void put_gate(out_buf *o, const kag_registry *r, const kag_event *ev, siz
 static void judge_corpus(out_buf *o, kag_registry *r, kag_session *s)
 {
 	kag_parser *p = NULL;
-	kag_event *ev;
-	kag_result *res;
+	const kag_event *ev;
+	const kag_result *res;
 	size_t i, nth = 0;
 	int rc, pass;
 

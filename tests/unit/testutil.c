@@ -83,8 +83,8 @@ static void collect(tu_ctx *t, const kag_result *res)
 
 static void drain(tu_ctx *t)
 {
-	kag_event *ev;
-	kag_result *res;
+	const kag_event *ev;
+	const kag_result *res;
 	int rc;
 
 	while ((rc = kag_parser_next(&ev, t->parser)) != KAG_ITEROVER) {
@@ -110,7 +110,7 @@ static void drain(tu_ctx *t)
 
 void tu_judge(tu_ctx *t, const char *data, size_t len)
 {
-	kag_result *res;
+	const kag_result *res;
 
 	if (len == (size_t)-1)
 		len = strlen(data);

@@ -25,8 +25,8 @@ int main(void)
 	kag_registry *reg = NULL;
 	kag_session *session = NULL;
 	kag_parser *parser = NULL;
-	kag_event *ev;
-	kag_result *res;
+	const kag_event *ev;
+	const kag_result *res;
 	const kag_verdict *v;
 	int rc = 1;
 

@@ -48,3 +48,20 @@ kag_str kag__last_source_ip(const kag_event *ev)
 	it = kag__item(ev, KAG_FIELD_SOURCE_IPS, ev->count[KAG_FIELD_SOURCE_IPS] - 1);
 	return it ? it->val : none;
 }
+
+int kag__info_unseen(kag_finding *f, const kag__ctx *ctx, int assessment)
+{
+	if (ctx->emit_benign)
+		return 0;
+	f->reported = 1;
+	f->assessment = assessment;
+	f->severity = KAG_SEVERITY_INFO;
+	f->reason[0] = '\0';
+	return 1;
+}
+
+int kag__severity_raise(int severity, int steps)
+{
+	severity += steps;
+	return severity > KAG_SEVERITY_CRITICAL ? KAG_SEVERITY_CRITICAL : severity;
+}

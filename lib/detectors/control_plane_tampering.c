@@ -1,7 +1,8 @@
 /* control_plane_tampering: changes to the machinery that decides what the
  * cluster admits and who it is: admission webhooks and admission policies,
  * the event record (events deleted), cluster DNS (coredns/kube-dns) and the
- * EKS identity map (aws-auth). */
+ * EKS identity map (aws-auth). A webhook's certificate rotated by the
+ * account of the component that owns it is info. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -347,10 +348,29 @@ const kag__detector_def kag__det_control_plane_tampering = {
 			"deleted (high); the kube-system aws-auth configmap created, changed or "
 			"deleted (high); by identities outside the baseline",
 		.fields = "objectRef.resource/namespace/name",
+		.severity =
+			"info (benign, evidence.routine \"owner-rotation\"): a webhook "
+			"configuration updated or patched by a service account whose groups "
+			"name its namespace, through an in-cluster client (a userAgent naming "
+			"no tool) from a private or trusted address, when the body is a patch "
+			"of caBundle values alone (a JSON Patch of "
+			"/webhooks/N/clientConfig/caBundle, or a merge or apply patch of "
+			"webhooks' names and caBundle), or names a service in the account's "
+			"namespace and no URL or other namespace, or, with no body logged, "
+			"when the configuration is named after the account's namespace or "
+			"name; a webhook that calls a URL is high, and the reason names what a "
+			"webhook calls outside the writer's namespace",
 		.false_positives =
-			"cert-manager and policy engines (gatekeeper, kyverno) patching their own "
-			"webhooks, infrastructure-as-code pipelines editing aws-auth; add their "
-			"identities to trusted_users",
+			"infrastructure-as-code pipelines editing aws-auth and webhooks; add "
+			"their identities to trusted_users. Created and deleted webhooks, and "
+			"changes by anyone else (a person, kubectl or curl, a public address), "
+			"keep their rank. Limits, what an attacker holding the owning "
+			"account's token from inside the cluster can do unflagged: a caBundle "
+			"patch can make the API server trust the attacker's certificate (with "
+			"control of the service's endpoints: reading every admitted object) or "
+			"break TLS so that a failurePolicy Ignore webhook stops enforcing; an "
+			"update is not diffed against the stored object, so it may also loosen "
+			"rules or failurePolicy; without a body only the name is judged",
 		.peers =
 			"Panther AdmissionController.Created; Sigma admission controller "
 			"modification, events deleted; Elastic admission webhook, events deleted, "

@@ -1,7 +1,10 @@
 /* rbac_probing: denied requests. One denial against a sensitive resource is
  * a low denied attempt; a burst of denials by one principal (username plus
  * the last source IP) within a window is one probing verdict with counts and
- * the distinct resources tried. Windows run on event time. */
+ * the distinct resources tried. Windows run on event time. Denials that are
+ * not an identity trying what it may not do (admission refusals, the Node
+ * authorizer's, a platform identity's at start-up) are info and not
+ * counted. */
 #include <stdio.h>
 #include <string.h>
 
@@ -237,10 +240,31 @@ const kag__detector_def kag__det_rbac_probing = {
 			"low denied attempt; a burst of denials by one principal (username plus "
 			"last source IP) within the window (default 10 in 1800 s) is one probing "
 			"verdict with correlation count, first/last time and distinct resources",
-		.fields = "the outcome is responseStatus.code or authorization.k8s.io/decision",
+		.fields = "the outcome is responseStatus.code or authorization.k8s.io/decision; "
+			  "who refused it (evidence.denied_by) is read from the decision and "
+			  "responseStatus.message",
+		.severity =
+			"info, never counted toward a burst: denials by admission (a 403 or 422 "
+			"whose message names an admission webhook, PodSecurity or a "
+			"ValidatingAdmissionPolicy, or a 403 with a message after the "
+			"authorizers allowed it; low when someone outside the platform is "
+			"refused on a sensitive resource); and, for platform identities "
+			"(control plane, nodes, kube-system service accounts, providers) "
+			"through an in-cluster client from a private address, Node-authorizer "
+			"denials of kubelets ('no relationship found between node') and "
+			"denials within 300 s of the first denial the session saw of that "
+			"principal (informers starting before a restarted API server's "
+			"authorization cache is warm)",
 		.false_positives =
 			"misconfigured controllers retrying a forbidden call (look at the "
-			"identity); a denial is never reported as access",
+			"identity); a denial is never reported as access. Limits: a platform "
+			"credential used with a client-go userAgent from inside the cluster "
+			"probes unseen for its first 300 s, and a stolen kubelet credential "
+			"asking for other nodes' secrets through the kubelet's userAgent from "
+			"the node's address looks like a kubelet ahead of its pod; used with "
+			"kubectl, curl, without a userAgent or from a public address, both "
+			"count as probing. A 403 with an allow decision but no message counts "
+			"as an authorization denial",
 		.peers =
 			"Panther Multiple403 / Multiple403.PublicIP / Secret.AccessDenied, "
 			"Elastic enumeration and forbidden-request rules, Sigma unauthorized "

@@ -44,6 +44,14 @@ kag_str kag__last_source_ip(const kag_event *ev);
  * for benign and info verdicts) is reported without formatting a reason:
  * returns 1. Returns 0, having done nothing, when it will be seen. */
 int kag__info_unseen(kag_finding *f, const kag__ctx *ctx, int assessment);
+/* A ReplicaSet, Pod or Job written by the kube-controller-manager
+ * controller that derives it from its owner's template (the
+ * deployment-controller's ReplicaSets; the replicaset, replication, job,
+ * daemon-set and statefulset controllers' Pods; the cronjob-controller's
+ * Jobs; or system:kube-controller-manager's own credential), through an
+ * in-cluster client from a private address: judged at the origin, not
+ * once per copy. */
+int kag__derived_copy(const kag_event *ev, const kag__ctx *ctx);
 /* severity raised by steps, at most critical. */
 int kag__severity_raise(int severity, int steps);
 

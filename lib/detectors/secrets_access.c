@@ -30,6 +30,24 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	       !kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE) && kag__verb_is(ev, kag__verbs_read);
 }
 
+/* "namespace/name" for display: the namespace cut to 20 bytes, a name too
+ * long for the rest kept by its beginning and its end, where chart-style
+ * names differ ("kube-prometheus-s...alertmanager-generated"). */
+static void short_target(char *out, size_t size, kag_str ns, kag_str name)
+{
+	int n = snprintf(out, size, "%.*s/", (int)(ns.len > 20 ? 20 : ns.len), ns.ptr);
+	size_t room = size - (size_t)n - 1, head, tail;
+
+	if (name.len <= room) {
+		snprintf(out + n, size - (size_t)n, "%.*s", (int)name.len, name.ptr);
+		return;
+	}
+	head = (room - 3) / 2;
+	tail = room - 3 - head;
+	snprintf(out + n, size - (size_t)n, "%.*s...%.*s", (int)head, name.ptr, (int)tail,
+		 name.ptr + name.len - tail);
+}
+
 /* Count a read of a named secret; when it brings the identity to
  * secret_burst_threshold distinct secrets within the window, report one
  * correlated verdict (once per window) and return 1. Secrets are told
@@ -50,8 +68,7 @@ static int burst(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	b = kag__state_get(ctx, kag__hash(u.ptr, u.len, 0x9b05688c2b3e6c1fULL));
 	if (!kag__burst_count(b, ctx, ctx->policy->secret_burst_window_us, KAG__LATE_FROM_FIRST))
 		return 0;
-	snprintf(target, sizeof(target), "%.*s/%.*s", (int)(ns.len > 63 ? 63 : ns.len), ns.ptr,
-		 (int)(name.len > 253 ? 253 : name.len), name.ptr);
+	short_target(target, sizeof(target), ns, name);
 	kag__burst_target_key(b, kag__burst_key(ns, name), target);
 	if (!kag__burst_due(b, ctx->policy->secret_burst_threshold))
 		return 0;

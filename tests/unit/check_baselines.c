@@ -109,6 +109,18 @@ static void verdict(const char *line, const char *assessment, const char *severi
 	expect(line, "severity", severity);
 }
 
+/* The one verdict of detector id is an info one with that assessment,
+ * reason fragment and evidence.routine. */
+static void expect_routine(const char *id, const char *assessment, const char *reason,
+			   const char *routine)
+{
+	const char *v = only(id);
+
+	verdict(v, assessment, "info");
+	expect_reason(v, reason);
+	expect(v, "evidence.routine", routine);
+}
+
 #define OPERATOR "system:serviceaccount:argocd:argocd-server"
 #define OP_UA "argocd-server/v2.10.4+f5d63a5 (linux/amd64) kubernetes/$Format"
 #define KUBECTL "kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819"
@@ -124,10 +136,8 @@ START_TEST(operator_reads_own_secrets)
 
 	req(OPERATOR, OP_UA, "10.244.1.44", "get", 0, SECRET("argocd", "argocd-secret") "," OK200);
 	judge();
-	v = only("secrets_access");
-	verdict(v, "benign", "info");
-	expect_reason(v, "an operator's routine read in its own namespace");
-	expect(v, "evidence.routine", "own-namespace");
+	expect_routine("secrets_access", "benign", "an operator's routine read in its own namespace",
+		       "own-namespace");
 
 	/* the same token with kubectl from a public address: high, and why */
 	req(OPERATOR, KUBECTL, "198.51.100.7", "get", 0, SECRET("argocd", "argocd-secret") "," OK200);
@@ -181,10 +191,8 @@ START_TEST(operator_informer_secrets)
 	    "'objectRef':{'resource':'secrets','apiVersion':'v1'},'requestURI':'/api/v1/secrets?"
 	    "limit=500&resourceVersion=0'," OK200);
 	judge();
-	v = only("secrets_access");
-	verdict(v, "suspicious", "info");
-	expect_reason(v, "a service account's informer caching every namespace's secrets");
-	expect(v, "evidence.routine", "informer");
+	expect_routine("secrets_access", "suspicious", "a service account's informer caching every namespace's secrets",
+		       "informer");
 
 	/* the same list with curl: above today's high */
 	req("system:serviceaccount:monitoring:kube-state-metrics", "curl/8.5.0", "10.244.1.31",
@@ -204,17 +212,13 @@ END_TEST
 
 START_TEST(helm_release_storage)
 {
-	const char *v;
-
 	req("kubernetes-admin", "helm/v3.14.2", "192.168.10.5", "list", 0,
 	    "'objectRef':{'resource':'secrets','namespace':'monitoring','apiVersion':'v1'},"
 	    "'requestURI':'/api/v1/namespaces/monitoring/secrets?labelSelector=name%3Dkps%2C"
 	    "owner%3Dhelm&limit=500'," OK200);
 	judge();
-	v = only("secrets_access");
-	verdict(v, "benign", "info");
-	expect_reason(v, "Helm release storage");
-	expect(v, "evidence.routine", "helm-release-storage");
+	expect_routine("secrets_access", "benign", "Helm release storage",
+		       "helm-release-storage");
 
 	req("kubernetes-admin", "helm/v3.14.2", "192.168.10.5", "get", 0,
 	    SECRET("monitoring", "sh.helm.release.v1.kps.v3") "," OK200);
@@ -283,49 +287,50 @@ END_TEST
 	"'name':'mutation.gatekeeper.sh','clientConfig':" cc ",'sideEffects':'None'," \
 	"'admissionReviewVersions':['v1']}]}"
 
+#define OWN_SERVICE "{'service':{'name':'gatekeeper-webhook-service','namespace':" \
+	"'gatekeeper-system'},'caBundle':'LS0t'}"
+
+/* An update of gatekeeper's mutating webhook configuration (res "m") or
+ * validating one ("v") whose webhook's clientConfig is cc (a
+ * FULL_HOOK() argument); the one control_plane_tampering verdict. */
+static const char *hook_update(const char *user, const char *ua, const char *ip, char res,
+			       const char *cc)
+{
+	char rest[1024];
+
+	snprintf(rest, sizeof(rest), "%s," OK200 ",%s",
+		 res == 'm' ? HOOK("mutatingwebhookconfigurations",
+				   "gatekeeper-mutating-webhook-configuration")
+			    : HOOK("validatingwebhookconfigurations",
+				   "gatekeeper-validating-webhook-configuration"),
+		 cc);
+	req(user, ua, ip, "update", 0, rest);
+	judge();
+	return only("control_plane_tampering");
+}
+
 START_TEST(webhook_rotation_by_owner)
 {
 	const char *v;
 
-	req(GK, GK_UA, "10.244.1.52", "update", 0,
-	    HOOK("mutatingwebhookconfigurations", "gatekeeper-mutating-webhook-configuration") ","
-	    OK200 "," FULL_HOOK("{'service':{'name':'gatekeeper-webhook-service','namespace':"
-				"'gatekeeper-system'},'caBundle':'LS0t'}"));
-	judge();
-	v = only("control_plane_tampering");
-	verdict(v, "benign", "info");
-	expect_reason(v, "certificate rotation by the component that owns it");
-	expect(v, "evidence.routine", "owner-rotation");
+	hook_update(GK, GK_UA, "10.244.1.52", 'm', FULL_HOOK(OWN_SERVICE));
+	expect_routine("control_plane_tampering", "benign",
+		       "certificate rotation by the component that owns it", "owner-rotation");
 
-	/* the same update by a person: high, as ever */
-	req("dev@example.com", KUBECTL, "10.20.9.14", "update", 0,
-	    HOOK("mutatingwebhookconfigurations", "gatekeeper-mutating-webhook-configuration") ","
-	    OK200 "," FULL_HOOK("{'service':{'name':'gatekeeper-webhook-service','namespace':"
-				"'gatekeeper-system'},'caBundle':'LS0t'}"));
-	judge();
-	verdict(only("control_plane_tampering"), "suspicious", "high");
-
-	/* the owner's token with kubectl */
-	req(GK, KUBECTL, "10.244.1.52", "update", 0,
-	    HOOK("mutatingwebhookconfigurations", "gatekeeper-mutating-webhook-configuration") ","
-	    OK200 "," FULL_HOOK("{'service':{'name':'gatekeeper-webhook-service','namespace':"
-				"'gatekeeper-system'},'caBundle':'LS0t'}"));
-	judge();
-	verdict(only("control_plane_tampering"), "suspicious", "high");
+	/* the same update by a person, or with the owner's token and
+	 * kubectl: high, as ever */
+	verdict(hook_update("dev@example.com", KUBECTL, "10.20.9.14", 'm', FULL_HOOK(OWN_SERVICE)),
+		"suspicious", "high");
+	verdict(hook_update(GK, KUBECTL, "10.244.1.52", 'm', FULL_HOOK(OWN_SERVICE)), "suspicious",
+		"high");
 
 	/* pointed at a service elsewhere, or at a URL: not rotation */
-	req(GK, GK_UA, "10.244.1.52", "update", 0,
-	    HOOK("validatingwebhookconfigurations", "gatekeeper-validating-webhook-configuration")
-	    "," OK200 "," FULL_HOOK("{'service':{'name':'x','namespace':'evil'}}"));
-	judge();
-	v = only("control_plane_tampering");
+	v = hook_update(GK, GK_UA, "10.244.1.52", 'v',
+			FULL_HOOK("{'service':{'name':'x','namespace':'evil'}}"));
 	verdict(v, "suspicious", "medium");
 	expect_reason(v, "it calls a service in namespace evil");
-	req(GK, GK_UA, "10.244.1.52", "update", 0,
-	    HOOK("validatingwebhookconfigurations", "gatekeeper-validating-webhook-configuration")
-	    "," OK200 "," FULL_HOOK("{'url':'https://hooks.example.net/admit'}"));
-	judge();
-	v = only("control_plane_tampering");
+	v = hook_update(GK, GK_UA, "10.244.1.52", 'v',
+			FULL_HOOK("{'url':'https://hooks.example.net/admit'}"));
 	verdict(v, "suspicious", "high");
 	expect_reason(v, "it calls URL https://hooks.example.net/admit");
 
@@ -498,6 +503,13 @@ START_TEST(node_authorizer_denials)
 }
 END_TEST
 
+/* A request by a person with kubectl, judged. */
+static void dev(const char *verb, const char *rest)
+{
+	req("dev@example.com", KUBECTL, "10.20.9.14", verb, 0, rest);
+	judge();
+}
+
 #define RS_DENIED(message, decision)                                                         \
 	req(RSC, KCM_UA, "192.168.10.10", "create", 0,                                         \
 	    POD_IN("shop") ",'responseStatus':{'code':403,'message':'" message "'},"           \
@@ -524,46 +536,41 @@ START_TEST(admission_denials)
 	}
 
 	/* a webhook's refusal, no decision annotation: the message says it */
-	req("dev@example.com", KUBECTL, "10.20.9.14", "create", 0,
+	dev("create",
 	    SECRET("shop", "x") ",'responseStatus':{'code':403,'message':'admission webhook "
 	    "\\'validation.gatekeeper.sh\\' denied the request: no'}");
-	judge();
 	v = only("rbac_probing");
 	verdict(v, "suspicious", "low");
 	expect(v, "evidence.denied_by", "admission");
 	expect_reason(v, "refused by admission");
 
 	/* a ValidatingAdmissionPolicy's 422 is a denial; an invalid object an error */
-	req("dev@example.com", KUBECTL, "10.20.9.14", "create", 0,
+	dev("create",
 	    POD_IN("shop") ",'responseStatus':{'code':422,'message':'pods \\'p\\' is forbidden: "
 	    "ValidatingAdmissionPolicy \\'no-root\\' with binding \\'b\\' denied request'},"
 	    "'annotations':{'authorization.k8s.io/decision':'allow'}");
-	judge();
 	v = only("rbac_probing");
 	expect(v, "outcome", "denied");
 	expect(v, "evidence.denied_by", "admission");
-	req("dev@example.com", KUBECTL, "10.20.9.14", "create", 0,
+	dev("create",
 	    POD_IN("shop") ",'responseStatus':{'code':422,'message':'Pod \\'p\\' is invalid: "
 	    "spec.containers: Required value'},'annotations':{'authorization.k8s.io/decision':"
 	    "'allow'}");
-	judge();
 	ck_assert_uint_eq(tu_count(&T, "rbac_probing"), 0);
 
-	/* an object named to look like a webhook's refusal, on an authorizer's
+	/* an object named to look like PodSecurity's refusal, on an authorizer's
 	 * 403 without the decision: authorization */
-	req("dev@example.com", KUBECTL, "10.20.9.14", "get", 0,
+	dev("get",
 	    SECRET("shop", "x violates PodSecurity") ",'responseStatus':{'code':403,'message':"
 	    "'secrets \\'x violates PodSecurity\\' is forbidden: User \\'dev@example.com\\' "
 	    "cannot get resource'}");
-	judge();
 	v = only("rbac_probing");
 	verdict(v, "suspicious", "low");
 	expect(v, "evidence.denied_by", "authorization");
 	/* an allow decision without a message: authorization, counted */
-	req("dev@example.com", KUBECTL, "10.20.9.14", "get", 0,
+	dev("get",
 	    SECRET("shop", "x") ",'responseStatus':{'code':403},'annotations':{"
 	    "'authorization.k8s.io/decision':'allow'}");
-	judge();
 	expect(only("rbac_probing"), "evidence.denied_by", "authorization");
 }
 END_TEST

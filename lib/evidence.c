@@ -221,6 +221,8 @@ static void put_body(kag_buf *b, const char *key, struct json_t *body, int secre
 int kag__render_evidence(kag_buf *b, const kag_event *ev, const kag_finding *f,
 			 int include_bodies)
 {
+	const char *denied = kag__denied_by_name(kag__denied_by(ev));
+
 	KAG__BUF_LIT(b, "{\"verb\":");
 	kag__put_str_or_null(b, ev, KAG_FIELD_VERB);
 	KAG__BUF_LIT(b, ",\"user\":");
@@ -242,6 +244,12 @@ int kag__render_evidence(kag_buf *b, const kag_event *ev, const kag_finding *f,
 	put_response_status(b, ev);
 	KAG__BUF_LIT(b, ",\"annotations\":");
 	put_annotations(b, ev);
+	if (denied) {
+		/* who refused it: only authorization denials are probing */
+		KAG__BUF_LIT(b, ",\"denied_by\":\"");
+		kag__buf_puts(b, denied);
+		kag__buf_putc(b, '"');
+	}
 	if (f && f->extra && f->extra->len) {
 		kag__buf_putc(b, ',');
 		kag__buf_put(b, f->extra->data, f->extra->len);

@@ -18,6 +18,16 @@ typedef struct {
 } kag__gate_result;
 
 int kag__outcome(const kag_event *ev);
+/* Who refused a request whose outcome is denied: an authenticator (401,
+ * an OpenShift login deny); admission (a 403 or 422 whose message names
+ * an admission webhook, PodSecurity or a ValidatingAdmissionPolicy, or a
+ * 403 with a message after the authorizers allowed it); otherwise an
+ * authorizer. Only authorization denials are permission probing. */
+enum { KAG__DENIED_NOT = 0, KAG__DENIED_AUTHENTICATION, KAG__DENIED_AUTHORIZATION,
+       KAG__DENIED_ADMISSION };
+int kag__denied_by(const kag_event *ev);
+/* "authentication", "authorization", "admission"; NULL for KAG__DENIED_NOT. */
+const char *kag__denied_by_name(int by);
 /* Check the gate: passed, missing fields, stage_ok, level_ok; the reason
  * is left empty until kag__gate_explain() writes it (only verdicts that
  * are kept need it). */

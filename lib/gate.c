@@ -32,6 +32,75 @@ static void decisions(const kag_event *ev, kag_str *authz, kag_str *openshift)
 	}
 }
 
+/* needle occurs in s. */
+static int contains(kag_str s, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	if (!s.ptr || s.len < n)
+		return 0;
+	for (i = 0; i + n <= s.len; i++)
+		if (s.ptr[i] == needle[0] && memcmp(s.ptr + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The status message is an admission controller's refusal: a webhook's,
+ * PodSecurity's or a ValidatingAdmissionPolicy's. An authorizer's refusal
+ * always reads 'is forbidden: User "..." cannot ...', and the object's
+ * name, which the client chooses, comes before it: a message with that
+ * text is never taken for admission. */
+static int authorizer_message(kag_str m)
+{
+	return contains(m, "forbidden: User \"");
+}
+
+static int admission_message(const kag_event *ev)
+{
+	kag_str m;
+
+	if (!kag__usable(ev, KAG_FIELD_RESPONSE_MESSAGE))
+		return 0;
+	m = ev->str[KAG_FIELD_RESPONSE_MESSAGE];
+	if (authorizer_message(m))
+		return 0;
+	return (contains(m, "admission webhook \"") && contains(m, "denied the request")) ||
+	       contains(m, "violates PodSecurity") || contains(m, "ValidatingAdmissionPolicy");
+}
+
+int kag__denied_by(const kag_event *ev)
+{
+	kag_str decision, os_decision;
+
+	if (kag__outcome(ev) != KAG_OUTCOME_DENIED)
+		return KAG__DENIED_NOT;
+	decisions(ev, &decision, &os_decision);
+	if (kag__str_eq(decision, "forbid"))
+		return KAG__DENIED_AUTHORIZATION;
+	if (kag__str_eq(os_decision, "deny") || ev->code == 401)
+		return KAG__DENIED_AUTHENTICATION;
+	if (admission_message(ev))
+		return KAG__DENIED_ADMISSION;
+	/* The authorizers allowed it: what refused it came after them, and
+	 * says why in the message (quota, a namespace being deleted, ...). A
+	 * record without the message shows no refusal of its own: it is
+	 * taken for authorization's, which keeps it counted as probing. */
+	if (kag__str_eq(decision, "allow") && kag__usable(ev, KAG_FIELD_RESPONSE_MESSAGE) &&
+	    !authorizer_message(ev->str[KAG_FIELD_RESPONSE_MESSAGE]))
+		return KAG__DENIED_ADMISSION;
+	return KAG__DENIED_AUTHORIZATION;
+}
+
+const char *kag__denied_by_name(int by)
+{
+	switch (by) {
+	case KAG__DENIED_AUTHENTICATION: return "authentication";
+	case KAG__DENIED_AUTHORIZATION: return "authorization";
+	case KAG__DENIED_ADMISSION: return "admission";
+	default: return NULL;
+	}
+}
+
 int kag__outcome(const kag_event *ev)
 {
 	kag_str decision, os_decision;
@@ -62,6 +131,10 @@ int kag__outcome(const kag_event *ev)
 									: KAG_OUTCOME_IN_PROGRESS;
 		if (code >= 200 && code < 400)
 			return KAG_OUTCOME_ALLOWED;
+		/* a ValidatingAdmissionPolicy, or a webhook choosing the code,
+		 * refuses with 422; other 422s are invalid objects: errors */
+		if (code == 422 && admission_message(ev))
+			return KAG_OUTCOME_DENIED;
 		return KAG_OUTCOME_ERROR;
 	}
 	if (ev->stage == KAG_STAGE_RESPONSE_STARTED)

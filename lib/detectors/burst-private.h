@@ -5,6 +5,8 @@
 #ifndef KAG_BURST_PRIVATE_H
 #define KAG_BURST_PRIVATE_H
 
+#include <string.h>
+
 #include "detector-private.h"
 #include "finding-private.h"
 
@@ -37,10 +39,11 @@ int kag__window_count(kag__window *w, const kag__ctx *ctx, uint64_t span_us, int
 int kag__window_due(kag__window *w, uint64_t n, uint64_t threshold);
 
 #define KAG__BURST_TARGETS 32  /* distinct targets counted in one window */
-#define KAG__BURST_NAME 64     /* bytes kept of a target's name */
+#define KAG__BURST_NAME 64     /* bytes kept of a target's name, for display */
 
-/* A window and its distinct targets, told apart by a hash of their names;
- * the first KAG__MAX_DISTINCT names are kept for the verdict. */
+/* A window and its distinct targets, told apart by a hash of their whole
+ * names; the first KAG__MAX_DISTINCT names are kept, maybe shortened, for
+ * the verdict. */
 typedef struct {
 	kag__window w;
 	size_t n_targets;
@@ -51,8 +54,18 @@ typedef struct {
 /* kag__window_count() for a burst; a new window has no targets. Returns
  * 0 when the event is too late to count. */
 int kag__burst_count(kag__burst *b, const kag__ctx *ctx, uint64_t span_us, int late_from);
-/* Note a target of the event counted last (up to KAG__BURST_TARGETS). */
-void kag__burst_target(kag__burst *b, const char *name);
+/* Note a target of the event counted last (up to KAG__BURST_TARGETS):
+ * key tells it apart (a hash of its whole name: kag__burst_key), display
+ * is what the verdict shows of it (cut to KAG__BURST_NAME - 1 bytes). */
+void kag__burst_target_key(kag__burst *b, uint64_t key, const char *display);
+/* A target's key: a hash of the parts of its name, each whole. */
+uint64_t kag__burst_key(kag_str a, kag_str b);
+/* The same for a name that is whole as given. */
+static inline void kag__burst_target(kag__burst *b, const char *name)
+{
+	kag__burst_target_key(b, kag__burst_key((kag_str){ name, strlen(name) },
+						(kag_str){ "", 0 }), name);
+}
 /* kag__window_due() on the distinct targets; a threshold beyond what the
  * window keeps is met when it is full. */
 int kag__burst_due(kag__burst *b, uint64_t threshold);

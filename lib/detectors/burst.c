@@ -53,19 +53,24 @@ int kag__burst_count(kag__burst *b, const kag__ctx *ctx, uint64_t span_us, int l
 	return rc != KAG__WINDOW_LATE;
 }
 
-void kag__burst_target(kag__burst *b, const char *name)
+uint64_t kag__burst_key(kag_str a, kag_str b)
 {
-	uint64_t key = kag__hash(name, strlen(name), 0);
+	uint64_t h = kag__hash_step(0x6a09e667f3bcc909ULL, a.ptr ? a.ptr : "", a.len);
+
+	return kag__hash_end(kag__hash_step(h, b.ptr ? b.ptr : "", b.len));
+}
+
+void kag__burst_target_key(kag__burst *b, uint64_t key, const char *display)
+{
 	size_t i;
 
 	for (i = 0; i < b->n_targets; i++)
-		if (b->target_keys[i] == key &&
-		    (i >= KAG__MAX_DISTINCT || strcmp(b->targets[i], name) == 0))
+		if (b->target_keys[i] == key)
 			return;
 	if (b->n_targets >= KAG__BURST_TARGETS)
 		return;
 	if (b->n_targets < KAG__MAX_DISTINCT)
-		snprintf(b->targets[b->n_targets], KAG__BURST_NAME, "%s", name);
+		snprintf(b->targets[b->n_targets], KAG__BURST_NAME, "%s", display);
 	b->target_keys[b->n_targets++] = key;
 }
 

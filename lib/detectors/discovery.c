@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "burst-private.h"
+#include "caller-private.h"
 #include "detector-private.h"
 #include "finding-private.h"
 #include "request-private.h"
@@ -25,6 +26,20 @@ static int is_review(const kag_event *ev)
 		kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "selfsubjectrulesreviews"));
 }
 
+/* An operator's informers list (then watch) every type they cache, at each
+ * start and relist: a service account through an in-cluster client from a
+ * private address. kubectl, curl or a person listing the same stays
+ * discovery. */
+static int informer(const kag_event *ev, const kag__ctx *ctx)
+{
+	kag__caller c;
+
+	if (!kag__str_prefix(ev->str[KAG_FIELD_USER_USERNAME], "system:serviceaccount:"))
+		return 0;
+	kag__caller_read(&c, ev, ctx->policy);
+	return kag__caller_is_operator(&c);
+}
+
 static int applies(const kag_event *ev, const kag__ctx *ctx)
 {
 	if (ctx->outcome == KAG_OUTCOME_DENIED || ctx->outcome == KAG_OUTCOME_ERROR)
@@ -35,7 +50,8 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	 * identity, or an unknown outcome, gives nothing to count */
 	return kag__eq(ev, KAG_FIELD_VERB, "list") && !kag__is_platform(ev, ctx) &&
 	       kag__usable(ev, KAG_FIELD_USER_USERNAME) &&
-	       (ctx->outcome == KAG_OUTCOME_ALLOWED || ctx->outcome == KAG_OUTCOME_IN_PROGRESS);
+	       (ctx->outcome == KAG_OUTCOME_ALLOWED || ctx->outcome == KAG_OUTCOME_IN_PROGRESS) &&
+	       !informer(ev, ctx);
 }
 
 /* The identity the request acted as: the impersonated one when present. */
@@ -97,7 +113,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 						      : (kag_str){ "*", 1 };
 	snprintf(target, sizeof(target), "%.*s@%.*s", (int)(r.len > 40 ? 40 : r.len), r.ptr,
 		 (int)(ns.len > 22 ? 22 : ns.len), ns.ptr);
-	kag__burst_target(b, target);
+	kag__burst_target_key(b, kag__burst_key(r, ns), target);
 	if (!kag__burst_due(b, ctx->policy->discovery_threshold))
 		return KAG_OK;
 	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS,
@@ -134,7 +150,14 @@ const kag__detector_def kag__det_discovery = {
 		.fields = "objectRef.resource/namespace",
 		.false_positives =
 			"dashboards, kubectl get all -A, backup and inventory tools; platform "
-			"identities are never counted; add such tools to trusted_users",
+			"identities are never counted; add such tools to trusted_users. An "
+			"operator's informers listing every type they cache at start-up and on "
+			"each relist are not counted: lists by a service account whose groups "
+			"name its namespace, through an in-cluster client (a userAgent naming "
+			"no tool such as kubectl, curl or an HTTP library) from a private or "
+			"trusted address. Limit: a token stolen from such a pod and used with "
+			"a client-go userAgent from inside the cluster is not counted either; "
+			"targets are told apart by their whole resource and namespace",
 		.peers =
 			"Sigma RBAC permission enumeration; Elastic self-subject review, "
 			"multi-resource discovery; GuardDuty AnomalousBehavior.PermissionChecked",

@@ -294,6 +294,9 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	 * whatever the body would show. */
 	if (kag__is_platform(ev, ctx) && kag__in_system_namespace(ev, ctx->policy))
 		return 0;
+	/* a controller's copy of a template: the owner's write was judged */
+	if (kag__derived_copy(ev, ctx))
+		return 0;
 	if (kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE))
 		return root == W_POD && kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "ephemeralcontainers");
 	/* a pod's security settings cannot change after creation: only
@@ -458,13 +461,23 @@ const kag__detector_def kag__det_privileged_workload = {
 			"list; a listed path, a path under one, or an ancestor of one); JSON "
 			"Patch operations and merge patches are judged on what they add; "
 			"privileged with hostPID or a / mount is critical; pods stamped out by a "
-			"platform controller rank one step lower (judge the owner's creation)",
+			"platform controller rank one step lower (judge the owner's creation); "
+			"ReplicaSets, Pods and Jobs written by the controller that derives them "
+			"from their owner's template (deployment, replicaset, replication, job, "
+			"daemon-set, statefulset and cronjob controllers, or "
+			"system:kube-controller-manager) through an in-cluster client from a "
+			"private address are not judged at all, neither with a body nor as "
+			"needs_context at Metadata level: the owner's write was",
 		.fields = "requestObject, the pod spec",
 		.level = "never a guess",
 		.false_positives =
 			"CNI, storage and monitoring agents need host access; platform identities "
 			"in system namespaces are never flagged, other agents belong in the "
-			"policy (trusted_users) or in a system namespace",
+			"policy (trusted_users) or in a system namespace. Limits: a copy is "
+			"left to its owner, so a template written before the log began, or at "
+			"a level without bodies, is judged once (or needs context) at the "
+			"owner; a controller credential used with a tool (kubectl, curl), "
+			"without a userAgent or from a public address is judged as before",
 		.peers =
 			"Falco Create Privileged Pod / Sensitive Mount / HostNetwork / HostPid / "
 			"HostIPC; Panther Pod.Privileged / HostPath / Host.IPC / Host.Network / "

@@ -1,13 +1,18 @@
 /* rbac_probing: denied requests. One denial against a sensitive resource is
  * a low denied attempt; a burst of denials by one principal (username plus
  * the last source IP) within a window is one probing verdict with counts and
- * the distinct resources tried. Windows run on event time. */
+ * the distinct resources tried. Windows run on event time. Denials that are
+ * not an identity trying what it may not do (admission refusals, the Node
+ * authorizer's, a platform identity's at start-up) are info and not
+ * counted. */
 #include <stdio.h>
 #include <string.h>
 
 #include "burst-private.h"
+#include "caller-private.h"
 #include "detector-private.h"
 #include "finding-private.h"
+#include "gate-private.h"
 #include "redact-private.h"
 #include "request-private.h"
 
@@ -23,9 +28,16 @@ static const int wanted[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_SOURCE_IPS,
 
 #define NAME_MAX_ 48
 
-/* Per principal: its window of denials and the resources they were for. */
+/* How long after its first denial a platform identity's denials are taken
+ * for start-up: informers listing before a restarted API server's
+ * authorization cache is warm. */
+#define STARTUP_US (300LL * 1000000)
+
+/* Per principal: its window of denials and the resources they were for,
+ * and when the session saw its first denial (0: none yet). */
 typedef struct {
 	kag__window w;
+	int64_t first_denial_us;
 	size_t n_distinct;
 	char distinct[KAG__MAX_DISTINCT][NAME_MAX_];
 } probe_state;
@@ -80,19 +92,97 @@ static probe_state *principal_state(kag__ctx *ctx, const kag_event *ev)
 				   kag__hash(ip.ptr ? ip.ptr : "", ip.len, 0x2545f4914f6cdd1dULL));
 }
 
+/* A kubelet asking for an object of a pod not bound to it: the Node
+ * authorizer's "no relationship found between node ... and this object". */
+static int node_authorizer(const kag_event *ev, const kag__ctx *ctx)
+{
+	static const char why[] = "no relationship found between node";
+	kag_str r = kag__annotation(ev, "authorization.k8s.io/reason");
+	kag_str m = ev->str[KAG_FIELD_RESPONSE_MESSAGE];
+	size_t i;
+
+	if (ctx->identity != KAG__ID_NODE || kag__has(ev, KAG_FIELD_IMP_USER))
+		return 0;
+	for (i = 0; r.ptr && i + sizeof(why) - 1 <= r.len; i++)
+		if (memcmp(r.ptr + i, why, sizeof(why) - 1) == 0)
+			return 1;
+	if (!kag__usable(ev, KAG_FIELD_RESPONSE_MESSAGE))
+		return 0;
+	for (i = 0; i + sizeof(why) - 1 <= m.len; i++)
+		if (memcmp(m.ptr + i, why, sizeof(why) - 1) == 0)
+			return 1;
+	return 0;
+}
+
+/* Denials that are not probing: reported info and not counted. */
+enum { Q_NONE, Q_ADMISSION, Q_NODE_AUTHORIZER, Q_STARTUP };
+
+static int quiet(const kag_event *ev, kag__ctx *ctx, probe_state *st)
+{
+	kag__caller c;
+
+	if (kag__denied_by(ev) == KAG__DENIED_ADMISSION)
+		return Q_ADMISSION;
+	if (!kag__is_platform(ev, ctx))
+		return Q_NONE;
+	kag__caller_read(&c, ev, ctx->policy);
+	if (!kag__caller_fits(&c))
+		return Q_NONE;
+	if (node_authorizer(ev, ctx))
+		return Q_NODE_AUTHORIZER;
+	if (!st)
+		return Q_NONE;
+	if (!st->first_denial_us)
+		st->first_denial_us = ctx->now_us ? ctx->now_us : 1;
+	return ctx->now_us - st->first_denial_us <= STARTUP_US ? Q_STARTUP : Q_NONE;
+}
+
+static int report_quiet(kag_finding *f, const kag_event *ev, kag__ctx *ctx, int q,
+			const char *target, const char *user)
+{
+	char verb[32];
+	int platform = kag__is_platform(ev, ctx);
+	int severity = KAG_SEVERITY_INFO;
+
+	/* someone outside the platform refused by admission on a sensitive
+	 * resource: a denied attempt all the same */
+	if (q == Q_ADMISSION && !platform && is_sensitive(ctx->policy, target))
+		severity = KAG_SEVERITY_LOW;
+	if (severity == KAG_SEVERITY_INFO &&
+	    kag__info_unseen(f, ctx, platform ? KAG_ASSESSMENT_BENIGN : KAG_ASSESSMENT_SUSPICIOUS))
+		return KAG_OK;
+	kag__report(f, platform ? KAG_ASSESSMENT_BENIGN : KAG_ASSESSMENT_SUSPICIOUS, severity,
+		    KAG_CONFIDENCE_HIGH, "denied %s on %s by %s (response %lld): %s",
+		    kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb)), target, user,
+		    kag__has(ev, KAG_FIELD_RESPONSE_CODE) ? (long long)ev->code : 0LL,
+		    q == Q_ADMISSION
+		    ? "refused by admission after authorization allowed it, not permission probing"
+		    : q == Q_NODE_AUTHORIZER
+		    ? "the Node authorizer found no pod on this node using the object (a kubelet "
+		      "ahead of its pod's binding), not permission probing"
+		    : "a platform identity denied within its first minutes (informers starting "
+		      "before the authorization cache is warm), not permission probing");
+	if (severity > KAG_SEVERITY_INFO)
+		kag__finding_attack(f, strcmp(target, "secrets") == 0 ? "T1552.007" : "T1613");
+	return KAG_OK;
+}
+
 static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	char target[NAME_MAX_], user[128], ip[64], verb[32];
 	probe_state *st = principal_state(ctx, ev);
 	kag_str last_ip = kag__last_source_ip(ev);
 	size_t i;
-	int rc;
+	int rc, q;
 
 	target_name(ev, target, sizeof(target));
 	snprintf(ip, sizeof(ip), "%.*s", last_ip.ptr ? (int)last_ip.len : 1,
 		 last_ip.ptr ? last_ip.ptr : "?");
 	kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user));
 	kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb));
+	q = quiet(ev, ctx, st);
+	if (q != Q_NONE)
+		return report_quiet(f, ev, ctx, q, target, user);
 
 	/* the lateness allowance is measured from the newest denial seen */
 	rc = st ? kag__window_count(&st->w, ctx, ctx->policy->probe_window_us,
@@ -150,10 +240,31 @@ const kag__detector_def kag__det_rbac_probing = {
 			"low denied attempt; a burst of denials by one principal (username plus "
 			"last source IP) within the window (default 10 in 1800 s) is one probing "
 			"verdict with correlation count, first/last time and distinct resources",
-		.fields = "the outcome is responseStatus.code or authorization.k8s.io/decision",
+		.fields = "the outcome is responseStatus.code or authorization.k8s.io/decision; "
+			  "who refused it (evidence.denied_by) is read from the decision and "
+			  "responseStatus.message",
+		.severity =
+			"info, never counted toward a burst: denials by admission (a 403 or 422 "
+			"whose message names an admission webhook, PodSecurity or a "
+			"ValidatingAdmissionPolicy, or a 403 with a message after the "
+			"authorizers allowed it; low when someone outside the platform is "
+			"refused on a sensitive resource); and, for platform identities "
+			"(control plane, nodes, kube-system service accounts, providers) "
+			"through an in-cluster client from a private address, Node-authorizer "
+			"denials of kubelets ('no relationship found between node') and "
+			"denials within 300 s of the first denial the session saw of that "
+			"principal (informers starting before a restarted API server's "
+			"authorization cache is warm)",
 		.false_positives =
 			"misconfigured controllers retrying a forbidden call (look at the "
-			"identity); a denial is never reported as access",
+			"identity); a denial is never reported as access. Limits: a platform "
+			"credential used with a client-go userAgent from inside the cluster "
+			"probes unseen for its first 300 s, and a stolen kubelet credential "
+			"asking for other nodes' secrets through the kubelet's userAgent from "
+			"the node's address looks like a kubelet ahead of its pod; used with "
+			"kubectl, curl, without a userAgent or from a public address, both "
+			"count as probing. A 403 with an allow decision but no message counts "
+			"as an authorization denial",
 		.peers =
 			"Panther Multiple403 / Multiple403.PublicIP / Secret.AccessDenied, "
 			"Elastic enumeration and forbidden-request rules, Sigma unauthorized "

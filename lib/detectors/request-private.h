@@ -5,6 +5,7 @@
 #define KAG_REQUEST_PRIVATE_H
 
 #include "detector-private.h"
+#include "finding-private.h"
 #include "identity-private.h"
 
 /* Verb classes, NULL-terminated (also a definition's index verbs). */
@@ -39,5 +40,19 @@ int kag__in_system_namespace(const kag_event *ev, const kag__policy *p);
 int kag__is_platform(const kag_event *ev, const kag__ctx *ctx);
 /* Last sourceIPs entry (the one the client cannot forge), or {NULL,0}. */
 kag_str kag__last_source_ip(const kag_event *ev);
+/* An info verdict that the session will leave out (the caller did not ask
+ * for benign and info verdicts) is reported without formatting a reason:
+ * returns 1. Returns 0, having done nothing, when it will be seen. */
+int kag__info_unseen(kag_finding *f, const kag__ctx *ctx, int assessment);
+/* A ReplicaSet, Pod or Job written by the kube-controller-manager
+ * controller that derives it from its owner's template (the
+ * deployment-controller's ReplicaSets; the replicaset, replication, job,
+ * daemon-set and statefulset controllers' Pods; the cronjob-controller's
+ * Jobs; or system:kube-controller-manager's own credential), through an
+ * in-cluster client from a private address: judged at the origin, not
+ * once per copy. */
+int kag__derived_copy(const kag_event *ev, const kag__ctx *ctx);
+/* severity raised by steps, at most critical. */
+int kag__severity_raise(int severity, int steps);
 
 #endif

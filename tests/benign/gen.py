@@ -1259,9 +1259,19 @@ def ca_patch(s, beh, user, ua, ip, t, res, name, verb="patch"):
     body = [{"op": "add", "path": "/webhooks/0/clientConfig/caBundle",
              "value": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJkakNDQVIyZ0F3SUJBZ0lRZm1Y"}]
     if verb == "update":
+        # an update carries the whole object: the webhook still calls the
+        # owner's service (in the updating account's namespace)
+        svc_ns = user["username"].split(":")[2]
         body = {"kind": KIND[res], "apiVersion": "admissionregistration.k8s.io/v1",
-                "metadata": {"name": name}, "webhooks": [{"name": name.replace("-", ".") + ".k8s.io",
-                                                          "clientConfig": {"caBundle": body[0]["value"]}}]}
+                "metadata": {"name": name}, "webhooks": [{
+                    "name": name.replace("-", ".") + ".k8s.io",
+                    "clientConfig": {"service": {"name": name.replace("-configuration", "-service"),
+                                                 "namespace": svc_ns, "path": "/v1/admit"},
+                                     "caBundle": body[0]["value"]},
+                    "rules": [{"apiGroups": ["*"], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"],
+                               "resources": ["*"]}],
+                    "failurePolicy": "Ignore", "sideEffects": "None",
+                    "admissionReviewVersions": ["v1", "v1beta1"]}]}
     s.add(t, beh, user, ua, ip, "get", res, None, name)
     s.add(t + 0.01, beh, user, ua, ip, verb, res, None, name, body=body,
           query="" if verb == "patch" else None)

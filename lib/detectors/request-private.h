@@ -39,5 +39,10 @@ int kag__in_system_namespace(const kag_event *ev, const kag__policy *p);
 int kag__is_platform(const kag_event *ev, const kag__ctx *ctx);
 /* Last sourceIPs entry (the one the client cannot forge), or {NULL,0}. */
 kag_str kag__last_source_ip(const kag_event *ev);
+/* The userAgent names a command-line tool or a scripting library (kubectl,
+ * curl, wget, Python's and other languages' HTTP libraries, a browser):
+ * a person's client, not a component's. The client sets it, so it can
+ * only ever take trust away, never give it. */
+int kag__client_is_tool(const kag_event *ev);
 
 #endif

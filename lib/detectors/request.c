@@ -48,3 +48,28 @@ kag_str kag__last_source_ip(const kag_event *ev)
 	it = kag__item(ev, KAG_FIELD_SOURCE_IPS, ev->count[KAG_FIELD_SOURCE_IPS] - 1);
 	return it ? it->val : none;
 }
+
+int kag__client_is_tool(const kag_event *ev)
+{
+	static const char *const tools[] = {
+		"kubectl", "curl/", "wget/", "python-requests/", "python-urllib", "python-httpx/",
+		"aiohttp/", "httpie/", "postmanruntime/", "mozilla/", "k9s", "powershell", NULL,
+	};
+	kag_str ua;
+	size_t i, j, n;
+
+	if (!kag__usable(ev, KAG_FIELD_USER_AGENT))
+		return 0;
+	ua = ev->str[KAG_FIELD_USER_AGENT];
+	for (i = 0; tools[i]; i++) {
+		n = strlen(tools[i]);
+		if (ua.len < n)
+			continue;
+		for (j = 0; j < n; j++)
+			if ((ua.ptr[j] | 0x20) != tools[i][j] && ua.ptr[j] != tools[i][j])
+				break;
+		if (j == n)
+			return 1;
+	}
+	return 0;
+}

@@ -125,11 +125,15 @@ static void print_verdicts(struct triage *t, const kag_result *res)
 			fwrite(json, 1, len, stdout);
 			fputc('\n', stdout);
 		} else {
-			printf("%-8s %-13s %-20s %-11s %s  %s\n",
-			       kag_severity_name(kag_verdict_severity(v)),
+			uint64_t reps = kag_verdict_repeat_count(v);
+
+			printf("%-8s %-13s %-20s %-11s %s  %s", kag_severity_name(kag_verdict_severity(v)),
 			       kag_assessment_name(a), kag_verdict_detector(v),
 			       kag_outcome_name(kag_verdict_outcome(v)), kag_verdict_source(v),
 			       kag_verdict_reason(v));
+			if (reps)
+				printf(" (repeated %llu more times in the window)", (unsigned long long)reps);
+			putchar('\n');
 		}
 	}
 }

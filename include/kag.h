@@ -487,7 +487,7 @@ KAG_API const char *kag_parser_error_message(const kag_parser *p);
  * have fields of their own. NUL-terminated, borrowed, valid until the next
  * call on p; *len_out (when not NULL) receives its length without the NUL.
  * NULL before the first rejected record, or when memory runs out.
- * kag-triage, kag-filter and the bindings write this record. @since 0.1 */
+ * kag-triage, kag-filter and the bindings write this record. @since 0.2 */
 KAG_API const char *kag_parser_error_json(const kag_parser *p, size_t *len_out);
 KAG_API uint64_t kag_parser_error_line(const kag_parser *p);
 KAG_API uint64_t kag_parser_error_offset(const kag_parser *p);
@@ -530,7 +530,7 @@ KAG_API uint64_t kag_parser_stat(const kag_parser *p, int stat);
  *
  * No cut depends on the bytes after it, so the end of the stream needs no
  * call. A splitter is not thread-safe; it holds no input, only its state.
- * @since 0.1
+ * @since 0.2
  * @{ */
 
 typedef struct kag_splitter kag_splitter;
@@ -590,9 +590,35 @@ enum kag_registry_option {
 	KAG_ROPT_DISCOVERY_THRESHOLD = 10, /**< distinct namespaces listed by one
 					* identity; default 5 (@since 0.1) */
 	KAG_ROPT_DISCOVERY_WINDOW = 11, /**< default 600 s (@since 0.1) */
-	KAG_ROPT_NEW_TERMS_CAPACITY = 12 /**< first-seen user agents remembered;
+	KAG_ROPT_NEW_TERMS_CAPACITY = 12, /**< first-seen user agents remembered;
 					* default 4096 (@since 0.1) */
+	KAG_ROPT_REPEAT_WINDOW = 13,   /**< repeat suppression window; default
+					* 600 s; 0 turns suppression off (the only
+					* option that takes 0) (@since 0.2) */
+	KAG_ROPT_REPEAT_CAPACITY = 14, /**< open repeat windows; default 4096
+					* (@since 0.2) */
+	KAG_ROPT_REPEAT_KEY = 15       /**< what makes two verdicts repeats: an OR
+					* of KAG_REPEAT_* (non-zero); default
+					* KAG_REPEAT_DEFAULT (@since 0.2) */
 };
+
+/** Parts of the repeat key (KAG_ROPT_REPEAT_KEY; a policy file's
+ * "repeat_key" names them in lower case: "user", "verb", ...). The
+ * detector, the assessment and the severity are always part of it.
+ * @since 0.2 */
+enum kag_repeat_key {
+	KAG_REPEAT_USER = 1,        /**< user.username and impersonatedUser.username */
+	KAG_REPEAT_VERB = 2,
+	KAG_REPEAT_RESOURCE = 4,    /**< objectRef.apiGroup, resource, subresource */
+	KAG_REPEAT_NAMESPACE = 8,
+	KAG_REPEAT_NAME = 16,       /**< objectRef.name */
+	KAG_REPEAT_OUTCOME = 32,
+	KAG_REPEAT_REASON = 64,     /**< the verdict's reason */
+	KAG_REPEAT_SOURCE = 128,    /**< the last sourceIPs entry */
+	KAG_REPEAT_USER_AGENT = 256
+};
+/** The default repeat key: every part but the source and the user agent. */
+#define KAG_REPEAT_DEFAULT 127
 
 /** Callback of a caller-defined detector. Inspect `ev`; to report, call
  * kag_finding_report() (and the other kag_finding_* setters) on `f`.
@@ -811,8 +837,18 @@ KAG_API const char *kag_gate_reason(const kag_gate *g);
 
 /** @defgroup session Sessions and verdicts
  * A session is one thread's evaluation context over a sealed registry: it
- * holds correlation state (stage de-duplication by auditID, probing windows)
- * in fixed-capacity tables with least-recently-used eviction.
+ * holds correlation state (stage de-duplication by auditID, probing windows,
+ * repeat windows) in fixed-capacity tables with least-recently-used eviction.
+ *
+ * Repeats: a verdict with the same detector, assessment, severity and repeat
+ * key (KAG_ROPT_REPEAT_KEY: by default identity, verb, object, outcome and
+ * reason) as the one that opened a window (KAG_ROPT_REPEAT_WINDOW of event
+ * time) is counted, not returned. When the window closes (event time passes
+ * its end, its table entry is evicted, or kag_session_flush) and it counted
+ * repeats, the last repeat is returned as the window's aggregate: its JSON
+ * carries "repeats":{"count":N,"first":...,"last":...} and
+ * kag_verdict_repeat_count() is N. Correlated verdicts (bursts) are never
+ * counted as repeats; detectors see every event.
  * @{ */
 
 typedef struct kag_session kag_session;
@@ -836,7 +872,25 @@ enum kag_session_stat {
 	KAG_SSTAT_DEDUP_EVICTIONS = 4,   /**< auditIDs evicted from the dedup table */
 	KAG_SSTAT_PRINCIPAL_EVICTIONS = 5, /**< principals evicted from windows */
 	KAG_SSTAT_DEFERRED = 6,      /**< RequestReceived events held for a later stage */
-	KAG_SSTAT_SUPPRESSED = 7     /**< benign verdicts left out (EMIT_BENIGN 0) */
+	KAG_SSTAT_SUPPRESSED = 7,    /**< benign verdicts left out (EMIT_BENIGN 0) */
+	KAG_SSTAT_REPEATS = 8,       /**< verdicts left out as repeats of one in
+				      * its window; their count reaches the caller
+				      * in the window's aggregate (see
+				      * kag_verdict_repeat_count) (@since 0.2) */
+	KAG_SSTAT_REPEAT_EVICTIONS = 9, /**< repeat windows closed early because
+				      * the table was full (@since 0.2) */
+	KAG_SSTAT_LEVEL_UNJUDGED = 10 /**< events a detector could not judge only
+				      * because the audit level shows no body, and
+				      * that were no lead: counted, no verdict
+				      * (kag_session_detector_stat) (@since 0.2) */
+};
+
+/** Per-detector session counters for kag_session_detector_stat().
+ * @since 0.2 */
+enum kag_detector_stat {
+	KAG_DSTAT_LEVEL_UNJUDGED = 1 /**< as KAG_SSTAT_LEVEL_UNJUDGED, for one
+				      * detector: the events that a more detailed
+				      * audit level would let it judge */
 };
 
 /** New session over a sealed registry (KAG_ESTATE if not sealed). */
@@ -844,6 +898,10 @@ KAG_API int kag_session_new(kag_session **out, kag_registry *r);
 KAG_API void kag_session_free(kag_session *s);
 KAG_API int kag_session_set_option_u64(kag_session *s, int option, uint64_t value);
 KAG_API uint64_t kag_session_stat(const kag_session *s, int stat);
+/** A KAG_DSTAT_* counter of detector `detector` (its registry index); 0 for
+ * an unknown counter or index. @since 0.2 */
+KAG_API uint64_t kag_session_detector_stat(const kag_session *s, size_t detector,
+					   int stat);
 
 /** Judge one event.
  * @param out set to the verdicts of this call: borrowed from the session
@@ -855,7 +913,9 @@ KAG_API int kag_session_evaluate(const kag_result **out, kag_session *s,
 				       const kag_event *ev);
 
 /** End of stream: release verdicts still held for requests seen only at
- * RequestReceived. Same ownership as kag_session_evaluate(). */
+ * RequestReceived, and close every repeat window (its aggregate, when it
+ * counted repeats, is among the verdicts). Same ownership as
+ * kag_session_evaluate(). */
 KAG_API int kag_session_flush(const kag_result **out, kag_session *s);
 
 KAG_API size_t kag_result_count(const kag_result *res);
@@ -882,6 +942,10 @@ KAG_API size_t kag_verdict_inferred_count(const kag_verdict *v);
 KAG_API const char *kag_verdict_inferred(const kag_verdict *v, size_t i);
 /** Correlated verdicts: number of events counted, else 0. */
 KAG_API uint64_t kag_verdict_correlation_count(const kag_verdict *v);
+/** A repeat window's aggregate: the number of repeats left out after the
+ * verdict that opened the window (its JSON has a "repeats" member), else 0.
+ * The aggregate is the last repeat's verdict. @since 0.2 */
+KAG_API uint64_t kag_verdict_repeat_count(const kag_verdict *v);
 /** The evidence object as JSON text (native field names): a NUL-terminated
  * copy of its own, stored after the verdict record (not a pointer into
  * kag_verdict_json()'s text, so a C string reader stops at its end);

@@ -38,6 +38,9 @@ typedef struct {
 	uint64_t discovery_threshold;     /* distinct (resource, namespace) lists */
 	uint64_t discovery_window_us;
 	uint64_t new_terms_capacity;      /* first-seen user agents remembered */
+	uint64_t repeat_window_us;        /* 0: repeats are not suppressed */
+	uint64_t repeat_capacity;         /* open repeat windows */
+	uint64_t repeat_key;              /* KAG_REPEAT_* parts */
 
 	/* identity classes (controller_baseline, secrets_access, ...) */
 	kag__strlist control_plane_users;   /* exact usernames */
@@ -68,5 +71,7 @@ int kag__strlist_has(const kag__strlist *l, kag_str s);
 int kag__strlist_prefix(const kag__strlist *l, kag_str s);
 /* Registry options beyond the ones registry.c handles itself. */
 int kag__policy_set_option(kag__policy *p, int option, uint64_t value);
+/* KAG_ROPT_REPEAT_KEY: a non-zero OR of KAG_REPEAT_* bits. */
+int kag__policy_set_repeat_key(kag__policy *p, uint64_t parts);
 
 #endif

@@ -96,6 +96,9 @@ void kag__policy_defaults(kag__policy *p)
 	p->discovery_threshold = 5;
 	p->discovery_window_us = 600ULL * 1000000;
 	p->new_terms_capacity = 4096;
+	p->repeat_window_us = 600ULL * 1000000;
+	p->repeat_capacity = 4096;
+	p->repeat_key = KAG_REPEAT_DEFAULT;
 	p->control_plane_users = cp;
 	p->provider_prefixes = prov;
 	p->operator_prefixes = ops;

@@ -93,6 +93,10 @@ static const struct {
 	  offsetof(kag__policy, pending_capacity), 0, CAPACITY_MAX },
 	{ "capacities", "new_terms", KAG_ROPT_NEW_TERMS_CAPACITY,
 	  offsetof(kag__policy, new_terms_capacity), 0, CAPACITY_MAX },
+	{ "windows", "repeat", KAG_ROPT_REPEAT_WINDOW,
+	  offsetof(kag__policy, repeat_window_us), 1, WINDOW_MAX },
+	{ "capacities", "repeats", KAG_ROPT_REPEAT_CAPACITY,
+	  offsetof(kag__policy, repeat_capacity), 0, CAPACITY_MAX },
 };
 #define N_NUMBERS (sizeof(numbers) / sizeof(numbers[0]))
 
@@ -295,9 +299,39 @@ static int find_list_id(int id)
 
 /* ---- options shared with kag_registry_set_option_u64() ---- */
 
+/* The least value of number i: 1, but 0 for the repeat window, which 0
+ * turns off. */
+static uint64_t number_min(size_t i)
+{
+	return numbers[i].option == KAG_ROPT_REPEAT_WINDOW ? 0 : 1;
+}
+
 static int check_number(size_t i, uint64_t value)
 {
-	return value >= 1 && value <= numbers[i].max;
+	return value >= number_min(i) && value <= numbers[i].max;
+}
+
+/* ---- the repeat key ---- */
+
+static const struct {
+	const char *name;
+	uint64_t bit;
+} repeat_parts[] = {
+	{ "user", KAG_REPEAT_USER }, { "verb", KAG_REPEAT_VERB },
+	{ "resource", KAG_REPEAT_RESOURCE }, { "namespace", KAG_REPEAT_NAMESPACE },
+	{ "name", KAG_REPEAT_NAME }, { "outcome", KAG_REPEAT_OUTCOME },
+	{ "reason", KAG_REPEAT_REASON }, { "source", KAG_REPEAT_SOURCE },
+	{ "user_agent", KAG_REPEAT_USER_AGENT },
+};
+#define N_REPEAT_PARTS (sizeof(repeat_parts) / sizeof(repeat_parts[0]))
+#define REPEAT_KEY_ALL 511u
+
+int kag__policy_set_repeat_key(kag__policy *p, uint64_t parts)
+{
+	if (!parts || (parts & ~(uint64_t)REPEAT_KEY_ALL))
+		return KAG_EINVAL;
+	p->repeat_key = parts;
+	return KAG_OK;
 }
 
 int kag__policy_set_option(kag__policy *p, int option, uint64_t value)
@@ -333,11 +367,11 @@ static int load_number(loader *L, size_t i, json_t *v)
 {
 	json_int_t n;
 
-	if (!json_is_integer(v) || (n = json_integer_value(v)) < 1 ||
-	    (uint64_t)n > numbers[i].max)
-		return fail(L, KAG_ESCHEMA, "expected %s from 1 to %llu, got %s",
+	if (!json_is_integer(v) || (n = json_integer_value(v)) < 0 ||
+	    !check_number(i, (uint64_t)n))
+		return fail(L, KAG_ESCHEMA, "expected %s from %llu to %llu, got %s",
 			    numbers[i].seconds ? "a whole number of seconds" : "an integer",
-			    (unsigned long long)numbers[i].max,
+			    (unsigned long long)number_min(i), (unsigned long long)numbers[i].max,
 			    json_is_integer(v) ? "a value out of range" : kag__json_kind(v));
 	*number_at(&L->st, i) = numbers[i].seconds ? (uint64_t)n * 1000000 : (uint64_t)n;
 	return KAG_OK;
@@ -476,6 +510,35 @@ static int load_detectors(loader *L, json_t *obj)
 	return KAG_OK;
 }
 
+/* "repeat_key": ["user", "verb", ...], the parts of the repeat key. */
+static int load_repeat_key(loader *L, json_t *arr)
+{
+	uint64_t parts = 0;
+	json_t *v;
+	size_t k, i;
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return fail(L, KAG_ESCHEMA, "expected a non-empty array of key parts, got %s",
+			    json_is_array(arr) ? "an empty array" : kag__json_kind(arr));
+	json_array_foreach(arr, k, v) {
+		char idx[24];
+		size_t old;
+
+		snprintf(idx, sizeof(idx), "%zu", k);
+		old = kag__jptr_push(&L->path, idx);
+		for (i = 0; i < N_REPEAT_PARTS; i++)
+			if (json_is_string(v) && strcmp(json_string_value(v), repeat_parts[i].name) == 0)
+				break;
+		if (i == N_REPEAT_PARTS)
+			return fail(L, KAG_ESCHEMA, "unknown repeat key part (known: user, verb, "
+				    "resource, namespace, name, outcome, reason, source, user_agent)");
+		parts |= repeat_parts[i].bit;
+		kag__jptr_pop(&L->path, old);
+	}
+	L->st.repeat_key = parts;
+	return KAG_OK;
+}
+
 /* One top-level member. Pass 0 handles everything but "add_*" lists, pass
  * 1 only those, so that additions extend a replacement wherever it is. */
 static int load_member(loader *L, const char *key, json_t *v, int pass)
@@ -498,6 +561,8 @@ static int load_member(loader *L, const char *key, json_t *v, int pass)
 		return load_section(L, key, v);
 	if (strcmp(key, "detectors") == 0)
 		return load_detectors(L, v);
+	if (strcmp(key, "repeat_key") == 0)
+		return load_repeat_key(L, v);
 	if (strcmp(key, "description") == 0) {
 		if (!json_is_string(v))
 			return fail(L, KAG_ESCHEMA, "expected a string, got %s", kag__json_kind(v));

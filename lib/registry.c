@@ -225,11 +225,13 @@ int kag_registry_disable(kag_registry *r, const char *id)
 
 int kag_registry_set_option_u64(kag_registry *r, int option, uint64_t value)
 {
-	if (!r || value == 0)
+	/* only the repeat window takes 0 (suppression off) */
+	if (!r || (value == 0 && option != KAG_ROPT_REPEAT_WINDOW))
 		return KAG_EINVAL;
 	if (r->sealed)
 		return KAG_ESTATE;
 	switch (option) {
+	case KAG_ROPT_REPEAT_KEY: return kag__policy_set_repeat_key(&r->policy, value);
 	case KAG_ROPT_PROBE_THRESHOLD: r->policy.probe_threshold = value; break;
 	case KAG_ROPT_PROBE_WINDOW:
 		if (value > UINT64_MAX / 1000000)

@@ -1,11 +1,16 @@
 /* Sessions: one thread's evaluation context. Runs the gate and detectors on
  * each event, de-duplicates the stages of one request by auditID, holds
- * requests seen only at RequestReceived until a later stage or expiry, and
- * keeps per-detector correlation state. Every table has a fixed capacity. */
+ * requests seen only at RequestReceived until a later stage or expiry,
+ * keeps per-detector correlation state, makes one request tell one story
+ * (a baseline stands down when another detector finds something), and
+ * counts repeats of a verdict instead of returning them (repeat.c). Every
+ * table has a fixed capacity. */
 #include <string.h>
 
 #include "alloc-private.h"
 #include "identity-private.h"
+#include "lead-private.h"
+#include "repeat-private.h"
 #include "route-private.h"
 #include "verdict-private.h"
 
@@ -44,10 +49,14 @@ struct kag_session {
 	uint32_t pend_oldest, pend_newest, pend_free;
 	kag_result result;
 	kag_verdict *pool;
+	kag__repeats repeats;     /* open repeat windows */
+	kag_verdict *staged, *staged_tail; /* the verdicts of the event being judged */
+	int staged_alert;         /* one of them is suspicious or malicious */
+	uint64_t *unjudged;       /* per entry: level-only gate failures, no lead */
 	kag_buf scratch;
 	int64_t last_time;
 	int failed;               /* an allocation failed while releasing */
-	uint64_t st_events, st_dups, st_verdicts, st_deferred, st_suppressed;
+	uint64_t st_events, st_dups, st_verdicts, st_deferred, st_suppressed, st_unjudged;
 };
 
 /* ---- verdict pool and result ---- */
@@ -93,6 +102,25 @@ static int result_push(kag_session *s, kag_verdict *v)
 	return KAG_OK;
 }
 
+/* The repeat table's way out: a verdict returned to the caller. */
+static int sink_out(void *user, kag_verdict *v)
+{
+	return result_push(user, v);
+}
+
+static void sink_drop(void *user, kag_verdict *v)
+{
+	pool_put(user, v);
+}
+
+/* A verdict of a judged request goes to the caller, unless it repeats one
+ * in its window. */
+static void deliver(kag_session *s, kag_verdict *v)
+{
+	if (kag__repeats_admit(&s->repeats, v, s->last_time) < 0)
+		s->failed = 1;
+}
+
 static void result_recycle(kag_session *s)
 {
 	size_t i;
@@ -133,12 +161,10 @@ static void pend_finish(kag_session *s, uint32_t i1, int release)
 	for (; v; v = next) {
 		next = v->next;
 		v->next = NULL;
-		if (release) {
-			if (result_push(s, v) < 0)
-				s->failed = 1;
-		} else {
+		if (release)
+			deliver(s, v);
+		else
 			pool_put(s, v);
-		}
 	}
 	p->head = p->tail = NULL;
 	pend_unlink(s, i1);
@@ -206,6 +232,12 @@ static void pend_expire(kag_session *s, int64_t now)
 	}
 }
 
+/* KAG_ENOMEM when releasing a verdict failed during the call. */
+static int status(const kag_session *s)
+{
+	return s->failed || s->repeats.failed ? KAG_ENOMEM : KAG_OK;
+}
+
 /* ---- lifecycle ---- */
 
 int kag_session_new(kag_session **out, kag_registry *r)
@@ -231,11 +263,19 @@ int kag_session_new(kag_session **out, kag_registry *r)
 			   on_dedup_evict, s);
 	if (rc < 0)
 		goto fail;
+	{
+		kag__repeat_sink sink = { sink_out, sink_drop, s };
+
+		rc = kag__repeats_init(&s->repeats, &r->policy, &sink);
+		if (rc < 0)
+			goto fail;
+	}
 	rc = KAG_ENOMEM;
 	s->det_state = kag__calloc(r->n_entries, sizeof(kag__lru));
+	s->unjudged = kag__calloc(r->n_entries ? r->n_entries : 1, sizeof(uint64_t));
 	s->pend_cap = r->policy.pending_capacity;
 	s->pend = kag__calloc(s->pend_cap, sizeof(pending_rec));
-	if (!s->det_state || !s->pend)
+	if (!s->det_state || !s->unjudged || !s->pend)
 		goto fail;
 	for (i = 0; i < s->pend_cap; i++)
 		s->pend[i].newer = i + 1 < s->pend_cap ? (uint32_t)(i + 2) : 0;
@@ -268,6 +308,7 @@ void kag_session_free(kag_session *s)
 	result_recycle(s);
 	while (s->pend && s->pend_oldest)
 		pend_finish(s, s->pend_oldest, 0);
+	kag__repeats_dispose(&s->repeats);
 	for (v = s->pool; v; v = next) {
 		next = v->next;
 		kag__buf_dispose(&v->buf);
@@ -278,6 +319,7 @@ void kag_session_free(kag_session *s)
 			kag__lru_dispose(&s->det_state[i]);
 	}
 	kag__free(s->det_state);
+	kag__free(s->unjudged);
 	kag__free(s->pend);
 	kag__lru_dispose(&s->dedup);
 	kag__free(s->result.items);
@@ -316,14 +358,38 @@ uint64_t kag_session_stat(const kag_session *s, int stat)
 		return n;
 	case KAG_SSTAT_DEFERRED: return s->st_deferred;
 	case KAG_SSTAT_SUPPRESSED: return s->st_suppressed;
+	case KAG_SSTAT_REPEATS: return s->repeats.repeats;
+	case KAG_SSTAT_REPEAT_EVICTIONS: return s->repeats.index.evictions;
+	case KAG_SSTAT_LEVEL_UNJUDGED: return s->st_unjudged;
+	default: return 0;
+	}
+}
+
+uint64_t kag_session_detector_stat(const kag_session *s, size_t detector, int stat)
+{
+	if (!s || detector >= s->reg->n_entries)
+		return 0;
+	switch (stat) {
+	case KAG_DSTAT_LEVEL_UNJUDGED: return s->unjudged[detector];
 	default: return 0;
 	}
 }
 
 /* ---- evaluation ---- */
 
-static int emit(kag_session *s, pending_rec *dest, const kag__detector_def *d,
-		const kag_event *ev, const kag_finding *f, kag__gate_result *g)
+/* The gate stopped d only because the event's audit level (known) shows
+ * no body: a property of the cluster's audit policy, not of the event. */
+static int level_only(const kag__gate_result *g, const kag__detector_def *d,
+		      const kag_event *ev)
+{
+	return !g->passed && !g->level_ok && g->n_missing == 0 && g->stage_ok &&
+	       ev->level != KAG_LEVEL_UNKNOWN && ev->level < d->min_level;
+}
+
+/* Build the verdict of entry i on ev and stage it with the event's others
+ * (settle() sends them on). */
+static int emit(kag_session *s, size_t i, const kag__detector_def *d, const kag_event *ev,
+		const kag__ctx *ctx, const kag_finding *f, kag__gate_result *g)
 {
 	kag__verdict_input in = { d, ev, f, g, s->include_bodies };
 	int assessment = g->passed ? f->assessment : KAG_ASSESSMENT_NEEDS_CONTEXT;
@@ -332,6 +398,12 @@ static int emit(kag_session *s, pending_rec *dest, const kag__detector_def *d,
 
 	if (!s->emit_benign && (assessment == KAG_ASSESSMENT_BENIGN || severity == KAG_SEVERITY_INFO)) {
 		s->st_suppressed++;
+		return KAG_OK;
+	}
+	/* needs_context only for a lead; the rest is counted toward coverage */
+	if (level_only(g, d, ev) && !kag__is_lead(ctx->policy, ev, ctx->identity)) {
+		s->unjudged[i]++;
+		s->st_unjudged++;
 		return KAG_OK;
 	}
 	if (!g->passed)
@@ -343,15 +415,58 @@ static int emit(kag_session *s, pending_rec *dest, const kag__detector_def *d,
 		pool_put(s, v);
 		return KAG_ENOMEM;
 	}
-	if (dest) {
-		if (dest->tail)
-			dest->tail->next = v;
-		else
-			dest->head = v;
-		dest->tail = v;
-		return KAG_OK;
+	v->baseline = d->benign_only && assessment == KAG_ASSESSMENT_BENIGN;
+	if (assessment == KAG_ASSESSMENT_SUSPICIOUS || assessment == KAG_ASSESSMENT_MALICIOUS)
+		s->staged_alert = 1;
+	/* a correlation is a count already */
+	if (s->repeats.window_us && !(g->passed && f->corr_count))
+		v->repeat_key = kag__repeat_key(ctx->policy, v, ev);
+	if (s->staged_tail)
+		s->staged_tail->next = v;
+	else
+		s->staged = v;
+	s->staged_tail = v;
+	return KAG_OK;
+}
+
+/* Send the event's staged verdicts on: to the pending request (dest) or to
+ * the caller. One request tells one story: when another detector found
+ * something suspicious, the baseline's benign verdict stands down. */
+static void settle(kag_session *s, pending_rec *dest)
+{
+	kag_verdict *v = s->staged, *next;
+	int alert = s->staged_alert;
+
+	s->staged = s->staged_tail = NULL;
+	s->staged_alert = 0;
+	for (; v; v = next) {
+		next = v->next;
+		v->next = NULL;
+		if (alert && v->baseline) {
+			pool_put(s, v);
+		} else if (dest) {
+			if (dest->tail)
+				dest->tail->next = v;
+			else
+				dest->head = v;
+			dest->tail = v;
+		} else {
+			deliver(s, v);
+		}
 	}
-	return result_push(s, v);
+}
+
+/* Take back the staged verdicts of an evaluation that failed. */
+static void unstage(kag_session *s)
+{
+	kag_verdict *v = s->staged, *next;
+
+	for (; v; v = next) {
+		next = v->next;
+		pool_put(s, v);
+	}
+	s->staged = s->staged_tail = NULL;
+	s->staged_alert = 0;
 }
 
 /* A blank finding: every member but the arrays, which their counts and the
@@ -434,8 +549,7 @@ static uint64_t applicable(const kag_session *s, const kag_event *ev, kag__ctx *
 
 /* Judge the event by the indexed entries in `todo` (from applicable()), in
  * registry order, then by every entry past the index that applies. */
-static int run_detectors(kag_session *s, const kag_event *ev, kag__ctx *ctx, uint64_t todo,
-			 pending_rec *dest)
+static int run_detectors(kag_session *s, const kag_event *ev, kag__ctx *ctx, uint64_t todo)
 {
 	const kag_registry *r = s->reg;
 	size_t i, next = KAG__ROUTE_INDEXED;
@@ -484,7 +598,7 @@ static int run_detectors(kag_session *s, const kag_event *ev, kag__ctx *ctx, uin
 			if (!f.reported)
 				continue;
 		}
-		rc = emit(s, dest, d, ev, &f, &g);
+		rc = emit(s, i, d, ev, ctx, &f, &g);
 		if (rc < 0)
 			return rc;
 	}
@@ -534,7 +648,7 @@ int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event
 	}
 	*out = &s->result;
 	result_recycle(s);
-	s->failed = 0;
+	s->failed = s->repeats.failed = 0;
 	s->st_events++;
 	outcome = kag__outcome(ev);
 	kag__event_time(ev);
@@ -543,6 +657,7 @@ int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event
 	if (ev->time_us > s->last_time)
 		s->last_time = ev->time_us;
 	pend_expire(s, s->last_time);
+	kag__repeats_expire(&s->repeats, s->last_time);
 	/* the detectors' cheap tests, while the table's line arrives */
 	todo = applicable(s, ev, &ctx);
 
@@ -552,7 +667,7 @@ int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event
 		if (ev->stage == KAG_STAGE_REQUEST_RECEIVED) {
 			if (e) {
 				s->st_dups++;
-				return s->failed ? KAG_ENOMEM : KAG_OK;
+				return status(s);
 			}
 			e = kag__lru_insert(&s->dedup, key);
 			e->state = DEDUP_PENDING;
@@ -562,7 +677,7 @@ int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event
 		} else {
 			if (e && e->state == DEDUP_JUDGED) {
 				s->st_dups++;
-				return s->failed ? KAG_ENOMEM : KAG_OK;
+				return status(s);
 			}
 			if (e && e->state == DEDUP_PENDING) {
 				if (e->pending)
@@ -574,10 +689,13 @@ int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event
 			e->pending = 0;
 		}
 	}
-	rc = run_detectors(s, ev, &ctx, todo, dest);
-	if (rc < 0)
+	rc = run_detectors(s, ev, &ctx, todo);
+	if (rc < 0) {
+		unstage(s);
 		return rc;
-	return s->failed ? KAG_ENOMEM : KAG_OK;
+	}
+	settle(s, dest);
+	return status(s);
 }
 
 static void mark_judged(uint64_t key, void *payload, void *user)
@@ -598,11 +716,12 @@ int kag_session_flush(const kag_result **out, kag_session *s)
 		return KAG_EINVAL;
 	*out = &s->result;
 	result_recycle(s);
-	s->failed = 0;
+	s->failed = s->repeats.failed = 0;
 	while (s->pend_oldest)
 		pend_finish(s, s->pend_oldest, 1);
 	kag__lru_foreach(&s->dedup, mark_judged, NULL);
-	return s->failed ? KAG_ENOMEM : KAG_OK;
+	kag__repeats_flush(&s->repeats);
+	return status(s);
 }
 
 size_t kag_result_count(const kag_result *res)

@@ -11,6 +11,11 @@ struct kag_verdict {
 	const char *detector;   /* borrowed from the registry */
 	int assessment, outcome, severity, confidence;
 	uint64_t corr_count;
+	uint64_t repeat_count;  /* a repeat window's aggregate: repeats counted */
+	uint64_t repeat_key;    /* 0: never counted as a repeat (correlations) */
+	int baseline;           /* a benign verdict of a baseline (benign-only)
+				 * detector: it stands down when another
+				 * verdict on the request is an alert */
 	int64_t time_us;
 	kag_buf buf;            /* JSON text, then NUL-terminated strings */
 	size_t json_len, evidence_off, evidence_len;
@@ -34,6 +39,11 @@ typedef struct {
 
 /* Build v from a finding (or a failed gate). */
 int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in);
+
+/* Make v a repeat window's aggregate: add "repeats":{"count":N,"first":..,
+ * "last":..} to its JSON (times in microseconds, 0: null). */
+int kag__verdict_add_repeats(kag_verdict *v, uint64_t count, int64_t first_us,
+			     int64_t last_us);
 
 /* Evidence writer (output module). */
 /* A string field as a JSON string, or null when absent. */

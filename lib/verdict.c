@@ -100,20 +100,22 @@ static void put_attack(kag_buf *b, const kag__detector_def *d, const kag_finding
 	}
 }
 
+static void put_time_or_null(kag_buf *b, int64_t us)
+{
+	if (us)
+		kag__buf_put_time_us(b, us);
+	else
+		KAG__BUF_LIT(b, "null");
+}
+
 static void put_correlation(kag_buf *b, const kag_finding *f)
 {
 	KAG__BUF_LIT(b, ",\"correlation\":{\"count\":");
 	kag__buf_put_u64(b, f->corr_count);
 	KAG__BUF_LIT(b, ",\"first\":");
-	if (f->corr_first_us)
-		kag__buf_put_time_us(b, f->corr_first_us);
-	else
-		KAG__BUF_LIT(b, "null");
+	put_time_or_null(b, f->corr_first_us);
 	KAG__BUF_LIT(b, ",\"last\":");
-	if (f->corr_last_us)
-		kag__buf_put_time_us(b, f->corr_last_us);
-	else
-		KAG__BUF_LIT(b, "null");
+	put_time_or_null(b, f->corr_last_us);
 	KAG__BUF_LIT(b, ",\"distinct\":");
 	put_name_list(b, f->distinct, f->n_distinct, 0);
 	kag__buf_putc(b, '}');
@@ -140,6 +142,8 @@ static void set_fields(kag_verdict *v, const kag__verdict_input *in)
 	v->time_us = ev->time_us;
 	v->n_missing = v->n_inferred = v->n_attack = 0;
 	v->corr_count = 0;
+	v->repeat_count = 0;
+	v->repeat_key = 0;
 	if (!f) {
 		v->assessment = KAG_ASSESSMENT_NEEDS_CONTEXT;
 		v->severity = d->ctx_severity;
@@ -314,6 +318,42 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	return b->oom ? KAG_ENOMEM : KAG_OK;
 }
 
+int kag__verdict_add_repeats(kag_verdict *v, uint64_t count, int64_t first_us,
+			     int64_t last_us)
+{
+	kag_buf ins, *b = &v->buf;
+	size_t at = v->json_len - 1, n, i;   /* before the record's closing brace */
+	int rc = KAG_ENOMEM;
+
+	kag__buf_init(&ins);
+	KAG__BUF_LIT(&ins, ",\"repeats\":{\"count\":");
+	kag__buf_put_u64(&ins, count);
+	KAG__BUF_LIT(&ins, ",\"first\":");
+	put_time_or_null(&ins, first_us);
+	KAG__BUF_LIT(&ins, ",\"last\":");
+	put_time_or_null(&ins, last_us);
+	kag__buf_putc(&ins, '}');
+	n = ins.len;
+	/* everything after the record (the accessors' NUL-terminated copies)
+	 * moves up by n */
+	if (!ins.oom && kag__buf_reserve(b, n) == KAG_OK) {
+		memmove(b->data + at + n, b->data + at, b->len - at);
+		memcpy(b->data + at, ins.data, n);
+		b->len += n;
+		v->json_len += n;
+		v->evidence_off += n;
+		v->reason_off += n;
+		v->audit_off += n;
+		v->source_off += n;
+		for (i = 0; i < v->n_attack; i++)
+			v->attack_off[i] += n;
+		v->repeat_count = count;
+		rc = KAG_OK;
+	}
+	kag__buf_dispose(&ins);
+	return rc;
+}
+
 /* ---- accessors ---- */
 
 const char *kag_verdict_detector(const kag_verdict *v)
@@ -389,6 +429,11 @@ const char *kag_verdict_inferred(const kag_verdict *v, size_t i)
 uint64_t kag_verdict_correlation_count(const kag_verdict *v)
 {
 	return v ? v->corr_count : 0;
+}
+
+uint64_t kag_verdict_repeat_count(const kag_verdict *v)
+{
+	return v ? v->repeat_count : 0;
 }
 
 const char *kag_verdict_evidence_json(const kag_verdict *v, size_t *len_out)

@@ -4,6 +4,7 @@
  * interactive access or impersonation. */
 #include <string.h>
 
+#include "caller-private.h"
 #include "detector-private.h"
 #include "finding-private.h"
 #include "identity-private.h"
@@ -13,9 +14,18 @@ static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
 
 static int applies(const kag_event *ev, const kag__ctx *ctx)
 {
+	kag__caller c;
+
 	/* a denial or a failure is not reconciliation */
 	if (!kag__is_platform(ev, ctx) || ctx->outcome == KAG_OUTCOME_DENIED ||
 	    ctx->outcome == KAG_OUTCOME_ERROR)
+		return 0;
+	/* a platform credential used by a person's client or from a public
+	 * address is not the platform reconciling: the baseline stands down
+	 * (userAgent can only take the baseline away, never grant it).
+	 * Provider components run in the provider's public ranges. */
+	kag__caller_read(&c, ev, ctx->policy);
+	if (c.tool || (ctx->identity != KAG__ID_PROVIDER && c.source == KAG__SOURCE_PUBLIC))
 		return 0;
 	return !kag__is_pod_session(ev) &&
 	       !(kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods") &&
@@ -63,7 +73,12 @@ const kag__detector_def kag__det_controller_baseline = {
 		.fields = "user.groups when present",
 		.never =
 			"on userAgent alone, for exec/attach/port-forward/ephemeral containers, "
-			"for impersonated requests, or for denied requests",
+			"for impersonated requests, or for denied requests; nor when the "
+			"client is a person's (kubectl, curl, wget, a scripting library's HTTP "
+			"client, a browser) or, but for provider components, the source "
+			"address is public (not in trusted_networks), and never beside a suspicious or malicious verdict "
+			"of another detector on the same request (the baseline stands down: "
+			"one request tells one story)",
 		.false_positives =
 			"a benign verdict says that a platform identity's credential was used, "
 			"not that the platform sent it: a stolen node or kube-system "

@@ -190,7 +190,17 @@ class Planted(unittest.TestCase):
 
 # -- the tools ---------------------------------------------------------------
 
+# Every record must be judged and shown: repeats are returned as they come
+# (the default policy counts a repeat in its window instead).
+NO_REPEATS = '{"version": 1, "windows": {"repeat": 0}}'
+NO_REPEATS_FILE = os.path.join(tempfile.mkdtemp(prefix='kag-markers-'), 'no-repeats.json')
+with open(NO_REPEATS_FILE, 'w') as _f:
+    _f.write(NO_REPEATS)
+
+
 def run(argv, data=None, env=None):
+    if argv and argv[0] and argv[0] in (TRIAGE, FILTER):
+        argv = [argv[0], '--policy=' + NO_REPEATS_FILE] + argv[1:]
     return subprocess.run(argv, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           timeout=TIMEOUT, env=env)
 
@@ -297,7 +307,7 @@ class Tools(Checks, unittest.TestCase):
     def confirmed(self, out, lines):
         """Send each line and wait for its OK; return (stdout, stderr,
         lines sent)."""
-        p = subprocess.Popen([FILTER, '--confirm', '--output=' + out, '--all',
+        p = subprocess.Popen([FILTER, '--policy=' + NO_REPEATS_FILE, '--confirm', '--output=' + out, '--all',
                               '--error-limit=0'], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
         seen = b''
@@ -356,7 +366,7 @@ class Binding(Checks, unittest.TestCase):
         cls.kag = load_kag()
 
     def records(self, name, **opts):
-        with self.kag.Engine(**opts) as e:
+        with self.kag.Engine(policy=NO_REPEATS, **opts) as e:
             return list(e.judge_file(path(name)))
 
     def test_judge_file(self):
@@ -373,11 +383,11 @@ class Binding(Checks, unittest.TestCase):
         raised: exceptions hold no marker either."""
         for name in STREAMS:
             data = read(name)
-            with self.subTest(stream=name), self.kag.Engine(include_bodies=True,
-                                                            emit_benign=False) as e:
+            with self.subTest(stream=name), self.kag.Engine(
+                    policy=NO_REPEATS, include_bodies=True, emit_benign=False) as e:
                 recs = e.judge(data, source=name)
                 self.assertNoMarker('judge(%s)' % name, json.dumps(recs))
-            with self.subTest(stream=name, errors='raise'), self.kag.Engine(
+            with self.subTest(stream=name, errors='raise'), self.kag.Engine(policy=NO_REPEATS,
                     include_bodies=True, errors='raise') as e:
                 raised, out = [], []
                 for ln in data.splitlines(keepends=True):
@@ -400,7 +410,7 @@ class Binding(Checks, unittest.TestCase):
     def test_judge_record(self):
         """Decoded native events through the event builder, bodies opted in."""
         for name in ('native.jsonl', 'malformed.jsonl'):
-            with self.kag.Engine(include_bodies=True) as e:
+            with self.kag.Engine(policy=NO_REPEATS, include_bodies=True) as e:
                 out, raised = [], []
                 for ln in read(name).splitlines():
                     try:
@@ -429,7 +439,7 @@ class Binding(Checks, unittest.TestCase):
         """Bodies 100 levels deep with KAG_OPT_MAX_DEPTH raised and bodies
         opted in: judged, shown to their depth, secrets replaced."""
         kag = self.kag
-        with kag.Engine(include_bodies=True) as e:
+        with kag.Engine(policy=NO_REPEATS, include_bodies=True) as e:
             parser = e._parser.ptr
             self.assertEqual(kag._lib.kag_parser_set_option_u64(parser, 2, 256), 0)
             recs = list(e.judge_file(path('deep.jsonl')))

@@ -69,8 +69,14 @@ static void req(const char *user, const char *ua, const char *ip, const char *ve
 
 static void judge(void)
 {
+	kag_registry *reg;
+
 	teardown();
-	tu_init(&T);
+	/* each request's own verdict: repeats are not counted here
+	 * (check_repeat.c tests that) */
+	ck_assert_int_eq(kag_registry_new(&reg), KAG_OK);
+	ck_assert_int_eq(kag_registry_set_option_u64(reg, KAG_ROPT_REPEAT_WINDOW, 0), KAG_OK);
+	tu_init_registry(&T, reg);
 	T_live = 1;
 	tu_judge(&T, stream, stream_len);
 	ck_assert_msg(T.n_errors == 0, "parse error: %s", T.n_errors ? T.errors[0] : "");
@@ -415,11 +421,14 @@ START_TEST(derived_copies)
 	    "{'code':201}");
 	judge();
 	verdict(only("privileged_workload"), "needs_context", "low");
-	/* a pod by another kube-system account: judged */
+	/* a privileged pod by another kube-system account (not the copy of its
+	 * own template): judged */
 	req("system:serviceaccount:kube-system:deployment-controller", KCM_UA, "192.168.10.10",
-	    "create", 0, POD_IN("shop") ",'responseStatus':{'code':201}");
+	    "create", 0, POD_IN("shop") ",'responseStatus':{'code':201},'level':'Request',"
+	    "'requestObject':{'kind':'Pod','spec':{'containers':[{'name':'c','image':'i',"
+	    "'securityContext':{'privileged':true}}]}}");
 	judge();
-	verdict(only("privileged_workload"), "needs_context", "low");
+	verdict(only("privileged_workload"), "suspicious", "medium");
 }
 END_TEST
 

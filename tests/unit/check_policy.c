@@ -408,11 +408,14 @@ START_TEST(probe_threshold_changes_verdicts)
 	const char *burst = NULL;
 	size_t i;
 
-	/* defaults: three denials are three single denied attempts */
+	/* defaults: three denials are one single denied attempt and, when the
+	 * session is flushed, the aggregate of its two repeats */
 	tu_init(&t);
 	tu_judge(&t, denials, (size_t)-1);
-	ck_assert_uint_eq(tu_count(&t, "rbac_probing"), 3);
+	ck_assert_uint_eq(tu_count(&t, "rbac_probing"), 2);
 	ck_assert_int_eq(probing_bursts(&t), 0);
+	ck_assert_str_eq(tu_json_get(tu_find(&t, "rbac_probing", 1), "repeats.count"), "2");
+	ck_assert_str_eq(tu_json_get(tu_find(&t, "rbac_probing", 1), "event.auditID"), "d3");
 	tu_free(&t);
 
 	/* a policy threshold of 3 makes the third a probing burst */

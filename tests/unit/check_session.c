@@ -30,6 +30,8 @@ static void setup(void)
 		if (!five[j])
 			ck_assert_int_eq(kag_registry_disable(R, id), KAG_OK);
 	}
+	/* repeats are returned as they come, except in the repeat tests */
+	ck_assert_int_eq(kag_registry_set_option_u64(R, KAG_ROPT_REPEAT_WINDOW, 0), KAG_OK);
 	ck_assert_int_eq(kag_parser_new(&P), KAG_OK);
 	S = NULL;
 	next_id = 0;

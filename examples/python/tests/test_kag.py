@@ -224,8 +224,10 @@ class Corpus(unittest.TestCase):
         self.assertEqual((stats["records"], stats["events"], stats["errors"]), (37, 37, 0))
         self.assertEqual(len(recs), stats["verdicts"])
         self.assertIn("impersonation", by_detector(recs))
-        # Verdicts come in stream order, each naming its line.
-        lines = [int(r["event"]["source"].rsplit(":", 1)[1]) for r in recs]
+        # Verdicts come in stream order, each naming its line (repeat
+        # aggregates come when their window closes, here at the end).
+        lines = [int(r["event"]["source"].rsplit(":", 1)[1]) for r in recs
+                 if "repeats" not in r]
         self.assertEqual(lines, sorted(lines))
         self.assertTrue(1 <= lines[0] and lines[-1] <= 37, lines)
         prefix = data_path("audit2rbac-demo/demo.log") + ":"
@@ -277,8 +279,8 @@ class Policy(unittest.TestCase):
             "match":{"field":"objectRef.resource","equals":"leases"}}]}'''
         with kag.Engine(rules=rules) as engine:
             recs = engine.judge(LEASE)
-        self.assertEqual(sorted(r["detector"] for r in recs),
-                         ["controller_baseline", "lease_touch"])
+        # the rule finds something: the baseline stands down (one story)
+        self.assertEqual(sorted(r["detector"] for r in recs), ["lease_touch"])
 
     def test_sealed_registry_rejects_changes(self):
         reg = kag.Registry()

@@ -5,8 +5,7 @@
 
 #include "alloc-private.h"
 #include "event-private.h"
-#include "frontend-private.h"
-#include "kag-config.h"
+#include "json-check-private.h"
 
 struct kag_arena_block {
 	kag_arena_block *next;
@@ -784,17 +783,13 @@ static int valid_state(int state)
 
 /* A body given as text: checked now, parsed when a detector asks for it
  * (kag__event_body), as for bodies read by the fast front end. Text the
- * quick check declines (or every text, without jsmn) is parsed now, by
- * jansson, which has the last word. */
+ * quick check declines is parsed now, by jansson, which has the last
+ * word. */
 static int set_body(kag_event *ev, int field, const char *text, size_t len)
 {
 	int slot = field == KAG_FIELD_REQUEST_OBJECT ? 0 : 1;
 	json_t *body = NULL;
-	int checked = 0;
-
-#ifdef KAG_HAVE_JSMN
-	checked = kag__fast_check(text, len) == 0;
-#endif
+	int checked = kag__json_check(text, len) == 0;
 	if (!checked) {
 		body = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 		if (!body)

@@ -154,6 +154,8 @@ void kag__event_dispose(kag_event *ev)
 	kag_arena_block *b, *next;
 
 	kag__event_reset(ev);
+	kag__free(ev->member_err);
+	ev->member_err = NULL;
 	for (b = ev->arena; b; b = next) {
 		next = b->next;
 		kag__free(b);
@@ -330,6 +332,18 @@ struct json_t *kag__event_body(const kag_event *ev, int which)
 		}
 	}
 	return ev->body[which];
+}
+
+void kag__event_drop_body(kag_event *ev, int which)
+{
+	if (ev->body[which])
+		json_decref(ev->body[which]);
+	ev->body[which] = NULL;
+	ev->body_text[which].ptr = NULL;
+	ev->body_text[which].len = 0;
+	ev->body_lax &= ~(1u << which);
+	/* its text, serialised lazily */
+	ev->str[which ? KAG_FIELD_RESPONSE_OBJECT : KAG_FIELD_REQUEST_OBJECT].ptr = NULL;
 }
 
 static int is_blank(char c)

@@ -35,6 +35,11 @@ int kag__fmt_fail(kag_fmt_error *err, int code, const char *path, const char *fm
 #endif
 	;
 
+/* A front end's message without the JSON pointer it starts with ("/verb:
+ * expected string" says "expected string"): the pointer is a field of the
+ * error of its own. */
+const char *kag__fmt_unpointed(const char *msg, const char *path);
+
 /* Name of a JSON value's type, for messages. */
 const char *kag__json_type_name(const json_t *v);
 

@@ -18,6 +18,15 @@ int kag__fmt_fail(kag_fmt_error *err, int code, const char *path, const char *fm
 	return code;
 }
 
+const char *kag__fmt_unpointed(const char *msg, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n && strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+		return msg + n + 2;
+	return msg;
+}
+
 const char *kag__json_type_name(const json_t *v)
 {
 	if (!v)

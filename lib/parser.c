@@ -108,9 +108,9 @@ int kag_parser_new(kag_parser **out)
 	kag__buf_init(&p->err_json);
 	kag__event_init(&p->ev);
 	p->line = 1;
-	p->max_record = 16u << 20;
-	p->max_depth = 64;
-	p->max_string = 1u << 20;
+	p->max_record = KAG__DEFAULT_MAX_RECORD;
+	p->max_depth = KAG__DEFAULT_MAX_DEPTH;
+	p->max_string = KAG__DEFAULT_MAX_STRING;
 	p->max_items = 100000;
 	p->max_values = KAG__DEFAULT_MAX_VALUES;
 #ifdef KAG_HAVE_JSMN
@@ -321,17 +321,6 @@ static kag__budget budget_of(const kag_parser *p)
 	return b;
 }
 
-/* A front end's message without the JSON pointer it starts with ("/verb:
- * expected string" says "expected string"): the pointer is a field of the
- * error of its own. */
-static const char *unpointed(const char *msg, const char *path)
-{
-	size_t n = strlen(path);
-
-	if (n && strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-		return msg + n + 2;
-	return msg;
-}
 
 /* Start discarding the current record: it broke a limit. */
 static void start_discard(kag_parser *p, int code, const char *msg)
@@ -1044,7 +1033,7 @@ KAG__COLD static int fill_failed(kag_parser *p, int rc, uint64_t line, uint64_t 
 {
 	kag__event_reset(&p->ev);
 	return set_error(p, rc, line, offset, err->path, "%s",
-			 unpointed(err->message, err->path));
+			 kag__fmt_unpointed(err->message, err->path));
 }
 
 /* Fill the parser's event (reset by the caller) from one record (a
@@ -1133,7 +1122,7 @@ NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int en
 		rc = kag__b64gzip_json(root_out, p->in.data + start, rlen, lim, "", &ferr);
 		if (rc < 0)
 			return set_error(p, rc, p->rec_line, p->rec_offset, ferr.path,
-					 "%s", unpointed(ferr.message, ferr.path));
+					 "%s", kag__fmt_unpointed(ferr.message, ferr.path));
 		return 0;
 	}
 	*root_out = json_loadb(p->in.data + start, rlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
@@ -1162,7 +1151,7 @@ NOINLINE static int other_shape(kag_parser *p, json_t *root, int shape, const ka
 		kag__list_dispose(&p->list);
 		json_decref(root);
 		return set_error(p, shape, p->rec_line, p->rec_offset, ferr->path, "%s",
-				 unpointed(ferr->message, ferr->path));
+				 kag__fmt_unpointed(ferr->message, ferr->path));
 	}
 	if (shape == KAG__SHAPE_SKIP) {
 		kag__list_dispose(&p->list);

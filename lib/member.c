@@ -80,7 +80,8 @@ static int within_budgets(const char *json, size_t len, const char *path, kag_fm
 }
 
 /* The member's value, read as the parser reads records (repeated keys are
- * an error, NUL in strings is allowed). */
+ * an error, NUL in strings is allowed), with the parser's message. The
+ * pointer is the member's, where the parser gives an offset. */
 static int decode(json_t **out, const char *json, size_t len, const char *path,
 		  kag_fmt_error *err)
 {
@@ -93,7 +94,7 @@ static int decode(json_t **out, const char *json, size_t len, const char *path,
 	if (*out)
 		return KAG_OK;
 	rc = kag__json_fault(&jerr, json, len, &what);
-	return kag__fmt_fail(err, rc, path, "%s: %s", path, what);
+	return kag__fmt_fail(err, rc, path, "%s: invalid JSON: %s", path, what);
 }
 
 int kag_event_set_member(kag_event *ev, const char *name, size_t name_len, const char *json,

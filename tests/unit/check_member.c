@@ -25,28 +25,6 @@ static void expect_string(const kag_event *ev, int field, const char *want)
 	ck_assert_int_eq(kag_event_field_state(ev, field), KAG_STATE_OBSERVED);
 }
 
-static void expect_pair(const kag_event *ev, int field, size_t i, const char *k, const char *v)
-{
-	const char *ks, *vs;
-	size_t kn, vn;
-
-	ck_assert_int_eq(kag_event_get_pair(&ks, &kn, &vs, &vn, ev, field, i), KAG_OK);
-	ck_assert_uint_eq(kn, strlen(k));
-	ck_assert(memcmp(ks, k, kn) == 0);
-	ck_assert_uint_eq(vn, strlen(v));
-	ck_assert(memcmp(vs, v, vn) == 0);
-}
-
-static void expect_item(const kag_event *ev, int field, size_t i, const char *v)
-{
-	const char *s;
-	size_t n;
-
-	ck_assert_int_eq(kag_event_get_item(&s, &n, ev, field, i), KAG_OK);
-	ck_assert_uint_eq(n, strlen(v));
-	ck_assert(memcmp(s, v, n) == 0);
-}
-
 START_TEST(exact_values)
 {
 	kag_event *ev;
@@ -81,22 +59,22 @@ START_TEST(exact_values)
 	ck_assert_int_eq(kag_event_stage(ev), KAG_STAGE_RESPONSE_COMPLETE);
 	expect_string(ev, KAG_FIELD_USER_USERNAME, "alice");
 	ck_assert_uint_eq(kag_event_item_count(ev, KAG_FIELD_USER_GROUPS), 2);
-	expect_item(ev, KAG_FIELD_USER_GROUPS, 1, "b");
+	tu_expect_item(ev, KAG_FIELD_USER_GROUPS, 1, "b");
 	ck_assert_uint_eq(kag_event_item_count(ev, KAG_FIELD_USER_EXTRA), 3);
-	expect_pair(ev, KAG_FIELD_USER_EXTRA, 0, "scopes", "x");
-	expect_pair(ev, KAG_FIELD_USER_EXTRA, 1, "scopes", "y");
-	expect_pair(ev, KAG_FIELD_USER_EXTRA, 2, "one", "z");
+	tu_expect_pair(ev, KAG_FIELD_USER_EXTRA, 0, "scopes", "x");
+	tu_expect_pair(ev, KAG_FIELD_USER_EXTRA, 1, "scopes", "y");
+	tu_expect_pair(ev, KAG_FIELD_USER_EXTRA, 2, "one", "z");
 	ck_assert_int_eq(kag_event_field_state(ev, KAG_FIELD_IMP_USER), KAG_STATE_OBSERVED);
 	ck_assert_int_eq(kag_event_field_state(ev, KAG_FIELD_IMP_GROUPS), KAG_STATE_OBSERVED);
 	ck_assert_int_eq(kag_event_field_state(ev, KAG_FIELD_IMP_USERNAME), KAG_STATE_ABSENT);
-	expect_item(ev, KAG_FIELD_SOURCE_IPS, 0, "203.0.113.10");
+	tu_expect_item(ev, KAG_FIELD_SOURCE_IPS, 0, "203.0.113.10");
 	expect_string(ev, KAG_FIELD_OBJ_RESOURCE, "pods");
 	expect_string(ev, KAG_FIELD_OBJ_API_VERSION, "v1");
 	ck_assert_int_eq(kag_event_field_state(ev, KAG_FIELD_OBJ_NAME), KAG_STATE_ABSENT);
 	ck_assert_int_eq(kag_event_get_int(&code, ev, KAG_FIELD_RESPONSE_CODE), KAG_OK);
 	ck_assert_int_eq(code, -403);
 	expect_string(ev, KAG_FIELD_RESPONSE_REASON, "Forbidden");
-	expect_pair(ev, KAG_FIELD_ANNOTATIONS, 0, "k", "v");
+	tu_expect_pair(ev, KAG_FIELD_ANNOTATIONS, 0, "k", "v");
 	ck_assert_int_eq(kag_event_time_us(ev), 1714557600500000);
 	expect_string(ev, KAG_FIELD_REQUEST_OBJECT, "{\"spec\":{\"a\":[1,2]}}");
 	ck_assert_int_eq(kag_event_field_state(ev, KAG_FIELD_USER_AGENT), KAG_STATE_ABSENT);
@@ -273,18 +251,7 @@ START_TEST(over_budget)
 }
 END_TEST
 
-/* Every event gets a verdict, so that its evidence (bodies opted in) is
- * rendered. */
-static int any_cb(kag_finding *f, const kag_event *ev, int outcome, void *user_data)
-{
-	(void)ev;
-	(void)outcome;
-	(void)user_data;
-	return kag_finding_report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_LOW,
-				  KAG_CONFIDENCE_HIGH, "any event");
-}
-
-/* The evidence.requestObject of the verdict on ev. */
+/* The evidence.requestObject of the verdict on ev (every event gets one). */
 static char *body_evidence(const kag_event *ev)
 {
 	kag_registry *reg;
@@ -295,7 +262,7 @@ static char *body_evidence(const kag_event *ev)
 
 	ck_assert_int_eq(kag_registry_new(&reg), KAG_OK);
 	ck_assert_int_eq(kag_registry_add_detector(reg, "any", NULL, NULL, 0, KAG_LEVEL_METADATA,
-						   any_cb, NULL), KAG_OK);
+						   tu_any_event, NULL), KAG_OK);
 	ck_assert_int_eq(kag_registry_seal(reg), KAG_OK);
 	ck_assert_int_eq(kag_session_new(&sess, reg), KAG_OK);
 	ck_assert_int_eq(kag_session_set_option_u64(sess, KAG_SOPT_INCLUDE_BODIES, 1), KAG_OK);

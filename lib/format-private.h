@@ -15,6 +15,14 @@
 #define KAG__COLD
 #endif
 
+/* Marks a function kept out of its callers, so that a dispatcher calling
+ * several of them stays small (its frame is paid on every call). */
+#if defined(__GNUC__)
+#define KAG__NOINLINE __attribute__((noinline))
+#else
+#define KAG__NOINLINE
+#endif
+
 /* Marks a small function of a per-record loop that must be inlined. */
 #if defined(__GNUC__)
 #define KAG__INLINE inline __attribute__((always_inline))

@@ -91,7 +91,8 @@ static inline const char *kept(fill_ctx *c, const json_t *v)
 	return kag__event_copy(c->ev, json_string_value(v), json_string_length(v));
 }
 
-static inline int push(fill_ctx *c, int field, const char *key, size_t klen, const json_t *v)
+static KAG__INLINE int push(fill_ctx *c, int field, const char *key, size_t klen,
+			      const json_t *v)
 {
 	const char *s = kept(c, v);
 	int rc;
@@ -124,8 +125,8 @@ static KAG__INLINE void members(json_t *obj, int set, json_t **out, size_t n)
 	}
 }
 
-static int take_list(fill_ctx *c, const kag__member *in, const kag__member *m, json_t *arr,
-		     int field)
+static KAG__NOINLINE int take_list(fill_ctx *c, const kag__member *in, const kag__member *m,
+				   json_t *arr, int field)
 {
 	size_t i, n;
 	json_t *v;
@@ -150,8 +151,8 @@ static int take_list(fill_ctx *c, const kag__member *in, const kag__member *m, j
 }
 
 /* user.extra: map of string to list of strings, stored as repeated pairs. */
-static int take_multimap(fill_ctx *c, const kag__member *in, const kag__member *m,
-			 json_t *obj, int field)
+static KAG__NOINLINE int take_multimap(fill_ctx *c, const kag__member *in,
+				       const kag__member *m, json_t *obj, int field)
 {
 	const char *key;
 	json_t *vals, *v;
@@ -190,8 +191,8 @@ static int take_multimap(fill_ctx *c, const kag__member *in, const kag__member *
 static const char oauth_decision[] = "authentication.openshift.io/decision";
 
 /* annotations: map of string to string, stored as pairs. */
-static int take_map(fill_ctx *c, const kag__member *in, const kag__member *m, json_t *o,
-		    int field)
+static KAG__NOINLINE int take_map(fill_ctx *c, const kag__member *in, const kag__member *m,
+				  json_t *o, int field)
 {
 	const char *key;
 	size_t klen;
@@ -216,12 +217,12 @@ static int take_map(fill_ctx *c, const kag__member *in, const kag__member *m, js
 	return KAG_OK;
 }
 
-static int take_member(fill_ctx *c, const kag__member *in, int base, const kag__member *m,
-		       json_t *v);
+static KAG__INLINE int take_member(fill_ctx *c, const kag__member *in, int base,
+				   const kag__member *m, json_t *v);
 
 /* user, impersonatedUser, objectRef, responseStatus: their members, in the
  * order of their set. */
-static int take_object(fill_ctx *c, const kag__member *m, json_t *o, int field)
+static KAG__NOINLINE int take_object(fill_ctx *c, const kag__member *m, json_t *o, int field)
 {
 	const kag__member_set *set = &kag__member_sets[m->set];
 	json_t *v[8];
@@ -244,10 +245,9 @@ static int take_object(fill_ctx *c, const kag__member *m, json_t *o, int field)
 	return KAG_OK;
 }
 
-/* Member m of the object member `in` (whose field is base), or of the
- * event (in NULL, base -1), as its kind says; null is absent. */
-static int take_member(fill_ctx *c, const kag__member *in, int base, const kag__member *m,
-		       json_t *v)
+/* take_member() for every value but a string member's string. */
+static int take_other(fill_ctx *c, const kag__member *in, int base, const kag__member *m,
+		      json_t *v)
 {
 	int field = kag__member_field(m, base);
 	const char *s;
@@ -285,6 +285,20 @@ static int take_member(fill_ctx *c, const kag__member *in, int base, const kag__
 	default:
 		return KAG_OK; /* not an Event member */
 	}
+}
+
+/* Member m of the object member `in` (whose field is base), or of the
+ * event (in NULL, base -1), as its kind says; null is absent. Most members
+ * are strings, borrowed from the tree: taken here, inline. */
+static KAG__INLINE int take_member(fill_ctx *c, const kag__member *in, int base,
+				   const kag__member *m, json_t *v)
+{
+	if (m->kind == KAG__NM_STRING && json_is_string(v) && !c->copy) {
+		kag__event_set(c->ev, kag__member_field(m, base), json_string_value(v),
+			       json_string_length(v), KAG_STATE_OBSERVED);
+		return KAG_OK;
+	}
+	return take_other(c, in, base, m, v);
 }
 
 /* ---- finding the members ---- */

@@ -285,6 +285,56 @@ KAG_API int kag_event_add_pair(kag_event *ev, int field, const char *key,
  * @since 0.1 */
 KAG_API int kag_event_set_present(kag_event *ev, int field, int state);
 
+/** Native members: the number of top-level members of a native
+ * audit.k8s.io Event (v1 or v1beta1) that the parser reads. With
+ * kag_native_member_name(), the list a binding walks to fill an event from a
+ * decoded record with kag_event_set_member(): member by member in this
+ * order, which is the order the parser takes them in (and finds their
+ * errors in).
+ * @since 0.2 */
+KAG_API size_t kag_native_member_count(void);
+
+/** Name of native member i ("kind", "apiVersion", "auditID", ...): a static
+ * NUL-terminated string, or NULL when i >= kag_native_member_count().
+ * @since 0.2 */
+KAG_API const char *kag_native_member_name(size_t i);
+
+/** Set top-level member `name` (name_len bytes) of a native Event from its
+ * value, given as JSON text (json_len bytes; "null" and blanks around the
+ * value allowed), with the parser's rules: the same fields, the same type
+ * checks and messages, bodies kept as the parser keeps them (so they are
+ * redacted the same way in verdicts), strings copied. Each member is held to
+ * the parser's default limits as if it were the only member of its record
+ * (nesting, values, string length, size). A member the parser does not
+ * read is ignored. Set each member at most once per event (clear it between
+ * records), then call kag_event_check_native().
+ * @return KAG_OK (also for null and for an ignored member), KAG_ESCHEMA (a
+ * value of the wrong type), KAG_EPARSE (not JSON, or a repeated key),
+ * KAG_ELIMIT (a limit broken), KAG_EINVAL (NULL arguments), KAG_ENOMEM. On
+ * an error, kag_event_error_message() and kag_event_error_path() say what
+ * and where, and the event may be partly filled: clear it.
+ * @since 0.2 */
+KAG_API int kag_event_set_member(kag_event *ev, const char *name, size_t name_len,
+				 const char *json, size_t json_len);
+
+/** Is a built event an audit event as the parser sees one: does it name
+ * at least one of verb, auditID, stage, requestURI, objectRef and user?
+ * @return KAG_OK, KAG_ESCHEMA (with the parser's message in
+ * kag_event_error_message()), KAG_EINVAL.
+ * @since 0.2 */
+KAG_API int kag_event_check_native(kag_event *ev);
+
+/** Message of the last error of kag_event_set_member() or
+ * kag_event_check_native() on this event, without the JSON pointer (""
+ * when there was none; the event owns it, until its next such call).
+ * @since 0.2 */
+KAG_API const char *kag_event_error_message(const kag_event *ev);
+
+/** JSON pointer of the value at fault in that error ("/user/groups/1"; ""
+ * for the whole event). Borrowed as kag_event_error_message().
+ * @since 0.2 */
+KAG_API const char *kag_event_error_path(const kag_event *ev);
+
 /** The state of a field (KAG_STATE_*); KAG_STATE_ABSENT for a bad id. */
 KAG_API int kag_event_field_state(const kag_event *ev, int field);
 

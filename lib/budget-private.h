@@ -9,8 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Default of KAG_OPT_MAX_VALUES. */
+/* Defaults of KAG_OPT_MAX_VALUES, KAG_OPT_MAX_DEPTH, KAG_OPT_MAX_STRING and
+ * KAG_OPT_MAX_RECORD: a parser's, and the limits of kag_event_set_member(). */
 #define KAG__DEFAULT_MAX_VALUES 400000u
+#define KAG__DEFAULT_MAX_DEPTH 64u
+#define KAG__DEFAULT_MAX_STRING (1u << 20)
+#define KAG__DEFAULT_MAX_RECORD (16u << 20)
 
 typedef struct {
 	uint64_t max_depth;  /* containers open at once */

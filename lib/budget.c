@@ -5,8 +5,7 @@
 #include <string.h>
 
 #include "budget-private.h"
-#include "frontend-private.h"
-#include "kag-config.h"
+#include "json-check-private.h"
 #include "kag.h"
 
 /* Classes of the bytes outside strings. */
@@ -170,13 +169,7 @@ static const char *const plain_messages[] = {
  * memory)? 0 when it cannot tell. */
 static int text_is_json(const char *s, size_t len)
 {
-#ifdef KAG_HAVE_JSMN
-	return s && kag__fast_check(s, len) == 0;
-#else
-	(void)s;
-	(void)len;
-	return 0;
-#endif
+	return s && kag__json_check(s, len) == 0;
 }
 
 int kag__json_fault(const struct json_error_t *e, const char *s, size_t len, const char **what)

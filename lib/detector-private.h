@@ -158,6 +158,6 @@ void kag__registry_error(kag_registry *r, const char *path, const char *fmt, ...
 	__attribute__((format(printf, 3, 4)))
 #endif
 	;
-void kag__rule_free(kag__rule *rule);
+void kag__registry_clear_error(kag_registry *r);
 
 #endif

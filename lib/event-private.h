@@ -59,6 +59,9 @@ struct kag_event {
 	 * first[field] (the builder may interleave fields). */
 	uint64_t scattered;
 
+	struct kag__member_error *member_err; /* last error of kag_event_set_member()
+				   * or kag_event_check_native(); allocated by
+				   * the first */
 	const char *format;       /* static */
 	const char *source;       /* borrowed from the parser */
 	uint64_t line, offset;
@@ -106,6 +109,8 @@ static inline void kag__event_set(kag_event *ev, int field, const char *s, size_
 }
 
 int kag__event_grow_items(kag_event *ev);
+/* Forget body `which` (0: requestObject, 1: responseObject), to set it again. */
+void kag__event_drop_body(kag_event *ev, int which);
 
 /* Append an item (a list value, or a pair with key k) to field. */
 static inline int kag__event_push(kag_event *ev, int field, const char *k, size_t klen,

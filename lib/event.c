@@ -5,8 +5,7 @@
 
 #include "alloc-private.h"
 #include "event-private.h"
-#include "frontend-private.h"
-#include "kag-config.h"
+#include "json-check-private.h"
 
 struct kag_arena_block {
 	kag_arena_block *next;
@@ -160,6 +159,8 @@ void kag__event_dispose(kag_event *ev)
 	kag_arena_block *b, *next;
 
 	kag__event_reset(ev);
+	kag__free(ev->member_err);
+	ev->member_err = NULL;
 	for (b = ev->arena; b; b = next) {
 		next = b->next;
 		kag__free(b);
@@ -336,6 +337,18 @@ struct json_t *kag__event_body(const kag_event *ev, int which)
 		}
 	}
 	return ev->body[which];
+}
+
+void kag__event_drop_body(kag_event *ev, int which)
+{
+	if (ev->body[which])
+		json_decref(ev->body[which]);
+	ev->body[which] = NULL;
+	ev->body_text[which].ptr = NULL;
+	ev->body_text[which].len = 0;
+	ev->body_lax &= ~(1u << which);
+	/* its text, serialised lazily */
+	ev->str[which ? KAG_FIELD_RESPONSE_OBJECT : KAG_FIELD_REQUEST_OBJECT].ptr = NULL;
 }
 
 static int is_blank(char c)
@@ -794,17 +807,13 @@ static int valid_state(int state)
 
 /* A body given as text: checked now, parsed when a detector asks for it
  * (kag__event_body), as for bodies read by the fast front end. Text the
- * quick check declines (or every text, without jsmn) is parsed now, by
- * jansson, which has the last word. */
+ * quick check declines is parsed now, by jansson, which has the last
+ * word. */
 static int set_body(kag_event *ev, int field, const char *text, size_t len)
 {
 	int slot = field == KAG_FIELD_REQUEST_OBJECT ? 0 : 1;
 	json_t *body = NULL;
-	int checked = 0;
-
-#ifdef KAG_HAVE_JSMN
-	checked = kag__fast_check(text, len) == 0;
-#endif
+	int checked = kag__json_check(text, len) == 0;
 	if (!checked) {
 		body = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 		if (!body)

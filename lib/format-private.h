@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "event-private.h"
+#include "native-private.h"
 
 /* Marks a function called only on an error path: kept out of the hot code,
  * so that the paths taken for every record stay small. */
@@ -12,6 +13,14 @@
 #define KAG__COLD __attribute__((cold, noinline))
 #else
 #define KAG__COLD
+#endif
+
+/* Marks a function kept out of its callers, so that a dispatcher calling
+ * several of them stays small (its frame is paid on every call). */
+#if defined(__GNUC__)
+#define KAG__NOINLINE __attribute__((noinline))
+#else
+#define KAG__NOINLINE
 #endif
 
 /* Marks a small function of a per-record loop that must be inlined. */
@@ -34,27 +43,13 @@ int kag__fmt_fail(kag_fmt_error *err, int code, const char *path, const char *fm
 #endif
 	;
 
+
 /* Name of a JSON value's type, for messages. */
 const char *kag__json_type_name(const json_t *v);
 
 /* The members of a record object that format recognition and the native
- * front end read, found in one pass over its keys (NULL when absent). */
-enum {
-	/* native events */
-	KAG__K_KIND, KAG__K_API_VERSION, KAG__K_AUDIT_ID, KAG__K_STAGE, KAG__K_LEVEL,
-	KAG__K_VERB, KAG__K_REQUEST_URI, KAG__K_USER_AGENT, KAG__K_REQUEST_RECEIVED_TS,
-	KAG__K_STAGE_TS, KAG__K_TIMESTAMP, KAG__K_USER, KAG__K_IMP_USER, KAG__K_SOURCE_IPS,
-	KAG__K_OBJECT_REF, KAG__K_RESPONSE_STATUS, KAG__K_ANNOTATIONS, KAG__K_REQUEST_OBJECT,
-	KAG__K_RESPONSE_OBJECT,
-	/* other shapes */
-	KAG__K_ITEMS, KAG__K_AUDIT_ID_ROW /* "AuditId" */, KAG__K_K8S_AUDIT_LEVEL,
-	KAG__K_OPENSHIFT_AUDIT_LEVEL, KAG__K_LOG_TYPE, KAG__K_TYPE /* "Type" */,
-	KAG__K_PROTO_PAYLOAD, KAG__K_CATEGORY, KAG__K_CATEGORY_ROW /* "Category" */,
-	KAG__K_PROPERTIES, KAG__K_LOG_S, KAG__K_MESSAGE, KAG__K_AT_MESSAGE, KAG__K_RECORDS,
-	KAG__K_TABLES, KAG__K_LOG_EVENTS, KAG__K_AWSLOGS, KAG__K_EVENTS, KAG__K_RESOURCE_LOGS,
-	KAG__K_COUNT_
-};
-
+ * front end read (KAG__K_*, native-private.h), found in one pass over its
+ * keys (NULL when absent). */
 typedef struct {
 	const json_t *obj;   /* the object scanned */
 	json_t *v[KAG__K_COUNT_];
@@ -71,6 +66,12 @@ int kag__native_fill(kag_event *ev, json_t *obj, const char *prefix, kag_fmt_err
  * (not NULL), event.format is set as kag__fill_native_as does. */
 int kag__native_fill_keys(kag_event *ev, const kag__keys *k, const char *format,
 			  const char *prefix, kag_fmt_error *err);
+/* Take top-level member `id` (KAG__K_*, an Event member other than a body)
+ * of a native event from its value v, with the rules of kag__native_fill;
+ * strings are copied into the event's arena, v need not outlive it. Returns
+ * KAG_OK (the event's derived values not yet decoded), KAG_ESCHEMA (err
+ * filled) or KAG_ENOMEM. */
+int kag__native_member_fill(kag_event *ev, int id, json_t *v, kag_fmt_error *err);
 
 /* Result of recognising a top-level record. */
 enum {

@@ -60,13 +60,6 @@ typedef struct {
 int kag__fast_fill(kag__fast *f, kag_event *ev, const char *rec, size_t len, int forced,
 		   const kag__fast_limits *lim, size_t *used);
 
-/* Is s[0, n) one JSON value (of any type, blanks around it allowed) that
- * jansson reads with JSON_DECODE_ANY | JSON_ALLOW_NUL? 0 if so (duplicate
- * keys are not looked for), -1 if not, or if it is nested more deeply or
- * holds a number larger than this check decides: jansson has the last
- * word on those. One pass over the text, no tokens. */
-int kag__fast_check(const char *s, size_t n);
-
 /* Records filled by the fast front end since the parser was made or reset
  * (for tests: proves that a stream took the fast path). */
 struct kag_parser;

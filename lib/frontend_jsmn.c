@@ -20,17 +20,14 @@
 
 #include "alloc-private.h"
 #include "frontend-private.h"
+#include "json-check-private.h"
 #include "json-text-private.h"
+#include "native-private.h"
 
 #define JSMN_STATIC
 #define JSMN_STRICT
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
-
-#if defined(__SSE2__) && defined(__GNUC__)
-#include <emmintrin.h>
-#define FAST_SSE2 1
-#endif
 
 /* Token arrays larger than this are freed after their record. */
 #define FAST_KEEP_TOKENS 65536
@@ -42,18 +39,6 @@ typedef struct {
 	size_t len;
 } fast_key;
 
-/* Top-level members read (or looked at) by the front end. */
-enum {
-	TK_KIND, TK_API_VERSION, TK_AUDIT_ID, TK_STAGE, TK_LEVEL, TK_VERB, TK_REQUEST_URI,
-	TK_USER_AGENT, TK_REQUEST_RECEIVED_TS, TK_STAGE_TS, TK_TIMESTAMP, TK_USER,
-	TK_IMP_USER, TK_SOURCE_IPS, TK_OBJECT_REF, TK_RESPONSE_STATUS, TK_ANNOTATIONS,
-	TK_REQUEST_OBJECT, TK_RESPONSE_OBJECT,
-	/* members that make the record another shape (a list or a provider
-	 * record) for format recognition: such records are declined */
-	TK_ITEMS, TK_WRAPPER,
-	TK_COUNT_
-};
-
 typedef struct {
 	const char *js;
 	size_t len, pos;      /* record (or line) and cursor */
@@ -63,7 +48,8 @@ typedef struct {
 	kag__fast *f;
 	kag_event *ev;
 	size_t nkeys;         /* keys of the open objects in f->keys */
-	int top[TK_COUNT_];   /* value token of each top-level member, or -1 */
+	int top[KAG__K_NATIVE_COUNT_]; /* value token of each Event member, or -1 */
+	int items, wrapper;   /* the record has items, a provider's member */
 } walker;
 
 void kag__fast_init(kag__fast *f)
@@ -79,15 +65,11 @@ void kag__fast_dispose(kag__fast *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* ---- lexical checks, with jansson's rules ---- */
-
-static const unsigned char is_ws[256] = {
-	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
-};
+/* ---- lexical checks, with jansson's rules (json-check-private.h) ---- */
 
 static inline void skip_ws(walker *w)
 {
-	while (w->pos < w->len && is_ws[(unsigned char)w->js[w->pos]])
+	while (w->pos < w->len && kag__json_ws[(unsigned char)w->js[w->pos]])
 		w->pos++;
 }
 
@@ -105,81 +87,12 @@ static inline int expect(walker *w, char c)
 	return 0;
 }
 
-static int hex4(const char *s, uint32_t *out)
-{
-	uint32_t v = 0;
-	int i;
 
-	for (i = 0; i < 4; i++) {
-		char c = s[i];
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (uint32_t)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-#ifdef FAST_SSE2
-/* Bit i set when byte i of s[0, 16) needs a closer look inside a string: a
- * control character, 0x80 and above (both below 0x20 as signed bytes), '"'
- * or '\\'. */
-static inline unsigned special16(const unsigned char *s)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-				 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-					      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-
-	return (unsigned)_mm_movemask_epi8(m);
-}
-#endif
-
-enum { STR_ESCAPED = 1, STR_NUL = 2 };
-
-/* The escape at s[i] (a backslash), inside s[0, n): the bytes it takes,
- * or 0 when jansson would refuse it. Sets STR_ESCAPED, and STR_NUL for
- * \u0000. */
-static inline size_t check_escape(const unsigned char *s, size_t i, size_t n, int *flags)
-{
-	uint32_t u, u2;
-
-	*flags |= STR_ESCAPED;
-	if (i + 1 >= n)
-		return 0;
-	switch (s[i + 1]) {
-	case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-		return 2;
-	case 'u':
-		if (i + 6 > n || hex4((const char *)s + i + 2, &u) < 0)
-			return 0;
-		if (u >= 0xDC00 && u <= 0xDFFF)
-			return 0; /* a lone low surrogate */
-		if (u >= 0xD800 && u <= 0xDBFF) {
-			/* a high surrogate needs a low one right after */
-			if (i + 12 > n || s[i + 6] != '\\' || s[i + 7] != 'u' ||
-			    hex4((const char *)s + i + 8, &u2) < 0 || u2 < 0xDC00 || u2 > 0xDFFF)
-				return 0;
-			return 12;
-		}
-		if (u == 0)
-			*flags |= STR_NUL;
-		return 6;
-	default:
-		return 0;
-	}
-}
 
 /* Check the contents of a JSON string, s[0, n) between its quotes; the
  * bytes s[0, avail) may be read (avail > n). Returns -1 when jansson would
- * reject it, else STR_ESCAPED when it has escapes and STR_NUL when one of
+ * reject it, else KAG__JSON_ESCAPED when it has escapes and KAG__JSON_NUL when one of
  * them is \u0000. */
 static int check_string(const char *str, size_t n, size_t avail)
 {
@@ -190,10 +103,10 @@ static int check_string(const char *str, size_t n, size_t avail)
 	while (i < n) {
 		unsigned char c;
 
-#ifdef FAST_SSE2
+#ifdef KAG__JSON_SSE2
 		if (avail - i >= 16) {
 			/* skip to the next byte that needs a look, 16 at a time */
-			unsigned m = special16(s + i);
+			unsigned m = kag__json_special16(s + i);
 			size_t left = n - i;
 
 			if (left < 16)
@@ -220,7 +133,7 @@ static int check_string(const char *str, size_t n, size_t avail)
 				return -1;
 			i += k;
 		} else if (c == '\\') {
-			k = check_escape(s, i, n, &flags);
+			k = kag__json_escape(s, i, n, &flags);
 			if (!k)
 				return -1;
 			i += k;
@@ -259,10 +172,10 @@ static size_t unescape(const char *s, size_t n, char *out)
 		case 'u': break;
 		default: out[o++] = s[i + 1]; i += 2; continue;
 		}
-		hex4(s + i + 2, &u);
+		kag__json_hex4(s + i + 2, &u);
 		i += 6;
 		if (u >= 0xD800 && u <= 0xDBFF) {
-			hex4(s + i + 2, &u2);
+			kag__json_hex4(s + i + 2, &u2);
 			i += 6;
 			u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
 		}
@@ -285,152 +198,8 @@ static size_t unescape(const char *s, size_t n, char *out)
 	return o;
 }
 
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Check a number s[0, n) against JSON's grammar and jansson's ranges: an
- * integer (no fraction, no exponent) must fit int64_t, a real must not
- * overflow a double. Reals too large to tell cheaply are declined. Sets
- * *is_int. */
-static int check_number(const char *s, size_t n, int *is_int)
-{
-	size_t i = 0, int_start, int_digits;
-	int64_t exp = 0;
-	int neg_exp = 0;
-
-	if (i < n && s[i] == '-')
-		i++;
-	int_start = i;
-	if (i < n && s[i] == '0') {
-		i++;
-	} else if (i < n && s[i] >= '1' && s[i] <= '9') {
-		while (i < n && is_digit(s[i]))
-			i++;
-	} else {
-		return -1;
-	}
-	int_digits = i - int_start;
-	if (i == n) {
-		static const char max[] = "9223372036854775807", min[] = "9223372036854775808";
-
-		*is_int = 1;
-		if (int_digits < 19)
-			return 0;
-		if (int_digits > 19)
-			return -1;
-		return memcmp(s + int_start, s[0] == '-' ? min : max, 19) <= 0 ? 0 : -1;
-	}
-	*is_int = 0;
-	if (s[i] == '.') {
-		i++;
-		if (i >= n || !is_digit(s[i]))
-			return -1;
-		while (i < n && is_digit(s[i]))
-			i++;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			neg_exp = s[i++] == '-';
-		if (i >= n || !is_digit(s[i]))
-			return -1;
-		while (i < n && is_digit(s[i])) {
-			if (exp < 100000000)
-				exp = exp * 10 + (s[i] - '0');
-			i++;
-		}
-	}
-	if (i != n)
-		return -1;
-	/* The value is below 10^(integer digits + exponent); a double holds
-	 * up to 1.79e308. Anything that might be larger is left to jansson. */
-	if (s[int_start] == '0')
-		int_digits = 0;
-	if (!neg_exp && (int64_t)int_digits + exp > 300)
-		return -1;
-	return 0;
-}
-
-static int check_primitive(const char *s, size_t n, int *is_int)
-{
-	*is_int = 0;
-	switch (s[0]) {
-	case 't': return n == 4 && memcmp(s, "true", 4) == 0 ? 0 : -1;
-	case 'f': return n == 5 && memcmp(s, "false", 5) == 0 ? 0 : -1;
-	case 'n': return n == 4 && memcmp(s, "null", 4) == 0 ? 0 : -1;
-	default: return check_number(s, n, is_int);
-	}
-}
 
 /* ---- the walk: grammar, duplicate keys, where the members are ---- */
-
-static int top_key(const char *k, size_t n)
-{
-#define IS(lit) (memcmp(k, lit, n) == 0)
-	switch (n) {
-	case 4:
-		if (IS("verb")) return TK_VERB;
-		if (IS("user")) return TK_USER;
-		if (IS("kind")) return TK_KIND;
-		if (IS("Type")) return TK_WRAPPER;
-		break;
-	case 5:
-		if (IS("stage")) return TK_STAGE;
-		if (IS("level")) return TK_LEVEL;
-		if (IS("items")) return TK_ITEMS;
-		if (IS("log_s")) return TK_WRAPPER;
-		break;
-	case 7:
-		if (IS("auditID")) return TK_AUDIT_ID;
-		if (IS("AuditId")) return TK_WRAPPER;
-		break;
-	case 8:
-		if (IS("log_type") || IS("category") || IS("Category")) return TK_WRAPPER;
-		break;
-	case 9:
-		if (IS("userAgent")) return TK_USER_AGENT;
-		if (IS("sourceIPs")) return TK_SOURCE_IPS;
-		if (IS("objectRef")) return TK_OBJECT_REF;
-		if (IS("timestamp")) return TK_TIMESTAMP;
-		break;
-	case 10:
-		if (IS("requestURI")) return TK_REQUEST_URI;
-		if (IS("apiVersion")) return TK_API_VERSION;
-		break;
-	case 11:
-		if (IS("annotations")) return TK_ANNOTATIONS;
-		break;
-	case 12:
-		if (IS("protoPayload")) return TK_WRAPPER;
-		break;
-	case 13:
-		if (IS("requestObject")) return TK_REQUEST_OBJECT;
-		break;
-	case 14:
-		if (IS("stageTimestamp")) return TK_STAGE_TS;
-		if (IS("responseStatus")) return TK_RESPONSE_STATUS;
-		if (IS("responseObject")) return TK_RESPONSE_OBJECT;
-		break;
-	case 15:
-		if (IS("k8s_audit_level")) return TK_WRAPPER;
-		break;
-	case 16:
-		if (IS("impersonatedUser")) return TK_IMP_USER;
-		break;
-	case 21:
-		if (IS("openshift_audit_level")) return TK_WRAPPER;
-		break;
-	case 24:
-		if (IS("requestReceivedTimestamp")) return TK_REQUEST_RECEIVED_TS;
-		break;
-	default:
-		break;
-	}
-	return -1;
-#undef IS
-}
 
 static uint32_t key_hash(const fast_key *k)
 {
@@ -497,9 +266,9 @@ static inline int string_at(walker *w, jsmntok_t *t)
 	/* jsmn's strings start after their opening quote */
 	if ((size_t)t->start != w->pos + 1 || (w->lim && n > w->lim->max_string))
 		return -1;
-#ifdef FAST_SSE2
+#ifdef KAG__JSON_SSE2
 	if (n < 16 && w->len - (size_t)t->start >= 16 &&
-	    !(special16((const unsigned char *)s) & ((1u << n) - 1))) {
+	    !(kag__json_special16((const unsigned char *)s) & ((1u << n) - 1))) {
 		w->pos = (size_t)t->end + 1; /* short and plain: most strings */
 		t->size = 0;
 		return 0;
@@ -519,11 +288,11 @@ static inline int take_key(walker *w, jsmntok_t *t, fast_key *key)
 {
 	int flags = string_at(w, t);
 
-	if (flags < 0 || (flags & STR_NUL))
+	if (flags < 0 || (flags & KAG__JSON_NUL))
 		return -1; /* jansson: "NUL byte in object key not supported" */
 	key->p = w->js + t->start;
 	key->len = (size_t)(t->end - t->start);
-	if (flags & STR_ESCAPED) {
+	if (flags & KAG__JSON_ESCAPED) {
 		char *d = kag__event_alloc(w->ev, key->len);
 
 		if (!d)
@@ -542,6 +311,24 @@ static inline int take_key(walker *w, jsmntok_t *t, fast_key *key)
 	}
 	((fast_key *)w->f->keys)[w->nkeys++] = *key;
 	return 0;
+}
+
+/* Note where a top-level member is: its value is the next token. */
+static inline void top_member(walker *w, const char *k, size_t n)
+{
+	int id = kag__top_member(k, n);
+
+	if (id < 0)
+		return;
+	if (id < KAG__K_NATIVE_COUNT_) {
+		w->top[id] = w->next;
+		return;
+	}
+	switch (kag__member_sets[KAG__SET_TOP].m[id].kind) {
+	case KAG__NM_ITEMS: w->items = 1; break;
+	case KAG__NM_WRAPPER: w->wrapper = 1; break;
+	default: break;
+	}
 }
 
 static int walk_other(walker *w, const jsmntok_t *t, int depth);
@@ -593,12 +380,8 @@ static int walk_object(walker *w, const jsmntok_t *t, int depth)
 		w->next++;
 		if (expect(w, ':') < 0)
 			return -1;
-		if (depth == 1) {
-			int id = top_key(key.p, key.len);
-
-			if (id >= 0)
-				w->top[id] = w->next;
-		}
+		if (depth == 1)
+			top_member(w, key.p, key.len);
 		if (walk_value(w, depth) < 0)
 			return -1;
 	}
@@ -633,7 +416,7 @@ static int walk_other(walker *w, const jsmntok_t *t, int depth)
 		return -1;
 	switch (t->type) {
 	case JSMN_PRIMITIVE:
-		if (check_primitive(w->js + t->start, (size_t)(t->end - t->start), &is_int) < 0)
+		if (kag__json_primitive(w->js + t->start, (size_t)(t->end - t->start), &is_int) < 0)
 			return -1;
 		w->pos = (size_t)t->end;
 		w->next++;
@@ -680,7 +463,7 @@ static int str_value(walker *w, int i, const char **out, size_t *len)
 	size_t n = (size_t)(w->tok[i].end - w->tok[i].start);
 	char *d;
 
-	if (!(w->tok[i].size & STR_ESCAPED)) {
+	if (!(w->tok[i].size & KAG__JSON_ESCAPED)) {
 		*out = s;
 		*len = n;
 		return 0;
@@ -714,16 +497,10 @@ static size_t key_name(const walker *w, int i, char *buf, size_t size)
 	return n;
 }
 
-typedef struct {
-	const char *name;
-	size_t len;
-} member_name;
-
-#define MEMBER(s) { s, sizeof(s) - 1 }
-
-/* Find the members names[0..n) of the object at token obj: at[k] is the
- * value token of names[k], or -1. */
-static void members(const walker *w, int obj, const member_name *names, int *at, int n)
+/* Find the members of set `set` (KAG__SET_*) of the object at token obj:
+ * at[k] is the value token of member k, or -1. Inlined with a constant set,
+ * so that the lookup is the set's own switch. */
+KAG__NM_INLINE void members(const walker *w, int obj, int set, int *at, int n)
 {
 	int m, i = obj + 1, k;
 
@@ -734,16 +511,13 @@ static void members(const walker *w, int obj, const member_name *names, int *at,
 		size_t len = (size_t)(w->tok[i].end - w->tok[i].start);
 		char buf[32];
 
-		if (w->tok[i].size & STR_ESCAPED) {
+		if (w->tok[i].size & KAG__JSON_ESCAPED) {
 			len = key_name(w, i, buf, sizeof(buf));
 			key = buf;
 		}
-		for (k = 0; k < n; k++) {
-			if (names[k].len == len && memcmp(names[k].name, key, len) == 0) {
-				at[k] = i + 1;
-				break;
-			}
-		}
+		k = kag__member_find(set, key, len);
+		if (k >= 0)
+			at[k] = i + 1;
 		i = skip(w, i + 1);
 	}
 }
@@ -753,8 +527,6 @@ static int take_string(walker *w, int i, int field)
 	const char *s;
 	size_t n;
 
-	if (absent(w, i))
-		return 0;
 	if (w->tok[i].type != JSMN_STRING || str_value(w, i, &s, &n) < 0)
 		return -1;
 	kag__event_set(w->ev, field, s, n, KAG_STATE_OBSERVED);
@@ -780,8 +552,6 @@ static int push_strings(walker *w, int arr, int field, const char *k, size_t kle
 
 static int take_list(walker *w, int i, int field)
 {
-	if (absent(w, i))
-		return 0;
 	if (w->tok[i].type != JSMN_ARRAY)
 		return -1;
 	if (w->tok[i].size == 0) {
@@ -792,12 +562,10 @@ static int take_list(walker *w, int i, int field)
 }
 
 /* user.extra: string to list of strings (or a single string). */
-static int take_extra(walker *w, int obj, int field)
+static int take_multimap(walker *w, int obj, int field)
 {
 	int m, i;
 
-	if (absent(w, obj))
-		return 0;
 	if (w->tok[obj].type != JSMN_OBJECT)
 		return -1;
 	w->ev->state[field] = KAG_STATE_OBSERVED;
@@ -819,96 +587,65 @@ static int take_extra(walker *w, int obj, int field)
 	return 0;
 }
 
-static int take_user(walker *w, int obj, int base)
+/* responseStatus.code: json_is_integer, a number with neither fraction
+ * nor exponent. */
+static int take_int(walker *w, int i, int field)
 {
-	static const member_name names[] = { MEMBER("username"), MEMBER("uid"),
-					     MEMBER("groups"), MEMBER("extra") };
-	int at[4];
+	const jsmntok_t *t = &w->tok[i];
+	const char *s = w->js + t->start;
+	size_t n = (size_t)(t->end - t->start), k = s[0] == '-';
+	uint64_t v = 0;
+	int is_int;
 
-	if (absent(w, obj))
-		return 0;
-	if (w->tok[obj].type != JSMN_OBJECT)
+	if (t->type != JSMN_PRIMITIVE || kag__json_primitive(s, n, &is_int) < 0 || !is_int)
 		return -1;
-	w->ev->state[base] = KAG_STATE_OBSERVED;
-	members(w, obj, names, at, 4);
-	if (take_string(w, at[0], base + 1) < 0 || take_string(w, at[1], base + 2) < 0 ||
-	    take_list(w, at[2], base + 3) < 0)
-		return -1;
-	return take_extra(w, at[3], base + 4);
-}
-
-static int take_object_ref(walker *w, int obj)
-{
-	static const member_name names[] = { MEMBER("resource"), MEMBER("subresource"),
-					     MEMBER("namespace"), MEMBER("name"),
-					     MEMBER("apiGroup"), MEMBER("apiVersion") };
-	static const int fields[] = { KAG_FIELD_OBJ_RESOURCE, KAG_FIELD_OBJ_SUBRESOURCE,
-				      KAG_FIELD_OBJ_NAMESPACE, KAG_FIELD_OBJ_NAME,
-				      KAG_FIELD_OBJ_API_GROUP, KAG_FIELD_OBJ_API_VERSION };
-	int at[6], k;
-
-	if (absent(w, obj))
-		return 0;
-	if (w->tok[obj].type != JSMN_OBJECT)
-		return -1;
-	w->ev->state[KAG_FIELD_OBJECT_REF] = KAG_STATE_OBSERVED;
-	members(w, obj, names, at, 6);
-	for (k = 0; k < 6; k++)
-		if (take_string(w, at[k], fields[k]) < 0)
-			return -1;
+	for (; k < n; k++)
+		v = v * 10 + (uint64_t)(s[k] - '0');
+	w->ev->code = s[0] == '-' ? (int64_t)(0 - v) : (int64_t)v;
+	w->ev->state[field] = KAG_STATE_OBSERVED;
 	return 0;
 }
 
-static int take_response_status(walker *w, int obj)
-{
-	static const member_name names[] = { MEMBER("code"), MEMBER("reason"),
-					     MEMBER("message"), MEMBER("status") };
-	int at[4], is_int;
+static int take_member(walker *w, int base, const kag__member *m, int i);
 
-	if (absent(w, obj))
-		return 0;
+/* user, impersonatedUser, objectRef, responseStatus: their members, in the
+ * order of their set. */
+static int take_object(walker *w, const kag__member *m, int obj, int field)
+{
+	const kag__member_set *set = &kag__member_sets[m->set];
+	int at[8];
+	unsigned k;
+
 	if (w->tok[obj].type != JSMN_OBJECT)
 		return -1;
-	w->ev->state[KAG_FIELD_RESPONSE_STATUS] = KAG_STATE_OBSERVED;
-	members(w, obj, names, at, 4);
-	if (!absent(w, at[0])) {
-		const jsmntok_t *t = &w->tok[at[0]];
-		const char *s = w->js + t->start;
-		size_t n = (size_t)(t->end - t->start), i = s[0] == '-';
-		uint64_t v = 0;
-
-		/* json_is_integer: a number with neither fraction nor exponent */
-		if (t->type != JSMN_PRIMITIVE || check_primitive(s, n, &is_int) < 0 || !is_int)
-			return -1;
-		for (; i < n; i++)
-			v = v * 10 + (uint64_t)(s[i] - '0');
-		w->ev->code = s[0] == '-' ? (int64_t)(0 - v) : (int64_t)v;
-		w->ev->state[KAG_FIELD_RESPONSE_CODE] = KAG_STATE_OBSERVED;
+	w->ev->state[field] = KAG_STATE_OBSERVED;
+	switch (m->set) {
+	case KAG__SET_USER: members(w, obj, KAG__SET_USER, at, KAG__U_COUNT_); break;
+	case KAG__SET_OBJECT_REF: members(w, obj, KAG__SET_OBJECT_REF, at, KAG__O_COUNT_); break;
+	case KAG__SET_STATUS: members(w, obj, KAG__SET_STATUS, at, KAG__S_COUNT_); break;
+	default: return 0;
 	}
-	if (take_string(w, at[1], KAG_FIELD_RESPONSE_REASON) < 0 ||
-	    take_string(w, at[2], KAG_FIELD_RESPONSE_MESSAGE) < 0 ||
-	    take_string(w, at[3], KAG_FIELD_RESPONSE_STATUS_TEXT) < 0)
-		return -1;
+	for (k = 0; k < set->count; k++)
+		if (take_member(w, field, &set->m[k], at[k]) < 0)
+			return -1;
 	return 0;
 }
 
-static int take_annotations(walker *w, int obj)
+/* annotations: string to string. */
+static int take_map(walker *w, int obj, int field)
 {
 	int m, i;
 
-	if (absent(w, obj))
-		return 0;
 	if (w->tok[obj].type != JSMN_OBJECT)
 		return -1;
-	w->ev->state[KAG_FIELD_ANNOTATIONS] = KAG_STATE_OBSERVED;
+	w->ev->state[field] = KAG_STATE_OBSERVED;
 	for (m = 0, i = obj + 1; m < w->tok[obj].size; m++, i = skip(w, i + 1)) {
 		const char *k, *s;
 		size_t klen, n;
 
 		if (w->tok[i + 1].type != JSMN_STRING || str_value(w, i, &k, &klen) < 0 ||
 		    str_value(w, i + 1, &s, &n) < 0 ||
-		    kag__event_push(w->ev, KAG_FIELD_ANNOTATIONS, k, klen, s, n,
-				    KAG_STATE_OBSERVED) < 0)
+		    kag__event_push(w->ev, field, k, klen, s, n, KAG_STATE_OBSERVED) < 0)
 			return -1;
 	}
 	return 0;
@@ -917,11 +654,8 @@ static int take_annotations(walker *w, int obj)
 /* A body stays text (its quotes included when it is a string). */
 static void take_body(walker *w, int i, int field, int slot)
 {
-	const jsmntok_t *t;
+	const jsmntok_t *t = &w->tok[i];
 
-	if (absent(w, i))
-		return;
-	t = &w->tok[i];
 	if (t->type == JSMN_STRING) {
 		w->ev->body_text[slot].ptr = w->js + t->start - 1;
 		w->ev->body_text[slot].len = (size_t)(t->end - t->start) + 2;
@@ -932,43 +666,39 @@ static void take_body(walker *w, int i, int field, int slot)
 	w->ev->state[field] = KAG_STATE_OBSERVED;
 }
 
+/* Member m at token i (-1: absent) of the object member whose field is
+ * base, or of the event (base -1), as its kind says; null is absent. */
+static int take_member(walker *w, int base, const kag__member *m, int i)
+{
+	int field = kag__member_field(m, base);
+
+	if (absent(w, i))
+		return 0;
+	switch (m->kind) {
+	case KAG__NM_TYPED: return w->tok[i].type == JSMN_STRING ? 0 : -1;
+	case KAG__NM_STRING: return take_string(w, i, field);
+	case KAG__NM_INT: return take_int(w, i, field);
+	case KAG__NM_LIST: return take_list(w, i, field);
+	case KAG__NM_MULTIMAP: return take_multimap(w, i, field);
+	case KAG__NM_MAP: return take_map(w, i, field);
+	case KAG__NM_OBJECT: return take_object(w, m, i, field);
+	case KAG__NM_BODY: take_body(w, i, field, field == KAG_FIELD_REQUEST_OBJECT ? 0 : 1);
+		return 0;
+	default: return 0;
+	}
+}
+
 static int fill(walker *w)
 {
-	static const struct { int tk, field; } strs[] = {
-		{ TK_AUDIT_ID, KAG_FIELD_AUDIT_ID },
-		{ TK_STAGE, KAG_FIELD_STAGE },
-		{ TK_LEVEL, KAG_FIELD_LEVEL },
-		{ TK_VERB, KAG_FIELD_VERB },
-		{ TK_REQUEST_URI, KAG_FIELD_REQUEST_URI },
-		{ TK_USER_AGENT, KAG_FIELD_USER_AGENT },
-		{ TK_REQUEST_RECEIVED_TS, KAG_FIELD_REQUEST_RECEIVED_TS },
-		{ TK_STAGE_TS, KAG_FIELD_STAGE_TS },
-		{ TK_TIMESTAMP, KAG_FIELD_TIMESTAMP },
-	};
+	const kag__member *top = kag__member_sets[KAG__SET_TOP].m;
 	kag_event *ev = w->ev;
-	size_t k;
+	int k;
 
-	/* kind and apiVersion: strings when present */
-	if ((!absent(w, w->top[TK_KIND]) && w->tok[w->top[TK_KIND]].type != JSMN_STRING) ||
-	    (!absent(w, w->top[TK_API_VERSION]) &&
-	     w->tok[w->top[TK_API_VERSION]].type != JSMN_STRING))
-		return -1;
-	for (k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
-		if (take_string(w, w->top[strs[k].tk], strs[k].field) < 0)
+	for (k = 0; k < KAG__K_NATIVE_COUNT_; k++)
+		if (take_member(w, -1, &top[k], w->top[k]) < 0)
 			return -1;
-	if (take_user(w, w->top[TK_USER], KAG_FIELD_USER) < 0 ||
-	    take_user(w, w->top[TK_IMP_USER], KAG_FIELD_IMP_USER) < 0 ||
-	    take_list(w, w->top[TK_SOURCE_IPS], KAG_FIELD_SOURCE_IPS) < 0 ||
-	    take_object_ref(w, w->top[TK_OBJECT_REF]) < 0 ||
-	    take_response_status(w, w->top[TK_RESPONSE_STATUS]) < 0 ||
-	    take_annotations(w, w->top[TK_ANNOTATIONS]) < 0)
-		return -1;
-	take_body(w, w->top[TK_REQUEST_OBJECT], KAG_FIELD_REQUEST_OBJECT, 0);
-	take_body(w, w->top[TK_RESPONSE_OBJECT], KAG_FIELD_RESPONSE_OBJECT, 1);
 	/* not an audit event: jansson reports it */
-	if (!kag__has(ev, KAG_FIELD_VERB) && !kag__has(ev, KAG_FIELD_AUDIT_ID) &&
-	    !kag__has(ev, KAG_FIELD_STAGE) && !kag__has(ev, KAG_FIELD_REQUEST_URI) &&
-	    !kag__has(ev, KAG_FIELD_OBJECT_REF) && !kag__has(ev, KAG_FIELD_USER))
+	if (!kag__native_identified(ev))
 		return -1;
 	kag__event_finish(ev);
 	ev->format = kag__annotation(ev, "authentication.openshift.io/decision").ptr
@@ -981,9 +711,9 @@ static int fill(walker *w)
  * anything that might be a list or a provider record is declined. */
 static int native_shape(const walker *w, int forced)
 {
-	int verb = w->top[TK_VERB];
+	int verb = w->top[KAG__K_VERB];
 
-	if (w->top[TK_ITEMS] >= 0)
+	if (w->items)
 		return 0;
 	switch (forced) {
 	case KAG_FORMAT_NATIVE:
@@ -991,7 +721,7 @@ static int native_shape(const walker *w, int forced)
 	case KAG_FORMAT_AUTO:
 	case KAG_FORMAT_EKS:
 	case KAG_FORMAT_OPENSHIFT:
-		return w->top[TK_WRAPPER] < 0 && verb >= 0 && w->tok[verb].type == JSMN_STRING;
+		return !w->wrapper && verb >= 0 && w->tok[verb].type == JSMN_STRING;
 	default:
 		return 0;
 	}
@@ -1050,7 +780,7 @@ static void walker_start(walker *w, kag__fast *f, kag_event *ev, const char *js,
 	w->ntok = ntok;
 	w->f = f;
 	w->ev = ev;
-	for (k = 0; k < TK_COUNT_; k++)
+	for (k = 0; k < KAG__K_NATIVE_COUNT_; k++)
 		w->top[k] = -1;
 }
 
@@ -1091,142 +821,4 @@ int kag__fast_fill(kag__fast *f, kag_event *ev, const char *rec, size_t len, int
 out:
 	release_tokens(f);
 	return rc;
-}
-
-/* ---- one JSON value checked without tokens (builder bodies) ---- */
-
-static inline size_t skip_blanks(const char *s, size_t i, size_t n)
-{
-	while (i < n && is_ws[(unsigned char)s[i]])
-		i++;
-	return i;
-}
-
-/* Bytes from s[i] on that need no look inside a string (printable ASCII
- * other than '"' and '\\'), eight at a time where there are eight. */
-static inline size_t plain_run(const unsigned char *s, size_t i, size_t n)
-{
-	while (n - i >= 8 && !kag__json_special8(s + i))
-		i += 8;
-	while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
-		i++;
-	return i;
-}
-
-/* The string whose opening quote is at s[i]: checked in one pass up to its
- * closing quote, and the index past that returned; 0 when jansson would
- * refuse it (or, for a key, when it holds \u0000). */
-static size_t check_string_at(const char *str, size_t i, size_t n, int key)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	int flags = 0;
-	size_t k;
-
-	for (i++;;) {
-		unsigned char c;
-
-#ifdef FAST_SSE2
-		{
-			unsigned m = 0;
-
-			while (n - i >= 16 && !(m = special16(s + i)))
-				i += 16;
-			i = m ? i + (size_t)__builtin_ctz(m) : plain_run(s, i, n);
-		}
-#else
-		i = plain_run(s, i, n);
-#endif
-		if (i >= n)
-			return 0; /* no closing quote */
-		c = s[i];
-		if (c == '"')
-			break;
-		if (c >= 0x80) {
-			k = kag__utf8_seq(s + i, n - i);
-		} else if (c == '\\') {
-			k = check_escape(s, i, n, &flags);
-		} else {
-			return 0; /* a control character */
-		}
-		if (!k)
-			return 0;
-		i += k;
-	}
-	if (key && (flags & STR_NUL))
-		return 0;
-	return i + 1;
-}
-
-int kag__fast_check(const char *s, size_t n)
-{
-	unsigned char stack[KAG__FAST_MAX_DEPTH]; /* '{' or '[' of each open container */
-	size_t i = 0, depth = 0;
-	int is_int;
-
-value:
-	i = skip_blanks(s, i, n);
-	if (i >= n)
-		return -1;
-	switch (s[i]) {
-	case '{':
-	case '[':
-		if (depth == KAG__FAST_MAX_DEPTH)
-			return -1; /* deeper than this: jansson decides */
-		stack[depth++] = (unsigned char)s[i];
-		i = skip_blanks(s, i + 1, n);
-		if (i < n && s[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
-			depth--;
-			i++;
-			goto after;
-		}
-		if (stack[depth - 1] == '{')
-			goto key;
-		goto value;
-	case '"':
-		i = check_string_at(s, i, n, 0);
-		if (!i)
-			return -1;
-		goto after;
-	default: {
-		size_t j = i;
-
-		/* a literal or a number runs to the next delimiter */
-		while (j < n && !is_ws[(unsigned char)s[j]] && s[j] != ',' && s[j] != ']' &&
-		       s[j] != '}')
-			j++;
-		if (j == i || check_primitive(s + i, j - i, &is_int) < 0)
-			return -1;
-		i = j;
-		goto after;
-	}
-	}
-key:
-	i = skip_blanks(s, i, n);
-	if (i >= n || s[i] != '"')
-		return -1;
-	i = check_string_at(s, i, n, 1);
-	if (!i)
-		return -1;
-	i = skip_blanks(s, i, n);
-	if (i >= n || s[i] != ':')
-		return -1;
-	i++;
-	goto value;
-after:
-	i = skip_blanks(s, i, n);
-	if (!depth)
-		return i == n ? 0 : -1;
-	if (i >= n)
-		return -1;
-	if (s[i] == ',') {
-		i++;
-		if (stack[depth - 1] == '{')
-			goto key;
-		goto value;
-	}
-	if (s[i] != (stack[depth - 1] == '{' ? '}' : ']'))
-		return -1;
-	depth--;
-	i++;
-	goto after;
 }

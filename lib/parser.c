@@ -110,9 +110,9 @@ int kag_parser_new(kag_parser **out)
 	kag__event_init(&p->ev);
 	p->ev.borrowed = 1;
 	p->line = 1;
-	p->max_record = 16u << 20;
-	p->max_depth = 64;
-	p->max_string = 1u << 20;
+	p->max_record = KAG__DEFAULT_MAX_RECORD;
+	p->max_depth = KAG__DEFAULT_MAX_DEPTH;
+	p->max_string = KAG__DEFAULT_MAX_STRING;
 	p->max_items = 100000;
 	p->max_values = KAG__DEFAULT_MAX_VALUES;
 #ifdef KAG_HAVE_JSMN

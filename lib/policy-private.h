@@ -69,6 +69,26 @@ void kag__policy_index(kag__policy *p);
 int kag__strlist_has(const kag__strlist *l, kag_str s);
 /* Some item is a prefix of s. */
 int kag__strlist_prefix(const kag__strlist *l, kag_str s);
+/* The numbers of the policy: section and key in a policy document, the
+ * registry option (KAG_ROPT_*) that sets it, where it is kept, whether it
+ * is kept in microseconds (given in seconds), and its largest value (the
+ * smallest is kag__policy_number_min()). Shared by the loader (policy_load.c) and the options. */
+typedef struct {
+	const char *section, *key;
+	int option;
+	size_t off;
+	int seconds;
+	uint64_t max;
+} kag__policy_number;
+
+extern const kag__policy_number kag__policy_numbers[];
+extern const size_t kag__policy_n_numbers;
+/* Where number i is kept in p. */
+uint64_t *kag__policy_number_at(kag__policy *p, size_t i);
+/* The smallest value of number i: 1, but 0 for the repeat window (off). */
+uint64_t kag__policy_number_min(size_t i);
+/* value is within number i's range. */
+int kag__policy_number_ok(size_t i, uint64_t value);
 /* Registry options beyond the ones registry.c handles itself. */
 int kag__policy_set_option(kag__policy *p, int option, uint64_t value);
 /* KAG_ROPT_REPEAT_KEY: a non-zero OR of KAG_REPEAT_* bits. */

@@ -231,3 +231,84 @@ int kag__strlist_prefix(const kag__strlist *l, kag_str s)
 	}
 	return 0;
 }
+
+/* ---- the numbers: a policy document's and the registry options' ---- */
+
+#define THRESHOLD_MAX 1000000
+#define WINDOW_MAX (30u * 86400)      /* seconds */
+#define CAPACITY_MAX (1u << 24)
+
+const kag__policy_number kag__policy_numbers[] = {
+	{ "thresholds", "probe", KAG_ROPT_PROBE_THRESHOLD,
+	  offsetof(kag__policy, probe_threshold), 0, THRESHOLD_MAX },
+	{ "thresholds", "secret_burst", KAG_ROPT_SECRET_BURST_THRESHOLD,
+	  offsetof(kag__policy, secret_burst_threshold), 0, THRESHOLD_MAX },
+	{ "thresholds", "discovery", KAG_ROPT_DISCOVERY_THRESHOLD,
+	  offsetof(kag__policy, discovery_threshold), 0, THRESHOLD_MAX },
+	{ "windows", "probe", KAG_ROPT_PROBE_WINDOW,
+	  offsetof(kag__policy, probe_window_us), 1, WINDOW_MAX },
+	{ "windows", "late_allowance", KAG_ROPT_LATE_ALLOWANCE,
+	  offsetof(kag__policy, late_us), 1, WINDOW_MAX },
+	{ "windows", "secret_burst", KAG_ROPT_SECRET_BURST_WINDOW,
+	  offsetof(kag__policy, secret_burst_window_us), 1, WINDOW_MAX },
+	{ "windows", "sequence", KAG_ROPT_SEQUENCE_WINDOW,
+	  offsetof(kag__policy, sequence_window_us), 1, WINDOW_MAX },
+	{ "windows", "discovery", KAG_ROPT_DISCOVERY_WINDOW,
+	  offsetof(kag__policy, discovery_window_us), 1, WINDOW_MAX },
+	{ "capacities", "dedup", KAG_ROPT_DEDUP_CAPACITY,
+	  offsetof(kag__policy, dedup_capacity), 0, CAPACITY_MAX },
+	{ "capacities", "principals", KAG_ROPT_PRINCIPAL_CAPACITY,
+	  offsetof(kag__policy, principal_capacity), 0, CAPACITY_MAX },
+	{ "capacities", "pending", KAG_ROPT_PENDING_CAPACITY,
+	  offsetof(kag__policy, pending_capacity), 0, CAPACITY_MAX },
+	{ "capacities", "new_terms", KAG_ROPT_NEW_TERMS_CAPACITY,
+	  offsetof(kag__policy, new_terms_capacity), 0, CAPACITY_MAX },
+	{ "windows", "repeat", KAG_ROPT_REPEAT_WINDOW,
+	  offsetof(kag__policy, repeat_window_us), 1, WINDOW_MAX },
+	{ "capacities", "repeats", KAG_ROPT_REPEAT_CAPACITY,
+	  offsetof(kag__policy, repeat_capacity), 0, CAPACITY_MAX },
+};
+const size_t kag__policy_n_numbers =
+	sizeof(kag__policy_numbers) / sizeof(kag__policy_numbers[0]);
+
+uint64_t *kag__policy_number_at(kag__policy *p, size_t i)
+{
+	return (uint64_t *)(void *)((char *)p + kag__policy_numbers[i].off);
+}
+
+uint64_t kag__policy_number_min(size_t i)
+{
+	/* the repeat window alone takes 0, which turns suppression off */
+	return kag__policy_numbers[i].option == KAG_ROPT_REPEAT_WINDOW ? 0 : 1;
+}
+
+int kag__policy_number_ok(size_t i, uint64_t value)
+{
+	return value >= kag__policy_number_min(i) && value <= kag__policy_numbers[i].max;
+}
+
+int kag__policy_set_option(kag__policy *p, int option, uint64_t value)
+{
+	size_t i;
+
+	for (i = 0; i < kag__policy_n_numbers; i++) {
+		if (kag__policy_numbers[i].option != option)
+			continue;
+		if (!kag__policy_number_ok(i, value))
+			return KAG_EINVAL;
+		*kag__policy_number_at(p, i) = kag__policy_numbers[i].seconds ? value * 1000000 : value;
+		return KAG_OK;
+	}
+	return KAG_EINVAL;
+}
+
+/* Every KAG_REPEAT_* part. */
+#define REPEAT_KEY_ALL 511u
+
+int kag__policy_set_repeat_key(kag__policy *p, uint64_t parts)
+{
+	if (!parts || (parts & ~(uint64_t)REPEAT_KEY_ALL))
+		return KAG_EINVAL;
+	p->repeat_key = parts;
+	return KAG_OK;
+}

@@ -17,13 +17,11 @@
 #include "detector-private.h"
 #include "jptr-private.h"
 #include "load-private.h"
+#include "policy-private.h"
 
 #define POLICY_MAX_BYTES (16u << 20)
 #define LIST_MAX_ITEMS 4096
 #define ITEM_MAX_BYTES 1024
-#define THRESHOLD_MAX 1000000
-#define WINDOW_MAX (30u * 86400)      /* seconds */
-#define CAPACITY_MAX (1u << 24)
 
 enum { CHECK_ANY, CHECK_PATH, CHECK_CAPABILITY, CHECK_CIDR };
 
@@ -62,88 +60,12 @@ static const struct {
 };
 #define N_LISTS (sizeof(lists) / sizeof(lists[0]))
 
-static const struct {
-	const char *section, *key;
-	int option;      /* KAG_ROPT_* */
-	size_t off;
-	int seconds;     /* stored in microseconds */
-	uint64_t max;
-} numbers[] = {
-	{ "thresholds", "probe", KAG_ROPT_PROBE_THRESHOLD,
-	  offsetof(kag__policy, probe_threshold), 0, THRESHOLD_MAX },
-	{ "thresholds", "secret_burst", KAG_ROPT_SECRET_BURST_THRESHOLD,
-	  offsetof(kag__policy, secret_burst_threshold), 0, THRESHOLD_MAX },
-	{ "thresholds", "discovery", KAG_ROPT_DISCOVERY_THRESHOLD,
-	  offsetof(kag__policy, discovery_threshold), 0, THRESHOLD_MAX },
-	{ "windows", "probe", KAG_ROPT_PROBE_WINDOW,
-	  offsetof(kag__policy, probe_window_us), 1, WINDOW_MAX },
-	{ "windows", "late_allowance", KAG_ROPT_LATE_ALLOWANCE,
-	  offsetof(kag__policy, late_us), 1, WINDOW_MAX },
-	{ "windows", "secret_burst", KAG_ROPT_SECRET_BURST_WINDOW,
-	  offsetof(kag__policy, secret_burst_window_us), 1, WINDOW_MAX },
-	{ "windows", "sequence", KAG_ROPT_SEQUENCE_WINDOW,
-	  offsetof(kag__policy, sequence_window_us), 1, WINDOW_MAX },
-	{ "windows", "discovery", KAG_ROPT_DISCOVERY_WINDOW,
-	  offsetof(kag__policy, discovery_window_us), 1, WINDOW_MAX },
-	{ "capacities", "dedup", KAG_ROPT_DEDUP_CAPACITY,
-	  offsetof(kag__policy, dedup_capacity), 0, CAPACITY_MAX },
-	{ "capacities", "principals", KAG_ROPT_PRINCIPAL_CAPACITY,
-	  offsetof(kag__policy, principal_capacity), 0, CAPACITY_MAX },
-	{ "capacities", "pending", KAG_ROPT_PENDING_CAPACITY,
-	  offsetof(kag__policy, pending_capacity), 0, CAPACITY_MAX },
-	{ "capacities", "new_terms", KAG_ROPT_NEW_TERMS_CAPACITY,
-	  offsetof(kag__policy, new_terms_capacity), 0, CAPACITY_MAX },
-	{ "windows", "repeat", KAG_ROPT_REPEAT_WINDOW,
-	  offsetof(kag__policy, repeat_window_us), 1, WINDOW_MAX },
-	{ "capacities", "repeats", KAG_ROPT_REPEAT_CAPACITY,
-	  offsetof(kag__policy, repeat_capacity), 0, CAPACITY_MAX },
-};
-#define N_NUMBERS (sizeof(numbers) / sizeof(numbers[0]))
 
 static kag__strlist *list_at(kag__policy *p, size_t i)
 {
 	return (kag__strlist *)(void *)((char *)p + lists[i].off);
 }
 
-static uint64_t *number_at(kag__policy *p, size_t i)
-{
-	return (uint64_t *)(void *)((char *)p + numbers[i].off);
-}
-
-/* ---- error detail on the registry ---- */
-
-void kag__registry_error(kag_registry *r, const char *path, const char *fmt, ...)
-{
-	char reason[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	snprintf(r->err_path, sizeof(r->err_path), "%s", path ? path : "");
-	r->err_message[0] = '\0';
-	if (r->err_path[0]) {
-		strcpy(r->err_message, r->err_path);   /* err_path is the shorter */
-		strcat(r->err_message, ": ");
-	}
-	strncat(r->err_message, reason, sizeof(r->err_message) - strlen(r->err_message) - 1);
-}
-
-static void clear_error(kag_registry *r)
-{
-	r->err_path[0] = '\0';
-	r->err_message[0] = '\0';
-}
-
-const char *kag_registry_error_message(const kag_registry *r)
-{
-	return r ? r->err_message : "";
-}
-
-const char *kag_registry_error_path(const kag_registry *r)
-{
-	return r ? r->err_path : "";
-}
 
 /* ---- string lists ---- */
 
@@ -297,20 +219,6 @@ static int find_list_id(int id)
 	return -1;
 }
 
-/* ---- options shared with kag_registry_set_option_u64() ---- */
-
-/* The least value of number i: 1, but 0 for the repeat window, which 0
- * turns off. */
-static uint64_t number_min(size_t i)
-{
-	return numbers[i].option == KAG_ROPT_REPEAT_WINDOW ? 0 : 1;
-}
-
-static int check_number(size_t i, uint64_t value)
-{
-	return value >= number_min(i) && value <= numbers[i].max;
-}
-
 /* ---- the repeat key ---- */
 
 static const struct {
@@ -324,30 +232,6 @@ static const struct {
 	{ "user_agent", KAG_REPEAT_USER_AGENT },
 };
 #define N_REPEAT_PARTS (sizeof(repeat_parts) / sizeof(repeat_parts[0]))
-#define REPEAT_KEY_ALL 511u
-
-int kag__policy_set_repeat_key(kag__policy *p, uint64_t parts)
-{
-	if (!parts || (parts & ~(uint64_t)REPEAT_KEY_ALL))
-		return KAG_EINVAL;
-	p->repeat_key = parts;
-	return KAG_OK;
-}
-
-int kag__policy_set_option(kag__policy *p, int option, uint64_t value)
-{
-	size_t i;
-
-	for (i = 0; i < N_NUMBERS; i++) {
-		if (numbers[i].option != option)
-			continue;
-		if (!check_number(i, value))
-			return KAG_EINVAL;
-		*number_at(p, i) = numbers[i].seconds ? value * 1000000 : value;
-		return KAG_OK;
-	}
-	return KAG_EINVAL;
-}
 
 /* ---- the loader ---- */
 
@@ -368,12 +252,13 @@ static int load_number(loader *L, size_t i, json_t *v)
 	json_int_t n;
 
 	if (!json_is_integer(v) || (n = json_integer_value(v)) < 0 ||
-	    !check_number(i, (uint64_t)n))
+	    !kag__policy_number_ok(i, (uint64_t)n))
 		return fail(L, KAG_ESCHEMA, "expected %s from %llu to %llu, got %s",
-			    numbers[i].seconds ? "a whole number of seconds" : "an integer",
-			    (unsigned long long)number_min(i), (unsigned long long)numbers[i].max,
+			    kag__policy_numbers[i].seconds ? "a whole number of seconds" : "an integer",
+			    (unsigned long long)kag__policy_number_min(i),
+			    (unsigned long long)kag__policy_numbers[i].max,
 			    json_is_integer(v) ? "a value out of range" : kag__json_kind(v));
-	*number_at(&L->st, i) = numbers[i].seconds ? (uint64_t)n * 1000000 : (uint64_t)n;
+	*kag__policy_number_at(&L->st, i) = kag__policy_numbers[i].seconds ? (uint64_t)n * 1000000 : (uint64_t)n;
 	return KAG_OK;
 }
 
@@ -389,19 +274,19 @@ static int load_section(loader *L, const char *section, json_t *obj)
 	json_object_foreach(obj, key, v) {
 		size_t old = kag__jptr_push(&L->path, key);
 
-		for (i = 0; i < N_NUMBERS; i++)
-			if (strcmp(numbers[i].section, section) == 0 &&
-			    strcmp(numbers[i].key, key) == 0)
+		for (i = 0; i < kag__policy_n_numbers; i++)
+			if (strcmp(kag__policy_numbers[i].section, section) == 0 &&
+			    strcmp(kag__policy_numbers[i].key, key) == 0)
 				break;
-		if (i == N_NUMBERS) {
+		if (i == kag__policy_n_numbers) {
 			char known[200];
 			size_t k, n = 0;
 
 			known[0] = '\0';
-			for (k = 0; k < N_NUMBERS; k++)
-				if (strcmp(numbers[k].section, section) == 0 && n < sizeof(known))
+			for (k = 0; k < kag__policy_n_numbers; k++)
+				if (strcmp(kag__policy_numbers[k].section, section) == 0 && n < sizeof(known))
 					n += snprintf(known + n, sizeof(known) - n, "%s%s",
-						      n ? ", " : "", numbers[k].key);
+						      n ? ", " : "", kag__policy_numbers[k].key);
 			return fail(L, KAG_ESCHEMA, "unknown key in \"%s\" (known: %s)", section,
 				    known);
 		}
@@ -615,7 +500,7 @@ int kag_registry_load_policy(kag_registry *r, const char *json, size_t len)
 		for (i = 0; i < r->n_entries; i++)
 			if (L.enabled[i] >= 0)
 				r->entries[i].enabled = L.enabled[i];
-		clear_error(r);
+		kag__registry_clear_error(r);
 	}
 done:
 	if (rc < 0) {
@@ -639,7 +524,7 @@ int kag_registry_policy_add(kag_registry *r, int list_id, const char *value)
 
 	if (!r)
 		return KAG_EINVAL;
-	clear_error(r);
+	kag__registry_clear_error(r);
 	i = find_list_id(list_id);
 	if (i < 0) {
 		kag__registry_error(r, "", "unknown policy list id %d", list_id);
@@ -682,7 +567,7 @@ int kag_registry_policy_clear(kag_registry *r, int list_id)
 
 	if (!r)
 		return KAG_EINVAL;
-	clear_error(r);
+	kag__registry_clear_error(r);
 	i = find_list_id(list_id);
 	if (i < 0) {
 		kag__registry_error(r, "", "unknown policy list id %d", list_id);

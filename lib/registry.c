@@ -1,9 +1,13 @@
-/* The detector registry: built-ins plus caller detectors, options, seal. */
+/* The detector registry: built-ins plus caller detectors, options, seal, and
+ * the error detail of its calls (the loaders report through it). */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc-private.h"
 #include "detector-private.h"
 #include "finding-private.h"
+#include "rules-private.h"
 
 static const kag__detector_def *const builtins[] = {
 	&kag__det_controller_baseline,
@@ -312,4 +316,39 @@ int kag_registry_find(size_t *index_out, const kag_registry *r, const char *id)
 		return KAG_ENOTFOUND;
 	*index_out = (size_t)i;
 	return KAG_OK;
+}
+
+/* ---- error detail on the registry ---- */
+
+void kag__registry_error(kag_registry *r, const char *path, const char *fmt, ...)
+{
+	char reason[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	snprintf(r->err_path, sizeof(r->err_path), "%s", path ? path : "");
+	r->err_message[0] = '\0';
+	if (r->err_path[0]) {
+		strcpy(r->err_message, r->err_path);   /* err_path is the shorter */
+		strcat(r->err_message, ": ");
+	}
+	strncat(r->err_message, reason, sizeof(r->err_message) - strlen(r->err_message) - 1);
+}
+
+void kag__registry_clear_error(kag_registry *r)
+{
+	r->err_path[0] = '\0';
+	r->err_message[0] = '\0';
+}
+
+const char *kag_registry_error_message(const kag_registry *r)
+{
+	return r ? r->err_message : "";
+}
+
+const char *kag_registry_error_path(const kag_registry *r)
+{
+	return r ? r->err_path : "";
 }

@@ -89,6 +89,8 @@ int kag__glob_match(const glob_prog *g, const char *value, size_t n);
 
 /* Is `field` one of the rule's decisive fields? */
 int kag__rule_is_decisive(const kag__rule *ru, int field);
+/* Free a compiled rule (NULL is a no-op). */
+void kag__rule_free(kag__rule *rule);
 
 /* A rule's entry points in the registry: applies() and judge(). */
 int kag__rule_applies(const kag_event *ev, const kag__ctx *ctx);

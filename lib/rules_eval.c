@@ -1,4 +1,5 @@
-/* Caller rules, judged: a rule's match expression is evaluated in
+/* Caller rules, judged (and freed: the compiled form is the model that
+ * rules_load.c builds and the registry owns): a rule's match expression is evaluated in
  * three-valued logic. A predicate on a decisive field that is absent (or a
  * placeholder) is unknown rather than false, and so is an outcome predicate
  * when the outcome is not known; `all`, `any` and `not` combine unknowns as
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc-private.h"
 #include "rules-private.h"
 
 
@@ -310,4 +312,40 @@ int kag__rule_judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	}
 	kag__report(f, ru->assessment, ru->severity, ru->confidence, "%s", reason);
 	return KAG_OK;
+}
+
+/* ---- freeing ---- */
+
+static void node_free(rnode *n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < n->n_kids; i++)
+		node_free(n->kids[i]);
+	kag__free(n->kids);
+	for (i = 0; i < n->n_vals; i++)
+		kag__free(n->vals[i]);
+	kag__free(n->vals);
+	kag__free(n->lens);
+	kag__free(n->nums);
+	kag__free(n->glob);
+	kag__free(n->key);
+	kag__free(n);
+}
+
+void kag__rule_free(kag__rule *rule)
+{
+	size_t i;
+
+	if (!rule)
+		return;
+	kag__free(rule->id);
+	kag__free(rule->title);
+	kag__free(rule->doc);
+	for (i = 0; i < KAG__MAX_ATTACK; i++)
+		kag__free(rule->attack_buf[i]);
+	node_free(rule->match);
+	kag__free(rule);
 }

@@ -68,42 +68,6 @@ static int name_index(const char *const *names, size_t n, const char *s)
 	return -1;
 }
 
-/* ---- freeing ---- */
-
-static void node_free(rnode *n)
-{
-	size_t i;
-
-	if (!n)
-		return;
-	for (i = 0; i < n->n_kids; i++)
-		node_free(n->kids[i]);
-	kag__free(n->kids);
-	for (i = 0; i < n->n_vals; i++)
-		kag__free(n->vals[i]);
-	kag__free(n->vals);
-	kag__free(n->lens);
-	kag__free(n->nums);
-	kag__free(n->glob);
-	kag__free(n->key);
-	kag__free(n);
-}
-
-void kag__rule_free(kag__rule *rule)
-{
-	size_t i;
-
-	if (!rule)
-		return;
-	kag__free(rule->id);
-	kag__free(rule->title);
-	kag__free(rule->doc);
-	for (i = 0; i < KAG__MAX_ATTACK; i++)
-		kag__free(rule->attack_buf[i]);
-	node_free(rule->match);
-	kag__free(rule);
-}
-
 /* ---- compiling ---- */
 
 typedef struct {

@@ -9,8 +9,9 @@ import "C"
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime"
-	"sort"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 )
@@ -19,7 +20,8 @@ import (
 // pkg/apis/audit/v1 Event) reduced to the fields kag reads, with the same
 // JSON names, so that encoding/json fills it from an audit log line and a
 // collector can fill it from its own structs. Engine.JudgeEvent judges it
-// without going through JSON again.
+// without parsing a whole record: each member goes to the library as its
+// own JSON text.
 //
 // Presence follows Go's zero values, as in the Kubernetes types (whose
 // fields are omitempty): an empty string and a zero Code are absent
@@ -107,19 +109,93 @@ type ResponseStatus struct {
 	Message string `json:"message,omitempty"`
 }
 
-// notAnEvent is the parser's message for a record naming none of the
-// fields that identify an audit event.
-const notAnEvent = "not an audit event: none of verb, auditID, stage, requestURI, " +
-	"objectRef, user is present"
+// member is one top-level member of a native Event that the library reads,
+// and the AuditEvent field with its JSON name.
+type member struct {
+	name  string
+	field []int // reflect index in AuditEvent
+}
 
-// builder fills a library event through the builder API. Strings are
-// handed over as pointer and length into Go memory (the library copies
-// them), so no C string is allocated per field.
+// members are the library's native members (kag_native_member_name), in
+// the order its parser takes them, that AuditEvent carries. The library
+// holds the member table; this only pairs its names with the struct's.
+var members = func() []member {
+	t := reflect.TypeOf(AuditEvent{})
+	byName := map[string][]int{}
+	for i := 0; i < t.NumField(); i++ {
+		byName[jsonName(t.Field(i))] = t.Field(i).Index
+	}
+	var out []member
+	n := int(C.kag_native_member_count())
+	for i := 0; i < n; i++ {
+		name := C.GoString(C.kag_native_member_name(C.size_t(i)))
+		if idx, ok := byName[name]; ok {
+			out = append(out, member{name, idx})
+		}
+	}
+	return out
+}()
+
+// jsonName is a struct field's JSON member name (its tag's first part).
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return name
+}
+
+var rawMessage = reflect.TypeOf(json.RawMessage(nil))
+
+// memberJSON is the JSON text of a value, or nil when it is absent: Go's
+// zero value for strings and numbers, nil for pointers, slices and maps (a
+// non-nil empty slice or map is present and empty), and "null" or nothing
+// for a json.RawMessage. The members of a struct follow the same rule.
+func memberJSON(v reflect.Value) ([]byte, error) {
+	switch v.Kind() {
+	case reflect.String:
+		if v.Len() == 0 {
+			return nil, nil
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if v.Int() == 0 {
+			return nil, nil
+		}
+	case reflect.Pointer:
+		if v.IsNil() {
+			return nil, nil
+		}
+		return memberJSON(v.Elem())
+	case reflect.Struct:
+		obj := map[string]json.RawMessage{}
+		for i := 0; i < v.NumField(); i++ {
+			text, err := memberJSON(v.Field(i))
+			if err != nil {
+				return nil, err
+			}
+			if text != nil {
+				obj[jsonName(v.Type().Field(i))] = text
+			}
+		}
+		return json.Marshal(obj)
+	case reflect.Slice, reflect.Map:
+		if v.IsNil() {
+			return nil, nil
+		}
+		if v.Type() == rawMessage {
+			if raw := v.Bytes(); len(raw) > 0 && string(raw) != "null" {
+				return raw, nil
+			}
+			return nil, nil
+		}
+	}
+	return json.Marshal(v.Interface())
+}
+
+// builder fills a library event member by member through
+// kag_event_set_member, which applies the parser's own member table and
+// rules; each member goes over as its JSON text (a pointer and length into
+// Go memory, which the library copies from).
 type builder struct {
 	ev *C.kag_event
 }
-
-const observed = C.int(C.KAG_STATE_OBSERVED)
 
 // cstr is the address and length of s's bytes, for the duration of a call.
 func cstr(s string) (*C.char, C.size_t) {
@@ -129,190 +205,47 @@ func cstr(s string) (*C.char, C.size_t) {
 	return (*C.char)(*(*unsafe.Pointer)(unsafe.Pointer(&s))), C.size_t(len(s))
 }
 
-func (b builder) str(field C.int, s string) error {
-	if s == "" {
-		return nil
-	}
-	p, n := cstr(s)
-	return check(C.kag_event_set_string(b.ev, field, p, n, observed))
+// eventError is the library's error about the event being built.
+func (b builder) eventError(rc C.int) error {
+	return newError(rc, C.GoString(C.kag_event_error_message(b.ev)),
+		C.GoString(C.kag_event_error_path(b.ev)))
 }
 
-func (b builder) present(field C.int) error {
-	return check(C.kag_event_set_present(b.ev, field, observed))
-}
-
-func (b builder) list(field C.int, items []string) error {
-	if items == nil {
-		return nil
-	}
-	if len(items) == 0 {
-		return b.present(field)
-	}
-	for _, it := range items {
-		p, n := cstr(it)
-		if err := check(C.kag_event_add_item(b.ev, field, p, n, observed)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (b builder) pair(field C.int, k, v string) error {
-	kp, kn := cstr(k)
-	vp, vn := cstr(v)
-	return check(C.kag_event_add_pair(b.ev, field, kp, kn, vp, vn, observed))
-}
-
-// sortedKeys gives map entries a fixed order (the parser keeps the
-// record's order, which a Go map does not have).
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// strField is a string field and its value, for strs.
-type strField struct {
-	field C.int
-	s     string
-}
-
-// strs sets each string field in turn (an empty value is left absent).
-func (b builder) strs(fs ...strField) error {
-	for _, f := range fs {
-		if err := b.str(f.field, f.s); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (b builder) user(u *UserInfo, base C.int) error {
-	if u == nil {
-		return nil
-	}
-	// base is KAG_FIELD_USER or KAG_FIELD_IMP_USER; username, uid, groups
-	// and extra follow it in that order for both.
-	if err := b.present(base); err != nil {
-		return err
-	}
-	if err := b.strs(strField{base + 1, u.Username}, strField{base + 2, u.UID}); err != nil {
-		return err
-	}
-	if err := b.list(base+3, u.Groups); err != nil {
-		return err
-	}
-	if u.Extra == nil {
-		return nil
-	}
-	if err := b.present(base + 4); err != nil {
-		return err
-	}
-	for _, k := range sortedKeys(u.Extra) {
-		for _, v := range u.Extra[k] {
-			if err := b.pair(base+4, k, v); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (b builder) body(field C.int, name string, raw json.RawMessage) error {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	rc := C.kag_event_set_string(b.ev, field, (*C.char)(unsafe.Pointer(&raw[0])),
-		C.size_t(len(raw)), observed)
+func (b builder) member(name string, text []byte) error {
+	np, nn := cstr(name)
+	rc := C.kag_event_set_member(b.ev, np, nn, (*C.char)(unsafe.Pointer(&text[0])),
+		C.size_t(len(text)))
+	runtime.KeepAlive(text)
 	if rc == C.KAG_EPARSE {
 		return newError(rc, fmt.Sprintf("/%s: not valid JSON", name), "/"+name)
 	}
-	return check(rc)
+	if rc < 0 {
+		return b.eventError(rc)
+	}
+	return nil
 }
 
-// fill sets the fields of ev in the order of the library's native front
+// fill sets the members of ev in the order of the library's native front
 // end.
 func (b builder) fill(ev *AuditEvent) error {
 	if err := check(C.kag_event_clear(b.ev)); err != nil {
 		return err
 	}
-	if err := b.strs(
-		strField{C.KAG_FIELD_AUDIT_ID, ev.AuditID},
-		strField{C.KAG_FIELD_STAGE, ev.Stage},
-		strField{C.KAG_FIELD_LEVEL, ev.Level},
-		strField{C.KAG_FIELD_VERB, ev.Verb},
-		strField{C.KAG_FIELD_REQUEST_URI, ev.RequestURI},
-		strField{C.KAG_FIELD_USER_AGENT, ev.UserAgent},
-		strField{C.KAG_FIELD_REQUEST_RECEIVED_TS, ev.RequestReceivedTimestamp},
-		strField{C.KAG_FIELD_STAGE_TS, ev.StageTimestamp},
-		strField{C.KAG_FIELD_TIMESTAMP, ev.Timestamp},
-	); err != nil {
-		return err
-	}
-	if err := b.user(ev.User, C.KAG_FIELD_USER); err != nil {
-		return err
-	}
-	if err := b.user(ev.ImpersonatedUser, C.KAG_FIELD_IMP_USER); err != nil {
-		return err
-	}
-	if err := b.list(C.KAG_FIELD_SOURCE_IPS, ev.SourceIPs); err != nil {
-		return err
-	}
-	if o := ev.ObjectRef; o != nil {
-		if err := b.present(C.KAG_FIELD_OBJECT_REF); err != nil {
-			return err
+	v := reflect.ValueOf(ev).Elem()
+	for _, m := range members {
+		text, err := memberJSON(v.FieldByIndex(m.field))
+		if err != nil {
+			return newError(C.KAG_ESCHEMA, fmt.Sprintf("/%s: %v", m.name, err), "/"+m.name)
 		}
-		if err := b.strs(
-			strField{C.KAG_FIELD_OBJ_RESOURCE, o.Resource},
-			strField{C.KAG_FIELD_OBJ_SUBRESOURCE, o.Subresource},
-			strField{C.KAG_FIELD_OBJ_NAMESPACE, o.Namespace},
-			strField{C.KAG_FIELD_OBJ_NAME, o.Name},
-			strField{C.KAG_FIELD_OBJ_API_GROUP, o.APIGroup},
-			strField{C.KAG_FIELD_OBJ_API_VERSION, o.APIVersion},
-		); err != nil {
+		if text == nil {
+			continue
+		}
+		if err := b.member(m.name, text); err != nil {
 			return err
 		}
 	}
-	if st := ev.ResponseStatus; st != nil {
-		if err := b.present(C.KAG_FIELD_RESPONSE_STATUS); err != nil {
-			return err
-		}
-		if st.Code != 0 {
-			if err := check(C.kag_event_set_int(b.ev, C.KAG_FIELD_RESPONSE_CODE,
-				C.int64_t(st.Code), observed)); err != nil {
-				return err
-			}
-		}
-		if err := b.strs(
-			strField{C.KAG_FIELD_RESPONSE_REASON, st.Reason},
-			strField{C.KAG_FIELD_RESPONSE_MESSAGE, st.Message},
-			strField{C.KAG_FIELD_RESPONSE_STATUS_TEXT, st.Status},
-		); err != nil {
-			return err
-		}
-	}
-	if ev.Annotations != nil {
-		if err := b.present(C.KAG_FIELD_ANNOTATIONS); err != nil {
-			return err
-		}
-		for _, k := range sortedKeys(ev.Annotations) {
-			if err := b.pair(C.KAG_FIELD_ANNOTATIONS, k, ev.Annotations[k]); err != nil {
-				return err
-			}
-		}
-	}
-	if err := b.body(C.KAG_FIELD_REQUEST_OBJECT, "requestObject", ev.RequestObject); err != nil {
-		return err
-	}
-	if err := b.body(C.KAG_FIELD_RESPONSE_OBJECT, "responseObject", ev.ResponseObject); err != nil {
-		return err
-	}
-	if ev.Verb == "" && ev.AuditID == "" && ev.Stage == "" && ev.RequestURI == "" &&
-		ev.ObjectRef == nil && ev.User == nil {
-		return newError(C.KAG_ESCHEMA, notAnEvent, "")
+	if rc := C.kag_event_check_native(b.ev); rc < 0 {
+		return b.eventError(rc)
 	}
 	return nil
 }
@@ -321,14 +254,20 @@ func (b builder) fill(ev *AuditEvent) error {
 // by encoding/json, or filled from a collector's own types), in the
 // engine's session: the same verdicts, in the same order, as the event
 // parsed from its JSON line by a Reader with FormatNative, apart from
-// Event.Format ("builder") and Event.Source (""). The fields are set on a
-// reusable library event through the builder API; bodies are handed over
-// as their JSON text.
+// Event.Format ("builder") and Event.Source (""). The members the library
+// reads (kag_native_member_name) are set on a reusable library event, each
+// as its JSON text (encoding/json; bodies as they are), by
+// kag_event_set_member, which applies the parser's member table and rules.
+// Strings are handed over as JSON, so invalid UTF-8 in them arrives as
+// U+FFFD, as encoding/json writes it.
 //
 // Errors: ErrInval for a nil event; a *Error with ErrSchema's code and the
 // parser's message when the event names none of verb, auditID, stage,
-// requestURI, objectRef and user; ErrParse (Path "/requestObject" or
-// "/responseObject") for a body that is not valid JSON; ErrClosed.
+// requestURI, objectRef and user, or has a value the parser refuses (a nil
+// user.extra list: "/user/extra/k: expected array, got null"); ErrParse
+// (Path "/requestObject" or "/responseObject") for a body that is not
+// valid JSON; ErrLimit for a member beyond the parser's default limits;
+// ErrClosed.
 //
 // The verdicts may include some of earlier requests seen only at
 // RequestReceived; Flush returns the rest of them at the end of a stream.

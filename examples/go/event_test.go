@@ -373,6 +373,11 @@ func TestJudgeEventPresence(t *testing.T) {
 	}
 }
 
+// notAnEvent is the parser's message for a record naming none of the
+// fields that identify an audit event.
+const notAnEvent = "not an audit event: none of verb, auditID, stage, requestURI, " +
+	"objectRef, user is present"
+
 func TestJudgeEventErrors(t *testing.T) {
 	e := newEngine(t, Options{})
 	if _, err := e.JudgeEvent(nil); !errors.Is(err, ErrInval) ||

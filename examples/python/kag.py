@@ -16,7 +16,8 @@ libkag.so), else through ctypes.util.find_library("kag"), else by its SONAME.
 
 Collectors that already hold a decoded event (a Fluent Bit or Vector record, the
 dict json.loads gives) hand it to Engine.judge_record(), which fills the
-library's event builder field by field instead of parsing JSON again.
+library's event member by member (kag_event_set_member(), with the parser's own
+member table and rules) instead of parsing the whole record again.
 
 Records are the library's verdict records (kag_verdict_json()), decoded with
 json.loads(); a rejected input record is, by default, an error record of the
@@ -64,7 +65,6 @@ _KAG_OK = 0
 _KAG_EPARSE = -4
 _KAG_ESCHEMA = -5
 _KAG_ITEROVER = -31
-_STATE_OBSERVED = 1             # KAG_STATE_OBSERVED
 _OPT_FORMAT = 5                 # KAG_OPT_FORMAT
 _SOPT_EMIT_BENIGN = 1           # KAG_SOPT_EMIT_BENIGN
 _SOPT_INCLUDE_BODIES = 2        # KAG_SOPT_INCLUDE_BODIES
@@ -151,16 +151,15 @@ _PROTOTYPES = {
     "kag_parser_error_path": (_c_char_p, [_P(_Parser)]),
     "kag_parser_source": (_c_char_p, [_P(_Parser)]),
     "kag_parser_stat": (_c_u64, [_P(_Parser), _c_int]),
-    "kag_field_from_path": (_c_int, [_P(_c_int), _c_char_p, _c_size]),
     "kag_event_new": (_c_int, [_P(_P(_Event))]),
     "kag_event_free": (_c_int, [_P(_Event)]),
     "kag_event_clear": (_c_int, [_P(_Event)]),
-    "kag_event_set_string": (_c_int, [_P(_Event), _c_int, _c_char_p, _c_size, _c_int]),
-    "kag_event_set_int": (_c_int, [_P(_Event), _c_int, ctypes.c_int64, _c_int]),
-    "kag_event_add_item": (_c_int, [_P(_Event), _c_int, _c_char_p, _c_size, _c_int]),
-    "kag_event_add_pair": (_c_int, [_P(_Event), _c_int, _c_char_p, _c_size, _c_char_p,
-                                    _c_size, _c_int]),
-    "kag_event_set_present": (_c_int, [_P(_Event), _c_int, _c_int]),
+    "kag_native_member_count": (_c_size, []),
+    "kag_native_member_name": (_c_char_p, [_c_size]),
+    "kag_event_set_member": (_c_int, [_P(_Event), _c_char_p, _c_size, _c_char_p, _c_size]),
+    "kag_event_check_native": (_c_int, [_P(_Event)]),
+    "kag_event_error_message": (_c_char_p, [_P(_Event)]),
+    "kag_event_error_path": (_c_char_p, [_P(_Event)]),
 }
 
 
@@ -289,33 +288,10 @@ class KagRecordValueError(error_class(_KAG_ESCHEMA), ValueError):
     KAG_ESCHEMA with .path; also a ValueError."""
 
 
-def _field_id(path):
-    out = _c_int()
-    _check(_lib.kag_field_from_path(ctypes.byref(out), path.encode(), len(path)))
-    return out.value
-
-
-# Top-level strings of a native Event, in the order the parser reads them.
-_TOP_STRINGS = tuple((key, ("/" + key).encode(), _field_id(key)) for key in (
-    "auditID", "stage", "level", "verb", "requestURI", "userAgent",
-    "requestReceivedTimestamp", "stageTimestamp", "timestamp"))
-# user and impersonatedUser: (object, username, uid, groups, extra) ids.
-_USER_FIELDS = {key: tuple(_field_id(key + sub) for sub in ("", ".username", ".uid", ".groups",
-                                                             ".extra"))
-                for key in ("user", "impersonatedUser")}
-_OBJECT_REF = _field_id("objectRef")
-_OBJECT_REF_STRINGS = tuple((key, ("/objectRef/" + key).encode(), _field_id("objectRef." + key))
-                            for key in ("resource", "subresource", "namespace", "name",
-                                        "apiGroup", "apiVersion"))
-_STATUS = _field_id("responseStatus")
-_STATUS_CODE = _field_id("responseStatus.code")
-_STATUS_STRINGS = tuple((key, ("/responseStatus/" + key).encode(),
-                         _field_id("responseStatus." + key))
-                        for key in ("reason", "message", "status"))
-_SOURCE_IPS = _field_id("sourceIPs")
-_ANNOTATIONS = _field_id("annotations")
-_BODIES = tuple((key, ("/" + key).encode(), _field_id(key))
-                for key in ("requestObject", "responseObject"))
+# The members of a native Event the library reads, in the order its parser
+# takes them: (name, name as bytes, JSON pointer).
+_MEMBERS = tuple((name, name.encode(), b"/" + name.encode()) for name in (
+    _lib.kag_native_member_name(i).decode() for i in range(_lib.kag_native_member_count())))
 # The parser's fixed buffers: a JSON pointer keeps 127 bytes, a message 255.
 _PATH_MAX, _MESSAGE_MAX = 127, 255
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
@@ -348,155 +324,61 @@ def _record_error(cls, path, text):
                path=path[:_PATH_MAX].decode("utf-8", "replace"))
 
 
-def _wrong_type(path, want, value):
-    return _record_error(KagRecordTypeError, path, b"expected %s, got %s"
-                         % (want, _json_type(value).encode()))
-
-
 def _path_key(key):
     return key.encode("utf-8", "surrogatepass")
 
 
+def _carried(value, path):
+    """Raise for the first part of a member's value that JSON text cannot carry
+    to the library as it is, depth first: a key that is not a string (json.dumps
+    would turn it into one), a string with a lone surrogate, an integer beyond
+    64 bits. Everything else is the library's to judge."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _record_error(KagRecordValueError, path,
+                                b"string is not valid Unicode (a lone surrogate)") from None
+    elif isinstance(value, bool) or value is None or isinstance(value, float):
+        return
+    elif isinstance(value, int):
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise _record_error(KagRecordValueError, path, b"integer out of the 64-bit range")
+    elif isinstance(value, collections.abc.Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _record_error(KagRecordTypeError, path, b"expected string keys, got %s"
+                                    % _json_type(key).encode())
+            _carried(key, path)
+            _carried(item, path + b"/" + _path_key(key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _carried(item, b"%s/%d" % (path, i))
+
+
 class _Builder:
-    """Fills a kag_event from a decoded native Event with the rules of the
-    library's jansson front end (lib/frontend_jansson.c): null is absent, every
-    other value must have its field's type, an empty list or object is
-    present, user.extra values are lists of strings or one string, and the
-    object of a sub-field is marked present even when it is empty."""
+    """Fills a kag_event from a decoded native Event through the library's
+    own member table and rules (kag_event_set_member()): each member the
+    library reads is handed over as its JSON text, in the parser's order, and
+    a wrong type is the parser's KAG_ESCHEMA error, with its message and
+    pointer. Only what JSON text cannot carry is caught here (_carried)."""
 
     __slots__ = ("ev",)
 
     def __init__(self, ev):
         self.ev = ev
 
-    @staticmethod
-    def _utf8(value, path):
+    def _error(self, rc):
+        ev = self.ev
+        cls = KagRecordTypeError if rc == _KAG_ESCHEMA else error_class(rc)
+        raise cls(rc, _lib.kag_event_error_message(ev).decode("utf-8", "replace"),
+                  path=_lib.kag_event_error_path(ev).decode("utf-8", "replace"))
+
+    def member(self, name, raw, path, value):
         try:
-            return value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _record_error(KagRecordValueError, path,
-                                b"string is not valid Unicode (a lone surrogate)") from None
-
-    def _key(self, key, path):
-        if not isinstance(key, str):
-            raise _record_error(KagRecordTypeError, path, b"expected string keys, got %s"
-                                % _json_type(key).encode())
-        return self._utf8(key, path)
-
-    def present(self, field):
-        _check(_lib.kag_event_set_present(self.ev, field, _STATE_OBSERVED))
-
-    def string(self, obj, key, path, field):
-        value = obj.get(key)
-        if value is None:
-            return False
-        if not isinstance(value, str):
-            raise _wrong_type(path, b"string", value)
-        data = self._utf8(value, path)
-        _check(_lib.kag_event_set_string(self.ev, field, data, len(data), _STATE_OBSERVED))
-        return True
-
-    def items(self, values, path, field):
-        if values is None:
-            return
-        if not isinstance(values, (list, tuple)):
-            raise _wrong_type(path, b"array", values)
-        if not values:
-            self.present(field)
-        add = _lib.kag_event_add_item
-        for i, value in enumerate(values):
-            if not isinstance(value, str):
-                raise _wrong_type(b"%s/%d" % (path, i), b"string", value)
-            data = self._utf8(value, b"%s/%d" % (path, i))
-            _check(add(self.ev, field, data, len(data), _STATE_OBSERVED))
-
-    def pair(self, field, key, value, path):
-        data = self._utf8(value, path)
-        _check(_lib.kag_event_add_pair(self.ev, field, key, len(key), data, len(data),
-                                       _STATE_OBSERVED))
-
-    def extra(self, obj, path, field):
-        if obj is None:
-            return
-        if not isinstance(obj, collections.abc.Mapping):
-            raise _wrong_type(path, b"object", obj)
-        self.present(field)
-        for key, values in obj.items():
-            kpath = path + b"/" + _path_key(key) if isinstance(key, str) else path
-            k = self._key(key, path)
-            if isinstance(values, str):
-                self.pair(field, k, values, kpath)
-                continue
-            if not isinstance(values, (list, tuple)):
-                raise _wrong_type(kpath, b"array", values)
-            for i, value in enumerate(values):
-                if not isinstance(value, str):
-                    raise _wrong_type(b"%s/%d" % (kpath, i), b"string", value)
-                self.pair(field, k, value, kpath)
-
-    def user(self, record, key):
-        u = record.get(key)
-        if u is None:
-            return False
-        path = ("/" + key).encode()
-        if not isinstance(u, collections.abc.Mapping):
-            raise _wrong_type(path, b"object", u)
-        obj, username, uid, groups, extra = _USER_FIELDS[key]
-        self.present(obj)
-        self.string(u, "username", path + b"/username", username)
-        self.string(u, "uid", path + b"/uid", uid)
-        self.items(u.get("groups"), path + b"/groups", groups)
-        self.extra(u.get("extra"), path + b"/extra", extra)
-        return True
-
-    def object_ref(self, record):
-        o = record.get("objectRef")
-        if o is None:
-            return False
-        if not isinstance(o, collections.abc.Mapping):
-            raise _wrong_type(b"/objectRef", b"object", o)
-        self.present(_OBJECT_REF)
-        for key, path, field in _OBJECT_REF_STRINGS:
-            self.string(o, key, path, field)
-        return True
-
-    def response_status(self, record):
-        o = record.get("responseStatus")
-        if o is None:
-            return
-        if not isinstance(o, collections.abc.Mapping):
-            raise _wrong_type(b"/responseStatus", b"object", o)
-        self.present(_STATUS)
-        code = o.get("code")
-        if code is not None:
-            if isinstance(code, bool) or not isinstance(code, int):
-                raise _wrong_type(b"/responseStatus/code", b"integer", code)
-            if not _INT64_MIN <= code <= _INT64_MAX:
-                raise _record_error(KagRecordValueError, b"/responseStatus/code",
-                                    b"integer out of the 64-bit range")
-            _check(_lib.kag_event_set_int(self.ev, _STATUS_CODE, code, _STATE_OBSERVED))
-        for key, path, field in _STATUS_STRINGS:
-            self.string(o, key, path, field)
-
-    def annotations(self, record):
-        o = record.get("annotations")
-        if o is None:
-            return
-        if not isinstance(o, collections.abc.Mapping):
-            raise _wrong_type(b"/annotations", b"object", o)
-        self.present(_ANNOTATIONS)
-        for key, value in o.items():
-            kpath = b"/annotations/" + _path_key(key) if isinstance(key, str) else b"/annotations"
-            k = self._key(key, b"/annotations")
-            if not isinstance(value, str):
-                raise _wrong_type(kpath, b"string", value)
-            self.pair(_ANNOTATIONS, k, value, kpath)
-
-    def body(self, record, key, path, field):
-        # The one place JSON text is made: the library takes bodies as text.
-        value = record.get(key)
-        if value is None:
-            return
+            _carried(value, path)
+        except RecursionError as e:
+            raise _record_error(KagRecordValueError, path, str(e).encode()) from None
         try:
             text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                               allow_nan=False).encode("utf-8")
@@ -504,37 +386,26 @@ class _Builder:
             raise _record_error(KagRecordTypeError, path, str(e).encode()) from None
         except (ValueError, RecursionError) as e:
             raise _record_error(KagRecordValueError, path, str(e).encode()) from None
-        rc = _lib.kag_event_set_string(self.ev, field, text, len(text), _STATE_OBSERVED)
+        rc = _lib.kag_event_set_member(self.ev, raw, len(raw), text, len(text))
         if rc == _KAG_EPARSE:
             raise _record_error(KagRecordValueError, path,
-                                b"not JSON the library accepts (an integer beyond 64 bits?)")
-        _check(rc)
+                                b"not JSON the library accepts (%s)"
+                                % _lib.kag_event_error_message(self.ev))
+        if rc < 0:
+            self._error(rc)
 
     def fill(self, record):
         if not isinstance(record, collections.abc.Mapping):
             raise KagRecordTypeError(_KAG_ESCHEMA, "expected an audit event object, got %s"
                                      % _json_type(record), path="")
         _check(_lib.kag_event_clear(self.ev))
-        for key in ("kind", "apiVersion"):
-            value = record.get(key)
-            if value is not None and not isinstance(value, str):
-                raise _wrong_type(("/" + key).encode(), b"string", value)
-        identified = False
-        for key, path, field in _TOP_STRINGS:
-            if self.string(record, key, path, field) and key in (
-                    "auditID", "stage", "verb", "requestURI"):
-                identified = True
-        identified |= self.user(record, "user")
-        self.user(record, "impersonatedUser")
-        self.items(record.get("sourceIPs"), b"/sourceIPs", _SOURCE_IPS)
-        identified |= self.object_ref(record)
-        self.response_status(record)
-        self.annotations(record)
-        for key, path, field in _BODIES:
-            self.body(record, key, path, field)
-        if not identified:
-            _raise(_KAG_ESCHEMA, "not an audit event: none of verb, auditID, stage, "
-                   "requestURI, objectRef, user is present", path="")
+        for name, raw, path in _MEMBERS:
+            value = record.get(name)
+            if value is not None:
+                self.member(name, raw, path, value)
+        rc = _lib.kag_event_check_native(self.ev)
+        if rc < 0:
+            _raise(rc, _lib.kag_event_error_message(self.ev).decode(), path="")
 
 
 # ---- handles ----
@@ -747,14 +618,14 @@ class Engine:
         records over. Returns its verdict records, as feed() would for the
         same event as a JSON line with format="native".
 
-        The fields are set one by one on a reusable library event (the
-        builder API), with the parser's rules: unknown keys are ignored,
-        None is an absent field, and a value of the wrong type raises
-        KagRecordTypeError (a KagESchema and a TypeError) with the parser's
-        message and JSON pointer, e.g. "expected array, got
-        string". The record is not turned back into JSON; only bodies
-        (requestObject, responseObject), which the library takes as text,
-        are passed through json.dumps(), and only when present. A mapping
+        The members the library reads are set one by one on a reusable
+        library event, each as its JSON text (json.dumps()), by
+        kag_event_set_member(), which applies the parser's rules: unknown
+        keys are ignored, None is an absent field, and a value of the wrong
+        type raises KagRecordTypeError (a KagESchema and a TypeError) with
+        the parser's message and JSON pointer, e.g. "expected array, got
+        string"; a member beyond the parser's default limits raises
+        KagELimit. A mapping
         that names none of verb, auditID, stage, requestURI, objectRef and
         user is not an audit event (KagESchema). One record is one Event:
         pass the items of an EventList one at a time.

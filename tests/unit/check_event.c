@@ -62,28 +62,6 @@ static void expect_path(const kag_event *ev, const char *path, const char *want)
 		      path, (int)len, s, want);
 }
 
-static void expect_item(const kag_event *ev, int field, size_t i, const char *want)
-{
-	const char *s;
-	size_t len;
-
-	ck_assert_int_eq(kag_event_get_item(&s, &len, ev, field, i), KAG_OK);
-	ck_assert_uint_eq(len, strlen(want));
-	ck_assert(memcmp(s, want, len) == 0);
-}
-
-static void expect_pair(const kag_event *ev, int field, size_t i, const char *key, const char *val)
-{
-	const char *k, *v;
-	size_t klen, vlen;
-
-	ck_assert_int_eq(kag_event_get_pair(&k, &klen, &v, &vlen, ev, field, i), KAG_OK);
-	ck_assert_uint_eq(klen, strlen(key));
-	ck_assert(memcmp(k, key, klen) == 0);
-	ck_assert_uint_eq(vlen, strlen(val));
-	ck_assert(memcmp(v, val, vlen) == 0);
-}
-
 /* ---- field ids and paths ---- */
 
 START_TEST(field_names_round_trip)
@@ -179,18 +157,18 @@ START_TEST(every_field_observed)
 	ck_assert_int_eq(code, 403);
 
 	ck_assert_uint_eq(kag_event_item_count(ev, KAG_FIELD_USER_GROUPS), 2);
-	expect_item(ev, KAG_FIELD_USER_GROUPS, 0, "dev");
-	expect_item(ev, KAG_FIELD_USER_GROUPS, 1, "system:authenticated");
+	tu_expect_item(ev, KAG_FIELD_USER_GROUPS, 0, "dev");
+	tu_expect_item(ev, KAG_FIELD_USER_GROUPS, 1, "system:authenticated");
 	ck_assert_uint_eq(kag_event_item_count(ev, KAG_FIELD_IMP_GROUPS), 1);
-	expect_item(ev, KAG_FIELD_IMP_GROUPS, 0, "system:masters");
+	tu_expect_item(ev, KAG_FIELD_IMP_GROUPS, 0, "system:masters");
 	ck_assert_uint_eq(kag_event_item_count(ev, KAG_FIELD_SOURCE_IPS), 2);
-	expect_item(ev, KAG_FIELD_SOURCE_IPS, 0, "203.0.113.10");
-	expect_item(ev, KAG_FIELD_SOURCE_IPS, 1, "10.0.0.1");
+	tu_expect_item(ev, KAG_FIELD_SOURCE_IPS, 0, "203.0.113.10");
+	tu_expect_item(ev, KAG_FIELD_SOURCE_IPS, 1, "10.0.0.1");
 	ck_assert_uint_eq(kag_event_item_count(ev, KAG_FIELD_ANNOTATIONS), 2);
-	expect_pair(ev, KAG_FIELD_ANNOTATIONS, 0, "authorization.k8s.io/decision", "forbid");
-	expect_pair(ev, KAG_FIELD_ANNOTATIONS, 1, "authorization.k8s.io/reason", "RBAC");
+	tu_expect_pair(ev, KAG_FIELD_ANNOTATIONS, 0, "authorization.k8s.io/decision", "forbid");
+	tu_expect_pair(ev, KAG_FIELD_ANNOTATIONS, 1, "authorization.k8s.io/reason", "RBAC");
 	ck_assert_uint_eq(kag_event_item_count(ev, KAG_FIELD_IMP_EXTRA), 1);
-	expect_pair(ev, KAG_FIELD_IMP_EXTRA, 0, "reason", "oncall");
+	tu_expect_pair(ev, KAG_FIELD_IMP_EXTRA, 0, "reason", "oncall");
 
 	ck_assert_str_eq(kag_event_format(ev), "native");
 	ck_assert_int_eq(kag_event_stage(ev), KAG_STAGE_RESPONSE_COMPLETE);
@@ -279,7 +257,7 @@ START_TEST(placeholders_observed)
 	ck_assert_int_eq(kag_event_field_state(ev, KAG_FIELD_USER_GROUPS), KAG_STATE_OBSERVED);
 	ck_assert_uint_eq(kag_event_item_count(ev, KAG_FIELD_USER_GROUPS), 0);
 	ck_assert_uint_eq(kag_event_item_count(ev, KAG_FIELD_SOURCE_IPS), 1);
-	expect_item(ev, KAG_FIELD_SOURCE_IPS, 0, "");
+	tu_expect_item(ev, KAG_FIELD_SOURCE_IPS, 0, "");
 }
 END_TEST
 
@@ -290,15 +268,15 @@ START_TEST(user_extra_pairs)
 
 	ck_assert_int_eq(kag_event_field_state(ev, KAG_FIELD_USER_EXTRA), KAG_STATE_OBSERVED);
 	ck_assert_uint_eq(kag_event_item_count(ev, KAG_FIELD_USER_EXTRA), 3);
-	expect_pair(ev, KAG_FIELD_USER_EXTRA, 0, "scopes", "a");
-	expect_pair(ev, KAG_FIELD_USER_EXTRA, 1, "scopes", "b");
-	expect_pair(ev, KAG_FIELD_USER_EXTRA, 2, "team", "blue");
+	tu_expect_pair(ev, KAG_FIELD_USER_EXTRA, 0, "scopes", "a");
+	tu_expect_pair(ev, KAG_FIELD_USER_EXTRA, 1, "scopes", "b");
+	tu_expect_pair(ev, KAG_FIELD_USER_EXTRA, 2, "team", "blue");
 	/* a single string instead of a list is taken as one value; an empty
 	 * map is observed with no pairs */
 	ev2 = parse("{\"verb\":\"get\",\"user\":{\"extra\":{\"k\":\"v\",\"e\":[]}},"
 		    "\"impersonatedUser\":{\"extra\":{}}}");
 	ck_assert_uint_eq(kag_event_item_count(ev2, KAG_FIELD_USER_EXTRA), 1);
-	expect_pair(ev2, KAG_FIELD_USER_EXTRA, 0, "k", "v");
+	tu_expect_pair(ev2, KAG_FIELD_USER_EXTRA, 0, "k", "v");
 	ck_assert_int_eq(kag_event_field_state(ev2, KAG_FIELD_IMP_EXTRA), KAG_STATE_OBSERVED);
 	ck_assert_uint_eq(kag_event_item_count(ev2, KAG_FIELD_IMP_EXTRA), 0);
 	ck_assert_int_eq(kag_event_field_state(ev2, KAG_FIELD_IMP_USERNAME), KAG_STATE_ABSENT);

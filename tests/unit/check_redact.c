@@ -18,16 +18,6 @@
 static tu_ctx T;
 static int T_open;
 
-/* Every event gets an "any" verdict, so its evidence is rendered. */
-static int any_cb(kag_finding *f, const kag_event *ev, int outcome, void *user_data)
-{
-	(void)ev;
-	(void)outcome;
-	(void)user_data;
-	return kag_finding_report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_LOW,
-				  KAG_CONFIDENCE_HIGH, "any event");
-}
-
 static void close_ctx(void)
 {
 	if (T_open)
@@ -49,7 +39,7 @@ static void judge(int bodies, uint64_t max_depth, const char *event)
 	close_ctx();
 	ck_assert_int_eq(kag_registry_new(&reg), KAG_OK);
 	ck_assert_int_eq(kag_registry_add_detector(reg, "any", NULL, NULL, 0, KAG_LEVEL_METADATA,
-						   any_cb, NULL), KAG_OK);
+						   tu_any_event, NULL), KAG_OK);
 	tu_init_registry(&T, reg);
 	T_open = 1;
 	if (bodies)

@@ -320,3 +320,34 @@ int tu_json_array_has(const char *line, const char *path, const char *value)
 	json_decref(root);
 	return found;
 }
+
+void tu_expect_item(const kag_event *ev, int field, size_t i, const char *want)
+{
+	const char *s;
+	size_t len;
+
+	ck_assert_int_eq(kag_event_get_item(&s, &len, ev, field, i), KAG_OK);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert(memcmp(s, want, len) == 0);
+}
+
+void tu_expect_pair(const kag_event *ev, int field, size_t i, const char *key, const char *val)
+{
+	const char *k, *v;
+	size_t klen, vlen;
+
+	ck_assert_int_eq(kag_event_get_pair(&k, &klen, &v, &vlen, ev, field, i), KAG_OK);
+	ck_assert_uint_eq(klen, strlen(key));
+	ck_assert(memcmp(k, key, klen) == 0);
+	ck_assert_uint_eq(vlen, strlen(val));
+	ck_assert(memcmp(v, val, vlen) == 0);
+}
+
+int tu_any_event(kag_finding *f, const kag_event *ev, int outcome, void *user_data)
+{
+	(void)ev;
+	(void)outcome;
+	(void)user_data;
+	return kag_finding_report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_LOW,
+				  KAG_CONFIDENCE_HIGH, "any event");
+}

@@ -47,6 +47,14 @@ const char *tu_json_get(const char *line, const char *path);
 /* 1 if the JSON array at `path` contains the string `value`. */
 int tu_json_array_has(const char *line, const char *path, const char *value);
 
+/* Item i of a list field, and pair i of a pair field, are these strings. */
+void tu_expect_item(const kag_event *ev, int field, size_t i, const char *want);
+void tu_expect_pair(const kag_event *ev, int field, size_t i, const char *key, const char *val);
+
+/* A detector callback that reports every event (suspicious, low, high
+ * confidence, "any event"), so that each event's evidence is rendered. */
+int tu_any_event(kag_finding *f, const kag_event *ev, int outcome, void *user_data);
+
 /* Read a whole file into a malloc'd buffer (NUL-terminated). */
 char *tu_read_file(const char *path, size_t *len_out);
 /* Same, for a path relative to KAG_TEST_DATA. */

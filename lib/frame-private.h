@@ -23,7 +23,7 @@ static inline int kag__frame_bom(const char *s, size_t n, int finished)
 {
 	if (n >= 3)
 		return memcmp(s, KAG__BOM, 3) == 0 ? KAG__BOM_SKIP : KAG__BOM_NONE;
-	if (!finished && memcmp(s, KAG__BOM, n) == 0)
+	if (!finished && (n == 0 || memcmp(s, KAG__BOM, n) == 0))
 		return KAG__BOM_NEED;
 	return KAG__BOM_NONE;
 }

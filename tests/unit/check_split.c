@@ -365,7 +365,8 @@ static void check_pieces(const char *name, const char *data, size_t len, int for
 		for (; from < to; from++)
 			line += data[from] == '\n';
 	}
-	ck_assert_msg(whole.len == parts.len && memcmp(whole.s, parts.s, whole.len) == 0,
+	ck_assert_msg(whole.len == parts.len &&
+		      (whole.len == 0 || memcmp(whole.s, parts.s, whole.len) == 0),
 		      "%s (format %d, %zu cuts): pieces differ from the whole:\n%s\n---\n%s",
 		      name, format, c.n, whole.s ? whole.s : "", parts.s ? parts.s : "");
 	for (i = 0; i < 4; i++)

@@ -497,8 +497,16 @@ static int judge_inputs(struct triage *t, const struct options *o, kag_parser *p
  * rules that would let it (kag_session_coverage_policy). */
 static void print_coverage_text(const struct triage *t)
 {
+	static const struct {
+		const char *name;
+		int stat;
+	} reasons[] = {
+		{ "level", KAG_DSTAT_REASON_LEVEL }, { "field", KAG_DSTAT_REASON_FIELD },
+		{ "outcome", KAG_DSTAT_REASON_OUTCOME }, { "stage", KAG_DSTAT_REASON_STAGE },
+		{ "other", KAG_DSTAT_REASON_OTHER },
+	};
 	const char *policy = kag_session_coverage_policy(t->session, NULL);
-	size_t i, shown = 0;
+	size_t i, r, shown = 0;
 
 	for (i = 0; i < kag_registry_count(t->reg); i++) {
 		uint64_t n = kag_session_detector_stat(t->session, i, KAG_DSTAT_UNJUDGED);
@@ -508,19 +516,12 @@ static void print_coverage_text(const struct triage *t)
 			continue;
 		if (!shown++)
 			printf("\ncoverage: events the detectors could not judge, and why\n");
-		printf("  %-24s %llu not judged (level %llu, field %llu, outcome %llu, stage %llu, "
-		       "other %llu; needs_context %llu), %llu weakened\n",
-		       kag_registry_detector_id(t->reg, i), (unsigned long long)n,
-		       (unsigned long long)kag_session_detector_stat(t->session, i,
-								     KAG_DSTAT_REASON_LEVEL),
-		       (unsigned long long)kag_session_detector_stat(t->session, i,
-								     KAG_DSTAT_REASON_FIELD),
-		       (unsigned long long)kag_session_detector_stat(t->session, i,
-								     KAG_DSTAT_REASON_OUTCOME),
-		       (unsigned long long)kag_session_detector_stat(t->session, i,
-								     KAG_DSTAT_REASON_STAGE),
-		       (unsigned long long)kag_session_detector_stat(t->session, i,
-								     KAG_DSTAT_REASON_OTHER),
+		printf("  %-24s %llu not judged (", kag_registry_detector_id(t->reg, i),
+		       (unsigned long long)n);
+		for (r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++)
+			printf("%s %llu, ", reasons[r].name, (unsigned long long)
+			       kag_session_detector_stat(t->session, i, reasons[r].stat));
+		printf("needs_context %llu), %llu weakened\n",
 		       (unsigned long long)kag_session_detector_stat(t->session, i,
 								     KAG_DSTAT_UNJUDGED_VERDICTS),
 		       (unsigned long long)weak);

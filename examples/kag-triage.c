@@ -26,6 +26,7 @@ struct triage {
 	int all;
 	int summary;
 	kag_session *session;
+	const kag_registry *reg;
 	uint64_t records, judged, rejected, skipped, verdicts;
 	uint64_t by_assessment[4];
 	int io_failed;
@@ -45,7 +46,9 @@ static void usage(FILE *out)
 		"  --output=json|text  NDJSON verdict records (default) or a table\n"
 		"  --all               also print benign and info verdicts\n"
 		"  --list-detectors    describe every detector and exit\n"
-		"  --summary           print record and verdict counts at the end\n"
+		"  --summary           print record and verdict counts at the end, and\n"
+		"                      what the detectors could not judge, with the\n"
+		"                      audit policy rules that would let them\n"
 		"  --policy=FILE       JSON policy: baselines, lists, thresholds, detectors\n"
 		"  --rules=FILE        JSON caller rules, judged next to the built-ins\n"
 		"  --parser=P          fast (the tokenizing front end, default when built)\n"
@@ -490,14 +493,57 @@ static int judge_inputs(struct triage *t, const struct options *o, kag_parser *p
 	return rc;
 }
 
+/* What each detector could not judge, one line each, and the audit policy
+ * rules that would let it (kag_session_coverage_policy). */
+static void print_coverage_text(const struct triage *t)
+{
+	static const struct {
+		const char *name;
+		int stat;
+	} reasons[] = {
+		{ "level", KAG_DSTAT_REASON_LEVEL }, { "field", KAG_DSTAT_REASON_FIELD },
+		{ "outcome", KAG_DSTAT_REASON_OUTCOME }, { "stage", KAG_DSTAT_REASON_STAGE },
+		{ "other", KAG_DSTAT_REASON_OTHER },
+	};
+	const char *policy = kag_session_coverage_policy(t->session, NULL);
+	size_t i, r, shown = 0;
+
+	for (i = 0; i < kag_registry_count(t->reg); i++) {
+		uint64_t n = kag_session_detector_stat(t->session, i, KAG_DSTAT_UNJUDGED);
+		uint64_t weak = kag_session_detector_stat(t->session, i, KAG_DSTAT_WEAKENED);
+
+		if (!n && !weak)
+			continue;
+		if (!shown++)
+			printf("\ncoverage: events the detectors could not judge, and why\n");
+		printf("  %-24s %llu not judged (", kag_registry_detector_id(t->reg, i),
+		       (unsigned long long)n);
+		for (r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++)
+			printf("%s %llu, ", reasons[r].name, (unsigned long long)
+			       kag_session_detector_stat(t->session, i, reasons[r].stat));
+		printf("needs_context %llu), %llu weakened\n",
+		       (unsigned long long)kag_session_detector_stat(t->session, i,
+								     KAG_DSTAT_UNJUDGED_VERDICTS),
+		       (unsigned long long)weak);
+	}
+	if (policy && *policy)
+		printf("\n%s", policy);
+}
+
 static void print_summary(const struct triage *t)
 {
+	const char *coverage = NULL;
+
+	if (t->output == OUT_JSON)
+		coverage = kag_session_coverage_json(t->session, NULL);
+	else
+		print_coverage_text(t); /* the counts stay the last line */
 	/* one set of counts, as a JSON record or as a sentence */
 	printf(t->output == OUT_JSON
 		       ? "{\"summary\":{\"records\":%llu,\"judged\":%llu,\"rejected\":%llu,"
 			 "\"skipped\":%llu,\"verdicts\":%llu,\"benign\":%llu,"
 			 "\"suspicious\":%llu,\"malicious\":%llu,\"needs_context\":%llu,"
-			 "\"duplicates\":%llu}}\n"
+			 "\"duplicates\":%llu"
 		       : "\nrecords %llu = judged %llu + rejected %llu + skipped %llu; "
 			 "verdicts %llu (benign %llu, suspicious %llu, malicious %llu, "
 			 "needs_context %llu); duplicate stages %llu\n",
@@ -507,6 +553,8 @@ static void print_summary(const struct triage *t)
 	       (unsigned long long)t->by_assessment[1], (unsigned long long)t->by_assessment[2],
 	       (unsigned long long)t->by_assessment[3],
 	       (unsigned long long)kag_session_stat(t->session, KAG_SSTAT_DUPLICATES));
+	if (t->output == OUT_JSON)
+		printf(",\"coverage\":%s}}\n", coverage ? coverage : "null");
 }
 
 /* After the inputs: the verdicts still held, the pending error summaries,
@@ -547,6 +595,7 @@ int main(int argc, char **argv)
 	if ((rc = load_registry(&reg, &o)) >= 0)
 		return rc;
 	t.format = o.format;
+	t.reg = reg;
 	t.frontend = o.frontend;
 	rc = 0;
 	if (kag_registry_seal(reg) < 0 ||

@@ -938,9 +938,24 @@ enum kag_session_stat {
 /** Per-detector session counters for kag_session_detector_stat().
  * @since 0.2 */
 enum kag_detector_stat {
-	KAG_DSTAT_LEVEL_UNJUDGED = 1 /**< as KAG_SSTAT_LEVEL_UNJUDGED, for one
+	KAG_DSTAT_LEVEL_UNJUDGED = 1, /**< as KAG_SSTAT_LEVEL_UNJUDGED, for one
 				      * detector: the events that a more detailed
 				      * audit level would let it judge */
+	KAG_DSTAT_UNJUDGED = 2,      /**< every event it could not judge: the gate
+				      * stopped it, or it said needs_context
+				      * (kag_session_coverage_json) */
+	KAG_DSTAT_UNJUDGED_VERDICTS = 3, /**< of those, the ones given a
+				      * needs_context verdict (before repeats are
+				      * counted); the others had none */
+	KAG_DSTAT_WEAKENED = 4,      /**< events judged with less confidence
+				      * because the level shows no body */
+	KAG_DSTAT_REASON_LEVEL = 5,  /**< unjudged: the level shows no body */
+	KAG_DSTAT_REASON_FIELD = 6,  /**< unjudged: a decisive field missing */
+	KAG_DSTAT_REASON_OUTCOME = 7, /**< unjudged: the outcome not known */
+	KAG_DSTAT_REASON_STAGE = 8,  /**< unjudged: the request was logged at
+				      * stage RequestReceived only */
+	KAG_DSTAT_REASON_OTHER = 9   /**< unjudged: the detector said
+				      * needs_context for none of these */
 };
 
 /** New session over a sealed registry (KAG_ESTATE if not sealed). */
@@ -952,6 +967,54 @@ KAG_API uint64_t kag_session_stat(const kag_session *s, int stat);
  * an unknown counter or index. @since 0.2 */
 KAG_API uint64_t kag_session_detector_stat(const kag_session *s, size_t detector,
 					   int stat);
+
+/** Coverage: per detector, the events it could not judge and why, by
+ * resource, as one JSON object (NUL-terminated, borrowed from s, valid until
+ * the next kag_session_coverage_* call on s or kag_session_free; *len_out,
+ * when not NULL, receives its length). NULL only when memory runs out.
+ * Counted since the session began, for every event (needs_context verdicts,
+ * the events that were no lead and got none, and repeats alike):
+ *
+ *   {"unjudged":N,"weakened":N,"detectors":[
+ *     {"detector":ID,"unjudged":N,"verdicts":N,"silent":N,"weakened":N,
+ *      "reasons":{"level":N,"field":N,"outcome":N,"stage":N,"other":N},
+ *      "fields":{FIELD:N,...},
+ *      "resources":[{"group":G,"resource":R|null,"subresource":S|null,
+ *                    "unjudged":N,"weakened":N,"level":LEVEL|null},...],
+ *      "other":{"unjudged":N,"weakened":N}},...],
+ *    "policy":TEXT|null}
+ *
+ * - "unjudged" = "verdicts" + "silent"; one event can have several
+ *   reasons, so the reasons may add up to more. "level": the audit level
+ *   shows no body the detector needs; "field": a decisive field is missing
+ *   ("fields" counts each, by kag_field_name()); "outcome": the outcome is
+ *   not known; "stage": the request was logged at stage RequestReceived
+ *   only (counted when its verdict is released, not when a later stage
+ *   judges it).
+ * - "weakened": events judged, with less confidence, because the level
+ *   shows no body.
+ * - "resources": objectRef's apiGroup ("" for the core group), resource
+ *   and subresource, most events first; at most 16 per detector, the rest
+ *   counted in "other". "level": the audit level that would show what the
+ *   detector needs, null when the level is not the reason.
+ * - Only detectors with a count are listed, in registry order. A detector
+ *   whose every verdict is benign counts nothing while the session leaves
+ *   benign verdicts out (KAG_SOPT_EMIT_BENIGN 0): it is not run.
+ * - "policy": kag_session_coverage_policy()'s text, null when empty.
+ * @since 0.2 */
+KAG_API const char *kag_session_coverage_json(kag_session *s, size_t *len_out);
+
+/** The coverage advice as an audit.k8s.io/v1 Policy document (YAML text;
+ * borrowed as for kag_session_coverage_json): a Metadata rule for Secrets,
+ * ConfigMaps and TokenReviews (their bodies carry secrets: never logged
+ * with bodies), then one rule per level (Request, RequestResponse for the
+ * writes) naming the resources whose body a detector needed, each named
+ * once at the most detailed level asked for, after a comment naming the
+ * detectors and their counts. A ServiceAccount token request is advised
+ * at Request at most (its response is the token). Names that are not
+ * Kubernetes resource names are left out. "" when there is nothing to
+ * advise; NULL only when memory runs out. @since 0.2 */
+KAG_API const char *kag_session_coverage_policy(kag_session *s, size_t *len_out);
 
 /** Judge one event.
  * @param out set to the verdicts of this call: borrowed from the session

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc-private.h"
+#include "coverage-private.h"
 #include "identity-private.h"
 #include "lead-private.h"
 #include "repeat-private.h"
@@ -52,7 +53,8 @@ struct kag_session {
 	kag__repeats repeats;     /* open repeat windows */
 	kag_verdict *staged, *staged_tail; /* the verdicts of the event being judged */
 	int staged_alert;         /* one of them is suspicious or malicious */
-	uint64_t *unjudged;       /* per entry: level-only gate failures, no lead */
+	kag__coverage cov;        /* what the detectors could not judge, and why */
+	int judging_pending;      /* the event is held at RequestReceived */
 	kag_buf scratch;
 	int64_t last_time;
 	int failed;               /* an allocation failed while releasing */
@@ -161,6 +163,10 @@ static void pend_finish(kag_session *s, uint32_t i1, int release)
 	for (; v; v = next) {
 		next = v->next;
 		v->next = NULL;
+		/* no later stage judged the request: what the detectors could
+		 * not judge at RequestReceived counts now */
+		if (release)
+			kag__coverage_count(&s->cov, &v->cov, 1, 0);
 		if (release)
 			deliver(s, v);
 		else
@@ -272,10 +278,9 @@ int kag_session_new(kag_session **out, kag_registry *r)
 	}
 	rc = KAG_ENOMEM;
 	s->det_state = kag__calloc(r->n_entries, sizeof(kag__lru));
-	s->unjudged = kag__calloc(r->n_entries ? r->n_entries : 1, sizeof(uint64_t));
 	s->pend_cap = r->policy.pending_capacity;
 	s->pend = kag__calloc(s->pend_cap, sizeof(pending_rec));
-	if (!s->det_state || !s->unjudged || !s->pend)
+	if (!s->det_state || !s->pend || kag__coverage_init(&s->cov, r->n_entries) < 0)
 		goto fail;
 	for (i = 0; i < s->pend_cap; i++)
 		s->pend[i].newer = i + 1 < s->pend_cap ? (uint32_t)(i + 2) : 0;
@@ -319,7 +324,7 @@ void kag_session_free(kag_session *s)
 			kag__lru_dispose(&s->det_state[i]);
 	}
 	kag__free(s->det_state);
-	kag__free(s->unjudged);
+	kag__coverage_dispose(&s->cov);
 	kag__free(s->pend);
 	kag__lru_dispose(&s->dedup);
 	kag__free(s->result.items);
@@ -369,10 +374,17 @@ uint64_t kag_session_detector_stat(const kag_session *s, size_t detector, int st
 {
 	if (!s || detector >= s->reg->n_entries)
 		return 0;
-	switch (stat) {
-	case KAG_DSTAT_LEVEL_UNJUDGED: return s->unjudged[detector];
-	default: return 0;
-	}
+	return kag__coverage_stat(&s->cov, detector, stat);
+}
+
+const char *kag_session_coverage_json(kag_session *s, size_t *len_out)
+{
+	return s ? kag__coverage_json(&s->cov, s->reg, len_out) : NULL;
+}
+
+const char *kag_session_coverage_policy(kag_session *s, size_t *len_out)
+{
+	return s ? kag__coverage_policy(&s->cov, s->reg, len_out) : NULL;
 }
 
 /* ---- evaluation ---- */
@@ -394,15 +406,20 @@ static int emit(kag_session *s, size_t i, const kag__detector_def *d, const kag_
 	kag__verdict_input in = { d, ev, f, g, s->include_bodies };
 	int assessment = g->passed ? f->assessment : KAG_ASSESSMENT_NEEDS_CONTEXT;
 	int severity = g->passed ? f->severity : d->ctx_severity;
+	kag__coverage_note note;
+	int noted = kag__coverage_note_make(&note, i, d, ev, g, f);
 	kag_verdict *v;
 
 	if (!s->emit_benign && (assessment == KAG_ASSESSMENT_BENIGN || severity == KAG_SEVERITY_INFO)) {
 		s->st_suppressed++;
+		/* a request held at RequestReceived counts only when released */
+		if (noted && !s->judging_pending)
+			kag__coverage_count(&s->cov, &note, 0, 0);
 		return KAG_OK;
 	}
 	/* needs_context only for a lead; the rest is counted toward coverage */
 	if (level_only(g, d, ev) && !kag__is_lead(ctx->policy, ev, ctx->identity)) {
-		s->unjudged[i]++;
+		kag__coverage_count(&s->cov, &note, 0, 1);
 		s->st_unjudged++;
 		return KAG_OK;
 	}
@@ -416,6 +433,11 @@ static int emit(kag_session *s, size_t i, const kag__detector_def *d, const kag_
 		return KAG_ENOMEM;
 	}
 	v->baseline = d->benign_only && assessment == KAG_ASSESSMENT_BENIGN;
+	v->cov.entry = 0;
+	if (noted && s->judging_pending)
+		v->cov = note;
+	else if (noted)
+		kag__coverage_count(&s->cov, &note, assessment == KAG_ASSESSMENT_NEEDS_CONTEXT, 0);
 	if (assessment == KAG_ASSESSMENT_SUSPICIOUS || assessment == KAG_ASSESSMENT_MALICIOUS)
 		s->staged_alert = 1;
 	/* a correlation is a count already */
@@ -689,6 +711,7 @@ int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event
 			e->pending = 0;
 		}
 	}
+	s->judging_pending = dest != NULL;
 	rc = run_detectors(s, ev, &ctx, todo);
 	if (rc < 0) {
 		unstage(s);

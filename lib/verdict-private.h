@@ -3,6 +3,7 @@
 #ifndef KAG_VERDICT_PRIVATE_H
 #define KAG_VERDICT_PRIVATE_H
 
+#include "coverage-private.h"
 #include "detector-private.h"
 #include "finding-private.h"
 #include "gate-private.h"
@@ -26,6 +27,8 @@ struct kag_verdict {
 	const char *missing[KAG__MAX_FIELDS * 2];
 	size_t n_inferred;
 	const char *inferred[KAG__FIELD_COUNT];
+	kag__coverage_note cov; /* held at RequestReceived: what it adds to
+				 * coverage when released (entry 0: nothing) */
 	kag_verdict *next;      /* pool, result and pending lists */
 };
 

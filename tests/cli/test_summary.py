@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """kag-triage --summary: records = judged + rejected + skipped, and the
-verdict counts add up to the verdicts printed."""
+verdict counts add up to the verdicts printed; on a Metadata-level stream,
+the coverage section and an audit policy snippet that names the resources."""
+import json
 import re
 import unittest
 
-from clitest import SAMPLE, CliCase, json_lines, sample_lines, triage, verdicts
+from clitest import SAMPLE, CliCase, json_lines, sample_lines, text, triage, verdicts
 
 SUMMARY_KEYS = ('records', 'judged', 'rejected', 'skipped', 'verdicts', 'benign',
                 'suspicious', 'malicious', 'needs_context', 'duplicates')
@@ -77,6 +79,104 @@ class Summary(CliCase):
         s, printed = self.summary('-')  # stdin, empty
         self.assertEqual(printed, [])
         self.assertEqual((s['records'], s['judged'], s['rejected'], s['verdicts']), (0, 0, 0, 0))
+
+
+def metadata_write(n, verb, group, resource, ns='shop'):
+    """A person's write at Metadata level (no body)."""
+    ref = {'resource': resource, 'namespace': ns, 'name': 'obj-%d' % n}
+    if group:
+        ref['apiGroup'] = group
+    return json.dumps({
+        'kind': 'Event', 'apiVersion': 'audit.k8s.io/v1', 'auditID': 'cov-%d' % n,
+        'stage': 'ResponseComplete', 'level': 'Metadata', 'verb': verb,
+        'user': {'username': 'dev@example.com', 'groups': ['system:authenticated']},
+        'sourceIPs': ['10.0.0.3'], 'userAgent': 'kubectl/v1.29.2', 'objectRef': ref,
+        'responseStatus': {'code': 201},
+        'stageTimestamp': '2024-05-01T10:00:%02d.000000Z' % n})
+
+
+METADATA_STREAM = '\n'.join([
+    metadata_write(0, 'create', '', 'pods'),
+    metadata_write(1, 'create', 'apps', 'deployments'),
+    metadata_write(2, 'create', 'apps', 'statefulsets'),
+    metadata_write(3, 'create', '', 'services'),
+    metadata_write(4, 'create', 'rbac.authorization.k8s.io', 'rolebindings'),
+    metadata_write(5, 'create', '', 'secrets'),
+]) + '\n'
+
+
+def policy_rules(case, text):
+    """The audit Policy kag writes, read line by line: every line is a
+    comment or one of the shapes below; [(level, verbs, {group: [res]})]."""
+    rules = []
+    head = ['apiVersion: audit.k8s.io/v1', 'kind: Policy', 'rules:']
+    body = [l for l in text.splitlines() if not l.lstrip().startswith('#')]
+    case.assertEqual(body[:3], head)
+    group = None
+    for l in body[3:]:
+        m = re.fullmatch(r'  - level: (Metadata|Request|RequestResponse)', l)
+        if m:
+            rules.append((m.group(1), None, {}))
+            continue
+        case.assertTrue(rules, l)
+        if l == '    resources:':
+            continue
+        m = re.fullmatch(r'    verbs: (\[.*\])', l)
+        if m:
+            rules[-1] = (rules[-1][0], json.loads(m.group(1)), rules[-1][2])
+            continue
+        m = re.fullmatch(r'      - group: "([a-z0-9.-]*)"', l)
+        if m:
+            group = m.group(1)
+            continue
+        m = re.fullmatch(r'        resources: (\[.*\])', l)
+        case.assertIsNotNone(m, 'unexpected policy line %r' % l)
+        rules[-1][2][group] = json.loads(m.group(1))
+    return rules
+
+
+class Coverage(CliCase):
+    def test_metadata_stream(self):
+        proc = triage('--summary', '-', stdin=METADATA_STREAM)
+        self.assertExit(proc, 0, 'kag-triage --summary on a Metadata stream')
+        cov = json_lines(proc, self)[-1]['summary']['coverage']
+        by_id = {d['detector']: d for d in cov['detectors']}
+        self.assertEqual(by_id['privileged_workload']['reasons']['level'], 3)
+        self.assertEqual(sorted((r['group'], r['resource'], r['level'])
+                                for r in by_id['privileged_workload']['resources']),
+                         [('', 'pods', 'Request'), ('apps', 'deployments', 'Request'),
+                          ('apps', 'statefulsets', 'Request')])
+        self.assertEqual(by_id['exposed_service']['unjudged'], 1)
+        self.assertEqual(by_id['rbac_escalation']['reasons']['level'], 1)
+        self.assertEqual(cov['unjudged'], sum(d['unjudged'] for d in cov['detectors']))
+        rules = policy_rules(self, cov['policy'])
+        self.assertEqual(rules, [
+            ('Metadata', None, {'': ['secrets', 'configmaps'],
+                                'authentication.k8s.io': ['tokenreviews']}),
+            ('Request', None, {'': ['pods', 'services'],
+                               'apps': ['deployments', 'statefulsets'],
+                               'rbac.authorization.k8s.io': ['rolebindings']}),
+        ])
+        self.assertIn('  # for privileged_workload (3 events), rbac_escalation (1 event), '
+                      'exposed_service (1 event)', cov['policy'].splitlines())
+
+    def test_text(self):
+        proc = triage('--summary', '--output=text', '-', stdin=METADATA_STREAM)
+        self.assertExit(proc, 0, 'kag-triage --summary --output=text')
+        out = text(proc)
+        js = json_lines(triage('--summary', '-', stdin=METADATA_STREAM), self)
+        self.assertIn('\ncoverage: events the detectors could not judge, and why\n', out)
+        self.assertRegex(out, r'\n  privileged_workload +3 not judged \(level 3, ')
+        self.assertIn('\n' + js[-1]['summary']['coverage']['policy'], out)
+
+    def test_nothing_to_advise(self):
+        proc = triage('--summary', '-', stdin=metadata_write(0, 'get', '', 'pods') + '\n')
+        cov = json_lines(proc, self)[-1]['summary']['coverage']
+        self.assertEqual((cov['unjudged'], cov['detectors'], cov['policy']), (0, [], None))
+        out = text(triage('--summary', '--output=text', '-',
+                          stdin=metadata_write(0, 'get', '', 'pods') + '\n'))
+        self.assertNotIn('coverage:', out)
+        self.assertNotIn('apiVersion', out)
 
 
 if __name__ == '__main__':

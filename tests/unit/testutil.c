@@ -351,3 +351,14 @@ int tu_any_event(kag_finding *f, const kag_event *ev, int outcome, void *user_da
 	return kag_finding_report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_LOW,
 				  KAG_CONFIDENCE_HIGH, "any event");
 }
+
+int tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -66,6 +66,10 @@ char *tu_read_data_file(const char *relpath, size_t *len_out);
 char **tu_data_files(size_t *n_out, int notes);
 void tu_free_files(char **files, size_t n);
 
+/* Run suite s (Check's default fork mode and output); the exit status of
+ * a suite's main: 0 when every test passed. */
+int tu_run(Suite *s);
+
 /* A growing text buffer, NUL-terminated once written to; free(t.s). */
 typedef struct {
 	char *s;

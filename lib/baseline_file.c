@@ -234,9 +234,11 @@ static int time_value(loader *l, const json_t *v, int64_t *out)
 	if (json_is_null(v))
 		return KAG_OK;
 	if (json_is_string(v)) {
+		/* 0 and earlier times are no event time kag writes */
 		*out = kag__parse_time(json_string_value(v), json_string_length(v));
-		if (*out)
+		if (*out > 0)
 			return KAG_OK;
+		*out = 0;
 	}
 	return fail(l->b, l->path.buf, KAG_ESCHEMA,
 		    "expected an RFC 3339 time string or null, got %s",

@@ -75,6 +75,13 @@
  *   {"error":{"code":"KAG_EPARSE","message":"...","source":null,"offset":N}}
  * with "path" (a JSON pointer) when one field was at fault.
  *
+ * Learned baseline: --baseline=FILE loads a kag-baseline/1 file at start
+ * (behaviour it has seen ranks one step lower, new behaviour of a known
+ * identity says so); with --learn the session also learns, and FILE is
+ * written back atomically (FILE.tmp, fsync, rename) at end of input, on
+ * SIGTERM or SIGINT, and every --save-every=MINUTES. A missing FILE is an
+ * empty baseline with --learn, an error without.
+ *
  * Exit status: 0 at end of input or on a termination signal; 1 when the
  * output cannot be written or memory runs out (in confirmed mode the
  * message in hand stays unconfirmed and is sent again to the next

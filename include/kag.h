@@ -1025,8 +1025,8 @@ enum kag_session_stat {
 				      * behaviour (@since 0.2) */
 	KAG_SSTAT_BASELINE_NEW = 17, /**< verdicts whose reason says the behaviour
 				      * is new for a known identity (@since 0.2) */
-	KAG_SSTAT_BASELINE_LEARNED = 18, /**< requests learned into the attached
-				      * baseline (@since 0.2) */
+	KAG_SSTAT_BASELINE_LEARNED = 18, /**< tuples this session added to the
+				      * attached baseline (@since 0.2) */
 	KAG_SSTAT_BASELINE_EVICTIONS = 19 /**< identities and tuples the attached
 				      * baseline evicted to stay within its caps
 				      * (kag_baseline_stat) (@since 0.2) */

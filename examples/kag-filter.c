@@ -75,6 +75,13 @@
  *   {"error":{"code":"KAG_EPARSE","message":"...","source":null,"offset":N}}
  * with "path" (a JSON pointer) when one field was at fault.
  *
+ * Learned baseline: --baseline=FILE loads a kag-baseline/1 file at start
+ * (behaviour it has seen ranks one step lower, new behaviour of a known
+ * identity says so); with --learn the session also learns, and FILE is
+ * written back atomically (FILE.tmp, fsync, rename) at end of input, on
+ * SIGTERM or SIGINT, and every --save-every=MINUTES. A missing FILE is an
+ * empty baseline with --learn, an error without.
+ *
  * Exit status: 0 at end of input or on a termination signal; 1 when the
  * output cannot be written or memory runs out (in confirmed mode the
  * message in hand stays unconfirmed and is sent again to the next
@@ -97,6 +104,7 @@
 
 #include <kag.h>
 
+#include "baseline-file.h"
 #include "errlimit.h"
 
 #define FILTER_READ_CHUNK (64 * 1024)
@@ -120,6 +128,11 @@ struct filter {
 	int overlong;           /* the message in hand passed max_line */
 	struct errlimit errors; /* error records written and held back */
 	uint64_t messages;      /* read so far: the line number of error records */
+	kag_baseline *baseline; /* --baseline=FILE, or NULL */
+	const char *baseline_path;
+	int learn;              /* --learn: learn and save the baseline */
+	time_t save_every;      /* --save-every: seconds between saves (0: at exit) */
+	time_t next_save;
 };
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -146,6 +159,11 @@ static void usage(FILE *out)
 		"                      or openshift\n"
 		"  --policy=FILE       JSON policy: baselines, lists, thresholds, detectors\n"
 		"  --rules=FILE        JSON caller rules, judged next to the built-ins\n"
+		"  --baseline=FILE     a learned baseline (kag-baseline/1): behaviour it\n"
+		"                      has seen ranks lower, new behaviour says so\n"
+		"  --learn             also learn from the input; FILE is written back\n"
+		"                      atomically at exit (and with --save-every)\n"
+		"  --save-every=MIN    with --learn, also save every MIN minutes\n"
 		"  --max-line=BYTES    longest message (default %u)\n"
 		"  --error-limit=N     write the first N error records of each kind of\n"
 		"                      fault and count the rest in error_summary\n"
@@ -206,26 +224,10 @@ static int obuf_put_json_string(struct obuf *b, const char *s)
 	return obuf_puts(b, "\"");
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Write the records gathered so far to the output. */
 static int out_flush(struct filter *f)
 {
-	if (f->out.len && write_all(f->out_fd, f->out.data, f->out.len) < 0) {
+	if (f->out.len && tool_write_all(f->out_fd, f->out.data, f->out.len) < 0) {
 		fprintf(stderr, "kag-filter: %s: write error: %s\n",
 			f->out_path ? f->out_path : "<stdout>", strerror(errno));
 		return -1;
@@ -385,7 +387,7 @@ static int end_message(struct filter *f)
 	f->overlong = 0;
 	if (rc < 0 || out_flush(f) < 0)
 		return -1;
-	if (f->confirm && write_all(STDOUT_FILENO, "OK\n", 3) < 0) {
+	if (f->confirm && tool_write_all(STDOUT_FILENO, "OK\n", 3) < 0) {
 		fprintf(stderr, "kag-filter: cannot confirm: %s\n", strerror(errno));
 		return -1;
 	}
@@ -425,19 +427,37 @@ static int open_output(struct filter *f)
 
 /* Wait until stdin is readable or a signal arrives (signals are blocked
  * everywhere else, so none is missed and none interrupts a write). */
-static int wait_input(const sigset_t *waitmask)
+static int wait_input(const sigset_t *waitmask, const struct timespec *timeout)
 {
 	fd_set rd;
+	int n;
 
 	FD_ZERO(&rd);
 	FD_SET(STDIN_FILENO, &rd);
-	if (pselect(STDIN_FILENO + 1, &rd, NULL, NULL, NULL, waitmask) < 0) {
+	if ((n = pselect(STDIN_FILENO + 1, &rd, NULL, NULL, timeout, waitmask)) < 0) {
 		if (errno == EINTR)
 			return 0;
 		fprintf(stderr, "kag-filter: waiting for input: %s\n", strerror(errno));
 		return -1;
 	}
-	return 1;
+	return n > 0;
+}
+
+/* --save-every: save the learned baseline when its time has come. A save
+ * that fails is reported and tried again at the next turn. */
+static void save_when_due(struct filter *f, struct timespec *timeout)
+{
+	time_t now;
+
+	if (!f->learn || !f->save_every)
+		return;
+	now = time(NULL);
+	if (now >= f->next_save) {
+		(void)baseline_file_save(f->baseline, "kag-filter", f->baseline_path);
+		f->next_save = now + f->save_every;
+	}
+	timeout->tv_sec = f->next_save - now;
+	timeout->tv_nsec = 0;
 }
 
 /* Take signals that arrived while input kept coming: pselect() may report
@@ -455,6 +475,7 @@ static void take_pending(const sigset_t *set)
 static int run(struct filter *f, const sigset_t *handled, const sigset_t *waitmask)
 {
 	static char chunk[FILTER_READ_CHUNK];
+	struct timespec timeout;
 
 	for (;;) {
 		ssize_t n;
@@ -462,6 +483,7 @@ static int run(struct filter *f, const sigset_t *handled, const sigset_t *waitma
 		int w;
 
 		take_pending(handled);
+		save_when_due(f, &timeout);
 		if (got_term)
 			return 0;
 		if (got_hup) {
@@ -471,7 +493,7 @@ static int run(struct filter *f, const sigset_t *handled, const sigset_t *waitma
 			if (open_output(f) < 0)
 				return -1;
 		}
-		if ((w = wait_input(waitmask)) <= 0) {
+		if ((w = wait_input(waitmask, f->learn && f->save_every ? &timeout : NULL)) <= 0) {
 			if (w < 0)
 				return -1;
 			continue;
@@ -512,33 +534,17 @@ static int run(struct filter *f, const sigset_t *handled, const sigset_t *waitma
 static int load_file(kag_registry *reg, const char *path,
 		     int (*load)(kag_registry *, const char *, size_t))
 {
-	FILE *in = fopen(path, "rb");
-	struct obuf b = { NULL, 0, 0 };
-	char chunk[4096];
-	size_t n;
+	char *data;
+	size_t len;
 	int rc;
 
-	if (!in) {
-		fprintf(stderr, "kag-filter: %s: %s\n", path, strerror(errno));
+	if (tool_read_file(path, 64u << 20, &data, &len) < 0) {
+		fprintf(stderr, "kag-filter: %s: %s\n", path,
+			errno == EFBIG ? "too large" : strerror(errno));
 		return -1;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0) {
-		if (obuf_put(&b, chunk, n, 64u << 20) < 0) {
-			fprintf(stderr, "kag-filter: %s: too large\n", path);
-			fclose(in);
-			free(b.data);
-			return -1;
-		}
-	}
-	if (ferror(in)) {
-		fprintf(stderr, "kag-filter: %s: read error\n", path);
-		fclose(in);
-		free(b.data);
-		return -1;
-	}
-	fclose(in);
-	rc = load(reg, b.data ? b.data : "", b.len);
-	free(b.data);
+	rc = load(reg, data ? data : "", len);
+	free(data);
 	if (rc < 0) {
 		fprintf(stderr, "kag-filter: %s: %s: %s\n", path, kag_error_name(rc),
 			kag_registry_error_message(reg));
@@ -598,6 +604,18 @@ int main(int argc, char **argv)
 			policy_file = a + 9;
 		} else if (strncmp(a, "--rules=", 8) == 0) {
 			rules_file = a + 8;
+		} else if (strncmp(a, "--baseline=", 11) == 0) {
+			f.baseline_path = a + 11;
+		} else if (strcmp(a, "--learn") == 0) {
+			f.learn = 1;
+		} else if (strncmp(a, "--save-every=", 13) == 0) {
+			size_t minutes;
+
+			if (parse_size(a + 13, &minutes) < 0 || minutes > 10080) {
+				fprintf(stderr, "kag-filter: %s: expected minutes from 1 to 10080\n", a);
+				return 2;
+			}
+			f.save_every = (time_t)minutes * 60;
 		} else if (strncmp(a, "--max-line=", 11) == 0) {
 			if (parse_size(a + 11, &f.max_line) < 0) {
 				fprintf(stderr, "kag-filter: %s: expected bytes from 1 to %llu\n",
@@ -621,6 +639,10 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if ((f.learn || f.save_every) && !f.baseline_path) {
+		fprintf(stderr, "kag-filter: --learn and --save-every need --baseline=FILE\n");
+		return 2;
 	}
 	if (f.confirm && !f.out_path) {
 		fprintf(stderr, "kag-filter: --confirm needs --output=FILE (stdout carries "
@@ -662,9 +684,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kag-filter: cannot initialise: out of memory\n");
 		goto out;
 	}
+	if (f.baseline_path &&
+	    (kag_baseline_new(&f.baseline) < 0 ||
+	     baseline_file_load(f.baseline, "kag-filter", f.baseline_path, f.learn) < 0 ||
+	     kag_session_set_baseline(f.session, f.baseline, f.learn) < 0))
+		goto out;
+	f.next_save = time(NULL) + f.save_every;
 	if (f.out_path && open_output(&f) < 0)
 		goto out;
-	if (f.confirm && write_all(STDOUT_FILENO, "OK\n", 3) < 0) {
+	if (f.confirm && tool_write_all(STDOUT_FILENO, "OK\n", 3) < 0) {
 		fprintf(stderr, "kag-filter: cannot confirm start: %s\n", strerror(errno));
 		goto out;
 	}
@@ -682,6 +710,8 @@ int main(int argc, char **argv)
 				rc = 1;
 		if (!rc && out_flush(&f) < 0)
 			rc = 1;
+		if (f.learn && baseline_file_save(f.baseline, "kag-filter", f.baseline_path) < 0)
+			rc = 1;
 	}
 out:
 	if (f.out_fd >= 0 && f.out_fd != STDOUT_FILENO && close(f.out_fd) < 0 && rc == 0) {
@@ -692,6 +722,7 @@ out:
 	free(f.line.data);
 	kag_parser_free(f.parser);
 	kag_session_free(f.session);
+	kag_baseline_free(f.baseline);
 	kag_registry_free(reg);
 	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include <kag.h>
 
+#include "baseline-file.h"
 #include "errlimit.h"
 #include "triage-parallel.h"
 
@@ -51,6 +52,10 @@ static void usage(FILE *out)
 		"                      audit policy rules that would let them\n"
 		"  --policy=FILE       JSON policy: baselines, lists, thresholds, detectors\n"
 		"  --rules=FILE        JSON caller rules, judged next to the built-ins\n"
+		"  --baseline=FILE     a learned baseline (kag-baseline/1): behaviour it\n"
+		"                      has seen ranks lower, new behaviour says so\n"
+		"  --learn             also learn from the input and write FILE back\n"
+		"                      atomically at the end (FILE may not exist yet)\n"
 		"  --parser=P          fast (the tokenizing front end, default when built)\n"
 		"                      or jansson (the reference); the same verdicts\n"
 		"  --jobs=N            parse with N threads (default: the cores online;\n"
@@ -229,37 +234,16 @@ static int triage_stream(struct triage *t, kag_parser *p, FILE *in, const char *
 static int load_file(kag_registry *reg, const char *path,
 		     int (*load)(kag_registry *, const char *, size_t))
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL, *nb;
-	size_t len = 0, cap = 0, n;
+	char *buf;
+	size_t len;
 	int rc;
 
-	if (!f) {
-		fprintf(stderr, "kag-triage: %s: %s\n", path, strerror(errno));
+	if (tool_read_file(path, 64u << 20, &buf, &len) < 0) {
+		fprintf(stderr, "kag-triage: %s: %s\n", path,
+			errno == EFBIG ? "too large" : strerror(errno));
 		return -1;
 	}
-	do {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 1 << 16;
-			if (cap > (64u << 20) || !(nb = realloc(buf, cap))) {
-				fprintf(stderr, "kag-triage: %s: too large\n", path);
-				free(buf);
-				fclose(f);
-				return -1;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		fprintf(stderr, "kag-triage: %s: read error: %s\n", path, strerror(errno));
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	rc = load(reg, buf, len);
+	rc = load(reg, buf ? buf : "", len);
 	free(buf);
 	if (rc < 0) {
 		fprintf(stderr, "kag-triage: %s: %s: %s\n", path, kag_error_name(rc),
@@ -299,6 +283,8 @@ struct options {
 	int format, frontend;
 	int jobs;          /* 0: the cores online */
 	const char *policy_file, *rules_file;
+	const char *baseline_file; /* --baseline=FILE */
+	int learn;                 /* --learn */
 };
 
 /* --format=NAME: names[i] is KAG_FORMAT_* value i. */
@@ -376,6 +362,10 @@ static int parse_option(struct triage *t, struct options *o, const char *a)
 		o->list = 1;
 	} else if (strncmp(a, "--policy=", 9) == 0 || strncmp(a, "--rules=", 8) == 0) {
 		*(a[2] == 'p' ? &o->policy_file : &o->rules_file) = strchr(a, '=') + 1;
+	} else if (strncmp(a, "--baseline=", 11) == 0) {
+		o->baseline_file = a + 11;
+	} else if (strcmp(a, "--learn") == 0) {
+		o->learn = 1;
 	} else if (strcmp(a, "--version") == 0) {
 		printf("kag-triage %s\n", kag_version_string());
 		return 0;
@@ -584,6 +574,7 @@ int main(int argc, char **argv)
 	struct options o;
 	kag_registry *reg = NULL;
 	kag_parser *p = NULL;
+	kag_baseline *baseline = NULL;
 	triage_pool *pool = NULL;
 	int rc, jobs;
 
@@ -592,6 +583,10 @@ int main(int argc, char **argv)
 	errlimit_init(&t.errors, ERRLIMIT_DEFAULT);
 	if ((rc = parse_args(&t, &o, argc, argv)) >= 0)
 		return rc;
+	if (o.learn && !o.baseline_file) {
+		fprintf(stderr, "kag-triage: --learn needs --baseline=FILE\n");
+		return 2;
+	}
 	if ((rc = load_registry(&reg, &o)) >= 0)
 		return rc;
 	t.format = o.format;
@@ -604,6 +599,13 @@ int main(int argc, char **argv)
 	    kag_session_set_option_u64(t.session, KAG_SOPT_EMIT_BENIGN, (uint64_t)t.all) < 0) {
 		fprintf(stderr, "kag-triage: cannot initialise: out of memory\n");
 		rc = 1;
+		goto out;
+	}
+	if (o.baseline_file &&
+	    (kag_baseline_new(&baseline) < 0 ||
+	     baseline_file_load(baseline, "kag-triage", o.baseline_file, o.learn) < 0 ||
+	     kag_session_set_baseline(t.session, baseline, o.learn) < 0)) {
+		rc = 2;
 		goto out;
 	}
 	if (t.output == OUT_TEXT)
@@ -622,10 +624,14 @@ int main(int argc, char **argv)
 		rc = 1;
 	if (t.io_failed && !rc)
 		rc = 1;
+	/* a baseline is written back only when every input was judged */
+	if (o.learn && !rc && baseline_file_save(baseline, "kag-triage", o.baseline_file) < 0)
+		rc = 1;
 out:
 	triage_pool_free(pool);
 	kag_parser_free(p);
 	kag_session_free(t.session);
+	kag_baseline_free(baseline);
 	kag_registry_free(reg);
 	return rc;
 }

@@ -885,6 +885,93 @@ KAG_API int kag_gate_missing_field(const kag_gate *g, size_t i);
 KAG_API const char *kag_gate_reason(const kag_gate *g);
 /** @} */
 
+/** @defgroup baseline Learned baselines
+ * What each identity (authenticated username) has been seen doing: the
+ * (verb, resource, subresource, namespace, client) tuples of its allowed
+ * requests, the client being the userAgent's product token ("kubectl" of
+ * "kubectl/v1.30.1 (linux/amd64) kubernetes/abc"), so that upgrades make no
+ * new behaviour. A session consults it (kag_session_set_baseline) and may
+ * learn into it. It is bounded: at most KAG_BOPT_MAX_IDENTITIES
+ * identities, KAG_BOPT_MAX_TUPLES tuples an identity and
+ * KAG_BOPT_MAX_TOTAL tuples in all; the least recently used identity, or
+ * an identity's least recently seen tuple, is evicted to make room
+ * (counted: KAG_BSTAT_*_EVICTIONS). Saved and loaded as a versioned JSON
+ * document, "kag-baseline/1" (README: "The baseline file").
+ *
+ * A handle is not thread-safe; see kag_session_set_baseline() for sharing.
+ * @since 0.2
+ * @{ */
+
+typedef struct kag_baseline kag_baseline;
+
+/** Baseline options for kag_baseline_set_option_u64(). The caps can be
+ * changed only while the baseline is empty (KAG_ESTATE otherwise).
+ * @since 0.2 */
+enum kag_baseline_option {
+	KAG_BOPT_MAX_IDENTITIES = 1, /**< identities kept (default 4096, 1 to 1048576) */
+	KAG_BOPT_MAX_TUPLES = 2,     /**< tuples kept an identity (default 256,
+				      * 1 to 65536) */
+	KAG_BOPT_MAX_TOTAL = 3,      /**< tuples kept in all (default 65536, 1 to
+				      * 16777216, at least KAG_BOPT_MAX_TUPLES) */
+	KAG_BOPT_KNOWN_TUPLES = 4,   /**< an identity with at least this many
+				      * tuples is known (default 5) */
+	KAG_BOPT_KNOWN_SECONDS = 5,  /**< an identity seen over at least this
+				      * many seconds of event time is known
+				      * (default 3600) */
+	KAG_BOPT_MAX_BYTES = 6       /**< largest file kag_baseline_load() reads
+				      * (default 33554432, at most 1073741824) */
+};
+
+/** Baseline counters for kag_baseline_stat(). @since 0.2 */
+enum kag_baseline_stat {
+	KAG_BSTAT_IDENTITIES = 1,        /**< identities held */
+	KAG_BSTAT_TUPLES = 2,            /**< tuples held */
+	KAG_BSTAT_LEARNED = 3,           /**< tuples added by learning */
+	KAG_BSTAT_IDENTITY_EVICTIONS = 4, /**< identities evicted (their tuples too) */
+	KAG_BSTAT_TUPLE_EVICTIONS = 5    /**< single tuples evicted from an identity */
+};
+
+/** A new, empty baseline with the default caps.
+ * @return KAG_OK, KAG_EINVAL, KAG_ENOMEM. @since 0.2 */
+KAG_API int kag_baseline_new(kag_baseline **out);
+/** Free b (NULL is fine). Detach it from every session first. @since 0.2 */
+KAG_API void kag_baseline_free(kag_baseline *b);
+/** Set a KAG_BOPT_* option.
+ * @return KAG_OK, KAG_EINVAL (unknown option, value out of range),
+ *   KAG_ESTATE (a cap while the baseline holds identities). @since 0.2 */
+KAG_API int kag_baseline_set_option_u64(kag_baseline *b, int option, uint64_t value);
+/** A KAG_BSTAT_* counter, 0 for an unknown one. @since 0.2 */
+KAG_API uint64_t kag_baseline_stat(const kag_baseline *b, int stat);
+
+/** Replace b's content with a "kag-baseline/1" document (len bytes, need
+ * not be NUL-terminated). The document is untrusted input: it is checked
+ * whole (size, nesting, value count, string lengths, the caps of b,
+ * duplicate identities or tuples, times) before anything changes, so a
+ * failed load leaves b as it was.
+ * @return KAG_OK; KAG_EPARSE (not JSON, invalid UTF-8, a NUL), KAG_ESCHEMA
+ *   (a wrong key, value or version, a duplicate), KAG_ELIMIT (a size,
+ *   depth, length or count over its limit or b's caps), KAG_ENOMEM. The
+ *   detail is in kag_baseline_error_message(). @since 0.2 */
+KAG_API int kag_baseline_load(kag_baseline *b, const char *data, size_t len);
+
+/** Write b as a "kag-baseline/1" document: identities sorted by name, each
+ * one's tuples sorted, so the same content always gives the same bytes.
+ * @param out set to a NUL-terminated copy the caller frees with
+ *   kag_baseline_free_text(); *len_out (when not NULL) to its length.
+ * @return KAG_OK, KAG_EINVAL, KAG_ENOMEM. @since 0.2 */
+KAG_API int kag_baseline_save(const kag_baseline *b, char **out, size_t *len_out);
+/** Free a document kag_baseline_save() wrote (NULL is fine). @since 0.2 */
+KAG_API void kag_baseline_free_text(char *text);
+
+/** Why the last kag_baseline_load() on b failed: "<JSON pointer>: <reason>"
+ * (syntax errors name the line and column instead); "" after a success.
+ * Borrowed, valid until the next load on b; never NULL. @since 0.2 */
+KAG_API const char *kag_baseline_error_message(const kag_baseline *b);
+/** The JSON pointer part of kag_baseline_error_message() ("" for the
+ * whole document). @since 0.2 */
+KAG_API const char *kag_baseline_error_path(const kag_baseline *b);
+/** @} */
+
 /** @defgroup session Sessions and verdicts
  * A session is one thread's evaluation context over a sealed registry: it
  * holds correlation state (stage de-duplication by auditID, probing windows,
@@ -929,10 +1016,20 @@ enum kag_session_stat {
 				      * kag_verdict_repeat_count) (@since 0.2) */
 	KAG_SSTAT_REPEAT_EVICTIONS = 9, /**< repeat windows closed early because
 				      * the table was full (@since 0.2) */
-	KAG_SSTAT_LEVEL_UNJUDGED = 10 /**< events a detector could not judge only
+	KAG_SSTAT_LEVEL_UNJUDGED = 10, /**< events a detector could not judge only
 				      * because the audit level shows no body, and
 				      * that were no lead: counted, no verdict
 				      * (kag_session_detector_stat) (@since 0.2) */
+	KAG_SSTAT_BASELINE_SEEN = 16, /**< verdicts ranked one step lower because
+				      * the attached baseline had seen the
+				      * behaviour (@since 0.2) */
+	KAG_SSTAT_BASELINE_NEW = 17, /**< verdicts whose reason says the behaviour
+				      * is new for a known identity (@since 0.2) */
+	KAG_SSTAT_BASELINE_LEARNED = 18, /**< tuples this session added to the
+				      * attached baseline (@since 0.2) */
+	KAG_SSTAT_BASELINE_EVICTIONS = 19 /**< identities and tuples the attached
+				      * baseline evicted to stay within its caps
+				      * (kag_baseline_stat) (@since 0.2) */
 };
 
 /** Per-detector session counters for kag_session_detector_stat().
@@ -957,6 +1054,34 @@ enum kag_detector_stat {
 	KAG_DSTAT_REASON_OTHER = 9   /**< unjudged: the detector said
 				      * needs_context for none of these */
 };
+
+/** Attach a learned baseline to the session (NULL detaches it).
+ *
+ * With a baseline, a suspicious verdict on behaviour the baseline has seen
+ * (the same identity, verb, resource, subresource, namespace and client)
+ * ranks one severity step lower and its reason begins "seen before in the
+ * baseline"; a verdict on behaviour new for a known identity keeps its
+ * severity and its reason begins "new for this identity: first ...". Never
+ * lowered: critical verdicts, verdicts of interactive_access,
+ * impersonation, anonymous_access, public_source and caller detectors,
+ * denied requests, impersonated requests, anonymous callers and requests
+ * from a public address. An event that the audit level leaves unjudged is
+ * no lead when the baseline has seen its behaviour (see
+ * KAG_SSTAT_LEVEL_UNJUDGED).
+ *
+ * With learn 1, the session also adds each allowed request of an
+ * authenticated, not impersonated identity to the baseline after judging
+ * it, unless one of its verdicts is malicious, high or critical.
+ *
+ * Ownership: the baseline stays the caller's and must outlive its
+ * attachment (free the session, or attach NULL, before freeing it). A
+ * learning session writes to it: it then belongs to that session's thread.
+ * Sessions that do not learn only read it, and may share it while nothing
+ * loads into it or learns.
+ * @param learn 0 or 1
+ * @return KAG_OK, KAG_EINVAL.
+ * @since 0.2 */
+KAG_API int kag_session_set_baseline(kag_session *s, kag_baseline *b, int learn);
 
 /** New session over a sealed registry (KAG_ESTATE if not sealed). */
 KAG_API int kag_session_new(kag_session **out, kag_registry *r);

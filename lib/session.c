@@ -3,11 +3,13 @@
  * requests seen only at RequestReceived until a later stage or expiry,
  * keeps per-detector correlation state, makes one request tell one story
  * (a baseline stands down when another detector finds something), and
- * counts repeats of a verdict instead of returning them (repeat.c). Every
+ * counts repeats of a verdict instead of returning them (repeat.c), and
+ * consults and learns into an attached baseline (baseline_judge.c). Every
  * table has a fixed capacity. */
 #include <string.h>
 
 #include "alloc-private.h"
+#include "baseline-private.h"
 #include "coverage-private.h"
 #include "identity-private.h"
 #include "lead-private.h"
@@ -55,10 +57,16 @@ struct kag_session {
 	int staged_alert;         /* one of them is suspicious or malicious */
 	kag__coverage cov;        /* what the detectors could not judge, and why */
 	int judging_pending;      /* the event is held at RequestReceived */
+	int staged_grave;         /* one of them is malicious, high or critical */
+	kag_baseline *baseline;   /* the caller's, or NULL */
+	int learn;
+	kag__tuple tuple;         /* the event's, when bl_status is not UNKNOWN */
+	int bl_status;            /* KAG__BL_* of the event being judged */
 	kag_buf scratch;
 	int64_t last_time;
 	int failed;               /* an allocation failed while releasing */
 	uint64_t st_events, st_dups, st_verdicts, st_deferred, st_suppressed, st_unjudged;
+	uint64_t st_bl_seen, st_bl_new, st_bl_learned;
 };
 
 /* ---- verdict pool and result ---- */
@@ -366,8 +374,22 @@ uint64_t kag_session_stat(const kag_session *s, int stat)
 	case KAG_SSTAT_REPEATS: return s->repeats.repeats;
 	case KAG_SSTAT_REPEAT_EVICTIONS: return s->repeats.index.evictions;
 	case KAG_SSTAT_LEVEL_UNJUDGED: return s->st_unjudged;
+	case KAG_SSTAT_BASELINE_SEEN: return s->st_bl_seen;
+	case KAG_SSTAT_BASELINE_NEW: return s->st_bl_new;
+	case KAG_SSTAT_BASELINE_LEARNED: return s->st_bl_learned;
+	case KAG_SSTAT_BASELINE_EVICTIONS:
+		return s->baseline ? s->baseline->id_evictions + s->baseline->tuple_evictions : 0;
 	default: return 0;
 	}
+}
+
+int kag_session_set_baseline(kag_session *s, kag_baseline *b, int learn)
+{
+	if (!s || (learn != 0 && learn != 1) || (learn && !b))
+		return KAG_EINVAL;
+	s->baseline = b;
+	s->learn = learn;
+	return KAG_OK;
 }
 
 uint64_t kag_session_detector_stat(const kag_session *s, size_t detector, int stat)
@@ -398,17 +420,40 @@ static int level_only(const kag__gate_result *g, const kag__detector_def *d,
 	       ev->level != KAG_LEVEL_UNKNOWN && ev->level < d->min_level;
 }
 
+/* What the baseline has seen the identity do is no lead for a verdict the
+ * audit level keeps from judging (unless the request is one it never
+ * quiets). */
+static int seen_routine(const kag_session *s, const kag__detector_def *d, const kag_event *ev,
+			const kag__ctx *ctx)
+{
+	return s->bl_status == KAG__BL_SEEN &&
+	       kag__baseline_quiets(ev, ctx->policy, ctx->outcome, d->id);
+}
+
 /* Build the verdict of entry i on ev and stage it with the event's others
  * (settle() sends them on). */
 static int emit(kag_session *s, size_t i, const kag__detector_def *d, const kag_event *ev,
 		const kag__ctx *ctx, const kag_finding *f, kag__gate_result *g)
 {
 	kag__verdict_input in = { d, ev, f, g, s->include_bodies };
-	int assessment = g->passed ? f->assessment : KAG_ASSESSMENT_NEEDS_CONTEXT;
-	int severity = g->passed ? f->severity : d->ctx_severity;
+	int assessment, severity;
+	kag_finding learned;
 	kag__coverage_note note;
 	int noted = kag__coverage_note_make(&note, i, d, ev, g, f);
 	kag_verdict *v;
+
+	/* the baseline after the detector: caller callbacks are left alone */
+	if (s->bl_status != KAG__BL_UNKNOWN && g->passed && !s->reg->entries[i].cb) {
+		memcpy(&learned, f, sizeof(learned));
+		switch (kag__baseline_judge(&learned, s->bl_status, &s->tuple, d->id, ev,
+					    ctx->policy, ctx->outcome)) {
+		case KAG__BL_SEEN: s->st_bl_seen++; in.f = f = &learned; break;
+		case KAG__BL_NEW: s->st_bl_new++; in.f = f = &learned; break;
+		default: break;
+		}
+	}
+	assessment = g->passed ? f->assessment : KAG_ASSESSMENT_NEEDS_CONTEXT;
+	severity = g->passed ? f->severity : d->ctx_severity;
 
 	if (!s->emit_benign && (assessment == KAG_ASSESSMENT_BENIGN || severity == KAG_SEVERITY_INFO)) {
 		s->st_suppressed++;
@@ -418,7 +463,8 @@ static int emit(kag_session *s, size_t i, const kag__detector_def *d, const kag_
 		return KAG_OK;
 	}
 	/* needs_context only for a lead; the rest is counted toward coverage */
-	if (level_only(g, d, ev) && !kag__is_lead(ctx->policy, ev, ctx->identity)) {
+	if (level_only(g, d, ev) && (!kag__is_lead(ctx->policy, ev, ctx->identity) ||
+				     seen_routine(s, d, ev, ctx))) {
 		kag__coverage_count(&s->cov, &note, 0, 1);
 		s->st_unjudged++;
 		return KAG_OK;
@@ -440,6 +486,9 @@ static int emit(kag_session *s, size_t i, const kag__detector_def *d, const kag_
 		kag__coverage_count(&s->cov, &note, assessment == KAG_ASSESSMENT_NEEDS_CONTEXT, 0);
 	if (assessment == KAG_ASSESSMENT_SUSPICIOUS || assessment == KAG_ASSESSMENT_MALICIOUS)
 		s->staged_alert = 1;
+	if (assessment == KAG_ASSESSMENT_MALICIOUS ||
+	    (assessment == KAG_ASSESSMENT_SUSPICIOUS && severity >= KAG_SEVERITY_HIGH))
+		s->staged_grave = 1;
 	/* a correlation is a count already */
 	if (s->repeats.window_us && !(g->passed && f->corr_count))
 		v->repeat_key = kag__repeat_key(ctx->policy, v, ev);
@@ -460,7 +509,7 @@ static void settle(kag_session *s, pending_rec *dest)
 	int alert = s->staged_alert;
 
 	s->staged = s->staged_tail = NULL;
-	s->staged_alert = 0;
+	s->staged_alert = s->staged_grave = 0;
 	for (; v; v = next) {
 		next = v->next;
 		v->next = NULL;
@@ -488,7 +537,7 @@ static void unstage(kag_session *s)
 		pool_put(s, v);
 	}
 	s->staged = s->staged_tail = NULL;
-	s->staged_alert = 0;
+	s->staged_alert = s->staged_grave = 0;
 }
 
 /* A blank finding: every member but the arrays, which their counts and the
@@ -650,6 +699,31 @@ static uint64_t dedup_key(const kag_event *ev)
 	return kag__hash_end(key);
 }
 
+/* What the attached baseline knows of the event's request. */
+static void consult(kag_session *s, const kag_event *ev)
+{
+	s->bl_status = KAG__BL_UNKNOWN;
+	if (s->baseline && kag__tuple_read(&s->tuple, ev))
+		s->bl_status = kag__baseline_lookup(s->baseline, &s->tuple);
+}
+
+/* Learn the judged request, unless the session called it grave: an attack
+ * ranked high is not made routine by being seen. */
+static int learn(kag_session *s, const kag_event *ev, const kag__ctx *ctx)
+{
+	kag__tuple t;
+	uint64_t before;
+	int rc;
+
+	if (!s->learn || s->staged_grave ||
+	    !kag__baseline_may_learn(ev, ctx->policy, ctx->outcome) || !kag__tuple_read(&t, ev))
+		return KAG_OK;
+	before = s->baseline->learned;
+	rc = kag__baseline_learn(s->baseline, &t, ctx->now_us);
+	s->st_bl_learned += s->baseline->learned - before;
+	return rc;
+}
+
 int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event *ev)
 {
 	int64_t now;
@@ -712,13 +786,15 @@ int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event
 		}
 	}
 	s->judging_pending = dest != NULL;
+	consult(s, ev);
 	rc = run_detectors(s, ev, &ctx, todo);
 	if (rc < 0) {
 		unstage(s);
 		return rc;
 	}
+	rc = learn(s, ev, &ctx);
 	settle(s, dest);
-	return status(s);
+	return rc < 0 ? rc : status(s);
 }
 
 static void mark_judged(uint64_t key, void *payload, void *user)

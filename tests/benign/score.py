@@ -8,7 +8,15 @@ written). needs_context verdicts are counted apart. Rates are per 1,000
 benign events. Exit 1 when an attack does not fire with at least its
 expected severity, or when a rate exceeds its --max-*.
 
+With --learn-fraction F, kag-triage first learns a baseline
+(--baseline=FILE --learn) from the benign events of the first F of the
+stream, then judges the rest with it; the attacks, wherever they fell, are
+all judged (never learned). The figures are then per 1,000 benign events of
+the rest, and the figures without a baseline on the same events are
+reported next to them.
+
 usage: score.py KAG_TRIAGE [--seed N] [--events N] [--json]
+                [--learn-fraction F]
                 [--max-alerts-per-1000 X] [--max-needs-context-per-1000 Y]
 """
 import argparse
@@ -31,15 +39,44 @@ def behaviour(audit_id):
     return "-".join(audit_id.split("-")[1:-5])
 
 
-def score(triage, seed, events):
+def split(path, fraction, learn_path, judge_path):
+    """The benign lines of the first `fraction` to learn_path; the attack
+    lines among them, then every later line, to judge_path (times stay in
+    order: the early attacks come before every later line)."""
+    with open(path) as f:
+        lines = f.readlines()
+    cut = int(len(lines) * fraction)
+    early = lines[:cut]
+    with open(learn_path, "w") as f:
+        f.writelines(x for x in early if '"auditID":"attack-' not in x)
+    with open(judge_path, "w") as f:
+        f.writelines(x for x in early if '"auditID":"attack-' in x)
+        f.writelines(lines[cut:])
+
+
+def run_triage(triage, args):
+    out = subprocess.run([triage] + args, stdout=subprocess.PIPE, check=False)
+    if out.returncode != 0:
+        raise SystemExit("score.py: kag-triage exited %d" % out.returncode)
+    return out
+
+
+def score(triage, seed, events, learn_fraction=None, use_baseline=True):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "stream.jsonl")
         gen.main(["--seed", str(seed), "--events", str(events), "-o", path])
+        args = []
+        if learn_fraction:
+            learn, judge = os.path.join(d, "learn.jsonl"), os.path.join(d, "judge.jsonl")
+            base = os.path.join(d, "baseline.json")
+            split(path, learn_fraction, learn, judge)
+            run_triage(triage, ["--baseline=" + base, "--learn", learn])
+            path = judge
+            if use_baseline:
+                args = ["--baseline=" + base]
         with open(path) as f:
             ids = [json.loads(line)["auditID"] for line in f]
-        out = subprocess.run([triage, path], stdout=subprocess.PIPE, check=False)
-        if out.returncode != 0:
-            raise SystemExit("score.py: kag-triage exited %d" % out.returncode)
+        out = run_triage(triage, args + [path])
     benign = len({i for i in ids if i.startswith("benign-")})
     benign_events = sum(1 for i in ids if i.startswith("benign-"))
     attacks = gen.load_attacks(os.path.join(HERE, "attacks.jsonl"))
@@ -61,7 +98,7 @@ def score(triage, seed, events):
             kinds[kind][v["detector"]] += 1
             by_beh[kind][behaviour(aid)] += 1
     per = lambda n: round(1000.0 * n / benign_events, 2) if benign_events else 0.0
-    res = {"seed": seed, "benign_events": benign_events, "benign_requests": benign,
+    res = {"seed": seed, "learn_fraction": learn_fraction, "benign_events": benign_events, "benign_requests": benign,
            "alerts": sum(kinds["alerts"].values()),
            "needs_context": sum(kinds["needs_context"].values()),
            "alerts_per_1000": per(sum(kinds["alerts"].values())),
@@ -80,6 +117,11 @@ def score(triage, seed, events):
 
 
 def show(r):
+    if r.get("learn_fraction"):
+        print("baseline learned on the first %g of the stream; without it the rest gives "
+              "%.2f alerts and %.2f needs_context per 1,000" %
+              (r["learn_fraction"], r["without_baseline"]["alerts_per_1000"],
+               r["without_baseline"]["needs_context_per_1000"]))
     print("benign events: %d (%d requests)" % (r["benign_events"], r["benign_requests"]))
     print("alerts per 1,000 benign events: %.2f (%d)" % (r["alerts_per_1000"], r["alerts"]))
     print("needs_context per 1,000 benign events: %.2f (%d)" % (r["needs_context_per_1000"], r["needs_context"]))
@@ -100,10 +142,18 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--events", type=int, default=20000)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--learn-fraction", type=float,
+                    help="learn a baseline on this fraction of the stream, judge the rest with it")
     ap.add_argument("--max-alerts-per-1000", type=float)
     ap.add_argument("--max-needs-context-per-1000", type=float)
     a = ap.parse_args()
-    r = score(a.triage, a.seed, a.events)
+    if a.learn_fraction is not None and not 0 < a.learn_fraction < 1:
+        ap.error("--learn-fraction takes a number between 0 and 1")
+    r = score(a.triage, a.seed, a.events, a.learn_fraction)
+    if a.learn_fraction:
+        w = score(a.triage, a.seed, a.events, a.learn_fraction, use_baseline=False)
+        r["without_baseline"] = {k: w[k] for k in ("alerts_per_1000", "needs_context_per_1000",
+                                                   "alerts", "needs_context")}
     fail = [x["name"] for x in r["attacks"] if not x["fired"]]
     if a.max_alerts_per_1000 is not None and r["alerts_per_1000"] > a.max_alerts_per_1000:
         fail.append("alerts %.2f > %.2f per 1,000" % (r["alerts_per_1000"], a.max_alerts_per_1000))

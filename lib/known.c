@@ -32,21 +32,22 @@ static int privileged_content(const kag_finding *f, const kag__gate_result *g,
 	       strcmp(d->id, "rbac_escalation") == 0;
 }
 
-/* "user verb resource[/sub] [namespace/]name" for the reason. */
+/* "user verb resource[/sub] [in namespace] [name]" for the reason. */
 static void request_words(const kag_event *ev, char *out, size_t size)
 {
 	char u[96], v[16], r[48], s[32], ns[64], n[64];
 	int sub = kag__usable(ev, KAG_FIELD_OBJ_SUBRESOURCE);
 	int has_ns = kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE);
+	int named = kag__usable(ev, KAG_FIELD_OBJ_NAME);
 
-	snprintf(out, size, "%s %s %s%s%s %s%s%s", kag__show(ev, KAG_FIELD_USER_USERNAME, u, sizeof(u)),
+	snprintf(out, size, "%s %s %s%s%s%s%s%s%s",
+		 kag__show(ev, KAG_FIELD_USER_USERNAME, u, sizeof(u)),
 		 kag__show(ev, KAG_FIELD_VERB, v, sizeof(v)),
 		 kag__show(ev, KAG_FIELD_OBJ_RESOURCE, r, sizeof(r)), sub ? "/" : "",
 		 sub ? kag__show(ev, KAG_FIELD_OBJ_SUBRESOURCE, s, sizeof(s)) : "",
-		 has_ns ? kag__show(ev, KAG_FIELD_OBJ_NAMESPACE, ns, sizeof(ns)) : "",
-		 has_ns ? "/" : "",
-		 kag__usable(ev, KAG_FIELD_OBJ_NAME) ? kag__show(ev, KAG_FIELD_OBJ_NAME, n, sizeof(n))
-						     : "(new)");
+		 named ? " " : "", named ? kag__show(ev, KAG_FIELD_OBJ_NAME, n, sizeof(n)) : "",
+		 has_ns ? " in namespace " : " at the cluster scope",
+		 has_ns ? kag__show(ev, KAG_FIELD_OBJ_NAMESPACE, ns, sizeof(ns)) : "");
 }
 
 /* Keep what the detector said after `lead`, cut to fit. */
@@ -84,7 +85,11 @@ static void component(kag_finding *f, kag__gate_result *g, const kag__detector_d
 	char what[224], lead[sizeof(f->reason)];
 	size_t n;
 
-	if (kag__component_allows(c, ev) && !privileged_content(f, g, d)) {
+	/* a webhook's content (where it calls, what it enforces) is judged
+	 * whoever writes it: only the request the record cannot show is
+	 * excused */
+	if (kag__component_allows(c, ev) && !privileged_content(f, g, d) &&
+	    (!g->passed || strcmp(d->id, "control_plane_tampering") != 0)) {
 		request_words(ev, what, sizeof(what));
 		if (snprintf(lead, sizeof(lead), "%s: inside what %s is known to do (%.160s)",
 			     what, c->name, c->about) >= (int)sizeof(lead))
@@ -148,7 +153,9 @@ void kag__known_settle(kag_finding *f, kag__gate_result *g, const kag__detector_
 	kag__caller_read(&who, ev, ctx->policy);
 	if (kag__caller_suspect(&who))
 		return;
-	c = kag__policy_component(ctx->policy, ev);
+	/* a service account whose groups do not name its namespace is not
+	 * the API server's token: no component */
+	c = who.sa_ns.ptr && !who.groups_ok ? NULL : kag__policy_component(ctx->policy, ev);
 	if (c)
 		component(f, g, d, ev, c);
 	else if (kag__releases_content(rel, ev, ctx->now_us, ctx->policy))

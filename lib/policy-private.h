@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "component-private.h"
 #include "event-private.h"
 
 /* A list of strings owned by the policy (defaults are static strings).
@@ -58,6 +59,14 @@ typedef struct {
 	kag__strlist system_role_prefixes;   /* role names owned by the platform */
 	kag__strlist system_role_exceptions; /* system roles that admins may edit */
 	kag__strlist trusted_networks;       /* public CIDRs of own nodes/NAT egress */
+	/* Helm deployers: identities whose helm writes are release content
+	 * without a release-storage write seen first (release.c) */
+	kag__strlist deployers;
+	/* known components (component.c): the policy's own entries (owned),
+	 * matched before the built-in ones unless those are turned off */
+	kag__component *components;
+	size_t n_components;
+	int default_components;
 } kag__policy;
 
 void kag__policy_defaults(kag__policy *p);
@@ -69,6 +78,11 @@ void kag__policy_index(kag__policy *p);
 int kag__strlist_has(const kag__strlist *l, kag_str s);
 /* Some item is a prefix of s. */
 int kag__strlist_prefix(const kag__strlist *l, kag_str s);
+/* The known component whose identity the event's user matches: the
+ * policy's entries first, then the built-in ones (when on); NULL: none. */
+const kag__component *kag__policy_component(const kag__policy *p, const kag_event *ev);
+/* Free the policy's own component entries. */
+void kag__policy_components_dispose(kag__policy *p);
 /* The numbers of the policy: section and key in a policy document, the
  * registry option (KAG_ROPT_*) that sets it, where it is kept, whether it
  * is kept in microseconds (given in seconds), and its largest value (the

@@ -112,6 +112,8 @@ void kag__policy_defaults(kag__policy *p)
 	p->system_role_prefixes = sysroles;
 	p->system_role_exceptions = sysexc;
 	p->trusted_networks = none;
+	p->deployers = none;
+	p->default_components = 1;
 }
 
 void kag__strlist_dispose(kag__strlist *l)
@@ -162,6 +164,7 @@ static void list_index(kag__strlist *l)
 	fn(&(p)->system_role_prefixes); \
 	fn(&(p)->system_role_exceptions); \
 	fn(&(p)->trusted_networks); \
+	fn(&(p)->deployers); \
 } while (0)
 
 void kag__policy_index(kag__policy *p)
@@ -169,9 +172,30 @@ void kag__policy_index(kag__policy *p)
 	EACH_LIST(p, list_index);
 }
 
+void kag__policy_components_dispose(kag__policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_components; i++)
+		kag__component_dispose(&p->components[i]);
+	kag__free(p->components);
+	p->components = NULL;
+	p->n_components = 0;
+}
+
 void kag__policy_dispose(kag__policy *p)
 {
 	EACH_LIST(p, kag__strlist_dispose);
+	kag__policy_components_dispose(p);
+}
+
+const kag__component *kag__policy_component(const kag__policy *p, const kag_event *ev)
+{
+	const kag__component *c = kag__component_find(p->components, p->n_components, ev);
+
+	if (!c && p->default_components)
+		c = kag__component_find(kag__default_components, kag__n_default_components, ev);
+	return c;
 }
 
 /* How many leading bytes of s the NUL-terminated item matches; *ended is

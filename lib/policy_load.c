@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alloc-private.h"
+#include "component-load-private.h"
 #include "detector-private.h"
 #include "jptr-private.h"
 #include "load-private.h"
@@ -57,6 +58,7 @@ static const struct {
 	  offsetof(kag__policy, system_role_exceptions), CHECK_ANY },
 	{ "trusted_networks", KAG_LIST_TRUSTED_NETWORKS,
 	  offsetof(kag__policy, trusted_networks), CHECK_CIDR },
+	{ "deployers", KAG_LIST_DEPLOYERS, offsetof(kag__policy, deployers), CHECK_ANY },
 };
 #define N_LISTS (sizeof(lists) / sizeof(lists[0]))
 
@@ -241,6 +243,8 @@ typedef struct {
 	int touched[N_LISTS];      /* st's list i is a new owned list */
 	size_t cap[N_LISTS];
 	signed char *enabled;      /* per entry: -1 unchanged, 0 off, 1 on */
+	kag__component *comps;     /* "components" read, appended at commit */
+	size_t n_comps;
 	kag__jptr path;
 } loader;
 
@@ -424,6 +428,65 @@ static int load_repeat_key(loader *L, json_t *arr)
 	return KAG_OK;
 }
 
+#define COMPONENTS_MAX 1024
+
+/* "components": [...], entries added ahead of the built-in ones. */
+static int load_components(loader *L, json_t *arr)
+{
+	json_t *v;
+	size_t k;
+	int rc;
+
+	if (!json_is_array(arr))
+		return fail(L, KAG_ESCHEMA, "expected an array of components, got %s",
+			    kag__json_kind(arr));
+	if (json_array_size(arr) + L->st.n_components > COMPONENTS_MAX)
+		return fail(L, KAG_ELIMIT, "more than %d components", COMPONENTS_MAX);
+	L->comps = kag__calloc(json_array_size(arr) + 1, sizeof(*L->comps));
+	if (!L->comps)
+		return fail(L, KAG_ENOMEM, "out of memory");
+	json_array_foreach(arr, k, v) {
+		size_t old = kag__jptr_index(&L->path, k);
+
+		L->n_comps = k + 1;
+		rc = kag__component_load(L->r, &L->path, v, &L->comps[k]);
+		if (rc < 0)
+			return rc;
+		kag__jptr_pop(&L->path, old);
+	}
+	return KAG_OK;
+}
+
+/* The registry's entries, then the ones read. */
+static int commit_components(loader *L, kag__policy *p)
+{
+	kag__component *all;
+
+	if (!L->n_comps)
+		return KAG_OK;
+	all = kag__realloc(p->components, (p->n_components + L->n_comps) * sizeof(*all));
+	if (!all)
+		return KAG_ENOMEM;
+	memcpy(all + p->n_components, L->comps, L->n_comps * sizeof(*all));
+	p->components = all;
+	p->n_components += L->n_comps;
+	kag__free(L->comps);
+	L->comps = NULL;
+	L->n_comps = 0;
+	return KAG_OK;
+}
+
+static void drop_components(loader *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->n_comps; i++)
+		kag__component_dispose(&L->comps[i]);
+	kag__free(L->comps);
+	L->comps = NULL;
+	L->n_comps = 0;
+}
+
 /* One top-level member. Pass 0 handles everything but "add_*" lists, pass
  * 1 only those, so that additions extend a replacement wherever it is. */
 static int load_member(loader *L, const char *key, json_t *v, int pass)
@@ -448,6 +511,15 @@ static int load_member(loader *L, const char *key, json_t *v, int pass)
 		return load_detectors(L, v);
 	if (strcmp(key, "repeat_key") == 0)
 		return load_repeat_key(L, v);
+	if (strcmp(key, "components") == 0)
+		return load_components(L, v);
+	if (strcmp(key, "default_components") == 0) {
+		if (!json_is_boolean(v))
+			return fail(L, KAG_ESCHEMA, "expected true or false, got %s",
+				    kag__json_kind(v));
+		L->st.default_components = json_is_true(v);
+		return KAG_OK;
+	}
 	if (strcmp(key, "description") == 0) {
 		if (!json_is_string(v))
 			return fail(L, KAG_ESCHEMA, "expected a string, got %s", kag__json_kind(v));
@@ -491,6 +563,9 @@ int kag_registry_load_policy(kag_registry *r, const char *json, size_t len)
 			kag__jptr_pop(&L.path, old);
 		}
 	}
+	/* the only step of the commit that can fail comes first */
+	if (rc == KAG_OK && commit_components(&L, &L.st) < 0)
+		rc = fail(&L, KAG_ENOMEM, "out of memory");
 	if (rc == KAG_OK) {
 		/* commit: the registry takes the staged lists and numbers */
 		for (i = 0; i < N_LISTS; i++)
@@ -508,6 +583,7 @@ done:
 			if (L.touched[i])
 				kag__strlist_dispose(list_at(&L.st, i));
 	}
+	drop_components(&L);
 	kag__free(L.enabled);
 	json_decref(root);
 	return rc;

@@ -12,6 +12,7 @@
 #include "baseline-private.h"
 #include "coverage-private.h"
 #include "identity-private.h"
+#include "known-private.h"
 #include "lead-private.h"
 #include "repeat-private.h"
 #include "route-private.h"
@@ -53,6 +54,7 @@ struct kag_session {
 	kag_result result;
 	kag_verdict *pool;
 	kag__repeats repeats;     /* open repeat windows */
+	kag__releases releases;   /* Helm release windows */
 	kag_verdict *staged, *staged_tail; /* the verdicts of the event being judged */
 	int staged_alert;         /* one of them is suspicious or malicious */
 	kag__coverage cov;        /* what the detectors could not judge, and why */
@@ -284,6 +286,9 @@ int kag_session_new(kag_session **out, kag_registry *r)
 		if (rc < 0)
 			goto fail;
 	}
+	rc = kag__releases_init(&s->releases, &r->policy);
+	if (rc < 0)
+		goto fail;
 	rc = KAG_ENOMEM;
 	s->det_state = kag__calloc(r->n_entries, sizeof(kag__lru));
 	s->pend_cap = r->policy.pending_capacity;
@@ -322,6 +327,7 @@ void kag_session_free(kag_session *s)
 	while (s->pend && s->pend_oldest)
 		pend_finish(s, s->pend_oldest, 0);
 	kag__repeats_dispose(&s->repeats);
+	kag__releases_dispose(&s->releases);
 	for (v = s->pool; v; v = next) {
 		next = v->next;
 		kag__buf_dispose(&v->buf);
@@ -669,6 +675,8 @@ static int run_detectors(kag_session *s, const kag_event *ev, kag__ctx *ctx, uin
 			if (!f.reported)
 				continue;
 		}
+		if (e->builtin)
+			kag__known_settle(&f, &g, d, ev, ctx, &s->releases);
 		rc = emit(s, i, d, ev, ctx, &f, &g);
 		if (rc < 0)
 			return rc;
@@ -754,6 +762,7 @@ int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event
 		s->last_time = ev->time_us;
 	pend_expire(s, s->last_time);
 	kag__repeats_expire(&s->repeats, s->last_time);
+	kag__releases_observe(&s->releases, ev, outcome, now, &s->reg->policy);
 	/* the detectors' cheap tests, while the table's line arrives */
 	todo = applicable(s, ev, &ctx);
 

@@ -362,7 +362,10 @@ const kag__detector_def kag__det_control_plane_tampering = {
 			"webhook calls outside the writer's namespace",
 		.false_positives =
 			"infrastructure-as-code pipelines editing aws-auth and webhooks; add "
-			"their identities to trusted_users. Created and deleted webhooks, and "
+			"their identities to trusted_users. A webhook configuration written by "
+			"helm in a Helm release window ranks low at most (a webhook sees or "
+			"rewrites every object it is sent: it stays visible); its content "
+			"(URL, a service elsewhere) keeps its rank. Created and deleted webhooks, and "
 			"changes by anyone else (a person, kubectl or curl, a public address), "
 			"keep their rank. Limits, what an attacker holding the owning "
 			"account's token from inside the cluster can do unflagged: a caBundle "

@@ -195,8 +195,14 @@ const kag__detector_def kag__det_persistence_workload = {
 		.fields = "objectRef.resource/namespace",
 		.false_positives =
 			"deployment pipelines and helm installs create roles and workloads "
-			"together; add their identities to trusted_users; platform identities are "
-			"never reported (controller_baseline explains them)",
+			"together: what an identity's helm client writes in a namespace within "
+			"sequence_window_us of writing its release storage there (or a policy "
+			"deployer's) is release content, info (evidence.routine helm-release); "
+			"the rest stays judged, and a stolen admin credential gains nothing by "
+			"it that it could not do anyway, while privileged workloads and "
+			"privileged bindings are judged by their own detectors whoever writes "
+			"them; platform identities are never reported (controller_baseline "
+			"explains them)",
 		.peers =
 			"Panther CronJob.CreatedOrModified, DaemonSet.Created, "
 			"Pod.SystemNamespace; Falco Pod Created in Kube Namespace; Sigma "

@@ -500,8 +500,10 @@ const kag__detector_def kag__det_rbac_escalation = {
 			"Metadata suffices for platform roles modified or deleted",
 		.false_positives =
 			"platform identities maintaining their own roles are never flagged; "
-			"installers (helm, operators) that create roles by design: add their "
-			"identity to trusted_users; role updates are judged like creates",
+			"roles and binding patches below high written by helm in a Helm release "
+			"window, and requests inside a known component's rules, are info; "
+			"findings ranked high (privileged bindings, wildcard roles) stay, "
+			"whoever writes them; role updates are judged like creates",
 		.peers =
 			"Falco Attach to cluster-admin Role, ClusterRole With Wildcard / Write "
 			"Privileges / Pod Exec Created, System ClusterRole Modified/Deleted; "

@@ -127,8 +127,8 @@ static void expect_routine(const char *id, const char *assessment, const char *r
 	expect(v, "evidence.routine", routine);
 }
 
-#define OPERATOR "system:serviceaccount:argocd:argocd-server"
-#define OP_UA "argocd-server/v2.10.4+f5d63a5 (linux/amd64) kubernetes/$Format"
+#define OPERATOR "system:serviceaccount:reports:report-operator"
+#define OP_UA "report-operator/v1.2.0 (linux/amd64) kubernetes/$Format"
 #define KUBECTL "kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819"
 #define OK200 "'responseStatus':{'code':200}"
 #define SECRET(ns, name) \
@@ -140,13 +140,13 @@ START_TEST(operator_reads_own_secrets)
 {
 	const char *v;
 
-	req(OPERATOR, OP_UA, "10.244.1.44", "get", 0, SECRET("argocd", "argocd-secret") "," OK200);
+	req(OPERATOR, OP_UA, "10.244.1.44", "get", 0, SECRET("reports", "report-secret") "," OK200);
 	judge();
 	expect_routine("secrets_access", "benign", "an operator's routine read in its own namespace",
 		       "own-namespace");
 
 	/* the same token with kubectl from a public address: high, and why */
-	req(OPERATOR, KUBECTL, "198.51.100.7", "get", 0, SECRET("argocd", "argocd-secret") "," OK200);
+	req(OPERATOR, KUBECTL, "198.51.100.7", "get", 0, SECRET("reports", "report-secret") "," OK200);
 	judge();
 	v = only("secrets_access");
 	verdict(v, "suspicious", "high");
@@ -154,7 +154,7 @@ START_TEST(operator_reads_own_secrets)
 			 "198.51.100.7: stolen token use?");
 
 	/* curl from inside the cluster: one step above the medium of today */
-	req(OPERATOR, "curl/8.5.0", "10.244.1.44", "get", 0, SECRET("argocd", "argocd-secret") ","
+	req(OPERATOR, "curl/8.5.0", "10.244.1.44", "get", 0, SECRET("reports", "report-secret") ","
 	    OK200);
 	judge();
 	verdict(only("secrets_access"), "suspicious", "high");
@@ -164,7 +164,7 @@ START_TEST(operator_reads_own_secrets)
 	judge();
 	v = only("secrets_access");
 	verdict(v, "suspicious", "high");
-	expect_reason(v, "a service account of namespace argocd reading outside it");
+	expect_reason(v, "a service account of namespace reports reading outside it");
 
 	/* both: two steps */
 	req(OPERATOR, KUBECTL, "198.51.100.7", "get", 0, SECRET("shop", "db-credentials") ","
@@ -175,7 +175,7 @@ START_TEST(operator_reads_own_secrets)
 	/* groups that do not name the account's namespace: no routine */
 	add("{'verb':'get','user':{'username':'" OPERATOR "','groups':['system:authenticated']},"
 	    "'userAgent':'" OP_UA "','sourceIPs':['10.244.1.44'],'stage':'ResponseComplete',"
-	    SECRET("argocd", "argocd-secret") "," OK200 "}");
+	    SECRET("reports", "report-secret") "," OK200 "}");
 	judge();
 	verdict(only("secrets_access"), "suspicious", "medium");
 

@@ -257,6 +257,27 @@ size_t tu_count(const tu_ctx *t, const char *detector)
 	return n;
 }
 
+const char *tu_find_alert(const tu_ctx *t, const char *detector, size_t nth)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; (v = tu_find(t, detector, i)) != NULL; i++)
+		if (!strstr(v, "\"severity\":\"info\"") && !strstr(v, "\"assessment\":\"benign\"") &&
+		    nth-- == 0)
+			return v;
+	return NULL;
+}
+
+size_t tu_count_alerts(const tu_ctx *t, const char *detector)
+{
+	size_t n = 0;
+
+	while (tu_find_alert(t, detector, n))
+		n++;
+	return n;
+}
+
 static json_t *walk(json_t *root, const char *path)
 {
 	char part[256];

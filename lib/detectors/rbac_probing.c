@@ -1,14 +1,18 @@
-/* rbac_probing: denied requests. One denial against a sensitive resource is
- * a low denied attempt; a burst of denials by one principal (username plus
- * the last source IP) within a window is one probing verdict with counts and
- * the distinct resources tried. Windows run on event time. Denials that are
- * not an identity trying what it may not do (admission refusals, the Node
- * authorizer's, a platform identity's at start-up) are info and not
- * counted. */
+/* rbac_probing: denied requests. One denial against a sensitive resource,
+ * an anonymous pod create from a public address or a workload create in a
+ * system namespace is a low denied attempt; a burst of denials by one
+ * principal (username plus the last source IP) within a window is one
+ * probing verdict with counts and the distinct resources tried (anonymous
+ * principals burst at half the threshold). Every other denial is info, so
+ * that no denied request goes unrecorded. Windows run on event time.
+ * Denials that are not an identity trying what it may not do (admission
+ * refusals, the Node authorizer's, a platform identity's at start-up) are
+ * info and not counted. */
 #include <stdio.h>
 #include <string.h>
 
 #include "burst-private.h"
+#include "address-private.h"
 #include "caller-private.h"
 #include "detector-private.h"
 #include "finding-private.h"
@@ -20,6 +24,7 @@ static const kag__technique attack[] = {
 	KAG__PRIMARY("T1613", NULL),
 	KAG__TECHNIQUE("T1069.003", "bursts"),
 	KAG__TECHNIQUE("T1552.007", "denied secret reads"),
+	KAG__TECHNIQUE("T1610", "denied workload creates"),
 	{ NULL }
 };
 static const int required[] = { KAG_FIELD_VERB };
@@ -79,6 +84,42 @@ static int is_sensitive(const kag__policy *p, const char *target)
 	kag_str t = { target, strlen(target) };
 
 	return kag__strlist_has(&p->sensitive_resources, t);
+}
+
+/* No identity the cluster knows: system:anonymous, the
+ * system:unauthenticated group, or a credential refused outright (401).
+ * Such a caller has no routine reason to be denied, so its denials burst
+ * at half the policy's probe_threshold. */
+static int unauthenticated(const kag_event *ev)
+{
+	return kag__eq(ev, KAG_FIELD_USER_USERNAME, "system:anonymous") ||
+	       kag__list_has(ev, KAG_FIELD_USER_GROUPS, "system:unauthenticated") ||
+	       (kag__has(ev, KAG_FIELD_RESPONSE_CODE) && ev->code == 401);
+}
+
+static uint64_t burst_threshold(const kag_event *ev, const kag__policy *p)
+{
+	return unauthenticated(ev) ? (p->probe_threshold + 1) / 2 : p->probe_threshold;
+}
+
+/* The workloads whose create runs code: pods and their controllers. */
+static const char *const workloads[] = { "pods", "deployments", "statefulsets",
+					 "daemonsets", "replicasets", "jobs", "cronjobs",
+					 "replicationcontrollers", NULL };
+
+/* A single denied write that matters without a burst: why, or NULL. */
+static const char *denied_write(const kag_event *ev, const kag__ctx *ctx)
+{
+	if (!kag__eq(ev, KAG_FIELD_VERB, "create") || kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE) ||
+	    !kag__eq_any(ev, KAG_FIELD_OBJ_RESOURCE, workloads))
+		return NULL;
+	if (unauthenticated(ev) && kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods") &&
+	    kag__source_kind(ev, ctx->policy) == KAG__SOURCE_PUBLIC)
+		return "an unauthenticated caller from a public address trying to run a pod";
+	if (kag__in_system_namespace(ev, ctx->policy) && !kag__is_platform(ev, ctx))
+		return "a workload create in a system namespace by an identity outside the "
+		       "platform";
+	return NULL;
 }
 
 /* The state of a principal: username plus last source IP. */
@@ -167,11 +208,30 @@ static int report_quiet(kag_finding *f, const kag_event *ev, kag__ctx *ctx, int 
 	return KAG_OK;
 }
 
+/* Any other single denial: info, so that a denied request is never
+ * invisible (kag-triage --all prints it). */
+static int report_single(kag_finding *f, const kag_event *ev, kag__ctx *ctx,
+			 const char *target, const char *user, const char *ip)
+{
+	int a = kag__is_platform(ev, ctx) ? KAG_ASSESSMENT_BENIGN : KAG_ASSESSMENT_SUSPICIOUS;
+	char verb[32];
+
+	if (kag__info_unseen(f, ctx, a))
+		return KAG_OK;
+	kag__report(f, a, KAG_SEVERITY_INFO, KAG_CONFIDENCE_HIGH,
+		    "denied %s on %s by %s from %s (response %lld): a single denial of a "
+		    "resource not counted as sensitive, below the burst threshold",
+		    kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb)), target, user, ip,
+		    kag__has(ev, KAG_FIELD_RESPONSE_CODE) ? (long long)ev->code : 0LL);
+	return KAG_OK;
+}
+
 static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	char target[NAME_MAX_], user[128], ip[64], verb[32];
 	probe_state *st = principal_state(ctx, ev);
 	kag_str last_ip = kag__last_source_ip(ev);
+	const char *why;
 	size_t i;
 	int rc, q;
 
@@ -197,7 +257,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 			snprintf(st->distinct[st->n_distinct++], NAME_MAX_, "%s", target);
 		if (st->w.reported)
 			return KAG_OK; /* the burst verdict already covers this window */
-		if (kag__window_due(&st->w, st->w.count, ctx->policy->probe_threshold)) {
+		if (kag__window_due(&st->w, st->w.count, burst_threshold(ev, ctx->policy))) {
 			kag__report(f, KAG_ASSESSMENT_SUSPICIOUS,
 				    st->n_distinct >= 3 ? KAG_SEVERITY_HIGH : KAG_SEVERITY_MEDIUM,
 				    KAG_CONFIDENCE_HIGH,
@@ -217,13 +277,16 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 			return KAG_OK;
 		}
 	}
-	if (!is_sensitive(ctx->policy, target))
-		return KAG_OK;
+	why = denied_write(ev, ctx);
+	if (!why && !is_sensitive(ctx->policy, target))
+		return report_single(f, ev, ctx, target, user, ip);
 	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, KAG_SEVERITY_LOW, KAG_CONFIDENCE_HIGH,
-		    "denied %s on %s by %s from %s (response %lld): a denied attempt, not access",
+		    "denied %s on %s by %s from %s (response %lld): a denied attempt, not access%s%s",
 		    verb, target, user, ip,
-		    kag__has(ev, KAG_FIELD_RESPONSE_CODE) ? (long long)ev->code : 0LL);
-	kag__finding_attack(f, strcmp(target, "secrets") == 0 ? "T1552.007" : "T1613");
+		    kag__has(ev, KAG_FIELD_RESPONSE_CODE) ? (long long)ev->code : 0LL,
+		    why ? ": " : "", why ? why : "");
+	kag__finding_attack(f, why ? "T1610" : strcmp(target, "secrets") == 0 ? "T1552.007"
+									: "T1613");
 	if (!kag__usable(ev, KAG_FIELD_USER_USERNAME))
 		kag__finding_weaker(f, KAG_FIELD_USER_USERNAME);
 	return KAG_OK;
@@ -236,10 +299,16 @@ const kag__detector_def kag__det_rbac_probing = {
 		.finds =
 			"requests denied with 401/403 or an authorization forbid decision; a "
 			"single denial against a sensitive resource (secrets, exec/attach, "
-			"serviceaccounts/token, RBAC objects, nodes/proxy, CSRs, webhooks) is a "
-			"low denied attempt; a burst of denials by one principal (username plus "
-			"last source IP) within the window (default 10 in 1800 s) is one probing "
-			"verdict with correlation count, first/last time and distinct resources",
+			"serviceaccounts/token, RBAC objects, nodes/proxy, CSRs, webhooks), a "
+			"denied pod create by an unauthenticated caller (system:anonymous, "
+			"system:unauthenticated or a 401) from a public address, or a denied "
+			"pod or workload create in a system namespace by an identity outside "
+			"the platform, is a low denied attempt; a burst of denials by one "
+			"principal (username plus last source IP) within the window (default "
+			"10 in 1800 s; for unauthenticated callers half probe_threshold, "
+			"default 5) is one probing verdict with correlation count, first/last "
+			"time and distinct resources; every other single denial is an info "
+			"verdict with outcome denied (kag-triage --all prints it)",
 		.fields = "the outcome is responseStatus.code or authorization.k8s.io/decision; "
 			  "who refused it (evidence.denied_by) is read from the decision and "
 			  "responseStatus.message",
@@ -268,7 +337,9 @@ const kag__detector_def kag__det_rbac_probing = {
 		.peers =
 			"Panther Multiple403 / Multiple403.PublicIP / Secret.AccessDenied, "
 			"Elastic enumeration and forbidden-request rules, Sigma unauthorized "
-			"access",
+			"access; single denied anonymous pod creates and denied kube-system "
+			"workload creates as GuardDuty, Defender for Containers and GKE Event "
+			"Threat Detection report them",
 	},
 	.attack = attack,
 	KAG__REQUIRED(required),

@@ -10,7 +10,7 @@ fixtures reuse auditIDs, which kag would otherwise de-duplicate as stages of
 one request).
 
 For each peer rule, mapped to the kag detector of issue 3, it prints the
-positives the detector flagged (a suspicious or malicious verdict) and the
+positives the detector flagged (a suspicious or malicious verdict above info) and the
 negatives it flagged. Events where kag deliberately differs are listed with
 the reason from EXPLAINED below; anything else that disagrees is listed as
 UNEXPLAINED.
@@ -267,8 +267,12 @@ def outcome_of(verdicts, errors, det):
     if errors and not verdicts:
         return "rejected", errors[0].get("message", "")
     mine = [v for v in verdicts if v["detector"] == det]
-    if any(v["assessment"] in ("suspicious", "malicious") for v in mine):
-        v = next(v for v in mine if v["assessment"] in ("suspicious", "malicious"))
+    # a flag is what kag-triage writes as a finding by default: suspicious
+    # or malicious at low and up (info verdicts record, they do not alert)
+    flags = [v for v in mine if v["assessment"] in ("suspicious", "malicious")
+             and v["severity"] != "info"]
+    if flags:
+        v = flags[0]
         return "flagged", "%s %s: %s" % (v["severity"], v["assessment"], v["reason"])
     if any(v["assessment"] == "needs_context" for v in mine):
         v = next(v for v in mine if v["assessment"] == "needs_context")

@@ -412,8 +412,9 @@ START_TEST(impersonation_severities)
 	judge(IMP_EV("eve", "[]", "401"));
 	v = only("impersonation");
 	expect(v, "severity", "low");
-	/* a denied configmaps get is not a sensitive target: no single probing verdict */
-	ck_assert_uint_eq(T.n_verdicts, 1);
+	/* a denied configmaps get is not a sensitive target: an info probing verdict */
+	ck_assert_uint_eq(T.n_verdicts, 2);
+	expect(tu_find(&T, "rbac_probing", 0), "severity", "info");
 }
 END_TEST
 

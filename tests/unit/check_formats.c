@@ -402,7 +402,7 @@ START_TEST(gke_verdict_lists_inferred)
 	tu_init(&t);
 	tu_judge_file(&t, "panther-analysis/gke_cloudaudit_logentries.jsonl");
 	ck_assert_uint_eq(t.n_errors, 0);
-	v = tu_find(&t, "rbac_probing", 0);
+	v = tu_find_alert(&t, "rbac_probing", 0);
 	ck_assert_ptr_nonnull(v);
 	ck_assert_str_eq(tu_json_get(v, "outcome"), "denied");
 	ck_assert_str_eq(tu_json_get(v, "event.format"), "gke");

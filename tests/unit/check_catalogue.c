@@ -1213,6 +1213,46 @@ START_TEST(exec_reverse_shells)
 }
 END_TEST
 
+/* ---- credential_minting: long-lived token Secrets ---- */
+
+#define TOKEN_SECRET(user, ns, type, annotation)                                          \
+	"{'verb':'create','user':{'username':'" user "'},'sourceIPs':['203.0.113.9'],"       \
+	"'objectRef':{'resource':'secrets','namespace':'" ns "','name':'deployer-token'},"    \
+	OK201 ",'level':'Request','requestObject':{'apiVersion':'v1','kind':'Secret',"        \
+	"'metadata':{'name':'deployer-token'" annotation "},'type':'" type "'}}"
+
+START_TEST(credentials_token_secrets)
+{
+	const char *v;
+
+	judge(TOKEN_SECRET("mallory@example.com", "prod", "kubernetes.io/service-account-token",
+			   ",'annotations':{'kubernetes.io/service-account.name':'deployer'}"));
+	v = flagged("credential_minting", "high");
+	expect(v, "evidence.credential.kind", "serviceaccount-token-secret");
+	expect(v, "evidence.credential.serviceAccount", "deployer");
+	expect(v, "evidence.credential.expires", "false");
+	expect_reason(v, "a long-lived token that never expires");
+	expect_has(v, "attack", "T1528");
+
+	/* in kube-system: an unexpiring token of a system account */
+	judge(TOKEN_SECRET("mallory@example.com", "kube-system",
+			   "kubernetes.io/service-account-token",
+			   ",'annotations':{'kubernetes.io/service-account.name':'clusterrole-aggregation-controller'}"));
+	v = flagged("credential_minting", "critical");
+	expect(v, "evidence.credential.serviceAccount", "clusterrole-aggregation-controller");
+
+	/* near misses: an Opaque secret carrying the same annotation, and a
+	 * token Secret logged at Metadata level (no body shows the type) */
+	judge(TOKEN_SECRET("mallory@example.com", "prod", "Opaque",
+			   ",'annotations':{'kubernetes.io/service-account.name':'deployer'}"));
+	none("credential_minting");
+	judge("{'verb':'create','user':{'username':'mallory@example.com'},'level':'Metadata',"
+	      "'objectRef':{'resource':'secrets','namespace':'prod','name':'deployer-token'},"
+	      OK201 "}");
+	none("credential_minting");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("catalogue");
@@ -1271,6 +1311,7 @@ static Suite *suite(void)
 	tc = tcase_create("coverage");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, exec_reverse_shells);
+	tcase_add_test(tc, credentials_token_secrets);
 	suite_add_tcase(s, tc);
 	return s;
 }

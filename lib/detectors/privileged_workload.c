@@ -1,6 +1,7 @@
 /* privileged_workload: pod specs that break container isolation (privileged
- * containers, host namespaces, sensitive hostPath volumes, dangerous added
- * capabilities, allowPrivilegeEscalation) in pods and in the pod templates
+ * containers, host namespaces, sensitive hostPath volumes, writable ranking
+ * above read-only, dangerous added capabilities, allowPrivilegeEscalation,
+ * a process namespace shared by the pod's containers) in pods and in the pod templates
  * of workload controllers, on create, update and patch. */
 #include <jansson.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ enum {
 	W_NONE, W_POD, W_WORKLOAD, W_WSPEC, W_TEMPLATE, W_CRON, W_CRONSPEC, W_JOBTPL,
 	W_PODTEMPLATE, W_PODSPEC, W_CONTAINERS, W_CONTAINER, W_SC, W_CAPS, W_CAPADD, W_CAP,
 	W_VOLUMES, W_VOLUME, W_HOSTPATH, W_HOSTPATH_PATH, W_HOSTNETWORK, W_HOSTPID, W_HOSTIPC,
-	W_PRIV, W_APE, W_META, W_OWNERS, W_OWNER
+	W_PRIV, W_APE, W_META, W_OWNERS, W_OWNER, W_SHAREPID, W_MOUNTS, W_MOUNT
 };
 
 static int wl_child(int type, const char *key, size_t len)
@@ -56,11 +57,15 @@ static int wl_child(int type, const char *key, size_t len)
 			return W_HOSTPID;
 		if (KAG__KEY("hostIPC"))
 			return W_HOSTIPC;
-		return 0;
+		return KAG__KEY("shareProcessNamespace") ? W_SHAREPID : 0;
 	case W_CONTAINERS:
 		return W_CONTAINER;
 	case W_CONTAINER:
+		if (KAG__KEY("volumeMounts"))
+			return W_MOUNTS;
 		return KAG__KEY("securityContext") ? W_SC : 0;
+	case W_MOUNTS:
+		return W_MOUNT;
 	case W_SC:
 		if (KAG__KEY("privileged"))
 			return W_PRIV;
@@ -93,12 +98,31 @@ typedef struct {
 	kag_str v[WL_MAX];
 } str_set;
 
+#define WL_MOUNTS 32
+
+/* A sensitive hostPath volume, and the mounts of volumes by name: a
+ * volume every mount of which is readOnly is read-only. */
+typedef struct {
+	kag_str volume, path;
+} host_volume;
+
+typedef struct {
+	kag_str volume;
+	int read_only;
+} volume_mount;
+
 typedef struct {
 	const kag__policy *p;
 	kag_str container;       /* the container being walked */
-	str_set privileged, escalation, caps, paths;
-	int host_network, host_pid, host_ipc, root_path, high_cap;
+	kag_str volume;          /* the volume being walked */
+	str_set privileged, escalation, caps, paths, read_only;
+	int host_network, host_pid, host_ipc, root_path, high_cap, share_pid;
 	kag_str owner_kind, owner_name;
+	host_volume host[WL_MAX];
+	size_t n_host;
+	volume_mount mounts[WL_MOUNTS];
+	size_t n_mounts;
+	int mounts_lost;         /* more mounts than kept: none is read-only */
 } wl_scan;
 
 static void set_add(str_set *s, kag_str v)
@@ -180,6 +204,48 @@ static void wl_reset(void *ud)
 	wl_scan *s = ud;
 
 	s->container = (kag_str){ NULL, 0 };
+	s->volume = (kag_str){ NULL, 0 };
+}
+
+static int str_same(kag_str a, kag_str b)
+{
+	return a.ptr && b.ptr && a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
+}
+
+/* Mounted, and only readOnly: a patch that adds the volume without its
+ * mounts, or a mount the walk did not keep, leaves it writable. */
+static int volume_read_only(const wl_scan *s, kag_str volume)
+{
+	size_t i;
+	int seen = 0;
+
+	if (s->mounts_lost || !volume.ptr)
+		return 0;
+	for (i = 0; i < s->n_mounts; i++) {
+		if (!str_same(s->mounts[i].volume, volume))
+			continue;
+		if (!s->mounts[i].read_only)
+			return 0;
+		seen = 1;
+	}
+	return seen;
+}
+
+/* After the walk: the sensitive paths split into writable (paths) and
+ * read-only (read_only) ones. */
+static void sort_host_paths(wl_scan *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_host; i++) {
+		if (volume_read_only(s, s->host[i].volume)) {
+			set_add(&s->read_only, s->host[i].path);
+		} else {
+			set_add(&s->paths, s->host[i].path);
+			if (trim_slash(s->host[i].path.ptr, s->host[i].path.len) == 1)
+				s->root_path = 1;
+		}
+	}
 }
 
 static kag_str current_container(const wl_scan *s)
@@ -223,16 +289,28 @@ static void wl_visit(void *ud, int type, json_t *v)
 			}
 		}
 		break;
+	case W_VOLUME:
+		s->volume = kag__json_str(v, "name");
+		break;
 	case W_HOSTPATH_PATH:
-		if (json_is_string(v)) {
+		if (json_is_string(v) && s->n_host < WL_MAX) {
 			kag_str pth = { json_string_value(v), json_string_length(v) };
 
-			if (path_sensitive(&s->p->sensitive_host_paths, pth)) {
-				set_add(&s->paths, pth);
-				if (trim_slash(pth.ptr, pth.len) == 1)
-					s->root_path = 1;
-			}
+			if (path_sensitive(&s->p->sensitive_host_paths, pth))
+				s->host[s->n_host++] = (host_volume){ s->volume, pth };
 		}
+		break;
+	case W_MOUNT:
+		if (s->n_mounts == WL_MOUNTS) {
+			s->mounts_lost = 1;
+			break;
+		}
+		s->mounts[s->n_mounts].volume = kag__json_str(v, "name");
+		s->mounts[s->n_mounts++].read_only =
+			json_is_true(json_object_get(v, "readOnly"));
+		break;
+	case W_SHAREPID:
+		s->share_pid |= json_is_true(v);
 		break;
 	case W_HOSTNETWORK:
 		s->host_network |= json_is_true(v);
@@ -355,7 +433,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	static const kag__body_needle keys[] = {
 		{ "privileged", 1 }, { "hostPID", 1 }, { "hostIPC", 1 }, { "hostNetwork", 1 },
 		{ "allowPrivilegeEscalation", 1 }, { "hostPath", 0 }, { "capabilities", 0 },
-		{ NULL, 0 }
+		{ "shareProcessNamespace", 1 }, { NULL, 0 }
 	};
 
 	if (!kag__event_body_may_contain(ev, 0, keys))
@@ -363,8 +441,9 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	memset(&s, 0, sizeof(s));
 	s.p = ctx->policy;
 	kag__body_walk_request(&wl_schema, root, ev, &s);
-	if (!s.privileged.n && !s.escalation.n && !s.caps.n && !s.paths.n && !s.host_network &&
-	    !s.host_pid && !s.host_ipc)
+	sort_host_paths(&s);
+	if (!s.privileged.n && !s.escalation.n && !s.caps.n && !s.paths.n && !s.read_only.n &&
+	    !s.host_network && !s.host_pid && !s.host_ipc && !s.share_pid)
 		return KAG_OK;
 
 	what[0] = '\0';
@@ -375,7 +454,10 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		say(what, sizeof(what), "hostIPC");
 	if (s.host_network)
 		say(what, sizeof(what), "hostNetwork");
+	if (s.share_pid)
+		say(what, sizeof(what), "shareProcessNamespace");
 	say_set(what, sizeof(what), "sensitive hostPath", &s.paths);
+	say_set(what, sizeof(what), "read-only sensitive hostPath", &s.read_only);
 	say_set(what, sizeof(what), "capabilities", &s.caps);
 	say_set(what, sizeof(what), "allowPrivilegeEscalation in", &s.escalation);
 
@@ -383,8 +465,8 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		severity = KAG_SEVERITY_CRITICAL;   /* a node takeover kit */
 	else if (s.privileged.n || s.host_pid || s.paths.n || s.high_cap)
 		severity = KAG_SEVERITY_HIGH;
-	else if (s.host_network || s.host_ipc || s.caps.n)
-		severity = KAG_SEVERITY_MEDIUM;
+	else if (s.host_network || s.host_ipc || s.caps.n || s.read_only.n)
+		severity = KAG_SEVERITY_MEDIUM; /* reading the node, not writing it */
 	else
 		severity = KAG_SEVERITY_LOW;
 	/* A controller stamping out pods from its owner: the owner's creation
@@ -422,7 +504,10 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		kag__buf_puts(f->extra, ",\"hostIPC\":true");
 	if (s.host_network)
 		kag__buf_puts(f->extra, ",\"hostNetwork\":true");
+	if (s.share_pid)
+		kag__buf_puts(f->extra, ",\"shareProcessNamespace\":true");
 	put_set(f, "hostPaths", &s.paths);
+	put_set(f, "readOnlyHostPaths", &s.read_only);
 	put_set(f, "capabilities", &s.caps);
 	put_set(f, "allowPrivilegeEscalation", &s.escalation);
 	if (s.owner_kind.ptr) {
@@ -457,8 +542,12 @@ const kag__detector_def kag__det_privileged_workload = {
 			"and cronjobs (spec.jobTemplate.spec.template.spec) whose containers, "
 			"initContainers or ephemeralContainers are privileged, add a dangerous "
 			"capability (policy list) or set allowPrivilegeEscalation, or whose spec "
-			"sets hostPID/hostIPC/hostNetwork or mounts a sensitive hostPath (policy "
-			"list; a listed path, a path under one, or an ancestor of one); JSON "
+			"sets hostPID/hostIPC/hostNetwork or shareProcessNamespace (low: the "
+			"pod's containers see each other's processes and files) or mounts a "
+			"sensitive hostPath (policy list; a listed path, a path under one, or "
+			"an ancestor of one): high when writable, medium when every "
+			"volumeMount of it is readOnly (evidence.podSecurity.readOnlyHostPaths; "
+			"escapes such as the /var/log symlink need write access); JSON "
 			"Patch operations and merge patches are judged on what they add; "
 			"privileged with hostPID or a / mount is critical; pods stamped out by a "
 			"platform controller rank one step lower (judge the owner's creation); "
@@ -468,7 +557,8 @@ const kag__detector_def kag__det_privileged_workload = {
 			"system:kube-controller-manager) through an in-cluster client from a "
 			"private address are not judged at all, neither with a body nor as "
 			"needs_context at Metadata level: the owner's write was",
-		.fields = "requestObject, the pod spec",
+		.fields = "requestObject, the pod spec; the containers' volumeMounts "
+			  "(readOnly) of sensitive hostPath volumes",
 		.level = "never a guess",
 		.false_positives =
 			"CNI, storage and monitoring agents need host access; platform identities "
@@ -481,7 +571,8 @@ const kag__detector_def kag__det_privileged_workload = {
 		.peers =
 			"Falco Create Privileged Pod / Sensitive Mount / HostNetwork / HostPid / "
 			"HostIPC; Panther Pod.Privileged / HostPath / Host.IPC / Host.Network / "
-			"Host.PID / Dangerous.Capabilities; Elastic privileged, hostPath, host "
+			"Host.PID / Dangerous.Capabilities; Defender sensitive volume mount; "
+			"Elastic privileged, hostPath, host "
 			"namespace and capability rules; Sigma privileged container",
 	},
 	.attack = attack,

@@ -1253,6 +1253,57 @@ START_TEST(credentials_token_secrets)
 }
 END_TEST
 
+/* ---- privileged_workload: read-only hostPath, shared process namespace ---- */
+
+#define POD_SPEC(spec)                                                                     \
+	"{'verb':'create','user':{'username':'dev@example.com'},'objectRef':{'resource':"    \
+	"'pods','namespace':'prod','name':'p'}," OK201 ",'requestObject':{'spec':" spec "}}"
+
+START_TEST(privileged_read_only_and_shared_pid)
+{
+	const char *v;
+
+	/* /var/log writable: the symlink escape through the kubelet's log reader */
+	judge(POD_SPEC("{'containers':[{'name':'c','volumeMounts':[{'name':'logs',"
+		       "'mountPath':'/host/log'}]}],'volumes':[{'name':'logs','hostPath':"
+		       "{'path':'/var/log'}}]}"));
+	v = flagged("privileged_workload", "high");
+	expect_has(v, "evidence.podSecurity.hostPaths", "/var/log");
+
+	/* the same path mounted readOnly by every container: one step lower */
+	judge(POD_SPEC("{'containers':[{'name':'c','volumeMounts':[{'name':'logs',"
+		       "'mountPath':'/host/log','readOnly':true}]},{'name':'d','volumeMounts':"
+		       "[{'name':'logs','mountPath':'/log','readOnly':true}]}],'volumes':[{'name':"
+		       "'logs','hostPath':{'path':'/var/log'}}]}"));
+	v = flagged("privileged_workload", "medium");
+	expect_has(v, "evidence.podSecurity.readOnlyHostPaths", "/var/log");
+	ck_assert_ptr_null(tu_json_get(v, "evidence.podSecurity.hostPaths"));
+	expect_reason(v, "read-only sensitive hostPath /var/log");
+
+	/* one writable mount among read-only ones makes it writable */
+	judge(POD_SPEC("{'containers':[{'name':'c','volumeMounts':[{'name':'logs',"
+		       "'mountPath':'/host/log','readOnly':true}]},{'name':'d','volumeMounts':"
+		       "[{'name':'logs','mountPath':'/log'}]}],'volumes':[{'name':'logs',"
+		       "'hostPath':{'path':'/var/log'}}]}"));
+	flagged("privileged_workload", "high");
+
+	/* shareProcessNamespace: the pod's containers see each other's processes */
+	judge(POD_SPEC("{'shareProcessNamespace':true,'containers':[{'name':'app'},"
+		       "{'name':'sidecar'}]}"));
+	v = flagged("privileged_workload", "low");
+	expect(v, "evidence.podSecurity.shareProcessNamespace", "true");
+	expect_reason(v, "shareProcessNamespace");
+
+	/* near misses: the switch off, a read-only mount of a path not listed */
+	judge(POD_SPEC("{'shareProcessNamespace':false,'containers':[{'name':'app'}]}"));
+	none("privileged_workload");
+	judge(POD_SPEC("{'containers':[{'name':'c','volumeMounts':[{'name':'d','mountPath':"
+		       "'/data','readOnly':true}]}],'volumes':[{'name':'d','hostPath':{'path':"
+		       "'/mnt/data'}}]}"));
+	none("privileged_workload");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("catalogue");
@@ -1312,6 +1363,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, exec_reverse_shells);
 	tcase_add_test(tc, credentials_token_secrets);
+	tcase_add_test(tc, privileged_read_only_and_shared_pid);
 	suite_add_tcase(s, tc);
 	return s;
 }

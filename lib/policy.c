@@ -50,8 +50,13 @@ static const char *const dangerous_capabilities[] = {
 	"NET_RAW", "SETUID", "SETGID", "MKNOD",
 };
 
+/* What anonymous clients are meant to reach: the health and version
+ * endpoints, and the service-account issuer's OIDC discovery document and
+ * signing keys, public by design so that other parties can verify the
+ * cluster's tokens. */
 static const char *const health_paths[] = {
-	"/healthz", "/livez", "/readyz", "/version",
+	"/healthz", "/livez", "/readyz", "/version", "/.well-known/openid-configuration",
+	"/openid/v1/jwks",
 };
 
 static const char *const privileged_roles[] = {

@@ -1304,6 +1304,37 @@ START_TEST(privileged_read_only_and_shared_pid)
 }
 END_TEST
 
+/* ---- anonymous_access: the issuer's discovery endpoints ---- */
+
+START_TEST(anonymous_oidc_discovery)
+{
+	static const char *const public_by_design[] = {
+		"/.well-known/openid-configuration", "/openid/v1/jwks", "/openid/v1/jwks/", NULL
+	};
+	char ev[512];
+	const char *v;
+	size_t i;
+
+	for (i = 0; public_by_design[i]; i++) {
+		snprintf(ev, sizeof(ev), "{'verb':'get','requestURI':'%s','sourceIPs':"
+			 "['198.51.100.20'],'user':{'username':'system:anonymous','groups':"
+			 "['system:unauthenticated']}," OK200 "}", public_by_design[i]);
+		judge(ev);
+		none("anonymous_access");
+	}
+	/* near misses: a path that only starts like one, and the API's discovery */
+	judge("{'verb':'get','requestURI':'/openid/v1/jwks-admin','sourceIPs':['198.51.100.20'],"
+	      "'user':{'username':'system:anonymous','groups':['system:unauthenticated']},"
+	      OK200 "}");
+	v = flagged("anonymous_access", "medium");
+	expect_reason(v, "unauthenticated request (system:anonymous) allowed");
+	expect(v, "evidence.anonymousWrite", "false");
+	judge("{'verb':'get','requestURI':'/.well-known/other','user':{'username':"
+	      "'system:anonymous'}," OK200 "}");
+	flagged("anonymous_access", "medium");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("catalogue");
@@ -1364,6 +1395,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, exec_reverse_shells);
 	tcase_add_test(tc, credentials_token_secrets);
 	tcase_add_test(tc, privileged_read_only_and_shared_pid);
+	tcase_add_test(tc, anonymous_oidc_discovery);
 	suite_add_tcase(s, tc);
 	return s;
 }

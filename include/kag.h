@@ -752,8 +752,13 @@ enum kag_policy_list {
 	KAG_LIST_SYSTEM_ROLE_PREFIXES = 11,/**< role names owned by the platform
 					    * ("system:") */
 	KAG_LIST_SYSTEM_ROLE_EXCEPTIONS = 12, /**< system roles admins may edit */
-	KAG_LIST_TRUSTED_NETWORKS = 13     /**< public CIDRs of the cluster's own
+	KAG_LIST_TRUSTED_NETWORKS = 13,    /**< public CIDRs of the cluster's own
 					    * nodes or NAT egress (public_source) */
+	KAG_LIST_SUSPICIOUS_IMAGES = 14    /**< container images of crypto-miners
+					    * and offensive tools: a repository
+					    * name ("xmrig") or path
+					    * ("aquasec/kube-hunter")
+					    * (privileged_workload); @since 0.2 */
 };
 
 /** Load a JSON policy into an unsealed registry. Without one the built-in

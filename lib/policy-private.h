@@ -58,6 +58,7 @@ typedef struct {
 	kag__strlist system_role_prefixes;   /* role names owned by the platform */
 	kag__strlist system_role_exceptions; /* system roles that admins may edit */
 	kag__strlist trusted_networks;       /* public CIDRs of own nodes/NAT egress */
+	kag__strlist suspicious_images;      /* miners and offensive tools (privileged_workload) */
 } kag__policy;
 
 void kag__policy_defaults(kag__policy *p);

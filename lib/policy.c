@@ -73,6 +73,16 @@ static const char *const system_role_exceptions[] = {
 	"system:coredns", "system:managed-certificate-controller",
 };
 
+/* Images no workload runs by accident: crypto-miners, and the offensive
+ * tools of Kubernetes attack write-ups; each a repository name, matched
+ * against every component of an image's path, or a path matched at its
+ * end (privileged_workload). */
+static const char *const suspicious_images[] = {
+	"xmrig", "xmr-stak", "xmr-stak-cpu", "cpuminer", "cpuminer-multi", "minerd",
+	"ethminer", "lolminer", "nbminer", "kube-hunter", "peirates", "kubesploit",
+	"metasploit-framework", "kali-rolling",
+};
+
 void kag__policy_defaults(kag__policy *p)
 {
 	static const kag__strlist cp = LIST(control_plane_users);
@@ -86,6 +96,7 @@ void kag__policy_defaults(kag__policy *p)
 	static const kag__strlist proles = LIST(privileged_roles);
 	static const kag__strlist sysroles = LIST(system_role_prefixes);
 	static const kag__strlist sysexc = LIST(system_role_exceptions);
+	static const kag__strlist images = LIST(suspicious_images);
 	static const kag__strlist none = { NULL, 0, NULL, 0, 0, 0, NULL };
 
 	memset(p, 0, sizeof(*p));
@@ -117,6 +128,7 @@ void kag__policy_defaults(kag__policy *p)
 	p->system_role_prefixes = sysroles;
 	p->system_role_exceptions = sysexc;
 	p->trusted_networks = none;
+	p->suspicious_images = images;
 }
 
 void kag__strlist_dispose(kag__strlist *l)
@@ -167,6 +179,7 @@ static void list_index(kag__strlist *l)
 	fn(&(p)->system_role_prefixes); \
 	fn(&(p)->system_role_exceptions); \
 	fn(&(p)->trusted_networks); \
+	fn(&(p)->suspicious_images); \
 } while (0)
 
 void kag__policy_index(kag__policy *p)

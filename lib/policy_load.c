@@ -57,6 +57,8 @@ static const struct {
 	  offsetof(kag__policy, system_role_exceptions), CHECK_ANY },
 	{ "trusted_networks", KAG_LIST_TRUSTED_NETWORKS,
 	  offsetof(kag__policy, trusted_networks), CHECK_CIDR },
+	{ "suspicious_images", KAG_LIST_SUSPICIOUS_IMAGES,
+	  offsetof(kag__policy, suspicious_images), CHECK_ANY },
 };
 #define N_LISTS (sizeof(lists) / sizeof(lists[0]))
 

@@ -1,8 +1,11 @@
 /* privileged_workload: pod specs that break container isolation (privileged
  * containers, host namespaces, sensitive hostPath volumes, writable ranking
  * above read-only, dangerous added capabilities, allowPrivilegeEscalation,
- * a process namespace shared by the pod's containers) in pods and in the pod templates
- * of workload controllers, on create, update and patch. */
+ * a process namespace shared by the pod's containers), or that run what no
+ * workload runs by accident (an image of the policy's suspicious_images, a
+ * container whose command and args open a reverse shell), in pods and in
+ * the pod templates of workload controllers, on create, update and patch.
+ * One walk of the spec, one verdict naming everything wrong with it. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,10 +14,12 @@
 #include "detector-private.h"
 #include "finding-private.h"
 #include "request-private.h"
+#include "shell-private.h"
 
 static const kag__technique attack[] = {
 	KAG__PRIMARY("T1611", NULL),
 	KAG__PRIMARY("T1610", NULL),
+	KAG__TECHNIQUE("T1059.004", "reverse-shell commands"),
 	{ NULL }
 };
 static const int required[] = { KAG_FIELD_VERB, KAG_FIELD_OBJ_RESOURCE };
@@ -25,7 +30,8 @@ enum {
 	W_NONE, W_POD, W_WORKLOAD, W_WSPEC, W_TEMPLATE, W_CRON, W_CRONSPEC, W_JOBTPL,
 	W_PODTEMPLATE, W_PODSPEC, W_CONTAINERS, W_CONTAINER, W_SC, W_CAPS, W_CAPADD, W_CAP,
 	W_VOLUMES, W_VOLUME, W_HOSTPATH, W_HOSTPATH_PATH, W_HOSTNETWORK, W_HOSTPID, W_HOSTIPC,
-	W_PRIV, W_APE, W_META, W_OWNERS, W_OWNER, W_SHAREPID, W_MOUNTS, W_MOUNT
+	W_PRIV, W_APE, W_META, W_OWNERS, W_OWNER, W_SHAREPID, W_MOUNTS, W_MOUNT, W_IMAGE,
+	W_ARGV, W_ARG
 };
 
 static int wl_child(int type, const char *key, size_t len)
@@ -63,7 +69,13 @@ static int wl_child(int type, const char *key, size_t len)
 	case W_CONTAINER:
 		if (KAG__KEY("volumeMounts"))
 			return W_MOUNTS;
+		if (KAG__KEY("image"))
+			return W_IMAGE;
+		if (KAG__KEY("command") || KAG__KEY("args"))
+			return W_ARGV;
 		return KAG__KEY("securityContext") ? W_SC : 0;
+	case W_ARGV:
+		return W_ARG;
 	case W_MOUNTS:
 		return W_MOUNT;
 	case W_SC:
@@ -123,6 +135,13 @@ typedef struct {
 	volume_mount mounts[WL_MOUNTS];
 	size_t n_mounts;
 	int mounts_lost;         /* more mounts than kept: none is read-only */
+	str_set images;          /* listed in suspicious_images */
+	/* the container's command and args, joined, and the first reverse
+	 * shell found in one */
+	char argv[KAG__SHELL_MAX];
+	size_t argv_len;
+	kag_str shell_container;
+	const char *shell;
 } wl_scan;
 
 static void set_add(str_set *s, kag_str v)
@@ -199,10 +218,84 @@ static int path_sensitive(const kag__strlist *l, kag_str path)
 	return 0;
 }
 
+/* The image names a listed repository: an item without a slash is any
+ * component of the image's path, one with a slash the end of the path
+ * (the registry host, tag and digest set aside). */
+static int image_listed(const kag__strlist *l, kag_str image)
+{
+	const char *p = image.ptr, *end = image.ptr + image.len, *c, *slash = NULL;
+	size_t i;
+
+	if (!p)
+		return 0;
+	c = memchr(p, '@', image.len);
+	if (c)
+		end = c;
+	for (c = p; c < end; c++)
+		if (*c == '/')
+			slash = c;
+	c = memchr(slash ? slash : p, ':', (size_t)(end - (slash ? slash : p)));
+	if (c)
+		end = c;
+	for (i = 0; i < l->n; i++) {
+		const char *e = l->items[i];
+		size_t en = strlen(e);
+		const char *q;
+
+		if (strchr(e, '/')) {
+			if ((size_t)(end - p) >= en && memcmp(end - en, e, en) == 0 &&
+			    ((size_t)(end - p) == en || end[-(ptrdiff_t)en - 1] == '/'))
+				return 1;
+			continue;
+		}
+		for (q = p; q < end;) {
+			const char *next = memchr(q, '/', (size_t)(end - q));
+			size_t n = (size_t)((next ? next : end) - q);
+
+			if (n == en && memcmp(q, e, en) == 0)
+				return 1;
+			q = next ? next + 1 : end;
+		}
+	}
+	return 0;
+}
+
+static kag_str current_container(const wl_scan *s)
+{
+	return s->container.ptr ? s->container : (kag_str){ "(patched)", 9 };
+}
+
+/* The container walked so far is done: judge its command line. */
+static void end_container(wl_scan *s)
+{
+	if (s->argv_len && !s->shell) {
+		s->shell = kag__reverse_shell(s->argv, s->argv_len);
+		if (s->shell)
+			s->shell_container = current_container(s);
+	}
+	s->argv_len = 0;
+}
+
+static void add_arg(wl_scan *s, json_t *v)
+{
+	size_t sep = s->argv_len ? 1 : 0, n;
+
+	if (!json_is_string(v) || s->argv_len + sep >= sizeof(s->argv))
+		return; /* the rest of a long command line is not read */
+	if (sep)
+		s->argv[s->argv_len++] = ' ';
+	n = json_string_length(v);
+	if (n > sizeof(s->argv) - s->argv_len)
+		n = sizeof(s->argv) - s->argv_len;
+	memcpy(s->argv + s->argv_len, json_string_value(v), n);
+	s->argv_len += n;
+}
+
 static void wl_reset(void *ud)
 {
 	wl_scan *s = ud;
 
+	end_container(s);
 	s->container = (kag_str){ NULL, 0 };
 	s->volume = (kag_str){ NULL, 0 };
 }
@@ -248,11 +341,6 @@ static void sort_host_paths(wl_scan *s)
 	}
 }
 
-static kag_str current_container(const wl_scan *s)
-{
-	return s->container.ptr ? s->container : (kag_str){ "(patched)", 9 };
-}
-
 static void wl_visit(void *ud, int type, json_t *v)
 {
 	wl_scan *s = ud;
@@ -262,6 +350,7 @@ static void wl_visit(void *ud, int type, json_t *v)
 		return; /* a removal never adds privilege */
 	switch (type) {
 	case W_CONTAINER:
+		end_container(s);
 		s->container = kag__json_str(v, "name");
 		if (!s->container.ptr)
 			s->container = (kag_str){ "(unnamed)", 9 };
@@ -311,6 +400,17 @@ static void wl_visit(void *ud, int type, json_t *v)
 		break;
 	case W_SHAREPID:
 		s->share_pid |= json_is_true(v);
+		break;
+	case W_IMAGE:
+		if (json_is_string(v)) {
+			kag_str img = { json_string_value(v), json_string_length(v) };
+
+			if (image_listed(&s->p->suspicious_images, img))
+				set_add(&s->images, img);
+		}
+		break;
+	case W_ARG:
+		add_arg(s, v);
 		break;
 	case W_HOSTNETWORK:
 		s->host_network |= json_is_true(v);
@@ -420,10 +520,28 @@ static void say(char *buf, size_t size, const char *text)
 		snprintf(buf + n, size - n, "%s%s", n ? "; " : "", text);
 }
 
+/* The body may name a listed image, or give a container a command line. */
+static int may_run_suspicious(const kag_event *ev, const kag__policy *p)
+{
+	static const kag__body_needle argv[] = { { "\"command\"", 0 }, { "\"args\"", 0 },
+						 { NULL, 0 } };
+	kag__body_needle one[2] = { { NULL, 0 }, { NULL, 0 } };
+	size_t i;
+
+	if (kag__event_body_may_contain(ev, 0, argv))
+		return 1;
+	for (i = 0; i < p->suspicious_images.n; i++) {
+		one[0].name = p->suspicious_images.items[i];
+		if (kag__event_body_may_contain(ev, 0, one))
+			return 1;
+	}
+	return 0;
+}
+
 static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	wl_scan s;
-	char what[200], user[128], ns[96], res[32], name[96], verb[16];
+	char what[320], user[128], ns[96], res[32], name[96], verb[16];
 	int platform = kag__is_platform(ev, ctx);
 	int severity, root = root_type(ev);
 
@@ -436,17 +554,28 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		{ "shareProcessNamespace", 1 }, { NULL, 0 }
 	};
 
-	if (!kag__event_body_may_contain(ev, 0, keys))
+	if (!kag__event_body_may_contain(ev, 0, keys) && !may_run_suspicious(ev, ctx->policy))
 		return KAG_OK;
 	memset(&s, 0, sizeof(s));
 	s.p = ctx->policy;
 	kag__body_walk_request(&wl_schema, root, ev, &s);
+	end_container(&s);
 	sort_host_paths(&s);
 	if (!s.privileged.n && !s.escalation.n && !s.caps.n && !s.paths.n && !s.read_only.n &&
-	    !s.host_network && !s.host_pid && !s.host_ipc && !s.share_pid)
+	    !s.host_network && !s.host_pid && !s.host_ipc && !s.share_pid && !s.images.n &&
+	    !s.shell)
 		return KAG_OK;
 
 	what[0] = '\0';
+	if (s.shell) {
+		char sh[160];
+
+		snprintf(sh, sizeof(sh), "container %.*s opens a reverse shell (%s)",
+			 (int)(s.shell_container.len > 64 ? 64 : s.shell_container.len),
+			 s.shell_container.ptr, s.shell);
+		say(what, sizeof(what), sh);
+	}
+	say_set(what, sizeof(what), "suspicious image", &s.images);
 	say_set(what, sizeof(what), "privileged container", &s.privileged);
 	if (s.host_pid)
 		say(what, sizeof(what), "hostPID");
@@ -461,9 +590,9 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	say_set(what, sizeof(what), "capabilities", &s.caps);
 	say_set(what, sizeof(what), "allowPrivilegeEscalation in", &s.escalation);
 
-	if (s.privileged.n && (s.host_pid || s.root_path))
-		severity = KAG_SEVERITY_CRITICAL;   /* a node takeover kit */
-	else if (s.privileged.n || s.host_pid || s.paths.n || s.high_cap)
+	if ((s.privileged.n && (s.host_pid || s.root_path)) || s.shell)
+		severity = KAG_SEVERITY_CRITICAL;   /* a node takeover kit, a shell for someone */
+	else if (s.privileged.n || s.host_pid || s.paths.n || s.high_cap || s.images.n)
 		severity = KAG_SEVERITY_HIGH;
 	else if (s.host_network || s.host_ipc || s.caps.n || s.read_only.n)
 		severity = KAG_SEVERITY_MEDIUM; /* reading the node, not writing it */
@@ -488,6 +617,8 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		    platform ? ", for its owner)" : "", what);
 	kag__finding_attack(f, "T1611");
 	kag__finding_attack(f, "T1610");
+	if (s.shell)
+		kag__finding_attack(f, "T1059.004");
 
 	kag__extra_key(f, "podSecurity");
 	kag__buf_puts(f->extra, "{\"specPath\":");
@@ -508,6 +639,14 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		kag__buf_puts(f->extra, ",\"shareProcessNamespace\":true");
 	put_set(f, "hostPaths", &s.paths);
 	put_set(f, "readOnlyHostPaths", &s.read_only);
+	put_set(f, "suspiciousImages", &s.images);
+	if (s.shell) {
+		kag__buf_puts(f->extra, ",\"reverseShell\":{\"container\":");
+		kag__buf_put_json_str(f->extra, s.shell_container.ptr, s.shell_container.len);
+		kag__buf_puts(f->extra, ",\"form\":");
+		kag__buf_put_json_str(f->extra, s.shell, strlen(s.shell));
+		kag__buf_putc(f->extra, '}');
+	}
 	put_set(f, "capabilities", &s.caps);
 	put_set(f, "allowPrivilegeEscalation", &s.escalation);
 	if (s.owner_kind.ptr) {
@@ -533,7 +672,7 @@ static const char *const route_resources[] = {
 const kag__detector_def kag__det_privileged_workload = {
 	.id = "privileged_workload",
 	.title = "Workload that breaks container isolation (privileged, host namespaces, "
-		 "hostPath, capabilities)",
+		 "hostPath, capabilities) or runs a suspicious image or a reverse shell",
 	.about = {
 		.finds =
 			"created pods, updated or patched pods/ephemeralcontainers, and the "
@@ -547,7 +686,16 @@ const kag__detector_def kag__det_privileged_workload = {
 			"sensitive hostPath (policy list; a listed path, a path under one, or "
 			"an ancestor of one): high when writable, medium when every "
 			"volumeMount of it is readOnly (evidence.podSecurity.readOnlyHostPaths; "
-			"escapes such as the /var/log symlink need write access); JSON "
+			"escapes such as the /var/log symlink need write access); containers "
+			"whose image is in the policy's suspicious_images (crypto-miners and "
+			"offensive tools: xmrig, xmr-stak, cpuminer, minerd, ethminer, lolminer, "
+			"nbminer, kube-hunter, peirates, kubesploit, metasploit-framework, "
+			"kali-rolling; an item without a slash matches any component of the "
+			"image's path, one with a slash the end of it; high, in "
+			"evidence.podSecurity.suspiciousImages) or whose command and args, "
+			"joined, open a reverse shell (the analysis of interactive_access's "
+			"exec commands; critical, evidence.podSecurity.reverseShell names the "
+			"container and the form, never the arguments); JSON "
 			"Patch operations and merge patches are judged on what they add; "
 			"privileged with hostPID or a / mount is critical; pods stamped out by a "
 			"platform controller rank one step lower (judge the owner's creation); "

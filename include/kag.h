@@ -754,9 +754,14 @@ enum kag_policy_list {
 	KAG_LIST_SYSTEM_ROLE_EXCEPTIONS = 12, /**< system roles admins may edit */
 	KAG_LIST_TRUSTED_NETWORKS = 13,    /**< public CIDRs of the cluster's own
 					    * nodes or NAT egress (public_source) */
-	KAG_LIST_DEPLOYERS = 14            /**< exact usernames that deploy with
+	KAG_LIST_DEPLOYERS = 14,           /**< exact usernames that deploy with
 					    * helm: their helm writes are release
 					    * content (@since 0.2) */
+	KAG_LIST_SUSPICIOUS_IMAGES = 15    /**< container images of crypto-miners
+					    * and offensive tools: a repository
+					    * name ("xmrig") or path
+					    * ("aquasec/kube-hunter")
+					    * (privileged_workload); @since 0.2 */
 };
 
 /** Load a JSON policy into an unsealed registry. Without one the built-in

@@ -67,6 +67,7 @@ typedef struct {
 	kag__component *components;
 	size_t n_components;
 	int default_components;
+	kag__strlist suspicious_images;      /* miners and offensive tools (privileged_workload) */
 } kag__policy;
 
 void kag__policy_defaults(kag__policy *p);

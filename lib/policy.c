@@ -50,8 +50,13 @@ static const char *const dangerous_capabilities[] = {
 	"NET_RAW", "SETUID", "SETGID", "MKNOD",
 };
 
+/* What anonymous clients are meant to reach: the health and version
+ * endpoints, and the service-account issuer's OIDC discovery document and
+ * signing keys, public by design so that other parties can verify the
+ * cluster's tokens. */
 static const char *const health_paths[] = {
-	"/healthz", "/livez", "/readyz", "/version",
+	"/healthz", "/livez", "/readyz", "/version", "/.well-known/openid-configuration",
+	"/openid/v1/jwks",
 };
 
 static const char *const privileged_roles[] = {
@@ -68,6 +73,16 @@ static const char *const system_role_exceptions[] = {
 	"system:coredns", "system:managed-certificate-controller",
 };
 
+/* Images no workload runs by accident: crypto-miners, and the offensive
+ * tools of Kubernetes attack write-ups; each a repository name, matched
+ * against every component of an image's path, or a path matched at its
+ * end (privileged_workload). */
+static const char *const suspicious_images[] = {
+	"xmrig", "xmr-stak", "xmr-stak-cpu", "cpuminer", "cpuminer-multi", "minerd",
+	"ethminer", "lolminer", "nbminer", "kube-hunter", "peirates", "kubesploit",
+	"metasploit-framework", "kali-rolling",
+};
+
 void kag__policy_defaults(kag__policy *p)
 {
 	static const kag__strlist cp = LIST(control_plane_users);
@@ -81,6 +96,7 @@ void kag__policy_defaults(kag__policy *p)
 	static const kag__strlist proles = LIST(privileged_roles);
 	static const kag__strlist sysroles = LIST(system_role_prefixes);
 	static const kag__strlist sysexc = LIST(system_role_exceptions);
+	static const kag__strlist images = LIST(suspicious_images);
 	static const kag__strlist none = { NULL, 0, NULL, 0, 0, 0, NULL };
 
 	memset(p, 0, sizeof(*p));
@@ -114,6 +130,7 @@ void kag__policy_defaults(kag__policy *p)
 	p->trusted_networks = none;
 	p->deployers = none;
 	p->default_components = 1;
+	p->suspicious_images = images;
 }
 
 void kag__strlist_dispose(kag__strlist *l)
@@ -165,6 +182,7 @@ static void list_index(kag__strlist *l)
 	fn(&(p)->system_role_exceptions); \
 	fn(&(p)->trusted_networks); \
 	fn(&(p)->deployers); \
+	fn(&(p)->suspicious_images); \
 } while (0)
 
 void kag__policy_index(kag__policy *p)

@@ -59,6 +59,8 @@ static const struct {
 	{ "trusted_networks", KAG_LIST_TRUSTED_NETWORKS,
 	  offsetof(kag__policy, trusted_networks), CHECK_CIDR },
 	{ "deployers", KAG_LIST_DEPLOYERS, offsetof(kag__policy, deployers), CHECK_ANY },
+	{ "suspicious_images", KAG_LIST_SUSPICIOUS_IMAGES,
+	  offsetof(kag__policy, suspicious_images), CHECK_ANY },
 };
 #define N_LISTS (sizeof(lists) / sizeof(lists[0]))
 

@@ -1,7 +1,8 @@
 /* anonymous_access: requests by system:anonymous or the
  * system:unauthenticated group that the API server allowed. Health and
- * version endpoints (policy health_paths, their sub-paths and query
- * strings) are what anonymous clients are meant to reach and are left out;
+ * version endpoints and the OIDC issuer discovery endpoints (policy
+ * health_paths, their sub-paths and query strings) are what anonymous
+ * clients are meant to reach and are left out;
  * anonymous writes rank highest. */
 #include <stdio.h>
 #include <string.h>
@@ -116,8 +117,11 @@ const kag__detector_def kag__det_anonymous_access = {
 			"requests by system:anonymous or a member of system:unauthenticated that "
 			"were allowed or are streaming; writes are critical, resource reads high, "
 			"other paths (discovery, openapi) medium; the health endpoints of policy "
-			"health_paths (/healthz, /livez, /readyz, /version), their sub-paths and "
-			"query strings are left out, from any source address",
+			"health_paths (/healthz, /livez, /readyz, /version, and the "
+			"service-account issuer's discovery document "
+			"/.well-known/openid-configuration and keys /openid/v1/jwks, public by "
+			"design), their sub-paths and query strings are left out, from any "
+			"source address",
 		.fields =
 			"user.groups (system:unauthenticated); requestURI for the health "
 			"endpoints",

@@ -1,5 +1,7 @@
 /* credential_minting: new credentials issued through the API server:
- * service-account tokens minted with the TokenRequest API, and client
+ * service-account tokens minted with the TokenRequest API or as a
+ * long-lived token Secret (type kubernetes.io/service-account-token,
+ * which the token controller fills with a token that never expires), and client
  * certificates requested (CertificateSigningRequest created) or approved,
  * with self-approval and privileged subjects (system:masters and other
  * platform names inside the PEM request) singled out. */
@@ -24,7 +26,9 @@ static const kag__technique attack[] = {
 static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
 static const int wanted[] = { KAG_FIELD_SOURCE_IPS, KAG_FIELD_OBJ_NAME };
 
-enum { K_NONE, K_TOKEN, K_CSR_CREATE, K_CSR_APPROVAL };
+enum { K_NONE, K_TOKEN, K_TOKEN_SECRET, K_CSR_CREATE, K_CSR_APPROVAL };
+
+#define TOKEN_SECRET_TYPE "kubernetes.io/service-account-token"
 
 #define KUBELET_SIGNER "kubernetes.io/kube-apiserver-client-kubelet"
 
@@ -36,6 +40,9 @@ typedef struct {
 
 static int kind_of(const kag_event *ev)
 {
+	if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "secrets"))
+		return !kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE) &&
+		       kag__eq(ev, KAG_FIELD_VERB, "create") ? K_TOKEN_SECRET : K_NONE;
 	if (kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "serviceaccounts")) {
 		return kag__eq(ev, KAG_FIELD_OBJ_SUBRESOURCE, "token") &&
 		       kag__eq(ev, KAG_FIELD_VERB, "create") ? K_TOKEN : K_NONE;
@@ -254,6 +261,72 @@ static int judge_token(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	return KAG_OK;
 }
 
+/* A string member's value, or null when absent. */
+static void put_str_or_null(kag_finding *f, kag_str s)
+{
+	if (s.ptr)
+		kag__buf_put_json_str(f->extra, s.ptr, s.len);
+	else
+		kag__buf_puts(f->extra, "null");
+}
+
+/* A Secret of the service-account-token type: the token controller writes
+ * into it a token bound to no pod and no expiry, the credential the
+ * TokenRequest API replaced. Only its type and annotation are read; its
+ * data never leaves the library. Without a body (a Metadata-level secrets
+ * policy, the common one) nothing shows the type: no verdict. */
+static int judge_token_secret(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
+{
+	static const kag__body_needle needles[] = { { "service-account-token", 0 }, { NULL, 0 } };
+	char user[128], ns[96], name[128], sa[128];
+	int platform = kag__is_platform(ev, ctx), system_ns, severity;
+	json_t *body, *meta;
+	kag_str account;
+
+	if (!kag__event_body_may_contain(ev, 0, needles))
+		return KAG_OK;
+	body = kag__event_body(ev, 0);
+	if (!kag__str_eq(kag__json_str(body, "type"), TOKEN_SECRET_TYPE))
+		return KAG_OK;
+	system_ns = kag__in_system_namespace(ev, ctx->policy);
+	if (platform && system_ns)
+		return KAG_OK; /* the platform's own legacy tokens */
+	meta = json_object_get(body, "metadata");
+	account = kag__json_str(json_object_get(meta, "annotations"),
+				"kubernetes.io/service-account.name");
+	if (!kag__usable(ev, KAG_FIELD_OBJ_NAME)) {
+		kag_str n = kag__json_str(meta, "name");
+
+		snprintf(name, sizeof(name), "%.*s", n.ptr ? (int)(n.len > 120 ? 120 : n.len) : 5,
+			 n.ptr ? n.ptr : "(new)");
+	} else {
+		kag__show(ev, KAG_FIELD_OBJ_NAME, name, sizeof(name));
+	}
+	snprintf(sa, sizeof(sa), "%.*s", account.ptr ? (int)(account.len > 120 ? 120 : account.len)
+						     : 1, account.ptr ? account.ptr : "?");
+	if (platform)
+		severity = KAG_SEVERITY_LOW;
+	else
+		severity = system_ns ? KAG_SEVERITY_CRITICAL : KAG_SEVERITY_HIGH;
+	kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, severity, KAG_CONFIDENCE_HIGH,
+		    "%s%s%s%s created secret %s/%s of type %s for service account %s: a "
+		    "long-lived token that never expires",
+		    kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user)),
+		    platform ? " (" : "", platform ? kag__identity_class_name(ctx->identity) : "",
+		    platform ? ", outside the system namespaces)" : "",
+		    kag__show(ev, KAG_FIELD_OBJ_NAMESPACE, ns, sizeof(ns)), name, TOKEN_SECRET_TYPE,
+		    sa);
+	kag__finding_attack(f, "T1528");
+	kag__finding_attack(f, "T1552.007");
+	if (!account.ptr)
+		kag__finding_weaker(f, KAG_FIELD_REQUEST_OBJECT);
+	kag__extra_key(f, "credential");
+	kag__buf_puts(f->extra, "{\"kind\":\"serviceaccount-token-secret\",\"serviceAccount\":");
+	put_str_or_null(f, account);
+	kag__buf_puts(f->extra, ",\"expires\":false}");
+	return KAG_OK;
+}
+
 static void put_csr_extra(kag_finding *f, const char *kind, kag_str name, kag_str signer,
 			  const char *subject, int self)
 {
@@ -261,15 +334,9 @@ static void put_csr_extra(kag_finding *f, const char *kind, kag_str name, kag_st
 	kag__buf_puts(f->extra, "{\"kind\":\"");
 	kag__buf_puts(f->extra, kind);
 	kag__buf_puts(f->extra, "\",\"csr\":");
-	if (name.ptr)
-		kag__buf_put_json_str(f->extra, name.ptr, name.len);
-	else
-		kag__buf_puts(f->extra, "null");
+	put_str_or_null(f, name);
 	kag__buf_puts(f->extra, ",\"signerName\":");
-	if (signer.ptr)
-		kag__buf_put_json_str(f->extra, signer.ptr, signer.len);
-	else
-		kag__buf_puts(f->extra, "null");
+	put_str_or_null(f, signer);
 	kag__buf_puts(f->extra, ",\"privilegedSubject\":");
 	if (subject && strcmp(subject, "?") != 0)
 		kag__buf_put_json_str(f->extra, subject, strlen(subject));
@@ -390,6 +457,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	switch (kind_of(ev)) {
 	case K_TOKEN: return judge_token(f, ev, ctx);
+	case K_TOKEN_SECRET: return judge_token_secret(f, ev, ctx);
 	case K_CSR_CREATE: return judge_csr_create(f, ev, ctx);
 	case K_CSR_APPROVAL: return judge_csr_approval(f, ev, ctx);
 	default: return KAG_OK;
@@ -398,7 +466,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 
 /* the index: applies() is false outside these (route.c) */
 static const char *const route_resources[] = {
-	"serviceaccounts", "certificatesigningrequests", NULL
+	"serviceaccounts", "secrets", "certificatesigningrequests", NULL
 };
 
 const kag__detector_def kag__det_credential_minting = {
@@ -409,7 +477,13 @@ const kag__detector_def kag__det_credential_minting = {
 			"serviceaccounts/token creates (TokenRequest) by identities outside the "
 			"baseline (medium; high for a service account in a system namespace; low "
 			"for platform identities minting outside the system namespaces; never for "
-			"nodes, whose kubelets mint pod tokens); CertificateSigningRequests "
+			"nodes, whose kubelets mint pod tokens); Secrets created with type "
+			"kubernetes.io/service-account-token (the "
+			"kubernetes.io/service-account.name annotation names the account), "
+			"which the token controller fills with a token that never expires "
+			"(high; critical in a system namespace; low for platform identities "
+			"outside the system namespaces; evidence.credential names the account, "
+			"never the data); CertificateSigningRequests "
 			"created for a client signer or with client auth usage (high; medium when "
 			"the body is absent; serving certificates and kubelet client requests, "
 			"the node bootstrap flow, are not reported unless their subject is a "
@@ -421,12 +495,17 @@ const kag__detector_def kag__det_credential_minting = {
 		.fields =
 			"objectRef.resource/subresource select the request; requestObject spec "
 			"(signerName, usages, request, username) when present",
-		.level = "Request adds signer, subject and expiry",
+		.level = "Request adds signer, subject and expiry; a token Secret is known "
+			 "by its type, in the body only: a secret create logged at Metadata "
+			 "level is not reported",
 		.false_positives =
-			"CI systems and operators that mint tokens by design; node TLS bootstrap "
+			"CI systems and operators that mint tokens by design (older Helm charts "
+			"and CI integrations still create token Secrets: move them to "
+			"TokenRequest or trust their identity); node TLS bootstrap "
 			"(system:bootstrap:*) and the csrapprover are not reported",
 		.peers =
-			"Panther ServiceAccount.TokenCreated, ClientCertificate.Created; Elastic "
+			"Panther ServiceAccount.TokenCreated, ClientCertificate.Created; Defender "
+			"and GKE long-lived service-account token secret findings; Elastic "
 			"TokenRequest and CSR created/approved rules; Stratus create-token, "
 			"create-client-certificate",
 	},

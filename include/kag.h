@@ -779,11 +779,16 @@ enum kag_policy_list {
  *   "LIST": ["...", ...]       replaces the list (an empty array clears it)
  *   "add_LIST": ["...", ...]   extends it (after any replacement)
  *   "detectors": {"enable": ["id", ...], "disable": ["id", ...]}
+ *   "bad_sources": {"NAME": ["203.0.113.0/24", ...], ...}
+ *                   address lists for known_bad_source, each replacing the
+ *                   list of that name (format: kag_registry_load_addresses();
+ *                   @since 0.2)
  *
  * LIST is one of control_plane_users, provider_prefixes, operator_prefixes,
  * trusted_users, sensitive_resources, system_namespaces, sensitive_host_paths,
  * dangerous_capabilities, health_paths, privileged_roles, system_role_prefixes,
- * system_role_exceptions, trusted_networks (see enum kag_policy_list;
+ * system_role_exceptions, trusted_networks, deployers, suspicious_images
+ * (see enum kag_policy_list;
  * sensitive_host_paths and health_paths start with '/', trusted_networks are
  * CIDRs such as "203.0.113.0/24"). Numbers are
  * integers from 1 (thresholds up to 1000000, capacities up to 16777216).
@@ -861,6 +866,32 @@ KAG_API int kag_registry_policy_add(kag_registry *r, int list_id, const char *va
  * @return KAG_OK, KAG_EINVAL, KAG_ESTATE (sealed).
  * @since 0.1 */
 KAG_API int kag_registry_policy_clear(kag_registry *r, int list_id);
+
+/** Load an address list for known_bad_source from memory into an unsealed
+ * registry: Tor exit nodes, a threat-intelligence feed. kag ships no list
+ * and reads no file. Format (text, len bytes, need not be NUL-terminated):
+ * one IPv4 or IPv6 address or CIDR range per line ("192.0.2.7",
+ * "198.51.100.0/24", "2001:db8::/32"); '#' starts a comment running to the
+ * end of the line; blank lines and spaces, tabs and CRs around an entry are
+ * ignored; host bits past the prefix are cleared; an IPv4-mapped IPv6
+ * entry is its IPv4 range. No ports, zones or brackets. Limits: lines of
+ * 256 bytes, 64 MiB and 1048576 entries per list, 4194304 entries and 64
+ * lists per registry. A policy file's "bad_sources" member
+ * ({"NAME": ["entry", ...], ...}) loads the same lists.
+ *
+ * All or nothing: on error the registry is unchanged. Loading a name again
+ * replaces that list. Lookups are a binary search over every list's ranges,
+ * sorted and merged at kag_registry_seal().
+ * @param name  the list's name (1 to 64 printable bytes, no spaces), named
+ *   in the verdict's evidence
+ * @return KAG_OK; KAG_EPARSE (a line is not an address or range),
+ *   KAG_ELIMIT, KAG_EINVAL (NULL, a bad name), KAG_ESTATE (sealed),
+ *   KAG_ENOMEM. The detail, with the line number, is in
+ *   kag_registry_error_message() ("tor-exits: line 12: not an address or
+ *   CIDR range").
+ * @since 0.2 */
+KAG_API int kag_registry_load_addresses(kag_registry *r, const char *name, const char *text,
+					size_t len);
 /** @} */
 
 /** @defgroup gate Evidence gate

@@ -148,6 +148,7 @@ extern const kag__detector_def kag__det_discovery;
 extern const kag__detector_def kag__det_public_source;
 extern const kag__detector_def kag__det_new_user_agent;
 extern const kag__detector_def kag__det_configmap_credentials;
+extern const kag__detector_def kag__det_known_bad_source;
 
 /* ---- registry internals ---- */
 void kag__registry_ref(kag_registry *r);

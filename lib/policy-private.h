@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrlist-private.h"
 #include "component-private.h"
 #include "event-private.h"
 
@@ -68,6 +69,9 @@ typedef struct {
 	size_t n_components;
 	int default_components;
 	kag__strlist suspicious_images;      /* miners and offensive tools (privileged_workload) */
+	/* caller-supplied address lists (known_bad_source), owned; sorted
+	 * and merged at seal */
+	kag__addrlists bad_sources;
 } kag__policy;
 
 void kag__policy_defaults(kag__policy *p);

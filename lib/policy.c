@@ -188,6 +188,7 @@ static void list_index(kag__strlist *l)
 void kag__policy_index(kag__policy *p)
 {
 	EACH_LIST(p, list_index);
+	kag__addrlists_seal(&p->bad_sources);
 }
 
 void kag__policy_components_dispose(kag__policy *p)
@@ -205,6 +206,7 @@ void kag__policy_dispose(kag__policy *p)
 {
 	EACH_LIST(p, kag__strlist_dispose);
 	kag__policy_components_dispose(p);
+	kag__addrlists_dispose(&p->bad_sources);
 }
 
 const kag__component *kag__policy_component(const kag__policy *p, const kag_event *ev)

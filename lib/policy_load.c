@@ -247,6 +247,8 @@ typedef struct {
 	signed char *enabled;      /* per entry: -1 unchanged, 0 off, 1 on */
 	kag__component *comps;     /* "components" read, appended at commit */
 	size_t n_comps;
+	kag__addrlists bad;        /* "bad_sources": a staged copy when bad_staged */
+	int bad_staged;
 	kag__jptr path;
 } loader;
 
@@ -489,6 +491,72 @@ static void drop_components(loader *L)
 	L->n_comps = 0;
 }
 
+/* One list of "bad_sources": an array of entries, read as the lines of a
+ * list's text so that the text and the policy obey one format. */
+static int load_bad_list(loader *L, const char *name, json_t *arr)
+{
+	kag_buf text;
+	json_t *v;
+	size_t k, line = 0;
+	char why[160];
+	int rc;
+
+	if (!json_is_array(arr))
+		return fail(L, KAG_ESCHEMA, "expected an array of addresses and CIDR ranges, got %s",
+			    kag__json_kind(arr));
+	kag__buf_init(&text);
+	json_array_foreach(arr, k, v) {
+		if (!json_is_string(v) || strchr(json_string_value(v), '\n')) {
+			kag__buf_dispose(&text);
+			kag__jptr_index(&L->path, k);
+			return fail(L, KAG_ESCHEMA, "expected one address or CIDR range, got %s",
+				    json_is_string(v) ? "several lines" : kag__json_kind(v));
+		}
+		kag__buf_put(&text, json_string_value(v), json_string_length(v));
+		kag__buf_putc(&text, '\n');
+	}
+	if (text.oom) {
+		kag__buf_dispose(&text);
+		return fail(L, KAG_ENOMEM, "out of memory");
+	}
+	rc = kag__addrlists_load(&L->bad, name, text.data ? text.data : "", text.len, &line,
+				 why, sizeof(why));
+	kag__buf_dispose(&text);
+	if (rc < 0) {
+		if (line)
+			kag__jptr_index(&L->path, line - 1);
+		return fail(L, rc, "%s", why);
+	}
+	return KAG_OK;
+}
+
+/* "bad_sources": {"NAME": [...], ...}, each replacing the list of that
+ * name (kag_registry_load_addresses() loads the same from text). */
+static int load_bad_sources(loader *L, json_t *obj)
+{
+	const char *name;
+	json_t *v;
+	int rc;
+
+	if (!json_is_object(obj))
+		return fail(L, KAG_ESCHEMA, "expected an object of named lists, got %s",
+			    kag__json_kind(obj));
+	if (!L->bad_staged) {
+		if (kag__addrlists_copy(&L->bad, &L->st.bad_sources) < 0)
+			return fail(L, KAG_ENOMEM, "out of memory");
+		L->bad_staged = 1;
+	}
+	json_object_foreach(obj, name, v) {
+		size_t old = kag__jptr_push(&L->path, name);
+
+		rc = load_bad_list(L, name, v);
+		if (rc < 0)
+			return rc;
+		kag__jptr_pop(&L->path, old);
+	}
+	return KAG_OK;
+}
+
 /* One top-level member. Pass 0 handles everything but "add_*" lists, pass
  * 1 only those, so that additions extend a replacement wherever it is. */
 static int load_member(loader *L, const char *key, json_t *v, int pass)
@@ -515,6 +583,8 @@ static int load_member(loader *L, const char *key, json_t *v, int pass)
 		return load_repeat_key(L, v);
 	if (strcmp(key, "components") == 0)
 		return load_components(L, v);
+	if (strcmp(key, "bad_sources") == 0)
+		return load_bad_sources(L, v);
 	if (strcmp(key, "default_components") == 0) {
 		if (!json_is_boolean(v))
 			return fail(L, KAG_ESCHEMA, "expected true or false, got %s",
@@ -573,6 +643,11 @@ int kag_registry_load_policy(kag_registry *r, const char *json, size_t len)
 		for (i = 0; i < N_LISTS; i++)
 			if (L.touched[i])
 				kag__strlist_dispose(list_at(&r->policy, i));
+		if (L.bad_staged) {
+			kag__addrlists_dispose(&r->policy.bad_sources);
+			L.st.bad_sources = L.bad;
+			L.bad_staged = 0;
+		}
 		r->policy = L.st;
 		for (i = 0; i < r->n_entries; i++)
 			if (L.enabled[i] >= 0)
@@ -586,12 +661,39 @@ done:
 				kag__strlist_dispose(list_at(&L.st, i));
 	}
 	drop_components(&L);
+	if (L.bad_staged)
+		kag__addrlists_dispose(&L.bad);
 	kag__free(L.enabled);
 	json_decref(root);
 	return rc;
 }
 
 /* ---- typed setters ---- */
+
+int kag_registry_load_addresses(kag_registry *r, const char *name, const char *text, size_t len)
+{
+	char why[160];
+	size_t line;
+	int rc;
+
+	if (!r || !name || (!text && len))
+		return KAG_EINVAL;
+	if (r->sealed) {
+		kag__registry_error(r, "", "the registry is sealed");
+		return KAG_ESTATE;
+	}
+	rc = kag__addrlists_load(&r->policy.bad_sources, name, text ? text : "", len, &line,
+				 why, sizeof(why));
+	if (rc < 0) {
+		if (line)
+			kag__registry_error(r, "", "%.64s: line %zu: %s", name, line, why);
+		else
+			kag__registry_error(r, "", "%.64s: %s", name, why);
+		return rc;
+	}
+	kag__registry_clear_error(r);
+	return KAG_OK;
+}
 
 int kag_registry_policy_add(kag_registry *r, int list_id, const char *value)
 {

@@ -27,6 +27,7 @@ static const kag__detector_def *const builtins[] = {
 	&kag__det_public_source,
 	&kag__det_new_user_agent,
 	&kag__det_configmap_credentials,
+	&kag__det_known_bad_source,
 };
 
 static int grow(kag_registry *r)

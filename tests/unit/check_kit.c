@@ -315,8 +315,14 @@ START_TEST(techniques_declared_and_reported)
 	char **files;
 	size_t n, i, j;
 
+	kag_registry *reg;
+
 	memset(&x, 0, sizeof(x));
-	tu_init(&x.t);
+	/* known_bad_source needs a list: one address of the sample stream */
+	ck_assert_int_eq(kag_registry_new(&reg), KAG_OK);
+	ck_assert_int_eq(kag_registry_load_addresses(reg, "test-list", "203.0.113.10\n", 13),
+			 KAG_OK);
+	tu_init_registry(&x.t, reg);
 	judge_data_file(&x, "../../examples/sample-audit.jsonl");
 	judge_data_file(&x, "../golden/hostile.jsonl");
 	files = tu_data_files(&n, 0);

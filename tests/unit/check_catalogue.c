@@ -138,7 +138,8 @@ START_TEST(catalogue_ids_and_docs)
 		"credential_minting", "node_proxy", "control_plane_tampering",
 		"persistence_workload", "exposed_service", "discovery", "public_source",
 		"new_user_agent", "secrets_access", "rbac_probing", "interactive_access",
-		"impersonation", "controller_baseline", "configmap_credentials", NULL
+		"impersonation", "controller_baseline", "configmap_credentials",
+		"destructive_delete", "hygiene", NULL
 	};
 	static const char *const parts[] = { "finds: ", "\ndecisive fields: ", "\nlevel: ",
 					     "\nATT&CK: ", "\nfalse positives: ", "\npeer rules: ",

@@ -149,6 +149,8 @@ extern const kag__detector_def kag__det_public_source;
 extern const kag__detector_def kag__det_new_user_agent;
 extern const kag__detector_def kag__det_configmap_credentials;
 extern const kag__detector_def kag__det_known_bad_source;
+extern const kag__detector_def kag__det_destructive_delete;
+extern const kag__detector_def kag__det_hygiene;
 
 /* ---- registry internals ---- */
 void kag__registry_ref(kag_registry *r);

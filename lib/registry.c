@@ -28,6 +28,8 @@ static const kag__detector_def *const builtins[] = {
 	&kag__det_new_user_agent,
 	&kag__det_configmap_credentials,
 	&kag__det_known_bad_source,
+	&kag__det_destructive_delete,
+	&kag__det_hygiene,
 };
 
 static int grow(kag_registry *r)

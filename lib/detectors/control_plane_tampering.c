@@ -1,6 +1,7 @@
 /* control_plane_tampering: changes to the machinery that decides what the
  * cluster admits and who it is: admission webhooks and admission policies,
- * the event record (events deleted), cluster DNS (coredns/kube-dns) and the
+ * the event record (events deleted), cluster DNS (coredns/kube-dns), service
+ * routing (kube-proxy's configuration) and the
  * EKS identity map (aws-auth). A webhook's certificate rotated by the
  * account of the component that owns it is info. */
 #include <jansson.h>
@@ -18,14 +19,14 @@ static const kag__technique attack[] = {
 	KAG__PRIMARY("T1562", "webhooks removed, admission policies changed"),
 	KAG__PRIMARY("T1070", "events deleted"),
 	KAG__TECHNIQUE("T1565.001", "cluster DNS changed"),
-	KAG__TECHNIQUE("T1557", "cluster DNS changed"),
+	KAG__TECHNIQUE("T1557", "cluster DNS or kube-proxy changed"),
 	KAG__TECHNIQUE("T1098.006", "aws-auth changed"),
 	{ NULL }
 };
 static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
 static const int wanted[] = { KAG_FIELD_SOURCE_IPS, KAG_FIELD_OBJ_NAME };
 
-enum { T_NONE, T_WEBHOOK, T_POLICY, T_EVENTS, T_DNS, T_AWS_AUTH };
+enum { T_NONE, T_WEBHOOK, T_POLICY, T_EVENTS, T_DNS, T_PROXY, T_AWS_AUTH };
 
 static int target(const kag_event *ev)
 {
@@ -36,6 +37,8 @@ static int target(const kag_event *ev)
 						"mutatingadmissionpolicies",
 						"mutatingadmissionpolicybindings", NULL };
 	static const char *const dns[] = { "coredns", "kube-dns", "coredns-custom", NULL };
+	/* kubeadm's and EKS's names for kube-proxy's configuration */
+	static const char *const proxy[] = { "kube-proxy", "kube-proxy-config", NULL };
 	static const char *const changes[] = { "update", "patch", "delete", NULL };
 
 	if (kag__has(ev, KAG_FIELD_OBJ_SUBRESOURCE) || !kag__has(ev, KAG_FIELD_OBJ_RESOURCE))
@@ -51,6 +54,8 @@ static int target(const kag_event *ev)
 		return T_NONE;
 	if (kag__eq_any(ev, KAG_FIELD_OBJ_NAME, dns))
 		return kag__verb_is(ev, changes) ? T_DNS : T_NONE;
+	if (kag__eq_any(ev, KAG_FIELD_OBJ_NAME, proxy))
+		return kag__verb_is(ev, changes) ? T_PROXY : T_NONE;
 	if (kag__eq(ev, KAG_FIELD_OBJ_NAME, "aws-auth"))
 		return kag__verb_is(ev, changes) || kag__eq(ev, KAG_FIELD_VERB, "create")
 		       ? T_AWS_AUTH : T_NONE;
@@ -301,6 +306,11 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		kag__finding_attack(f, "T1565.001");
 		kag__finding_attack(f, "T1557");
 		break;
+	case T_PROXY:
+		what = "kube-proxy configuration changed (service routing on every node)";
+		severity = KAG_SEVERITY_HIGH;
+		kag__finding_attack(f, "T1557");
+		break;
 	case T_AWS_AUTH:
 		what = "EKS aws-auth identity map changed (who maps to which Kubernetes groups)";
 		severity = KAG_SEVERITY_HIGH;
@@ -323,7 +333,8 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	kag__buf_puts(f->extra, t == T_WEBHOOK ? "\"admission-webhook\""
 			       : t == T_POLICY ? "\"admission-policy\""
 			       : t == T_EVENTS ? "\"events-deleted\""
-			       : t == T_DNS ? "\"cluster-dns\"" : "\"aws-auth\"");
+			       : t == T_DNS ? "\"cluster-dns\""
+			       : t == T_PROXY ? "\"kube-proxy\"" : "\"aws-auth\"");
 	return KAG_OK;
 }
 
@@ -338,13 +349,15 @@ static const char *const route_resources[] = {
 const kag__detector_def kag__det_control_plane_tampering = {
 	.id = "control_plane_tampering",
 	.title = "Control-plane tampering: admission webhooks, events deleted, cluster "
-		 "DNS, aws-auth",
+		 "DNS, kube-proxy, aws-auth",
 	.about = {
 		.finds =
 			"mutating/validating admission webhook configurations created, changed or "
 			"deleted (mutating created or changed: high), admission policies and "
 			"their bindings changed; events deleted (deletecollection: high); the "
 			"kube-system coredns, kube-dns or coredns-custom configmaps changed or "
+			"deleted (high); the kube-system kube-proxy or kube-proxy-config "
+			"configmap (service routing on every node) changed or "
 			"deleted (high); the kube-system aws-auth configmap created, changed or "
 			"deleted (high); by identities outside the baseline",
 		.fields = "objectRef.resource/namespace/name",
@@ -377,7 +390,8 @@ const kag__detector_def kag__det_control_plane_tampering = {
 		.peers =
 			"Panther AdmissionController.Created; Sigma admission controller "
 			"modification, events deleted; Elastic admission webhook, events deleted, "
-			"CoreDNS modified, EKS aws-auth modified",
+			"CoreDNS modified, EKS aws-auth modified; Microsoft Defender and GKE "
+			"Event Threat Detection kube-proxy configuration modified",
 	},
 	.attack = attack,
 	KAG__REQUIRED(required),

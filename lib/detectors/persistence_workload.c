@@ -1,6 +1,7 @@
 /* persistence_workload: workloads that keep an attacker's code running:
- * CronJobs and DaemonSets created or modified, pods created in the system
- * namespaces, by identities outside the baseline. Also the sequence "RBAC
+ * CronJobs and DaemonSets created or modified, pods and the workloads that
+ * derive them (Deployments, StatefulSets, ReplicaSets, Jobs) created in the
+ * system namespaces, by identities outside the baseline. Also the sequence "RBAC
  * object written, then a workload written, by the same identity within
  * sequence_window_us", reported here as one correlated verdict on the
  * workload change. */
@@ -15,7 +16,7 @@
 static const kag__technique attack[] = {
 	KAG__PRIMARY("T1053.007", "CronJobs"),
 	KAG__PRIMARY("T1610", "other workloads"),
-	KAG__TECHNIQUE("T1036.005", "system-namespace pods"),
+	KAG__TECHNIQUE("T1036.005", "system-namespace pods and workloads"),
 	KAG__PRIMARY("T1098.006", "RBAC-then-workload sequences"),
 	{ NULL }
 };
@@ -61,7 +62,9 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	k = kind_of(ev);
 	if (k == P_CRON_DS)
 		return 1;
-	if (k == P_POD && kag__eq(ev, KAG_FIELD_VERB, "create") &&
+	/* the pods a controller derives from a workload are baselined: the
+	 * workload created in a system namespace is where it is judged */
+	if ((k == P_POD || k == P_OTHER_WORKLOAD) && kag__eq(ev, KAG_FIELD_VERB, "create") &&
 	    kag__in_system_namespace(ev, ctx->policy))
 		return 1;
 	/* otherwise only of interest as a step of the sequence, which needs the
@@ -126,7 +129,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	if (k == P_CRON_DS)
 		severity = system_ns ? KAG_SEVERITY_HIGH
 			   : create ? KAG_SEVERITY_MEDIUM : KAG_SEVERITY_LOW;
-	else if (k == P_POD && create && system_ns)
+	else if ((k == P_POD || k == P_OTHER_WORKLOAD) && create && system_ns)
 		severity = KAG_SEVERITY_HIGH;
 	if (sequence && severity < KAG_SEVERITY_HIGH)
 		severity = KAG_SEVERITY_HIGH;
@@ -151,6 +154,8 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		kag__report(f, KAG_ASSESSMENT_SUSPICIOUS, severity, KAG_CONFIDENCE_HIGH,
 			    "%s %s by %s%s", verb, what, user,
 			    k == P_POD ? ": a pod placed in a system namespace"
+			    : k == P_OTHER_WORKLOAD ? ": a workload placed in a system namespace "
+			    "(the pods it derives run there)"
 			    : kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "cronjobs")
 			    ? ": scheduled execution" : ": a pod on every node");
 	}
@@ -158,10 +163,12 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 		kag__finding_attack(f, "T1053.007");
 	else
 		kag__finding_attack(f, "T1610");
-	if (k == P_POD)
+	if (k == P_POD || (k == P_OTHER_WORKLOAD && create && system_ns))
 		kag__finding_attack(f, "T1036.005");
 	kag__extra_key(f, "persistence");
 	kag__buf_puts(f->extra, k == P_POD ? "\"system-namespace-pod\""
+			       : k == P_OTHER_WORKLOAD && create && system_ns
+			       ? "\"system-namespace-workload\""
 			       : kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "cronjobs") ? "\"cronjob\""
 			       : kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "daemonsets") ? "\"daemonset\""
 			       : "\"workload\"");
@@ -184,7 +191,9 @@ const kag__detector_def kag__det_persistence_workload = {
 	.about = {
 		.finds =
 			"CronJobs and DaemonSets created (medium) or updated/patched (low; high "
-			"in a system namespace) and pods created in a system namespace (high) by "
+			"in a system namespace) and pods, deployments, statefulsets, replicasets "
+			"and jobs created in a system namespace (high: the pods controllers "
+			"derive from them are baselined, so the origin is judged) by "
 			"identities outside the baseline; and, reported here, the sequence of an "
 			"RBAC object (role, clusterrole, binding) created/updated/patched and "
 			"then a workload (pod, deployment, daemonset, statefulset, replicaset, "
@@ -205,7 +214,9 @@ const kag__detector_def kag__det_persistence_workload = {
 			"explains them)",
 		.peers =
 			"Panther CronJob.CreatedOrModified, DaemonSet.Created, "
-			"Pod.SystemNamespace; Falco Pod Created in Kube Namespace; Sigma "
+			"Pod.SystemNamespace; Falco Pod Created in Kube Namespace; Microsoft "
+			"Defender new container in the kube-system namespace; GKE Event "
+			"Threat Detection workload created in a system namespace; Sigma "
 			"CronJob/Job modification, pod in system namespace; Elastic sensitive "
 			"RBAC change followed by workload modification",
 	},

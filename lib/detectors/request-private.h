@@ -38,6 +38,10 @@ int kag__is_pod_session(const kag_event *ev);
 int kag__in_system_namespace(const kag_event *ev, const kag__policy *p);
 /* The identity is a platform one and the request is not impersonated. */
 int kag__is_platform(const kag_event *ev, const kag__ctx *ctx);
+/* The identity the request acted as (the impersonated one when present)
+ * is a person's: a user name outside "system:" (service accounts, nodes,
+ * anonymous and the control plane's own users all begin with it). */
+int kag__is_person(const kag_event *ev);
 /* Last sourceIPs entry (the one the client cannot forge), or {NULL,0}. */
 kag_str kag__last_source_ip(const kag_event *ev);
 /* An info verdict that the session will leave out (the caller did not ask

@@ -41,6 +41,14 @@ int kag__is_platform(const kag_event *ev, const kag__ctx *ctx)
 	return ctx->identity != KAG__ID_NONE && !kag__has(ev, KAG_FIELD_IMP_USER);
 }
 
+int kag__is_person(const kag_event *ev)
+{
+	int f = kag__usable(ev, KAG_FIELD_IMP_USERNAME) ? KAG_FIELD_IMP_USERNAME
+						       : KAG_FIELD_USER_USERNAME;
+
+	return kag__usable(ev, f) && !kag__str_prefix(ev->str[f], "system:");
+}
+
 kag_str kag__last_source_ip(const kag_event *ev)
 {
 	kag_str none = { NULL, 0 };

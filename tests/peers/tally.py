@@ -177,6 +177,10 @@ EXPLAINED = {
     ("eks_audit_native_events.jsonl", 128, "Kubernetes.Role.WritePermissions"):
         "update of a role granting pod create: kag judges updates and patches too",
     # persistence_workload
+    ("eks_audit_native_events.jsonl", 77, "Kubernetes.Pod.SystemNamespace"):
+        "a deployment created in kube-system by a person: the peer rule looks at pods "
+        "only, kag judges the workload at its origin (the pods the controllers derive "
+        "from it are baselined), as Defender and GKE do",
     ("falco", "create_pod_kube_system_namespace"):
         "the pod was created by the replicaset-controller (platform baseline) from a "
         "ReplicaSet; Falco's rule is an image allowlist, kag judges the identity",

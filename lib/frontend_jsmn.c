@@ -626,7 +626,7 @@ static int take_object(walker *w, const kag__member *m, int obj, int field)
 	default: return 0;
 	}
 	for (k = 0; k < set->count; k++)
-		if (take_member(w, field, &set->m[k], at[k]) < 0)
+		if (at[k] >= 0 && take_member(w, field, &set->m[k], at[k]) < 0)
 			return -1;
 	return 0;
 }
@@ -695,7 +695,7 @@ static int fill(walker *w)
 	int k;
 
 	for (k = 0; k < KAG__K_NATIVE_COUNT_; k++)
-		if (take_member(w, -1, &top[k], w->top[k]) < 0)
+		if (w->top[k] >= 0 && take_member(w, -1, &top[k], w->top[k]) < 0)
 			return -1;
 	/* not an audit event: jansson reports it */
 	if (!kag__native_identified(ev))

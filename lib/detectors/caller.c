@@ -25,15 +25,18 @@ static const struct {
 	{ "lens/", "Lens" }, { "kube-hunter", "kube-hunter" }, { "peirates", "peirates" },
 };
 
+/* s starts with lit (lower case), ignoring the case of s. Most user
+ * agents differ from a tool's name at the first byte: no strlen() first. */
 static int prefix_nocase(kag_str s, const char *lit)
 {
-	size_t i, n = strlen(lit);
+	size_t i;
 
-	if (s.len < n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s.ptr[i];
+	for (i = 0; lit[i]; i++) {
+		char c;
 
+		if (i >= s.len)
+			return 0;
+		c = s.ptr[i];
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		if (c != lit[i])

@@ -606,31 +606,6 @@ static int take_int(walker *w, int i, int field)
 	return 0;
 }
 
-static int take_member(walker *w, int base, const kag__member *m, int i);
-
-/* user, impersonatedUser, objectRef, responseStatus: their members, in the
- * order of their set. */
-static int take_object(walker *w, const kag__member *m, int obj, int field)
-{
-	const kag__member_set *set = &kag__member_sets[m->set];
-	int at[8];
-	unsigned k;
-
-	if (w->tok[obj].type != JSMN_OBJECT)
-		return -1;
-	w->ev->state[field] = KAG_STATE_OBSERVED;
-	switch (m->set) {
-	case KAG__SET_USER: members(w, obj, KAG__SET_USER, at, KAG__U_COUNT_); break;
-	case KAG__SET_OBJECT_REF: members(w, obj, KAG__SET_OBJECT_REF, at, KAG__O_COUNT_); break;
-	case KAG__SET_STATUS: members(w, obj, KAG__SET_STATUS, at, KAG__S_COUNT_); break;
-	default: return 0;
-	}
-	for (k = 0; k < set->count; k++)
-		if (at[k] >= 0 && take_member(w, field, &set->m[k], at[k]) < 0)
-			return -1;
-	return 0;
-}
-
 /* annotations: string to string. */
 static int take_map(walker *w, int obj, int field)
 {
@@ -666,37 +641,59 @@ static void take_body(walker *w, int i, int field, int slot)
 	w->ev->state[field] = KAG_STATE_OBSERVED;
 }
 
-/* Member m at token i (-1: absent) of the object member whose field is
- * base, or of the event (base -1), as its kind says; null is absent. */
-static int take_member(walker *w, int base, const kag__member *m, int i)
-{
-	int field = kag__member_field(m, base);
+/* ---- the member table as code ----
+ *
+ * Each member of the native lists (native-private.h) is taken as its kind
+ * says, with the kind, the field and, for an object, its own members known
+ * when compiled: the lists expand to straight-line code, so that no member
+ * goes through a switch on its kind at run time. A null member is absent.
+ * Kinds that only tell other record shapes apart take nothing here. */
+#define JT_TAKE_TYPED(w, i, field, set) ((w)->tok[i].type == JSMN_STRING ? 0 : -1)
+#define JT_TAKE_STRING(w, i, field, set) take_string(w, i, field)
+#define JT_TAKE_INT(w, i, field, set) take_int(w, i, field)
+#define JT_TAKE_LIST(w, i, field, set) take_list(w, i, field)
+#define JT_TAKE_MULTIMAP(w, i, field, set) take_multimap(w, i, field)
+#define JT_TAKE_MAP(w, i, field, set) take_map(w, i, field)
+#define JT_TAKE_OBJECT(w, i, field, set) take_object_##set(w, i, field)
+#define JT_TAKE_BODY(w, i, field, set) \
+	(take_body(w, i, field, (field) == KAG_FIELD_REQUEST_OBJECT ? 0 : 1), 0)
+#define JT_TAKE_ITEMS(w, i, field, set) 0
+#define JT_TAKE_WRAPPER(w, i, field, set) 0
+#define JT_TAKE_SHAPE(w, i, field, set) 0
 
-	if (absent(w, i))
-		return 0;
-	switch (m->kind) {
-	case KAG__NM_TYPED: return w->tok[i].type == JSMN_STRING ? 0 : -1;
-	case KAG__NM_STRING: return take_string(w, i, field);
-	case KAG__NM_INT: return take_int(w, i, field);
-	case KAG__NM_LIST: return take_list(w, i, field);
-	case KAG__NM_MULTIMAP: return take_multimap(w, i, field);
-	case KAG__NM_MAP: return take_map(w, i, field);
-	case KAG__NM_OBJECT: return take_object(w, m, i, field);
-	case KAG__NM_BODY: take_body(w, i, field, field == KAG_FIELD_REQUEST_OBJECT ? 0 : 1);
-		return 0;
-	default: return 0;
+/* A member of an object whose field is `base`, its value token in at[]. */
+#define JT_MEMBER_(base, id, name, kind, field, set) \
+	if (!absent(w, at[id]) && JT_TAKE_##kind(w, at[id], (base) + (field), set) < 0) \
+		return -1;
+
+/* user, impersonatedUser, objectRef, responseStatus: their members, in the
+ * order of their list. */
+#define JT_OBJECT_FN_(set, list, count) \
+	static int take_object_##set(walker *w, int obj, int field) \
+	{ \
+		int at[count]; \
+ \
+		if (w->tok[obj].type != JSMN_OBJECT) \
+			return -1; \
+		w->ev->state[field] = KAG_STATE_OBSERVED; \
+		members(w, obj, KAG__SET_##set, at, count); \
+		list(JT_MEMBER_, field) \
+		return 0; \
 	}
-}
+JT_OBJECT_FN_(USER, KAG__NATIVE_USER, KAG__U_COUNT_)
+JT_OBJECT_FN_(OBJECT_REF, KAG__NATIVE_OBJECT_REF, KAG__O_COUNT_)
+JT_OBJECT_FN_(STATUS, KAG__NATIVE_STATUS, KAG__S_COUNT_)
+
+/* A top-level member, its value token in w->top[]. */
+#define JT_TOP_(a, id, name, kind, field, set) \
+	if (!absent(w, w->top[id]) && JT_TAKE_##kind(w, w->top[id], field, set) < 0) \
+		return -1;
 
 static int fill(walker *w)
 {
-	const kag__member *top = kag__member_sets[KAG__SET_TOP].m;
 	kag_event *ev = w->ev;
-	int k;
 
-	for (k = 0; k < KAG__K_NATIVE_COUNT_; k++)
-		if (w->top[k] >= 0 && take_member(w, -1, &top[k], w->top[k]) < 0)
-			return -1;
+	KAG__NATIVE_TOP(JT_TOP_, 0)
 	/* not an audit event: jansson reports it */
 	if (!kag__native_identified(ev))
 		return -1;

@@ -1204,6 +1204,15 @@ KAG_API const char *kag_verdict_detector(const kag_verdict *v);
 KAG_API int kag_verdict_assessment(const kag_verdict *v);
 KAG_API int kag_verdict_outcome(const kag_verdict *v);
 KAG_API int kag_verdict_severity(const kag_verdict *v);
+/** The verdict's confidence (KAG_CONFIDENCE_*), following the evidence. A
+ * judged verdict starts from the detector's confidence, which already
+ * holds the steps the detector took itself for what it lacked (a body, a
+ * user), and goes one step down, to LOW at the least, for each other field
+ * listed in kag_verdict_missing() and for each decisive or wanted field of
+ * the detector that a provider mapping inferred (listed in
+ * kag_verdict_inferred(); inferred fields the detector does not name,
+ * such as a GKE stage or response code, cost nothing). A needs_context
+ * verdict is always LOW: the detector could not judge. -1 for NULL. */
 KAG_API int kag_verdict_confidence(const kag_verdict *v);
 KAG_API const char *kag_verdict_reason(const kag_verdict *v);
 KAG_API const char *kag_verdict_audit_id(const kag_verdict *v);

@@ -3,7 +3,9 @@
 
 #include "verdict-private.h"
 
-static void add_missing_name(kag_verdict *v, const kag_event *ev, int field)
+/* The name a missing field is listed under: a sub-field of an absent
+ * object is reported as the object. */
+static const char *missing_name(const kag_event *ev, int field)
 {
 	static const int parents[][2] = {
 		{ KAG_FIELD_USER_USERNAME, KAG_FIELD_USER }, { KAG_FIELD_USER_GROUPS, KAG_FIELD_USER },
@@ -13,22 +15,86 @@ static void add_missing_name(kag_verdict *v, const kag_event *ev, int field)
 		{ KAG_FIELD_OBJ_NAMESPACE, KAG_FIELD_OBJECT_REF }, { KAG_FIELD_OBJ_NAME, KAG_FIELD_OBJECT_REF },
 		{ KAG_FIELD_RESPONSE_CODE, KAG_FIELD_RESPONSE_STATUS },
 	};
-	const char *name;
 	size_t i;
 
-	/* A sub-field of an absent object is reported as the object. */
 	for (i = 0; i < sizeof(parents) / sizeof(parents[0]); i++) {
 		if (parents[i][0] == field && !kag__has(ev, parents[i][1])) {
 			field = parents[i][1];
 			break;
 		}
 	}
-	name = kag_field_name(field);
+	return kag_field_name(field);
+}
+
+static void add_missing_name(kag_verdict *v, const kag_event *ev, int field)
+{
+	const char *name = missing_name(ev, field);
+	size_t i;
+
 	for (i = 0; i < v->n_missing; i++)
 		if (v->missing[i] == name)
 			return;
 	if (v->n_missing < sizeof(v->missing) / sizeof(v->missing[0]))
 		v->missing[v->n_missing++] = name;
+}
+
+/* Did the detector lower its own confidence for the field listed as name
+ * (kag__finding_weaker)? Then that step is already taken. */
+static int finding_counted(const kag_finding *f, const kag_event *ev, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_missing; i++)
+		if (missing_name(ev, f->missing[i]) == name)
+			return 1;
+	return 0;
+}
+
+static int in_fields(const int *fields, size_t n, int field)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fields[i] == field)
+			return 1;
+	return 0;
+}
+
+/* The inferred fields that matter to the detector: its decisive and its
+ * wanted ones. Other inferred fields (a GKE stage, level or response code
+ * the detector does not name) are listed but cost nothing. */
+static unsigned inferred_steps(const kag__detector_def *d, const kag_event *ev)
+{
+	unsigned steps = 0;
+	size_t i;
+
+	for (i = 0; i < d->n_required; i++)
+		if (ev->state[d->required[i]] == KAG_STATE_INFERRED)
+			steps++;
+	for (i = 0; i < d->n_wanted; i++)
+		if (ev->state[d->wanted[i]] == KAG_STATE_INFERRED &&
+		    !in_fields(d->required, d->n_required, d->wanted[i]))
+			steps++;
+	return steps;
+}
+
+/* Confidence follows the evidence (design section 3). A judged verdict
+ * starts from the detector's confidence, which already carries the steps
+ * the detector took itself, and goes one step down, to low at the least,
+ * for each name in `missing` that the detector did not count and for each
+ * decisive or wanted field that a provider mapping inferred. */
+static int evidence_confidence(const kag_verdict *v, const kag__verdict_input *in)
+{
+	unsigned steps = inferred_steps(in->def, in->ev);
+	int c = in->f->confidence;
+	size_t i;
+
+	for (i = 0; i < v->n_missing; i++)
+		if (!finding_counted(in->f, in->ev, v->missing[i]))
+			steps++;
+	while (steps-- && c > KAG_CONFIDENCE_LOW)
+		c--;
+	return c;
 }
 
 static size_t put_cstr(kag_buf *b, const char *s, size_t len)
@@ -151,7 +217,6 @@ static void set_fields(kag_verdict *v, const kag__verdict_input *in)
 	} else {
 		v->assessment = f->assessment;
 		v->severity = f->severity;
-		v->confidence = f->confidence;
 		v->corr_count = f->corr_count;
 	}
 	for (i = 0; i < in->gate->n_missing; i++)
@@ -164,6 +229,9 @@ static void set_fields(kag_verdict *v, const kag__verdict_input *in)
 	for (i = 0; i < KAG__FIELD_COUNT; i++)
 		if (ev->state[i] == KAG_STATE_INFERRED)
 			v->inferred[v->n_inferred++] = kag_field_name((int)i);
+	/* needs_context: the detector could not judge, always low */
+	if (f)
+		v->confidence = evidence_confidence(v, in);
 }
 
 /* "detector" to "reason" of the record. */

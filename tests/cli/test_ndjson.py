@@ -64,7 +64,9 @@ class NdjsonContract(CliCase):
     def test_exec_verdict_keeps_native_evidence(self):
         v = self.by_line('interactive_access', 2)
         self.assertEqual((v['assessment'], v['outcome'], v['severity'], v['confidence']),
-                         ('suspicious', 'in_progress', 'high', 'high'))
+                         ('suspicious', 'in_progress', 'high', 'low'))
+        # two wanted fields absent: two steps down from high
+        self.assertEqual(v['missing'], ['userAgent', 'requestURI'])
         self.assertIn('T1609', v['attack'])
         ev = v['evidence']
         self.assertEqual(ev['verb'], 'create')

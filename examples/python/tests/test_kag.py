@@ -106,8 +106,9 @@ class ReviewEvents(unittest.TestCase):
         v = recs[0]
         self.assertEqual(v["detector"], "rbac_probing")
         self.assertEqual((v["assessment"], v["outcome"], v["severity"], v["confidence"]),
-                         ("suspicious", "denied", "low", "medium"))
-        self.assertIn("user", v["missing"])
+                         ("suspicious", "denied", "low", "low"))
+        # a step for the user, a step for the sourceIPs
+        self.assertEqual(v["missing"], ["user", "sourceIPs"])
 
     def test_four_as_one_stream(self):
         stream = b"\n".join([LEASE, EXEC, IMPERSONATED_SECRET, DENIED_LIST]) + b"\n"

@@ -657,9 +657,6 @@ static void take_body(walker *w, int i, int field, int slot)
 #define JT_TAKE_OBJECT(w, i, field, set) take_object_##set(w, i, field)
 #define JT_TAKE_BODY(w, i, field, set) \
 	(take_body(w, i, field, (field) == KAG_FIELD_REQUEST_OBJECT ? 0 : 1), 0)
-#define JT_TAKE_ITEMS(w, i, field, set) 0
-#define JT_TAKE_WRAPPER(w, i, field, set) 0
-#define JT_TAKE_SHAPE(w, i, field, set) 0
 
 /* A member of an object whose field is `base`, its value token in at[]. */
 #define JT_MEMBER_(base, id, name, kind, field, set) \
@@ -684,10 +681,24 @@ JT_OBJECT_FN_(USER, KAG__NATIVE_USER, KAG__U_COUNT_)
 JT_OBJECT_FN_(OBJECT_REF, KAG__NATIVE_OBJECT_REF, KAG__O_COUNT_)
 JT_OBJECT_FN_(STATUS, KAG__NATIVE_STATUS, KAG__S_COUNT_)
 
-/* A top-level member, its value token in w->top[]. */
-#define JT_TOP_(a, id, name, kind, field, set) \
+/* A top-level member of the Event, its value token in w->top[]. The
+ * members past the Event's own (KAG__K_NATIVE_COUNT_: items, provider
+ * wrappers, other shapes) are not the Event's and are not looked at. */
+#define JT_TOP_TAKE_(id, kind, field, set) \
 	if (!absent(w, w->top[id]) && JT_TAKE_##kind(w, w->top[id], field, set) < 0) \
 		return -1;
+#define JT_TOP_TYPED(id, field, set) JT_TOP_TAKE_(id, TYPED, field, set)
+#define JT_TOP_STRING(id, field, set) JT_TOP_TAKE_(id, STRING, field, set)
+#define JT_TOP_INT(id, field, set) JT_TOP_TAKE_(id, INT, field, set)
+#define JT_TOP_LIST(id, field, set) JT_TOP_TAKE_(id, LIST, field, set)
+#define JT_TOP_MULTIMAP(id, field, set) JT_TOP_TAKE_(id, MULTIMAP, field, set)
+#define JT_TOP_MAP(id, field, set) JT_TOP_TAKE_(id, MAP, field, set)
+#define JT_TOP_OBJECT(id, field, set) JT_TOP_TAKE_(id, OBJECT, field, set)
+#define JT_TOP_BODY(id, field, set) JT_TOP_TAKE_(id, BODY, field, set)
+#define JT_TOP_ITEMS(id, field, set)
+#define JT_TOP_WRAPPER(id, field, set)
+#define JT_TOP_SHAPE(id, field, set)
+#define JT_TOP_(a, id, name, kind, field, set) JT_TOP_##kind(id, field, set)
 
 static int fill(walker *w)
 {

@@ -128,6 +128,9 @@ struct kag__ctx {
 	const kag__rule *rule; /* the entry's caller rule, or NULL */
 	int emit_benign;       /* benign/info verdicts will be returned: worth
 				* formatting a reason for */
+	/* the request's caller, read once per event by the first detector
+	 * that asks (kag__caller_get), or NULL: read at each ask */
+	struct kag__caller_memo *caller_memo;
 };
 
 /* ---- the built-in detectors (lib/detectors/) ---- */

@@ -150,7 +150,7 @@ void kag__known_settle(kag_finding *f, kag__gate_result *g, const kag__detector_
 		return;
 	if (judged_alone(d))
 		return;
-	kag__caller_read(&who, ev, ctx->policy);
+	kag__caller_get(&who, ctx, ev);
 	if (kag__caller_suspect(&who))
 		return;
 	/* a service account whose groups do not name its namespace is not

@@ -11,6 +11,7 @@
 #include "alloc-private.h"
 #include "baseline-private.h"
 #include "coverage-private.h"
+#include "detectors/caller-private.h"
 #include "identity-private.h"
 #include "known-private.h"
 #include "lead-private.h"
@@ -595,6 +596,7 @@ static void ctx_init(kag__ctx *ctx, const kag_session *s, const kag_event *ev, i
 	ctx->state = NULL;
 	ctx->rule = NULL;
 	ctx->emit_benign = s->emit_benign;
+	ctx->caller_memo = NULL;
 }
 
 /* Is the event the business of entry e? applies() reads the event and the
@@ -739,6 +741,7 @@ int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event
 	uint64_t key = 0, todo;
 	pending_rec *dest = NULL;
 	kag__ctx ctx;
+	struct kag__caller_memo memo = { 0 };
 
 	if (!out || !s || !ev)
 		return KAG_EINVAL;
@@ -758,6 +761,7 @@ int kag_session_evaluate(const kag_result **out, kag_session *s, const kag_event
 	kag__event_time(ev);
 	now = ev->time_us ? ev->time_us : s->last_time;
 	ctx_init(&ctx, s, ev, outcome, now, ev->time_us == 0);
+	ctx.caller_memo = &memo;
 	if (ev->time_us > s->last_time)
 		s->last_time = ev->time_us;
 	pend_expire(s, s->last_time);

@@ -22,6 +22,13 @@ typedef struct {
 } kag__caller;
 
 void kag__caller_read(kag__caller *c, const kag_event *ev, const kag__policy *p);
+/* The same for a detector: read once per event when the context holds a
+ * memo (the session gives each event one), then copied. */
+struct kag__caller_memo {
+	int read;
+	kag__caller c;
+};
+void kag__caller_get(kag__caller *c, const kag__ctx *ctx, const kag_event *ev);
 /* An in-cluster client (a userAgent naming no tool) from a private or
  * trusted address. */
 int kag__caller_fits(const kag__caller *c);

@@ -267,7 +267,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	hook_body hb;
 	kag__caller c;
 
-	kag__caller_read(&c, ev, ctx->policy);
+	kag__caller_get(&c, ctx, ev);
 	/* add-on managers and the namespace controller, unless their
 	 * credential is being used by hand */
 	if (kag__is_platform(ev, ctx) && !kag__caller_suspect(&c))

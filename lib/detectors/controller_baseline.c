@@ -24,7 +24,7 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	 * address is not the platform reconciling: the baseline stands down
 	 * (userAgent can only take the baseline away, never grant it).
 	 * Provider components run in the provider's public ranges. */
-	kag__caller_read(&c, ev, ctx->policy);
+	kag__caller_get(&c, ctx, ev);
 	if (c.tool || (ctx->identity != KAG__ID_PROVIDER && c.source == KAG__SOURCE_PUBLIC))
 		return 0;
 	return !kag__is_pod_session(ev) &&

@@ -117,7 +117,7 @@ static int informer(const kag_event *ev, const kag__ctx *ctx)
 
 	if (!kag__str_prefix(ev->str[KAG_FIELD_USER_USERNAME], "system:serviceaccount:"))
 		return 0;
-	kag__caller_read(&c, ev, ctx->policy);
+	kag__caller_get(&c, ctx, ev);
 	return kag__caller_is_operator(&c);
 }
 

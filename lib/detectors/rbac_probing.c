@@ -166,7 +166,7 @@ static int quiet(const kag_event *ev, kag__ctx *ctx, probe_state *st)
 		return Q_ADMISSION;
 	if (!kag__is_platform(ev, ctx))
 		return Q_NONE;
-	kag__caller_read(&c, ev, ctx->policy);
+	kag__caller_get(&c, ctx, ev);
 	if (!kag__caller_fits(&c))
 		return Q_NONE;
 	if (node_authorizer(ev, ctx))

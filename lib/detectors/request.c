@@ -116,6 +116,6 @@ int kag__derived_copy(const kag_event *ev, const kag__ctx *ctx)
 		return 0;
 	}
 	/* the controller's own client, from inside the cluster */
-	kag__caller_read(&c, ev, ctx->policy);
+	kag__caller_get(&c, ctx, ev);
 	return kag__caller_fits(&c);
 }

@@ -1,11 +1,11 @@
 /* Detector coverage: single denied writes and every other denial made
  * visible (rbac_probing), permission checks by people (discovery). Each
  * case has an event that fires and a near miss that does not; the whole
- * default catalogue judges, info verdicts on (coverage_fixture.c). */
+ * default catalogue judges, info verdicts on (detector_fixture.c). */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "coverage_fixture.h"
+#include "detector_fixture.h"
 
 #define ANON "system:anonymous", "'system:unauthenticated'"
 #define DEV "dev@example.com", "'developers','system:authenticated'"
@@ -184,7 +184,7 @@ END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("coverage_y");
+	Suite *s = suite_create("denials_reviews");
 	TCase *tc = tcase_create("coverage");
 
 	tcase_add_checked_fixture(tc, NULL, cov_teardown);

@@ -233,7 +233,7 @@ END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("coverage_q");
+	Suite *s = suite_create("bad_sources");
 	TCase *tc = tcase_create("coverage");
 
 	tcase_add_checked_fixture(tc, NULL, teardown);

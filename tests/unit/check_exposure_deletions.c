@@ -4,11 +4,11 @@
  * control_plane_tampering), deletions that destroy evidence or
  * availability (destructive_delete) and hygiene signals (hygiene). Each
  * case has an event that fires and a near miss that does not; the whole
- * default catalogue judges, info verdicts on (coverage_fixture.c). */
+ * default catalogue judges, info verdicts on (detector_fixture.c). */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "coverage_fixture.h"
+#include "detector_fixture.h"
 
 #define DEV "dev@example.com", "'developers','system:authenticated'"
 #define CI "system:serviceaccount:ci:deployer", "'system:serviceaccounts','system:serviceaccounts:ci'"
@@ -356,7 +356,7 @@ END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("coverage_p");
+	Suite *s = suite_create("exposure_deletions");
 	TCase *tc = tcase_create("coverage");
 
 	tcase_add_checked_fixture(tc, NULL, cov_teardown);

@@ -1,6 +1,6 @@
-/* The coverage suites' fixture (coverage_fixture.c). */
-#ifndef KAG_COVERAGE_FIXTURE_H
-#define KAG_COVERAGE_FIXTURE_H
+/* The detector suites' fixture (detector_fixture.c). */
+#ifndef KAG_DETECTOR_FIXTURE_H
+#define KAG_DETECTOR_FIXTURE_H
 
 #include "testutil.h"
 

@@ -1,11 +1,11 @@
-/* The coverage suites' fixture: audit events written into one stream,
+/* The detector suites' fixture: audit events written into one stream,
  * judged by the whole default catalogue with info verdicts on and repeats
  * not folded, and the checks on the verdicts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "coverage_fixture.h"
+#include "detector_fixture.h"
 
 tu_ctx cov_T;
 static int T_live;

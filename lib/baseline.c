@@ -12,6 +12,7 @@
 
 #include "alloc-private.h"
 #include "baseline-private.h"
+#include "detectors/request-private.h"
 #include "kag.h"
 #include "lru-private.h"
 
@@ -24,21 +25,13 @@
 
 /* ---- a request's tuple ---- */
 
-/* The userAgent's product token: "kubectl" of "kubectl/v1.30.1 (linux/amd64)
- * kubernetes/abc", "kube-controller-manager" of client-go's
- * "kube-controller-manager/v1.29.2 (...) kubernetes/.../<controller>".
- * Versions, platform and commit are left out, so an upgrade is no new
- * behaviour. */
+/* The client: the userAgent's product token (kag__ua_product), so that an
+ * upgrade is no new behaviour. */
 static kag_str client_product(const kag_event *ev)
 {
-	kag_str ua = ev->str[KAG_FIELD_USER_AGENT];
-	size_t n = 0;
-
 	if (!kag__usable(ev, KAG_FIELD_USER_AGENT))
 		return (kag_str){ "", 0 };
-	while (n < ua.len && ua.ptr[n] != '/' && ua.ptr[n] != ' ' && ua.ptr[n] != '(')
-		n++;
-	return (kag_str){ ua.ptr, n };
+	return kag__ua_product(ev->str[KAG_FIELD_USER_AGENT]);
 }
 
 static kag_str part_of(const kag_event *ev, int field)

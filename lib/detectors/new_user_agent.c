@@ -13,6 +13,7 @@
 #include "detector-private.h"
 #include "finding-private.h"
 #include "identity-private.h"
+#include "request-private.h"
 
 static const kag__technique attack[] = {
 	KAG__PRIMARY("T1078", NULL),
@@ -33,17 +34,15 @@ static uint64_t capacity(const kag__policy *p)
 	return p->new_terms_capacity;
 }
 
-/* The product token: "kubectl" of "kubectl/v1.30.1 (linux/amd64) ...". */
+/* The product token (kag__ua_product); a userAgent that starts with none
+ * stands for itself, as far as it fits. */
 static kag_str product(const kag_event *ev)
 {
-	kag_str ua = ev->str[KAG_FIELD_USER_AGENT];
-	size_t n = 0;
+	kag_str ua = ev->str[KAG_FIELD_USER_AGENT], p = kag__ua_product(ua);
 
-	while (n < ua.len && ua.ptr[n] != '/' && ua.ptr[n] != ' ' && ua.ptr[n] != '(')
-		n++;
-	if (n == 0)
-		n = ua.len < PRODUCT_MAX - 1 ? ua.len : PRODUCT_MAX - 1;
-	return (kag_str){ ua.ptr, n };
+	if (p.len == 0)
+		p.len = ua.len < PRODUCT_MAX - 1 ? ua.len : PRODUCT_MAX - 1;
+	return p;
 }
 
 static int applies(const kag_event *ev, const kag__ctx *ctx)

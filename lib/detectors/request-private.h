@@ -42,6 +42,11 @@ int kag__is_platform(const kag_event *ev, const kag__ctx *ctx);
  * is a person's: a user name outside "system:" (service accounts, nodes,
  * anonymous and the control plane's own users all begin with it). */
 int kag__is_person(const kag_event *ev);
+/* The product token of a userAgent: "kubectl" of "kubectl/v1.30.1
+ * (linux/amd64) kubernetes/abc", "kube-controller-manager" of client-go's
+ * "kube-controller-manager/v1.29.2 (...)": up to the first '/', ' ' or '('.
+ * Versions, platform and commit are left out. */
+kag_str kag__ua_product(kag_str ua);
 /* Last sourceIPs entry (the one the client cannot forge), or {NULL,0}. */
 kag_str kag__last_source_ip(const kag_event *ev);
 /* An info verdict that the session will leave out (the caller did not ask

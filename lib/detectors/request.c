@@ -49,6 +49,15 @@ int kag__is_person(const kag_event *ev)
 	return kag__usable(ev, f) && !kag__str_prefix(ev->str[f], "system:");
 }
 
+kag_str kag__ua_product(kag_str ua)
+{
+	size_t n = 0;
+
+	while (n < ua.len && ua.ptr[n] != '/' && ua.ptr[n] != ' ' && ua.ptr[n] != '(')
+		n++;
+	return (kag_str){ ua.ptr, n };
+}
+
 kag_str kag__last_source_ip(const kag_event *ev)
 {
 	kag_str none = { NULL, 0 };

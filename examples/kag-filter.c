@@ -144,7 +144,7 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kag-filter [options] < RECORDS\n"
+		"Usage: kag-filter [options] < RECORDS\n"
 		"Judge Kubernetes audit records, one per line on stdin, for log collectors.\n\n"
 		"  --confirm           rsyslog omprog confirmMessages protocol: \"OK\" on\n"
 		"                      stdout when ready and after each message;\n"

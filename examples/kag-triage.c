@@ -59,7 +59,7 @@ struct triage {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kag-triage [options] [FILE ...]\n"
+		"Usage: kag-triage [options] [FILE ...]\n"
 		"Judge Kubernetes API-server audit events; FILE '-' or none reads stdin.\n"
 		"Options take their value as --opt=VALUE or --opt VALUE.\n\n"
 		"  -f, --format=FMT    auto (default), native, eventlist, gke, eks, aks\n"

@@ -87,7 +87,7 @@ class Options(CliCase):
     def test_help(self):
         proc = triage('--help')
         self.assertExit(proc, 0, 'kag-triage --help')
-        self.assertTrue(proc.stdout.decode('utf-8').startswith('usage: kag-triage'))
+        self.assertTrue(proc.stdout.decode('utf-8').startswith('Usage: kag-triage'))
 
     def test_bad_option_is_usage_error(self):
         for bad in (['--bogus'], ['--output=xml'], ['-x', SAMPLE], ['--format=nonsense']):

@@ -33,9 +33,9 @@ printf '%s\n' "${COMPREPLY[@]}"
 
 
 def long_options(tool):
-    """The long options the tool's --help lists, in its order."""
+    """The long options the tool's --help lists, in its order, each once."""
     out = subprocess.run([tool, '--help'], stdout=subprocess.PIPE, check=True).stdout.decode()
-    return re.findall(r'(?m)^ +(?:-\w, +)?(--[\w-]+)', out)
+    return list(dict.fromkeys(re.findall(r'(?m)^ +(?:-\w, +)?(--[\w-]+)', out)))
 
 
 class Completion(unittest.TestCase):

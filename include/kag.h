@@ -1066,9 +1066,20 @@ enum kag_session_stat {
 				      * is new for a known identity (@since 0.2) */
 	KAG_SSTAT_BASELINE_LEARNED = 18, /**< tuples this session added to the
 				      * attached baseline (@since 0.2) */
-	KAG_SSTAT_BASELINE_EVICTIONS = 19 /**< identities and tuples the attached
+	KAG_SSTAT_BASELINE_EVICTIONS = 19, /**< identities and tuples the attached
 				      * baseline evicted to stay within its caps
 				      * (kag_baseline_stat) (@since 0.2) */
+	/* The session's tables as they stand (gauges, @since 0.3): entries
+	 * in use and capacity. */
+	KAG_SSTAT_DEDUP_ENTRIES = 20,   /**< auditIDs remembered */
+	KAG_SSTAT_DEDUP_CAPACITY = 21,  /**< KAG_ROPT_DEDUP_CAPACITY */
+	KAG_SSTAT_PRINCIPAL_ENTRIES = 22, /**< principals held in correlation
+				      * windows, summed over the detectors */
+	KAG_SSTAT_PRINCIPAL_CAPACITY = 23, /**< their capacities, summed */
+	KAG_SSTAT_PENDING_ENTRIES = 24, /**< RequestReceived events held */
+	KAG_SSTAT_PENDING_CAPACITY = 25, /**< KAG_ROPT_PENDING_CAPACITY */
+	KAG_SSTAT_REPEAT_ENTRIES = 26,  /**< open repeat windows */
+	KAG_SSTAT_REPEAT_CAPACITY = 27  /**< KAG_ROPT_REPEAT_CAPACITY */
 };
 
 /** Per-detector session counters for kag_session_detector_stat().
@@ -1200,6 +1211,17 @@ KAG_API size_t kag_result_count(const kag_result *res);
 KAG_API const kag_verdict *kag_result_verdict(const kag_result *res, size_t i);
 
 /** Verdict fields. Strings are borrowed, valid as long as the verdict. */
+/** The verdict's stable id: 32 lowercase hex digits, the record's "id"
+ * member. It is made from the detector, the request (its auditID; for an
+ * event without one, its stage, verb, requestURI, user, userAgent, object
+ * and timestamps) and, for a correlated verdict,
+ * what was correlated (count, first and last time, distinct names); a
+ * repeat window's aggregate adds its repeats. The source name, the line
+ * and the session's history take no part, so the same finding read again
+ * (a replayed Kafka partition, a webhook batch sent twice) has the same id
+ * on every host, and a consumer de-duplicates by it. Not a cryptographic
+ * digest. @since 0.3 */
+KAG_API const char *kag_verdict_id(const kag_verdict *v);
 KAG_API const char *kag_verdict_detector(const kag_verdict *v);
 KAG_API int kag_verdict_assessment(const kag_verdict *v);
 KAG_API int kag_verdict_outcome(const kag_verdict *v);

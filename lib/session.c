@@ -386,6 +386,18 @@ uint64_t kag_session_stat(const kag_session *s, int stat)
 	case KAG_SSTAT_BASELINE_LEARNED: return s->st_bl_learned;
 	case KAG_SSTAT_BASELINE_EVICTIONS:
 		return s->baseline ? s->baseline->id_evictions + s->baseline->tuple_evictions : 0;
+	case KAG_SSTAT_DEDUP_ENTRIES: return s->dedup.count;
+	case KAG_SSTAT_DEDUP_CAPACITY: return s->dedup.cap;
+	case KAG_SSTAT_PRINCIPAL_ENTRIES:
+	case KAG_SSTAT_PRINCIPAL_CAPACITY:
+		for (i = 0; i < s->reg->n_entries; i++)
+			n += stat == KAG_SSTAT_PRINCIPAL_ENTRIES ? s->det_state[i].count
+								 : s->det_state[i].cap;
+		return n;
+	case KAG_SSTAT_PENDING_ENTRIES: return s->pend_count;
+	case KAG_SSTAT_PENDING_CAPACITY: return s->pend_cap;
+	case KAG_SSTAT_REPEAT_ENTRIES: return s->repeats.index.count;
+	case KAG_SSTAT_REPEAT_CAPACITY: return s->repeats.index.cap;
 	default: return 0;
 	}
 }

@@ -7,6 +7,7 @@
 #include "detector-private.h"
 #include "finding-private.h"
 #include "gate-private.h"
+#include "record-id-private.h"
 
 struct kag_verdict {
 	const char *detector;   /* borrowed from the registry */
@@ -18,6 +19,8 @@ struct kag_verdict {
 				 * detector: it stands down when another
 				 * verdict on the request is an alert */
 	int64_t time_us;
+	char id[KAG__RECORD_ID_LEN + 1]; /* the stable id (record_id.c) */
+	size_t id_off;          /* where its digits sit in the JSON text */
 	kag_buf buf;            /* JSON text, then NUL-terminated strings */
 	size_t json_len, evidence_off, evidence_len;
 	size_t reason_off, audit_off, source_off;

@@ -235,13 +235,16 @@ static void set_fields(kag_verdict *v, const kag__verdict_input *in)
 }
 
 /* "detector" to "reason" of the record. */
-static void put_judgement(kag_buf *b, const kag_verdict *v, const kag__verdict_input *in)
+static void put_judgement(kag_buf *b, kag_verdict *v, const kag__verdict_input *in)
 {
 	const kag_finding *f = judged(in);
 
 	/* The enumeration names come from the library's tables: plain ASCII,
 	 * written as they are. */
-	KAG__BUF_LIT(b, "{\"detector\":");
+	/* the id's digits are written once the record is complete (set_id) */
+	KAG__BUF_LIT(b, "{\"id\":\"");
+	v->id_off = b->len;
+	KAG__BUF_LIT(b, "00000000000000000000000000000000\",\"detector\":");
 	put_plain_cstr(b, in->def->id);
 	KAG__BUF_LIT(b, ",\"assessment\":\"");
 	kag__buf_puts(b, kag_assessment_name(v->assessment));
@@ -368,6 +371,63 @@ static void put_copies(kag_buf *b, kag_verdict *v, const kag__verdict_input *in)
 	}
 }
 
+/* Write the id's digits into the record and the accessor's copy. */
+static void put_id(kag_verdict *v, const kag__record_id *id)
+{
+	kag__record_id_hex(id, v->id);
+	if (!v->buf.oom && v->id_off + KAG__RECORD_ID_LEN <= v->buf.len)
+		memcpy(v->buf.data + v->id_off, v->id, KAG__RECORD_ID_LEN);
+}
+
+/* The stable id: the detector, the request (its auditID; without one, its
+ * stage, verb, URI, user, user agent, object and timestamps) and, for a correlated verdict, what was
+ * correlated (count, first and last time, the distinct names). Nothing
+ * that depends on where or when the record was read (source, line, the
+ * session's history) takes part, so the same finding read again gets the
+ * same id. */
+static void set_id(kag_verdict *v, const kag__verdict_input *in)
+{
+	const kag_event *ev = in->ev;
+	const kag_finding *f = judged(in);
+	kag__record_id id;
+	size_t i;
+
+	kag__record_id_init(&id, "kag-verdict/1");
+	kag__record_id_str(&id, in->def->id, strlen(in->def->id));
+	if (kag__has(ev, KAG_FIELD_AUDIT_ID)) {
+		kag__record_id_u64(&id, 1);
+		kag__record_id_str(&id, ev->str[KAG_FIELD_AUDIT_ID].ptr,
+				   ev->str[KAG_FIELD_AUDIT_ID].len);
+	} else {
+		/* no auditID: the request's own fields, each by its field id;
+		 * an empty string counts as absent, as the event builder and
+		 * the parsers do not agree on which of the two they give */
+		static const int fields[] = {
+			KAG_FIELD_STAGE, KAG_FIELD_VERB, KAG_FIELD_REQUEST_URI,
+			KAG_FIELD_USER_USERNAME, KAG_FIELD_USER_AGENT, KAG_FIELD_OBJ_RESOURCE,
+			KAG_FIELD_OBJ_SUBRESOURCE, KAG_FIELD_OBJ_NAMESPACE, KAG_FIELD_OBJ_NAME,
+			KAG_FIELD_REQUEST_RECEIVED_TS, KAG_FIELD_STAGE_TS, KAG_FIELD_TIMESTAMP
+		};
+
+		kag__record_id_u64(&id, 0);
+		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			if (!kag__has(ev, fields[i]) || !ev->str[fields[i]].len)
+				continue;
+			kag__record_id_u64(&id, (uint64_t)fields[i]);
+			kag__record_id_str(&id, ev->str[fields[i]].ptr, ev->str[fields[i]].len);
+		}
+	}
+	if (f && f->corr_count) {
+		kag__record_id_u64(&id, f->corr_count);
+		kag__record_id_u64(&id, (uint64_t)f->corr_first_us);
+		kag__record_id_u64(&id, (uint64_t)f->corr_last_us);
+		kag__record_id_u64(&id, f->n_distinct);
+		for (i = 0; i < f->n_distinct; i++)
+			kag__record_id_str(&id, f->distinct[i], strlen(f->distinct[i]));
+	}
+	put_id(v, &id);
+}
+
 int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 {
 	const kag_finding *f = judged(in);
@@ -379,6 +439,7 @@ int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in)
 	put_judgement(b, v, in);
 	put_event(b, in->ev);
 	put_evidence_and_rest(b, v, in);
+	set_id(v, in);
 	put_copies(b, v, in);
 	/* detector evidence written to a scratch buffer that ran out of memory */
 	if (f && f->extra && f->extra->oom)
@@ -417,12 +478,29 @@ int kag__verdict_add_repeats(kag_verdict *v, uint64_t count, int64_t first_us,
 			v->attack_off[i] += n;
 		v->repeat_count = count;
 		rc = KAG_OK;
+		/* an aggregate is a record of its own: its id adds the repeats
+		 * to the id of the verdict it was made from */
+		{
+			kag__record_id id;
+
+			kag__record_id_init(&id, "kag-verdict-repeats/1");
+			kag__record_id_str(&id, v->id, KAG__RECORD_ID_LEN);
+			kag__record_id_u64(&id, count);
+			kag__record_id_u64(&id, (uint64_t)first_us);
+			kag__record_id_u64(&id, (uint64_t)last_us);
+			put_id(v, &id);
+		}
 	}
 	kag__buf_dispose(&ins);
 	return rc;
 }
 
 /* ---- accessors ---- */
+
+const char *kag_verdict_id(const kag_verdict *v)
+{
+	return v ? v->id : NULL;
+}
 
 const char *kag_verdict_detector(const kag_verdict *v)
 {

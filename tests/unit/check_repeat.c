@@ -132,6 +132,9 @@ START_TEST(exact_counts_and_flush)
 	/* another secret is another finding */
 	ck_assert_uint_eq(count(read_secret("o1", "api", 70), "secrets_access", NULL, NULL), 1);
 	ck_assert_uint_eq(kag_session_stat(S, KAG_SSTAT_REPEATS), 6);
+	/* two windows open (db, api), in a table of the default 4096 */
+	ck_assert_uint_eq(kag_session_stat(S, KAG_SSTAT_REPEAT_ENTRIES), 2);
+	ck_assert_uint_eq(kag_session_stat(S, KAG_SSTAT_REPEAT_CAPACITY), 4096);
 	res = flush();
 	ck_assert_uint_eq(count(res, "secrets_access", &agg, &reps), 1);
 	ck_assert_uint_eq(agg, 1);

@@ -308,8 +308,12 @@ START_TEST(dedup_capacity_eviction)
 	ck_assert_uint_eq(rcount(eval(GET_SECRET, "a", ts(0)), "secrets_access"), 1);
 	ck_assert_uint_eq(rcount(eval(GET_SECRET, "b", ts(1)), "secrets_access"), 1);
 	ck_assert_uint_eq(sstat(KAG_SSTAT_DEDUP_EVICTIONS), 0);
+	ck_assert_uint_eq(sstat(KAG_SSTAT_DEDUP_ENTRIES), 2);
 	ck_assert_uint_eq(rcount(eval(GET_SECRET, "c", ts(2)), "secrets_access"), 1);
 	ck_assert_uint_eq(sstat(KAG_SSTAT_DEDUP_EVICTIONS), 1);
+	/* the table's gauges: full, at its capacity */
+	ck_assert_uint_eq(sstat(KAG_SSTAT_DEDUP_ENTRIES), 2);
+	ck_assert_uint_eq(sstat(KAG_SSTAT_DEDUP_CAPACITY), 2);
 	/* "a" was forgotten: its repeat is judged again */
 	ck_assert_uint_eq(rcount(eval(GET_SECRET, "a", ts(3)), "secrets_access"), 1);
 	ck_assert_uint_eq(sstat(KAG_SSTAT_DEDUP_EVICTIONS), 2);
@@ -343,7 +347,10 @@ START_TEST(pending_capacity_releases_oldest)
 
 	ropt(KAG_ROPT_PENDING_CAPACITY, 1);
 	start();
+	ck_assert_uint_eq(sstat(KAG_SSTAT_PENDING_CAPACITY), 1);
+	ck_assert_uint_eq(sstat(KAG_SSTAT_PENDING_ENTRIES), 0);
 	ck_assert_uint_eq(kag_result_count(eval(EXEC_STAGE, "p-1", "RequestReceived", "", ts(0))), 0);
+	ck_assert_uint_eq(sstat(KAG_SSTAT_PENDING_ENTRIES), 1);
 	res = eval(EXEC_STAGE, "p-2", "RequestReceived", "", ts(1));
 	ck_assert_uint_eq(kag_result_count(res), 1);
 	ck_assert_str_eq(kag_verdict_audit_id(kag_result_verdict(res, 0)), "p-1");
@@ -528,6 +535,10 @@ START_TEST(probing_principal_eviction)
 	ck_assert_uint_eq(sstat(KAG_SSTAT_PRINCIPAL_EVICTIONS), 0);
 	ck_assert_uint_eq(kag_result_count(deny("u3", "'10.0.0.1'", "pods", 2)), 0);
 	ck_assert_uint_eq(sstat(KAG_SSTAT_PRINCIPAL_EVICTIONS), 1);
+	/* the probing table full (no other detector holds these principals:
+	 * entries are summed over detectors, capacities too) */
+	ck_assert_uint_eq(sstat(KAG_SSTAT_PRINCIPAL_ENTRIES), 2);
+	ck_assert_uint_ge(sstat(KAG_SSTAT_PRINCIPAL_CAPACITY), 2);
 	/* u1 was forgotten: its second denial starts over */
 	ck_assert_uint_eq(kag_result_count(deny("u1", "'10.0.0.1'", "pods", 3)), 0);
 	ck_assert_uint_eq(sstat(KAG_SSTAT_PRINCIPAL_EVICTIONS), 2);

@@ -235,14 +235,32 @@ void tu_judge_file(tu_ctx *t, const char *relpath)
 	free(data);
 }
 
+/* A verdict record starts {"id":"<32 hex digits>","detector":...: the
+ * place past the id, or NULL when the record does not start so. */
+static const char *past_id(const char *rec)
+{
+	size_t i;
+
+	if (strncmp(rec, "{\"id\":\"", 7) != 0)
+		return NULL;
+	for (i = 7; i < 39; i++)
+		if (!strchr("0123456789abcdef", rec[i]) || !rec[i])
+			return NULL;
+	return strncmp(rec + 39, "\",", 2) == 0 ? rec + 41 : NULL;
+}
+
 const char *tu_find(const tu_ctx *t, const char *detector, size_t nth)
 {
 	size_t i;
 	char key[128];
 
-	snprintf(key, sizeof(key), "{\"detector\":\"%s\",", detector);
+	snprintf(key, sizeof(key), "\"detector\":\"%s\",", detector);
 	for (i = 0; i < t->n_verdicts; i++) {
-		if (strncmp(t->lines[i], key, strlen(key)) == 0 && nth-- == 0)
+		const char *rest = past_id(t->lines[i]);
+
+		ck_assert_msg(rest != NULL, "verdict record without a leading id: %.80s",
+			      t->lines[i]);
+		if (strncmp(rest, key, strlen(key)) == 0 && nth-- == 0)
 			return t->lines[i];
 	}
 	return NULL;

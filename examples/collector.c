@@ -27,6 +27,7 @@ struct collector_stream {
 	kag_session *session;
 	struct errlimit errors;
 	uint64_t messages;          /* judged so far: the ordinal of the next */
+	int last_blank;             /* the last message judged was blank */
 };
 
 /* ---- output buffer ---- */
@@ -377,6 +378,12 @@ const kag_session *collector_stream_session(const struct collector_stream *s)
 	return s->session;
 }
 
+uint64_t collector_stream_last(const struct collector_stream *s, int pstat)
+{
+	/* the parser is reset for each message: its counters are the last one's */
+	return s->last_blank ? 0 : kag_parser_stat(s->parser, pstat);
+}
+
 static int oom(const struct collector_stream *s)
 {
 	fprintf(stderr, "%s: out of memory\n", s->c->prog);
@@ -449,7 +456,7 @@ int collector_judge(struct collector_stream *s, const char *msg, size_t len,
 	for (i = 0; i < len; i++)
 		if (msg[i] != ' ' && msg[i] != '\t' && msg[i] != '\r' && msg[i] != '\n')
 			break;
-	if (i == len)
+	if ((s->last_blank = i == len))
 		return 0; /* blank: nothing to judge */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* A message is a whole stream: a record cut short at its end is

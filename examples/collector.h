@@ -112,6 +112,11 @@ const kag_session *collector_stream_session(const struct collector_stream *s);
 int collector_judge(struct collector_stream *s, const char *msg, size_t len,
 		    const char *source, struct outbuf *out);
 
+/* A KAG_PSTAT_* counter (events, errors, skipped, records) of the last
+ * message given to collector_judge() on this stream: 0 for a blank one.
+ * kag-webhook answers a body with errors and no event 400. */
+uint64_t collector_stream_last(const struct collector_stream *s, int pstat);
+
 /* A message dropped before parsing (longer than the limit, wrong content
  * type): one KAG_ELIMIT or KAG_ESCHEMA error record with this message,
  * counted by the limiter and the metrics like a parser's. -1 on failure. */

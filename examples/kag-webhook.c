@@ -682,10 +682,7 @@ static int write_out(struct webhook *w)
 /* Judge one body, write its records; the answer for its post. */
 static unsigned judge_batch(struct webhook *w, struct wq_item *it)
 {
-	const kag_session *s = collector_stream_session(w->stream);
-	uint64_t events = kag_session_stat(s, KAG_SSTAT_EVENTS);
-	const kag_session *const one[1] = { s };
-	int rejected;
+	const kag_session *const one[1] = { collector_stream_session(w->stream) };
 
 	if (atomic_load(&w->failed))
 		return 503;
@@ -696,9 +693,9 @@ static unsigned judge_batch(struct webhook *w, struct wq_item *it)
 		return 500;
 	}
 	metrics_sessions(w->m, one, 1);
-	rejected = collector_stream_last(w->stream, KAG_PSTAT_ERRORS) > 0;
-	if (kag_session_stat(s, KAG_SSTAT_EVENTS) == events &&
-	    collector_stream_last(w->stream, KAG_PSTAT_EVENTS) == 0 && rejected)
+	/* nothing could be read from it: the client must not send it again */
+	if (collector_stream_last(w->stream, KAG_PSTAT_EVENTS) == 0 &&
+	    collector_stream_last(w->stream, KAG_PSTAT_ERRORS) > 0)
 		return 400;
 	return 200;
 }

@@ -82,11 +82,20 @@ def triage_verdicts(tmp, ids):
     return by_audit_id(json.loads(line) for line in out.decode().splitlines() if line)
 
 
+def verdict_key(v):
+    """A verdict without event.source and event.format: a post names its
+    records http:/audit#N:LINE, and the shape it came in (an EventList, an
+    array, NDJSON) is not kag-triage's file's."""
+    v = json.loads(json.dumps(v))
+    v.get('event', {}).pop('format', None)
+    return auditgen.verdict_key(v)
+
+
 def by_audit_id(records):
     got = collections.defaultdict(list)
     for r in records:
         if 'detector' in r:
-            got[r['event']['auditID']].append(auditgen.verdict_key(r))
+            got[r['event']['auditID']].append(verdict_key(r))
     return {k: sorted(v) for k, v in got.items()}
 
 
@@ -310,9 +319,10 @@ def case_tls(tmp, files, token):
           % (len(errors), len(expect_errors), errors))
     by_source = {e.get('source'): e for e in errors}
     for n, codes in expect_errors:
-        # an unknown path is not named in the source
+        # an unknown path is not named in the source; the parser's records
+        # add the line
         src = ('http:#%d' if codes == ('KAG_ENOTFOUND',) else 'http:/audit#%d') % n
-        e = by_source.get(src)
+        e = by_source.get(src, by_source.get(src + ':1'))
         check(e is not None and e['code'] in codes,
               'post %d: error record %r, want one of %s' % (n, e, codes))
     with open(rotated, 'rb') as f:

@@ -743,10 +743,20 @@ static void *judge_main(void *arg)
 
 static int open_output(struct webhook *w)
 {
-	int fd = open(w->out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	int fd = open(w->out_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	off_t end;
+	char last;
 
 	if (fd < 0) {
 		fprintf(stderr, PROG ": %s: %s\n", w->out_path, strerror(errno));
+		return -1;
+	}
+	/* A process killed while writing may have left a record cut short:
+	 * end it, so that the next record starts a line of its own. */
+	if ((end = lseek(fd, 0, SEEK_END)) > 0 && pread(fd, &last, 1, end - 1) == 1 &&
+	    last != '\n' && tool_write_all(fd, "\n", 1) < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", w->out_path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	if (w->out_fd < 0) {
@@ -825,31 +835,31 @@ static int define_metrics(struct webhook *w)
 	for (i = 0; i < N_CODES; i++)
 		if ((w->m_code[i] = metrics_define(m, METRICS_COUNTER, "kag_http_responses_total",
 						   code_labels[i],
-						   "HTTP answers sent, by status code")) < 0)
+						   "HTTP answers sent, by status code.")) < 0)
 			return -1;
 	if ((w->m_posts = metrics_define(m, METRICS_COUNTER, "kag_http_posts_total", NULL,
-					 "Requests other than /healthz and /metrics")) < 0 ||
+					 "Requests other than /healthz and /metrics.")) < 0 ||
 	    (w->m_bytes_in = metrics_define(m, METRICS_COUNTER, "kag_http_received_bytes_total",
-					    NULL, "Body bytes received")) < 0 ||
+					    NULL, "Body bytes received.")) < 0 ||
 	    (w->m_full_batches = metrics_define(m, METRICS_COUNTER, "kag_webhook_queue_full_total",
 						"cap=\"batches\"",
-						"Posts answered 429, by the cap reached")) < 0 ||
+						"Posts answered 429, by the cap reached.")) < 0 ||
 	    (w->m_full_bytes = metrics_define(m, METRICS_COUNTER, "kag_webhook_queue_full_total",
 					      "cap=\"bytes\"",
-					      "Posts answered 429, by the cap reached")) < 0 ||
+					      "Posts answered 429, by the cap reached.")) < 0 ||
 	    (w->m_dropped_records = metrics_define(m, METRICS_COUNTER,
 						   "kag_webhook_records_dropped_total", NULL,
 						   "Error records of refused posts not written "
-						   "(too many waiting)")) < 0 ||
+						   "(too many waiting).")) < 0 ||
 	    (w->m_depth = metrics_define(m, METRICS_GAUGE, "kag_webhook_queue_batches", NULL,
-					 "Posts admitted and not yet judged")) < 0 ||
+					 "Posts admitted and not yet judged.")) < 0 ||
 	    (w->m_cap = metrics_define(m, METRICS_GAUGE, "kag_webhook_queue_capacity_batches",
-				       NULL, "The queue's cap on posts (--queue)")) < 0 ||
+				       NULL, "The queue's cap on posts (--queue).")) < 0 ||
 	    (w->m_depth_bytes = metrics_define(m, METRICS_GAUGE, "kag_webhook_queue_bytes", NULL,
-					       "Body bytes held, received or waiting")) < 0 ||
+					       "Body bytes held, received or waiting.")) < 0 ||
 	    (w->m_cap_bytes = metrics_define(m, METRICS_GAUGE,
 					     "kag_webhook_queue_capacity_bytes", NULL,
-					     "The queue's cap on body bytes (--queue-bytes)")) < 0)
+					     "The queue's cap on body bytes (--queue-bytes).")) < 0)
 		return -1;
 	metrics_set(m, w->m_cap, w->queue_batches);
 	metrics_set(m, w->m_cap_bytes, w->queue_bytes);

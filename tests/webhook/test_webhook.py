@@ -31,7 +31,11 @@ Cases:
   sigterm     SIGTERM while 8 threads post: kag-webhook exits 0; every batch
               answered 200 before it is in its output; the rest are retried
               against a new kag-webhook on the same port and then appear;
-              no event is missing or judged twice.
+              no event is missing or judged twice;
+  sigkill     SIGKILL while 8 threads post: every batch answered 200 before
+              it is in the output (answers follow the write), and after the
+              retries against a new instance no event is missing (a batch
+              written but not answered is judged again: at least once).
 """
 import collections
 import http.client
@@ -306,9 +310,29 @@ def case_tls(tmp, files, token):
           'kag_http_posts_total = %r, the test posted %d'
           % (m.get(('kag_http_posts_total', ())), post_no[0]))
 
+    # the collector's series: every refusal and every event counted
+    rejected = collections.Counter()
+    for (name, labels), v in m.items():
+        if name == 'kag_records_rejected_total' and v:
+            rejected[dict(labels)['code']] += int(v)
+    want_rejected = collections.Counter()
+    for n, codes in expect_errors:
+        want_rejected[codes[0] if len(codes) == 1 else 'parser'] += 1
+    parser = rejected.pop('KAG_EPARSE', 0) + rejected.pop('KAG_ETRUNCATED', 0)
+    if parser:
+        rejected['parser'] = parser
+    check(rejected == want_rejected, 'kag_records_rejected_total %s, want %s'
+          % (dict(rejected), dict(want_rejected)))
+    judged = sum(v for (name, _), v in m.items() if name == 'kag_records_judged_total')
+    check(judged == len(ids), 'kag_records_judged_total %r, want %d' % (judged, len(ids)))
+    verdicts = sum(v for (name, _), v in m.items() if name == 'kag_verdicts_total')
+
     rc = srv.stop()
     check(rc == 0, 'SIGTERM: exit %d, want 0; stderr: %s' % (rc, srv.stderr()))
     before, after = srv.records(rotated), srv.records()
+    check(verdicts == sum(1 for r in before + after if 'detector' in r),
+          'kag_verdicts_total %r, the output has %d' % (verdicts, sum(1 for r in before + after
+                                                                  if 'detector' in r)))
     check(all('error' not in r for r in after) and by_audit_id(after).keys() ==
           {auditgen.audit_id(i) for i in range(50, 55)},
           'after SIGHUP the new file holds the last post\'s verdicts only')
@@ -428,6 +452,37 @@ def case_sigterm(tmp, files, token):
     compare_verdicts(tmp, [i for ids, _ in batches for i in ids], out1 + out2, 'sigterm')
 
 
+def case_sigkill(tmp, files, token):
+    token_file = os.path.join(tmp, 'token')
+    args = ['--tls-cert=' + files['server'][0], '--tls-key=' + files['server'][1],
+            '--token-file=' + token_file, '--queue=4', '--all']
+    first = Server(WEBHOOK, tmp, 'sigkill-1', args)
+    ctx = tls_context(files['ca'])
+    batches = make_batches(40000, 64, 40)
+    ts, clients, answered, errors = post_all(first.port, ctx, token, batches, 8)
+    while len(answered) < 16 and not errors:
+        time.sleep(0.005)
+    killed = time.monotonic()
+    first.kill(signal.SIGKILL)
+    first.proc.wait()
+    acked = {b for b, t in answered.items() if t <= killed}
+    second = Server(WEBHOOK, tmp, 'sigkill-2', args, port=first.port)
+    for t in ts:
+        t.join()
+    check(not errors, 'posters failed: %s' % errors[:3])
+    rc = second.stop()
+    check(rc == 0, 'second instance: exit %d' % rc)
+    out1 = by_audit_id(first.records(killed=True))
+    lost = [b for b in acked if not all(auditgen.audit_id(i) in out1 for i in batches[b][0])]
+    check(not lost, 'SIGKILL: %d batches answered 200 before it are not in the output'
+          % len(lost))
+    # at least once: a batch written but not answered is judged again
+    out = by_audit_id(first.records(killed=True) + second.records())
+    missing = [i for ids, _ in batches for i in ids if auditgen.audit_id(i) not in out]
+    check(not missing, 'SIGKILL: %d events never judged' % len(missing))
+    print('sigkill: %d batches answered before SIGKILL, all in its output' % len(acked))
+
+
 def main():
     if not WEBHOOK or not os.path.exists(WEBHOOK):
         print('kag-webhook is not built: skipped')
@@ -449,7 +504,8 @@ def main():
         for name, case in (('usage', lambda: case_usage(tmp, files)),
                            ('tls', lambda: case_tls(tmp, files, token)),
                            ('concurrent', lambda: case_concurrent(tmp, files, token)),
-                           ('sigterm', lambda: case_sigterm(tmp, files, token))):
+                           ('sigterm', lambda: case_sigterm(tmp, files, token)),
+                           ('sigkill', lambda: case_sigkill(tmp, files, token))):
             if len(sys.argv) > 1 and name not in sys.argv[1:]:
                 continue
             t = time.monotonic()

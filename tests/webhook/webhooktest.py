@@ -60,9 +60,14 @@ class Server:
             self.proc.wait()
             raise AssertionError('kag-webhook did not stop within %d s' % timeout)
 
-    def records(self, path=None):
+    def records(self, path=None, killed=False):
+        """The output's records. killed: the process was killed, and the
+        last line may be cut short (left out)."""
         with open(path or self.out) as f:
-            return [json.loads(line) for line in f if line.strip()]
+            lines = f.read().split('\n')
+        if killed:
+            lines.pop()  # '' after a whole last line, else the cut one
+        return [json.loads(line) for line in lines if line.strip()]
 
 
 def tls_context(ca, cert=None):

@@ -40,8 +40,12 @@
  *   503  shutting down, with Retry-After: 1 and Connection: close
  *   500  the output could not be written (the program then stops)
  * Every refusal with 400 to 415 is written as an error record (never
- * quoting the body); 429 and 503 are not, as the client sends the batch
- * again. Each answer counts in kag_http_responses_total{code}.
+ * quoting the body, a header or the path); 429 and 503 are not, as the
+ * client sends the batch again. Each answer counts in
+ * kag_http_responses_total{code}. A refused body is read and dropped up to
+ * twice --max-body before the answer, for clients that read the answer
+ * only once they have sent the whole body; a longer one is answered at
+ * once and the connection closed.
  *
  * GET /healthz: 200 "ok", 503 while shutting down; no authentication.
  * GET /metrics: the Prometheus text exposition; the same authentication as
@@ -52,7 +56,9 @@
  * connections meanwhile are answered 503; wait for the answers to go out
  * (at most --shutdown-timeout seconds), flush the session (requests seen
  * only at RequestReceived, error summaries), save the baseline with
- * --learn, exit 0. SIGHUP reopens --output=FILE (logrotate).
+ * --learn, exit 0. SIGHUP reopens --output=FILE (logrotate). A record cut
+ * short by a kill -9 at the end of the output gets its line ended when the
+ * file is opened again.
  *
  * Exit status: 0 after a termination signal, 1 when it cannot start (TLS
  * files, address in use) or the output cannot be written, 2 on a usage

@@ -72,6 +72,15 @@ void collector_options_init(struct collector_options *o);
 int collector_option(struct collector_options *o, const char *prog, int argc, char **argv,
 		     int *i);
 
+/* For a program's own options, in the same forms: the value of option
+ * `name` in argv[*i], after '=' in the same argument or the next argument
+ * (then *i moves on); NULL when argv[*i] is not this option, *missing set
+ * when it is but has no value. */
+const char *collector_option_value(const char *name, int argc, char **argv, int *i,
+				   int *missing);
+/* A decimal number from min to max: 0, or -1. */
+int collector_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
 /* Check the options together (--learn needs --baseline). 0, or -1 after
  * printing why. */
 int collector_options_check(const struct collector_options *o, const char *prog);

@@ -919,45 +919,12 @@ static int write_ready_file(const char *path, const char *host, int v6, unsigned
 	return 0;
 }
 
-static int parse_count(const char *s, unsigned long long lo, unsigned long long hi,
-		       unsigned long long *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Value of "--name=V" or "--name V"; NULL when argv[*i] is not --name. */
-static const char *opt_value(const char *name, int argc, char **argv, int *i, int *missing)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = 1;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 /* Own options; 1 taken, 0 not ours, -1 usage error (printed). */
 static int own_option(struct webhook *w, int argc, char **argv, int *i)
 {
 	static const struct {
 		const char *name;
-		unsigned long long lo, hi;
+		uint64_t lo, hi;
 	} nums[] = {
 		{ "--max-body", 1, 1ull << 30 },      { "--queue", 1, 1u << 20 },
 		{ "--queue-bytes", 1, 1ull << 40 },   { "--threads", 1, 256 },
@@ -973,16 +940,17 @@ static int own_option(struct webhook *w, int argc, char **argv, int *i)
 		return 1;
 	}
 	for (k = 0; k < sizeof(nums) / sizeof(nums[0]); k++) {
-		unsigned long long n;
+		uint64_t n;
 
-		if (!(v = opt_value(nums[k].name, argc, argv, i, &missing))) {
+		if (!(v = collector_option_value(nums[k].name, argc, argv, i, &missing))) {
 			if (missing)
 				goto missing;
 			continue;
 		}
-		if (parse_count(v, nums[k].lo, nums[k].hi, &n) < 0) {
+		if (collector_parse_u64(v, nums[k].lo, nums[k].hi, &n) < 0) {
 			fprintf(stderr, PROG ": %s: expected a number from %llu to %llu\n",
-				nums[k].name, nums[k].lo, nums[k].hi);
+				nums[k].name, (unsigned long long)nums[k].lo,
+				(unsigned long long)nums[k].hi);
 			return -1;
 		}
 		switch (k) {
@@ -996,7 +964,7 @@ static int own_option(struct webhook *w, int argc, char **argv, int *i)
 		}
 		return 1;
 	}
-	if ((v = opt_value("--path", argc, argv, i, &missing))) {
+	if ((v = collector_option_value("--path", argc, argv, i, &missing))) {
 		if (v[0] != '/' || strcmp(v, "/healthz") == 0 || strcmp(v, "/metrics") == 0) {
 			fprintf(stderr, PROG ": --path=%s: a path starts with / and is neither "
 				"/healthz nor /metrics\n", v);
@@ -1012,7 +980,7 @@ static int own_option(struct webhook *w, int argc, char **argv, int *i)
 	if (missing)
 		goto missing;
 #define STR_OPT(name, field)                                                   \
-	if ((v = opt_value(name, argc, argv, i, &missing))) {                  \
+	if ((v = collector_option_value(name, argc, argv, i, &missing))) {                  \
 		w->field = v;                                                  \
 		return 1;                                                      \
 	}                                                                      \

@@ -417,67 +417,57 @@ def case_concurrent(tmp, files, token):
     compare_verdicts(tmp, [i for ids, _ in batches for i in ids], srv.records(), 'concurrent')
 
 
-def case_sigterm(tmp, files, token):
+def interrupt_mid_load(tmp, files, token, name, first_id, n_batches, sig):
+    """8 threads post n_batches batches of 40 events; once 16 are answered,
+    kag-webhook gets sig, and a new one starts on the same port for the
+    posters' retries. Returns (exit status, the batches, those answered by
+    the first instance, the clients, its records, the second's)."""
     token_file = os.path.join(tmp, 'token')
     args = ['--tls-cert=' + files['server'][0], '--tls-key=' + files['server'][1],
             '--token-file=' + token_file, '--queue=4', '--all']
-    first = Server(WEBHOOK, tmp, 'sigterm-1', args)
-    ctx = tls_context(files['ca'])
-    batches = make_batches(20000, 96, 40)
-    ts, clients, answered, errors = post_all(first.port, ctx, token, batches, 8)
+    first = Server(WEBHOOK, tmp, name + '-1', args)
+    batches = make_batches(first_id, n_batches, 40)
+    ts, clients, answered, errors = post_all(first.port, tls_context(files['ca']), token,
+                                             batches, 8)
     while len(answered) < 16 and not errors:
         time.sleep(0.005)
-    rc = first.stop()
-    stopped = time.monotonic()
-    check(rc == 0, 'SIGTERM mid-load: exit %d, want 0; stderr: %s' % (rc, first.stderr()))
-    acked_first = {b for b, t in answered.items() if t <= stopped}
-    second = Server(WEBHOOK, tmp, 'sigterm-2', args, port=first.port)
+    before = time.monotonic()
+    rc = first.stop(sig)
+    # answered by the first instance: before a kill, or before a clean exit
+    acked = {b for b, t in answered.items()
+             if t <= (before if sig == signal.SIGKILL else time.monotonic())}
+    second = Server(WEBHOOK, tmp, name + '-2', args, port=first.port)
     for t in ts:
         t.join()
-    check(not errors, 'posters failed: %s' % errors[:3])
-    check(len(answered) == len(batches), '%d of %d batches answered 200'
-          % (len(answered), len(batches)))
+    check(not errors, '%s: posters failed: %s' % (name, errors[:3]))
+    check(len(answered) == len(batches), '%s: %d of %d batches answered 200'
+          % (name, len(answered), len(batches)))
+    rc2 = second.stop()
+    check(rc2 == 0, '%s: second instance: exit %d' % (name, rc2))
+    out1 = first.records(killed=sig == signal.SIGKILL)
+    in_first = by_audit_id(out1)
+    lost = [b for b in acked if not all(auditgen.audit_id(i) in in_first for i in batches[b][0])]
+    check(not lost, '%s: %d batches answered 200 before the signal are not in the output'
+          % (name, len(lost)))
+    return rc, batches, acked, clients, out1, second.records()
+
+
+def case_sigterm(tmp, files, token):
+    rc, batches, acked, clients, out1, out2 = interrupt_mid_load(
+        tmp, files, token, 'sigterm', 20000, 96, signal.SIGTERM)
+    check(rc == 0, 'SIGTERM mid-load: exit %d, want 0' % rc)
     retried = sum(1 for c in clients for a in c.attempts if a != 200)
     check(retried > 0, 'no post was refused or cut off: SIGTERM came too late to test')
-    rc = second.stop()
-    check(rc == 0, 'second instance: exit %d' % rc)
-    out1, out2 = first.records(), second.records()
-    in_first = by_audit_id(out1)
-    lost = [b for b in acked_first
-            if not all(auditgen.audit_id(i) in in_first for i in batches[b][0])]
-    check(not lost, '%d batches answered 200 before SIGTERM are not in its output'
-          % len(lost))
     print('sigterm: %d batches answered by the first instance, %d attempts refused or cut '
-          'off and retried' % (len(acked_first), retried))
+          'off and retried' % (len(acked), retried))
     compare_verdicts(tmp, [i for ids, _ in batches for i in ids], out1 + out2, 'sigterm')
 
 
 def case_sigkill(tmp, files, token):
-    token_file = os.path.join(tmp, 'token')
-    args = ['--tls-cert=' + files['server'][0], '--tls-key=' + files['server'][1],
-            '--token-file=' + token_file, '--queue=4', '--all']
-    first = Server(WEBHOOK, tmp, 'sigkill-1', args)
-    ctx = tls_context(files['ca'])
-    batches = make_batches(40000, 64, 40)
-    ts, clients, answered, errors = post_all(first.port, ctx, token, batches, 8)
-    while len(answered) < 16 and not errors:
-        time.sleep(0.005)
-    killed = time.monotonic()
-    first.kill(signal.SIGKILL)
-    first.proc.wait()
-    acked = {b for b, t in answered.items() if t <= killed}
-    second = Server(WEBHOOK, tmp, 'sigkill-2', args, port=first.port)
-    for t in ts:
-        t.join()
-    check(not errors, 'posters failed: %s' % errors[:3])
-    rc = second.stop()
-    check(rc == 0, 'second instance: exit %d' % rc)
-    out1 = by_audit_id(first.records(killed=True))
-    lost = [b for b in acked if not all(auditgen.audit_id(i) in out1 for i in batches[b][0])]
-    check(not lost, 'SIGKILL: %d batches answered 200 before it are not in the output'
-          % len(lost))
+    rc, batches, acked, clients, out1, out2 = interrupt_mid_load(
+        tmp, files, token, 'sigkill', 40000, 64, signal.SIGKILL)
     # at least once: a batch written but not answered is judged again
-    out = by_audit_id(first.records(killed=True) + second.records())
+    out = by_audit_id(out1 + out2)
     missing = [i for ids, _ in batches for i in ids if auditgen.audit_id(i) not in out]
     check(not missing, 'SIGKILL: %d events never judged' % len(missing))
     print('sigkill: %d batches answered before SIGKILL, all in its output' % len(acked))

@@ -25,9 +25,9 @@ Cases:
               /metrics refused without the token, and with it parsed by
               prometheus_client: every answer the test received counted
               under its code; SIGHUP reopens the output;
-  concurrent  8 threads posting 1,000-odd events in batches through a queue
-              of one batch: the 429s they received equal the metric, and
-              every event is judged once;
+  concurrent  8 threads posting 1,200 events in batches through a queue of
+              one batch: the 429s they received equal the metric, and every
+              event is judged once; SIGINT saves the --learn baseline;
   sigterm     SIGTERM while 8 threads post: kag-webhook exits 0; every batch
               answered 200 before it is in its output; the rest are retried
               against a new kag-webhook on the same port and then appear;
@@ -153,6 +153,9 @@ def case_usage(tmp, files):
     r = run('--tls-cert=' + os.path.join(tmp, 'absent.crt'),
             '--tls-key=' + files['server'][1], '--listen=127.0.0.1:0')
     check(r.returncode == 1, 'missing certificate file: exit %d, want 1' % r.returncode)
+    r = run('--insecure-http', '--listen=127.0.0.1:0',
+            '--output=' + os.path.join(tmp, 'no-such-dir', 'out.jsonl'))
+    check(r.returncode == 1, 'output not writable: exit %d, want 1' % r.returncode)
 
 
 def case_tls(tmp, files, token):
@@ -161,8 +164,9 @@ def case_tls(tmp, files, token):
         f.write(token + '\n')
     srv = Server(WEBHOOK, tmp, 'tls', [
         '--tls-cert=' + files['server'][0], '--tls-key=' + files['server'][1],
-        '--client-ca=' + files['ca'], '--token-file=' + token_file,
-        '--max-body=65536', '--queue-bytes=98304', '--all', '--error-limit=0'])
+        '--client-ca=' + files['ca'], '--token-file=' + token_file, '--path=/audit',
+        '--path=/fluent-bit', '--max-body=65536', '--queue-bytes=98304', '--all',
+        '--error-limit=0'])
     ctx = tls_context(files['ca'], files['client'])
     seen = collections.Counter()   # every answer received, by code
     expect_errors = []             # (source number, codes allowed)
@@ -182,8 +186,8 @@ def case_tls(tmp, files, token):
     st, _, _ = post(good, eventlist([rec(i) for i in range(0, 10)]))
     check(st == 200, 'EventList answered %d' % st)
     st, _, _ = post(good, ('\n'.join(rec(i) for i in range(10, 20)) + '\n').encode(),
-                    ctype='application/x-ndjson')
-    check(st == 200, 'NDJSON answered %d' % st)
+                    ctype='application/x-ndjson', path='/fluent-bit')
+    check(st == 200, 'NDJSON on a second --path answered %d' % st)
     st, _, _ = post(good, ('[' + ','.join(rec(i) for i in range(20, 30)) + ']').encode(),
                     ctype='application/json; charset=utf-8')
     check(st == 200, 'JSON array answered %d' % st)
@@ -387,9 +391,11 @@ def make_batches(first, n_batches, per_batch):
 
 def case_concurrent(tmp, files, token):
     token_file = os.path.join(tmp, 'token')
+    baseline = os.path.join(tmp, 'concurrent.baseline')
     srv = Server(WEBHOOK, tmp, 'concurrent', [
         '--tls-cert=' + files['server'][0], '--tls-key=' + files['server'][1],
-        '--token-file=' + token_file, '--queue=1', '--threads=4', '--all'])
+        '--token-file=' + token_file, '--queue=1', '--threads=4', '--all',
+        '--baseline=' + baseline, '--learn'])
     ctx = tls_context(files['ca'])
     batches = make_batches(10000, 48, 25)
     ts, clients, answered, errors = post_all(srv.port, ctx, token, batches, 8)
@@ -412,8 +418,9 @@ def case_concurrent(tmp, files, token):
           '200s counted %r, want %d'
           % (m.get(('kag_http_responses_total', (('code', '200'),))), len(batches)))
     print('concurrent: %d batches, %d answered 429 first' % (len(batches), sent_429))
-    rc = srv.stop()
-    check(rc == 0, 'concurrent: exit %d' % rc)
+    rc = srv.stop(signal.SIGINT)
+    check(rc == 0, 'concurrent: SIGINT: exit %d' % rc)
+    check(os.path.exists(baseline), 'concurrent: --learn: no baseline saved at exit')
     compare_verdicts(tmp, [i for ids, _ in batches for i in ids], srv.records(), 'concurrent')
 
 

@@ -922,14 +922,28 @@ static int write_ready_file(const char *path, const char *host, int v6, unsigned
 /* Own options; 1 taken, 0 not ours, -1 usage error (printed). */
 static int own_option(struct webhook *w, int argc, char **argv, int *i)
 {
-	static const struct {
+	const struct {
 		const char *name;
 		uint64_t lo, hi;
+		size_t *size;      /* the option's field: one of these two */
+		unsigned *count;
 	} nums[] = {
-		{ "--max-body", 1, 1ull << 30 },      { "--queue", 1, 1u << 20 },
-		{ "--queue-bytes", 1, 1ull << 40 },   { "--threads", 1, 256 },
-		{ "--max-connections", 1, 65536 },    { "--timeout", 1, 86400 },
-		{ "--shutdown-timeout", 0, 86400 },
+		{ "--max-body", 1, 1ull << 30, &w->max_body, NULL },
+		{ "--queue", 1, 1u << 20, &w->queue_batches, NULL },
+		{ "--queue-bytes", 1, 1ull << 40, &w->queue_bytes, NULL },
+		{ "--threads", 1, 256, NULL, &w->threads },
+		{ "--max-connections", 1, 65536, NULL, &w->connections },
+		{ "--timeout", 1, 86400, NULL, &w->timeout },
+		{ "--shutdown-timeout", 0, 86400, NULL, &w->shutdown_timeout },
+	};
+	const struct {
+		const char *name;
+		const char **field;
+	} strs[] = {
+		{ "--listen", &w->listen },         { "--tls-cert", &w->tls_cert },
+		{ "--tls-key", &w->tls_key },       { "--client-ca", &w->client_ca },
+		{ "--token-file", &w->token_file }, { "--ready-file", &w->ready_file },
+		{ "--output", &w->out_path },
 	};
 	const char *a = argv[*i], *v;
 	int missing = 0;
@@ -939,32 +953,30 @@ static int own_option(struct webhook *w, int argc, char **argv, int *i)
 		w->insecure_http = 1;
 		return 1;
 	}
-	for (k = 0; k < sizeof(nums) / sizeof(nums[0]); k++) {
+	for (k = 0; k < sizeof(nums) / sizeof(nums[0]) && !missing; k++) {
 		uint64_t n;
 
-		if (!(v = collector_option_value(nums[k].name, argc, argv, i, &missing))) {
-			if (missing)
-				goto missing;
+		if (!(v = collector_option_value(nums[k].name, argc, argv, i, &missing)))
 			continue;
-		}
 		if (collector_parse_u64(v, nums[k].lo, nums[k].hi, &n) < 0) {
 			fprintf(stderr, PROG ": %s: expected a number from %llu to %llu\n",
 				nums[k].name, (unsigned long long)nums[k].lo,
 				(unsigned long long)nums[k].hi);
 			return -1;
 		}
-		switch (k) {
-		case 0: w->max_body = (size_t)n; break;
-		case 1: w->queue_batches = (size_t)n; break;
-		case 2: w->queue_bytes = (size_t)n; break;
-		case 3: w->threads = (unsigned)n; break;
-		case 4: w->connections = (unsigned)n; break;
-		case 5: w->timeout = (unsigned)n; break;
-		default: w->shutdown_timeout = (unsigned)n; break;
-		}
+		if (nums[k].size)
+			*nums[k].size = (size_t)n;
+		else
+			*nums[k].count = (unsigned)n;
 		return 1;
 	}
-	if ((v = collector_option_value("--path", argc, argv, i, &missing))) {
+	for (k = 0; k < sizeof(strs) / sizeof(strs[0]) && !missing; k++) {
+		if ((v = collector_option_value(strs[k].name, argc, argv, i, &missing))) {
+			*strs[k].field = v;
+			return 1;
+		}
+	}
+	if (!missing && (v = collector_option_value("--path", argc, argv, i, &missing))) {
 		if (v[0] != '/' || strcmp(v, "/healthz") == 0 || strcmp(v, "/metrics") == 0) {
 			fprintf(stderr, PROG ": --path=%s: a path starts with / and is neither "
 				"/healthz nor /metrics\n", v);
@@ -977,27 +989,11 @@ static int own_option(struct webhook *w, int argc, char **argv, int *i)
 		w->paths[w->npaths++] = v;
 		return 1;
 	}
-	if (missing)
-		goto missing;
-#define STR_OPT(name, field)                                                   \
-	if ((v = collector_option_value(name, argc, argv, i, &missing))) {                  \
-		w->field = v;                                                  \
-		return 1;                                                      \
-	}                                                                      \
-	if (missing)                                                           \
-		goto missing;
-	STR_OPT("--listen", listen)
-	STR_OPT("--tls-cert", tls_cert)
-	STR_OPT("--tls-key", tls_key)
-	STR_OPT("--client-ca", client_ca)
-	STR_OPT("--token-file", token_file)
-	STR_OPT("--ready-file", ready_file)
-	STR_OPT("--output", out_path)
-#undef STR_OPT
+	if (missing) {
+		fprintf(stderr, PROG ": %s needs a value\n", a);
+		return -1;
+	}
 	return 0;
-missing:
-	fprintf(stderr, PROG ": %s needs a value\n", a);
-	return -1;
 }
 
 /* Wait for a signal; on SIGHUP reopen the output. Returns when a

@@ -738,8 +738,8 @@ static void *judge_main(void *arg)
 		free(it->body);
 		wq_done(&w->q, it);
 		free(it);
-		/* after wq_done: the post's answer may come out of the queue's
-		 * accounting first, never the other way round */
+		/* resumed after wq_done(): the slot is free before the client
+		 * hears the answer, so its next post finds room */
 		MHD_resume_connection(r->conn);
 	}
 	return NULL;

@@ -6,6 +6,10 @@
  *   kag-webhook --tls-cert=FILE --tls-key=FILE [options]
  *   kag-webhook --insecure-http --listen=127.0.0.1:PORT [options]
  *
+ * Plain HTTP is never a default: --insecure-http must be asked for, and
+ * then listens on a loopback address only (behind a TLS proxy on the same
+ * host or in the same pod).
+ *
  * HTTP is libmicrohttpd's, TLS is GnuTLS's. A POST to one of the --path
  * paths (default /audit) carries one body: an EventList (the apiserver), a
  * JSON array of events (Fluent Bit `Format json`, Vector's json codec) or
@@ -72,6 +76,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -186,8 +192,8 @@ static void usage(FILE *out)
 		"  --client-ca=FILE    require client certificates issued by these CAs\n"
 		"                      (mTLS; 403 without a valid one)\n"
 		"  --token-file=FILE   require \"Authorization: Bearer <token>\" (401)\n"
-		"  --insecure-http     plain HTTP without TLS (only behind a TLS proxy\n"
-		"                      on the same host)\n"
+		"  --insecure-http     plain HTTP without TLS, on a loopback --listen\n"
+		"                      address only (behind a TLS proxy on the host)\n"
 		"  --output=FILE       append records to FILE, reopened on SIGHUP\n"
 		"                      (default: stdout)\n"
 		"  --max-body=BYTES    longest body (default %u; 413 past it)\n"
@@ -904,6 +910,14 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t
 	return 0;
 }
 
+static int is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	return ss->ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
 static int write_ready_file(const char *path, const char *host, int v6, unsigned port)
 {
 	char tmp[PATH_MAX];
@@ -1092,6 +1106,11 @@ int main(int argc, char **argv)
 	if (parse_listen(w.listen, &addr, &addrlen, host, sizeof(host)) < 0) {
 		fprintf(stderr, PROG ": --listen=%s: expected ADDRESS:PORT with a numeric "
 			"address\n", w.listen);
+		return 2;
+	}
+	if (w.insecure_http && !is_loopback(&addr)) {
+		fprintf(stderr, PROG ": --insecure-http listens on a loopback address only "
+			"(127.0.0.0/8, [::1]), behind a TLS proxy on the same host\n");
 		return 2;
 	}
 

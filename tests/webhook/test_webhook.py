@@ -25,6 +25,9 @@ Cases:
               /metrics refused without the token, and with it parsed by
               prometheus_client: every answer the test received counted
               under its code; SIGHUP reopens the output;
+  drain       SIGTERM while a post is being received, over plain HTTP on
+              loopback (--insecure-http): no new connection, /healthz 503 on
+              an open one, the post answered 503 with Retry-After, exit 0;
   concurrent  8 threads posting 1,200 events in batches through a queue of
               one batch: the 429s they received equal the metric, and every
               event is judged once; SIGINT saves the --learn baseline;
@@ -147,6 +150,7 @@ def case_usage(tmp, files):
                  ['--insecure-http', '--max-body=1000', '--queue-bytes=999'],
                  ['--tls-cert=' + files['server'][0]],
                  ['--insecure-http', '--listen=localhost'],
+                 ['--insecure-http', '--listen=0.0.0.0:0'],
                  ['--insecure-http', '--no-such-option']):
         r = run(*args)
         check(r.returncode == 2, 'usage error %s: exit %d, want 2' % (args, r.returncode))
@@ -357,6 +361,52 @@ def case_tls(tmp, files, token):
         check(b'MARKER' not in f.read(), 'a refused body was quoted in the output')
 
 
+def case_drain(tmp):
+    """SIGTERM while a post is being received (plain HTTP on loopback): new
+    connections are no longer taken, /healthz answers 503 on a connection
+    already open, the post that completes meanwhile is answered 503 with
+    Retry-After, and kag-webhook then exits 0."""
+    srv = Server(WEBHOOK, tmp, 'drain', ['--insecure-http', '--all'])
+    keep = Client(srv.port)
+    st, _, body = keep.request(method='GET', path='/healthz', ctype=None)
+    check(st == 200 and body == b'ok\n', 'drain: /healthz before: %d %r' % (st, body))
+    st, _, _ = keep.request(eventlist([rec(i) for i in range(60000, 60005)]))
+    check(st == 200, 'drain: plain HTTP post answered %d' % st)
+    held = eventlist([rec(i) for i in range(60005, 60010)])
+    slow = http.client.HTTPConnection('127.0.0.1', srv.port, timeout=60)
+    slow.putrequest('POST', '/audit')
+    slow.putheader('Content-Type', 'application/json')
+    slow.putheader('Content-Length', str(len(held)))
+    slow.endheaders()
+    slow.send(held[:100])
+    time.sleep(0.3)
+    srv.kill(signal.SIGTERM)
+    time.sleep(0.5)
+    check(srv.proc.poll() is None, 'drain: exited with a post still being received')
+    st, hdrs, body = keep.request(method='GET', path='/healthz', ctype=None)
+    check(st == 503 and hdrs.get('connection') == 'close',
+          'drain: /healthz while stopping: %d %r' % (st, hdrs))
+    try:
+        c = http.client.HTTPConnection('127.0.0.1', srv.port, timeout=1)
+        c.request('GET', '/healthz')
+        st = c.getresponse().status
+        check(False, 'drain: a new connection was answered %d while stopping' % st)
+    except OSError:
+        pass
+    slow.send(held[100:])
+    r = slow.getresponse()
+    r.read()
+    check(r.status == 503 and r.getheader('Retry-After') == '1',
+          'drain: post completed while stopping: %d, want 503 with Retry-After' % r.status)
+    try:
+        rc = srv.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        rc = None
+        srv.proc.kill()
+    check(rc == 0, 'drain: exit %r, want 0' % rc)
+    compare_verdicts(tmp, range(60000, 60005), srv.records(), 'drain')
+
+
 def post_all(port, ctx, token, batches, threads):
     """Post batches [(ids, body)] from `threads` threads, each with its own
     connection: returns the clients (their attempts) and the time each
@@ -500,6 +550,7 @@ def main():
             f.write(token + '\n')
         for name, case in (('usage', lambda: case_usage(tmp, files)),
                            ('tls', lambda: case_tls(tmp, files, token)),
+                           ('drain', lambda: case_drain(tmp)),
                            ('concurrent', lambda: case_concurrent(tmp, files, token)),
                            ('sigterm', lambda: case_sigterm(tmp, files, token)),
                            ('sigkill', lambda: case_sigkill(tmp, files, token))):

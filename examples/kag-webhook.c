@@ -179,8 +179,8 @@ struct request {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: " PROG " --tls-cert=FILE --tls-key=FILE [options]\n"
-		"       " PROG " --insecure-http [options]\n"
+		"Usage: " PROG " --tls-cert=FILE --tls-key=FILE [options]\n"
+		"  or:  " PROG " --insecure-http [options]\n"
 		"Judge Kubernetes audit events posted over HTTPS: the kube-apiserver's audit\n"
 		"webhook (EventList batches), Fluent Bit's and Vector's http outputs (JSON\n"
 		"arrays, NDJSON). Posts are answered 200 once their verdicts are written.\n\n"

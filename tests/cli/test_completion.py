@@ -2,8 +2,9 @@
 completion function is driven in bash as readline would call it (COMP_WORDS,
 COMP_CWORD) and its candidates compared exactly.
 
-Environment: KAG_COMPLETION (the script), KAG_TRIAGE, KAG_FILTER (the built
-tools, called by the completion for --help and --list-detectors).
+Environment: KAG_COMPLETION (the script), KAG_TRIAGE, KAG_FILTER and, when
+it is built, KAG_WEBHOOK (the built tools, called by the completion for
+--help and --list-detectors).
 Skipped (77) without bash.
 """
 import os
@@ -18,6 +19,7 @@ from clitest import TRIAGE
 
 SCRIPT = os.environ.get('KAG_COMPLETION', '')
 FILTER = os.environ.get('KAG_FILTER', '')
+WEBHOOK = os.environ.get('KAG_WEBHOOK', '')
 BASH = shutil.which('bash')
 
 DRIVER = r'''
@@ -55,7 +57,10 @@ class Completion(unittest.TestCase):
         return self.complete('_kag_filter', FILTER, *words, **kw)
 
     def test_every_option_from_help(self):
-        for fn, tool in (('_kag_triage', TRIAGE), ('_kag_filter', FILTER)):
+        tools = [('_kag_triage', TRIAGE), ('_kag_filter', FILTER)]
+        if WEBHOOK:
+            tools.append(('_kag_webhook', WEBHOOK))
+        for fn, tool in tools:
             opts = long_options(tool)
             self.assertGreater(len(opts), 15, tool)
             self.assertEqual(self.complete(fn, tool, '--'), opts)
@@ -115,6 +120,13 @@ class Completion(unittest.TestCase):
             # kag-filter's --output is a FILE; it takes no operands (stdin)
             self.assertEqual(self.filter('--output', 'a', cwd=d), ['audit.log'])
             self.assertEqual(self.filter('a', cwd=d), [])
+            if WEBHOOK:
+                # TLS files are files; the webhook takes no operands
+                self.assertEqual(self.complete('_kag_webhook', WEBHOOK, '--tls-key', 'p', cwd=d),
+                                 ['policy.json'])
+                self.assertEqual(self.complete('_kag_webhook', WEBHOOK, 'a', cwd=d), [])
+                self.assertEqual(self.complete('_kag_webhook', WEBHOOK, '--tls'),
+                                 ['--tls-cert', '--tls-key'])
 
 
 if __name__ == '__main__':

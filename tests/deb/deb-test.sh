@@ -3,11 +3,13 @@
 # "Debian packages" step; not a meson test: it builds the whole package):
 #
 #  1. a clean copy of the tree (the files git knows, without build
-#     directories), built with dpkg-buildpackage -us -uc -b: debian/rules
+#     directories), made into a source package (dpkg-source -b) and built
+#     with dpkg-buildpackage -us -uc -b: debian/rules
 #     checks debian/libkag0.symbols against lib/kag.sym, dpkg-gensymbols that
 #     the library exports exactly those symbols, and dh_auto_test runs the
 #     unit and cli suites;
-#  2. lintian on the .changes: any error fails, warnings are printed;
+#  2. lintian on the .changes and the .dsc: any error fails, warnings are
+#     printed;
 #  3. every .deb unpacked with dpkg -x into one temporary root (nothing is
 #     installed on this host), then against that root:
 #     - a consumer C program (examples/01-parse-event.c) built with
@@ -79,6 +81,9 @@ if [ "$reuse" = 0 ]; then
 	esac
 	export DEB_BUILD_OPTIONS
 	t0=$(date +%s)
+	# the source package too (lintian reads it below)
+	(cd "$work" && dpkg-source -b "kag-$version") > "$work/source.log" 2>&1 ||
+		{ cat "$work/source.log"; fail "dpkg-source -b failed"; }
 	echo "deb-test: dpkg-buildpackage -us -uc -b (DEB_BUILD_OPTIONS=$DEB_BUILD_OPTIONS)"
 	(cd "$src" && dpkg-buildpackage -us -uc -b) > "$work/build.log" 2>&1 ||
 		{ tail -n 80 "$work/build.log"; fail "dpkg-buildpackage failed (log: $work/build.log)"; }
@@ -94,7 +99,7 @@ done
 
 # 2. lintian: errors fail, warnings are shown
 t0=$(date +%s)
-lintian --tag-display-limit 0 "$changes" > "$work/lintian.txt" 2>&1 || true
+lintian --tag-display-limit 0 "$changes" "$work/kag_$version.dsc" > "$work/lintian.txt" 2>&1 || true
 cat "$work/lintian.txt"
 if grep -q '^E: ' "$work/lintian.txt"; then
 	fail "lintian reports errors"

@@ -50,6 +50,30 @@ fail:
 	return -1;
 }
 
+int tool_load_registry_file(kag_registry *reg, const char *prog, const char *path,
+			    int (*load)(kag_registry *, const char *, size_t))
+{
+	const char *name = strrchr(path, '/');
+	char *data;
+	size_t len;
+	int rc;
+
+	if (tool_read_file(path, 64u << 20, &data, &len) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path,
+			errno == EFBIG ? "too large" : strerror(errno));
+		return -1;
+	}
+	rc = load ? load(reg, data ? data : "", len)
+		  : kag_registry_load_addresses(reg, name ? name + 1 : path, data ? data : "", len);
+	free(data);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s: %s: %s\n", prog, path, kag_error_name(rc),
+			kag_registry_error_message(reg));
+		return -1;
+	}
+	return 0;
+}
+
 int baseline_file_load(kag_baseline *b, const char *prog, const char *path,
 		       int may_be_absent)
 {

@@ -82,6 +82,12 @@
  * SIGTERM or SIGINT, and every --save-every=MINUTES. A missing FILE is an
  * empty baseline with --learn, an error without.
  *
+ * Metrics: --metrics-file=FILE writes the Prometheus text exposition
+ * (metrics.h: records judged, rejected and skipped, verdicts by detector
+ * and assessment, judge latency, the session's tables) to FILE atomically
+ * every --metrics-every=SECONDS (default 15) and at exit, for the node
+ * exporter's textfile collector or any reader of the format.
+ *
  * Exit status: 0 at end of input or on a termination signal; 1 when the
  * output cannot be written or memory runs out (in confirmed mode the
  * message in hand stays unconfirmed and is sent again to the next
@@ -105,34 +111,24 @@
 #include <kag.h>
 
 #include "baseline-file.h"
-#include "errlimit.h"
+#include "collector.h"
 
 #define FILTER_READ_CHUNK (64 * 1024)
 #define FILTER_OUT_FLUSH (64 * 1024)   /* write out past this many bytes */
-#define FILTER_DEFAULT_MAX_LINE (16u << 20)
-
-struct obuf {
-	char *data;
-	size_t len, cap;
-};
+#define FILTER_METRICS_EVERY 15        /* seconds */
 
 struct filter {
 	int confirm;            /* --confirm: omprog confirmation protocol */
 	const char *out_path;   /* --output=FILE; NULL: stdout */
 	int out_fd;
-	kag_parser *parser;
-	kag_session *session;
-	struct obuf out;        /* records of the message in hand */
-	struct obuf line;       /* the message being read */
+	struct collector *coll;
+	struct collector_stream *stream;
+	struct outbuf out;      /* records of the message in hand */
+	struct outbuf line;     /* the message being read */
 	size_t max_line;
 	int overlong;           /* the message in hand passed max_line */
-	struct errlimit errors; /* error records written and held back */
-	uint64_t messages;      /* read so far: the line number of error records */
-	kag_baseline *baseline; /* --baseline=FILE, or NULL */
-	const char *baseline_path;
-	int learn;              /* --learn: learn and save the baseline */
-	time_t save_every;      /* --save-every: seconds between saves (0: at exit) */
-	time_t next_save;
+	const char *metrics_path; /* --metrics-file=FILE, or NULL */
+	time_t metrics_every, next_metrics;
 };
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -154,74 +150,14 @@ static void usage(FILE *out)
 		"                      stdout when ready and after each message;\n"
 		"                      verdicts go to --output=FILE\n"
 		"  --output=FILE       append verdict records to FILE (default: stdout)\n"
-		"  --all               also write benign and info verdicts\n"
-		"  --format=FMT        auto (default), native, eventlist, gke, eks, aks\n"
-		"                      or openshift\n"
-		"  --policy=FILE       JSON policy: baselines, lists, thresholds, detectors\n"
-		"  --rules=FILE        JSON caller rules, judged next to the built-ins\n"
-		"  --baseline=FILE     a learned baseline (kag-baseline/1): behaviour it\n"
-		"                      has seen ranks lower, new behaviour says so\n"
-		"  --learn             also learn from the input; FILE is written back\n"
-		"                      atomically at exit (and with --save-every)\n"
-		"  --save-every=MIN    with --learn, also save every MIN minutes\n"
-		"  --max-line=BYTES    longest message (default %u)\n"
-		"  --error-limit=N     write the first N error records of each kind of\n"
-		"                      fault and count the rest in error_summary\n"
-		"                      records (default 10; 0: write them all)\n"
+		"  --max-line=BYTES    the same as --max-record\n"
+		"  --metrics-file=FILE write Prometheus metrics to FILE (atomically)\n"
+		"  --metrics-every=SEC how often (default %d seconds; also at exit)\n",
+		FILTER_METRICS_EVERY);
+	collector_usage(out);
+	fprintf(out,
 		"  --version           print the library version and exit\n"
-		"  -h, --help          this text\n",
-		FILTER_DEFAULT_MAX_LINE);
-}
-
-/* Append to a buffer; -1 when out of memory or past `limit` bytes. */
-static int obuf_put(struct obuf *b, const char *s, size_t n, size_t limit)
-{
-	if (n > limit - b->len) /* b->len <= limit */
-		return -1;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *nd;
-
-		while (cap < b->len + n)
-			cap = cap > limit / 2 ? limit : cap * 2;
-		if (!(nd = realloc(b->data, cap)))
-			return -1;
-		b->data = nd;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	return 0;
-}
-
-static int obuf_puts(struct obuf *b, const char *s)
-{
-	return obuf_put(b, s, strlen(s), (size_t)-1);
-}
-
-static int obuf_put_json_string(struct obuf *b, const char *s)
-{
-	char esc[8];
-
-	if (obuf_puts(b, "\"") < 0)
-		return -1;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			esc[2] = '\0';
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-		} else {
-			esc[0] = (char)c;
-			esc[1] = '\0';
-		}
-		if (obuf_puts(b, esc) < 0)
-			return -1;
-	}
-	return obuf_puts(b, "\"");
+		"  -h, --help          this text\n");
 }
 
 /* Write the records gathered so far to the output. */
@@ -236,152 +172,27 @@ static int out_flush(struct filter *f)
 	return 0;
 }
 
-static int out_record(struct filter *f, const char *json, size_t len)
+static void write_metrics(struct filter *f)
 {
-	if (obuf_put(&f->out, json, len, (size_t)-1) < 0 || obuf_put(&f->out, "\n", 1, (size_t)-1) < 0) {
-		fprintf(stderr, "kag-filter: out of memory\n");
-		return -1;
-	}
-	return f->out.len >= FILTER_OUT_FLUSH ? out_flush(f) : 0;
-}
+	const kag_session *s = collector_stream_session(f->stream);
 
-/* A summary of the error records of one kind held back so far. */
-static int out_error_summary(struct filter *f, const struct errlimit_kind *k)
-{
-	char rec[ERRLIMIT_SUMMARY_MAX];
-	int n = errlimit_summary_json(rec, sizeof(rec), k);
-
-	if (n < 0 || obuf_put(&f->out, rec, (size_t)n, (size_t)-1) < 0) {
-		fprintf(stderr, "kag-filter: out of memory\n");
-		return -1;
-	}
-	return f->out.len >= FILTER_OUT_FLUSH ? out_flush(f) : 0;
-}
-
-/* Whether an error record of this kind is written (1), held back (0), or
- * summarised now (the summary written: 0), or -1 on a failure. */
-static int admit_error(struct filter *f, int code, const char *message, const char *path)
-{
-	struct errlimit_kind *kind;
-
-	switch (errlimit_admit(&f->errors, code, message, path, &kind)) {
-	case ERRLIMIT_WRITE:
-		return 1;
-	case ERRLIMIT_SUMMARY:
-		return out_error_summary(f, kind);
-	default:
-		return 0;
-	}
-}
-
-/* The record the parser rejected: the library's error record. */
-static int out_parser_error(struct filter *f, const kag_parser *p, int code)
-{
-	const char *json;
-	size_t len;
-	int rc = admit_error(f, code, kag_parser_error_message(p), kag_parser_error_path(p));
-
-	if (rc <= 0)
-		return rc;
-	if (!(json = kag_parser_error_json(p, &len))) {
-		fprintf(stderr, "kag-filter: out of memory\n");
-		return -1;
-	}
-	return out_record(f, json, len);
-}
-
-/* A message dropped before the parser saw it (longer than --max-line): an
- * error record of the same shape, written here. */
-static int out_dropped(struct filter *f)
-{
-	char m[96], tail[96];
-	int rc;
-
-	snprintf(m, sizeof(m), "message longer than %zu bytes (dropped)", f->max_line);
-	if ((rc = admit_error(f, KAG_ELIMIT, m, "")) <= 0)
-		return rc;
-	snprintf(tail, sizeof(tail), ",\"source\":null,\"line\":%llu,\"offset\":0}}\n",
-		 (unsigned long long)f->messages);
-	if (obuf_puts(&f->out, "{\"error\":{\"code\":\"KAG_ELIMIT\",\"message\":") < 0 ||
-	    obuf_put_json_string(&f->out, m) < 0 || obuf_puts(&f->out, tail) < 0) {
-		fprintf(stderr, "kag-filter: out of memory\n");
-		return -1;
-	}
-	return f->out.len >= FILTER_OUT_FLUSH ? out_flush(f) : 0;
-}
-
-static int out_verdicts(struct filter *f, const kag_result *res)
-{
-	size_t i, n = kag_result_count(res);
-
-	for (i = 0; i < n; i++) {
-		size_t len;
-		const char *json = kag_verdict_json(kag_result_verdict(res, i), &len);
-
-		if (out_record(f, json, len) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Judge one message (a line without its line end). Returns -1 on a failure
- * that must stop the program (out of memory, output not writable). */
-static int judge_message(struct filter *f, const char *msg, size_t len)
-{
-	kag_parser *p = f->parser;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (msg[i] != ' ' && msg[i] != '\t' && msg[i] != '\r')
-			break;
-	if (i == len)
-		return 0; /* blank: nothing to judge */
-
-	/* A message is a whole stream: a record cut short at the line end is
-	 * reported now, never joined with the next message. */
-	if (kag_parser_reset(p) < 0 ||
-	    kag_parser_set_option_u64(p, KAG_OPT_LINE, f->messages) < 0 ||
-	    kag_parser_feed(p, msg, len) < 0 || kag_parser_finish(p) < 0) {
-		fprintf(stderr, "kag-filter: out of memory\n");
-		return -1;
-	}
-	for (;;) {
-		const kag_event *ev;
-		const kag_result *res;
-		int rc = kag_parser_next(&ev, p);
-
-		if (rc == KAG_ITEROVER)
-			break;
-		if (rc == KAG_EINVAL) {
-			fprintf(stderr, "kag-filter: %s\n", kag_strerror(rc));
-			return -1;
-		}
-		if (rc < 0) {
-			if (out_parser_error(f, p, rc) < 0)
-				return -1;
-			continue;
-		}
-		rc = kag_session_evaluate(&res, f->session, ev);
-		if (rc < 0) {
-			fprintf(stderr, "kag-filter: evaluation failed: %s\n", kag_strerror(rc));
-			return -1;
-		}
-		if (out_verdicts(f, res) < 0)
-			return -1;
-	}
-	return 0;
+	metrics_sessions(collector_metrics(f->coll), &s, 1);
+	if (metrics_write_file(collector_metrics(f->coll), f->metrics_path) < 0)
+		fprintf(stderr, "kag-filter: %s: %s\n", f->metrics_path, strerror(errno));
 }
 
 /* A whole message has been read: judge it, write its records, confirm it. */
 static int end_message(struct filter *f)
 {
+	char m[96];
 	int rc;
 
-	f->messages++;
 	if (f->overlong) {
-		rc = out_dropped(f);
+		snprintf(m, sizeof(m), "message longer than %zu bytes (dropped)", f->max_line);
+		rc = collector_reject(f->stream, KAG_ELIMIT, m, NULL, &f->out);
 	} else {
-		rc = judge_message(f, f->line.data ? f->line.data : "", f->line.len);
+		rc = collector_judge(f->stream, f->line.data ? f->line.data : "", f->line.len,
+				     NULL, &f->out);
 	}
 	f->line.len = 0;
 	f->overlong = 0;
@@ -403,7 +214,7 @@ static int add_to_line(struct filter *f, const char *s, size_t n)
 		f->line.len = 0;
 		return 0;
 	}
-	if (obuf_put(&f->line, s, n, f->max_line) < 0) {
+	if (outbuf_put(&f->line, s, n, f->max_line) < 0) {
 		fprintf(stderr, "kag-filter: out of memory\n");
 		return -1;
 	}
@@ -443,21 +254,26 @@ static int wait_input(const sigset_t *waitmask, const struct timespec *timeout)
 	return n > 0;
 }
 
-/* --save-every: save the learned baseline when its time has come. A save
- * that fails is reported and tried again at the next turn. */
-static void save_when_due(struct filter *f, struct timespec *timeout)
+/* The periodic work (--save-every, --metrics-file) that is due, and the
+ * time until the next: 0 and *timeout set, or -1 when there is none. */
+static int periodic(struct filter *f, struct timespec *timeout)
 {
-	time_t now;
+	time_t now = time(NULL);
+	long wait = collector_save_when_due(f->coll, now);
 
-	if (!f->learn || !f->save_every)
-		return;
-	now = time(NULL);
-	if (now >= f->next_save) {
-		(void)baseline_file_save(f->baseline, "kag-filter", f->baseline_path);
-		f->next_save = now + f->save_every;
+	if (f->metrics_path) {
+		if (now >= f->next_metrics) {
+			write_metrics(f);
+			f->next_metrics = now + f->metrics_every;
+		}
+		if (wait < 0 || f->next_metrics - now < wait)
+			wait = (long)(f->next_metrics - now);
 	}
-	timeout->tv_sec = f->next_save - now;
+	if (wait < 0)
+		return -1;
+	timeout->tv_sec = wait;
 	timeout->tv_nsec = 0;
+	return 0;
 }
 
 /* Take signals that arrived while input kept coming: pselect() may report
@@ -480,10 +296,10 @@ static int run(struct filter *f, const sigset_t *handled, const sigset_t *waitma
 	for (;;) {
 		ssize_t n;
 		char *s, *end, *nl;
-		int w;
+		int w, timed;
 
 		take_pending(handled);
-		save_when_due(f, &timeout);
+		timed = periodic(f, &timeout) == 0;
 		if (got_term)
 			return 0;
 		if (got_hup) {
@@ -493,7 +309,7 @@ static int run(struct filter *f, const sigset_t *handled, const sigset_t *waitma
 			if (open_output(f) < 0)
 				return -1;
 		}
-		if ((w = wait_input(waitmask, f->learn && f->save_every ? &timeout : NULL)) <= 0) {
+		if ((w = wait_input(waitmask, timed ? &timeout : NULL)) <= 0) {
 			if (w < 0)
 				return -1;
 			continue;
@@ -531,124 +347,81 @@ static int run(struct filter *f, const sigset_t *handled, const sigset_t *waitma
 	}
 }
 
-static int load_file(kag_registry *reg, const char *path,
-		     int (*load)(kag_registry *, const char *, size_t))
+/* One argument, kag-filter's own or a common one (collector_option):
+ * -1 to go on, or the exit status. */
+static int filter_option(struct filter *f, struct collector_options *o, int argc, char **argv,
+			 int *i)
 {
-	char *data;
-	size_t len;
+	const char *a = argv[*i];
 	int rc;
 
-	if (tool_read_file(path, 64u << 20, &data, &len) < 0) {
-		fprintf(stderr, "kag-filter: %s: %s\n", path,
-			errno == EFBIG ? "too large" : strerror(errno));
-		return -1;
-	}
-	rc = load(reg, data ? data : "", len);
-	free(data);
-	if (rc < 0) {
-		fprintf(stderr, "kag-filter: %s: %s: %s\n", path, kag_error_name(rc),
-			kag_registry_error_message(reg));
-		return -1;
-	}
-	return 0;
-}
+	if (strcmp(a, "--confirm") == 0) {
+		f->confirm = 1;
+	} else if (strncmp(a, "--output=", 9) == 0) {
+		f->out_path = strcmp(a + 9, "-") == 0 ? NULL : a + 9;
+	} else if (strncmp(a, "--max-line=", 11) == 0) {
+		/* the older name of --max-record */
+		char buf[64], *alias[1] = { buf };
+		int j = 0;
 
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	unsigned long long v;
+		snprintf(buf, sizeof(buf), "--max-record=%s", a + 11);
+		if (collector_option(o, "kag-filter", 1, alias, &j) < 0)
+			return 2;
+	} else if (strncmp(a, "--metrics-file=", 15) == 0 && a[15]) {
+		f->metrics_path = a + 15;
+	} else if (strncmp(a, "--metrics-every=", 16) == 0) {
+		char *end;
+		long v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > (1ull << 30))
-		return -1;
-	*out = (size_t)v;
-	return 0;
+		errno = 0;
+		v = strtol(a + 16, &end, 10);
+		if (errno || end == a + 16 || *end || v < 1 || v > 86400) {
+			fprintf(stderr, "kag-filter: %s: expected seconds from 1 to 86400\n", a);
+			return 2;
+		}
+		f->metrics_every = (time_t)v;
+	} else if (strcmp(a, "--version") == 0) {
+		printf("kag-filter %s\n", kag_version_string());
+		return 0;
+	} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		usage(stdout);
+		return 0;
+	} else if ((rc = collector_option(o, "kag-filter", argc, argv, i)) != 0) {
+		return rc < 0 ? 2 : -1;
+	} else {
+		fprintf(stderr, "kag-filter: unknown argument '%s'\n", a);
+		usage(stderr);
+		return 2;
+	}
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
 	struct filter f;
-	kag_registry *reg = NULL;
-	const kag_result *res;
-	const char *policy_file = NULL, *rules_file = NULL;
-	int i, all = 0, format = KAG_FORMAT_AUTO, rc = 1;
+	struct collector_options o;
+	int i, rc = 1;
 	struct sigaction sa;
 	sigset_t block, waitmask;
 
 	memset(&f, 0, sizeof(f));
 	f.out_fd = STDOUT_FILENO;
-	f.max_line = FILTER_DEFAULT_MAX_LINE;
-	errlimit_init(&f.errors, ERRLIMIT_DEFAULT);
+	f.metrics_every = FILTER_METRICS_EVERY;
+	collector_options_init(&o);
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
+		int r = filter_option(&f, &o, argc, argv, &i);
 
-		if (strcmp(a, "--confirm") == 0) {
-			f.confirm = 1;
-		} else if (strncmp(a, "--output=", 9) == 0) {
-			f.out_path = strcmp(a + 9, "-") == 0 ? NULL : a + 9;
-		} else if (strcmp(a, "--all") == 0) {
-			all = 1;
-		} else if (strncmp(a, "--format=", 9) == 0) {
-			static const char *const names[] = { "auto", "native", "eventlist", "gke",
-							     "eks", "aks", "openshift" };
-
-			/* names[i] is KAG_FORMAT_* value i */
-			for (format = 0; format < 7 && strcmp(a + 9, names[format]); format++)
-				;
-			if (format == 7) {
-				fprintf(stderr, "kag-filter: unknown %s\n", a);
-				return 2;
-			}
-		} else if (strncmp(a, "--policy=", 9) == 0) {
-			policy_file = a + 9;
-		} else if (strncmp(a, "--rules=", 8) == 0) {
-			rules_file = a + 8;
-		} else if (strncmp(a, "--baseline=", 11) == 0) {
-			f.baseline_path = a + 11;
-		} else if (strcmp(a, "--learn") == 0) {
-			f.learn = 1;
-		} else if (strncmp(a, "--save-every=", 13) == 0) {
-			size_t minutes;
-
-			if (parse_size(a + 13, &minutes) < 0 || minutes > 10080) {
-				fprintf(stderr, "kag-filter: %s: expected minutes from 1 to 10080\n", a);
-				return 2;
-			}
-			f.save_every = (time_t)minutes * 60;
-		} else if (strncmp(a, "--max-line=", 11) == 0) {
-			if (parse_size(a + 11, &f.max_line) < 0) {
-				fprintf(stderr, "kag-filter: %s: expected bytes from 1 to %llu\n",
-					a, 1ull << 30);
-				return 2;
-			}
-		} else if (strncmp(a, "--error-limit=", 14) == 0) {
-			if (errlimit_parse(&f.errors, a + 14) < 0) {
-				fprintf(stderr, "kag-filter: --error-limit=N takes a number (0: no "
-					"limit)\n");
-				return 2;
-			}
-		} else if (strcmp(a, "--version") == 0) {
-			printf("kag-filter %s\n", kag_version_string());
-			return 0;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "kag-filter: unknown argument '%s'\n", a);
-			usage(stderr);
-			return 2;
-		}
+		if (r >= 0)
+			return r;
 	}
-	if ((f.learn || f.save_every) && !f.baseline_path) {
-		fprintf(stderr, "kag-filter: --learn and --save-every need --baseline=FILE\n");
+	if (collector_options_check(&o, "kag-filter") < 0)
 		return 2;
-	}
 	if (f.confirm && !f.out_path) {
 		fprintf(stderr, "kag-filter: --confirm needs --output=FILE (stdout carries "
 			"the confirmations)\n");
 		return 2;
 	}
+	f.max_line = o.max_record;
 
 	/* Termination and hangup are handled between messages only. */
 	memset(&sa, 0, sizeof(sa));
@@ -669,27 +442,11 @@ int main(int argc, char **argv)
 	sigdelset(&waitmask, SIGHUP);
 	signal(SIGPIPE, SIG_IGN); /* a closed output is a write error */
 
-	if (kag_registry_new(&reg) < 0) {
-		fprintf(stderr, "kag-filter: cannot initialise: out of memory\n");
-		return 1;
-	}
-	if ((rules_file && load_file(reg, rules_file, kag_registry_load_rules) < 0) ||
-	    (policy_file && load_file(reg, policy_file, kag_registry_load_policy) < 0))
+	if (collector_open(&f.coll, &o, "kag-filter") < 0)
+		return 1; /* a policy, rules, address or baseline file refused */
+	if (collector_stream_new(&f.stream, f.coll) < 0)
 		goto out;
-	if (kag_registry_seal(reg) < 0 || kag_session_new(&f.session, reg) < 0 ||
-	    kag_session_set_option_u64(f.session, KAG_SOPT_EMIT_BENIGN, (uint64_t)all) < 0 ||
-	    kag_parser_new(&f.parser) < 0 ||
-	    kag_parser_set_option_u64(f.parser, KAG_OPT_FORMAT, (uint64_t)format) < 0 ||
-	    kag_parser_set_option_u64(f.parser, KAG_OPT_MAX_RECORD_BYTES, f.max_line) < 0) {
-		fprintf(stderr, "kag-filter: cannot initialise: out of memory\n");
-		goto out;
-	}
-	if (f.baseline_path &&
-	    (kag_baseline_new(&f.baseline) < 0 ||
-	     baseline_file_load(f.baseline, "kag-filter", f.baseline_path, f.learn) < 0 ||
-	     kag_session_set_baseline(f.session, f.baseline, f.learn) < 0))
-		goto out;
-	f.next_save = time(NULL) + f.save_every;
+	f.next_metrics = time(NULL); /* a first file at start */
 	if (f.out_path && open_output(&f) < 0)
 		goto out;
 	if (f.confirm && tool_write_all(STDOUT_FILENO, "OK\n", 3) < 0) {
@@ -698,31 +455,23 @@ int main(int argc, char **argv)
 	}
 
 	if (run(&f, &block, &waitmask) == 0) {
-		/* Requests seen only at RequestReceived: judged now. */
-		const struct errlimit_kind *k;
-		unsigned it = 0;
-
 		rc = 0;
-		if (kag_session_flush(&res, f.session) == KAG_OK && out_verdicts(&f, res) < 0)
+		/* held verdicts and the error summaries still due */
+		if (collector_finish(f.stream, &f.out) < 0 || out_flush(&f) < 0)
 			rc = 1;
-		while (!rc && (k = errlimit_pending(&f.errors, &it)) != NULL)
-			if (out_error_summary(&f, k) < 0)
-				rc = 1;
-		if (!rc && out_flush(&f) < 0)
+		if (collector_save_baseline(f.coll) < 0)
 			rc = 1;
-		if (f.learn && baseline_file_save(f.baseline, "kag-filter", f.baseline_path) < 0)
-			rc = 1;
+		if (f.metrics_path)
+			write_metrics(&f);
 	}
 out:
 	if (f.out_fd >= 0 && f.out_fd != STDOUT_FILENO && close(f.out_fd) < 0 && rc == 0) {
 		fprintf(stderr, "kag-filter: %s: %s\n", f.out_path, strerror(errno));
 		rc = 1;
 	}
-	free(f.out.data);
-	free(f.line.data);
-	kag_parser_free(f.parser);
-	kag_session_free(f.session);
-	kag_baseline_free(f.baseline);
-	kag_registry_free(reg);
+	outbuf_free(&f.out);
+	outbuf_free(&f.line);
+	collector_stream_free(f.stream);
+	collector_close(f.coll);
 	return rc;
 }

@@ -232,34 +232,6 @@ static int triage_stream(struct triage *t, kag_parser *p, FILE *in, const char *
 	return 0;
 }
 
-/* Load a policy or rules file into reg, or with load NULL an address list
- * for known_bad_source named after the file's base name (the name the
- * evidence gives); errors name the file and the JSON pointer of the
- * offending value or the line. */
-static int load_file(kag_registry *reg, const char *path,
-		     int (*load)(kag_registry *, const char *, size_t))
-{
-	const char *name = strrchr(path, '/');
-	char *buf;
-	size_t len;
-	int rc;
-
-	if (tool_read_file(path, 64u << 20, &buf, &len) < 0) {
-		fprintf(stderr, "kag-triage: %s: %s\n", path,
-			errno == EFBIG ? "too large" : strerror(errno));
-		return -1;
-	}
-	rc = load ? load(reg, buf ? buf : "", len)
-		  : kag_registry_load_addresses(reg, name ? name + 1 : path, buf, len);
-	free(buf);
-	if (rc < 0) {
-		fprintf(stderr, "kag-triage: %s: %s: %s\n", path, kag_error_name(rc),
-			kag_registry_error_message(reg));
-		return -1;
-	}
-	return 0;
-}
-
 static int list_detectors(kag_registry *r)
 {
 	size_t i;
@@ -448,14 +420,16 @@ static int load_registry(kag_registry **out, const struct options *o)
 		return 1;
 	}
 	/* rules first, so that the policy can enable or disable them */
-	if ((o->rules_file && load_file(*out, o->rules_file, kag_registry_load_rules) < 0) ||
-	    (o->policy_file && load_file(*out, o->policy_file, kag_registry_load_policy) < 0)) {
+	if ((o->rules_file && tool_load_registry_file(*out, "kag-triage", o->rules_file,
+						      kag_registry_load_rules) < 0) ||
+	    (o->policy_file && tool_load_registry_file(*out, "kag-triage", o->policy_file,
+						       kag_registry_load_policy) < 0)) {
 		kag_registry_free(*out);
 		return 2;
 	}
 	/* after the policy: a file replaces a policy list of its name */
 	for (i = 0; i < o->n_bad_sources; i++) {
-		if (load_file(*out, o->bad_sources[i], NULL) < 0) {
+		if (tool_load_registry_file(*out, "kag-triage", o->bad_sources[i], NULL) < 0) {
 			kag_registry_free(*out);
 			return 2;
 		}

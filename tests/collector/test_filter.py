@@ -224,9 +224,58 @@ class FilterTest(unittest.TestCase):
                                              'source': None, 'line': 1, 'offset': 0}})
         self.assertEqual([r['event']['auditID'] for r in recs[1:]], [auditgen.audit_id(3)])
 
+    def test_metrics_file(self):
+        """--metrics-file: the Prometheus text format, read by the reference
+        parser (python3-prometheus-client), with counts that equal what
+        was written: events judged by format, records rejected by code,
+        verdicts by detector and assessment, the judge latency histogram
+        and the session tables."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        metrics = os.path.join(self.tmp.name, 'kag.prom')
+        data = (auditgen.record(1, kind='exec') + '\n' + 'not json\n' +
+                auditgen.record(2, kind='exec') + '\n' + '{"verb": 3}\n').encode()
+        got = self.run_filter(['--all', '--metrics-file=' + metrics], data)
+        self.assertEqual(got.returncode, 0, got.stderr)
+        recs = json_lines(got.stdout)
+        with open(metrics) as f:
+            families = {m.name: m for m in text_string_to_metric_families(f.read())}
+
+        # the parser names a counter's family without its _total suffix
+        def value(name, **labels):
+            for fam in families.values():
+                for s in fam.samples:
+                    if s.name == name and all(s.labels.get(k) == v
+                                              for k, v in labels.items()):
+                        return s.value
+            self.fail('no sample %s %r' % (name, labels))
+
+        self.assertEqual(value('kag_records_judged_total', format='native'), 2)
+        self.assertEqual(value('kag_records_rejected_total', code='KAG_EPARSE'), 1)
+        self.assertEqual(value('kag_records_rejected_total', code='KAG_ESCHEMA'), 1)
+        self.assertEqual(value('kag_records_skipped_total'), 0)
+        written = {}
+        for v in verdicts_of(recs):
+            key = (v['detector'], v['assessment'])
+            written[key] = written.get(key, 0) + 1
+        self.assertTrue(written)
+        self.assertEqual(families['kag_verdicts'].type, 'counter')
+        for fam_sample in families['kag_verdicts'].samples:
+            key = (fam_sample.labels['detector'], fam_sample.labels['assessment'])
+            self.assertEqual(fam_sample.value, written.get(key, 0), key)
+        # one latency observation per non-blank message
+        self.assertEqual(families['kag_judge_seconds'].type, 'histogram')
+        self.assertEqual(value('kag_judge_seconds_count'), 4)
+        self.assertEqual(value('kag_judge_seconds_bucket', le='+Inf'), 4)
+        self.assertEqual(value('kag_session_events_total'), 2)
+        self.assertEqual(value('kag_correlation_entries', table='dedup'), 2)
+        self.assertEqual(value('kag_correlation_capacity', table='dedup'), 65536)
+        self.assertEqual(families['kag_correlation_entries'].type, 'gauge')
+
     def test_usage_errors(self):
         for args in (['--confirm'], ['--confirm', '--output=-'], ['--bogus'],
-                     ['--max-line=0'], ['--format=xml']):
+                     ['--max-line=0'], ['--format=xml'], ['--metrics-every=0'],
+                     ['--policy']):
             got = self.run_filter(args, b'')
             self.assertEqual(got.returncode, 2, args)
             self.assertEqual(got.stdout, b'', args)

@@ -41,7 +41,11 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstraps, const ch
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	rd_kafka_t *rk;
 
-	if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err)) ||
+	/* (the instance that keeps the mock cluster has no brokers to name:
+	 * its notice saying so is not shown) */
+	if ((*bootstraps &&
+	     rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err))) ||
+	    (!*bootstraps && rd_kafka_conf_set(conf, "log_level", "4", err, sizeof(err))) ||
 	    (type == RD_KAFKA_PRODUCER &&
 	     (rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err)) ||
 	      rd_kafka_conf_set(conf, "linger.ms", "2", err, sizeof(err)))) ||
@@ -119,23 +123,28 @@ static void produce(const char *bootstraps, const char *topic, const char *in, c
 	}
 	for (i = 0; (len = getline(&line, &cap, f)) > 0; i++) {
 		char *tab = memchr(line, '\t', (size_t)len);
-		size_t vlen;
+		const char *key;
+		char *value; /* (the macros below want plain names) */
+		size_t vlen, klen;
+		void *index = (void *)(uintptr_t)i; /* the delivery report's */
 
 		if (!tab) {
 			fprintf(stderr, "mock-cluster: %s:%zu: no tab\n", in, i + 1);
 			exit(1);
 		}
-		vlen = (size_t)(line + len - (tab + 1));
-		if (vlen && tab[vlen] == '\n')
+		key = tab == line ? NULL : line; /* an empty key: none */
+		klen = (size_t)(tab - line);
+		value = tab + 1;
+		vlen = (size_t)(line + len - value);
+		if (vlen && value[vlen - 1] == '\n')
 			vlen--;
 		while (rate > 0 && (double)i / rate > now_s() - start)
 			rd_kafka_poll(rk, 1);
 		while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-					 RD_KAFKA_V_KEY(tab == line ? NULL : line,
-							(size_t)(tab - line)),
-					 RD_KAFKA_V_VALUE(tab + 1, vlen),
+					 RD_KAFKA_V_KEY(key, klen),
+					 RD_KAFKA_V_VALUE(value, vlen),
 					 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-					 RD_KAFKA_V_OPAQUE((void *)(uintptr_t)i),
+					 RD_KAFKA_V_OPAQUE(index),
 					 RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			rd_kafka_poll(rk, 10);
 		rd_kafka_poll(rk, 0);

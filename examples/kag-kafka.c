@@ -53,7 +53,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* memmem */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -65,6 +65,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 
 #include <kag.h>
@@ -210,31 +211,68 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 	}
 }
 
-/* Produce the records gathered for one input record, one Kafka message
- * per record line, keyed by the input record's key. */
-static int produce_out(struct kafka *k, const void *key, size_t key_len)
+/* The user a verdict record is about (evidence.user.username), for the
+ * records released without an input record in hand (finishing a stream):
+ * the key producers give the records (user.username). NULL when none. */
+static json_t *record_user(const char *line, size_t len, const char **user)
 {
-	size_t at = 0;
+	json_t *rec = json_loadb(line, len, 0, NULL);
+	json_t *u = json_object_get(json_object_get(json_object_get(rec, "evidence"), "user"),
+				    "username");
+
+	*user = json_string_value(u);
+	return rec;
+}
+
+/* Whether a record's source is `mine` ("source":"topic/partition@offset),
+ * followed by its line number or nothing. */
+static int about(const char *line, size_t len, const char *mine, size_t mine_len)
+{
+	const char *at = mine ? memmem(line, len, mine, mine_len) : NULL;
+
+	return at && at + mine_len < line + len && (at[mine_len] == ':' || at[mine_len] == '"');
+}
+
+/* Produce the records gathered, one Kafka message per record line. A
+ * record about the input record in hand (its source is `mine`) takes
+ * that record's key;
+ * any other (a request held earlier and released now, or with `mine` NULL
+ * every record) takes its verdict's user, as producers key records. */
+static int produce_out(struct kafka *k, const char *mine, const void *key, size_t key_len)
+{
+	size_t at = 0, mine_len = mine ? strlen(mine) : 0;
 
 	while (at < k->out.len) {
 		char *line = k->out.data + at;
 		char *nl = memchr(line, '\n', k->out.len - at);
 		size_t len = nl ? (size_t)(nl - line) : k->out.len - at;
+		const void *rkey = key;
+		size_t rkey_len = key_len;
+		json_t *rec = NULL;
 
 		at += len + (nl != NULL);
 		if (!len)
 			continue;
+		if (!about(line, len, mine, mine_len)) {
+			const char *user;
+
+			rec = record_user(line, len, &user);
+			rkey = user;
+			rkey_len = user ? strlen(user) : 0;
+		}
 		for (;;) {
 			if (rd_kafka_produce(k->out_topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-					     line, len, key, key_len, NULL) == 0)
+					     line, len, (void *)rkey, rkey_len, NULL) == 0)
 				break;
 			if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 				fprintf(stderr, PROG ": producing to %s: %s\n", k->out_topic_name,
 					rd_kafka_err2str(rd_kafka_last_error()));
+				json_decref(rec);
 				return -1;
 			}
 			rd_kafka_poll(k->producer, 100); /* the queue drains */
 		}
+		json_decref(rec);
 		k->undelivered++;
 		metrics_add(k->m, k->m_produced, 1);
 	}
@@ -366,7 +404,7 @@ static int assign(struct kafka *k, rd_kafka_topic_partition_list_t *l)
 
 /* Partitions leave: finish their streams, deliver, commit (unless lost),
  * free the streams. */
-static int revoke(struct kafka *k, const rd_kafka_topic_partition_list_t *l, int lost)
+static int revoke_parts(struct kafka *k, const rd_kafka_topic_partition_list_t *l, int lost)
 {
 	int i, rc = 0;
 
@@ -379,7 +417,7 @@ static int revoke(struct kafka *k, const rd_kafka_topic_partition_list_t *l, int
 			rc = -1;
 		p->hold = -1; /* every held request released */
 	}
-	if (!rc && k->producer && produce_out(k, NULL, 0) < 0)
+	if (!rc && k->producer && produce_out(k, NULL, NULL, 0) < 0)
 		rc = -1;
 	if (!rc && deliver(k) < 0)
 		rc = -1;
@@ -421,7 +459,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		int lost = rd_kafka_assignment_lost(rk) || k->stopping;
 
 		metrics_add(k->m, lost ? k->m_lost : k->m_revoke, 1);
-		if (!k->stopping && revoke(k, l, lost) < 0)
+		if (!k->stopping && revoke_parts(k, l, lost) < 0)
 			k->failed = 1;
 		if (k->cooperative)
 			e = rd_kafka_incremental_unassign(rk, l);
@@ -475,8 +513,12 @@ static int judge(struct kafka *k, const rd_kafka_message_t *msg)
 		p->hold = -1;
 	else if (p->hold < 0)
 		p->hold = msg->offset;
-	if (k->producer)
-		return produce_out(k, msg->key, msg->key_len);
+	if (k->producer) {
+		char mine[600];
+
+		snprintf(mine, sizeof(mine), "\"source\":\"%s", source);
+		return produce_out(k, mine, msg->key, msg->key_len);
+	}
 	return k->out.len >= OUT_WRITE_PAST ? write_out(k) : 0;
 }
 
@@ -501,7 +543,7 @@ static int drain(struct kafka *k)
 			rc = -1;
 		p->hold = -1;
 	}
-	if (rc < 0 || (k->producer && produce_out(k, NULL, 0) < 0) || deliver(k) < 0)
+	if (rc < 0 || (k->producer && produce_out(k, NULL, NULL, 0) < 0) || deliver(k) < 0)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {

@@ -29,10 +29,11 @@ def need(*names):
 class Cluster:
     """librdkafka's mock cluster, driven over the harness's stdin/stdout."""
 
-    def __init__(self, harness, partitions=6, brokers=3):
+    def __init__(self, harness, partitions=6, brokers=3, verdict_topic=None):
         self.partitions = partitions
         self.p = subprocess.Popen([harness, '--brokers=%d' % brokers, '--topic=' + TOPIC,
-                                   '--partitions=%d' % partitions],
+                                   '--partitions=%d' % partitions] +
+                                  (['--verdict-topic=' + verdict_topic] if verdict_topic else []),
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.p.stdout.readline().split()
         assert line and line[0] == 'bootstraps', line
@@ -61,6 +62,17 @@ class Cluster:
             break
         with open(mapfile) as f:
             return [tuple(int(x) for x in l.split()) for l in f]
+
+    def consume(self, topic, partitions, path):
+        """Every record of a topic: [(key, value)]."""
+        self.p.stdin.write('consume %s %d %s\n' % (topic, partitions, path))
+        self.p.stdin.flush()
+        line = self.p.stdout.readline().split()
+        assert line and line[0] == 'consumed', line
+        with open(path) as f:
+            recs = [tuple(l.rstrip('\n').split('\t', 1)) for l in f]
+        assert len(recs) == int(line[1]), (len(recs), line)
+        return recs
 
     def ends(self):
         return self.ask('ends ' + TOPIC, 'ends')
@@ -129,13 +141,13 @@ def write_records(path, recs):
 class Consumer:
     """One kag-kafka process of the group."""
 
-    def __init__(self, prog, bootstraps, group, workdir, name, extra=()):
+    def __init__(self, prog, bootstraps, group, workdir, name, extra=(), output=None):
         self.name = name
         self.out = os.path.join(workdir, name + '.jsonl')
         self.err = os.path.join(workdir, name + '.err')
         self.metrics = os.path.join(workdir, name + '.prom')
         self.args = [prog, '--brokers=' + bootstraps, '--group=' + group, '--topic=' + TOPIC,
-                     '--output=' + self.out, '--metrics-file=' + self.metrics,
+                     output or '--output=' + self.out, '--metrics-file=' + self.metrics,
                      '--metrics-every=1'] + list(extra)
         self.p = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
                                   stderr=open(self.err, 'w'))
@@ -222,3 +234,45 @@ def triage(prog, args, lines, offsets, path):
     out = subprocess.run([prog] + args + [path], capture_output=True, text=True)
     assert out.returncode in (0, 1), out.stderr
     return [json.loads(l) for l in out.stdout.splitlines()], offsets
+
+
+def judge_files(work):
+    """The judging options of the tests (kag-kafka and kag-triage alike):
+    --all, repeats not suppressed (every event has its own verdict) and a
+    catch-all info rule, so that every event has a verdict naming it."""
+    policy = os.path.join(work, 'policy.json')
+    rules = os.path.join(work, 'rules.json')
+    with open(policy, 'w') as f:
+        json.dump({'windows': {'repeat': 0}}, f)
+    with open(rules, 'w') as f:
+        json.dump({'version': 1, 'rules': [{
+            'id': 'record_seen', 'title': 'Every record', 'description': 'test marker',
+            'assessment': 'benign', 'severity': 'info', 'attack': [], 'decisive': ['verb'],
+            'match': {'field': 'verb', 'exists': True}}]}, f)
+    return ['--all', '--policy=' + policy, '--rules=' + rules]
+
+
+def partitions(placed, ends):
+    """{partition: [record index by offset]} from where the records went."""
+    by_part = {p: [None] * n for p, n in ends.items()}
+    for i, (p, off) in enumerate(placed):
+        by_part[p][off] = i
+    assert all(i is not None for ids in by_part.values() for i in ids)
+    return by_part
+
+
+def reference(prog, args, recs, by_part, p, start, end, work, max_record):
+    """kag-triage over partition p's records [start, end), normalised
+    (norm()). A record over max_record never reaches a parser in kag-kafka:
+    a blank line here (it judges nothing), its error record added."""
+    idx = by_part[p][start:end]
+    path = os.path.join(work, 'part-%d-%d-%d.jsonl' % (p, start, end))
+    out, _ = triage(prog, args, ['' if len(recs[i][1]) > max_record else recs[i][1]
+                                 for i in idx], None, path)
+    offsets = [(p, off) for off in range(start, end)]
+    res = [norm(r, offsets) for r in out]
+    for off in range(start, end):
+        if len(recs[by_part[p][off]][1]) > max_record:
+            res.append(json.dumps({'error': {'code': 'KAG_ELIMIT', 'source': [p, off]}},
+                                  sort_keys=True))
+    return res

@@ -13,9 +13,12 @@
  *                                 OFFSET" per record, in IN's order
  *   ends TOPIC                    -> "ends P:HIGH ..." (high watermarks)
  *   committed GROUP TOPIC         -> "committed P:OFFSET ..." (-1: none)
+ *   consume TOPIC N OUT           every record of TOPIC's N partitions to OUT,
+ *                                 "KEY<TAB>VALUE" a line -> "consumed N"
  *   (end of input)                the cluster goes away
  *
  *   kafka-mock-cluster --brokers=N --topic=NAME --partitions=N
+ *                      [--verdict-topic=NAME]   (3 partitions)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -28,6 +31,8 @@
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+
+#define VERDICT_PARTITIONS 3
 
 struct delivery {
 	int32_t *partition;
@@ -169,10 +174,61 @@ static void produce(const char *bootstraps, const char *topic, const char *in, c
 	printf("produced %zu\n", n);
 }
 
+/* Every record of topic (partitions 0..n-1) to out, "KEY<TAB>VALUE" a
+ * line, partition after partition; returns the count. */
+static size_t consume(const char *bootstraps, const char *topic, int n, const char *out)
+{
+	/* (assigned partitions, no subscription: the group id is only asked
+	 * for by the consumer interface) */
+	rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, bootstraps, "mock-cluster-reader");
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+	FILE *o = fopen(out, "w");
+	size_t count = 0;
+	int i;
+
+	if (!o) {
+		perror(out);
+		exit(1);
+	}
+	for (i = 0; i < n; i++) {
+		int64_t lo, hi, next = 0;
+
+		if (rd_kafka_query_watermark_offsets(rk, topic, i, &lo, &hi, 5000)) {
+			fprintf(stderr, "mock-cluster: %s [%d]: no watermarks\n", topic, i);
+			exit(1);
+		}
+		rd_kafka_topic_partition_list_add(l, topic, i)->offset = lo;
+		if (rd_kafka_assign(rk, l)) {
+			fprintf(stderr, "mock-cluster: cannot assign %s [%d]\n", topic, i);
+			exit(1);
+		}
+		while (next < hi) {
+			rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
+
+			if (!m)
+				continue;
+			if (!m->err && m->partition == i) {
+				fprintf(o, "%.*s\t%.*s\n", (int)m->key_len, (const char *)m->key,
+					(int)m->len, (const char *)m->payload);
+				next = m->offset + 1;
+				count++;
+			}
+			rd_kafka_message_destroy(m);
+		}
+		rd_kafka_topic_partition_list_destroy(l);
+		l = rd_kafka_topic_partition_list_new(n);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	fclose(o);
+	return count;
+}
+
 int main(int argc, char **argv)
 {
 	int brokers = 3, partitions = 6, i;
-	const char *topic = NULL;
+	const char *topic = NULL, *verdict_topic = NULL;
 	char *line = NULL, bootstraps[1024];
 	size_t cap = 0;
 	rd_kafka_t *base;
@@ -185,6 +241,8 @@ int main(int argc, char **argv)
 			partitions = atoi(argv[i] + 13);
 		else if (strncmp(argv[i], "--topic=", 8) == 0)
 			topic = argv[i] + 8;
+		else if (strncmp(argv[i], "--verdict-topic=", 16) == 0)
+			verdict_topic = argv[i] + 16;
 		else {
 			fprintf(stderr, "mock-cluster: unknown argument %s\n", argv[i]);
 			return 2;
@@ -200,6 +258,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mock-cluster: cannot create %s\n", topic);
 		return 1;
 	}
+	if (verdict_topic && rd_kafka_mock_topic_create(mc, verdict_topic, VERDICT_PARTITIONS,
+							brokers < 3 ? brokers : 3)) {
+		fprintf(stderr, "mock-cluster: cannot create %s\n", verdict_topic);
+		return 1;
+	}
 	snprintf(bootstraps, sizeof(bootstraps), "%s", rd_kafka_mock_cluster_bootstraps(mc));
 	printf("bootstraps %s\n", bootstraps);
 	fflush(stdout);
@@ -211,6 +274,8 @@ int main(int argc, char **argv)
 
 		if (n >= 4 && strcmp(a[0], "produce") == 0 && rate) {
 			produce(bootstraps, a[1], a[2], a[3], atof(rate + 1));
+		} else if (n == 4 && strcmp(a[0], "consume") == 0) {
+			printf("consumed %zu\n", consume(bootstraps, a[1], atoi(a[2]), a[3]));
 		} else if (n == 2 && strcmp(a[0], "ends") == 0) {
 			rd_kafka_t *c = client(RD_KAFKA_CONSUMER, bootstraps, NULL);
 

@@ -45,18 +45,7 @@ def main():
     prog, triage_prog, harness, sample, gen = kt.need(
         'KAG_KAFKA', 'KAG_TRIAGE', 'KAG_KAFKA_MOCK', 'KAG_SAMPLE', 'KAG_BENIGN_GEN')
     work = tempfile.mkdtemp(prefix='kag-kafka-test.')
-    policy = os.path.join(work, 'policy.json')
-    rules = os.path.join(work, 'rules.json')
-    # Repeats are not suppressed, so that every event has its own verdict.
-    with open(policy, 'w') as f:
-        json.dump({'windows': {'repeat': 0}}, f)
-    # A catch-all rule: every event gets an info verdict naming its auditID.
-    with open(rules, 'w') as f:
-        json.dump({'version': 1, 'rules': [{
-            'id': 'record_seen', 'title': 'Every record', 'description': 'test marker',
-            'assessment': 'benign', 'severity': 'info', 'attack': [], 'decisive': ['verb'],
-            'match': {'field': 'verb', 'exists': True}}]}, f)
-    judge_args = ['--all', '--policy=' + policy, '--rules=' + rules]
+    judge_args = kt.judge_files(work)
 
     recs = kt.corpus(sample, gen, 3000, MAX_RECORD)
     infile = os.path.join(work, 'records.tsv')
@@ -139,29 +128,10 @@ def main():
 
 
 def check(recs, placed, ends, cons, triage_prog, judge_args, work):
-    # the records of each partition, in offset order
-    by_part = {p: [None] * n for p, n in ends.items()}
-    for i, (p, off) in enumerate(placed):
-        by_part[p][off] = i
-    assert all(i is not None for ids in by_part.values() for i in ids)
-
-    def value(i):
-        # a record over --max-record never reaches the parser: a blank line
-        # here (it judges nothing), its error record added below
-        return '' if len(recs[i][1]) > MAX_RECORD else recs[i][1]
-
+    by_part = kt.partitions(placed, ends)
     def run(p, start, end):
-        """kag-triage over partition p's records [start, end)."""
-        idx = by_part[p][start:end]
-        out, _ = kt.triage(triage_prog, judge_args, [value(i) for i in idx],
-                           None, os.path.join(work, 'part-%d-%d-%d.jsonl' % (p, start, end)))
-        offsets = [(p, off) for off in range(start, end)]
-        res = [kt.norm(r, offsets) for r in out]
-        for off in range(start, end):
-            if len(recs[by_part[p][off]][1]) > MAX_RECORD:
-                res.append(json.dumps({'error': {'code': 'KAG_ELIMIT', 'source': [p, off]}},
-                                      sort_keys=True))
-        return res
+        return kt.reference(triage_prog, judge_args, recs, by_part, p, start, end, work,
+                            MAX_RECORD)
 
     segs = {c.name: c.segments() for c in cons}
     outs = {c.name: c.records() for c in cons}

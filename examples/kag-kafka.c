@@ -885,9 +885,12 @@ int main(int argc, char **argv)
 			rd_kafka_poll(k.producer, 0);
 		if (!(msg = rd_kafka_consumer_poll(k.rk, POLL_MS)))
 			continue;
-		if (msg->err) {
-			if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-				fprintf(stderr, PROG ": %s\n", rd_kafka_message_errstr(msg));
+		if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			/* only with -X enable.partition.eof=true */
+			fprintf(stderr, PROG ": %s/%" PRId32 ": at the end, offset %" PRId64 "\n",
+				k.topic, msg->partition, msg->offset);
+		} else if (msg->err) {
+			fprintf(stderr, PROG ": %s\n", rd_kafka_message_errstr(msg));
 			if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
 				rd_kafka_fatal_error(k.rk, err, sizeof(err));
 				fprintf(stderr, PROG ": fatal: %s\n", err);

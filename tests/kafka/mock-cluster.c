@@ -33,6 +33,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #define VERDICT_PARTITIONS 3
+#define MAX_GROUPS 32
 
 struct delivery {
 	int32_t *partition;
@@ -233,6 +234,11 @@ int main(int argc, char **argv)
 	size_t cap = 0;
 	rd_kafka_t *base;
 	rd_kafka_mock_cluster_t *mc;
+	struct {
+		char name[1024];
+		rd_kafka_t *rk;
+	} groups[MAX_GROUPS];
+	int n_groups = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strncmp(argv[i], "--brokers=", 10) == 0)
@@ -290,9 +296,24 @@ int main(int argc, char **argv)
 			printf("\n");
 			rd_kafka_destroy(c);
 		} else if (n == 3 && strcmp(a[0], "committed") == 0) {
-			rd_kafka_t *c = client(RD_KAFKA_CONSUMER, bootstraps, a[1]);
 			rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
 			rd_kafka_resp_err_t err;
+			rd_kafka_t *c;
+
+			/* one client per group, kept: asking is then one round
+			 * trip (the benchmark polls) */
+			for (i = 0; i < n_groups && strcmp(groups[i].name, a[1]); i++)
+				;
+			if (i == n_groups) {
+				if (n_groups == MAX_GROUPS) {
+					fprintf(stderr, "mock-cluster: too many groups\n");
+					return 1;
+				}
+				snprintf(groups[i].name, sizeof(groups[i].name), "%s", a[1]);
+				groups[i].rk = client(RD_KAFKA_CONSUMER, bootstraps, a[1]);
+				n_groups++;
+			}
+			c = groups[i].rk;
 
 			for (i = 0; i < partitions; i++)
 				rd_kafka_topic_partition_list_add(l, a[2], i);
@@ -303,13 +324,14 @@ int main(int argc, char **argv)
 				       err ? -2LL : (long long)l->elems[i].offset);
 			printf("\n");
 			rd_kafka_topic_partition_list_destroy(l);
-			rd_kafka_destroy(c);
 		} else {
 			printf("error unknown command\n");
 		}
 		fflush(stdout);
 	}
 	free(line);
+	for (i = 0; i < n_groups; i++)
+		rd_kafka_destroy(groups[i].rk);
 	rd_kafka_mock_cluster_destroy(mc);
 	rd_kafka_destroy(base);
 	return 0;

@@ -134,6 +134,12 @@ static const char *value_of(const char *name, int argc, char **argv, int *i, int
 	return argv[++*i];
 }
 
+const char *collector_option_value(const char *name, int argc, char **argv, int *i,
+				   int *missing)
+{
+	return value_of(name, argc, argv, i, missing);
+}
+
 int collector_option(struct collector_options *o, const char *prog, int argc, char **argv,
 		     int *i)
 {

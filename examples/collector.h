@@ -72,6 +72,13 @@ void collector_options_init(struct collector_options *o);
 int collector_option(struct collector_options *o, const char *prog, int argc, char **argv,
 		     int *i);
 
+/* For a program's own options: the value of option `name` ("--output")
+ * in argv[*i], given as --name=VALUE or --name VALUE (then *i moves past
+ * the value). NULL when argv[*i] is not that option; then *missing is set
+ * when it is, without a value. */
+const char *collector_option_value(const char *name, int argc, char **argv, int *i,
+				   int *missing);
+
 /* Check the options together (--learn needs --baseline). 0, or -1 after
  * printing why. */
 int collector_options_check(const struct collector_options *o, const char *prog);

@@ -70,6 +70,7 @@
 
 #include <kag.h>
 
+#include "baseline-file.h" /* tool_write_all */
 #include "collector.h"
 #include "metrics.h"
 
@@ -119,14 +120,13 @@ struct kafka {
 	int m_assigned, m_lag, m_produced;
 };
 
-static volatile sig_atomic_t got_term, got_hup;
+/* Signals seen, by number (SIGTERM, SIGINT, SIGHUP): taken between
+ * records. */
+static volatile sig_atomic_t signalled[NSIG];
 
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_term = 1;
+	signalled[sig] = 1;
 }
 
 static void usage(FILE *out)
@@ -170,26 +170,10 @@ static int open_output(struct kafka *k)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Hand the records gathered so far to the kernel (file or stdout). */
 static int write_out(struct kafka *k)
 {
-	if (k->out.len && write_all(k->out_fd, k->out.data, k->out.len) < 0) {
+	if (k->out.len && tool_write_all(k->out_fd, k->out.data, k->out.len) < 0) {
 		fprintf(stderr, PROG ": %s: write error: %s\n",
 			k->out_path ? k->out_path : "<stdout>", strerror(errno));
 		return -1;
@@ -640,6 +624,14 @@ static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value)
 	return 0;
 }
 
+static int conf_set_all(rd_kafka_conf_t *conf, const char *const *kv)
+{
+	for (; kv && kv[0]; kv += 2)
+		if (conf_set(conf, kv[0], kv[1]) < 0)
+			return -1;
+	return 0;
+}
+
 /* The -X properties, "key=value" each. */
 static int conf_apply(rd_kafka_conf_t *conf, char *const *props, int n)
 {
@@ -660,6 +652,34 @@ static int conf_apply(rd_kafka_conf_t *conf, char *const *props, int n)
 			return -1;
 	}
 	return 0;
+}
+
+/* A client of the brokers: its settings are `defaults` (key, value, ...,
+ * NULL), then the -X properties, then `fixed`, which -X cannot change. */
+static rd_kafka_t *client_new(struct kafka *k, rd_kafka_type_t type, const char *brokers,
+			      const char *const *defaults, char *const *props, int n_props,
+			      const char *const *fixed)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_t *rk;
+	char err[512];
+
+	if (conf_set(conf, "bootstrap.servers", brokers) < 0 || conf_set_all(conf, defaults) < 0 ||
+	    conf_apply(conf, props, n_props) < 0 || conf_set_all(conf, fixed) < 0) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	if (type == RD_KAFKA_PRODUCER)
+		rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	else
+		rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_opaque(conf, k);
+	if (!(rk = rd_kafka_new(type, conf, err, sizeof(err)))) {
+		fprintf(stderr, PROG ": %s: %s\n",
+			type == RD_KAFKA_PRODUCER ? "producer" : "consumer", err);
+		rd_kafka_conf_destroy(conf);
+	}
+	return rk; /* (conf is the client's now) */
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -683,26 +703,6 @@ static long ms_since(const struct timespec *t)
 	return (long)((now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000);
 }
 
-/* Take the value of "--name=VALUE" or "--name VALUE"; NULL when argv[*i]
- * is not that option. */
-static const char *opt_value(const char *name, int argc, char **argv, int *i, int *missing)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = 1;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 int main(int argc, char **argv)
 {
 	struct kafka k;
@@ -711,7 +711,6 @@ int main(int argc, char **argv)
 	char *props[MAX_X];
 	int n_props = 0, i, rc = 1;
 	long metrics_every = 15;
-	rd_kafka_conf_t *conf = NULL, *pconf = NULL;
 	rd_kafka_topic_partition_list_t *sub;
 	struct sigaction sa;
 	struct timespec last_commit, last_metrics;
@@ -729,24 +728,24 @@ int main(int argc, char **argv)
 			return 2;
 		if (taken)
 			continue;
-		if ((v = opt_value("--brokers", argc, argv, &i, &missing))) {
+		if ((v = collector_option_value("--brokers", argc, argv, &i, &missing))) {
 			brokers = v;
-		} else if ((v = opt_value("--group", argc, argv, &i, &missing))) {
+		} else if ((v = collector_option_value("--group", argc, argv, &i, &missing))) {
 			group = v;
-		} else if ((v = opt_value("--topic", argc, argv, &i, &missing))) {
+		} else if ((v = collector_option_value("--topic", argc, argv, &i, &missing))) {
 			k.topic = v;
-		} else if ((v = opt_value("--output", argc, argv, &i, &missing))) {
+		} else if ((v = collector_option_value("--output", argc, argv, &i, &missing))) {
 			k.out_path = strcmp(v, "-") == 0 ? NULL : v;
-		} else if ((v = opt_value("--output-topic", argc, argv, &i, &missing))) {
+		} else if ((v = collector_option_value("--output-topic", argc, argv, &i, &missing))) {
 			k.out_topic_name = v;
-		} else if ((v = opt_value("--commit-every", argc, argv, &i, &missing))) {
+		} else if ((v = collector_option_value("--commit-every", argc, argv, &i, &missing))) {
 			if (parse_long(v, 1, 3600000, &k.commit_every_ms) < 0) {
 				fprintf(stderr, PROG ": --commit-every=MS: 1 to 3600000\n");
 				return 2;
 			}
-		} else if ((v = opt_value("--metrics-file", argc, argv, &i, &missing))) {
+		} else if ((v = collector_option_value("--metrics-file", argc, argv, &i, &missing))) {
 			metrics_path = v;
-		} else if ((v = opt_value("--metrics-every", argc, argv, &i, &missing))) {
+		} else if ((v = collector_option_value("--metrics-every", argc, argv, &i, &missing))) {
 			if (parse_long(v, 1, 86400, &metrics_every) < 0) {
 				fprintf(stderr, PROG ": --metrics-every=SEC: 1 to 86400\n");
 				return 2;
@@ -810,45 +809,28 @@ int main(int argc, char **argv)
 		goto out;
 
 	if (k.out_topic_name) {
-		pconf = rd_kafka_conf_new();
-		if (conf_set(pconf, "bootstrap.servers", brokers) < 0 ||
-		    conf_set(pconf, "enable.idempotence", "true") < 0 ||
-		    conf_set(pconf, "acks", "all") < 0 ||
-		    conf_set(pconf, "linger.ms", "5") < 0 ||
-		    conf_apply(pconf, props, n_props) < 0)
+		const char *const fixed[] = { "enable.idempotence", "true", "acks", "all", NULL };
+		const char *const defaults[] = { "linger.ms", "5", NULL };
+
+		if (!(k.producer = client_new(&k, RD_KAFKA_PRODUCER, brokers, defaults, props,
+					      n_props, fixed)))
 			goto out;
-		rd_kafka_conf_set_dr_msg_cb(pconf, on_delivery);
-		rd_kafka_conf_set_opaque(pconf, &k);
-		if (!(k.producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof(err)))) {
-			fprintf(stderr, PROG ": producer: %s\n", err);
-			goto out;
-		}
-		pconf = NULL;
 		if (!(k.out_topic = rd_kafka_topic_new(k.producer, k.out_topic_name, NULL))) {
 			fprintf(stderr, PROG ": %s: %s\n", k.out_topic_name,
 				rd_kafka_err2str(rd_kafka_last_error()));
 			goto out;
 		}
 	}
+	{
+		/* the offsets are this program's to store and commit */
+		const char *const fixed[] = { "group.id", group, "enable.auto.commit", "false",
+					      "enable.auto.offset.store", "false", NULL };
+		const char *const defaults[] = { "auto.offset.reset", "earliest", NULL };
 
-	conf = rd_kafka_conf_new();
-	if (conf_set(conf, "bootstrap.servers", brokers) < 0 ||
-	    conf_set(conf, "group.id", group) < 0 ||
-	    conf_set(conf, "enable.auto.commit", "false") < 0 ||
-	    conf_set(conf, "enable.auto.offset.store", "false") < 0 ||
-	    conf_set(conf, "auto.offset.reset", "earliest") < 0 ||
-	    conf_apply(conf, props, n_props) < 0 ||
-	    /* after -X: these make the guarantees, they are not options */
-	    conf_set(conf, "enable.auto.commit", "false") < 0 ||
-	    conf_set(conf, "enable.auto.offset.store", "false") < 0)
-		goto out;
-	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-	rd_kafka_conf_set_opaque(conf, &k);
-	if (!(k.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)))) {
-		fprintf(stderr, PROG ": consumer: %s\n", err);
-		goto out;
+		if (!(k.rk = client_new(&k, RD_KAFKA_CONSUMER, brokers, defaults, props, n_props,
+					fixed)))
+			goto out;
 	}
-	conf = NULL;
 	rd_kafka_poll_set_consumer(k.rk);
 	sub = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(sub, k.topic, RD_KAFKA_PARTITION_UA);
@@ -862,18 +844,22 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &last_commit);
 	last_metrics = last_commit;
 	rc = 0;
-	while (!got_term && !k.failed) {
+	while (!signalled[SIGTERM] && !signalled[SIGINT] && !k.failed) {
 		rd_kafka_message_t *msg;
 
-		if (got_hup) {
-			got_hup = 0;
-			if (k.out_path && (deliver(&k) < 0 || open_output(&k) < 0))
+		if (signalled[SIGHUP]) {
+			signalled[SIGHUP] = 0;
+			if (k.out_path && (deliver(&k) < 0 || open_output(&k) < 0)) {
+				k.failed = 1;
 				break;
+			}
 		}
 		if (ms_since(&last_commit) >= k.commit_every_ms) {
-			if (deliver(&k) < 0)
+			if (deliver(&k) < 0) {
+				k.failed = 1;
 				break;
-			commit(&k, NULL);
+			}
+			(void)commit(&k, NULL);
 			clock_gettime(CLOCK_MONOTONIC, &last_commit);
 		}
 		if (metrics_path && ms_since(&last_metrics) >= metrics_every * 1000) {
@@ -901,7 +887,7 @@ int main(int argc, char **argv)
 		}
 		rd_kafka_message_destroy(msg);
 	}
-	if (k.failed || !got_term) {
+	if (k.failed) {
 		rc = 1; /* nothing more is committed: the records are judged again */
 		k.stopping = 1;
 	} else if (drain(&k) < 0) {
@@ -916,10 +902,6 @@ int main(int argc, char **argv)
 	if (metrics_path)
 		write_metrics(&k, metrics_path);
 out:
-	if (conf)
-		rd_kafka_conf_destroy(conf);
-	if (pconf)
-		rd_kafka_conf_destroy(pconf);
 	if (k.rk)
 		rd_kafka_destroy(k.rk);
 	if (k.out_topic)

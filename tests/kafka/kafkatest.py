@@ -8,9 +8,11 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 TOPIC = 'kag-audit'
+MAX_RECORD = 65536  # --max-record of the tests (one corpus record is longer)
 
 
 def need(*names):
@@ -276,3 +278,18 @@ def reference(prog, args, recs, by_part, p, start, end, work, max_record):
             res.append(json.dumps({'error': {'code': 'KAG_ELIMIT', 'source': [p, off]}},
                                   sort_keys=True))
     return res
+
+
+class Setup:
+    """What both tests start from: the programs (exit 77 when kag-kafka is
+    not built), a work directory, the judging options and the corpus of
+    `events` generated events in records.tsv."""
+
+    def __init__(self, prefix, events, max_record):
+        (self.prog, self.triage, self.harness, sample, gen) = need(
+            'KAG_KAFKA', 'KAG_TRIAGE', 'KAG_KAFKA_MOCK', 'KAG_SAMPLE', 'KAG_BENIGN_GEN')
+        self.work = tempfile.mkdtemp(prefix=prefix)
+        self.judge_args = judge_files(self.work)
+        self.recs = corpus(sample, gen, events, max_record)
+        self.infile = os.path.join(self.work, 'records.tsv')
+        write_records(self.infile, self.recs)

@@ -30,26 +30,20 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import time
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kafkatest as kt  # noqa: E402
 
-MAX_RECORD = 65536
+MAX_RECORD = kt.MAX_RECORD
 GROUP = 'kag-test'
 
 
 def main():
-    prog, triage_prog, harness, sample, gen = kt.need(
-        'KAG_KAFKA', 'KAG_TRIAGE', 'KAG_KAFKA_MOCK', 'KAG_SAMPLE', 'KAG_BENIGN_GEN')
-    work = tempfile.mkdtemp(prefix='kag-kafka-test.')
-    judge_args = kt.judge_files(work)
-
-    recs = kt.corpus(sample, gen, 3000, MAX_RECORD)
-    infile = os.path.join(work, 'records.tsv')
-    kt.write_records(infile, recs)
+    st = kt.Setup('kag-kafka-test.', 3000, MAX_RECORD)
+    prog, triage_prog, harness = st.prog, st.triage, st.harness
+    work, judge_args, recs, infile = st.work, st.judge_args, st.recs, st.infile
     print('%d records, %d keys' % (len(recs), len(set(r[0] for r in recs))))
 
     cluster = kt.Cluster(harness)

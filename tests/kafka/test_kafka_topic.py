@@ -15,45 +15,37 @@ their own. What must hold:
 import json
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kafkatest as kt  # noqa: E402
 
-MAX_RECORD = 65536
 VERDICTS = 'kag-verdicts'
 
 
 def main():
-    prog, triage_prog, harness, sample, gen = kt.need(
-        'KAG_KAFKA', 'KAG_TRIAGE', 'KAG_KAFKA_MOCK', 'KAG_SAMPLE', 'KAG_BENIGN_GEN')
-    work = tempfile.mkdtemp(prefix='kag-kafka-topic.')
-    judge_args = kt.judge_files(work)
-    recs = kt.corpus(sample, gen, 500, MAX_RECORD)
-    infile = os.path.join(work, 'records.tsv')
-    kt.write_records(infile, recs)
+    st = kt.Setup('kag-kafka-topic.', 500, kt.MAX_RECORD)
 
-    cluster = kt.Cluster(harness, verdict_topic=VERDICTS)
-    c = kt.Consumer(prog, cluster.bootstraps, 'kag-topic', work, 'c', judge_args +
-                    ['--max-record=%d' % MAX_RECORD, '--commit-every=100'],
+    cluster = kt.Cluster(st.harness, verdict_topic=VERDICTS)
+    c = kt.Consumer(st.prog, cluster.bootstraps, 'kag-topic', st.work, 'c', st.judge_args +
+                    ['--max-record=%d' % kt.MAX_RECORD, '--commit-every=100'],
                     output='--output-topic=' + VERDICTS)
     try:
         deadline = time.time() + 60
         while c.metric('kag_kafka_assigned_partitions') != cluster.partitions:
             assert time.time() < deadline and c.p.poll() is None, open(c.err).read()
             time.sleep(0.2)
-        placed = cluster.produce(infile, os.path.join(work, 'placed.txt'), 0)
+        placed = cluster.produce(st.infile, os.path.join(st.work, 'placed.txt'), 0)
         ends = cluster.ends()
         deadline = time.time() + 60
-        while c.metric('kag_kafka_records_consumed_total') != len(recs) or \
+        while c.metric('kag_kafka_records_consumed_total') != len(st.recs) or \
                 c.metric('kag_kafka_consumer_lag') != 0:
             assert time.time() < deadline and c.p.poll() is None, open(c.err).read()
             time.sleep(0.2)
         assert c.stop() == 0, open(c.err).read()
         assert cluster.committed('kag-topic') == ends
-        out = cluster.consume(VERDICTS, 3, os.path.join(work, 'verdicts.tsv'))
+        out = cluster.consume(VERDICTS, 3, os.path.join(st.work, 'verdicts.tsv'))
     finally:
         if c.p.poll() is None:
             c.p.kill()
@@ -63,8 +55,8 @@ def main():
     by_part = kt.partitions(placed, ends)
     want = Counter()
     for p in ends:
-        want.update(kt.reference(triage_prog, judge_args, recs, by_part, p, 0, ends[p], work,
-                                 MAX_RECORD))
+        want.update(kt.reference(st.triage, st.judge_args, st.recs, by_part, p, 0, ends[p],
+                                 st.work, kt.MAX_RECORD))
     got = Counter(kt.norm(json.loads(v)) for _, v in out)
     assert got == want, (list((got - want).items())[:2], list((want - got).items())[:2])
     assert len(set(json.loads(v).get('id') for _, v in out if 'id' in json.loads(v))) == \
@@ -75,7 +67,7 @@ def main():
         r = json.loads(v)
         body = r.get('event') or r.get('error')
         p, off = kt.where(r)
-        want_key = recs[by_part[p][off]][0]
+        want_key = st.recs[by_part[p][off]][0]
         if not want_key or r.get('event', {}).get('stage') == 'RequestReceived':
             # released later, or of an unkeyed record: the verdict's user
             want_key = ((r.get('evidence') or {}).get('user') or {}).get('username', '')
@@ -86,7 +78,7 @@ def main():
                                                              keyed[False]))
     assert keyed[True] > 0.9 * len(out)
     assert c.metric('kag_kafka_records_produced_total') == len(out)
-    assert c.metric('kag_kafka_records_consumed_total') == len(recs)
+    assert c.metric('kag_kafka_records_consumed_total') == len(st.recs)
     assert c.metric('kag_kafka_commit_failures_total') == 0
     print('ok')
 

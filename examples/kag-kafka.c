@@ -24,14 +24,19 @@
  * partition's offset is committed only after the verdicts of every record
  * before it have been delivered:
  *   --output=FILE  records written with write(2) and the file fsync'd;
- *   stdout         records written with write(2) (a pipe cannot be synced);
+ *   stdout         the same (a pipe cannot be synced: written only);
  *   --output-topic every record acknowledged by the brokers (the producer's
  *                  delivery reports; an idempotent producer, acks=all).
  * Deliveries and commits are grouped: every --commit-every milliseconds
- * (default 1000), on revocation and at exit. A consumer that dies between
- * delivering and committing has its records judged again by the
- * partition's next owner: every verdict carries a stable "id", so a
- * downstream removes the replays.
+ * (default 1000), on revocation and at exit. A request held for its later
+ * stage (seen at RequestReceived) has no verdict yet: while a partition's
+ * session holds one, the partition's commit stays at the record where the
+ * holding began. A consumer that dies between delivering and committing
+ * has its records judged again by the partition's next owner: every
+ * verdict carries a stable "id", so a downstream removes the replays.
+ * On the output topic a record about the input record in hand is keyed
+ * with that record's key; one released later (a held request), or of an
+ * input record without a key, with its verdict's user.
  *
  * Rebalancing: on revocation, records of the revoked partitions are no
  * longer judged; each revoked stream is finished (the verdicts held for
@@ -46,8 +51,14 @@
  * without revocation (the consumer left the group: session timeout) is not
  * committed: its next owner judges it again from the last commit.
  *
+ * stderr tells, per partition, where a stream started judging ("topic/P:
+ * judging from offset N") and what it judged when it ended ("judged
+ * offsets A..B", "(lost, not committed)"), and with -X
+ * enable.partition.eof=true when a partition's end was reached.
+ *
  * Exit status: 0 after SIGTERM or SIGINT (consumption stopped, every
- * stream finished, delivered and committed, the consumer closed); 1 when
+ * stream finished, delivered and committed, a commit refused while the
+ * group rebalances tried again for up to 30 s, the consumer closed); 1 when
  * the output cannot be written or delivered, the client hits a fatal
  * error, or memory runs out; 2 on a usage error.
  *
@@ -103,7 +114,6 @@ struct kafka {
 	const char *out_path;           /* --output=FILE; NULL: stdout or topic */
 	const char *out_topic_name;
 	int out_fd;
-	int out_sync;                   /* the output can be fsync'd */
 	struct outbuf out;              /* records judged, not yet written */
 	struct part *parts;             /* by partition number */
 	size_t n_parts;
@@ -166,7 +176,6 @@ static int open_output(struct kafka *k)
 	if (k->out_fd >= 0 && k->out_fd != STDOUT_FILENO)
 		close(k->out_fd);
 	k->out_fd = fd;
-	k->out_sync = 1;
 	return 0;
 }
 
@@ -218,10 +227,10 @@ static int about(const char *line, size_t len, const char *mine, size_t mine_len
 }
 
 /* Produce the records gathered, one Kafka message per record line. A
- * record about the input record in hand (its source is `mine`) takes
- * that record's key;
- * any other (a request held earlier and released now, or with `mine` NULL
- * every record) takes its verdict's user, as producers key records. */
+ * record about the input record in hand (its source is `mine`) takes that
+ * record's key; any other (a request held earlier and released now, or
+ * with `mine` NULL every record) takes its verdict's user, as producers
+ * key records. */
 static int produce_out(struct kafka *k, const char *mine, const void *key, size_t key_len)
 {
 	size_t at = 0, mine_len = mine ? strlen(mine) : 0;
@@ -279,7 +288,8 @@ static int deliver(struct kafka *k)
 	} else {
 		if (write_out(k) < 0)
 			return -1;
-		if (k->out_sync && fsync(k->out_fd) < 0 && errno != EINVAL) {
+		/* (stdout may be a pipe, which cannot be synced: EINVAL) */
+		if (fsync(k->out_fd) < 0 && errno != EINVAL) {
 			fprintf(stderr, PROG ": %s: fsync: %s\n", k->out_path, strerror(errno));
 			return -1;
 		}

@@ -150,7 +150,9 @@ def check(recs, placed, ends, cons, triage_prog, judge_args, work):
                 timeline[p].append((s[0], s[1], name))
     cuts = {}
     for p, tl in timeline.items():
-        tl.sort(key=lambda s: (s[0], s[1] is None))
+        # by start; at the same start the killed stream first (its
+        # successor starts where it last committed)
+        tl.sort(key=lambda s: (s[0], s[1] is not None, s[1] or 0))
         assert tl and tl[0][0] == 0, (p, tl)
         for a, b in zip(tl, tl[1:]):
             if a[1] is None:

@@ -794,6 +794,15 @@ int main(int argc, char **argv)
 	if (collector_options_check(&o, PROG) < 0)
 		return 2;
 	k.max_record = o.max_record;
+	{
+		/* an unknown -X property or value is a usage error */
+		rd_kafka_conf_t *conf = rd_kafka_conf_new();
+		int bad = conf_apply(conf, props, n_props) < 0;
+
+		rd_kafka_conf_destroy(conf);
+		if (bad)
+			return 2;
+	}
 
 	/* Signals only set flags: the loop below looks at them between
 	 * records (at least every POLL_MS). */

@@ -10,10 +10,14 @@ their own. What must hold:
    user); a verdict released later than its record was judged (a request
    held at RequestReceived), or of an input record without a key, with its
    verdict's user;
- - the metrics count what was consumed and produced.
+ - the metrics count what was consumed and produced;
+ - with --output=FILE, SIGHUP reopens FILE (logrotate);
+ - usage errors exit 2.
 """
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -46,6 +50,7 @@ def main():
         assert c.stop() == 0, open(c.err).read()
         assert cluster.committed('kag-topic') == ends
         out = cluster.consume(VERDICTS, 3, os.path.join(st.work, 'verdicts.tsv'))
+        hup(st, cluster, ends)
     finally:
         if c.p.poll() is None:
             c.p.kill()
@@ -80,7 +85,55 @@ def main():
     assert c.metric('kag_kafka_records_produced_total') == len(out)
     assert c.metric('kag_kafka_records_consumed_total') == len(st.recs)
     assert c.metric('kag_kafka_commit_failures_total') == 0
+    usage(st.prog)
     print('ok')
+
+
+def wait_consumed(c, n):
+    deadline = time.time() + 60
+    while c.metric('kag_kafka_records_consumed_total') != n or \
+            c.metric('kag_kafka_consumer_lag') != 0:
+        assert time.time() < deadline and c.p.poll() is None, open(c.err).read()
+        time.sleep(0.2)
+
+
+def hup(st, cluster, ends):
+    """--output=FILE and SIGHUP (logrotate): after the file is renamed and
+    the signal sent, the records judged before it are in the old file and
+    the new records in a new FILE."""
+    c = kt.Consumer(st.prog, cluster.bootstraps, 'kag-hup', st.work, 'hup', st.judge_args)
+    try:
+        wait_consumed(c, len(st.recs))
+        os.rename(c.out, c.out + '.1')
+        c.p.send_signal(signal.SIGHUP)
+        more = os.path.join(st.work, 'more.tsv')
+        # (new requests: the same ones again would be later stages of
+        # requests already judged, which give no verdict)
+        kt.write_records(more, [(k, v.replace('"auditID":"', '"auditID":"again-'), a)
+                                for k, v, a in st.recs[:200]])
+        cluster.produce(more, os.path.join(st.work, 'placed-more.txt'), 0)
+        wait_consumed(c, len(st.recs) + 200)
+        assert c.stop() == 0, open(c.err).read()
+    finally:
+        if c.p.poll() is None:
+            c.p.kill()
+            c.p.wait()
+    old = [kt.where(json.loads(l)) for l in open(c.out + '.1')]
+    new = [kt.where(json.loads(l)) for l in open(c.out)]
+    assert all(l.endswith('\n') for f in (c.out, c.out + '.1') for l in open(f))
+    assert old and all(off < ends[p] for p, off in old)
+    assert sum(off >= ends[p] for p, off in new) > 100, len(new)
+    print('SIGHUP: %d records before, %d after' % (len(old), len(new)))
+
+
+def usage(prog):
+    """Usage errors exit 2."""
+    base = [prog, '--brokers=127.0.0.1:1', '--group=g', '--topic=t']
+    for args in (base + ['-X', 'no.such.property=1'], base[:3],
+                 base + ['--output=x', '--output-topic=y'], base + ['--commit-every=0'],
+                 base + ['--no-such-option']):
+        r = subprocess.run(args, capture_output=True, text=True)
+        assert r.returncode == 2 and r.stderr, (args, r.returncode, r.stderr)
 
 
 if __name__ == '__main__':

@@ -561,7 +561,7 @@ static int drain(struct kafka *k)
 
 static void write_metrics(struct kafka *k, const char *path)
 {
-	const kag_session *sessions[256];
+	const kag_session **sessions = calloc(k->n_parts + 1, sizeof(*sessions));
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
 	uint64_t lag = 0;
 	size_t i, n = 0;
@@ -569,11 +569,13 @@ static void write_metrics(struct kafka *k, const char *path)
 	for (i = 0; i < k->n_parts; i++) {
 		if (!k->parts[i].stream)
 			continue;
-		if (n < sizeof(sessions) / sizeof(sessions[0]))
+		if (sessions)
 			sessions[n++] = collector_stream_session(k->parts[i].stream);
 		rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)i);
 	}
-	metrics_sessions(k->m, sessions, n);
+	if (sessions) /* (out of memory: the table gauges wait for the next time) */
+		metrics_sessions(k->m, sessions, n);
+	free(sessions);
 	/* Lag: the high watermark the fetcher last saw, less the position. */
 	if (l->cnt && rd_kafka_position(k->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		for (i = 0; i < (size_t)l->cnt; i++) {

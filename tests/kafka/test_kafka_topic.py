@@ -85,8 +85,41 @@ def main():
     assert c.metric('kag_kafka_records_produced_total') == len(out)
     assert c.metric('kag_kafka_records_consumed_total') == len(st.recs)
     assert c.metric('kag_kafka_commit_failures_total') == 0
+    values = os.path.join(st.work, 'values.jsonl')
+    with open(values, 'w') as f:
+        for _, v, _ in st.recs:
+            f.write(('' if len(v) > kt.MAX_RECORD else v) + '\n')
+    r = subprocess.run([st.triage, '--summary', '--error-limit=0', values],
+                       capture_output=True, text=True)
+    summary = json.loads(r.stdout.splitlines()[-1])['summary']
+    parse_metrics(c.metrics, len(st.recs), len(out), summary)
     usage(st.prog)
     print('ok')
+
+
+def parse_metrics(path, consumed, produced, summary):
+    """The exposition read by a Prometheus text-format parser (Debian's
+    python3-prometheus-client)."""
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        print('python3-prometheus-client not installed: the exposition is not parsed')
+        return
+    samples = {}
+    for fam in text_string_to_metric_families(open(path).read()):
+        for smp in fam.samples:
+            samples[(smp.name, tuple(sorted(smp.labels.items())))] = smp.value
+    assert samples[('kag_kafka_records_consumed_total', ())] == consumed
+    assert samples[('kag_kafka_records_produced_total', ())] == produced
+    assert samples[('kag_kafka_assigned_partitions', ())] == 0
+    assert samples[('kag_kafka_rebalances_total', (('event', 'assign'),))] >= 1
+    # the records judged and rejected: those of kag-triage --summary over
+    # the same records, and the one over --max-record
+    judged = sum(v for (name, _), v in samples.items() if name == 'kag_records_judged_total')
+    rejected = sum(v for (name, _), v in samples.items()
+                   if name == 'kag_records_rejected_total')
+    assert (judged, rejected) == (summary['judged'], summary['rejected'] + 1), \
+        (judged, rejected, summary)
 
 
 def wait_consumed(c, n):

@@ -27,6 +27,7 @@ struct collector_stream {
 	kag_session *session;
 	struct errlimit errors;
 	uint64_t messages;          /* judged so far: the ordinal of the next */
+	int last_blank;             /* the last message judged was blank */
 };
 
 /* ---- output buffer ---- */
@@ -98,7 +99,7 @@ void collector_options_init(struct collector_options *o)
 	o->error_limit = ERRLIMIT_DEFAULT;
 }
 
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+int collector_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -116,7 +117,8 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 /* The value of option `name` in argv[*i]: after '=' in the same argument,
  * or the next argument (then *i moves on). NULL when argv[*i] is not this
  * option; *missing set when it is but has no value. */
-static const char *value_of(const char *name, int argc, char **argv, int *i, int *missing)
+const char *collector_option_value(const char *name, int argc, char **argv, int *i,
+				   int *missing)
 {
 	const char *a = argv[*i];
 	size_t n = strlen(name);
@@ -132,12 +134,6 @@ static const char *value_of(const char *name, int argc, char **argv, int *i, int
 		return NULL;
 	}
 	return argv[++*i];
-}
-
-const char *collector_option_value(const char *name, int argc, char **argv, int *i,
-				   int *missing)
-{
-	return value_of(name, argc, argv, i, missing);
 }
 
 int collector_option(struct collector_options *o, const char *prog, int argc, char **argv,
@@ -157,7 +153,7 @@ int collector_option(struct collector_options *o, const char *prog, int argc, ch
 		o->learn = 1;
 		return 1;
 	}
-	if ((v = value_of("--format", argc, argv, i, &missing))) {
+	if ((v = collector_option_value("--format", argc, argv, i, &missing))) {
 		int f;
 
 		/* format_names[f] is KAG_FORMAT_* value f */
@@ -170,19 +166,19 @@ int collector_option(struct collector_options *o, const char *prog, int argc, ch
 		o->format = f;
 		return 1;
 	}
-	if ((v = value_of("--policy", argc, argv, i, &missing))) {
+	if ((v = collector_option_value("--policy", argc, argv, i, &missing))) {
 		o->policy = v;
 		return 1;
 	}
-	if ((v = value_of("--rules", argc, argv, i, &missing))) {
+	if ((v = collector_option_value("--rules", argc, argv, i, &missing))) {
 		o->rules = v;
 		return 1;
 	}
-	if ((v = value_of("--baseline", argc, argv, i, &missing))) {
+	if ((v = collector_option_value("--baseline", argc, argv, i, &missing))) {
 		o->baseline = v;
 		return 1;
 	}
-	if ((v = value_of("--bad-sources", argc, argv, i, &missing))) {
+	if ((v = collector_option_value("--bad-sources", argc, argv, i, &missing))) {
 		if (!*v || o->n_bad_sources == COLLECTOR_MAX_BAD_SOURCES) {
 			fprintf(stderr, "%s: --bad-sources takes a file, at most %d times\n", prog,
 				COLLECTOR_MAX_BAD_SOURCES);
@@ -191,16 +187,16 @@ int collector_option(struct collector_options *o, const char *prog, int argc, ch
 		o->bad_sources[o->n_bad_sources++] = v;
 		return 1;
 	}
-	if ((v = value_of("--save-every", argc, argv, i, &missing))) {
-		if (parse_u64(v, 1, 10080, &n) < 0) {
+	if ((v = collector_option_value("--save-every", argc, argv, i, &missing))) {
+		if (collector_parse_u64(v, 1, 10080, &n) < 0) {
 			fprintf(stderr, "%s: --save-every: expected minutes from 1 to 10080\n", prog);
 			return -1;
 		}
 		o->save_every = (time_t)n * 60;
 		return 1;
 	}
-	if ((v = value_of("--max-record", argc, argv, i, &missing))) {
-		if (parse_u64(v, 1, 1ull << 30, &n) < 0) {
+	if ((v = collector_option_value("--max-record", argc, argv, i, &missing))) {
+		if (collector_parse_u64(v, 1, 1ull << 30, &n) < 0) {
 			fprintf(stderr, "%s: --max-record: expected bytes from 1 to %llu\n", prog,
 				1ull << 30);
 			return -1;
@@ -208,8 +204,8 @@ int collector_option(struct collector_options *o, const char *prog, int argc, ch
 		o->max_record = (size_t)n;
 		return 1;
 	}
-	if ((v = value_of("--error-limit", argc, argv, i, &missing))) {
-		if (parse_u64(v, 0, UINT64_MAX, &n) < 0) {
+	if ((v = collector_option_value("--error-limit", argc, argv, i, &missing))) {
+		if (collector_parse_u64(v, 0, UINT64_MAX, &n) < 0) {
 			fprintf(stderr, "%s: --error-limit takes a number (0: no limit)\n", prog);
 			return -1;
 		}
@@ -383,6 +379,12 @@ const kag_session *collector_stream_session(const struct collector_stream *s)
 	return s->session;
 }
 
+uint64_t collector_stream_last(const struct collector_stream *s, int pstat)
+{
+	/* the parser is reset for each message: its counters are the last one's */
+	return s->last_blank ? 0 : kag_parser_stat(s->parser, pstat);
+}
+
 static int oom(const struct collector_stream *s)
 {
 	fprintf(stderr, "%s: out of memory\n", s->c->prog);
@@ -455,7 +457,7 @@ int collector_judge(struct collector_stream *s, const char *msg, size_t len,
 	for (i = 0; i < len; i++)
 		if (msg[i] != ' ' && msg[i] != '\t' && msg[i] != '\r' && msg[i] != '\n')
 			break;
-	if (i == len)
+	if ((s->last_blank = i == len))
 		return 0; /* blank: nothing to judge */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* A message is a whole stream: a record cut short at its end is

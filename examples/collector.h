@@ -72,12 +72,14 @@ void collector_options_init(struct collector_options *o);
 int collector_option(struct collector_options *o, const char *prog, int argc, char **argv,
 		     int *i);
 
-/* For a program's own options: the value of option `name` ("--output")
- * in argv[*i], given as --name=VALUE or --name VALUE (then *i moves past
- * the value). NULL when argv[*i] is not that option; then *missing is set
- * when it is, without a value. */
+/* For a program's own options, in the same forms: the value of option
+ * `name` in argv[*i], after '=' in the same argument or the next argument
+ * (then *i moves on); NULL when argv[*i] is not this option, *missing set
+ * when it is but has no value. */
 const char *collector_option_value(const char *name, int argc, char **argv, int *i,
 				   int *missing);
+/* A decimal number from min to max: 0, or -1. */
+int collector_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Check the options together (--learn needs --baseline). 0, or -1 after
  * printing why. */
@@ -118,6 +120,11 @@ const kag_session *collector_stream_session(const struct collector_stream *s);
  * on a failure that must stop the program (out of memory: printed). */
 int collector_judge(struct collector_stream *s, const char *msg, size_t len,
 		    const char *source, struct outbuf *out);
+
+/* A KAG_PSTAT_* counter (events, errors, skipped, records) of the last
+ * message given to collector_judge() on this stream: 0 for a blank one.
+ * kag-webhook answers a body with errors and no event 400. */
+uint64_t collector_stream_last(const struct collector_stream *s, int pstat);
 
 /* A message dropped before parsing (longer than the limit, wrong content
  * type): one KAG_ELIMIT or KAG_ESCHEMA error record with this message,

@@ -7,9 +7,18 @@
  * one error record per rejected input record, and optionally a summary.
  * Memory stays constant whatever the size of the input.
  *
+ * Exit status: 0 when every record was read and judged (whatever the
+ * verdicts); 1 when a record was rejected or an input could not be read;
+ * 2 on a usage error or a policy, rules, address or baseline file refused;
+ * 3 with --fail-on=SEVERITY when a verdict at or above it was written (and
+ * nothing earned a 1).
+ *
  * SPDX-License-Identifier: MIT
  */
+#define _GNU_SOURCE /* getopt_long */
+
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +28,23 @@
 #include "baseline-file.h"
 #include "errlimit.h"
 #include "triage-parallel.h"
+#include "triage-text.h"
 
 enum output { OUT_JSON, OUT_TEXT };
 
 struct triage {
 	enum output output;
+	struct triage_text *text;      /* --output=text: the table's rows */
 	int all;
 	int summary;
+	/* what is written: --min-severity, --detector, --assessment */
+	int min_severity;
+	unsigned assessments;          /* bit per KAG_ASSESSMENT_*; 0: all */
+	const char *detectors[64];     /* --detector IDs; none: all */
+	int n_detectors;
+	int fail_on;                   /* --fail-on: a KAG_SEVERITY_*, or -1 */
+	int failed;                    /* a verdict at or above it was written */
+	int out_failed;                /* the table could not be held */
 	kag_session *session;
 	const kag_registry *reg;
 	uint64_t records, judged, rejected, skipped, verdicts;
@@ -41,33 +60,46 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: kag-triage [options] [FILE ...]\n"
-		"Judge Kubernetes API-server audit events; FILE '-' or none reads stdin.\n\n"
-		"  --format=FMT        auto (default), native, eventlist, gke, eks, aks\n"
+		"Judge Kubernetes API-server audit events; FILE '-' or none reads stdin.\n"
+		"Options take their value as --opt=VALUE or --opt VALUE.\n\n"
+		"  -f, --format=FMT    auto (default), native, eventlist, gke, eks, aks\n"
 		"                      or openshift: read only that input shape\n"
-		"  --output=json|text  NDJSON verdict records (default) or a table\n"
-		"  --all               also print benign and info verdicts\n"
-		"  --list-detectors    describe every detector and exit\n"
-		"  --summary           print record and verdict counts at the end, and\n"
+		"  -o, --output=OUT    json: NDJSON records (default); text: a table,\n"
+		"                      the most severe first\n"
+		"  -a, --all           also print benign and info verdicts\n"
+		"      --min-severity=SEV  only verdicts at or above SEV (info, low,\n"
+		"                      medium, high, critical)\n"
+		"      --detector=ID   only verdicts of detector ID (repeatable, or a\n"
+		"                      comma-separated list)\n"
+		"      --assessment=A  only verdicts of assessment A: benign, suspicious,\n"
+		"                      malicious, needs_context (repeatable, or a list;\n"
+		"                      benign implies --all)\n"
+		"      --fail-on=SEV   exit 3 when a verdict at or above SEV was written\n"
+		"  -l, --list-detectors  describe every detector and exit\n"
+		"  -s, --summary       print record and verdict counts at the end, and\n"
 		"                      what the detectors could not judge, with the\n"
 		"                      audit policy rules that would let them\n"
-		"  --policy=FILE       JSON policy: baselines, lists, thresholds, detectors\n"
-		"  --rules=FILE        JSON caller rules, judged next to the built-ins\n"
-		"  --bad-sources=FILE  an address list for known_bad_source (one address\n"
-		"                      or CIDR range a line, '#' comments), named after\n"
-		"                      the file; repeatable\n"
-		"  --baseline=FILE     a learned baseline (kag-baseline/1): behaviour it\n"
+		"  -p, --policy=FILE   JSON policy: baselines, lists, thresholds, detectors\n"
+		"  -r, --rules=FILE    JSON caller rules, judged next to the built-ins\n"
+		"      --bad-sources=FILE  an address list for known_bad_source (one\n"
+		"                      address or CIDR range a line, '#' comments),\n"
+		"                      named after the file; repeatable\n"
+		"      --baseline=FILE a learned baseline (kag-baseline/1): behaviour it\n"
 		"                      has seen ranks lower, new behaviour says so\n"
-		"  --learn             also learn from the input and write FILE back\n"
+		"      --learn         also learn from the input and write FILE back\n"
 		"                      atomically at the end (FILE may not exist yet)\n"
-		"  --parser=P          fast (the tokenizing front end, default when built)\n"
+		"      --parser=P      fast (the tokenizing front end, default when built)\n"
 		"                      or jansson (the reference); the same verdicts\n"
-		"  --jobs=N            parse with N threads (default: the cores online;\n"
-		"                      1: one thread); the output is the same\n"
-		"  --error-limit=N     write the first N error records of each kind of\n"
+		"  -j, --jobs=N        parse with N threads (default 1); the output is\n"
+		"                      the same\n"
+		"      --error-limit=N write the first N error records of each kind of\n"
 		"                      fault and count the rest in error_summary\n"
 		"                      records (default 10; 0: write them all)\n"
-		"  --version           print the library version and exit\n"
-		"  -h, --help          this text\n");
+		"  -V, --version       print the library version and exit\n"
+		"  -h, --help          this text\n\n"
+		"Exit status: 0 every record read and judged; 1 a record rejected or an\n"
+		"input unreadable; 2 usage error, or a policy, rules, address or baseline\n"
+		"file refused; 3 --fail-on matched (when nothing earned a 1).\n");
 }
 
 /* A summary of the error records of one kind held back so far. */
@@ -79,10 +111,9 @@ static void print_error_summary(struct triage *t, const struct errlimit_kind *k)
 
 		if (n > 0)
 			fwrite(rec, 1, (size_t)n, stdout);
-	} else {
-		printf("%-8s %-13s %-20s %-11s %s  %llu of %llu records held back, like: %s\n",
-		       "ERRORS", k->code ? kag_error_name(k->code) : "-", "-", "-", "-",
-		       (unsigned long long)k->suppressed, (unsigned long long)k->seen, k->message);
+	} else if (triage_text_error_summary(t->text, k->code, (unsigned long long)k->suppressed,
+					     (unsigned long long)k->seen, k->message) < 0) {
+		t->out_failed = 1;
 	}
 }
 
@@ -108,14 +139,28 @@ static void print_error(struct triage *t, const kag_parser *p, int code)
 			fwrite(json, 1, len, stdout);
 			fputc('\n', stdout);
 		}
-	} else {
-		const char *path = kag_parser_error_path(p);
-
-		printf("%-8s %-13s %-20s %-11s %s:%llu  %s%s%s\n", "ERROR", kag_error_name(code),
-		       "-", "-", kag_parser_source(p),
-		       (unsigned long long)kag_parser_error_line(p), path,
-		       *path ? ": " : "", kag_parser_error_message(p));
+	} else if (triage_text_error(t->text, kag_parser_source(p),
+				     (unsigned long long)kag_parser_error_line(p), code,
+				     kag_parser_error_path(p), kag_parser_error_message(p)) < 0) {
+		t->out_failed = 1;
 	}
+}
+
+/* Whether a verdict passes --min-severity, --detector and --assessment. */
+static int wanted(const struct triage *t, const kag_verdict *v)
+{
+	int i, a = kag_verdict_assessment(v);
+
+	if (kag_verdict_severity(v) < t->min_severity)
+		return 0;
+	if (t->assessments && (a < 0 || a > 3 || !(t->assessments & (1u << a))))
+		return 0;
+	if (!t->n_detectors)
+		return 1;
+	for (i = 0; i < t->n_detectors; i++)
+		if (strcmp(t->detectors[i], kag_verdict_detector(v)) == 0)
+			return 1;
+	return 0;
 }
 
 static void print_verdicts(struct triage *t, const kag_result *res)
@@ -129,22 +174,18 @@ static void print_verdicts(struct triage *t, const kag_result *res)
 		t->verdicts++;
 		if (a >= 0 && a < 4)
 			t->by_assessment[a]++;
+		if (!wanted(t, v))
+			continue;
+		if (t->fail_on >= 0 && kag_verdict_severity(v) >= t->fail_on)
+			t->failed = 1;
 		if (t->output == OUT_JSON) {
 			size_t len;
 			const char *json = kag_verdict_json(v, &len);
 
 			fwrite(json, 1, len, stdout);
 			fputc('\n', stdout);
-		} else {
-			uint64_t reps = kag_verdict_repeat_count(v);
-
-			printf("%-8s %-13s %-20s %-11s %s  %s", kag_severity_name(kag_verdict_severity(v)),
-			       kag_assessment_name(a), kag_verdict_detector(v),
-			       kag_outcome_name(kag_verdict_outcome(v)), kag_verdict_source(v),
-			       kag_verdict_reason(v));
-			if (reps)
-				printf(" (repeated %llu more times in the window)", (unsigned long long)reps);
-			putchar('\n');
+		} else if (triage_text_verdict(t->text, v) < 0) {
+			t->out_failed = 1;
 		}
 	}
 }
@@ -258,11 +299,11 @@ static int list_detectors(kag_registry *r)
 #define MAX_BAD_SOURCES 16
 
 struct options {
-	int nfiles;        /* file operands */
-	int literal;       /* argv[literal...] are file names (after "--") */
+	char **files;      /* file operands (none: standard input) */
+	int nfiles;
 	int list;          /* --list-detectors */
 	int format, frontend;
-	int jobs;          /* 0: the cores online */
+	int jobs;          /* --jobs; 1 unless asked */
 	const char *policy_file, *rules_file;
 	const char *baseline_file; /* --baseline=FILE */
 	int learn;                 /* --learn */
@@ -282,15 +323,24 @@ static int add_bad_sources(struct options *o, const char *path)
 	return -1;
 }
 
+/* The index of name in names[0, n), or -1. */
+static int name_index(const char *const *names, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
 /* --format=NAME: names[i] is KAG_FORMAT_* value i. */
 static int parse_format(struct options *o, const char *f)
 {
 	static const char *const names[] = { "auto", "native", "eventlist", "gke", "eks", "aks",
 					     "openshift" };
 
-	for (o->format = 0; o->format < 7 && strcmp(f, names[o->format]); o->format++)
-		;
-	if (o->format == 7) {
+	if ((o->format = name_index(names, 7, f)) < 0) {
 		fprintf(stderr, "kag-triage: unknown --format=%s (auto, native, eventlist, gke, "
 			"eks, aks, openshift)\n", f);
 		return 2;
@@ -322,88 +372,193 @@ static int parse_jobs(struct options *o, const char *arg)
 	long n = strtol(arg, &end, 10);
 
 	if (end == arg || *end || n < 1 || n > 256) {
-		fprintf(stderr, "kag-triage: --jobs=N takes a number from 1 to 256\n");
+		fprintf(stderr, "kag-triage: --jobs takes a number from 1 to 256\n");
 		return 2;
 	}
 	o->jobs = (int)n;
 	return -1;
 }
 
-/* One option that stands alone (not "--" nor "--policy FILE"): -1 to go on,
- * or the exit status. */
-static int parse_option(struct triage *t, struct options *o, const char *a)
+/* A severity name (info ... critical) into *out. */
+static int parse_severity(const char *opt, const char *arg, int *out)
 {
-	if (strncmp(a, "--format=", 9) == 0)
-		return parse_format(o, a + 9);
-	if (strncmp(a, "--parser=", 9) == 0)
-		return parse_parser(o, a + 9);
-	if (strncmp(a, "--jobs=", 7) == 0)
-		return parse_jobs(o, a + 7);
-	if (strncmp(a, "--bad-sources=", 14) == 0)
-		return add_bad_sources(o, a + 14);
-	if (strncmp(a, "--error-limit=", 14) == 0) {
-		if (errlimit_parse(&t->errors, a + 14) < 0) {
-			fprintf(stderr, "kag-triage: --error-limit=N takes a number (0: no "
-				"limit)\n");
-			return 2;
-		}
-	} else if (strcmp(a, "--output=json") == 0) {
-		t->output = OUT_JSON;
-	} else if (strcmp(a, "--output=text") == 0) {
-		t->output = OUT_TEXT;
-	} else if (strcmp(a, "--all") == 0) {
-		t->all = 1;
-	} else if (strcmp(a, "--summary") == 0) {
-		t->summary = 1;
-	} else if (strcmp(a, "--list-detectors") == 0) {
-		o->list = 1;
-	} else if (strncmp(a, "--policy=", 9) == 0 || strncmp(a, "--rules=", 8) == 0) {
-		*(a[2] == 'p' ? &o->policy_file : &o->rules_file) = strchr(a, '=') + 1;
-	} else if (strncmp(a, "--baseline=", 11) == 0) {
-		o->baseline_file = a + 11;
-	} else if (strcmp(a, "--learn") == 0) {
-		o->learn = 1;
-	} else if (strcmp(a, "--version") == 0) {
-		printf("kag-triage %s\n", kag_version_string());
-		return 0;
-	} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-		usage(stdout);
-		return 0;
-	} else {
-		fprintf(stderr, "kag-triage: unknown option '%s'\n", a);
-		usage(stderr);
+	static const char *const names[] = { "info", "low", "medium", "high", "critical" };
+
+	/* names[i] is KAG_SEVERITY_* value i */
+	if ((*out = name_index(names, 5, arg)) < 0) {
+		fprintf(stderr, "kag-triage: unknown --%s=%s (info, low, medium, high, "
+			"critical)\n", opt, arg);
 		return 2;
 	}
 	return -1;
 }
 
-/* -1 to go on, or the exit status. */
+/* --assessment=A[,A...], repeatable. */
+static int parse_assessments(struct triage *t, char *arg)
+{
+	static const char *const names[] = { "benign", "suspicious", "malicious",
+					     "needs_context" };
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		/* names[i] is KAG_ASSESSMENT_* value i */
+		int a = name_index(names, 4, tok);
+
+		if (a < 0) {
+			fprintf(stderr, "kag-triage: unknown --assessment=%s (benign, suspicious, "
+				"malicious, needs_context)\n", tok);
+			return 2;
+		}
+		t->assessments |= 1u << a;
+		if (a == KAG_ASSESSMENT_BENIGN)
+			t->all = 1; /* benign verdicts are only returned with --all */
+	}
+	return -1;
+}
+
+/* --detector=ID[,ID...], repeatable; the ids are checked once the
+ * registry is loaded (check_detectors). */
+static int parse_detectors(struct triage *t, char *arg)
+{
+	char *tok, *save = NULL;
+	int max = (int)(sizeof(t->detectors) / sizeof(t->detectors[0]));
+
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (t->n_detectors == max) {
+			fprintf(stderr, "kag-triage: --detector: at most %d ids\n", max);
+			return 2;
+		}
+		t->detectors[t->n_detectors++] = tok;
+	}
+	return -1;
+}
+
+/* Long options without a short form. */
+enum {
+	OPT_LEARN = 256, OPT_BASELINE, OPT_BAD_SOURCES, OPT_PARSER, OPT_ERROR_LIMIT,
+	OPT_MIN_SEVERITY, OPT_DETECTOR, OPT_ASSESSMENT, OPT_FAIL_ON
+};
+
+static const struct option long_options[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "summary", no_argument, NULL, 's' },
+	{ "list-detectors", no_argument, NULL, 'l' },
+	{ "policy", required_argument, NULL, 'p' },
+	{ "rules", required_argument, NULL, 'r' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "learn", no_argument, NULL, OPT_LEARN },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "bad-sources", required_argument, NULL, OPT_BAD_SOURCES },
+	{ "parser", required_argument, NULL, OPT_PARSER },
+	{ "error-limit", required_argument, NULL, OPT_ERROR_LIMIT },
+	{ "min-severity", required_argument, NULL, OPT_MIN_SEVERITY },
+	{ "detector", required_argument, NULL, OPT_DETECTOR },
+	{ "assessment", required_argument, NULL, OPT_ASSESSMENT },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* One option from getopt_long(): -1 to go on, or the exit status. */
+static int parse_option(struct triage *t, struct options *o, int c, char *arg)
+{
+	switch (c) {
+	case 'f': return parse_format(o, arg);
+	case 'j': return parse_jobs(o, arg);
+	case OPT_PARSER: return parse_parser(o, arg);
+	case OPT_BAD_SOURCES: return add_bad_sources(o, arg);
+	case OPT_MIN_SEVERITY: return parse_severity("min-severity", arg, &t->min_severity);
+	case OPT_FAIL_ON: return parse_severity("fail-on", arg, &t->fail_on);
+	case OPT_ASSESSMENT: return parse_assessments(t, arg);
+	case OPT_DETECTOR: return parse_detectors(t, arg);
+	case OPT_ERROR_LIMIT:
+		if (errlimit_parse(&t->errors, arg) < 0) {
+			fprintf(stderr, "kag-triage: --error-limit=N takes a number (0: no "
+				"limit)\n");
+			return 2;
+		}
+		break;
+	case 'o':
+		if (strcmp(arg, "json") == 0) {
+			t->output = OUT_JSON;
+		} else if (strcmp(arg, "text") == 0) {
+			t->output = OUT_TEXT;
+		} else {
+			fprintf(stderr, "kag-triage: unknown --output=%s (json, text)\n", arg);
+			return 2;
+		}
+		break;
+	case 'a': t->all = 1; break;
+	case 's': t->summary = 1; break;
+	case 'l': o->list = 1; break;
+	case 'p': o->policy_file = arg; break;
+	case 'r': o->rules_file = arg; break;
+	case OPT_BASELINE: o->baseline_file = arg; break;
+	case OPT_LEARN: o->learn = 1; break;
+	case 'V':
+		printf("kag-triage %s\n", kag_version_string());
+		return 0;
+	case 'h':
+		usage(stdout);
+		return 0;
+	default:
+		return 2;
+	}
+	return -1;
+}
+
+/* -1 to go on, or the exit status. Operands (files) may come between the
+ * options; "--" ends the options. */
 static int parse_args(struct triage *t, struct options *o, int argc, char **argv)
 {
-	int i, rc;
+	int c, rc;
 
 	memset(o, 0, sizeof(*o));
-	o->literal = argc;
 	o->format = KAG_FORMAT_AUTO;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	o->jobs = 1;
+	opterr = 0; /* the messages below name the program, not its path */
+	while ((c = getopt_long(argc, argv, ":f:o:aslp:r:j:Vh", long_options, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			const char *a = argv[optind - 1];
+			char shortopt[3] = { '-', (char)optopt, '\0' };
+			int n = (int)strcspn(a, "=");
 
-		if (strcmp(a, "--") == 0) { /* the rest are file names */
-			o->literal = i + 1;
-			o->nfiles += argc - o->literal;
-			break;
-		}
-		if (strcmp(a, "--policy") == 0 || strcmp(a, "--rules") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "kag-triage: %s needs a FILE\n", a);
-				return 2;
+			/* a short option is named alone, also out of a cluster */
+			if (strncmp(a, "--", 2) != 0) {
+				a = shortopt;
+				n = 2;
 			}
-			*(a[2] == 'p' ? &o->policy_file : &o->rules_file) = argv[++i];
-		} else if (a[0] == '-' && a[1] != '\0') {
-			if ((rc = parse_option(t, o, a)) >= 0)
-				return rc;
-		} else {
-			o->nfiles++;
+			fprintf(stderr, c == '?' ? "kag-triage: unknown option '%.*s'\n"
+						 : "kag-triage: option '%.*s' needs a value\n", n, a);
+			fprintf(stderr, "usage: kag-triage [options] [FILE ...] "
+				"(kag-triage --help lists the options)\n");
+			return 2;
+		}
+		if ((rc = parse_option(t, o, c, optarg)) >= 0)
+			return rc;
+	}
+	o->files = argv + optind;
+	o->nfiles = argc - optind;
+	return -1;
+}
+
+/* Every --detector is a detector of the registry (built-in or rule). */
+static int check_detectors(const struct triage *t, const kag_registry *reg)
+{
+	int i;
+	size_t k;
+
+	for (i = 0; i < t->n_detectors; i++) {
+		for (k = 0; k < kag_registry_count(reg); k++)
+			if (strcmp(kag_registry_detector_id(reg, k), t->detectors[i]) == 0)
+				break;
+		if (k == kag_registry_count(reg)) {
+			fprintf(stderr, "kag-triage: --detector=%s: no such detector "
+				"(kag-triage --list-detectors)\n", t->detectors[i]);
+			return 2;
 		}
 	}
 	return -1;
@@ -442,32 +597,17 @@ static int load_registry(kag_registry **out, const struct options *o)
 	return -1;
 }
 
-/* Whether argv[i] is an input to read (not an option or its FILE). */
-static int is_input(const struct options *o, char **argv, int i)
-{
-	const char *a = argv[i];
-
-	if (i < o->literal && a[0] == '-' && a[1] != '\0')
-		return 0;
-	if (i < o->literal && (strcmp(argv[i - 1], "--policy") == 0 ||
-			       strcmp(argv[i - 1], "--rules") == 0))
-		return 0; /* the FILE of --policy FILE */
-	return 1;
-}
-
 /* Every input in turn (standard input when there is none): 1 when one
  * could not be judged to its end. */
 static int judge_inputs(struct triage *t, const struct options *o, kag_parser *p,
-			triage_pool *pool, int argc, char **argv)
+			triage_pool *pool)
 {
 	int i, rc = 0;
 
-	for (i = 1; i < argc || o->nfiles == 0; i++) {
-		const char *a = o->nfiles == 0 ? "-" : argv[i];
+	for (i = 0; i < o->nfiles || (i == 0 && o->nfiles == 0); i++) {
+		const char *a = o->nfiles == 0 ? "-" : o->files[i];
 		FILE *in;
 
-		if (o->nfiles && !is_input(o, argv, i))
-			continue;
 		if (strcmp(a, "-") == 0) {
 			in = stdin;
 			a = "<stdin>";
@@ -483,7 +623,7 @@ static int judge_inputs(struct triage *t, const struct options *o, kag_parser *p
 		t->stream_bytes = 0;
 		if (in != stdin)
 			fclose(in);
-		if (rc || o->nfiles == 0)
+		if (rc)
 			break;
 	}
 	return rc;
@@ -565,13 +705,15 @@ static int finish(struct triage *t, int judged_all)
 		print_verdicts(t, res);
 	while ((k = errlimit_pending(&t->errors, &it)) != NULL)
 		print_error_summary(t, k);
+	if (t->text && !t->out_failed && triage_text_write(t->text, stdout) < 0)
+		t->out_failed = 1;
 	if (t->summary)
 		print_summary(t);
-	if (fflush(stdout) != 0) {
+	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "kag-triage: write error: %s\n", strerror(errno));
 		return 1;
 	}
-	return 0;
+	return t->out_failed;
 }
 
 int main(int argc, char **argv)
@@ -582,9 +724,10 @@ int main(int argc, char **argv)
 	kag_parser *p = NULL;
 	kag_baseline *baseline = NULL;
 	triage_pool *pool = NULL;
-	int rc, jobs;
+	int rc;
 
 	memset(&t, 0, sizeof(t));
+	t.fail_on = -1;
 	triage_progress_init(&t.progress);
 	errlimit_init(&t.errors, ERRLIMIT_DEFAULT);
 	if ((rc = parse_args(&t, &o, argc, argv)) >= 0)
@@ -595,6 +738,10 @@ int main(int argc, char **argv)
 	}
 	if ((rc = load_registry(&reg, &o)) >= 0)
 		return rc;
+	if ((rc = check_detectors(&t, reg)) >= 0) {
+		kag_registry_free(reg);
+		return rc;
+	}
 	t.format = o.format;
 	t.reg = reg;
 	t.frontend = o.frontend;
@@ -614,15 +761,15 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (t.output == OUT_TEXT)
-		printf("%-8s %-13s %-20s %-11s %s  %s\n", "SEVERITY", "ASSESSMENT", "DETECTOR",
-		       "OUTCOME", "SOURCE", "REASON");
+	if (t.output == OUT_TEXT && triage_text_new(&t.text) < 0) {
+		rc = 1;
+		goto out;
+	}
 	/* --jobs: parsing threads; without them (or if they cannot start),
 	 * one thread reads, parses and judges */
-	jobs = o.jobs ? o.jobs : triage_default_jobs();
-	if (jobs > 1)
-		triage_pool_new(&pool, &t, jobs, o.format);
-	rc = judge_inputs(&t, &o, p, pool, argc, argv);
+	if (o.jobs > 1)
+		triage_pool_new(&pool, &t, o.jobs, o.format);
+	rc = judge_inputs(&t, &o, p, pool);
 	triage_pool_free(pool);
 	pool = NULL;
 	triage_progress_done(&t.progress);
@@ -630,11 +777,18 @@ int main(int argc, char **argv)
 		rc = 1;
 	if (t.io_failed && !rc)
 		rc = 1;
-	/* a baseline is written back only when every input was judged */
+	/* a baseline is written back only when every input was read to its
+	 * end (records rejected on the way do not stop that) */
 	if (o.learn && !rc && baseline_file_save(baseline, "kag-triage", o.baseline_file) < 0)
 		rc = 1;
+	/* a rejected record is an input error; --fail-on only when none */
+	if (!rc && t.rejected)
+		rc = 1;
+	if (!rc && t.failed)
+		rc = 3;
 out:
 	triage_pool_free(pool);
+	triage_text_free(t.text);
 	kag_parser_free(p);
 	kag_session_free(t.session);
 	kag_baseline_free(baseline);

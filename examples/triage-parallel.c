@@ -131,11 +131,6 @@ void triage_progress_done(struct triage_progress *pr)
 
 #if defined(_WIN32)
 
-int triage_default_jobs(void)
-{
-	return 1;
-}
-
 int triage_pool_new(triage_pool **out, struct triage *t, int jobs, int format)
 {
 	(void)t;
@@ -165,13 +160,6 @@ int triage_pool_stream(triage_pool *pool, FILE *in, const char *name, int *io_fa
 #include <pthread.h>
 #include <sys/stat.h>
 #include <stdatomic.h>
-
-int triage_default_jobs(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
-}
 
 /* ---- cutting ---- */
 

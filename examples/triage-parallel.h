@@ -32,9 +32,6 @@ void triage_tick(struct triage *t, uint64_t bytes);
 
 /* ---- provided by triage-parallel.c ---- */
 
-/* The default --jobs: the number of online cores (1 if unknown). */
-int triage_default_jobs(void);
-
 typedef struct triage_pool triage_pool;
 
 /* A pool of jobs - 1 parsing threads next to the caller's (jobs >= 2);

@@ -1,5 +1,4 @@
 /* Error strings, enum names and version queries. */
-#include "kag-config.h"
 #include "kag.h"
 
 const char *kag_strerror(int code)

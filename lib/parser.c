@@ -18,7 +18,6 @@
 #include "format-private.h"
 #include "frame-private.h"
 #include "frontend-private.h"
-#include "kag-config.h"
 #include "kag.h"
 
 /* The first line of a record is looked at 32 bytes at a time where the

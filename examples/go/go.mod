@@ -1,3 +1,3 @@
-module kag
+module kag.example/kag
 
 go 1.19

@@ -97,6 +97,8 @@ func newError(code C.int, message, path string) *Error {
 		Message: message, Path: path}
 }
 
+// Error reads "KAG_EPARSE: <message>", the library's own description of the
+// code when there is no message.
 func (e *Error) Error() string {
 	msg := e.Message
 	if msg == "" {
@@ -160,6 +162,7 @@ func (e *RecordError) Error() string {
 	return s
 }
 
+// Unwrap gives the *Error, so that errors.Is and errors.As see its code.
 func (e *RecordError) Unwrap() error { return e.Err }
 
 // ---- registry ----

@@ -12,7 +12,10 @@ No compile step: the module loads the shared library at import time.
                 print(record["detector"], record["assessment"])
 
 The library is found through the KAG_LIBRARY environment variable (a path to
-libkag.so), else through ctypes.util.find_library("kag"), else by its SONAME.
+libkag.so), else by the dynamic loader (its SONAME libkag.so.0, then
+ctypes.util.find_library("kag")), else in the libdir pkg-config gives for
+kag (an install under a prefix the loader does not search); ImportError says
+where it looked.
 
 Collectors that already hold a decoded event (a Fluent Bit or Vector record, the
 dict json.loads gives) hand it to Engine.judge_record(), which fills the
@@ -48,6 +51,7 @@ import ctypes
 import ctypes.util
 import json
 import os
+import subprocess
 import sys
 import weakref
 
@@ -163,16 +167,57 @@ _PROTOTYPES = {
 }
 
 
+_SONAME = "libkag.so.0"
+
+
+def _pkg_config_libdir():
+    """The libdir pkg-config gives for kag, or None (no pkg-config, no
+    kag.pc on its path)."""
+    try:
+        out = subprocess.run(["pkg-config", "--variable=libdir", "kag"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    libdir = out.stdout.decode("utf-8", "replace").strip()
+    return libdir if out.returncode == 0 and libdir else None
+
+
+def _open_library(path):
+    """ctypes.CDLL of libkag: path, or else the places named in the module
+    documentation, in order. ImportError names every place tried."""
+    if path is not None:
+        candidates = [("the path given", path)]
+    elif os.environ.get("KAG_LIBRARY"):
+        candidates = [("$KAG_LIBRARY", os.environ["KAG_LIBRARY"])]
+    else:
+        candidates = [("the dynamic loader", _SONAME)]
+        found = ctypes.util.find_library("kag")
+        if found:
+            candidates.append(("ctypes.util.find_library", found))
+        libdir = _pkg_config_libdir()
+        if libdir:
+            candidates.append(("pkg-config's libdir", os.path.join(libdir, _SONAME)))
+    tried = []
+    for how, name in candidates:
+        try:
+            return ctypes.CDLL(name), name
+        except OSError as e:
+            tried.append("%s (%s): %s" % (name, how, e))
+    raise ImportError(
+        "kag: cannot load libkag; tried " + "; ".join(tried) +
+        ". Set KAG_LIBRARY to the path of libkag.so (a build tree's build/lib/libkag.so), "
+        "or install libkag (meson install, then ldconfig) where the loader finds it.")
+
+
 def load_library(path=None):
     """Load libkag and declare the prototypes this module uses.
 
-    path defaults to $KAG_LIBRARY, then ctypes.util.find_library("kag"),
-    then the SONAME libkag.so.0."""
-    if path is None:
-        path = os.environ.get("KAG_LIBRARY") or ctypes.util.find_library("kag")
-    if path is None:
-        path = "libkag.so.0"
-    lib = ctypes.CDLL(path)
+    path defaults to $KAG_LIBRARY; without it, the dynamic loader (the
+    SONAME libkag.so.0, then ctypes.util.find_library("kag")), then the
+    libdir of `pkg-config --variable=libdir kag`. ImportError names every
+    place tried."""
+    lib, path = _open_library(path)
     for name, (restype, argtypes) in _PROTOTYPES.items():
         fn = getattr(lib, name)
         fn.restype = restype
@@ -686,9 +731,10 @@ class Engine:
         return out
 
     def judge(self, data, source=None):
-        """Judge one complete input (bytes or str): feed() plus finish()."""
-        if source is not None:
-            self.set_source(source)
+        """Judge one complete input (bytes or str): feed() plus finish().
+        source names this input in its records; without it they have none
+        (a name given to an earlier call does not carry over)."""
+        self.set_source(source)
         out = self.feed(data)
         try:
             out.extend(self.finish())

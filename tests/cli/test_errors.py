@@ -23,6 +23,8 @@ class ErrorLimit(unittest.TestCase):
     def records(self, *args, data=None):
         got = triage(*args, '-', stdin=stream() if data is None else data)
         self.assertEqual(got.stderr, b'')
+        # records were rejected: exit status 1 (design section 7)
+        self.assertEqual(got.returncode, 1)
         return json_lines(got, self)
 
     def test_default_limit_and_summaries(self):
@@ -63,10 +65,11 @@ class ErrorLimit(unittest.TestCase):
     def test_text_output(self):
         got = triage('--output=text', '-', stdin=stream())
         lines = text(got).splitlines()
-        held = [l for l in lines if l.startswith('ERRORS')]
+        # the table's rows: time, severity, detector, user, outcome, source
+        held = [l for l in lines if l.split()[1:2] == ['ERRORS']]
         self.assertEqual(len(held), 2)
         self.assertIn('990 of 1000 records held back, like: ' + SCHEMA, held[-1])
-        self.assertEqual(sum(l.startswith('ERROR ') for l in lines), 15)
+        self.assertEqual(sum(l.split()[1:2] == ['ERROR'] for l in lines), 15)
 
     def test_no_input_bytes_in_errors(self):
         for args in ([], ['--output=text'], ['--error-limit=0'], ['--parser=jansson']):

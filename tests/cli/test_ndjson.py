@@ -5,7 +5,7 @@ import re
 import unittest
 
 from clitest import (ASSESSMENTS, CONFIDENCES, CONTRACT_KEYS, EVENT_KEYS, OUTCOMES, SAMPLE,
-                     SEVERITIES, CliCase, json_lines, line_of, triage, verdicts)
+                     SAMPLE_STATUS, SEVERITIES, CliCase, json_lines, line_of, triage, verdicts)
 
 
 class NdjsonContract(CliCase):
@@ -15,7 +15,7 @@ class NdjsonContract(CliCase):
 
     def setUp(self):
         super().setUp()
-        self.assertExit(self.proc, 0, 'kag-triage sample')
+        self.assertExit(self.proc, SAMPLE_STATUS, 'kag-triage sample')
         self.records = json_lines(self.proc, self)
         self.verdicts = verdicts(self.records)
 

@@ -6,7 +6,7 @@ import json
 import re
 import unittest
 
-from clitest import SAMPLE, CliCase, json_lines, sample_lines, text, triage, verdicts
+from clitest import SAMPLE, SAMPLE_STATUS, CliCase, json_lines, sample_lines, text, triage, verdicts
 
 SUMMARY_KEYS = ('records', 'judged', 'rejected', 'skipped', 'verdicts', 'benign',
                 'suspicious', 'malicious', 'needs_context', 'duplicates')
@@ -15,7 +15,8 @@ SUMMARY_KEYS = ('records', 'judged', 'rejected', 'skipped', 'verdicts', 'benign'
 class Summary(CliCase):
     def summary(self, *args):
         proc = triage('--summary', *args)
-        self.assertExit(proc, 0, 'kag-triage --summary')
+        # 1 exactly when a record was rejected (the sample's line 23)
+        self.assertExit(proc, SAMPLE_STATUS if SAMPLE in args else 0, 'kag-triage --summary')
         records = json_lines(proc, self)
         self.assertIn('summary', records[-1], 'the summary is the last line')
         self.assertEqual([r for r in records[:-1] if 'summary' in r], [])
@@ -67,7 +68,7 @@ class Summary(CliCase):
 
     def test_text_summary(self):
         proc = triage('--summary', '--output=text', SAMPLE)
-        self.assertExit(proc, 0, 'kag-triage --summary --output=text')
+        self.assertExit(proc, SAMPLE_STATUS, 'kag-triage --summary --output=text')
         last = proc.stdout.decode('utf-8').rstrip('\n').splitlines()[-1]
         m = re.match(r'records (\d+) = judged (\d+) \+ rejected (\d+) \+ skipped (\d+); '
                      r'verdicts (\d+) ', last)

@@ -4,14 +4,14 @@ error record, and the stream goes on: the record after it is judged."""
 import re
 import unittest
 
-from clitest import (SAMPLE, TRUNCATED_LINE, CliCase, errors, json_lines, sample_line,
+from clitest import (SAMPLE, SAMPLE_STATUS, TRUNCATED_LINE, CliCase, errors, json_lines, sample_line,
                      sample_lines, triage, verdicts)
 
 
 class Truncated(CliCase):
     def test_one_error_record(self):
         proc = triage(SAMPLE)
-        self.assertExit(proc, 0, 'kag-triage sample')
+        self.assertExit(proc, SAMPLE_STATUS, 'kag-triage sample')
         errs = errors(json_lines(proc, self))
         self.assertEqual(len(errs), 1, errs)
         e = errs[0]
@@ -36,7 +36,7 @@ class Truncated(CliCase):
         exec_line = sample_line(2)
         stream = sample_line(TRUNCATED_LINE) + exec_line
         proc = triage('--summary', stdin=stream)
-        self.assertExit(proc, 0, 'kag-triage on stdin')
+        self.assertExit(proc, 1, 'kag-triage on stdin')  # a record rejected
         records = json_lines(proc, self)
         errs = errors(records)
         self.assertEqual(len(errs), 1)
@@ -53,7 +53,7 @@ class Truncated(CliCase):
         # record; it is counted as judged (no detector flags it).
         stream = sample_line(TRUNCATED_LINE) + sample_line(TRUNCATED_LINE + 1)
         proc = triage('--summary', '--all', stdin=stream)
-        self.assertExit(proc, 0, 'kag-triage on stdin')
+        self.assertExit(proc, 1, 'kag-triage on stdin')
         records = json_lines(proc, self)
         s = records[-1]['summary']
         self.assertEqual((s['records'], s['judged'], s['rejected']), (2, 1, 1))
@@ -66,17 +66,17 @@ class Truncated(CliCase):
         # A final record cut short without a line end is truncated too.
         line = sample_line(2).rstrip(b'\n')
         proc = triage(stdin=line[:len(line) // 2])
-        self.assertExit(proc, 0, 'kag-triage on stdin')
+        self.assertExit(proc, 1, 'kag-triage on stdin')
         errs = errors(json_lines(proc, self))
         self.assertEqual(len(errs), 1)
         self.assertEqual(errs[0]['error']['code'], 'KAG_ETRUNCATED')
 
     def test_text_output_row(self):
         proc = triage('--output=text', SAMPLE)
-        self.assertExit(proc, 0, 'kag-triage --output=text')
-        rows = [l for l in proc.stdout.decode('utf-8').splitlines() if l.startswith('ERROR')]
+        self.assertExit(proc, SAMPLE_STATUS, 'kag-triage --output=text')
+        rows = [l for l in proc.stdout.decode('utf-8').splitlines() if ' ERROR ' in l]
         self.assertEqual(len(rows), 1)
-        self.assertRegex(rows[0], r'^ERROR\s+KAG_ETRUNCATED\s.*' +
+        self.assertRegex(rows[0], r'^-\s+ERROR\s+KAG_ETRUNCATED\s.*' +
                          re.escape('%s:%d' % (SAMPLE, TRUNCATED_LINE)))
 
 

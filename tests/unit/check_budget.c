@@ -11,7 +11,6 @@
 #include <jansson.h>
 #include <zlib.h>
 
-#include "kag-config.h"
 #include "testutil.h"
 
 #define GOOD "{\"verb\":\"get\",\"auditID\":\"after\"}\n"

@@ -8,7 +8,6 @@
 
 #include "event-private.h"
 #include "json-check-private.h"
-#include "kag-config.h"
 #include "testutil.h"
 
 #define SET(ev, f, lit) kag_event_set_string(ev, f, lit, strlen(lit), KAG_STATE_OBSERVED)

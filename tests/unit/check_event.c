@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "event-private.h"
-#include "kag-config.h"
 #include "testutil.h"
 
 /* One parser per test; events are read from it. */

@@ -11,6 +11,7 @@ import io
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import unittest
 
@@ -164,6 +165,53 @@ class Corpus(unittest.TestCase):
             unnamed = list(engine.judge_file(io.BytesIO(f.read())))
         self.assertIsNone(unnamed[0]["event"]["source"])
 
+    def test_source_is_per_call(self):
+        """A source named for one call does not label the next one's."""
+        with kag.Engine() as engine:
+            self.assertRaises(FileNotFoundError, list, engine.judge_file("/nonexistent"))
+            recs = engine.judge(b"garbage\n")
+            self.assertEqual(recs[0]["error"]["source"], None)
+            recs = engine.judge(b"more garbage\n", source="second.jsonl")
+            self.assertEqual(recs[0]["error"]["source"], "second.jsonl:1")
+            recs = engine.judge(b"{}\n")
+            self.assertEqual(recs[0]["error"]["source"], None)
+
+    def test_library_not_found_says_where_it_looked(self):
+        """A missing library is an ImportError that names KAG_LIBRARY and
+        each place tried, not a bare ctypes OSError."""
+        # (LD_PRELOAD stays: a sanitizer build's runtime must come first
+        # when the library does load)
+        env = dict(os.environ, KAG_LIBRARY="/nonexistent/libkag.so",
+                   PYTHONPATH=os.path.dirname(HERE))
+        got = subprocess.run([sys.executable, "-c", "import kag"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertNotEqual(got.returncode, 0)
+        err = got.stderr.decode()
+        self.assertIn("ImportError: kag: cannot load libkag; tried /nonexistent/libkag.so "
+                      "($KAG_LIBRARY)", err)
+        self.assertIn("Set KAG_LIBRARY to the path of libkag.so", err)
+        # without KAG_LIBRARY and with nothing installed: the loader, then
+        # pkg-config (an empty path: kag.pc not found)
+        env.pop("KAG_LIBRARY")
+        env.update(LD_LIBRARY_PATH="", PKG_CONFIG_PATH="", PKG_CONFIG_LIBDIR="/nonexistent")
+        got = subprocess.run([sys.executable, "-c", "import kag"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        if got.returncode == 0:
+            self.skipTest("libkag is installed where the loader finds it")
+        self.assertIn("libkag.so.0 (the dynamic loader)", got.stderr.decode())
+        # with kag.pc naming the build's libdir, the library is found there
+        with tempfile.TemporaryDirectory() as pc:
+            libdir = os.path.dirname(os.path.realpath(os.environ["KAG_LIBRARY"]))
+            with open(os.path.join(pc, "kag.pc"), "w") as f:
+                f.write("libdir=%s\nName: kag\nDescription: test\nVersion: %s\n"
+                        "Libs: -L${libdir} -lkag\n" % (libdir, kag.library_version()))
+            env["PKG_CONFIG_LIBDIR"] = pc
+            got = subprocess.run([sys.executable, "-c", "import kag; print(kag.library_version())"],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 timeout=60)
+            self.assertEqual(got.returncode, 0, got.stderr.decode())
+            self.assertEqual(got.stdout.decode().strip(), kag.library_version())
+
     def test_malformed_record_is_an_error_record(self):
         path = data_path("falco-k8s-audit/fal_01_003.json")
         with kag.Engine() as engine:
@@ -177,9 +225,9 @@ class Corpus(unittest.TestCase):
         with open(data_path("falco-k8s-audit/fal_01_003.json"), "rb") as f:
             bad = f.read()
         with kag.Engine(errors="raise") as engine:
-            engine.set_source("mixed.jsonl")
             with self.assertRaises(kag.KagESchema) as cm:
-                engine.judge(EXEC + b"\n" + bad.strip() + b"\n" + DENIED_LIST + b"\n")
+                engine.judge(EXEC + b"\n" + bad.strip() + b"\n" + DENIED_LIST + b"\n",
+                             source="mixed.jsonl")
             e = cm.exception
             self.assertIsInstance(e, kag.KagError)
             self.assertEqual((e.code, e.name, e.path, e.line, e.source),

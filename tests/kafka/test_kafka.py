@@ -1,30 +1,38 @@
 #!/usr/bin/env python3
 """kag-kafka in a consumer group on librdkafka's mock cluster (3 brokers, a
-topic of 6 partitions), 3 consumers, one of them killed (SIGKILL) while the
-stream is being produced, so that its partitions move and part of them is
-judged twice.
+topic of 6 partitions), 3 consumers, one of them killed (SIGKILL) a third
+of the way through a stream produced over 14 s, so that the group
+rebalances mid-stream, its partitions move and part of them is judged
+twice. The protocol is the argument: cooperative-sticky (default) or range
+(eager).
 
 What must hold:
- - every partition's committed offset reaches its end, the surviving
-   consumers exit 0 on SIGTERM and leave 0 partitions assigned;
- - a stream a consumer finished (revoked, or at exit) wrote exactly the
-   records of one kag-triage --all run over the same records (the
-   partition's records from the stream's first offset to its last), source
-   for source;
- - the killed consumer wrote only records such a run writes, and at least
-   all those of the records it committed (at-least-once);
+ - the survivors judge every record (all partitions theirs, no lag); they
+   are stopped with SIGTERM one after the other (the mock cluster refuses
+   commits while the group rebalances) and exit 0 with 0 partitions
+   assigned, and then every partition's committed offset is its end (a
+   request held at RequestReceived keeps its record uncommitted until the
+   stream finishes, so the ends are reached at the latest then);
+ - each consumer wrote, for each partition, exactly the records of one
+   kag-triage --all run per stream it ran on it (the partition's records
+   from the stream's first offset to its last), source for source; a
+   stream judged again from an earlier commit (a commit refused during a
+   rebalance, an assignment lost) is a run of its own;
+ - the killed consumer's last stream wrote only records such a run writes,
+   and at least all those of the records it committed (at-least-once);
  - every partition is judged from offset 0 to its end, each stream
-   starting where the previous owner committed;
- - no record is left unjudged: every record's auditID is in a verdict (a
-   catch-all info rule gives every event one) or the record has an error
-   record;
+   starting where a previous owner committed;
+ - no record is left unjudged: every record has a verdict (a catch-all
+   info rule gives every event one) or an error record of its own, or its
+   auditID is in a verdict (a RequestReceived stage reported at its later
+   stage);
  - the union of the records, de-duplicated by verdict id, equals one
    kag-triage --all run per partition over the whole partition, except
-   the verdicts listed below as the correlation windows that span the
-   rebalance: each is printed, each is a verdict (never an error record)
-   about an event of a partition that changed hands, judged after the cut,
-   for a principal with events before the cut (the state that was lost);
-   and without their "id" member the other records are equal too.
+   the verdicts printed as the correlation windows cut by a move: each is
+   a verdict (never an error record) about an event judged after a cut of
+   its partition, for a principal with events before the cut or a
+   RequestReceived stage (the session clock restarts); and without their
+   "id" member the other records are equal too.
 """
 import json
 import os

@@ -20,7 +20,10 @@
 #include "errlimit.h"
 #include "triage-parallel.h"
 
-enum output { OUT_JSON, OUT_TEXT };
+/* JSON records (kag's own, or a verdict as an OCSF Detection Finding or an
+ * ECS document; error and summary records are kag's in every one), or a
+ * table. */
+enum output { OUT_JSON, OUT_TEXT, OUT_OCSF, OUT_ECS };
 
 struct triage {
 	enum output output;
@@ -45,6 +48,9 @@ static void usage(FILE *out)
 		"  --format=FMT        auto (default), native, eventlist, gke, eks, aks\n"
 		"                      or openshift: read only that input shape\n"
 		"  --output=json|text  NDJSON verdict records (default) or a table\n"
+		"  --output=ocsf|ecs   verdicts as OCSF 1.1.0 Detection Findings or ECS\n"
+		"                      8.11 documents (error and summary records stay\n"
+		"                      kag's)\n"
 		"  --all               also print benign and info verdicts\n"
 		"  --list-detectors    describe every detector and exit\n"
 		"  --summary           print record and verdict counts at the end, and\n"
@@ -73,7 +79,7 @@ static void usage(FILE *out)
 /* A summary of the error records of one kind held back so far. */
 static void print_error_summary(struct triage *t, const struct errlimit_kind *k)
 {
-	if (t->output == OUT_JSON) {
+	if (t->output != OUT_TEXT) {
 		char rec[ERRLIMIT_SUMMARY_MAX];
 		int n = errlimit_summary_json(rec, sizeof(rec), k);
 
@@ -103,7 +109,7 @@ static void print_error(struct triage *t, const kag_parser *p, int code)
 	default:
 		return;
 	}
-	if (t->output == OUT_JSON) {
+	if (t->output != OUT_TEXT) {
 		if ((json = kag_parser_error_json(p, &len)) != NULL) {
 			fwrite(json, 1, len, stdout);
 			fputc('\n', stdout);
@@ -129,10 +135,17 @@ static void print_verdicts(struct triage *t, const kag_result *res)
 		t->verdicts++;
 		if (a >= 0 && a < 4)
 			t->by_assessment[a]++;
-		if (t->output == OUT_JSON) {
+		if (t->output != OUT_TEXT) {
+			static const int schemas[] = { KAG_SCHEMA_KAG, 0, KAG_SCHEMA_OCSF,
+						       KAG_SCHEMA_ECS };
 			size_t len;
-			const char *json = kag_verdict_json(v, &len);
+			const char *json;
 
+			if (kag_verdict_render(&json, &len, v, schemas[t->output]) != KAG_OK) {
+				fprintf(stderr, "kag-triage: out of memory\n");
+				t->io_failed = 1;
+				continue;
+			}
 			fwrite(json, 1, len, stdout);
 			fputc('\n', stdout);
 		} else {
@@ -351,6 +364,10 @@ static int parse_option(struct triage *t, struct options *o, const char *a)
 		t->output = OUT_JSON;
 	} else if (strcmp(a, "--output=text") == 0) {
 		t->output = OUT_TEXT;
+	} else if (strcmp(a, "--output=ocsf") == 0) {
+		t->output = OUT_OCSF;
+	} else if (strcmp(a, "--output=ecs") == 0) {
+		t->output = OUT_ECS;
 	} else if (strcmp(a, "--all") == 0) {
 		t->all = 1;
 	} else if (strcmp(a, "--summary") == 0) {
@@ -530,12 +547,12 @@ static void print_summary(const struct triage *t)
 {
 	const char *coverage = NULL;
 
-	if (t->output == OUT_JSON)
+	if (t->output != OUT_TEXT)
 		coverage = kag_session_coverage_json(t->session, NULL);
 	else
 		print_coverage_text(t); /* the counts stay the last line */
 	/* one set of counts, as a JSON record or as a sentence */
-	printf(t->output == OUT_JSON
+	printf(t->output != OUT_TEXT
 		       ? "{\"summary\":{\"records\":%llu,\"judged\":%llu,\"rejected\":%llu,"
 			 "\"skipped\":%llu,\"verdicts\":%llu,\"benign\":%llu,"
 			 "\"suspicious\":%llu,\"malicious\":%llu,\"needs_context\":%llu,"
@@ -549,7 +566,7 @@ static void print_summary(const struct triage *t)
 	       (unsigned long long)t->by_assessment[1], (unsigned long long)t->by_assessment[2],
 	       (unsigned long long)t->by_assessment[3],
 	       (unsigned long long)kag_session_stat(t->session, KAG_SSTAT_DUPLICATES));
-	if (t->output == OUT_JSON)
+	if (t->output != OUT_TEXT)
 		printf(",\"coverage\":%s}}\n", coverage ? coverage : "null");
 }
 

@@ -235,7 +235,7 @@ void tu_judge_file(tu_ctx *t, const char *relpath)
 	free(data);
 }
 
-/* A verdict record starts {"id":"<32 hex digits>","detector":...: the
+/* A verdict record starts {"id":"<32 hex digits>","schema":...: the
  * place past the id, or NULL when the record does not start so. */
 static const char *past_id(const char *rec)
 {
@@ -260,6 +260,11 @@ const char *tu_find(const tu_ctx *t, const char *detector, size_t nth)
 
 		ck_assert_msg(rest != NULL, "verdict record without a leading id: %.80s",
 			      t->lines[i]);
+		/* "schema" and, when named, "cluster" come between */
+		if (strncmp(rest, "\"schema\":\"kag/1\",", 17) == 0)
+			rest += 17;
+		if (strncmp(rest, "\"cluster\":", 10) == 0)
+			rest = strstr(rest, "}},") ? strstr(rest, "}},") + 3 : rest;
 		if (strncmp(rest, key, strlen(key)) == 0 && nth-- == 0)
 			return t->lines[i];
 	}

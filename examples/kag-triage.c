@@ -48,7 +48,7 @@ static void usage(FILE *out)
 		"  --format=FMT        auto (default), native, eventlist, gke, eks, aks\n"
 		"                      or openshift: read only that input shape\n"
 		"  --output=json|text  NDJSON verdict records (default) or a table\n"
-		"  --output=ocsf|ecs   verdicts as OCSF 1.1.0 Detection Findings or ECS\n"
+		"  --output=ocsf|ecs   verdicts as OCSF 1.3.0 Detection Findings or ECS\n"
 		"                      8.11 documents (error and summary records stay\n"
 		"                      kag's)\n"
 		"  --all               also print benign and info verdicts\n"

@@ -1294,7 +1294,7 @@ KAG_API const char *kag_verdict_json(const kag_verdict *v, size_t *len_out);
 /** Record schemas for kag_verdict_render(). @since 0.3 */
 enum kag_record_schema {
 	KAG_SCHEMA_KAG = 0,  /**< kag's own record: kag_verdict_json()'s text */
-	KAG_SCHEMA_OCSF = 1, /**< an OCSF 1.1.0 Detection Finding (class_uid
+	KAG_SCHEMA_OCSF = 1, /**< an OCSF 1.3.0 Detection Finding (class_uid
 			      * 2004, activity Create) carrying the audit call
 			      * as API Activity evidence */
 	KAG_SCHEMA_ECS = 2   /**< an ECS 8.11 document: event.*, rule.*,
@@ -1306,7 +1306,7 @@ enum kag_record_schema {
  * NUL-terminated, no trailing newline. The mapping of every field is the
  * table in README "OCSF and ECS". Each record carries the verdict's stable
  * id (OCSF finding_info.uid and metadata.uid, ECS event.id), its schema's
- * version (OCSF metadata.version "1.1.0", ECS ecs.version "8.11.0") and
+ * version (OCSF metadata.version "1.3.0", ECS ecs.version "8.11.0") and
  * the registry's cluster when one is named (kag_registry_set_cluster()).
  * Like kag's record, no schema shows a request or response body, whatever
  * KAG_SOPT_INCLUDE_BODIES says, and the evidence is redacted the same way.

@@ -1,5 +1,5 @@
 /* A verdict in another record schema: an OCSF Detection Finding (class
- * 2004, OCSF 1.1.0) carrying the audit call as API Activity evidence, or
+ * 2004, OCSF 1.3.0) carrying the audit call as API Activity evidence, or
  * an ECS 8.11 document (kubernetes.audit.* as Elastic's Kubernetes audit
  * integration names it). README "OCSF and ECS" has the mapping as a table.
  *
@@ -21,8 +21,9 @@
 #include "kag_version.h"
 #include "verdict-private.h"
 
-#define OCSF_VERSION "1.1.0"
+#define OCSF_VERSION "1.3.0"
 #define ECS_VERSION "8.11.0"
+#define ATTACK_VERSION "14"
 
 /* ---- ATT&CK: names and tactics of the techniques kag's detectors report
  * (ATT&CK Enterprise v14). Caller rules may name others: those keep their
@@ -364,12 +365,14 @@ static int64_t time_ms(const json_t *s)
 	       (int64_t)f[5] * 1000 + f[6] / 1000;
 }
 
-/* ---- OCSF 1.1.0: Detection Finding (2004), activity Create ---- */
+/* ---- OCSF 1.3.0: Detection Finding (2004), activity Create ---- */
 
 static const char *const ocsf_severity[] = { "Informational", "Low", "Medium", "High",
 					     "Critical" };
 static const char *const ocsf_confidence[] = { "Low", "Medium", "High" };
 
+/* One attack object per technique: a sub-technique names its parent as
+ * the technique and itself as the sub_technique. */
 static void ocsf_attacks(writer *w, const kag_verdict *v)
 {
 	size_t i;
@@ -378,39 +381,38 @@ static void ocsf_attacks(writer *w, const kag_verdict *v)
 		return;
 	w_open(w, "attacks", '[');
 	for (i = 0; i < v->n_attack; i++) {
-		const char *id = kag_verdict_attack(v, i);
+		const char *id = kag_verdict_attack(v, i), *dot = strchr(id, '.');
 		const technique *t = find_technique(id);
 
 		w_open(w, NULL, '{');
 		w_open(w, "technique", '{');
-		w_cstr(w, "uid", id);
-		if (t && t->parent) {
-			kag_buf *b = w->b;
-
-			w_key(w, "name");
-			kag__buf_putc(b, '"');
-			kag__buf_puts(b, t->parent);
-			KAG__BUF_LIT(b, ": ");
-			kag__buf_puts(b, t->name);
-			kag__buf_putc(b, '"');
-		} else if (t) {
-			w_cstr(w, "name", t->name);
-		}
+		w_key(w, "uid");
+		kag__buf_put_json_str(w->b, id, dot ? (size_t)(dot - id) : strlen(id));
+		if (t)
+			w_cstr(w, "name", t->parent ? t->parent : t->name);
 		w_close(w, '}');
+		if (dot) {
+			w_open(w, "sub_technique", '{');
+			w_cstr(w, "uid", id);
+			if (t && t->parent)
+				w_cstr(w, "name", t->name);
+			w_close(w, '}');
+		}
 		if (t) {
 			w_open(w, "tactic", '{');
 			w_cstr(w, "uid", t->tactic_id);
 			w_cstr(w, "name", t->tactic);
 			w_close(w, '}');
 		}
-		w_cstr(w, "version", "14");
+		w_cstr(w, "version", ATTACK_VERSION);
 		w_close(w, '}');
 	}
 	w_close(w, ']');
 }
 
 /* The object of the request: one Resource Details, its type the resource
- * (with its subresource), the rest of the objectRef as its data. */
+ * (with its subresource), its uid namespace/name, the whole objectRef as
+ * its data. */
 static void ocsf_resources(writer *w, const parts *p)
 {
 	const char *res = cstr_get(p->obj, "resource"), *sub = cstr_get(p->obj, "subresource");
@@ -431,10 +433,8 @@ static void ocsf_resources(writer *w, const parts *p)
 		}
 		kag__buf_putc(b, '"');
 	}
-	if (name)
-		w_cstr(w, "name", name);
 	if (name) {
-		/* namespace/name, the object's key in its cluster */
+		w_cstr(w, "name", name);
 		w_key(w, "uid");
 		kag__buf_putc(b, '"');
 		if (ns) {
@@ -444,14 +444,8 @@ static void ocsf_resources(writer *w, const parts *p)
 		kag__buf_put_json_chars(b, name, strlen(name));
 		kag__buf_putc(b, '"');
 	}
-	if (ns) {
-		w_open(w, "labels", '[');
-		w_key(w, NULL);
-		KAG__BUF_LIT(b, "\"namespace:");
-		kag__buf_put_json_chars(b, ns, strlen(ns));
-		kag__buf_putc(b, '"');
-		w_close(w, ']');
-	}
+	if (ns)
+		w_cstr(w, "namespace", ns);
 	w_value(w, "data", p->obj);
 	w_close(w, '}');
 	w_close(w, ']');
@@ -484,17 +478,42 @@ static void ocsf_user(writer *w, const char *key, const json_t *u)
 	w_close(w, '}');
 }
 
-/* The audit call as the OCSF API Activity attributes of an evidence. */
+/* The request URI (query values already redacted) as a URL object. */
+static void ocsf_url(writer *w, const parts *p)
+{
+	const char *uri = cstr_get(p->ev, "requestURI"), *q;
+
+	if (!uri)
+		return;
+	q = strchr(uri, '?');
+	w_open(w, "url", '{');
+	w_cstr(w, "url_string", uri);
+	w_key(w, "path");
+	kag__buf_put_json_str(w->b, uri, q ? (size_t)(q - uri) : strlen(uri));
+	if (q && q[1])
+		w_cstr(w, "query_string", q + 1);
+	w_close(w, '}');
+}
+
+/* The audit call as the API Activity attributes of an evidence: who (the
+ * authenticated user; the client's user agent as the actor's application),
+ * what (the API operation, its group and version, the auditID as the
+ * request uid, the response), from where (the first source address, the
+ * others as intermediate addresses), the URL, and the impersonated user
+ * as the evidence's user. */
 static void ocsf_evidence(writer *w, const parts *p)
 {
-	json_t *code = obj_get(p->status, "code");
+	json_t *code = obj_get(p->status, "code"), *ip;
 	const char *verb = cstr_get(p->ev, "verb");
+	size_t i, n_more = 0;
 
 	w_open(w, "evidences", '[');
 	w_open(w, NULL, '{');
-	if (cstr_get(p->user, "username") || cstr_get(p->user, "uid")) {
+	if (cstr_get(p->user, "username") || cstr_get(p->user, "uid") ||
+	    cstr_get(p->ev, "userAgent")) {
 		w_open(w, "actor", '{');
 		ocsf_user(w, "user", p->user);
+		w_str(w, "app_name", obj_get(p->ev, "userAgent"));
 		w_close(w, '}');
 	}
 	/* the api object needs an operation: the verb, or "unknown" */
@@ -514,7 +533,8 @@ static void ocsf_evidence(writer *w, const parts *p)
 		w_str(w, "uid", obj_get(p->event, "auditID"));
 		w_close(w, '}');
 	}
-	if (json_is_integer(code) || cstr_get(p->status, "message")) {
+	if (json_is_integer(code) || cstr_get(p->status, "reason") ||
+	    cstr_get(p->status, "message")) {
 		w_open(w, "response", '{');
 		if (json_is_integer(code))
 			w_int(w, "code", (int64_t)json_integer_value(code));
@@ -526,18 +546,18 @@ static void ocsf_evidence(writer *w, const parts *p)
 	if (p->ip) {
 		w_open(w, "src_endpoint", '{');
 		w_cstr(w, "ip", p->ip);
-		w_close(w, '}');
-	}
-	if (cstr_get(p->ev, "userAgent") || cstr_get(p->ev, "requestURI")) {
-		w_open(w, "http_request", '{');
-		if (cstr_get(p->ev, "requestURI")) {
-			w_open(w, "url", '{');
-			w_str(w, "url_string", obj_get(p->ev, "requestURI"));
-			w_close(w, '}');
+		json_array_foreach(p->ips, i, ip)
+			n_more += i > 0 && is_text(ip) && is_ip(json_string_value(ip));
+		if (n_more) {
+			w_open(w, "intermediate_ips", '[');
+			json_array_foreach(p->ips, i, ip)
+				if (i > 0 && is_text(ip) && is_ip(json_string_value(ip)))
+					w_str(w, NULL, ip);
+			w_close(w, ']');
 		}
-		w_str(w, "user_agent", obj_get(p->ev, "userAgent"));
 		w_close(w, '}');
 	}
+	ocsf_url(w, p);
 	ocsf_user(w, "user", p->imp);
 	w_close(w, '}');
 	w_close(w, ']');
@@ -576,8 +596,6 @@ static void render_ocsf(kag_buf *b, const parts *p)
 	w_cstr(&w, "severity", ocsf_severity[v->severity]);
 	w_int(&w, "confidence_id", v->confidence + 1);
 	w_cstr(&w, "confidence", ocsf_confidence[v->confidence]);
-	w_int(&w, "status_id", 1);
-	w_cstr(&w, "status", "New");
 	w_cstr(&w, "message", kag_verdict_reason(v));
 	if (count)
 		w_int(&w, "count", count);
@@ -596,7 +614,7 @@ static void render_ocsf(kag_buf *b, const parts *p)
 	w_cstr(&w, "log_name", "kubernetes-audit");
 	w_str(&w, "original_time", obj_get(p->event, "time"));
 	if (p->cluster) {
-		/* OCSF 1.1 has no attribute for a Kubernetes cluster: its name
+		/* OCSF 1.3 has no attribute for a Kubernetes cluster: its name
 		 * and labels are the event's labels ("cluster:NAME",
 		 * "KEY:VALUE"), and unmapped.kag.cluster keeps them as kag's
 		 * record has them */
@@ -759,7 +777,8 @@ static void ecs_audit(writer *w, const parts *p)
 	static const char *const user_members[] = { "username", "uid" };
 	static const char *const obj_members[] = { "resource", "subresource", "namespace", "name",
 						   "apiGroup", "apiVersion" };
-	static const char *const status_members[] = { "status", "reason", "message" };
+	/* the integration has no responseStatus.reason: it is error.code */
+	static const char *const status_members[] = { "status", "message" };
 	const json_t *users[2] = { p->user, p->imp };
 	static const char *const user_keys[2] = { "user", "impersonatedUser" };
 	json_t *code = obj_get(p->status, "code");
@@ -891,6 +910,11 @@ static void render_ecs(kag_buf *b, const parts *p)
 	if (cstr_get(p->ev, "userAgent")) {
 		w_open(&w, "user_agent", '{');
 		w_str(&w, "original", obj_get(p->ev, "userAgent"));
+		w_close(&w, '}');
+	}
+	if (cstr_get(p->status, "reason")) {
+		w_open(&w, "error", '{');
+		w_str(&w, "code", obj_get(p->status, "reason"));
 		w_close(&w, '}');
 	}
 	if (json_is_integer(code) && json_integer_value(code) >= 100 &&

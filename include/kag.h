@@ -783,6 +783,12 @@ enum kag_policy_list {
  *                   address lists for known_bad_source, each replacing the
  *                   list of that name (format: kag_registry_load_addresses();
  *                   @since 0.2)
+ *   "cluster": {"name": "prod-eu-1", "labels": {"env": "prod", ...}}
+ *                   the cluster every record carries, replacing the name and
+ *                   labels set so far (kag_registry_set_cluster(); "name" is
+ *                   required: 1 to 253 bytes; at most 64 labels, keys of 1
+ *                   to 317 bytes, values up to 1024; no control characters;
+ *                   @since 0.3)
  *
  * LIST is one of control_plane_users, provider_prefixes, operator_prefixes,
  * trusted_users, sensitive_resources, system_namespaces, sensitive_host_paths,

@@ -303,7 +303,7 @@ static void w_evidence_rest(writer *w, const char *key, const parts *p)
  * missing and inferred fields, the correlation and repeats, where the
  * event was read, and the rest of the evidence. OCSF's `unmapped.kag`
  * and ECS's custom `kag` field set. */
-static void w_kag(writer *w, const parts *p, int with_cluster)
+static void w_kag(writer *w, const parts *p, int ocsf)
 {
 	static const char *const names[] = { "schema", "assessment", "outcome", "severity",
 					      "confidence" };
@@ -316,9 +316,15 @@ static void w_kag(writer *w, const parts *p, int with_cluster)
 	w_value(w, "inferred", obj_get(p->rec, "inferred"));
 	w_value(w, "correlation", p->corr);
 	w_value(w, "repeats", p->reps);
-	if (with_cluster)
+	/* OCSF has no place for the cluster, the stage and the level; ECS has
+	 * orchestrator.cluster and kubernetes.audit */
+	if (ocsf)
 		w_value(w, "cluster", p->cluster);
 	w_open(w, "event", '{');
+	if (ocsf) {
+		w_str(w, "stage", obj_get(p->event, "stage"));
+		w_str(w, "level", obj_get(p->event, "level"));
+	}
 	w_str(w, "time", obj_get(p->event, "time"));
 	w_str(w, "format", obj_get(p->event, "format"));
 	w_str(w, "source", obj_get(p->event, "source"));

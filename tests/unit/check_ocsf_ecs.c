@@ -280,6 +280,9 @@ START_TEST(exec_in_every_schema)
 	has(o, "unmapped.kag.outcome", "in_progress");
 	has(o, "unmapped.kag.severity", "high");
 	has(o, "unmapped.kag.event.source", "stream.jsonl:1");
+	has(o, "unmapped.kag.event.stage", "ResponseStarted");
+	has(o, "unmapped.kag.event.level", "Metadata");
+	absent(e, "kag.event.stage");
 	absent(o, "count");
 
 	/* ECS 8.11 */

@@ -707,71 +707,121 @@ static void ecs_types(writer *w, const parts *p)
 	w_close(w, ']');
 }
 
+/* The length of technique id's parent ("T1552" of "T1552.007"). */
+static size_t parent_len(const char *id)
+{
+	const char *dot = strchr(id, '.');
+
+	return dot ? (size_t)(dot - id) : strlen(id);
+}
+
+/* An array of what `pick` gives for each technique of v, each value once,
+ * in the verdict's order; NULLs left out. */
+typedef const char *(*pick_fn)(const char *id, size_t *len);
+
+static void ecs_list(writer *w, const char *key, const kag_verdict *v, pick_fn pick)
+{
+	size_t i, j, len, len2, any = 0;
+	const char *s, *s2;
+
+	for (i = 0; i < v->n_attack; i++)
+		any += pick(kag_verdict_attack(v, i), &len) != NULL;
+	if (!any)
+		return;
+	w_open(w, key, '[');
+	for (i = 0; i < v->n_attack; i++) {
+		if (!(s = pick(kag_verdict_attack(v, i), &len)))
+			continue;
+		for (j = 0; j < i; j++) {
+			s2 = pick(kag_verdict_attack(v, j), &len2);
+			if (s2 && len2 == len && memcmp(s2, s, len) == 0)
+				break;
+		}
+		if (j < i)
+			continue;
+		w_key(w, NULL);
+		kag__buf_put_json_str(w->b, s, len);
+	}
+	w_close(w, ']');
+}
+
+static const char *pick_parent_id(const char *id, size_t *len)
+{
+	*len = parent_len(id);
+	return id;
+}
+
+static const char *pick_parent_name(const char *id, size_t *len)
+{
+	const technique *t = find_technique(id);
+	const char *s = t ? (t->parent ? t->parent : t->name) : NULL;
+
+	*len = s ? strlen(s) : 0;
+	return s;
+}
+
+static const char *pick_sub_id(const char *id, size_t *len)
+{
+	*len = strlen(id);
+	return strchr(id, '.') ? id : NULL;
+}
+
+static const char *pick_sub_name(const char *id, size_t *len)
+{
+	const technique *t = find_technique(id);
+	const char *s = t && t->parent ? t->name : NULL;
+
+	*len = s ? strlen(s) : 0;
+	return s;
+}
+
+static const char *pick_tactic_id(const char *id, size_t *len)
+{
+	const technique *t = find_technique(id);
+
+	*len = t ? strlen(t->tactic_id) : 0;
+	return t ? t->tactic_id : NULL;
+}
+
+static const char *pick_tactic(const char *id, size_t *len)
+{
+	const technique *t = find_technique(id);
+
+	*len = t ? strlen(t->tactic) : 0;
+	return t ? t->tactic : NULL;
+}
+
+/* threat.*: the techniques (a sub-technique's parent), their
+ * sub-techniques and tactics, each array in the verdict's order and
+ * without repeats. */
 static void ecs_threat(writer *w, const kag_verdict *v)
 {
-	size_t i, n = v->n_attack, subs = 0;
-	kag_buf *b = w->b;
+	size_t i, subs = 0, known = 0;
 
-	if (!n)
+	if (!v->n_attack)
 		return;
+	for (i = 0; i < v->n_attack; i++) {
+		subs += strchr(kag_verdict_attack(v, i), '.') != NULL;
+		known += find_technique(kag_verdict_attack(v, i)) != NULL;
+	}
 	w_open(w, "threat", '{');
 	w_cstr(w, "framework", "MITRE ATT&CK");
 	w_open(w, "technique", '{');
-	/* the techniques (a sub-technique's parent), then their names and
-	 * sub-techniques, array by array, in the verdict's order */
-	w_open(w, "id", '[');
-	for (i = 0; i < n; i++) {
-		const char *id = kag_verdict_attack(v, i), *dot = strchr(id, '.');
-
-		w_key(w, NULL);
-		kag__buf_put_json_str(b, id, dot ? (size_t)(dot - id) : strlen(id));
-		subs += dot != NULL;
-	}
-	w_close(w, ']');
-	w_open(w, "name", '[');
-	for (i = 0; i < n; i++) {
-		const technique *t = find_technique(kag_verdict_attack(v, i));
-
-		if (t)
-			w_cstr(w, NULL, t->parent ? t->parent : t->name);
-	}
-	w_close(w, ']');
+	ecs_list(w, "id", v, pick_parent_id);
+	ecs_list(w, "name", v, pick_parent_name);
 	if (subs) {
 		w_open(w, "subtechnique", '{');
-		w_open(w, "id", '[');
-		for (i = 0; i < n; i++)
-			if (strchr(kag_verdict_attack(v, i), '.'))
-				w_cstr(w, NULL, kag_verdict_attack(v, i));
-		w_close(w, ']');
-		w_open(w, "name", '[');
-		for (i = 0; i < n; i++) {
-			const technique *t = find_technique(kag_verdict_attack(v, i));
-
-			if (t && t->parent)
-				w_cstr(w, NULL, t->name);
-		}
-		w_close(w, ']');
+		ecs_list(w, "id", v, pick_sub_id);
+		ecs_list(w, "name", v, pick_sub_name);
 		w_close(w, '}');
 	}
 	w_close(w, '}');
-	w_open(w, "tactic", '{');
-	w_open(w, "id", '[');
-	for (i = 0; i < n; i++) {
-		const technique *t = find_technique(kag_verdict_attack(v, i));
-
-		if (t)
-			w_cstr(w, NULL, t->tactic_id);
+	if (known) {
+		w_open(w, "tactic", '{');
+		ecs_list(w, "id", v, pick_tactic_id);
+		ecs_list(w, "name", v, pick_tactic);
+		w_close(w, '}');
 	}
-	w_close(w, ']');
-	w_open(w, "name", '[');
-	for (i = 0; i < n; i++) {
-		const technique *t = find_technique(kag_verdict_attack(v, i));
-
-		if (t)
-			w_cstr(w, NULL, t->tactic);
-	}
-	w_close(w, ']');
-	w_close(w, '}');
 	w_close(w, '}');
 }
 

@@ -716,6 +716,18 @@ START_TEST(no_bodies_or_secrets)
 		}
 		if (bodies)
 			ck_assert_ptr_nonnull(strstr(R.kag[nth("public_source", 0)], "requestObject"));
+		/* a sub-technique: its parent is the technique, each id once */
+		i = nth("public_source", 0);
+		has(R.kag[i], "attack", "[\"T1078\",\"T1552.007\"]");
+		has(R.ocsf[i], "finding_info.attacks.1.technique.uid", "T1552");
+		has(R.ocsf[i], "finding_info.attacks.1.technique.name", "Unsecured Credentials");
+		has(R.ocsf[i], "finding_info.attacks.1.sub_technique.uid", "T1552.007");
+		has(R.ocsf[i], "finding_info.attacks.1.sub_technique.name", "Container API");
+		has(R.ocsf[i], "finding_info.attacks.1.tactic.uid", "TA0006");
+		has(R.ecs[i], "threat.technique.id", "[\"T1078\",\"T1552\"]");
+		has(R.ecs[i], "threat.technique.subtechnique.id", "[\"T1552.007\"]");
+		has(R.ecs[i], "threat.technique.subtechnique.name", "[\"Container API\"]");
+		has(R.ecs[i], "threat.tactic.name", "[\"Initial Access\",\"Credential Access\"]");
 		rendered_free();
 	}
 	kag_registry_free(reg);

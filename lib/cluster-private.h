@@ -22,10 +22,10 @@ typedef struct kag__cluster {
 	size_t json_len;
 } kag__cluster;
 
-/* Why a name, label key or value (len bytes) is refused, or NULL. */
-const char *kag__cluster_bad_name(const char *s, size_t len);
-const char *kag__cluster_bad_key(const char *s, size_t len);
-const char *kag__cluster_bad_value(const char *s, size_t len);
+/* Why a name, a label key or a label value (KAG__CLUSTER_NAME, _KEY,
+ * _VALUE; len bytes) is refused, as a sentence, or NULL. */
+enum { KAG__CLUSTER_NAME, KAG__CLUSTER_KEY, KAG__CLUSTER_VALUE };
+const char *kag__cluster_bad(int what, const char *s, size_t len);
 
 /* A new cluster named name[0, len) (checked by the caller), or NULL. */
 kag__cluster *kag__cluster_new(const char *name, size_t len);

@@ -11,35 +11,39 @@
 #include "cluster-private.h"
 #include "detector-private.h"
 
-/* Control bytes would make the name unreadable in a table and in logs;
- * anything else (UTF-8 included) is the caller's choice. */
-static const char *bad_text(const char *s, size_t len, size_t min, size_t max)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* What a name, a label key and a label value may be: control bytes would
+ * make them unreadable in a table and in logs; anything else (UTF-8
+ * included) is the caller's choice. */
+static const struct {
+	size_t min, max;
+	const char *empty, *long_, *control;
+} rules[] = {
+	[KAG__CLUSTER_NAME] = { 1, KAG__CLUSTER_NAME_MAX, "the cluster name is empty",
+		"the cluster name is longer than " STR(KAG__CLUSTER_NAME_MAX) " bytes",
+		"the cluster name has a control character" },
+	[KAG__CLUSTER_KEY] = { 1, KAG__CLUSTER_KEY_MAX, "a cluster label key is empty",
+		"a cluster label key is longer than " STR(KAG__CLUSTER_KEY_MAX) " bytes",
+		"a cluster label key has a control character" },
+	[KAG__CLUSTER_VALUE] = { 0, KAG__CLUSTER_VALUE_MAX, NULL,
+		"a cluster label value is longer than " STR(KAG__CLUSTER_VALUE_MAX) " bytes",
+		"a cluster label value has a control character" },
+};
+
+const char *kag__cluster_bad(int what, const char *s, size_t len)
 {
 	size_t i;
 
-	if (len < min)
-		return "is empty";
-	if (len > max)
-		return "is too long";
+	if (len < rules[what].min)
+		return rules[what].empty;
+	if (len > rules[what].max)
+		return rules[what].long_;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return "has a control character";
+			return rules[what].control;
 	return NULL;
-}
-
-const char *kag__cluster_bad_name(const char *s, size_t len)
-{
-	return bad_text(s, len, 1, KAG__CLUSTER_NAME_MAX);
-}
-
-const char *kag__cluster_bad_key(const char *s, size_t len)
-{
-	return bad_text(s, len, 1, KAG__CLUSTER_KEY_MAX);
-}
-
-const char *kag__cluster_bad_value(const char *s, size_t len)
-{
-	return bad_text(s, len, 0, KAG__CLUSTER_VALUE_MAX);
 }
 
 kag__cluster *kag__cluster_new(const char *name, size_t len)
@@ -129,12 +133,9 @@ void kag__cluster_free(kag__cluster *c)
 
 /* ---- the setters ---- */
 
-int kag_registry_set_cluster(kag_registry *r, const char *name)
+/* What every setter checks first: a registry, not sealed. */
+static int writable(kag_registry *r)
 {
-	kag__cluster *c;
-	const char *why;
-	size_t i;
-
 	if (!r)
 		return KAG_EINVAL;
 	kag__registry_clear_error(r);
@@ -142,80 +143,67 @@ int kag_registry_set_cluster(kag_registry *r, const char *name)
 		kag__registry_error(r, "", "the registry is sealed");
 		return KAG_ESTATE;
 	}
+	return KAG_OK;
+}
+
+int kag_registry_set_cluster(kag_registry *r, const char *name)
+{
+	kag__cluster *c, *o;
+	const char *why;
+	size_t i;
+	int rc = writable(r);
+
+	if (rc < 0)
+		return rc;
 	if (!name) {
 		kag__cluster_free(r->policy.cluster);
 		r->policy.cluster = NULL;
 		return KAG_OK;
 	}
-	why = kag__cluster_bad_name(name, strlen(name));
-	if (why) {
-		kag__registry_error(r, "", "the cluster name %s (1 to %d bytes, no control "
-				    "characters)", why, KAG__CLUSTER_NAME_MAX);
+	if ((why = kag__cluster_bad(KAG__CLUSTER_NAME, name, strlen(name))) != NULL) {
+		kag__registry_error(r, "", "%s", why);
 		return KAG_EINVAL;
 	}
-	c = kag__cluster_new(name, strlen(name));
 	/* a new name keeps the labels set so far */
-	for (i = 0; c && r->policy.cluster && i < r->policy.cluster->n_labels; i++) {
-		const kag__cluster *o = r->policy.cluster;
-
-		if (kag__cluster_set_label(c, o->keys[i], strlen(o->keys[i]), o->values[i],
-					   strlen(o->values[i])) < 0) {
-			kag__cluster_free(c);
-			c = NULL;
-		}
-	}
-	if (!c || kag__cluster_finish(c) < 0) {
+	c = kag__cluster_new(name, strlen(name));
+	o = r->policy.cluster;
+	for (i = 0; c && o && i < o->n_labels && rc == KAG_OK; i++)
+		rc = kag__cluster_set_label(c, o->keys[i], strlen(o->keys[i]), o->values[i],
+					    strlen(o->values[i]));
+	if (!c || rc < 0 || kag__cluster_finish(c) < 0) {
 		kag__cluster_free(c);
 		kag__registry_error(r, "", "out of memory");
 		return KAG_ENOMEM;
 	}
-	kag__cluster_free(r->policy.cluster);
+	kag__cluster_free(o);
 	r->policy.cluster = c;
 	return KAG_OK;
 }
 
 int kag_registry_add_cluster_label(kag_registry *r, const char *key, const char *value)
 {
-	kag__cluster *c;
 	const char *why;
-	int rc;
+	int rc = writable(r);
 
-	if (!r)
-		return KAG_EINVAL;
-	kag__registry_clear_error(r);
-	if (!key || !value) {
-		kag__registry_error(r, "", "a cluster label needs a key and a value");
-		return KAG_EINVAL;
-	}
-	if (r->sealed) {
-		kag__registry_error(r, "", "the registry is sealed");
-		return KAG_ESTATE;
-	}
-	c = r->policy.cluster;
-	if (!c) {
-		kag__registry_error(r, "", "set the cluster's name before its labels");
+	if (rc < 0)
+		return rc;
+	if (!key || !value)
+		why = "a cluster label needs a key and a value";
+	else if (!r->policy.cluster)
+		why = "set the cluster's name before its labels";
+	else if (!(why = kag__cluster_bad(KAG__CLUSTER_KEY, key, strlen(key))))
+		why = kag__cluster_bad(KAG__CLUSTER_VALUE, value, strlen(value));
+	if (why) {
+		kag__registry_error(r, "", "%s", why);
 		return KAG_EINVAL;
 	}
-	if ((why = kag__cluster_bad_key(key, strlen(key))) != NULL) {
-		kag__registry_error(r, "", "the cluster label key %s (1 to %d bytes, no control "
-				    "characters)", why, KAG__CLUSTER_KEY_MAX);
-		return KAG_EINVAL;
-	}
-	if ((why = kag__cluster_bad_value(value, strlen(value))) != NULL) {
-		kag__registry_error(r, "", "the value of cluster label \"%s\" %s (at most %d "
-				    "bytes, no control characters)", key, why,
-				    KAG__CLUSTER_VALUE_MAX);
-		return KAG_EINVAL;
-	}
-	rc = kag__cluster_set_label(c, key, strlen(key), value, strlen(value));
-	if (rc == KAG_ELIMIT) {
+	rc = kag__cluster_set_label(r->policy.cluster, key, strlen(key), value, strlen(value));
+	if (rc == KAG_OK)
+		rc = kag__cluster_finish(r->policy.cluster);
+	if (rc == KAG_ELIMIT)
 		kag__registry_error(r, "", "a cluster has at most %d labels",
 				    KAG__CLUSTER_LABELS_MAX);
-		return rc;
-	}
-	if (rc == KAG_OK)
-		rc = kag__cluster_finish(c);
-	if (rc < 0)
+	else if (rc < 0)
 		kag__registry_error(r, "", "out of memory");
 	return rc;
 }

@@ -567,7 +567,6 @@ static int load_cluster(loader *L, json_t *obj)
 	json_t *name, *labels, *v;
 	const char *key, *why;
 	size_t old;
-	int rc;
 
 	if (!json_is_object(obj))
 		return fail(L, KAG_ESCHEMA, "expected an object with \"name\" and \"labels\", got %s",
@@ -578,24 +577,21 @@ static int load_cluster(loader *L, json_t *obj)
 			return fail(L, KAG_ESCHEMA, "unknown key in \"cluster\" (known: name, labels)");
 		}
 	}
-	name = json_object_get(obj, "name");
-	if (!name)
+	if (!(name = json_object_get(obj, "name")))
 		return fail(L, KAG_ESCHEMA, "a cluster needs a \"name\"");
 	old = kag__jptr_push(&L->path, "name");
 	if (!json_is_string(name))
 		return fail(L, KAG_ESCHEMA, "expected a string, got %s", kag__json_kind(name));
-	why = kag__cluster_bad_name(json_string_value(name), json_string_length(name));
-	if (why)
-		return fail(L, KAG_ESCHEMA, "the cluster name %s (1 to %d bytes, no control "
-			    "characters)", why, KAG__CLUSTER_NAME_MAX);
+	if ((why = kag__cluster_bad(KAG__CLUSTER_NAME, json_string_value(name),
+				    json_string_length(name))))
+		return fail(L, KAG_ESCHEMA, "%s", why);
 	kag__cluster_free(L->cluster);
 	L->cluster = kag__cluster_new(json_string_value(name), json_string_length(name));
 	L->cluster_staged = 1;
 	if (!L->cluster)
 		return fail(L, KAG_ENOMEM, "out of memory");
 	kag__jptr_pop(&L->path, old);
-	labels = json_object_get(obj, "labels");
-	if (!labels)
+	if (!(labels = json_object_get(obj, "labels")))
 		return KAG_OK;
 	kag__jptr_push(&L->path, "labels");
 	if (!json_is_object(labels))
@@ -606,19 +602,17 @@ static int load_cluster(loader *L, json_t *obj)
 			    KAG__CLUSTER_LABELS_MAX, json_object_size(labels));
 	json_object_foreach(labels, key, v) {
 		old = kag__jptr_push(&L->path, key);
-		if ((why = kag__cluster_bad_key(key, strlen(key))) != NULL)
-			return fail(L, KAG_ESCHEMA, "the label key %s (1 to %d bytes, no control "
-				    "characters)", why, KAG__CLUSTER_KEY_MAX);
-		if (!json_is_string(v))
+		why = kag__cluster_bad(KAG__CLUSTER_KEY, key, strlen(key));
+		if (!why && !json_is_string(v))
 			return fail(L, KAG_ESCHEMA, "expected a string, got %s", kag__json_kind(v));
-		why = kag__cluster_bad_value(json_string_value(v), json_string_length(v));
+		if (!why)
+			why = kag__cluster_bad(KAG__CLUSTER_VALUE, json_string_value(v),
+					       json_string_length(v));
 		if (why)
-			return fail(L, KAG_ESCHEMA, "the label value %s (at most %d bytes, no "
-				    "control characters)", why, KAG__CLUSTER_VALUE_MAX);
-		rc = kag__cluster_set_label(L->cluster, key, strlen(key), json_string_value(v),
-					    json_string_length(v));
-		if (rc < 0)
-			return fail(L, rc, "out of memory");
+			return fail(L, KAG_ESCHEMA, "%s", why);
+		if (kag__cluster_set_label(L->cluster, key, strlen(key), json_string_value(v),
+					   json_string_length(v)) < 0)
+			return fail(L, KAG_ENOMEM, "out of memory");
 		kag__jptr_pop(&L->path, old);
 	}
 	if (kag__cluster_finish(L->cluster) < 0)

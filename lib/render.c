@@ -333,42 +333,12 @@ static void w_kag(writer *w, const parts *p, int ocsf)
 	w_close(w, '}');
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* Milliseconds since the epoch of a time kag wrote
- * ("2024-05-01T10:00:00.123456Z"); 0 when it is not one. */
+ * ("2024-05-01T10:00:00.123456Z"); 0 when there is none. */
 static int64_t time_ms(const json_t *s)
 {
-	const char *t = is_text(s) ? json_string_value(s) : "";
-	int f[7], i, j, pos = 0;
-	static const int widths[7] = { 4, 2, 2, 2, 2, 2, 6 };
-	static const char seps[7] = { '-', '-', 'T', ':', ':', '.', 'Z' };
-
-	if (strlen(t) != 27)
-		return 0;
-	for (i = 0; i < 7; i++) {
-		f[i] = 0;
-		for (j = 0; j < widths[i]; j++, pos++) {
-			if (t[pos] < '0' || t[pos] > '9')
-				return 0;
-			f[i] = f[i] * 10 + (t[pos] - '0');
-		}
-		if (t[pos++] != seps[i])
-			return 0;
-	}
-	return ((days_from_civil(f[0], f[1], f[2]) * 24 + f[3]) * 60 + f[4]) * 60000 +
-	       (int64_t)f[5] * 1000 + f[6] / 1000;
+	return is_text(s) ? kag__parse_time(json_string_value(s), json_string_length(s)) / 1000
+			  : 0;
 }
 
 /* ---- OCSF 1.3.0: Detection Finding (2004), activity Create ---- */

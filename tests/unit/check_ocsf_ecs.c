@@ -546,6 +546,7 @@ START_TEST(cluster_from_setters)
 	memset(name, 'a', 254);
 	name[254] = '\0';
 	ck_assert_int_eq(kag_registry_set_cluster(reg, name), KAG_EINVAL);
+	ck_assert_str_eq(kag_registry_error_message(reg), "the cluster name is longer than 253 bytes");
 	name[253] = '\0';
 	ck_assert_int_eq(kag_registry_set_cluster(reg, "prod\neu"), KAG_EINVAL);
 	ck_assert_int_eq(kag_registry_add_cluster_label(reg, "", "x"), KAG_EINVAL);
@@ -606,6 +607,15 @@ START_TEST(cluster_policy_errors)
 	refused("{\"cluster\": \"prod\"}", KAG_ESCHEMA, "/cluster");
 	refused("{\"cluster\": {\"labels\": {}}}", KAG_ESCHEMA, "/cluster");
 	refused("{\"cluster\": {\"name\": \"\"}}", KAG_ESCHEMA, "/cluster/name");
+	{
+		kag_registry *reg = new_registry();
+		static const char doc[] = "{\"cluster\": {\"name\": \"a\", \"labels\": {\"k\": \"a\\tb\"}}}";
+
+		ck_assert_int_eq(kag_registry_load_policy(reg, doc, strlen(doc)), KAG_ESCHEMA);
+		ck_assert_str_eq(kag_registry_error_message(reg),
+				 "/cluster/labels/k: a cluster label value has a control character");
+		kag_registry_free(reg);
+	}
 	refused("{\"cluster\": {\"name\": 7}}", KAG_ESCHEMA, "/cluster/name");
 	refused("{\"cluster\": {\"name\": \"a\\u0001b\"}}", KAG_ESCHEMA, "/cluster/name");
 	refused("{\"cluster\": {\"name\": \"a\", \"zone\": \"x\"}}", KAG_ESCHEMA, "/cluster/zone");

@@ -6,10 +6,12 @@
  * Both are made from kag's own record, the reference: its evidence is
  * already redacted (requestURI query values, exec commands), and the
  * opted-in bodies (requestObject, responseObject) are never copied, so no
- * schema shows more than kag's record. A rendering is made when first asked
- * for and kept with the verdict: the judging path and kag_verdict_json()
- * pay nothing for it. */
-#include <jansson.h>
+ * schema shows more than kag's record. The record is read in place: one
+ * pass cuts it into tokens (kept with the verdict and reused, so a render
+ * allocates nothing once the verdict's buffers have grown), and its
+ * strings and values are copied as they are, already escaped. A rendering
+ * is made when first asked for and kept with the verdict: the judging path
+ * and kag_verdict_json() pay nothing for it. */
 #include <string.h>
 
 #ifdef _WIN32
@@ -18,6 +20,7 @@
 #include <arpa/inet.h>
 #endif
 
+#include "alloc-private.h"
 #include "kag_version.h"
 #include "verdict-private.h"
 
@@ -124,128 +127,263 @@ static void w_int(writer *w, const char *key, int64_t v)
 	kag__buf_put_i64(w->b, v);
 }
 
-/* A string of kag's record; nothing when it is absent, null or empty. */
-static int is_text(const json_t *s)
+/* ---- kag's record, read in place ---- */
+
+enum { J_OBJ, J_ARR, J_STR, J_NUM, J_LIT };
+
+/* A value of the record: its token, or none (i < 0). */
+typedef struct {
+	const char *s;
+	const kag__jtok *t;
+	long i;
+} jv;
+
+static jv none(jv v)
 {
-	return json_is_string(s) && json_string_length(s) > 0;
+	v.i = -1;
+	return v;
 }
 
-static void w_str(writer *w, const char *key, const json_t *s)
+static int ok(jv v)
+{
+	return v.i >= 0;
+}
+
+static int type_of(jv v)
+{
+	return ok(v) ? v.t[v.i].type : -1;
+}
+
+/* A string's text as the record has it: escaped, without the quotes. */
+static const char *raw(jv v, size_t *len)
+{
+	*len = v.t[v.i].end - v.t[v.i].start;
+	return v.s + v.t[v.i].start;
+}
+
+/* A string that is not empty. */
+static int is_text(jv v)
+{
+	return type_of(v) == J_STR && v.t[v.i].end > v.t[v.i].start;
+}
+
+static int eq(jv v, const char *text)
+{
+	size_t len;
+	const char *r;
+
+	if (type_of(v) != J_STR)
+		return 0;
+	r = raw(v, &len);
+	return len == strlen(text) && memcmp(r, text, len) == 0;
+}
+
+/* An integer (kag's records hold no other numbers). */
+static int is_int(jv v)
+{
+	return type_of(v) == J_NUM;
+}
+
+static int64_t int_of(jv v)
+{
+	const char *c = v.s + v.t[v.i].start, *end = v.s + v.t[v.i].end;
+	int neg = c < end && *c == '-';
+	uint64_t n = 0;
+
+	for (c += neg; c < end && *c >= '0' && *c <= '9'; c++)
+		n = n * 10 + (uint64_t)(*c - '0');
+	return neg ? -(int64_t)n : (int64_t)n;
+}
+
+/* The first item of an array, or the first key of an object; then the
+ * one after `at` in the container c (an object's keys skip their values). */
+static jv first_of(jv c)
+{
+	jv v = c;
+	int type = type_of(c);
+
+	v.i = (type == J_OBJ || type == J_ARR) && (size_t)c.i + 1 < c.t[c.i].next ? c.i + 1 : -1;
+	return v;
+}
+
+static jv next_of(jv c, jv at)
+{
+	size_t j = type_of(c) == J_OBJ ? at.t[at.i + 1].next : at.t[at.i].next;
+
+	at.i = j < c.t[c.i].next ? (long)j : -1;
+	return at;
+}
+
+/* The value of the member key of object o, or none (absent or null). */
+static jv obj_get(jv o, const char *key)
+{
+	jv k;
+
+	if (type_of(o) != J_OBJ)
+		return none(o);
+	for (k = first_of(o); ok(k); k = next_of(o, k)) {
+		if (eq(k, key)) {
+			k.i++;
+			return type_of(k) == J_LIT && k.s[k.t[k.i].start] == 'n' ? none(k) : k;
+		}
+	}
+	return none(o);
+}
+
+/* The member key of object o is a string that is not empty. */
+static int has_text(jv o, const char *key)
+{
+	return is_text(obj_get(o, key));
+}
+
+/* A string of the record, as escaped there, without its quotes. */
+static void put_raw(kag_buf *b, jv v)
+{
+	size_t len;
+	const char *r = raw(v, &len);
+
+	kag__buf_put(b, r, len);
+}
+
+/* A string of kag's record under key; nothing when it is absent, null or
+ * empty. */
+static void w_str(writer *w, const char *key, jv s)
 {
 	if (!is_text(s))
 		return;
 	w_key(w, key);
-	kag__buf_put_json_str(w->b, json_string_value(s), json_string_length(s));
+	kag__buf_putc(w->b, '"');
+	put_raw(w->b, s);
+	kag__buf_putc(w->b, '"');
 }
 
-/* Any value of kag's record, as it is. */
-static void put_value(kag_buf *b, const json_t *v)
+/* Any value of kag's record, as it is (a string with its quotes). */
+static void put_value(kag_buf *b, jv v)
 {
-	const char *key;
-	json_t *item;
-	size_t i;
-	int first = 1;
+	size_t start = v.t[v.i].start, end = v.t[v.i].end;
 
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		kag__buf_putc(b, '{');
-		json_object_foreach((json_t *)v, key, item) {
-			if (!first)
-				kag__buf_putc(b, ',');
-			first = 0;
-			kag__buf_put_json_str(b, key, strlen(key));
-			kag__buf_putc(b, ':');
-			put_value(b, item);
-		}
-		kag__buf_putc(b, '}');
-		break;
-	case JSON_ARRAY:
-		kag__buf_putc(b, '[');
-		json_array_foreach(v, i, item) {
-			if (i)
-				kag__buf_putc(b, ',');
-			put_value(b, item);
-		}
-		kag__buf_putc(b, ']');
-		break;
-	case JSON_STRING:
-		kag__buf_put_json_str(b, json_string_value(v), json_string_length(v));
-		break;
-	case JSON_INTEGER:
-		kag__buf_put_i64(b, (int64_t)json_integer_value(v));
-		break;
-	case JSON_TRUE:
-		KAG__BUF_LIT(b, "true");
-		break;
-	case JSON_FALSE:
-		KAG__BUF_LIT(b, "false");
-		break;
-	default:
-		/* kag's records hold no reals; null stays null */
-		KAG__BUF_LIT(b, "null");
-		break;
+	if (type_of(v) == J_STR) {
+		start--;
+		end++;
 	}
+	kag__buf_put(b, v.s + start, end - start);
 }
 
-static void w_value(writer *w, const char *key, const json_t *v)
+static void w_value(writer *w, const char *key, jv v)
 {
-	if (!v || json_is_null(v))
+	if (!ok(v))
 		return;
 	w_key(w, key);
 	put_value(w->b, v);
 }
 
 /* An array of the strings of arr, under key; nothing when there is none. */
-static void w_strings(writer *w, const char *key, const json_t *arr)
+static void w_strings(writer *w, const char *key, jv arr)
 {
-	json_t *item;
-	size_t i;
+	jv item;
 	int any = 0;
 
-	json_array_foreach(arr, i, item)
+	for (item = first_of(arr); ok(item); item = next_of(arr, item))
 		any |= is_text(item);
-	if (!any)
+	if (!any || type_of(arr) != J_ARR)
 		return;
 	w_open(w, key, '[');
-	json_array_foreach(arr, i, item)
+	for (item = first_of(arr); ok(item); item = next_of(arr, item))
 		w_str(w, NULL, item);
 	w_close(w, ']');
+}
+
+/* Cut the record, v->buf.data[0, v->json_len), into tokens in v->tok
+ * (grown as needed, kept for the verdict's next renderings): a string's
+ * span is its text without the quotes, a container's its brackets and
+ * what is between, and `next` is the token after the value and what it
+ * holds. The record is kag's own: valid JSON. */
+static int tokenize(kag_verdict *v, jv *root)
+{
+	const char *s = v->buf.data;
+	size_t i = 0, j, k = 0, n = v->json_len;
+	uint32_t open = UINT32_MAX;   /* the innermost open container */
+
+	while (i < n) {
+		char c = s[i];
+
+		if (c == ',' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			i++;
+			continue;
+		}
+		if (k == v->tok_cap) {
+			size_t cap = v->tok_cap ? 2 * v->tok_cap : 256;
+			kag__jtok *t = kag__realloc(v->tok, cap * sizeof(*t));
+
+			if (!t)
+				return KAG_ENOMEM;
+			v->tok = t;
+			v->tok_cap = cap;
+		}
+		if (c == '{' || c == '[') {
+			/* while it is open, `next` holds the enclosing container */
+			v->tok[k] = (kag__jtok){ (uint32_t)i, 0, open, c == '{' ? J_OBJ : J_ARR };
+			open = (uint32_t)k++;
+			i++;
+		} else if (c == '}' || c == ']') {
+			uint32_t parent = v->tok[open].next;
+
+			v->tok[open].end = (uint32_t)(i + 1);
+			v->tok[open].next = (uint32_t)k;
+			open = parent;
+			i++;
+		} else if (c == '"') {
+			for (j = i + 1; j < n && s[j] != '"'; j++)
+				j += s[j] == '\\';
+			v->tok[k] = (kag__jtok){ (uint32_t)(i + 1), (uint32_t)j, (uint32_t)(k + 1),
+						 J_STR };
+			k++;
+			i = j + 1;
+		} else {
+			for (j = i; j < n && !strchr(",:]} \t\r\n", s[j]); j++)
+				;
+			v->tok[k] = (kag__jtok){ (uint32_t)i, (uint32_t)j, (uint32_t)(k + 1),
+						 c == '-' || (c >= '0' && c <= '9') ? J_NUM : J_LIT };
+			k++;
+			i = j;
+		}
+	}
+	root->s = s;
+	root->t = v->tok;
+	root->i = k && open == UINT32_MAX ? 0 : -1;
+	return KAG_OK;
 }
 
 /* ---- what the renderings read from kag's record ---- */
 
 typedef struct {
 	const kag_verdict *v;
-	json_t *rec, *event, *ev, *user, *imp, *obj, *status, *ips, *corr, *reps, *cluster;
-	const char *ip;     /* the first source address, when it is one */
+	jv rec, event, ev, user, imp, obj, status, ips, corr, reps, cluster;
+	jv ip;     /* the first source address, when it is one */
 } parts;
 
-static json_t *obj_get(const json_t *o, const char *key)
-{
-	json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
-
-	return v && !json_is_null(v) ? v : NULL;
-}
-
-static const char *cstr_get(const json_t *o, const char *key)
-{
-	json_t *v = obj_get(o, key);
-
-	return is_text(v) ? json_string_value(v) : NULL;
-}
-
-static int is_ip(const char *s)
+/* A string of the record that is an IPv4 or IPv6 address. */
+static int is_ip(jv s)
 {
 	unsigned char a[16];
+	char text[64];
+	size_t len;
+	const char *r;
 
-	return s && (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1);
+	if (!is_text(s))
+		return 0;
+	r = raw(s, &len);
+	if (len >= sizeof(text) || memchr(r, '\\', len))
+		return 0;
+	memcpy(text, r, len);
+	text[len] = '\0';
+	return inet_pton(AF_INET, text, a) == 1 || inet_pton(AF_INET6, text, a) == 1;
 }
 
-static void parts_read(parts *p, const kag_verdict *v, json_t *rec)
+static void parts_read(parts *p, const kag_verdict *v, jv rec)
 {
-	json_t *first;
+	jv first;
 
-	memset(p, 0, sizeof(*p));
 	p->v = v;
 	p->rec = rec;
 	p->event = obj_get(rec, "event");
@@ -258,15 +396,14 @@ static void parts_read(parts *p, const kag_verdict *v, json_t *rec)
 	p->corr = obj_get(rec, "correlation");
 	p->reps = obj_get(rec, "repeats");
 	p->cluster = obj_get(rec, "cluster");
-	first = json_is_array(p->ips) ? json_array_get(p->ips, 0) : NULL;
-	if (is_text(first) && is_ip(json_string_value(first)))
-		p->ip = json_string_value(first);
+	first = type_of(p->ips) == J_ARR ? first_of(p->ips) : none(rec);
+	p->ip = is_ip(first) ? first : none(rec);
 }
 
 /* The members of kag's evidence that a schema maps to attributes of its
  * own; the others (the detectors' own members, denied_by, annotations)
  * go to the schema's place for the rest. The bodies never leave. */
-static int evidence_mapped(const char *key)
+static int evidence_mapped(jv key)
 {
 	static const char *const mapped[] = {
 		"verb", "user", "impersonatedUser", "sourceIPs", "userAgent", "objectRef",
@@ -275,7 +412,7 @@ static int evidence_mapped(const char *key)
 	size_t i;
 
 	for (i = 0; i < sizeof(mapped) / sizeof(mapped[0]); i++)
-		if (strcmp(key, mapped[i]) == 0)
+		if (eq(key, mapped[i]))
 			return 1;
 	return 0;
 }
@@ -283,18 +420,26 @@ static int evidence_mapped(const char *key)
 /* The rest of kag's evidence, as an object under key (nothing when empty). */
 static void w_evidence_rest(writer *w, const char *key, const parts *p)
 {
-	const char *k;
-	json_t *item;
+	jv k;
 	int any = 0;
 
-	json_object_foreach(p->ev, k, item)
-		any |= !evidence_mapped(k) && !json_is_null(item);
+	for (k = first_of(p->ev); ok(k); k = next_of(p->ev, k))
+		any |= !evidence_mapped(k) && !(k.t[k.i + 1].type == J_LIT &&
+						 k.s[k.t[k.i + 1].start] == 'n');
 	if (!any)
 		return;
 	w_open(w, key, '{');
-	json_object_foreach(p->ev, k, item)
-		if (!evidence_mapped(k))
-			w_value(w, k, item);
+	for (k = first_of(p->ev); ok(k); k = next_of(p->ev, k)) {
+		jv val = k;
+
+		val.i++;
+		if (evidence_mapped(k) || (type_of(val) == J_LIT && val.s[val.t[val.i].start] == 'n'))
+			continue;
+		w_key(w, NULL);
+		put_value(w->b, k);
+		kag__buf_putc(w->b, ':');
+		put_value(w->b, val);
+	}
 	w_close(w, '}');
 }
 
@@ -335,10 +480,15 @@ static void w_kag(writer *w, const parts *p, int ocsf)
 
 /* Milliseconds since the epoch of a time kag wrote
  * ("2024-05-01T10:00:00.123456Z"); 0 when there is none. */
-static int64_t time_ms(const json_t *s)
+static int64_t time_ms(jv s)
 {
-	return is_text(s) ? kag__parse_time(json_string_value(s), json_string_length(s)) / 1000
-			  : 0;
+	size_t len;
+	const char *r;
+
+	if (!is_text(s))
+		return 0;
+	r = raw(s, &len);
+	return kag__parse_time(r, len) / 1000;
 }
 
 /* ---- OCSF 1.3.0: Detection Finding (2004), activity Create ---- */
@@ -391,58 +541,56 @@ static void ocsf_attacks(writer *w, const kag_verdict *v)
  * its data. */
 static void ocsf_resources(writer *w, const parts *p)
 {
-	const char *res = cstr_get(p->obj, "resource"), *sub = cstr_get(p->obj, "subresource");
-	const char *ns = cstr_get(p->obj, "namespace"), *name = cstr_get(p->obj, "name");
+	jv res = obj_get(p->obj, "resource"), sub = obj_get(p->obj, "subresource");
+	jv ns = obj_get(p->obj, "namespace"), name = obj_get(p->obj, "name");
 	kag_buf *b = w->b;
 
-	if (!res && !name)
+	if (!is_text(res) && !is_text(name))
 		return;
 	w_open(w, "resources", '[');
 	w_open(w, NULL, '{');
-	if (res) {
+	if (is_text(res)) {
 		w_key(w, "type");
 		kag__buf_putc(b, '"');
-		kag__buf_put_json_chars(b, res, strlen(res));
-		if (sub) {
+		put_raw(b, res);
+		if (is_text(sub)) {
 			kag__buf_putc(b, '/');
-			kag__buf_put_json_chars(b, sub, strlen(sub));
+			put_raw(b, sub);
 		}
 		kag__buf_putc(b, '"');
 	}
-	if (name) {
-		w_cstr(w, "name", name);
+	if (is_text(name)) {
+		w_str(w, "name", name);
 		w_key(w, "uid");
 		kag__buf_putc(b, '"');
-		if (ns) {
-			kag__buf_put_json_chars(b, ns, strlen(ns));
+		if (is_text(ns)) {
+			put_raw(b, ns);
 			kag__buf_putc(b, '/');
 		}
-		kag__buf_put_json_chars(b, name, strlen(name));
+		put_raw(b, name);
 		kag__buf_putc(b, '"');
 	}
-	if (ns)
-		w_cstr(w, "namespace", ns);
+	w_str(w, "namespace", ns);
 	w_value(w, "data", p->obj);
 	w_close(w, '}');
 	w_close(w, ']');
 }
 
-static void ocsf_user(writer *w, const char *key, const json_t *u)
+static void ocsf_user(writer *w, const char *key, jv u)
 {
-	json_t *groups = obj_get(u, "groups"), *g;
-	size_t i;
+	jv groups = obj_get(u, "groups"), g;
 	int any = 0;
 
-	if (!cstr_get(u, "username") && !cstr_get(u, "uid"))
+	if (!has_text(u, "username") && !has_text(u, "uid"))
 		return;
 	w_open(w, key, '{');
 	w_str(w, "name", obj_get(u, "username"));
 	w_str(w, "uid", obj_get(u, "uid"));
-	json_array_foreach(groups, i, g)
+	for (g = first_of(groups); type_of(groups) == J_ARR && ok(g); g = next_of(groups, g))
 		any |= is_text(g);
 	if (any) {
 		w_open(w, "groups", '[');
-		json_array_foreach(groups, i, g) {
+		for (g = first_of(groups); ok(g); g = next_of(groups, g)) {
 			if (!is_text(g))
 				continue;
 			w_open(w, NULL, '{');
@@ -457,17 +605,26 @@ static void ocsf_user(writer *w, const char *key, const json_t *u)
 /* The request URI (query values already redacted) as a URL object. */
 static void ocsf_url(writer *w, const parts *p)
 {
-	const char *uri = cstr_get(p->ev, "requestURI"), *q;
+	jv uri = obj_get(p->ev, "requestURI");
+	const char *r, *q;
+	size_t len;
 
-	if (!uri)
+	if (!is_text(uri))
 		return;
-	q = strchr(uri, '?');
+	r = raw(uri, &len);
+	q = memchr(r, '?', len);
 	w_open(w, "url", '{');
-	w_cstr(w, "url_string", uri);
+	w_str(w, "url_string", uri);
 	w_key(w, "path");
-	kag__buf_put_json_str(w->b, uri, q ? (size_t)(q - uri) : strlen(uri));
-	if (q && q[1])
-		w_cstr(w, "query_string", q + 1);
+	kag__buf_putc(w->b, '"');
+	kag__buf_put(w->b, r, q ? (size_t)(q - r) : len);
+	kag__buf_putc(w->b, '"');
+	if (q && (size_t)(q - r) + 1 < len) {
+		w_key(w, "query_string");
+		kag__buf_putc(w->b, '"');
+		kag__buf_put(w->b, q + 1, len - (size_t)(q - r) - 1);
+		kag__buf_putc(w->b, '"');
+	}
 	w_close(w, '}');
 }
 
@@ -479,14 +636,13 @@ static void ocsf_url(writer *w, const parts *p)
  * as the evidence's user. */
 static void ocsf_evidence(writer *w, const parts *p)
 {
-	json_t *code = obj_get(p->status, "code"), *ip;
-	const char *verb = cstr_get(p->ev, "verb");
-	size_t i, n_more = 0;
+	jv code = obj_get(p->status, "code"), verb = obj_get(p->ev, "verb"), ip;
+	size_t n_more = 0;
 
 	w_open(w, "evidences", '[');
 	w_open(w, NULL, '{');
-	if (cstr_get(p->user, "username") || cstr_get(p->user, "uid") ||
-	    cstr_get(p->ev, "userAgent")) {
+	if (has_text(p->user, "username") || has_text(p->user, "uid") ||
+	    has_text(p->ev, "userAgent")) {
 		w_open(w, "actor", '{');
 		ocsf_user(w, "user", p->user);
 		w_str(w, "app_name", obj_get(p->ev, "userAgent"));
@@ -494,40 +650,42 @@ static void ocsf_evidence(writer *w, const parts *p)
 	}
 	/* the api object needs an operation: the verb, or "unknown" */
 	w_open(w, "api", '{');
-	w_cstr(w, "operation", verb ? verb : "unknown");
+	if (is_text(verb))
+		w_str(w, "operation", verb);
+	else
+		w_cstr(w, "operation", "unknown");
 	w_open(w, "service", '{');
 	w_cstr(w, "name", "kube-apiserver");
 	w_close(w, '}');
-	if (cstr_get(p->obj, "apiGroup")) {
+	if (has_text(p->obj, "apiGroup")) {
 		w_open(w, "group", '{');
 		w_str(w, "name", obj_get(p->obj, "apiGroup"));
 		w_close(w, '}');
 	}
 	w_str(w, "version", obj_get(p->obj, "apiVersion"));
-	if (cstr_get(p->event, "auditID")) {
+	if (has_text(p->event, "auditID")) {
 		w_open(w, "request", '{');
 		w_str(w, "uid", obj_get(p->event, "auditID"));
 		w_close(w, '}');
 	}
-	if (json_is_integer(code) || cstr_get(p->status, "reason") ||
-	    cstr_get(p->status, "message")) {
+	if (is_int(code) || has_text(p->status, "reason") || has_text(p->status, "message")) {
 		w_open(w, "response", '{');
-		if (json_is_integer(code))
-			w_int(w, "code", (int64_t)json_integer_value(code));
+		if (is_int(code))
+			w_int(w, "code", int_of(code));
 		w_str(w, "error", obj_get(p->status, "reason"));
 		w_str(w, "message", obj_get(p->status, "message"));
 		w_close(w, '}');
 	}
 	w_close(w, '}');
-	if (p->ip) {
+	if (ok(p->ip)) {
 		w_open(w, "src_endpoint", '{');
-		w_cstr(w, "ip", p->ip);
-		json_array_foreach(p->ips, i, ip)
-			n_more += i > 0 && is_text(ip) && is_ip(json_string_value(ip));
+		w_str(w, "ip", p->ip);
+		for (ip = next_of(p->ips, p->ip); ok(ip); ip = next_of(p->ips, ip))
+			n_more += is_ip(ip);
 		if (n_more) {
 			w_open(w, "intermediate_ips", '[');
-			json_array_foreach(p->ips, i, ip)
-				if (i > 0 && is_text(ip) && is_ip(json_string_value(ip)))
+			for (ip = next_of(p->ips, p->ip); ok(ip); ip = next_of(p->ips, ip))
+				if (is_ip(ip))
 					w_str(w, NULL, ip);
 			w_close(w, ']');
 		}
@@ -543,18 +701,15 @@ static void render_ocsf(kag_buf *b, const parts *p)
 {
 	const kag_verdict *v = p->v;
 	writer w = { b, { 0 }, 0 };
-	json_t *labels = obj_get(p->cluster, "labels"), *val;
-	const char *key;
+	jv labels = obj_get(p->cluster, "labels"), key, n;
+	jv counted = ok(p->corr) ? p->corr : p->reps;
 	int64_t start = 0, end = 0, count = 0;
 
-	if (p->corr) {
-		count = (int64_t)json_integer_value(obj_get(p->corr, "count"));
-		start = time_ms(obj_get(p->corr, "first"));
-		end = time_ms(obj_get(p->corr, "last"));
-	} else if (p->reps) {
-		count = (int64_t)json_integer_value(obj_get(p->reps, "count"));
-		start = time_ms(obj_get(p->reps, "first"));
-		end = time_ms(obj_get(p->reps, "last"));
+	if (ok(counted)) {
+		n = obj_get(counted, "count");
+		count = is_int(n) ? int_of(n) : 0;
+		start = time_ms(obj_get(counted, "first"));
+		end = time_ms(obj_get(counted, "last"));
 	}
 	w_open(&w, NULL, '{');
 	w_int(&w, "activity_id", 1);
@@ -589,7 +744,7 @@ static void render_ocsf(kag_buf *b, const parts *p)
 	w_cstr(&w, "uid", v->id);
 	w_cstr(&w, "log_name", "kubernetes-audit");
 	w_str(&w, "original_time", obj_get(p->event, "time"));
-	if (p->cluster) {
+	if (ok(p->cluster)) {
 		/* OCSF 1.3 has no attribute for a Kubernetes cluster: its name
 		 * and labels are the event's labels ("cluster:NAME",
 		 * "KEY:VALUE"), and unmapped.kag.cluster keeps them as kag's
@@ -597,15 +752,19 @@ static void render_ocsf(kag_buf *b, const parts *p)
 		w_open(&w, "labels", '[');
 		w_key(&w, NULL);
 		KAG__BUF_LIT(b, "\"cluster:");
-		key = cstr_get(p->cluster, "name");
-		kag__buf_put_json_chars(b, key ? key : "", key ? strlen(key) : 0);
+		n = obj_get(p->cluster, "name");
+		if (is_text(n))
+			put_raw(b, n);
 		kag__buf_putc(b, '"');
-		json_object_foreach(labels, key, val) {
+		for (key = first_of(labels); ok(key); key = next_of(labels, key)) {
+			jv val = key;
+
+			val.i++;
 			w_key(&w, NULL);
 			kag__buf_putc(b, '"');
-			kag__buf_put_json_chars(b, key, strlen(key));
+			put_raw(b, key);
 			kag__buf_putc(b, ':');
-			kag__buf_put_json_chars(b, json_string_value(val), json_string_length(val));
+			put_raw(b, val);
 			kag__buf_putc(b, '"');
 		}
 		w_close(&w, ']');
@@ -661,12 +820,12 @@ static void ecs_types(writer *w, const parts *p)
 		{ "update", "change" }, { "patch", "change" }, { "get", "access" },
 		{ "list", "access" }, { "watch", "access" }, { "proxy", "access" },
 	};
-	const char *verb = cstr_get(p->ev, "verb");
+	jv verb = obj_get(p->ev, "verb");
 	const char *type = "info";
 	size_t i;
 
-	for (i = 0; verb && i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(verb, verbs[i].verb) == 0)
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (eq(verb, verbs[i].verb))
 			type = verbs[i].type;
 	w_open(w, "type", '[');
 	w_cstr(w, NULL, type);
@@ -805,11 +964,13 @@ static void ecs_audit(writer *w, const parts *p)
 						   "apiGroup", "apiVersion" };
 	/* the integration has no responseStatus.reason: it is error.code */
 	static const char *const status_members[] = { "status", "message" };
-	const json_t *users[2] = { p->user, p->imp };
+	jv users[2];
 	static const char *const user_keys[2] = { "user", "impersonatedUser" };
-	json_t *code = obj_get(p->status, "code");
+	jv code = obj_get(p->status, "code");
 	size_t i, k;
 
+	users[0] = p->user;
+	users[1] = p->imp;
 	w_open(w, "kubernetes", '{');
 	w_open(w, "audit", '{');
 	w_str(w, "auditID", obj_get(p->event, "auditID"));
@@ -818,7 +979,7 @@ static void ecs_audit(writer *w, const parts *p)
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		w_str(w, strs[i], obj_get(p->ev, strs[i]));
 	for (k = 0; k < 2; k++) {
-		if (!cstr_get(users[k], "username") && !cstr_get(users[k], "uid"))
+		if (!has_text(users[k], "username") && !has_text(users[k], "uid"))
 			continue;
 		w_open(w, user_keys[k], '{');
 		for (i = 0; i < sizeof(user_members) / sizeof(user_members[0]); i++)
@@ -827,16 +988,16 @@ static void ecs_audit(writer *w, const parts *p)
 		w_close(w, '}');
 	}
 	w_strings(w, "sourceIPs", p->ips);
-	if (p->obj) {
+	if (ok(p->obj)) {
 		w_open(w, "objectRef", '{');
 		for (i = 0; i < sizeof(obj_members) / sizeof(obj_members[0]); i++)
 			w_str(w, obj_members[i], obj_get(p->obj, obj_members[i]));
 		w_close(w, '}');
 	}
-	if (p->status) {
+	if (ok(p->status)) {
 		w_open(w, "responseStatus", '{');
-		if (json_is_integer(code))
-			w_int(w, "code", (int64_t)json_integer_value(code));
+		if (is_int(code))
+			w_int(w, "code", int_of(code));
 		for (i = 0; i < sizeof(status_members) / sizeof(status_members[0]); i++)
 			w_str(w, status_members[i], obj_get(p->status, status_members[i]));
 		w_close(w, '}');
@@ -849,17 +1010,14 @@ static void ecs_audit(writer *w, const parts *p)
 /* A label key as ECS keeps it: Elasticsearch reads dots in a key as
  * nesting, so they become underscores (as Elastic's Kubernetes
  * integration does with pod labels). */
-static void put_dedotted(kag_buf *b, const char *key)
+static void put_dedotted(kag_buf *b, jv key)
 {
-	const char *s = key, *dot;
+	size_t len, i;
+	const char *r = raw(key, &len);
 
 	kag__buf_putc(b, '"');
-	while ((dot = strchr(s, '.')) != NULL) {
-		kag__buf_put_json_chars(b, s, (size_t)(dot - s));
-		kag__buf_putc(b, '_');
-		s = dot + 1;
-	}
-	kag__buf_put_json_chars(b, s, strlen(s));
+	for (i = 0; i < len; i++)
+		kag__buf_putc(b, r[i] == '.' ? '_' : r[i]);
 	kag__buf_putc(b, '"');
 }
 
@@ -867,17 +1025,10 @@ static void render_ecs(kag_buf *b, const parts *p)
 {
 	const kag_verdict *v = p->v;
 	writer w = { b, { 0 }, 0 };
-	json_t *labels = obj_get(p->cluster, "labels"), *val, *code = obj_get(p->status, "code");
-	json_t *first = NULL, *last = NULL;
-	const char *key;
+	jv labels = obj_get(p->cluster, "labels"), code = obj_get(p->status, "code"), key;
+	jv counted = ok(p->corr) ? p->corr : p->reps;
+	jv first = obj_get(counted, "first"), last = obj_get(counted, "last");
 
-	if (p->corr) {
-		first = obj_get(p->corr, "first");
-		last = obj_get(p->corr, "last");
-	} else if (p->reps) {
-		first = obj_get(p->reps, "first");
-		last = obj_get(p->reps, "last");
-	}
 	w_open(&w, NULL, '{');
 	w_key(&w, "@timestamp");
 	kag__buf_put_time_us(b, v->time_us);
@@ -917,63 +1068,65 @@ static void render_ecs(kag_buf *b, const parts *p)
 	w_cstr(&w, "vendor", "kag");
 	w_cstr(&w, "version", KAG_VERSION);
 	w_close(&w, '}');
-	if (cstr_get(p->user, "username") || cstr_get(p->user, "uid")) {
+	if (has_text(p->user, "username") || has_text(p->user, "uid")) {
 		w_open(&w, "user", '{');
 		w_str(&w, "name", obj_get(p->user, "username"));
 		w_str(&w, "id", obj_get(p->user, "uid"));
-		if (cstr_get(p->imp, "username")) {
+		if (has_text(p->imp, "username")) {
 			w_open(&w, "effective", '{');
 			w_str(&w, "name", obj_get(p->imp, "username"));
 			w_close(&w, '}');
 		}
 		w_close(&w, '}');
 	}
-	if (p->ip) {
+	if (ok(p->ip)) {
 		w_open(&w, "source", '{');
-		w_cstr(&w, "ip", p->ip);
+		w_str(&w, "ip", p->ip);
 		w_close(&w, '}');
 	}
-	if (cstr_get(p->ev, "userAgent")) {
+	if (has_text(p->ev, "userAgent")) {
 		w_open(&w, "user_agent", '{');
 		w_str(&w, "original", obj_get(p->ev, "userAgent"));
 		w_close(&w, '}');
 	}
-	if (cstr_get(p->status, "reason")) {
+	if (has_text(p->status, "reason")) {
 		w_open(&w, "error", '{');
 		w_str(&w, "code", obj_get(p->status, "reason"));
 		w_close(&w, '}');
 	}
-	if (json_is_integer(code) && json_integer_value(code) >= 100 &&
-	    json_integer_value(code) <= 599) {
+	if (is_int(code) && int_of(code) >= 100 && int_of(code) <= 599) {
 		w_open(&w, "http", '{');
 		w_open(&w, "response", '{');
-		w_int(&w, "status_code", (int64_t)json_integer_value(code));
+		w_int(&w, "status_code", int_of(code));
 		w_close(&w, '}');
 		w_close(&w, '}');
 	}
 	w_open(&w, "orchestrator", '{');
 	w_cstr(&w, "type", "kubernetes");
-	if (p->cluster) {
+	if (ok(p->cluster)) {
 		w_open(&w, "cluster", '{');
 		w_str(&w, "name", obj_get(p->cluster, "name"));
 		w_close(&w, '}');
 	}
 	w_str(&w, "namespace", obj_get(p->obj, "namespace"));
 	w_str(&w, "api_version", obj_get(p->obj, "apiVersion"));
-	if (cstr_get(p->obj, "resource") || cstr_get(p->obj, "name")) {
+	if (has_text(p->obj, "resource") || has_text(p->obj, "name")) {
 		w_open(&w, "resource", '{');
 		w_str(&w, "type", obj_get(p->obj, "resource"));
 		w_str(&w, "name", obj_get(p->obj, "name"));
 		w_close(&w, '}');
 	}
 	w_close(&w, '}');
-	if (json_object_size(labels)) {
+	if (ok(first_of(labels))) {
 		w_open(&w, "labels", '{');
-		json_object_foreach(labels, key, val) {
+		for (key = first_of(labels); ok(key); key = next_of(labels, key)) {
+			jv val = key;
+
+			val.i++;
 			w_key(&w, NULL);
 			put_dedotted(b, key);
 			kag__buf_putc(b, ':');
-			kag__buf_put_json_str(b, json_string_value(val), json_string_length(val));
+			put_value(b, val);
 		}
 		w_close(&w, '}');
 	}
@@ -990,7 +1143,7 @@ int kag_verdict_render(const char **out, size_t *len_out, const kag_verdict *cv,
 	 * thread at a time, like its session */
 	kag_verdict *v = (kag_verdict *)cv;
 	kag_buf *b;
-	json_t *rec;
+	jv rec;
 	parts p;
 	unsigned bit;
 
@@ -1007,9 +1160,8 @@ int kag_verdict_render(const char **out, size_t *len_out, const kag_verdict *cv,
 	b = &v->render[schema - 1];
 	bit = 1u << (schema - 1);
 	if (!(v->rendered & bit)) {
-		rec = json_loadb(v->buf.data, v->json_len, JSON_ALLOW_NUL, NULL);
-		if (!rec)
-			return KAG_ENOMEM;   /* the record is kag's own: only memory fails */
+		if (tokenize(v, &rec) < 0)
+			return KAG_ENOMEM;
 		b->len = 0;
 		b->oom = 0;
 		parts_read(&p, v, rec);
@@ -1017,7 +1169,6 @@ int kag_verdict_render(const char **out, size_t *len_out, const kag_verdict *cv,
 			render_ocsf(b, &p);
 		else
 			render_ecs(b, &p);
-		json_decref(rec);
 		if (b->oom || kag__buf_terminate(b) < 0)
 			return KAG_ENOMEM;
 		v->rendered |= bit;

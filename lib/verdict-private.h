@@ -13,6 +13,13 @@
 /* The schemas kag_verdict_render() writes besides kag's own record. */
 #define KAG__N_RENDERS 2
 
+/* A token of a verdict's JSON record, as render.c reads it: its span in
+ * the text, and the token after it and all it holds. */
+typedef struct {
+	uint32_t start, end, next;
+	unsigned char type;
+} kag__jtok;
+
 struct kag_verdict {
 	const char *detector;   /* borrowed from the registry */
 	const char *title;      /* the detector's title, borrowed likewise */
@@ -39,6 +46,8 @@ struct kag_verdict {
 	 * (render.c); a bit of `rendered` per schema says which are current */
 	kag_buf render[KAG__N_RENDERS];
 	unsigned rendered;
+	kag__jtok *tok;         /* the record's tokens while rendering */
+	size_t tok_cap;
 	kag__coverage_note cov; /* held at RequestReceived: what it adds to
 				 * coverage when released (entry 0: nothing) */
 	kag_verdict *next;      /* pool, result and pending lists */

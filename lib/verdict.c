@@ -1,6 +1,7 @@
 /* Verdict construction (the JSON record of design section 6) and accessors. */
 #include <string.h>
 
+#include "alloc-private.h"
 #include "verdict-private.h"
 
 /* The name a missing field is listed under: a sub-field of an absent
@@ -508,6 +509,7 @@ void kag__verdict_dispose(kag_verdict *v)
 	kag__buf_dispose(&v->buf);
 	for (i = 0; i < KAG__N_RENDERS; i++)
 		kag__buf_dispose(&v->render[i]);
+	kag__free(v->tok);
 }
 
 /* ---- accessors ---- */

@@ -143,53 +143,22 @@ static size_t nth(const char *detector, size_t n)
 	return 0;
 }
 
-/* The member at path ("evidences.0.api.operation": array items by index)
- * of a record: a string as it is, anything else as compact JSON; NULL when
- * absent. The text is kept until the fourth call after. */
+/* The member at path ("evidences.0.api.operation") of a record: a string
+ * as it is, anything else as compact JSON, NULL when absent; kept until
+ * the next call. */
 static const char *get(const char *rec, const char *path)
 {
-	static char bufs[4][8192];
-	static int next;
-	char *buf = bufs[next++ % 4], part[256];
-	json_error_t err;
-	json_t *root = json_loads(rec, 0, &err), *cur;
-	char *dump;
-
-	ck_assert_msg(root != NULL, "not JSON: %s (%.200s)", err.text, rec);
-	cur = root;
-	while (cur && *path) {
-		const char *dot = strchr(path, '.');
-		size_t n = dot ? (size_t)(dot - path) : strlen(path);
-
-		ck_assert_uint_lt(n, sizeof(part));
-		memcpy(part, path, n);
-		part[n] = '\0';
-		if (json_is_array(cur))
-			cur = json_array_get(cur, strtoul(part, NULL, 10));
-		else
-			cur = json_object_get(cur, part);
-		path = dot ? dot + 1 : path + n;
-	}
-	if (!cur) {
-		json_decref(root);
-		return NULL;
-	}
-	if (json_is_string(cur)) {
-		snprintf(buf, sizeof(bufs[0]), "%s", json_string_value(cur));
-	} else {
-		dump = json_dumps(cur, JSON_COMPACT | JSON_ENCODE_ANY);
-		snprintf(buf, sizeof(bufs[0]), "%s", dump);
-		free(dump);
-	}
-	json_decref(root);
-	return buf;
+	return tu_json_get(rec, path);
 }
 
-static void has(const char *rec, const char *path, const char *want)
+static void has(const char *rec, const char *path, const char *want_in)
 {
-	const char *got = get(rec, path);
+	char want[8192];
+	const char *got;
 
-	ck_assert_ptr_nonnull(want);
+	ck_assert_ptr_nonnull(want_in);
+	snprintf(want, sizeof(want), "%s", want_in);
+	got = get(rec, path);
 	ck_assert_msg(got && strcmp(got, want) == 0, "%s: got %s, want %s in %.400s", path,
 		      got ? got : "(absent)", want, rec);
 }

@@ -318,7 +318,11 @@ static json_t *walk(json_t *root, const char *path)
 		ck_assert_uint_lt(n, sizeof(part));
 		memcpy(part, path, n);
 		part[n] = '\0';
-		cur = json_is_object(cur) ? json_object_get(cur, part) : NULL;
+		if (json_is_array(cur))
+			cur = part[0] >= '0' && part[0] <= '9' ? json_array_get(cur, strtoul(part, NULL, 10))
+							       : NULL;
+		else
+			cur = json_is_object(cur) ? json_object_get(cur, part) : NULL;
 		path = dot ? dot + 1 : path + n;
 	}
 	return cur;

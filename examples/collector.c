@@ -17,6 +17,7 @@ struct collector {
 	int learn, all, format;
 	size_t max_record;
 	uint64_t error_limit;
+	int schema;                 /* KAG_SCHEMA_* of verdict records */
 	time_t save_every, next_save;
 	struct metrics *metrics;
 };
@@ -212,6 +213,20 @@ int collector_option(struct collector_options *o, const char *prog, int argc, ch
 		o->error_limit = n;
 		return 1;
 	}
+	if ((v = collector_option_value("--schema", argc, argv, i, &missing))) {
+		static const char *const schemas[] = { "kag", "ocsf", "ecs" };
+		int k;
+
+		/* schemas[k] is KAG_SCHEMA_* value k */
+		for (k = 0; k < 3 && strcmp(v, schemas[k]) != 0; k++)
+			;
+		if (k == 3) {
+			fprintf(stderr, "%s: unknown --schema=%s (kag, ocsf, ecs)\n", prog, v);
+			return -1;
+		}
+		o->schema = k;
+		return 1;
+	}
 	if (missing) {
 		fprintf(stderr, "%s: %s needs a value\n", prog, a);
 		return -1;
@@ -245,7 +260,10 @@ void collector_usage(FILE *out)
 		"  --max-record=BYTES  longest message (default %u)\n"
 		"  --error-limit=N     write the first N error records of each kind of\n"
 		"                      fault and count the rest in error_summary\n"
-		"                      records (default %d; 0: write them all)\n",
+		"                      records (default %d; 0: write them all)\n"
+		"  --schema=S          verdict records as kag's own (kag, default), OCSF\n"
+		"                      1.3.0 Detection Findings (ocsf) or ECS 8.11\n"
+		"                      documents (ecs); error records stay kag's\n",
 		COLLECTOR_DEFAULT_MAX_RECORD, ERRLIMIT_DEFAULT);
 }
 
@@ -268,6 +286,7 @@ int collector_open(struct collector **out, const struct collector_options *o,
 	c->format = o->format;
 	c->max_record = o->max_record;
 	c->error_limit = o->error_limit;
+	c->schema = o->schema;
 	c->learn = o->learn;
 	c->save_every = o->save_every;
 	c->baseline_path = o->baseline;
@@ -427,9 +446,10 @@ static int put_verdicts(struct collector_stream *s, const kag_result *res, struc
 	for (i = 0; i < n; i++) {
 		const kag_verdict *v = kag_result_verdict(res, i);
 		size_t len;
-		const char *json = kag_verdict_json(v, &len);
+		const char *json;
 
-		if (outbuf_put(out, json, len, (size_t)-1) < 0 ||
+		if (kag_verdict_render(&json, &len, v, s->c->schema) != KAG_OK ||
+		    outbuf_put(out, json, len, (size_t)-1) < 0 ||
 		    outbuf_put(out, "\n", 1, (size_t)-1) < 0)
 			return oom(s);
 		metrics_verdict(s->c->metrics, v);

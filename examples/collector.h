@@ -13,7 +13,8 @@
  * several streams must be used from one thread (kag_session_set_baseline).
  *
  * Records are NDJSON lines appended to a struct outbuf: verdicts as
- * kag_verdict_json() writes them, errors as the parser's error record
+ * kag_verdict_json() writes them (or, with --schema=ocsf|ecs, as
+ * kag_verdict_render() renders them), errors as the parser's error record
  * (with the message's source name), error_summary records from the
  * limiter (errlimit.h).
  *
@@ -59,6 +60,7 @@ struct collector_options {
 	time_t save_every;          /* --save-every=MIN, in seconds (0: at exit) */
 	size_t max_record;          /* --max-record=BYTES: longest message */
 	uint64_t error_limit;       /* --error-limit=N (default ERRLIMIT_DEFAULT) */
+	int schema;                 /* --schema: KAG_SCHEMA_* of verdict records */
 };
 
 #define COLLECTOR_DEFAULT_MAX_RECORD (16u << 20)

@@ -30,7 +30,10 @@
 #include "triage-parallel.h"
 #include "triage-text.h"
 
-enum output { OUT_JSON, OUT_TEXT };
+/* JSON records (kag's own, or a verdict as an OCSF Detection Finding or an
+ * ECS document; error and summary records are kag's in every one), or a
+ * table. */
+enum output { OUT_JSON, OUT_TEXT, OUT_OCSF, OUT_ECS };
 
 struct triage {
 	enum output output;
@@ -65,7 +68,9 @@ static void usage(FILE *out)
 		"  -f, --format=FMT    auto (default), native, eventlist, gke, eks, aks\n"
 		"                      or openshift: read only that input shape\n"
 		"  -o, --output=OUT    json: NDJSON records (default); text: a table,\n"
-		"                      the most severe first\n"
+		"                      the most severe first; ocsf or ecs: verdicts as\n"
+		"                      OCSF 1.3.0 Detection Findings or ECS 8.11\n"
+		"                      documents (error and summary records stay kag's)\n"
 		"  -a, --all           also print benign and info verdicts\n"
 		"      --min-severity=SEV  only verdicts at or above SEV (info, low,\n"
 		"                      medium, high, critical)\n"
@@ -105,7 +110,7 @@ static void usage(FILE *out)
 /* A summary of the error records of one kind held back so far. */
 static void print_error_summary(struct triage *t, const struct errlimit_kind *k)
 {
-	if (t->output == OUT_JSON) {
+	if (t->output != OUT_TEXT) {
 		char rec[ERRLIMIT_SUMMARY_MAX];
 		int n = errlimit_summary_json(rec, sizeof(rec), k);
 
@@ -134,7 +139,7 @@ static void print_error(struct triage *t, const kag_parser *p, int code)
 	default:
 		return;
 	}
-	if (t->output == OUT_JSON) {
+	if (t->output != OUT_TEXT) {
 		if ((json = kag_parser_error_json(p, &len)) != NULL) {
 			fwrite(json, 1, len, stdout);
 			fputc('\n', stdout);
@@ -178,10 +183,17 @@ static void print_verdicts(struct triage *t, const kag_result *res)
 			continue;
 		if (t->fail_on >= 0 && kag_verdict_severity(v) >= t->fail_on)
 			t->failed = 1;
-		if (t->output == OUT_JSON) {
+		if (t->output != OUT_TEXT) {
+			static const int schemas[] = { KAG_SCHEMA_KAG, 0, KAG_SCHEMA_OCSF,
+						       KAG_SCHEMA_ECS };
 			size_t len;
-			const char *json = kag_verdict_json(v, &len);
+			const char *json;
 
+			if (kag_verdict_render(&json, &len, v, schemas[t->output]) != KAG_OK) {
+				fprintf(stderr, "kag-triage: out of memory\n");
+				t->io_failed = 1;
+				continue;
+			}
 			fwrite(json, 1, len, stdout);
 			fputc('\n', stdout);
 		} else if (triage_text_verdict(t->text, v) < 0) {
@@ -486,8 +498,13 @@ static int parse_option(struct triage *t, struct options *o, int c, char *arg)
 			t->output = OUT_JSON;
 		} else if (strcmp(arg, "text") == 0) {
 			t->output = OUT_TEXT;
+		} else if (strcmp(arg, "ocsf") == 0) {
+			t->output = OUT_OCSF;
+		} else if (strcmp(arg, "ecs") == 0) {
+			t->output = OUT_ECS;
 		} else {
-			fprintf(stderr, "kag-triage: unknown --output=%s (json, text)\n", arg);
+			fprintf(stderr, "kag-triage: unknown --output=%s (json, text, ocsf, "
+				"ecs)\n", arg);
 			return 2;
 		}
 		break;
@@ -670,12 +687,12 @@ static void print_summary(const struct triage *t)
 {
 	const char *coverage = NULL;
 
-	if (t->output == OUT_JSON)
+	if (t->output != OUT_TEXT)
 		coverage = kag_session_coverage_json(t->session, NULL);
 	else
 		print_coverage_text(t); /* the counts stay the last line */
 	/* one set of counts, as a JSON record or as a sentence */
-	printf(t->output == OUT_JSON
+	printf(t->output != OUT_TEXT
 		       ? "{\"summary\":{\"records\":%llu,\"judged\":%llu,\"rejected\":%llu,"
 			 "\"skipped\":%llu,\"verdicts\":%llu,\"benign\":%llu,"
 			 "\"suspicious\":%llu,\"malicious\":%llu,\"needs_context\":%llu,"
@@ -689,7 +706,7 @@ static void print_summary(const struct triage *t)
 	       (unsigned long long)t->by_assessment[1], (unsigned long long)t->by_assessment[2],
 	       (unsigned long long)t->by_assessment[3],
 	       (unsigned long long)kag_session_stat(t->session, KAG_SSTAT_DUPLICATES));
-	if (t->output == OUT_JSON)
+	if (t->output != OUT_TEXT)
 		printf(",\"coverage\":%s}}\n", coverage ? coverage : "null");
 }
 

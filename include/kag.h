@@ -783,6 +783,12 @@ enum kag_policy_list {
  *                   address lists for known_bad_source, each replacing the
  *                   list of that name (format: kag_registry_load_addresses();
  *                   @since 0.2)
+ *   "cluster": {"name": "prod-eu-1", "labels": {"env": "prod", ...}}
+ *                   the cluster every record carries, replacing the name and
+ *                   labels set so far (kag_registry_set_cluster(); "name" is
+ *                   required: 1 to 253 bytes; at most 64 labels, keys of 1
+ *                   to 317 bytes, values up to 1024; no control characters;
+ *                   @since 0.3)
  *
  * LIST is one of control_plane_users, provider_prefixes, operator_prefixes,
  * trusted_users, sensitive_resources, system_namespaces, sensitive_host_paths,
@@ -866,6 +872,32 @@ KAG_API int kag_registry_policy_add(kag_registry *r, int list_id, const char *va
  * @return KAG_OK, KAG_EINVAL, KAG_ESTATE (sealed).
  * @since 0.1 */
 KAG_API int kag_registry_policy_clear(kag_registry *r, int list_id);
+
+/** Name the cluster the registry judges for: every record of every schema
+ * then carries it (kag's own record as "cluster":{"name":…,"labels":{…}}
+ * after "schema"; OCSF and ECS as README "OCSF and ECS" says), so that the
+ * verdicts of many clusters read in one place can be told apart. Without
+ * a name, records carry no cluster. A new name keeps the labels set so far;
+ * NULL removes the name and the labels. A policy file's "cluster" member
+ * sets the same ({"name": "prod-eu-1", "labels": {"env": "prod"}},
+ * replacing the name and every label).
+ * @param name  1 to 253 bytes (copied), no control characters; or NULL
+ * @return KAG_OK, KAG_EINVAL (NULL r, a bad name), KAG_ESTATE (sealed),
+ *   KAG_ENOMEM. The detail is in kag_registry_error_message().
+ * @since 0.3 */
+KAG_API int kag_registry_set_cluster(kag_registry *r, const char *name);
+
+/** Set a label of the cluster named by kag_registry_set_cluster() (called
+ * first); a key already set takes the new value. Labels keep the order
+ * they were first set in.
+ * @param key    1 to 317 bytes (a Kubernetes label key's size), copied
+ * @param value  0 to 1024 bytes, copied; neither has control characters
+ * @return KAG_OK, KAG_EINVAL (NULL arguments, no cluster name yet, a bad
+ *   key or value), KAG_ELIMIT (64 labels), KAG_ESTATE (sealed),
+ *   KAG_ENOMEM. The detail is in kag_registry_error_message().
+ * @since 0.3 */
+KAG_API int kag_registry_add_cluster_label(kag_registry *r, const char *key,
+					   const char *value);
 
 /** Load an address list for known_bad_source from memory into an unsealed
  * registry: Tor exit nodes, a threat-intelligence feed. kag ships no list
@@ -1264,6 +1296,41 @@ KAG_API const char *kag_verdict_evidence_json(const kag_verdict *v, size_t *len_
  * newline; *len_out, when not NULL, receives its length without the NUL).
  * Borrowed, valid as long as the verdict. */
 KAG_API const char *kag_verdict_json(const kag_verdict *v, size_t *len_out);
+
+/** Record schemas for kag_verdict_render(). @since 0.3 */
+enum kag_record_schema {
+	KAG_SCHEMA_KAG = 0,  /**< kag's own record: kag_verdict_json()'s text */
+	KAG_SCHEMA_OCSF = 1, /**< an OCSF 1.3.0 Detection Finding (class_uid
+			      * 2004, activity Create) carrying the audit call
+			      * as API Activity evidence */
+	KAG_SCHEMA_ECS = 2   /**< an ECS 8.11 document: event.*, rule.*,
+			      * threat.*, kubernetes.audit.*, and kag's own
+			      * members under kag.* */
+};
+
+/** The verdict as one line of JSON in a record schema (KAG_SCHEMA_*):
+ * NUL-terminated, no trailing newline. The mapping of every field is the
+ * table in README "OCSF and ECS". Each record carries the verdict's stable
+ * id (OCSF finding_info.uid and metadata.uid, ECS event.id), its schema's
+ * version (OCSF metadata.version "1.3.0", ECS ecs.version "8.11.0") and
+ * the registry's cluster when one is named (kag_registry_set_cluster()).
+ * Like kag's record, no schema shows a request or response body, whatever
+ * KAG_SOPT_INCLUDE_BODIES says, and the evidence is redacted the same way.
+ *
+ * An OCSF or ECS text is made when first asked for and kept with the
+ * verdict, one per schema: asking again returns the same text, and the
+ * judging path and kag_verdict_json() never pay for it. That makes this a
+ * write to the verdict: call it from the thread that uses the verdict's
+ * session, as every other session call.
+ * @param out      set to the text: borrowed, valid as long as the verdict;
+ *                 NULL on error
+ * @param len_out  when not NULL, set to its length without the NUL
+ * @param schema   a KAG_SCHEMA_* value
+ * @return KAG_OK, KAG_EINVAL (NULL out or v, an unknown schema),
+ *   KAG_ENOMEM.
+ * @since 0.3 */
+KAG_API int kag_verdict_render(const char **out, size_t *len_out, const kag_verdict *v,
+			       int schema);
 /** @} */
 
 #ifdef __cplusplus

@@ -72,6 +72,8 @@ typedef struct {
 	/* caller-supplied address lists (known_bad_source), owned; sorted
 	 * and merged at seal */
 	kag__addrlists bad_sources;
+	/* the cluster the verdicts come from (cluster.c), owned; NULL: none */
+	struct kag__cluster *cluster;
 } kag__policy;
 
 void kag__policy_defaults(kag__policy *p);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "alloc-private.h"
+#include "cluster-private.h"
 #include "policy-private.h"
 
 #define LIST(arr) { (const char **)(arr), sizeof(arr) / sizeof((arr)[0]), NULL, 0, 0, 0, NULL }
@@ -207,6 +208,8 @@ void kag__policy_dispose(kag__policy *p)
 	EACH_LIST(p, kag__strlist_dispose);
 	kag__policy_components_dispose(p);
 	kag__addrlists_dispose(&p->bad_sources);
+	kag__cluster_free(p->cluster);
+	p->cluster = NULL;
 }
 
 const kag__component *kag__policy_component(const kag__policy *p, const kag_event *ev)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alloc-private.h"
+#include "cluster-private.h"
 #include "component-load-private.h"
 #include "detector-private.h"
 #include "jptr-private.h"
@@ -249,6 +250,8 @@ typedef struct {
 	size_t n_comps;
 	kag__addrlists bad;        /* "bad_sources": a staged copy when bad_staged */
 	int bad_staged;
+	kag__cluster *cluster;     /* "cluster", read; the registry's at commit */
+	int cluster_staged;
 	kag__jptr path;
 } loader;
 
@@ -557,6 +560,66 @@ static int load_bad_sources(loader *L, json_t *obj)
 	return KAG_OK;
 }
 
+/* "cluster": {"name": "prod-eu-1", "labels": {"env": "prod", ...}},
+ * replacing the registry's cluster, labels and all. */
+static int load_cluster(loader *L, json_t *obj)
+{
+	json_t *name, *labels, *v;
+	const char *key, *why;
+	size_t old;
+
+	if (!json_is_object(obj))
+		return fail(L, KAG_ESCHEMA, "expected an object with \"name\" and \"labels\", got %s",
+			    kag__json_kind(obj));
+	json_object_foreach(obj, key, v) {
+		if (strcmp(key, "name") != 0 && strcmp(key, "labels") != 0) {
+			kag__jptr_push(&L->path, key);
+			return fail(L, KAG_ESCHEMA, "unknown key in \"cluster\" (known: name, labels)");
+		}
+	}
+	if (!(name = json_object_get(obj, "name")))
+		return fail(L, KAG_ESCHEMA, "a cluster needs a \"name\"");
+	old = kag__jptr_push(&L->path, "name");
+	if (!json_is_string(name))
+		return fail(L, KAG_ESCHEMA, "expected a string, got %s", kag__json_kind(name));
+	if ((why = kag__cluster_bad(KAG__CLUSTER_NAME, json_string_value(name),
+				    json_string_length(name))))
+		return fail(L, KAG_ESCHEMA, "%s", why);
+	kag__cluster_free(L->cluster);
+	L->cluster = kag__cluster_new(json_string_value(name), json_string_length(name));
+	L->cluster_staged = 1;
+	if (!L->cluster)
+		return fail(L, KAG_ENOMEM, "out of memory");
+	kag__jptr_pop(&L->path, old);
+	if (!(labels = json_object_get(obj, "labels")))
+		return KAG_OK;
+	kag__jptr_push(&L->path, "labels");
+	if (!json_is_object(labels))
+		return fail(L, KAG_ESCHEMA, "expected an object of strings, got %s",
+			    kag__json_kind(labels));
+	if (json_object_size(labels) > KAG__CLUSTER_LABELS_MAX)
+		return fail(L, KAG_ELIMIT, "a cluster has at most %d labels, got %zu",
+			    KAG__CLUSTER_LABELS_MAX, json_object_size(labels));
+	json_object_foreach(labels, key, v) {
+		old = kag__jptr_push(&L->path, key);
+		why = kag__cluster_bad(KAG__CLUSTER_KEY, key, strlen(key));
+		if (!why && !json_is_string(v))
+			return fail(L, KAG_ESCHEMA, "expected a string, got %s", kag__json_kind(v));
+		if (!why)
+			why = kag__cluster_bad(KAG__CLUSTER_VALUE, json_string_value(v),
+					       json_string_length(v));
+		if (why)
+			return fail(L, KAG_ESCHEMA, "%s", why);
+		if (kag__cluster_set_label(L->cluster, key, strlen(key), json_string_value(v),
+					   json_string_length(v)) < 0)
+			return fail(L, KAG_ENOMEM, "out of memory");
+		kag__jptr_pop(&L->path, old);
+	}
+	if (kag__cluster_finish(L->cluster) < 0)
+		return fail(L, KAG_ENOMEM, "out of memory");
+	return KAG_OK;
+}
+
 /* One top-level member. Pass 0 handles everything but "add_*" lists, pass
  * 1 only those, so that additions extend a replacement wherever it is. */
 static int load_member(loader *L, const char *key, json_t *v, int pass)
@@ -585,6 +648,8 @@ static int load_member(loader *L, const char *key, json_t *v, int pass)
 		return load_components(L, v);
 	if (strcmp(key, "bad_sources") == 0)
 		return load_bad_sources(L, v);
+	if (strcmp(key, "cluster") == 0)
+		return load_cluster(L, v);
 	if (strcmp(key, "default_components") == 0) {
 		if (!json_is_boolean(v))
 			return fail(L, KAG_ESCHEMA, "expected true or false, got %s",
@@ -648,6 +713,11 @@ int kag_registry_load_policy(kag_registry *r, const char *json, size_t len)
 			L.st.bad_sources = L.bad;
 			L.bad_staged = 0;
 		}
+		if (L.cluster_staged) {
+			kag__cluster_free(r->policy.cluster);
+			L.st.cluster = L.cluster;
+			L.cluster = NULL;
+		}
 		r->policy = L.st;
 		for (i = 0; i < r->n_entries; i++)
 			if (L.enabled[i] >= 0)
@@ -663,6 +733,7 @@ done:
 	drop_components(&L);
 	if (L.bad_staged)
 		kag__addrlists_dispose(&L.bad);
+	kag__cluster_free(L.cluster);
 	kag__free(L.enabled);
 	json_decref(root);
 	return rc;

@@ -331,7 +331,7 @@ void kag_session_free(kag_session *s)
 	kag__releases_dispose(&s->releases);
 	for (v = s->pool; v; v = next) {
 		next = v->next;
-		kag__buf_dispose(&v->buf);
+		kag__verdict_dispose(v);
 		kag__free(v);
 	}
 	if (s->det_state) {
@@ -454,7 +454,7 @@ static int seen_routine(const kag_session *s, const kag__detector_def *d, const 
 static int emit(kag_session *s, size_t i, const kag__detector_def *d, const kag_event *ev,
 		const kag__ctx *ctx, const kag_finding *f, kag__gate_result *g)
 {
-	kag__verdict_input in = { d, ev, f, g, s->include_bodies };
+	kag__verdict_input in = { d, ev, f, g, s->include_bodies, s->reg->policy.cluster };
 	int assessment, severity;
 	kag_finding learned;
 	kag__coverage_note note;

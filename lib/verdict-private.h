@@ -3,14 +3,26 @@
 #ifndef KAG_VERDICT_PRIVATE_H
 #define KAG_VERDICT_PRIVATE_H
 
+#include "cluster-private.h"
 #include "coverage-private.h"
 #include "detector-private.h"
 #include "finding-private.h"
 #include "gate-private.h"
 #include "record-id-private.h"
 
+/* The schemas kag_verdict_render() writes besides kag's own record. */
+#define KAG__N_RENDERS 2
+
+/* A token of a verdict's JSON record, as render.c reads it: its span in
+ * the text, and the token after it and all it holds. */
+typedef struct {
+	uint32_t start, end, next;
+	unsigned char type;
+} kag__jtok;
+
 struct kag_verdict {
 	const char *detector;   /* borrowed from the registry */
+	const char *title;      /* the detector's title, borrowed likewise */
 	int assessment, outcome, severity, confidence;
 	uint64_t corr_count;
 	uint64_t repeat_count;  /* a repeat window's aggregate: repeats counted */
@@ -30,6 +42,12 @@ struct kag_verdict {
 	const char *missing[KAG__MAX_FIELDS * 2];
 	size_t n_inferred;
 	const char *inferred[KAG__FIELD_COUNT];
+	/* kag_verdict_render()'s OCSF and ECS texts, made when first asked
+	 * (render.c); a bit of `rendered` per schema says which are current */
+	kag_buf render[KAG__N_RENDERS];
+	unsigned rendered;
+	kag__jtok *tok;         /* the record's tokens while rendering */
+	size_t tok_cap;
 	kag__coverage_note cov; /* held at RequestReceived: what it adds to
 				 * coverage when released (entry 0: nothing) */
 	kag_verdict *next;      /* pool, result and pending lists */
@@ -41,10 +59,17 @@ typedef struct {
 	const kag_finding *f;
 	const kag__gate_result *gate;
 	int include_bodies;
+	const struct kag__cluster *cluster;  /* the registry's, or NULL */
 } kag__verdict_input;
 
 /* Build v from a finding (or a failed gate). */
 int kag__verdict_build(kag_verdict *v, const kag__verdict_input *in);
+
+/* Free what v holds (not v). */
+void kag__verdict_dispose(kag_verdict *v);
+
+/* The name kag's own record gives its schema ("schema" member). */
+#define KAG__RECORD_SCHEMA "kag/1"
 
 /* Make v a repeat window's aggregate: add "repeats":{"count":N,"first":..,
  * "last":..} to its JSON (times in microseconds, 0: null). */

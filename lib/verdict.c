@@ -1,6 +1,7 @@
 /* Verdict construction (the JSON record of design section 6) and accessors. */
 #include <string.h>
 
+#include "alloc-private.h"
 #include "verdict-private.h"
 
 /* The name a missing field is listed under: a sub-field of an absent
@@ -204,6 +205,8 @@ static void set_fields(kag_verdict *v, const kag__verdict_input *in)
 	size_t i;
 
 	v->detector = d->id;
+	v->title = d->title && *d->title ? d->title : d->id;
+	v->rendered = 0;
 	v->outcome = in->gate->outcome;
 	v->time_us = ev->time_us;
 	v->n_missing = v->n_inferred = v->n_attack = 0;
@@ -244,7 +247,10 @@ static void put_judgement(kag_buf *b, kag_verdict *v, const kag__verdict_input *
 	/* the id's digits are written once the record is complete (set_id) */
 	KAG__BUF_LIT(b, "{\"id\":\"");
 	v->id_off = b->len;
-	KAG__BUF_LIT(b, "00000000000000000000000000000000\",\"detector\":");
+	KAG__BUF_LIT(b, "00000000000000000000000000000000\",\"schema\":\"" KAG__RECORD_SCHEMA "\"");
+	if (in->cluster)
+		kag__buf_put(b, in->cluster->json, in->cluster->json_len);
+	KAG__BUF_LIT(b, ",\"detector\":");
 	put_plain_cstr(b, in->def->id);
 	KAG__BUF_LIT(b, ",\"assessment\":\"");
 	kag__buf_puts(b, kag_assessment_name(v->assessment));
@@ -477,6 +483,7 @@ int kag__verdict_add_repeats(kag_verdict *v, uint64_t count, int64_t first_us,
 		for (i = 0; i < v->n_attack; i++)
 			v->attack_off[i] += n;
 		v->repeat_count = count;
+		v->rendered = 0;
 		rc = KAG_OK;
 		/* an aggregate is a record of its own: its id adds the repeats
 		 * to the id of the verdict it was made from */
@@ -493,6 +500,16 @@ int kag__verdict_add_repeats(kag_verdict *v, uint64_t count, int64_t first_us,
 	}
 	kag__buf_dispose(&ins);
 	return rc;
+}
+
+void kag__verdict_dispose(kag_verdict *v)
+{
+	size_t i;
+
+	kag__buf_dispose(&v->buf);
+	for (i = 0; i < KAG__N_RENDERS; i++)
+		kag__buf_dispose(&v->render[i]);
+	kag__free(v->tok);
 }
 
 /* ---- accessors ---- */

@@ -272,10 +272,31 @@ class FilterTest(unittest.TestCase):
         self.assertEqual(value('kag_correlation_capacity', table='dedup'), 65536)
         self.assertEqual(families['kag_correlation_entries'].type, 'gauge')
 
+    def test_schema_option(self):
+        """--schema=ocsf|ecs: the same verdicts (by id, in order) as OCSF
+        Detection Findings or ECS documents; error records stay kag's."""
+        with open(SAMPLE, 'rb') as f:
+            data = f.read()
+        kag_recs = json_lines(self.run_filter(['--all'], data).stdout)
+        ids = [v['id'] for v in verdicts_of(kag_recs)]
+        for schema, id_of, check in (
+                ('ocsf', lambda r: r['finding_info']['uid'], lambda r: r['class_uid'] == 2004),
+                ('ecs', lambda r: r['event']['id'], lambda r: r['ecs']['version'] == '8.11.0')):
+            got = self.run_filter(['--all', '--schema', schema], data)
+            self.assertEqual(got.returncode, 0, got.stderr)
+            recs = json_lines(got.stdout)
+            # kag's error records have one member; an ECS document of a
+            # denied request has an "error" field set among many
+            findings = [r for r in recs if list(r) != ['error']]
+            self.assertEqual([id_of(r) for r in findings], ids, schema)
+            self.assertTrue(all(check(r) for r in findings), schema)
+            self.assertEqual([r['error']['code'] for r in recs if list(r) == ['error']],
+                             [e['code'] for e in errors_of(kag_recs)])
+
     def test_usage_errors(self):
         for args in (['--confirm'], ['--confirm', '--output=-'], ['--bogus'],
                      ['--max-line=0'], ['--format=xml'], ['--metrics-every=0'],
-                     ['--policy']):
+                     ['--policy'], ['--schema=xml']):
             got = self.run_filter(args, b'')
             self.assertEqual(got.returncode, 2, args)
             self.assertEqual(got.stdout, b'', args)

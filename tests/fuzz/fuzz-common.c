@@ -71,6 +71,7 @@ void fuzz_check_verdicts(const kag_result *res)
 		size_t len, ev_len;
 		json_t *root;
 		json_error_t err;
+		int schema;
 
 		FUZZ_CHECK(v != NULL);
 		FUZZ_CHECK(kag_verdict_detector(v) != NULL);
@@ -107,6 +108,19 @@ void fuzz_check_verdicts(const kag_result *res)
 					(int)ev_len, ev);
 				abort();
 			}
+			json_decref(root);
+		}
+		/* the OCSF and ECS renderings are JSON objects too */
+		for (schema = KAG_SCHEMA_OCSF; schema <= KAG_SCHEMA_ECS; schema++) {
+			FUZZ_CHECK(kag_verdict_render(&json, &len, v, schema) == KAG_OK);
+			FUZZ_CHECK(strlen(json) == len);
+			root = json_loadb(json, len, JSON_ALLOW_NUL, &err);
+			if (!root) {
+				fprintf(stderr, "rendering %d is not JSON (%s): %s\n", schema, err.text,
+					json);
+				abort();
+			}
+			FUZZ_CHECK(json_is_object(root));
 			json_decref(root);
 		}
 	}

@@ -10,6 +10,7 @@ import unittest
 
 EMBED = os.environ['KAG_README_EMBED']
 BASELINE = os.environ['KAG_README_BASELINE']
+RENDER = os.environ['KAG_README_RENDER']
 TRIAGE = os.environ['KAG_TRIAGE']
 SAMPLE = os.environ['KAG_SAMPLE']
 
@@ -41,6 +42,18 @@ class Readme(unittest.TestCase):
         self.assertEqual(got.returncode, 0)
         doc = json.loads(got.stdout)
         self.assertEqual(doc.get('format'), 'kag-baseline/1', doc)
+
+
+    def test_render_program(self):
+        got = subprocess.run([RENDER], stdout=subprocess.PIPE, timeout=60)
+        self.assertEqual(got.returncode, 0)
+        recs = records(got.stdout)
+        self.assertEqual(len(recs), 1)
+        f = recs[0]
+        self.assertEqual((f['class_uid'], f['type_uid'], f['metadata']['version']),
+                         (2004, 200401, '1.3.0'))
+        self.assertIn('cluster:prod-eu-1', f['metadata']['labels'])
+        self.assertEqual(f['evidences'][0]['api']['request']['uid'], 'a-1')
 
 
 if __name__ == '__main__':

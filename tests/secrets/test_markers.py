@@ -224,6 +224,8 @@ TRIAGE_MODES = [
     ('jobs2-jansson', ['--jobs=2', '--parser=jansson'], False),
     ('error-limit-0', ['--error-limit=0'], False),
     ('error-limit-1', ['--error-limit=1', '--summary'], False),
+    ('ocsf', ['--output=ocsf', '--all', '--error-limit=0'], False),
+    ('ecs', ['--output=ecs', '--all', '--error-limit=0'], False),
 ]
 
 

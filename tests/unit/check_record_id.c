@@ -58,7 +58,7 @@ static const kag_result *eval_fresh(const char *source, const char *text)
 }
 
 /* The id of the verdict of `detector` in res, checked against the JSON
- * record's leading "id" member, copied to out (33 bytes); 0 when there is
+ * record's leading "id" member (then "schema", no cluster being named), copied to out (33 bytes); 0 when there is
  * no such verdict. */
 static int id_of(const kag_result *res, const char *detector, char out[33])
 {
@@ -74,7 +74,8 @@ static int id_of(const kag_result *res, const char *detector, char out[33])
 		for (j = 0; j < 32; j++)
 			ck_assert_msg(strchr("0123456789abcdef", id[j]) != NULL, "id %s", id);
 		ck_assert_msg(strncmp(json, "{\"id\":\"", 7) == 0 && strncmp(json + 7, id, 32) == 0 &&
-			      strncmp(json + 39, "\",\"detector\":", 13) == 0, "record %.60s", json);
+			      strncmp(json + 39, "\",\"schema\":\"kag/1\",\"detector\":", 29) == 0,
+			      "record %.60s", json);
 		ck_assert_str_eq(tu_json_get(json, "id"), id);
 		memcpy(out, id, 33);
 		return 1;

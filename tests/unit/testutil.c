@@ -235,7 +235,7 @@ void tu_judge_file(tu_ctx *t, const char *relpath)
 	free(data);
 }
 
-/* A verdict record starts {"id":"<32 hex digits>","detector":...: the
+/* A verdict record starts {"id":"<32 hex digits>","schema":...: the
  * place past the id, or NULL when the record does not start so. */
 static const char *past_id(const char *rec)
 {
@@ -260,6 +260,11 @@ const char *tu_find(const tu_ctx *t, const char *detector, size_t nth)
 
 		ck_assert_msg(rest != NULL, "verdict record without a leading id: %.80s",
 			      t->lines[i]);
+		/* "schema" and, when named, "cluster" come between */
+		if (strncmp(rest, "\"schema\":\"kag/1\",", 17) == 0)
+			rest += 17;
+		if (strncmp(rest, "\"cluster\":", 10) == 0)
+			rest = strstr(rest, "}},") ? strstr(rest, "}},") + 3 : rest;
 		if (strncmp(rest, key, strlen(key)) == 0 && nth-- == 0)
 			return t->lines[i];
 	}
@@ -313,7 +318,11 @@ static json_t *walk(json_t *root, const char *path)
 		ck_assert_uint_lt(n, sizeof(part));
 		memcpy(part, path, n);
 		part[n] = '\0';
-		cur = json_is_object(cur) ? json_object_get(cur, part) : NULL;
+		if (json_is_array(cur))
+			cur = part[0] >= '0' && part[0] <= '9' ? json_array_get(cur, strtoul(part, NULL, 10))
+							       : NULL;
+		else
+			cur = json_is_object(cur) ? json_object_get(cur, part) : NULL;
 		path = dot ? dot + 1 : path + n;
 	}
 	return cur;

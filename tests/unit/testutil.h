@@ -45,8 +45,9 @@ size_t tu_count(const tu_ctx *t, const char *detector);
 const char *tu_find_alert(const tu_ctx *t, const char *detector, size_t nth);
 size_t tu_count_alerts(const tu_ctx *t, const char *detector);
 
-/* Read a JSON member by path ("evidence.user.username", "missing") from a
- * verdict line, dumped compactly into a static buffer; NULL if absent. */
+/* Read a JSON member by path ("evidence.user.username", "missing"; an
+ * array's item by its index, "evidences.0.api") from a verdict line,
+ * dumped compactly into a static buffer; NULL if absent. */
 const char *tu_json_get(const char *line, const char *path);
 /* 1 if the JSON array at `path` contains the string `value`. */
 int tu_json_array_has(const char *line, const char *path, const char *value);

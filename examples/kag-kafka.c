@@ -142,7 +142,7 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: " PROG " --brokers=HOST:PORT,... --group=ID --topic=NAME [options]\n"
+		"Usage: " PROG " --brokers=HOST:PORT,... --group=ID --topic=NAME [options]\n"
 		"Judge a Kafka topic of Kubernetes audit records in a consumer group.\n\n"
 		"  --brokers=LIST      bootstrap brokers (bootstrap.servers)\n"
 		"  --group=ID          consumer group (group.id)\n"

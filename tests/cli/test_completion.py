@@ -3,8 +3,8 @@ completion function is driven in bash as readline would call it (COMP_WORDS,
 COMP_CWORD) and its candidates compared exactly.
 
 Environment: KAG_COMPLETION (the script), KAG_TRIAGE, KAG_FILTER and, when
-it is built, KAG_WEBHOOK (the built tools, called by the completion for
---help and --list-detectors).
+they are built, KAG_WEBHOOK and KAG_KAFKA (the built tools, called by the
+completion for --help and --list-detectors).
 Skipped (77) without bash.
 """
 import os
@@ -20,6 +20,7 @@ from clitest import TRIAGE
 SCRIPT = os.environ.get('KAG_COMPLETION', '')
 FILTER = os.environ.get('KAG_FILTER', '')
 WEBHOOK = os.environ.get('KAG_WEBHOOK', '')
+KAFKA = os.environ.get('KAG_KAFKA', '')
 BASH = shutil.which('bash')
 
 DRIVER = r'''
@@ -60,6 +61,8 @@ class Completion(unittest.TestCase):
         tools = [('_kag_triage', TRIAGE), ('_kag_filter', FILTER)]
         if WEBHOOK:
             tools.append(('_kag_webhook', WEBHOOK))
+        if KAFKA:
+            tools.append(('_kag_kafka', KAFKA))
         for fn, tool in tools:
             opts = long_options(tool)
             self.assertGreater(len(opts), 15, tool)
@@ -83,7 +86,8 @@ class Completion(unittest.TestCase):
         self.assertEqual(self.triage('--format=e'), ['--format=eventlist', '--format=eks'])
 
     def test_other_values(self):
-        self.assertEqual(self.triage('--output', ''), ['json', 'text'])
+        self.assertEqual(self.triage('--output', ''), ['json', 'text', 'ocsf', 'ecs'])
+        self.assertEqual(self.filter('--schema', '=', 'e'), ['ecs'])
         self.assertEqual(self.triage('-o', 't'), ['text'])
         self.assertEqual(self.triage('--min-severity', 'h'), ['high'])
         self.assertEqual(self.triage('--fail-on', '=', 'c'), ['critical'])
@@ -127,6 +131,11 @@ class Completion(unittest.TestCase):
                 self.assertEqual(self.complete('_kag_webhook', WEBHOOK, 'a', cwd=d), [])
                 self.assertEqual(self.complete('_kag_webhook', WEBHOOK, '--tls'),
                                  ['--tls-cert', '--tls-key'])
+            if KAFKA:
+                self.assertEqual(self.complete('_kag_kafka', KAFKA, '--output', 'a', cwd=d),
+                                 ['audit.log'])
+                self.assertEqual(self.complete('_kag_kafka', KAFKA, '--output-topic', ''), [])
+                self.assertEqual(self.complete('_kag_kafka', KAFKA, 'a', cwd=d), [])
 
 
 if __name__ == '__main__':

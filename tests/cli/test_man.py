@@ -74,7 +74,8 @@ def main():
             missing = [o for o in opts if not re.search(re.escape(o) + r'\b', plain)]
             if missing:
                 fail('%s: the man page lacks %s' % (page, missing))
-            th = re.search(r'(?m)^\.TH (\S+) "?1"? .*"%s %s"' % (re.escape(tool), a.version),
+            # (the version line may go on: "kag-kafka 0.3.0 (librdkafka 2.0.2)")
+            th = re.search(r'(?m)^\.TH (\S+) "?1"? .*"%s %s[" ]' % (re.escape(tool), a.version),
                            roff)
             if not th or th.group(1).strip('"') != tool.upper():
                 fail('%s: .TH does not name %s %s' % (page, tool, a.version))

@@ -124,6 +124,9 @@ void kag__event_reset(kag_event *ev)
 
 	memset(ev->state, 0, sizeof(ev->state));
 	memset(ev->count, 0, sizeof(ev->count));
+	/* An absent field reads as the empty string, never as the last
+	 * record's text: that text may live in a tree freed since. */
+	memset(ev->str, 0, sizeof(ev->str));
 	ev->code = 0;
 	ev->stage = KAG_STAGE_UNKNOWN;
 	ev->level = KAG_LEVEL_UNKNOWN;

@@ -124,8 +124,8 @@ static int helm_storage(const kag_event *ev, const kag__caller *c)
 	if (c->tool || c->source == KAG__SOURCE_PUBLIC || kag__str_eq(u, "system:anonymous"))
 		return 0;
 	if (kag__eq(ev, KAG_FIELD_VERB, "get"))
-		return kag__str_prefix(ev->str[KAG_FIELD_OBJ_NAME], "sh.helm.release.v1.") &&
-		       kag__usable(ev, KAG_FIELD_OBJ_NAME);
+		return kag__usable(ev, KAG_FIELD_OBJ_NAME) &&
+		       kag__str_prefix(ev->str[KAG_FIELD_OBJ_NAME], "sh.helm.release.v1.");
 	return kag__usable(ev, KAG_FIELD_OBJ_NAMESPACE) && helm_selector(ev);
 }
 

@@ -11,6 +11,7 @@
  * authenticate them. */
 #include <string.h>
 
+#include "lru-private.h"        /* kag__hash_end: the 64-bit finaliser */
 #include "record-id-private.h"
 
 #define LANE_A_INIT 0xcbf29ce484222325ULL  /* 64-bit FNV offset basis */
@@ -53,22 +54,12 @@ void kag__record_id_u64(kag__record_id *id, uint64_t v)
 	feed_u64(id, v);
 }
 
-/* A 64-bit finaliser (the avalanche steps of MurmurHash3's fmix64). */
-static uint64_t fmix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 void kag__record_id_hex(const kag__record_id *id, char out[KAG__RECORD_ID_LEN + 1])
 {
 	static const char digits[] = "0123456789abcdef";
 	/* each lane's end folds in the other, so neither half stands alone */
-	uint64_t w[2] = { fmix(id->a ^ (id->b >> 1)), fmix(id->b + id->a * LANE_B_MUL) };
+	uint64_t w[2] = { kag__hash_end(id->a ^ (id->b >> 1)),
+			  kag__hash_end(id->b + id->a * LANE_B_MUL) };
 	int i, j;
 
 	for (i = 0; i < 2; i++)

@@ -367,7 +367,7 @@ static int parse_parser(struct options *o, const char *name)
 	} else if (strcmp(name, "fast") == 0) {
 		if (!(kag_features() & KAG_FEATURE_FAST_FRONTEND)) {
 			fprintf(stderr, "kag-triage: --parser=fast: this libkag was built without "
-				"the fast front end (jsmn)\n");
+				"the fast front end\n");
 			return 2;
 		}
 		o->frontend = KAG_FRONTEND_FAST;

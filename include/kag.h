@@ -446,7 +446,7 @@ enum kag_parser_option {
  * KAG_FEATURE_FAST_FRONTEND (otherwise asking for it gives KAG_EINVAL).
  * @since 0.1 */
 enum kag_frontend {
-	KAG_FRONTEND_FAST = 1,    /**< tokenizer (jsmn); jansson for the rest */
+	KAG_FRONTEND_FAST = 1,    /**< one checked scan to tokens; jansson for the rest */
 	KAG_FRONTEND_JANSSON = 2  /**< jansson for every record (the reference) */
 };
 

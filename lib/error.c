@@ -62,9 +62,7 @@ uint32_t kag_version_hex(void)
 uint32_t kag_features(void)
 {
 	return KAG_FEATURE_JANSSON | KAG_FEATURE_BUILDER
-#ifdef KAG_HAVE_JSMN
 		| KAG_FEATURE_FAST_FRONTEND
-#endif
 		;
 }
 

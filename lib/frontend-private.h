@@ -1,5 +1,6 @@
 /* The fast front end: fills native audit events straight from a record's
- * bytes, tokenized by jsmn, without building a JSON tree. Records of any
+ * bytes, cut into tokens by one checked pass (json-scan-private.h), without
+ * building a JSON tree. Records of any
  * other shape, and records it cannot take, go to the jansson front end,
  * which stays the reference: both give the same events and the same errors. */
 #ifndef KAG_FRONTEND_PRIVATE_H
@@ -9,15 +10,11 @@
 #include <stdint.h>
 
 #include "event-private.h"
+#include "json-scan-private.h"
 
 /* Scratch a parser keeps between records. */
 typedef struct {
-	void *tok;            /* jsmntok_t[cap_tok] */
-	size_t cap_tok;
-	void *keys;           /* keys of the objects being read */
-	size_t cap_keys;
-	uint32_t *slots;      /* hash table for duplicate keys of large objects */
-	size_t cap_slots;
+	kag__jscan scan;
 } kag__fast;
 
 void kag__fast_init(kag__fast *f);
@@ -25,14 +22,13 @@ void kag__fast_dispose(kag__fast *f);
 
 /* kag__fast_fill() did not fill the event: read the record with jansson. */
 #define KAG__FAST_DECLINED 1
-/* Reading a line (lim != NULL): jsmn could not tokenize it; the record the
- * framer cuts from it may still be read by the fast front end. */
+/* Reading a line (lim != NULL): the line did not scan as a record within
+ * the limits; the record the framer cuts from it, if any, is tried again. */
 #define KAG__FAST_UNFRAMED 2
 
-/* Deeper records are declined (jansson's own limit is 2048 levels). jsmn
- * spends time in proportion to the depth at each closing bracket: the
- * parser hands the fast front end no text nested deeper than this. */
-#define KAG__FAST_MAX_DEPTH 128
+/* Deeper records are declined (jansson's own limit is 2048 levels): the
+ * scan's depth limit. */
+#define KAG__FAST_MAX_DEPTH KAG__JSCAN_MAX_DEPTH
 
 /* The framer's limits, for records read straight from a line. */
 typedef struct {

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "json-check-private.h"
-#include "json-text-private.h"
+#include "json-scan-private.h"
 
 const unsigned char kag__json_ws[256] = {
 	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
@@ -89,138 +89,18 @@ int kag__json_primitive(const char *s, size_t n, int *is_int)
 
 /* ---- one JSON value ---- */
 
-static inline size_t skip_blanks(const char *s, size_t i, size_t n)
-{
-	while (i < n && kag__json_ws[(unsigned char)s[i]])
-		i++;
-	return i;
-}
-
-/* Bytes from s[i] on that need no look inside a string (printable ASCII
- * other than '"' and '\\'), eight at a time where there are eight. */
-static inline size_t plain_run(const unsigned char *s, size_t i, size_t n)
-{
-	while (n - i >= 8 && !kag__json_special8(s + i))
-		i += 8;
-	while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
-		i++;
-	return i;
-}
-
-/* The string whose opening quote is at s[i]: checked in one pass up to its
- * closing quote, and the index past that returned; 0 when jansson would
- * refuse it (or, for a key, when it holds \u0000). */
-static size_t check_string_at(const char *str, size_t i, size_t n, int key)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	int flags = 0;
-	size_t k;
-
-	for (i++;;) {
-		unsigned char c;
-
-#ifdef KAG__JSON_SSE2
-		{
-			unsigned m = 0;
-
-			while (n - i >= 16 && !(m = kag__json_special16(s + i)))
-				i += 16;
-			i = m ? i + (size_t)__builtin_ctz(m) : plain_run(s, i, n);
-		}
-#else
-		i = plain_run(s, i, n);
-#endif
-		if (i >= n)
-			return 0; /* no closing quote */
-		c = s[i];
-		if (c == '"')
-			break;
-		if (c >= 0x80) {
-			k = kag__utf8_seq(s + i, n - i);
-		} else if (c == '\\') {
-			k = kag__json_escape(s, i, n, &flags);
-		} else {
-			return 0; /* a control character */
-		}
-		if (!k)
-			return 0;
-		i += k;
-	}
-	if (key && (flags & KAG__JSON_NUL))
-		return 0;
-	return i + 1;
-}
-
 int kag__json_check(const char *s, size_t n)
 {
-	unsigned char stack[KAG__JSON_CHECK_DEPTH]; /* '{' or '[' of each open container */
-	size_t i = 0, depth = 0;
-	int is_int;
+	kag__jscan sc;
+	kag__jscan_opts o;
+	size_t end;
+	int rc;
 
-value:
-	i = skip_blanks(s, i, n);
-	if (i >= n)
-		return -1;
-	switch (s[i]) {
-	case '{':
-	case '[':
-		if (depth == KAG__JSON_CHECK_DEPTH)
-			return -1; /* deeper than this: jansson decides */
-		stack[depth++] = (unsigned char)s[i];
-		i = skip_blanks(s, i + 1, n);
-		if (i < n && s[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
-			depth--;
-			i++;
-			goto after;
-		}
-		if (stack[depth - 1] == '{')
-			goto key;
-		goto value;
-	case '"':
-		i = check_string_at(s, i, n, 0);
-		if (!i)
-			return -1;
-		goto after;
-	default: {
-		size_t j = i;
-
-		/* a literal or a number runs to the next delimiter */
-		while (j < n && !kag__json_ws[(unsigned char)s[j]] && s[j] != ',' && s[j] != ']' &&
-		       s[j] != '}')
-			j++;
-		if (j == i || kag__json_primitive(s + i, j - i, &is_int) < 0)
-			return -1;
-		i = j;
-		goto after;
-	}
-	}
-key:
-	i = skip_blanks(s, i, n);
-	if (i >= n || s[i] != '"')
-		return -1;
-	i = check_string_at(s, i, n, 1);
-	if (!i)
-		return -1;
-	i = skip_blanks(s, i, n);
-	if (i >= n || s[i] != ':')
-		return -1;
-	i++;
-	goto value;
-after:
-	i = skip_blanks(s, i, n);
-	if (!depth)
-		return i == n ? 0 : -1;
-	if (i >= n)
-		return -1;
-	if (s[i] == ',') {
-		i++;
-		if (stack[depth - 1] == '{')
-			goto key;
-		goto value;
-	}
-	if (s[i] != (stack[depth - 1] == '{' ? '}' : ']'))
-		return -1;
-	depth--;
-	i++;
-	goto after;
+	/* no tokens and no key check: the scan allocates nothing */
+	memset(&o, 0, sizeof(o));
+	o.max_depth = KAG__JSON_CHECK_DEPTH;
+	kag__jscan_init(&sc);
+	rc = kag__jscan_run(&sc, s, n, &o, &end);
+	kag__jscan_dispose(&sc);
+	return rc < 0 ? -1 : 0;
 }

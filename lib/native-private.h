@@ -1,6 +1,6 @@
 /* The members of a native audit.k8s.io Event (v1 and v1beta1) that kag
  * reads: one table, used by both front ends (frontend_jansson.c,
- * frontend_jsmn.c) and by kag_event_set_member(). For each member it says
+ * frontend_fast.c) and by kag_event_set_member(). For each member it says
  * which field it fills and how its value is taken; the lists below are in
  * the order the members are taken, which is also the order in which their
  * errors are found.

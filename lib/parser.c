@@ -1,6 +1,6 @@
 /* The push parser: frames a byte stream into records (JSON lines, pretty
  * printed documents, EventLists, arrays), enforces limits while framing,
- * and hands each record to a front end: the fast one (frontend_jsmn.c) for
+ * and hands each record to a front end: the fast one (frontend_fast.c) for
  * native events when it is built and chosen, else, or when it declines, the
  * jansson one. jansson reads a record straight from the buffer when it can
  * tell where the record ends as the framer would (see json_record); the
@@ -70,9 +70,7 @@ struct kag_parser {
 
 	int format;          /* KAG_FORMAT_* */
 	int frontend;        /* KAG_FRONTEND_* */
-#ifdef KAG_HAVE_JSMN
 	kag__fast fast;
-#endif
 	uint64_t st_fast;    /* records filled by the fast front end */
 	uint64_t st_at_once; /* records parsed by jansson straight from the buffer */
 	uint64_t fast_line_end; /* stream offset up to which lines were tried */
@@ -114,12 +112,8 @@ int kag_parser_new(kag_parser **out)
 	p->max_string = KAG__DEFAULT_MAX_STRING;
 	p->max_items = 100000;
 	p->max_values = KAG__DEFAULT_MAX_VALUES;
-#ifdef KAG_HAVE_JSMN
 	kag__fast_init(&p->fast);
 	p->frontend = KAG_FRONTEND_FAST;
-#else
-	p->frontend = KAG_FRONTEND_JANSSON;
-#endif
 	*out = p;
 	return KAG_OK;
 }
@@ -139,9 +133,7 @@ void kag_parser_free(kag_parser *p)
 		return;
 	drop_list(p);
 	kag__event_dispose(&p->ev);
-#ifdef KAG_HAVE_JSMN
 	kag__fast_dispose(&p->fast);
-#endif
 	kag__buf_dispose(&p->in);
 	kag__buf_dispose(&p->err_json);
 	kag__free(p->source);
@@ -159,12 +151,10 @@ int kag_parser_set_option_u64(kag_parser *p, int option, uint64_t value)
 	case KAG_OPT_MAX_ITEMS: p->max_items = value; break;
 	case KAG_OPT_MAX_VALUES: p->max_values = value; break;
 	case KAG_OPT_FRONTEND:
-#ifdef KAG_HAVE_JSMN
 		if (value == KAG_FRONTEND_FAST) {
 			p->frontend = KAG_FRONTEND_FAST;
 			break;
 		}
-#endif
 		if (value != KAG_FRONTEND_JANSSON)
 			return KAG_EINVAL;
 		p->frontend = KAG_FRONTEND_JANSSON;
@@ -701,7 +691,6 @@ static void find_first_line(const char *s, size_t n, first_line *f)
 	f->counted = 0;
 }
 
-#ifdef KAG_HAVE_JSMN
 /* Fill the event with the fast front end from rec[0, len): one framed
  * record (lim NULL) or the line that starts with one (see
  * kag__fast_fill). The event is reset when it declines. */
@@ -749,8 +738,7 @@ static int fast_line(kag_parser *p)
 		return 0;
 	/* The budgets hold before a token is made: tokens are at most the
 	 * line's bytes, and nesting at most its brackets; else one pass
-	 * checks them. jsmn's time grows with the depth at each closing
-	 * bracket, so the fast front end takes no line deeper than it reads
+	 * checks them. The fast front end takes no line deeper than it reads
 	 * (a deeper one within the limit goes to jansson). A line over a
 	 * budget is framed as usual, which reports it. */
 	if (n > p->max_values || !fl.counted || fl.open > p->max_depth ||
@@ -777,7 +765,6 @@ static int fast_line(kag_parser *p)
 	reset_record(p);
 	return 1;
 }
-#endif
 
 /* A record whose first line is in the buffer goes to jansson at once,
  * which stops at the end of its value: for valid JSON, the framer would
@@ -801,11 +788,9 @@ static json_t *json_record(kag_parser *p)
 
 	if (p->rec_offset < p->json_tried_end)
 		return NULL;
-#ifdef KAG_HAVE_JSMN
 	/* The fast front end reads the record unless it declined it. */
 	if (p->frontend == KAG_FRONTEND_FAST && !p->fast_skip)
 		return NULL;
-#endif
 	/* Without its first line, the record is most likely not all here. */
 	find_first_line(rec, avail, &fl);
 	if (!fl.ended && !p->finished)
@@ -986,11 +971,9 @@ static int scan(kag_parser *p, int *code_out, json_t **root_out)
 				p->rec_start = p->pos;
 				p->rec_line = p->line;
 				p->rec_offset = p->base + p->pos;
-#ifdef KAG_HAVE_JSMN
 				p->fast_skip = 0;
 				if (p->frontend == KAG_FRONTEND_FAST && fast_line(p))
 					return SCAN_FAST;
-#endif
 				if ((*root_out = json_record(p)) != NULL)
 					return SCAN_PARSED;
 				continue;
@@ -1096,7 +1079,6 @@ NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int en
 		return set_error(p, KAG_ELIMIT, p->rec_line, p->rec_offset + scan.at, "",
 				 "%s", m);
 	}
-#ifdef KAG_HAVE_JSMN
 	if (!encoded && p->max_depth > KAG__FAST_MAX_DEPTH) {
 		b.max_depth = KAG__FAST_MAX_DEPTH;
 		shallow = kag__budget_check(p->in.data + start, rlen, &b, 0, &scan) ==
@@ -1105,9 +1087,6 @@ NOINLINE static int framed_root(kag_parser *p, size_t start, size_t rlen, int en
 	if (!encoded && shallow && p->frontend == KAG_FRONTEND_FAST && !p->fast_skip &&
 	    fast_fill(p, p->in.data + start, rlen, NULL, NULL) == KAG_OK)
 		return 1;
-#else
-	(void)shallow;
-#endif
 	if (encoded) {
 		while (rlen && p->in.data[start + rlen - 1] == '\r')
 			rlen--;

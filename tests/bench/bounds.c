@@ -7,7 +7,8 @@
  * empty objects, one long string) is read at 64 KiB and at 1 MiB by each
  * front end, best of N rounds; the figure is the ratio of the two times,
  * about 16 when the work is linear in the length (a cost growing with the
- * square of the length, as jsmn's closing brackets had, gives about 256).
+ * square of the length, as an earlier tokenizer's closing brackets had, gives
+ * about 256).
  * Caches make a larger record cost more per byte (a 1 MiB record's tree
  * does not fit where a 64 KiB one's does): the run fails when a ratio
  * passes 64, four times the linear figure and a quarter of the square.

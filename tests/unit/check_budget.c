@@ -28,9 +28,7 @@ typedef struct {
 } outcomes;
 
 static const int frontends[] = {
-#ifdef KAG_HAVE_JSMN
 	KAG_FRONTEND_FAST,
-#endif
 	KAG_FRONTEND_JANSSON
 };
 #define N_FRONTENDS (sizeof(frontends) / sizeof(frontends[0]))
@@ -130,8 +128,8 @@ static void repeat(text *t, const char *s, size_t times)
 
 /* ---- nesting ---- */
 
-/* A 1 MiB line of nested objects is rejected for its depth (jsmn never
- * sees it), and the stream goes on. */
+/* A 1 MiB line of nested objects is rejected for its depth (the fast
+ * front end never sees it), and the stream goes on. */
 START_TEST(deep_line_rejected)
 {
 	text t = { 0 };
@@ -390,9 +388,6 @@ static void oom_sweep(const char *in, int fe)
  * allocation from bad syntax: there jansson's word stands.) */
 START_TEST(jansson_oom_is_enomem)
 {
-#ifndef KAG_HAVE_JSMN
-	return;
-#endif
 	oom_sweep("{\"verb\":\"get\",\"auditID\":\"a\",\"user\":{\"username\":\"u\","
 		  "\"groups\":[\"g1\",\"g2\"]}}\n", KAG_FRONTEND_JANSSON);
 	oom_sweep("{\"category\":\"kube-audit\",\"properties\":{\"log\":\"{\\\"verb\\\":"

@@ -998,7 +998,7 @@ int main(void)
 	int failed;
 
 	if (!(kag_features() & KAG_FEATURE_FAST_FRONTEND)) {
-		puts("built without the fast front end (no jsmn.h): nothing to compare");
+		puts("built without the fast front end: nothing to compare");
 		return 77; /* skipped */
 	}
 	sr = srunner_create(frontend_suite());

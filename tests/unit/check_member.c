@@ -317,9 +317,9 @@ START_TEST(body_redacted)
 }
 END_TEST
 
-/* The members the jansson and jsmn front ends read before they shared the
+/* The members the jansson and fast front ends read before they shared the
  * table (key_index and top_key, user_member, object_ref_member,
- * response_status_member and the jsmn member lists): each is in the table,
+ * response_status_member and the fast front end's member lists): each is in the table,
  * with the same field and kind, in the same order of taking. */
 START_TEST(table_covers_the_front_ends)
 {

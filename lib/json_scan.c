@@ -7,6 +7,13 @@
 #include "json-scan-private.h"
 #include "json-text-private.h"
 
+/* string_end() is called for every string: in the scan's loop, not a call. */
+#if defined(__GNUC__)
+#define JSCAN_INLINE static inline __attribute__((always_inline))
+#else
+#define JSCAN_INLINE static inline
+#endif
+
 /* Token arrays larger than this are freed by kag__jscan_trim(). */
 #define JSCAN_KEEP_TOKENS 65536
 /* A key of an object with up to this many keys is compared with the
@@ -84,7 +91,7 @@ static inline size_t blanks(const unsigned char *s, size_t i, size_t n)
 /* The string whose opening quote is at s[i], checked up to its closing
  * quote: returns the index of that quote, or 0 when jansson would refuse
  * the string. *flags gets KAG__JSON_ESCAPED and KAG__JSON_NUL. */
-static inline size_t string_end(const unsigned char *s, size_t i, size_t n, int *flags)
+JSCAN_INLINE size_t string_end(const unsigned char *s, size_t i, size_t n, int *flags)
 {
 	size_t k;
 

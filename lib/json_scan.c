@@ -83,6 +83,10 @@ static int grow(void **buf, size_t *cap, size_t need, size_t size, size_t first)
 
 static inline size_t blanks(const unsigned char *s, size_t i, size_t n)
 {
+	/* the four blanks are at or below 0x20, JSON's other bytes outside
+	 * strings above it: most calls end at the first byte */
+	if (i < n && s[i] > 0x20)
+		return i;
 	while (i < n && kag__json_ws[s[i]])
 		i++;
 	return i;

@@ -48,11 +48,19 @@ static int prefix_nocase(kag_str s, const char *lit)
 static const char *tool_of(kag_str ua)
 {
 	size_t i;
+	char c;
 
+	if (!ua.len)
+		return NULL;
+	/* this runs for most requests: only the tools whose name starts with
+	 * the agent's first byte are compared */
+	c = ua.ptr[0];
+	if (c >= 'A' && c <= 'Z')
+		c = (char)(c - 'A' + 'a');
 	/* PowerShell's Invoke-WebRequest writes "Mozilla/5.0 (...)
 	 * WindowsPowerShell/5.1": caught by "mozilla/" */
 	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
-		if (prefix_nocase(ua, tools[i].prefix))
+		if (tools[i].prefix[0] == c && prefix_nocase(ua, tools[i].prefix))
 			return tools[i].name;
 	return NULL;
 }

@@ -157,6 +157,29 @@ void kag__event_reset(kag_event *ev)
 	ev->line = ev->offset = 0;
 }
 
+void kag__event_swap(kag_event *a, kag_event *b)
+{
+	kag_event t = *a;
+
+	*a = *b;
+	*b = t;
+	/* swap back what belongs to the handle */
+	b->member_err = a->member_err;
+	a->member_err = t.member_err;
+	b->reader = a->reader;
+	a->reader = t.reader;
+	b->format = a->format;
+	a->format = t.format;
+	b->source = a->source;
+	a->source = t.source;
+	b->line = a->line;
+	a->line = t.line;
+	b->offset = a->offset;
+	a->offset = t.offset;
+	b->borrowed = a->borrowed;
+	a->borrowed = t.borrowed;
+}
+
 void kag__event_dispose(kag_event *ev)
 {
 	kag_arena_block *b, *next;
@@ -164,6 +187,8 @@ void kag__event_dispose(kag_event *ev)
 	kag__event_reset(ev);
 	kag__free(ev->member_err);
 	ev->member_err = NULL;
+	kag_parser_free(ev->reader);
+	ev->reader = NULL;
 	for (b = ev->arena; b; b = next) {
 		next = b->next;
 		kag__free(b);

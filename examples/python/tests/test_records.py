@@ -1,4 +1,4 @@
-"""Engine.judge_record(): decoded records judged through the event builder.
+"""Engine.judge_record(): decoded records judged through kag_event_set_record().
 
 The differential test judges every JSON record of the corpus (tests/data,
 from $KAG_TEST_DATA, and examples/sample-audit.jsonl) twice, in two engines
@@ -368,7 +368,7 @@ class Records(unittest.TestCase):
                 got = made.judge_record(record)
                 self.assertEqual(comparable(got), comparable(parsed.judge(json.dumps(record))))
 
-    def test_members_read_are_serialised_once(self):
+    def test_members_read_are_written_once(self):
         pod = {"kind": "Pod", "spec": {"containers": [
             {"name": "c", "image": "nginx", "securityContext": {"privileged": True}}]}}
         record = {"kind": "Event", "auditID": "b-1", "stage": "ResponseComplete",
@@ -388,11 +388,19 @@ class Records(unittest.TestCase):
         with kag.Engine(policy=NO_REPEATS) as made, kag.Engine(policy=NO_REPEATS, format="native") as parsed:
             with mock.patch.object(kag.json, "dumps", counting_dumps):
                 recs = made.judge_record(record)
-            # each member the library reads, once, in the parser's order;
-            # neither unknown members nor nulls
-            self.assertEqual(calls, ["Event", "b-1", "ResponseComplete", "RequestResponse",
-                                     "create", record["user"], record["objectRef"],
-                                     record["responseStatus"], pod, pod])
+            if kag.ACCELERATED:
+                # the accelerator writes the text
+                self.assertEqual(calls, [])
+            else:
+                # one json.dumps() of the members the library reads, in
+                # its order; neither unknown members nor nulls
+                self.assertEqual(len(calls), 1)
+                self.assertEqual(list(calls[0].items()), [
+                    ("kind", "Event"), ("auditID", "b-1"), ("stage", "ResponseComplete"),
+                    ("level", "RequestResponse"), ("verb", "create"), ("user", record["user"]),
+                    ("objectRef", record["objectRef"]),
+                    ("responseStatus", record["responseStatus"]), ("requestObject", pod),
+                    ("responseObject", pod)])
             self.assertIn("privileged_workload", [r["detector"] for r in recs])
             self.assertEqual(comparable(recs), comparable(parsed.judge(json.dumps(record))))
 

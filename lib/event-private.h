@@ -59,6 +59,8 @@ struct kag_event {
 	 * first[field] (the builder may interleave fields). */
 	uint64_t scattered;
 
+	/* From here on, what belongs to the handle rather than to the record
+	 * it holds (kag__event_swap exchanges the members above only). */
 	struct kag__member_error *member_err; /* last error of kag_event_set_member()
 				   * or kag_event_check_native(); allocated by
 				   * the first */
@@ -82,7 +84,7 @@ enum { KAG__KIND_STRING, KAG__KIND_INT, KAG__KIND_LIST, KAG__KIND_PAIRS,
 int kag__field_kind(int field);
 /* Exchange the records held by two events (fields, items, arena, trees);
  * what belongs to each handle stays: its error, reader, format, source,
- * position, and whether a parser owns it. */
+ * position, and whether a parser owns it (the members from member_err on). */
 void kag__event_swap(kag_event *a, kag_event *b);
 /* kag_event_set_record(): read json[0, len) with parser p (reset first) as
  * a stream that holds that one native record, and move the event it gives

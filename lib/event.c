@@ -1,5 +1,6 @@
 /* Event slots, accessors and the builder. */
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -159,25 +160,13 @@ void kag__event_reset(kag_event *ev)
 
 void kag__event_swap(kag_event *a, kag_event *b)
 {
-	kag_event t = *a;
+	/* the record: the members before member_err (event-private.h) */
+	size_t n = offsetof(kag_event, member_err);
+	kag_event t;
 
-	*a = *b;
-	*b = t;
-	/* swap back what belongs to the handle */
-	b->member_err = a->member_err;
-	a->member_err = t.member_err;
-	b->reader = a->reader;
-	a->reader = t.reader;
-	b->format = a->format;
-	a->format = t.format;
-	b->source = a->source;
-	a->source = t.source;
-	b->line = a->line;
-	a->line = t.line;
-	b->offset = a->offset;
-	a->offset = t.offset;
-	b->borrowed = a->borrowed;
-	a->borrowed = t.borrowed;
+	memcpy(&t, a, n);
+	memcpy(a, b, n);
+	memcpy(b, &t, n);
 }
 
 void kag__event_dispose(kag_event *ev)

@@ -474,12 +474,11 @@ ACCELERATED = _record_text_c is not None
 
 
 if ACCELERATED:
-    def _record_text(record):
+    def _record_text(record, _c=_record_text_c, _names=_MEMBER_NAMES):
         """The record's members as one JSON object (bytes). The accelerator
         leaves what it does not write as the pure-Python path would (None)
         to that path."""
-        text = _record_text_c(record, _MEMBER_NAMES)
-        return _record_text_pure(record) if text is None else text
+        return _c(record, _names) or _record_text_pure(record)
 else:
     _record_text = _record_text_pure
 

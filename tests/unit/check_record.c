@@ -235,8 +235,6 @@ static void fails(kag_event *ev, const char *text, size_t len, int code, const c
 	ck_assert_str_eq(kag_event_error_path(ev), path);
 }
 
-#define FAILS(ev, lit, code, message, path) fails(ev, lit, sizeof(lit) - 1, code, message, path)
-
 /* A record whose requestObject is nested `depth` arrays deep. */
 static char *deep_record(size_t depth, size_t *len)
 {
@@ -264,38 +262,56 @@ START_TEST(hostile)
 
 	ck_assert_ptr_nonnull(text);
 	ck_assert_int_eq(kag_event_new(&ev), KAG_OK);
-	/* wrong types, at their pointer */
-	FAILS(ev, "{\"verb\":5}", KAG_ESCHEMA, "expected string, got integer", "/verb");
-	FAILS(ev, "{\"verb\":\"get\",\"sourceIPs\":[\"ok\",7]}", KAG_ESCHEMA,
-	      "expected string, got integer", "/sourceIPs/1");
-	FAILS(ev, "{\"user\":{\"extra\":{\"s\":5}}}", KAG_ESCHEMA, "expected array, got integer",
-	      "/user/extra/s");
-	/* the first in the order the members are taken, not in the text */
-	FAILS(ev, "{\"annotations\":{\"a\":1},\"verb\":2}", KAG_ESCHEMA,
-	      "expected string, got integer", "/verb");
-	FAILS(ev, "{\"verb\":\"get\",\"responseStatus\":{\"code\":200.5}}", KAG_ESCHEMA,
-	      "expected integer, got number", "/responseStatus/code");
-	/* not one audit event */
-	FAILS(ev, "{}", KAG_ESCHEMA, "not an audit event: none of verb, auditID, stage, "
-	      "requestURI, objectRef, user is present", "");
-	FAILS(ev, "\"get\"", KAG_ESCHEMA, "expected an audit event object, got string", "");
-	FAILS(ev, " [{\"verb\":\"get\"}]", KAG_ESCHEMA,
-	      "expected an audit event object, got array", "");
-	FAILS(ev, "{\"kind\":\"EventList\",\"items\":[{\"verb\":\"get\"}]}", KAG_ESCHEMA,
-	      "expected one audit event, got a list of them", "");
-	FAILS(ev, "{\"verb\":\"get\"}\n{\"verb\":\"list\"}", KAG_EPARSE,
-	      "more than one record in the text", "");
-	FAILS(ev, "", KAG_EPARSE, "no JSON value in the text", "");
-	FAILS(ev, " \r\n\t", KAG_EPARSE, "no JSON value in the text", "");
-	/* not JSON */
-	FAILS(ev, "{\"verb\":\"get\"", KAG_ETRUNCATED,
-	      "input ends inside a record (truncated record)", "");
-	FAILS(ev, "{\"verb\":\"get\"} x", KAG_EPARSE,
-	      "not JSON (a line of 1 bytes that starts with no JSON object or array)", "");
-	FAILS(ev, "{\"verb\":\"get\",\"verb\":\"list\"}", KAG_EPARSE,
-	      "invalid JSON: duplicate object key", "");
-	FAILS(ev, "{\"verb\":\"g\xff\"}", KAG_EPARSE, "invalid JSON: invalid UTF-8", "");
-	FAILS(ev, "{\"verb\":\"g\xc3\"}", KAG_EPARSE, "invalid JSON: invalid UTF-8", "");
+	/* text, code, message, pointer: wrong types at their pointer (the first
+	 * in the order the members are taken, not in the text); not one audit
+	 * event; not JSON */
+	static const struct {
+		const char *text;
+		int code;
+		const char *message, *path;
+	} cases[] = {
+		{ "{\"verb\":5}", KAG_ESCHEMA,
+		  "expected string, got integer", "/verb" },
+		{ "{\"verb\":\"get\",\"sourceIPs\":[\"ok\",7]}", KAG_ESCHEMA,
+		  "expected string, got integer", "/sourceIPs/1" },
+		{ "{\"user\":{\"extra\":{\"s\":5}}}", KAG_ESCHEMA,
+		  "expected array, got integer", "/user/extra/s" },
+		{ "{\"annotations\":{\"a\":1},\"verb\":2}", KAG_ESCHEMA,
+		  "expected string, got integer", "/verb" },
+		{ "{\"verb\":\"get\",\"responseStatus\":{\"code\":200.5}}", KAG_ESCHEMA,
+		  "expected integer, got number", "/responseStatus/code" },
+		{ "{}", KAG_ESCHEMA,
+		  "not an audit event: none of verb, auditID, stage, requestURI, objectRef, "
+		  "user is present", "" },
+		{ "\"get\"", KAG_ESCHEMA,
+		  "expected an audit event object, got string", "" },
+		{ " [{\"verb\":\"get\"}]", KAG_ESCHEMA,
+		  "expected an audit event object, got array", "" },
+		{ "{\"kind\":\"EventList\",\"items\":[{\"verb\":\"get\"}]}", KAG_ESCHEMA,
+		  "expected one audit event, got a list of them", "" },
+		{ "{\"verb\":\"get\"}\n{\"verb\":\"list\"}", KAG_EPARSE,
+		  "more than one record in the text", "" },
+		{ "", KAG_EPARSE,
+		  "no JSON value in the text", "" },
+		{ " \r\n\t", KAG_EPARSE,
+		  "no JSON value in the text", "" },
+		{ "{\"verb\":\"get\"", KAG_ETRUNCATED,
+		  "input ends inside a record (truncated record)", "" },
+		{ "{\"verb\":\"get\"} x", KAG_EPARSE,
+		  "not JSON (a line of 1 bytes that starts with no JSON object or array)",
+		  "" },
+		{ "{\"verb\":\"get\",\"verb\":\"list\"}", KAG_EPARSE,
+		  "invalid JSON: duplicate object key", "" },
+		{ "{\"verb\":\"g\xff\"}", KAG_EPARSE,
+		  "invalid JSON: invalid UTF-8", "" },
+		{ "{\"verb\":\"g\xc3\"}", KAG_EPARSE,
+		  "invalid JSON: invalid UTF-8", "" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		fails(ev, cases[i].text, strlen(cases[i].text), cases[i].code, cases[i].message,
+		      cases[i].path);
 	/* a raw NUL byte ends nothing: it is not JSON */
 	ck_assert_int_eq(same_as_parsers(ev, "{\"verb\":\"g\0t\"}", 14, "raw NUL"), 0);
 	ck_assert_int_eq(kag_event_set_record(ev, "{\"verb\":\"g\0t\"}", 14), KAG_EPARSE);
@@ -400,14 +416,14 @@ END_TEST
 
 int main(void)
 {
+	const TTest *const tests[] = { corpus_lines, bench_stream, hostile, owns_its_text };
 	Suite *s = suite_create("record");
 	TCase *tc = tcase_create("record");
+	size_t i;
 
 	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, corpus_lines);
-	tcase_add_test(tc, bench_stream);
-	tcase_add_test(tc, hostile);
-	tcase_add_test(tc, owns_its_text);
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		tcase_add_test(tc, tests[i]);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -301,6 +301,28 @@ class WrongTypes(unittest.TestCase):
             made.judge_record({"verb": "get", "responseStatus": {"code": (1 << 63) - 1}})
 
 
+class Limits(unittest.TestCase):
+    def test_limits_as_feed_reports_them(self):
+        """A record over a default limit raises KagELimit with the error
+        feed() gives for the same record as a line."""
+        deep = 1
+        for _ in range(64):
+            deep = [deep]
+        cases = [({"verb": "get", "requestObject": deep}, "nesting deeper than 64 levels"),
+                 ({"verb": "get", "userAgent": "a" * ((1 << 20) + 1)},
+                  "a string is longer than 1048576 bytes")]
+        with kag.Engine(policy=NO_REPEATS) as made, \
+                kag.Engine(policy=NO_REPEATS, format="native") as parsed:
+            for record, message in cases:
+                with self.assertRaises(kag.KagELimit) as cm:
+                    made.judge_record(record)
+                self.assertEqual((cm.exception.message, cm.exception.path), (message, ""))
+                self.assertEqual(comparable(parsed.feed(json.dumps(record) + "\n")),
+                                 [("error", "KAG_ELIMIT", message, "")])
+            # one level less is read
+            self.assertEqual(made.judge_record({"verb": "get", "requestObject": deep[0]}), [])
+
+
 class Records(unittest.TestCase):
     def test_same_as_parsing(self):
         with kag.Engine(policy=NO_REPEATS, include_bodies=True) as made, \

@@ -23,6 +23,7 @@
 #include <Python.h>
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,6 +83,17 @@ static const unsigned char escaped[256] = {
 	['"'] = 1, ['\\'] = 1,
 };
 
+/* Does any of the 8 bytes of w need an escape? Each test is exact for
+ * "any": a borrow only spreads from a byte that is a hit itself. */
+static inline int any_escaped(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+		((backslash - ones) & ~backslash)) & high ? 1 : 0;
+}
+
 /* A str as json.dumps writes it with ensure_ascii=False: UTF-8, with
  * '"', '\\' and the control characters escaped (\uXXXX in lower case but
  * for the five short forms). DEFER for a lone surrogate. */
@@ -89,8 +101,14 @@ static int put_str(text *t, PyObject *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	Py_ssize_t n, i, run = 0;
-	const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+	const char *u;
 
+	if (PyUnicode_IS_COMPACT_ASCII(s)) {
+		u = (const char *)PyUnicode_DATA(s);
+		n = PyUnicode_GET_LENGTH(s);
+	} else {
+		u = PyUnicode_AsUTF8AndSize(s, &n);
+	}
 	if (!u) {
 		if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
 			return -1;
@@ -102,9 +120,21 @@ static int put_str(text *t, PyObject *s)
 		return -1;
 	t->data[t->len++] = '"';
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)u[i];
+		unsigned char c;
 		char *o;
 
+		/* runs of 8 bytes with nothing to escape, at once */
+		while (n - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, u + i, 8);
+			if (any_escaped(w))
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		c = (unsigned char)u[i];
 		if (!escaped[c])
 			continue;
 		memcpy(t->data + t->len, u + run, (size_t)(i - run));
@@ -244,56 +274,117 @@ static int put_value(text *t, PyObject *v, int depth)
  * into memory already there. Only used with the GIL held. */
 static text kept;
 
-static PyObject *record_text(PyObject *self, PyObject *args)
-{
-	PyObject *record, *names, *v, *out = NULL;
-	text t = kept;
-	Py_ssize_t i, n;
-	int rc = 0, first = 1;
+/* The member names of the last call (a tuple of ASCII str, referenced
+ * here), as bytes: a record's keys are matched against them directly,
+ * which costs less than a dict lookup per name. */
+#define MAX_NAMES 64
+static PyObject *names_kept;
+static struct {
+	const char *s;
+	Py_ssize_t n;
+} name_tab[MAX_NAMES];
+static Py_ssize_t name_count;
 
+static int take_names(PyObject *names)
+{
+	Py_ssize_t i, n = PyTuple_GET_SIZE(names);
+
+	if (names == names_kept)
+		return 0;
+	if (n > MAX_NAMES) {
+		PyErr_SetString(PyExc_ValueError, "record_text: too many names");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		PyObject *name = PyTuple_GET_ITEM(names, i);
+
+		if (!PyUnicode_CheckExact(name) || !PyUnicode_IS_COMPACT_ASCII(name)) {
+			PyErr_SetString(PyExc_TypeError, "record_text: names must be ASCII str");
+			return -1;
+		}
+		name_tab[i].s = (const char *)PyUnicode_DATA(name);
+		name_tab[i].n = PyUnicode_GET_LENGTH(name);
+	}
+	Py_INCREF(names);
+	Py_XDECREF(names_kept);
+	names_kept = names;
+	name_count = n;
+	return 0;
+}
+
+/* The index of key among the names, or -1. */
+static Py_ssize_t name_index(PyObject *key)
+{
+	const char *s;
+	Py_ssize_t i, n;
+
+	if (!PyUnicode_IS_COMPACT_ASCII(key))
+		return -1; /* the names are ASCII */
+	s = (const char *)PyUnicode_DATA(key);
+	n = PyUnicode_GET_LENGTH(key);
+	for (i = 0; i < name_count; i++)
+		if (name_tab[i].n == n && name_tab[i].s[0] == s[0] && memcmp(name_tab[i].s, s, n) == 0)
+			return i;
+	return -1;
+}
+
+/* The members of record, in the order of the names: { "name":value, ... }. */
+static int put_record(text *t, PyObject *record)
+{
+	PyObject *slot[MAX_NAMES] = { NULL }, *k, *v;
+	Py_ssize_t pos = 0, i;
+	int rc, first = 1;
+
+	/* record.get(name) for each name: a key equal to a name without
+	 * being an exact str (a subclass) is left to the pure path */
+	while (PyDict_Next(record, &pos, &k, &v)) {
+		if (!PyUnicode_CheckExact(k))
+			return DEFER;
+		if ((i = name_index(k)) >= 0)
+			slot[i] = v;
+	}
+	if (putc_(t, '{') < 0)
+		return -1;
+	for (i = 0; i < name_count; i++) {
+		if (!slot[i] || slot[i] == Py_None)
+			continue;
+		if (!first && putc_(t, ',') < 0)
+			return -1;
+		first = 0;
+		if (putc_(t, '"') < 0 || put(t, name_tab[i].s, (size_t)name_tab[i].n) < 0 ||
+		    put(t, "\":", 2) < 0)
+			return -1;
+		if ((rc = put_value(t, slot[i], 1)) != 0)
+			return rc;
+	}
+	return putc_(t, '}');
+}
+
+static PyObject *record_text(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	PyObject *record, *out = NULL;
+	text t = kept;
+	int rc;
+
+	if (nargs != 2 || !PyTuple_CheckExact(args[1])) {
+		PyErr_SetString(PyExc_TypeError, "record_text(record, names): names is a tuple");
+		return NULL;
+	}
+	record = args[0];
+	if (!PyDict_CheckExact(record))
+		Py_RETURN_NONE;
+	if (take_names(args[1]) < 0)
+		return NULL;
 	/* taken, not shared: a key's __eq__ may call back into Python */
 	kept.data = NULL;
 	kept.len = kept.cap = 0;
-
-	if (!PyArg_ParseTuple(args, "OO!:record_text", &record, &PyTuple_Type, &names))
-		return NULL;
-	if (!PyDict_CheckExact(record))
-		Py_RETURN_NONE;
-	n = PyTuple_GET_SIZE(names);
-	if (putc_(&t, '{') < 0)
-		goto done;
-	for (i = 0; i < n && rc == 0; i++) {
-		PyObject *name = PyTuple_GET_ITEM(names, i);
-
-		if (!PyUnicode_CheckExact(name)) {
-			PyErr_SetString(PyExc_TypeError, "record_text: names must be str");
-			rc = -1;
-			break;
-		}
-		v = PyDict_GetItemWithError(record, name);
-		if (!v) {
-			if (PyErr_Occurred())
-				rc = -1;
-			continue;
-		}
-		if (v == Py_None)
-			continue;
-		if (!first && putc_(&t, ',') < 0) {
-			rc = -1;
-			break;
-		}
-		first = 0;
-		if ((rc = put_str(&t, name)) == 0 && (rc = putc_(&t, ':')) == 0)
-			rc = put_value(&t, v, 1);
-	}
-	if (rc == 0 && putc_(&t, '}') == 0)
+	rc = put_record(&t, record);
+	if (rc == 0) {
 		out = PyBytes_FromStringAndSize(t.data, (Py_ssize_t)t.len);
-	else if (rc == DEFER)
-{
+	} else if (rc == DEFER) {
 		Py_INCREF(Py_None);
 		out = Py_None;
 	}
-done:
 	/* keep a buffer of up to 1 MiB for the next record */
 	if (t.cap <= ((size_t)1 << 20) && !kept.data) {
 		t.len = 0;
@@ -305,7 +396,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
-	{ "record_text", record_text, METH_VARARGS,
+	{ "record_text", (PyCFunction)(void (*)(void))record_text, METH_FASTCALL,
 	  "record_text(record, names) -> bytes or None\n\n"
 	  "The members `names` of dict `record` as compact JSON text, or None\n"
 	  "when the pure-Python path must judge the record." },

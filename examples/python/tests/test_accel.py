@@ -239,7 +239,7 @@ class InUse(unittest.TestCase):
         """judge_record() fills the event with one kag_event_set_record()
         call of the record's JSON text; no member-wise call is left."""
         calls = []
-        real = kag._lib.kag_event_set_record
+        real = kag._set_record
 
         def counting(ev, text, n):
             calls.append(text)
@@ -247,7 +247,7 @@ class InUse(unittest.TestCase):
 
         record = dict(EXEC, notRead={"big": list(range(100))}, userAgent=None)
         with kag.Engine(policy=NO_REPEATS) as made:
-            with mock.patch.object(kag._lib, "kag_event_set_record", counting):
+            with mock.patch.object(kag, "_set_record", counting):
                 recs = made.judge_record(record)
         self.assertEqual([r["detector"] for r in recs], ["interactive_access"])
         self.assertEqual(len(calls), 1)

@@ -61,9 +61,10 @@ struct kag_event {
 
 	/* From here on, what belongs to the handle rather than to the record
 	 * it holds (kag__event_swap exchanges the members above only). */
-	struct kag__member_error *member_err; /* last error of kag_event_set_member()
-				   * or kag_event_check_native(); allocated by
-				   * the first */
+	struct kag__member_error *member_err; /* last error of kag_event_set_record(),
+				   * kag_event_set_member() or
+				   * kag_event_check_native(); allocated by the
+				   * first */
 	struct kag_parser *reader; /* reads kag_event_set_record()'s text, and
 				   * keeps it while the event points into it;
 				   * made by its first call */

@@ -142,6 +142,12 @@ int kag_event_set_record(kag_event *ev, const char *json, size_t len)
 	if (!ev || (!json && len))
 		return KAG_EINVAL;
 	clear_error(ev);
+	/* Room for the error and the reader first: an error is never
+	 * reported without its message. */
+	if (!ev->member_err && !(ev->member_err = kag__calloc(1, sizeof(*ev->member_err)))) {
+		kag__event_reset(ev);
+		return KAG_ENOMEM;
+	}
 	if (!ev->reader) {
 		if ((rc = kag_parser_new(&ev->reader)) < 0) {
 			kag__event_reset(ev);

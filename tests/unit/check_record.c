@@ -337,10 +337,32 @@ START_TEST(hostile)
 	memset(text + len, 'a', big);
 	memcpy(text + len + big, "\"}", 3);
 	fails(ev, text, len + big + 2, KAG_ELIMIT, "a string is longer than 1048576 bytes", "");
+	/* too big: a record over the default record size, in strings
+	 * within the string limit */
+	{
+		size_t n = KAG__DEFAULT_MAX_RECORD / KAG__DEFAULT_MAX_STRING + 1, at, k;
+		char *huge = malloc(n * (KAG__DEFAULT_MAX_STRING + 3) + 64), msg[96];
+
+		ck_assert_ptr_nonnull(huge);
+		at = (size_t)sprintf(huge, "{\"verb\":\"get\",\"requestObject\":[");
+		for (k = 0; k < n; k++) {
+			huge[at++] = k ? ',' : ' ';
+			huge[at++] = '"';
+			memset(huge + at, 'b', KAG__DEFAULT_MAX_STRING);
+			at += KAG__DEFAULT_MAX_STRING;
+			huge[at++] = '"';
+		}
+		huge[at++] = ']';
+		huge[at++] = '}';
+		snprintf(msg, sizeof(msg), "record larger than %u bytes",
+			 (unsigned)KAG__DEFAULT_MAX_RECORD);
+		fails(ev, huge, at, KAG_ELIMIT, msg, "");
+		free(huge);
+	}
 	/* a wrong call changes nothing */
 	ck_assert_int_eq(kag_event_set_record(NULL, "{}", 2), KAG_EINVAL);
 	ck_assert_int_eq(kag_event_set_record(ev, NULL, 2), KAG_EINVAL);
-	ck_assert_str_eq(kag_event_error_message(ev), "a string is longer than 1048576 bytes");
+	ck_assert_str_eq(kag_event_error_message(ev), "record larger than 16777216 bytes");
 	/* and the event is filled again afterwards */
 	ck_assert_int_eq(kag_event_set_record(ev, "{\"verb\":\"get\"}", 14), KAG_OK);
 	ck_assert_str_eq(kag_event_error_message(ev), "");

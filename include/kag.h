@@ -317,6 +317,26 @@ KAG_API const char *kag_native_member_name(size_t i);
 KAG_API int kag_event_set_member(kag_event *ev, const char *name, size_t name_len,
 				 const char *json, size_t json_len);
 
+/** Fill an event from the JSON text (len bytes) of one native
+ * audit.k8s.io Event, exactly as a parser with KAG_FORMAT_NATIVE and its
+ * default limits reads that text as a stream of its own: the same front
+ * ends, fields, type checks, limits, errors and messages. The event is
+ * cleared first. The text is copied: the event does not point into the
+ * caller's buffer after the call. One call per record, in place of
+ * kag_event_set_member() per member and kag_event_check_native(); the
+ * event keeps its format ("builder") and has no source or position. The
+ * text holds one JSON object (blanks around it allowed): an array, an
+ * EventList, a second record or anything else after the first is an
+ * error.
+ * @return KAG_OK, KAG_EPARSE (not JSON, no record, more than one),
+ * KAG_ESCHEMA (a value of the wrong type, not an audit event, not one
+ * object), KAG_ELIMIT (a limit broken), KAG_EINVAL (NULL arguments),
+ * KAG_ENOMEM. On an error the event is empty, and kag_event_error_message()
+ * and kag_event_error_path() say what and where, as
+ * kag_parser_error_message() and kag_parser_error_path() would.
+ * @since 0.4 */
+KAG_API int kag_event_set_record(kag_event *ev, const char *json, size_t len);
+
 /** Is a built event an audit event as the parser sees one: does it name
  * at least one of verb, auditID, stage, requestURI, objectRef and user?
  * @return KAG_OK, KAG_ESCHEMA (with the parser's message in
@@ -324,9 +344,10 @@ KAG_API int kag_event_set_member(kag_event *ev, const char *name, size_t name_le
  * @since 0.2 */
 KAG_API int kag_event_check_native(kag_event *ev);
 
-/** Message of the last error of kag_event_set_member() or
- * kag_event_check_native() on this event, without the JSON pointer (""
- * when there was none; the event owns it, until its next such call).
+/** Message of the last error of kag_event_set_record(),
+ * kag_event_set_member() or kag_event_check_native() on this event, without
+ * the JSON pointer ("" when there was none; the event owns it, until its
+ * next such call).
  * @since 0.2 */
 KAG_API const char *kag_event_error_message(const kag_event *ev);
 

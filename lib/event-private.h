@@ -59,9 +59,15 @@ struct kag_event {
 	 * first[field] (the builder may interleave fields). */
 	uint64_t scattered;
 
-	struct kag__member_error *member_err; /* last error of kag_event_set_member()
-				   * or kag_event_check_native(); allocated by
-				   * the first */
+	/* From here on, what belongs to the handle rather than to the record
+	 * it holds (kag__event_swap exchanges the members above only). */
+	struct kag__member_error *member_err; /* last error of kag_event_set_record(),
+				   * kag_event_set_member() or
+				   * kag_event_check_native(); allocated by the
+				   * first */
+	struct kag_parser *reader; /* reads kag_event_set_record()'s text, and
+				   * keeps it while the event points into it;
+				   * made by its first call */
 	const char *format;       /* static */
 	const char *source;       /* borrowed from the parser */
 	uint64_t line, offset;
@@ -77,6 +83,16 @@ enum { KAG__KIND_STRING, KAG__KIND_INT, KAG__KIND_LIST, KAG__KIND_PAIRS,
        KAG__KIND_OBJECT, KAG__KIND_BODY };
 
 int kag__field_kind(int field);
+/* Exchange the records held by two events (fields, items, arena, trees);
+ * what belongs to each handle stays: its error, reader, format, source,
+ * position, and whether a parser owns it (the members from member_err on). */
+void kag__event_swap(kag_event *a, kag_event *b);
+/* kag_event_set_record(): read json[0, len) with parser p (reset first) as
+ * a stream that holds that one native record, and move the event it gives
+ * into ev (reset). Returns KAG_OK, or the error, with its message and
+ * pointer in kag_parser_error_message() and kag_parser_error_path(). */
+int kag__parser_read_record(struct kag_parser *p, const char *json, size_t len,
+			    kag_event *ev);
 void kag__event_init(kag_event *ev);
 void kag__event_reset(kag_event *ev);
 void kag__event_dispose(kag_event *ev);

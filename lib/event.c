@@ -1,5 +1,6 @@
 /* Event slots, accessors and the builder. */
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -157,6 +158,17 @@ void kag__event_reset(kag_event *ev)
 	ev->line = ev->offset = 0;
 }
 
+void kag__event_swap(kag_event *a, kag_event *b)
+{
+	/* the record: the members before member_err (event-private.h) */
+	size_t n = offsetof(kag_event, member_err);
+	kag_event t;
+
+	memcpy(&t, a, n);
+	memcpy(a, b, n);
+	memcpy(b, &t, n);
+}
+
 void kag__event_dispose(kag_event *ev)
 {
 	kag_arena_block *b, *next;
@@ -164,6 +176,8 @@ void kag__event_dispose(kag_event *ev)
 	kag__event_reset(ev);
 	kag__free(ev->member_err);
 	ev->member_err = NULL;
+	kag_parser_free(ev->reader);
+	ev->reader = NULL;
 	for (b = ev->arena; b; b = next) {
 		next = b->next;
 		kag__free(b);

@@ -1,7 +1,8 @@
-/* Builder calls that take a native Event member as JSON text
- * (kag_event_set_member) and the list of those members: bindings fill
- * events from decoded records with the native front end's own table and
- * rules (native-private.h, frontend_jansson.c), never with a copy of them. */
+/* Builder calls that take a native Event, or one of its members, as JSON
+ * text (kag_event_set_record, kag_event_set_member) and the list of those
+ * members: bindings fill events from decoded records with the parser and
+ * the native front ends' own table and rules (parser.c, native-private.h,
+ * frontend_jansson.c), never with a copy of them. */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 #include "native-private.h"
 
 struct kag__member_error {
-	char message[256];
+	char message[384]; /* as long as the parser's */
 	char path[128];
 };
 
@@ -37,18 +38,23 @@ const char *kag_event_error_path(const kag_event *ev)
 	return ev && ev->member_err ? ev->member_err->path : empty;
 }
 
-/* Keep a front end's error in the event: its message and, in a field of
- * its own, the pointer, as the parser reports them. */
-static int keep_error(kag_event *ev, int rc, const kag_fmt_error *err)
+/* Keep an error in the event: its message and, in a field of its own, the
+ * pointer, as the parser reports them. */
+static int keep_text(kag_event *ev, int rc, const char *path, const char *message)
 {
 	if (!ev->member_err) {
 		ev->member_err = kag__malloc(sizeof(*ev->member_err));
 		if (!ev->member_err)
 			return rc;
 	}
-	snprintf(ev->member_err->path, sizeof(ev->member_err->path), "%s", err->path);
-	snprintf(ev->member_err->message, sizeof(ev->member_err->message), "%s", err->message);
+	snprintf(ev->member_err->path, sizeof(ev->member_err->path), "%s", path);
+	snprintf(ev->member_err->message, sizeof(ev->member_err->message), "%s", message);
 	return rc;
+}
+
+static int keep_error(kag_event *ev, int rc, const kag_fmt_error *err)
+{
+	return keep_text(ev, rc, err->path, err->message);
 }
 
 static void clear_error(kag_event *ev)
@@ -126,6 +132,34 @@ int kag_event_set_member(kag_event *ev, const char *name, size_t name_len, const
 		return keep_error(ev, rc, &err);
 	/* stage, level and the event time, from the strings set so far */
 	kag__event_finish(ev);
+	return KAG_OK;
+}
+
+int kag_event_set_record(kag_event *ev, const char *json, size_t len)
+{
+	int rc;
+
+	if (!ev || (!json && len))
+		return KAG_EINVAL;
+	clear_error(ev);
+	/* Room for the error and the reader first: an error is never
+	 * reported without its message. */
+	if (!ev->member_err && !(ev->member_err = kag__calloc(1, sizeof(*ev->member_err)))) {
+		kag__event_reset(ev);
+		return KAG_ENOMEM;
+	}
+	if (!ev->reader) {
+		if ((rc = kag_parser_new(&ev->reader)) < 0) {
+			kag__event_reset(ev);
+			return keep_text(ev, rc, "", kag_strerror(rc));
+		}
+		kag_parser_set_option_u64(ev->reader, KAG_OPT_FORMAT, KAG_FORMAT_NATIVE);
+	}
+	/* The parser copies the text: the event points into the copy. */
+	rc = kag__parser_read_record(ev->reader, json, len, ev);
+	if (rc < 0)
+		return keep_text(ev, rc, kag_parser_error_path(ev->reader),
+				 kag_parser_error_message(ev->reader));
 	return KAG_OK;
 }
 

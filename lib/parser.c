@@ -1321,3 +1321,42 @@ uint64_t kag_parser_stat(const kag_parser *p, int stat)
 	default: return 0;
 	}
 }
+
+int kag__parser_read_record(kag_parser *p, const char *json, size_t len, kag_event *ev)
+{
+	const kag_event *out;
+	size_t i = 0;
+	int rc;
+
+	kag__event_reset(ev);
+	kag_parser_reset(p);
+	/* An array is a list of records to the parser: here, one record
+	 * is expected. */
+	while (i < len && (json[i] == '\n' || kag__frame_blank(json[i])))
+		i++;
+	if (i < len && json[i] == '[')
+		return set_error(p, KAG_ESCHEMA, 1, 0, "", "expected an audit event object, got array");
+	if ((rc = kag_parser_feed(p, json, len)) < 0)
+		return set_error(p, rc, 1, 0, "", "%s", kag_strerror(rc));
+	kag_parser_finish(p);
+	rc = kag_parser_next(&out, p);
+	if (rc == KAG_OK && p->list_root) {
+		/* an EventList, or a provider's batch */
+		rc = set_error(p, KAG_ESCHEMA, 1, 0, "", "expected one audit event, got a list of them");
+	} else if (rc == KAG_ITEROVER && p->st_skipped) {
+		rc = set_error(p, KAG_ESCHEMA, 1, 0, "", "%s", kag__not_an_event);
+	} else if (rc == KAG_ITEROVER) {
+		rc = set_error(p, KAG_EPARSE, 1, 0, "", "no JSON value in the text");
+	}
+	if (rc < 0)
+		return rc;
+	kag__event_swap(&p->ev, ev);
+	/* Nothing may follow the record. */
+	rc = kag_parser_next(&out, p);
+	if (rc == KAG_ITEROVER && !p->st_skipped)
+		return KAG_OK;
+	kag__event_reset(ev);
+	if (rc < 0)
+		return rc;
+	return set_error(p, KAG_EPARSE, 1, 0, "", "more than one record in the text");
+}

@@ -18,9 +18,13 @@ kag (an install under a prefix the loader does not search); ImportError says
 where it looked.
 
 Collectors that already hold a decoded event (a Fluent Bit or Vector record, the
-dict json.loads gives) hand it to Engine.judge_record(), which fills the
-library's event member by member (kag_event_set_member(), with the parser's own
-member table and rules) instead of parsing the whole record again.
+dict json.loads gives) hand it to Engine.judge_record(): the members the library
+reads are written back as one compact JSON text and the library fills its event
+from it in one call (kag_event_set_record(), which reads it exactly as the
+parser reads that record as a line). The optional C accelerator _kagrecord
+writes that text in one walk; without it (not built, or KAG_PYTHON_PURE=1 in
+the environment) json.dumps() does, with the same results and errors.
+ACCELERATED says which is in use.
 
 Records are the library's verdict records (kag_verdict_json()), decoded with
 json.loads(); a rejected input record is, by default, an error record of the
@@ -56,14 +60,15 @@ import sys
 import weakref
 
 __all__ = ["Engine", "Registry", "KagError", "KagRecordTypeError", "KagRecordValueError",
-           "error_class", "library_version", "load_library", "FORMATS"]
+           "error_class", "library_version", "load_library", "FORMATS", "ACCELERATED"]
 
 #: Input shapes accepted by Engine(format=...), in the order of the
 #: library's KAG_FORMAT_* values.
 FORMATS = ("auto", "native", "eventlist", "gke", "eks", "aks", "openshift")
 
-#: Oldest library this module works with, as kag_version_hex() reports it.
-_MIN_VERSION_HEX = 0x000100
+#: Oldest library this module works with, as kag_version_hex() reports it
+#: (0.4.0: kag_event_set_record()).
+_MIN_VERSION_HEX = 0x000400
 
 _KAG_OK = 0
 _KAG_EPARSE = -4
@@ -160,8 +165,7 @@ _PROTOTYPES = {
     "kag_event_clear": (_c_int, [_P(_Event)]),
     "kag_native_member_count": (_c_size, []),
     "kag_native_member_name": (_c_char_p, [_c_size]),
-    "kag_event_set_member": (_c_int, [_P(_Event), _c_char_p, _c_size, _c_char_p, _c_size]),
-    "kag_event_check_native": (_c_int, [_P(_Event)]),
+    "kag_event_set_record": (_c_int, [_P(_Event), _c_char_p, _c_size]),
     "kag_event_error_message": (_c_char_p, [_P(_Event)]),
     "kag_event_error_path": (_c_char_p, [_P(_Event)]),
 }
@@ -224,12 +228,27 @@ def load_library(path=None):
         fn.argtypes = argtypes
     hexv = lib.kag_version_hex()
     if hexv < _MIN_VERSION_HEX:
-        raise ImportError("libkag %s at %s is older than this module needs (0.1.0)"
+        raise ImportError("libkag %s at %s is older than this module needs (0.4.0)"
                           % (lib.kag_version_string().decode(), path))
     return lib
 
 
 _lib = load_library()
+
+
+def _hot(name, restype, argtypes):
+    """A second entry point to a library function, for the calls made on
+    each record: its pointers are plain addresses (c_void_p), which ctypes
+    converts in half the time it takes to check a typed pointer."""
+    fn = _lib._FuncPtr((name, _lib))
+    fn.restype = restype
+    fn.argtypes = argtypes
+    return fn
+
+
+_set_record = _hot("kag_event_set_record", _c_int, (ctypes.c_void_p, _c_char_p, _c_size))
+_evaluate = _hot("kag_session_evaluate", _c_int, (ctypes.c_void_p,) * 3)
+_result_count = _hot("kag_result_count", _c_size, (ctypes.c_void_p,))
 
 
 def library_version():
@@ -401,56 +420,97 @@ def _carried(value, path):
             _carried(item, b"%s/%d" % (path, i))
 
 
-class _Builder:
-    """Fills a kag_event from a decoded native Event through the library's
-    own member table and rules (kag_event_set_member()): each member the
-    library reads is handed over as its JSON text, in the parser's order, and
-    a wrong type is the parser's KAG_ESCHEMA error, with its message and
-    pointer. Only what JSON text cannot carry is caught here (_carried)."""
+def _member_text(value, path):
+    """One member's value as JSON text (bytes), or the error the record gets
+    for it: first what JSON text cannot carry (_carried), then what
+    json.dumps() refuses, at the member's pointer."""
+    try:
+        _carried(value, path)
+    except RecursionError as e:
+        raise _record_error(KagRecordValueError, path, str(e).encode()) from None
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False).encode("utf-8")
+    except TypeError as e:
+        raise _record_error(KagRecordTypeError, path, str(e).encode()) from None
+    except (ValueError, RecursionError) as e:
+        raise _record_error(KagRecordValueError, path, str(e).encode()) from None
 
-    __slots__ = ("ev",)
 
-    def __init__(self, ev):
-        self.ev = ev
+def _members(record):
+    """The members of record the library reads, in its order, without the
+    missing and None ones: [(name, raw name, JSON pointer, value)]."""
+    if not isinstance(record, collections.abc.Mapping):
+        raise KagRecordTypeError(_KAG_ESCHEMA, "expected an audit event object, got %s"
+                                 % _json_type(record), path="")
+    out = []
+    for name, raw, path in _MEMBERS:
+        value = record.get(name)
+        if value is not None:
+            out.append((name, raw, path, value))
+    return out
 
-    def _error(self, rc):
-        ev = self.ev
-        cls = KagRecordTypeError if rc == _KAG_ESCHEMA else error_class(rc)
-        raise cls(rc, _lib.kag_event_error_message(ev).decode("utf-8", "replace"),
-                  path=_lib.kag_event_error_path(ev).decode("utf-8", "replace"))
 
-    def member(self, name, raw, path, value):
-        try:
+def _record_text_member_by_member(members):
+    """The reference: each member checked and written in the library's
+    order, so that the first member at fault is the one reported."""
+    return b"{" + b",".join(b'"%s":%s' % (raw, _member_text(value, path))
+                            for _, raw, path, value in members) + b"}"
+
+
+def _record_text_pure(record):
+    """The record's members as one JSON object (bytes), in pure Python: all
+    of them checked (_carried) and written by one json.dumps(); when that
+    finds anything wrong, member by member for the exact error."""
+    members = _members(record)
+    try:
+        for _, _, path, value in members:
             _carried(value, path)
-        except RecursionError as e:
-            raise _record_error(KagRecordValueError, path, str(e).encode()) from None
-        try:
-            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                              allow_nan=False).encode("utf-8")
-        except TypeError as e:
-            raise _record_error(KagRecordTypeError, path, str(e).encode()) from None
-        except (ValueError, RecursionError) as e:
-            raise _record_error(KagRecordValueError, path, str(e).encode()) from None
-        rc = _lib.kag_event_set_member(self.ev, raw, len(raw), text, len(text))
-        if rc == _KAG_EPARSE:
-            raise _record_error(KagRecordValueError, path,
-                                b"not JSON the library accepts (%s)"
-                                % _lib.kag_event_error_message(self.ev))
-        if rc < 0:
-            self._error(rc)
+        return json.dumps({name: value for name, _, _, value in members}, ensure_ascii=False,
+                          separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except (KagError, TypeError, ValueError, RecursionError):
+        pass
+    return _record_text_member_by_member(members)
 
-    def fill(self, record):
-        if not isinstance(record, collections.abc.Mapping):
-            raise KagRecordTypeError(_KAG_ESCHEMA, "expected an audit event object, got %s"
-                                     % _json_type(record), path="")
-        _check(_lib.kag_event_clear(self.ev))
-        for name, raw, path in _MEMBERS:
-            value = record.get(name)
-            if value is not None:
-                self.member(name, raw, path, value)
-        rc = _lib.kag_event_check_native(self.ev)
-        if rc < 0:
-            _raise(rc, _lib.kag_event_error_message(self.ev).decode(), path="")
+
+_MEMBER_NAMES = tuple(name for name, _, _ in _MEMBERS)
+
+try:
+    if os.environ.get("KAG_PYTHON_PURE"):
+        raise ImportError("KAG_PYTHON_PURE is set")
+    from _kagrecord import record_text as _record_text_c
+except ImportError:
+    _record_text_c = None
+
+#: True when judge_record() writes records with the C accelerator
+#: (_kagrecord), False on the pure-Python path (json.dumps()). Both give
+#: the same results and errors; the accelerator is faster.
+ACCELERATED = _record_text_c is not None
+
+
+if ACCELERATED:
+    def _record_text(record, _c=_record_text_c, _names=_MEMBER_NAMES):
+        """The record's members as one JSON object (bytes). The accelerator
+        leaves what it does not write as the pure-Python path would (None)
+        to that path."""
+        return _c(record, _names) or _record_text_pure(record)
+else:
+    _record_text = _record_text_pure
+
+
+def _record_failed(ev, rc):
+    """Raise the library's error for a record kag_event_set_record()
+    refused."""
+    message = _lib.kag_event_error_message(ev)
+    path = _lib.kag_event_error_path(ev).decode("utf-8", "replace")
+    if rc == _KAG_ESCHEMA and path:
+        cls = KagRecordTypeError
+    elif rc == _KAG_EPARSE:
+        message = b"not JSON the library accepts (%s)" % message
+        cls = KagRecordValueError
+    else:
+        cls = error_class(rc)
+    raise cls(rc, message.decode("utf-8", "replace"), path=path)
 
 
 # ---- handles ----
@@ -591,6 +651,7 @@ class Engine:
         # Parser counters of finished streams (kag_parser_reset() zeroes them).
         self._done_stats = dict.fromkeys((name for name, _ in _PARSER_STATS), 0)
         self._session = self._parser = self._event = None
+        self._record_state = None
         if registry is None:
             registry = Registry(policy=policy, rules=rules)
         if not registry.sealed:
@@ -661,42 +722,64 @@ class Engine:
         """Judge one native audit.k8s.io Event that is already decoded: the
         mapping json.loads() gives for it, as Fluent Bit or Vector hand
         records over. Returns its verdict records, as feed() would for the
-        same event as a JSON line with format="native".
+        same event as a JSON line with format="native" (event.format is
+        "builder", and event.source is null or `source`).
 
-        The members the library reads are set one by one on a reusable
-        library event, each as its JSON text (json.dumps()), by
-        kag_event_set_member(), which applies the parser's rules: unknown
-        keys are ignored, None is an absent field, and a value of the wrong
-        type raises KagRecordTypeError (a KagESchema and a TypeError) with
-        the parser's message and JSON pointer, e.g. "expected array, got
-        string"; a member beyond the parser's default limits raises
-        KagELimit. A mapping
-        that names none of verb, auditID, stage, requestURI, objectRef and
-        user is not an audit event (KagESchema). One record is one Event:
-        pass the items of an EventList one at a time.
+        The members the library reads are written as one compact JSON
+        object (by the C accelerator, or json.dumps(); see ACCELERATED)
+        and read by the library in one call, kag_event_set_record(), exactly
+        as the parser reads that object as a line: unknown keys are ignored,
+        None is an absent field, and a value of the wrong type raises
+        KagRecordTypeError (a KagESchema and a TypeError) with the parser's
+        message and JSON pointer, e.g. "expected array, got string"; a
+        record beyond the parser's default limits raises KagELimit with the
+        parser's message. What JSON text cannot carry (a key that is not a
+        str, a lone surrogate, an integer beyond 64 bits, NaN, a value
+        json.dumps() refuses) raises KagRecordValueError or
+        KagRecordTypeError at its pointer, for the first member at fault in
+        the library's order. A mapping that names none of verb, auditID,
+        stage, requestURI, objectRef and user is not an audit event
+        (KagESchema). One record is one Event: pass the items of an
+        EventList one at a time.
 
         source: an optional label for the record ("fluent-bit:tail.0"),
         written as event.source into the returned verdicts about it (those
         with its auditID). Verdicts of earlier requests seen only at
         RequestReceived, released by this call, keep theirs (null).
         finish() releases the rest of them at the end of the stream."""
+        ev, session, res, res_at, res_value = self._record_state or self._record_setup()
+        text = _record_text(record)
+        rc = _set_record(ev, text, len(text))
+        if rc < 0:
+            _record_failed(self._event.ptr, rc)
+        rc = _evaluate(res_at, session, ev)
+        if rc < 0:
+            _raise(rc)
+        out = []
+        if _result_count(res_value):
+            self._records(res, out)
+            if source is not None:
+                audit_id = record.get("auditID")
+                for rec in out:
+                    if rec["event"]["auditID"] == audit_id:
+                        rec["event"]["source"] = source
+        return out
+
+    def _record_setup(self):
+        """judge_record()'s handles, made on its first call, as addresses
+        for the _hot() calls: the library event it fills and the session;
+        and the result pointer kag_session_evaluate() fills, its address,
+        and a view of its value."""
         session, _ = self._ptrs()
         if self._event is None:
             out = _P(_Event)()
             _check(_lib.kag_event_new(ctypes.byref(out)))
             self._event = _Owned(out, _lib.kag_event_free)
-        ev = self._event.ptr
-        _Builder(ev).fill(record)
         res = _P(_Result)()
-        _check(_lib.kag_session_evaluate(ctypes.byref(res), session, ev))
-        out = []
-        self._records(res, out)
-        if source is not None:
-            audit_id = record.get("auditID")
-            for rec in out:
-                if rec["event"]["auditID"] == audit_id:
-                    rec["event"]["source"] = source
-        return out
+        self._record_state = (ctypes.cast(self._event.ptr, ctypes.c_void_p).value,
+                              ctypes.cast(session, ctypes.c_void_p).value, res,
+                              ctypes.addressof(res), ctypes.c_void_p.from_buffer(res))
+        return self._record_state
 
     # -- streaming --
 
@@ -780,6 +863,7 @@ class Engine:
     def close(self):
         """Free the parser, event and session now (idempotent). The registry
         object stays usable by others."""
+        self._record_state = None
         for h in (self._parser, self._event, self._session):
             if h is not None:
                 h.close()

@@ -8,7 +8,9 @@ the system) and the package is installed with --no-build-isolation
 --no-index, as on a machine without a package index. Then, from another
 directory (so that the source file cannot be imported by accident), the
 installed module is imported, reports the library's version, judges a
-record, and pip lists the package at the project's version.
+record (bytes and a dict), and pip lists the package at the project's
+version. When the interpreter's headers are installed (python3-dev), the
+accelerator (_kagrecord) must have been built and be in use.
 
 SPDX-License-Identifier: MIT
 """
@@ -59,14 +61,24 @@ def main():
                  "\"subresource\":\"exec\",\"namespace\":\"prod\",\"name\":\"api\"},"
                  "\"user\":{\"username\":\"alice\"},\"stage\":\"ResponseStarted\","
                  "\"responseStatus\":{\"code\":101}}\\n')\n"
+                 "    recs += e.judge_record({'verb': 'create', 'auditID': 'b',"
+                 " 'objectRef': {'resource': 'pods', 'subresource': 'exec',"
+                 " 'namespace': 'prod', 'name': 'api'}, 'user': {'username': 'alice'},"
+                 " 'stage': 'ResponseStarted', 'responseStatus': {'code': 101}})\n"
                  "print(json.dumps([kag.__file__, kag.library_version(),"
-                 " [r['detector'] for r in recs]]))\n")
+                 " [r['detector'] for r in recs], kag.ACCELERATED]))\n")
         out = run([py, "-c", probe], env=dict(env, KAG_LIBRARY=a.library), cwd=tmp)
-        where, version, detectors = json.loads(out)
+        where, version, detectors, accelerated = json.loads(out)
         if not where.startswith(venv + os.sep):
             raise SystemExit("FAIL: imported %s, not the installed module" % where)
-        if version != a.version or detectors != ["interactive_access"]:
+        if version != a.version or detectors != ["interactive_access"] * 2:
             raise SystemExit("FAIL: library %s, verdicts %s" % (version, detectors))
+        headers = run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['include'])"],
+                      env=env).strip()
+        if os.path.isfile(os.path.join(headers, "Python.h")) and not accelerated:
+            raise SystemExit("FAIL: %s has Python.h, but the installed module does not "
+                             "use the accelerator" % headers)
+        print("accelerator: %s" % ("in use" if accelerated else "not built (no Python.h)"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("pip install into a fresh venv: ok")

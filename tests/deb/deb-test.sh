@@ -19,7 +19,8 @@
 #     - the installed kag-triage on examples/sample-audit.jsonl: exit
 #       status 1 (line 23 is rejected on purpose) and the summary line;
 #     - python3 -c 'import kag' from the root's dist-packages, KAG_LIBRARY
-#       at the root's libkag.so.0, judging the sample;
+#       at the root's libkag.so.0, judging the sample and a decoded record
+#       with the packaged accelerator;
 #     - every man page rendered by man -l (groff) without a warning, every
 #       tool with a completion that loads in bash;
 #     - the example systemd units with systemd-analyze verify, when systemd
@@ -164,11 +165,17 @@ import sys, kag
 assert kag.__file__.startswith(sys.argv[1]), kag.__file__
 with kag.Engine() as e:
     recs = list(e.judge_file(sys.argv[2]))
-print(kag.library_version(), sum("error" in r for r in recs), sum("detector" in r for r in recs))
+with kag.Engine() as e:
+    made = e.judge_record({"verb": "create", "stage": "ResponseStarted",
+                           "objectRef": {"resource": "pods", "subresource": "exec"},
+                           "user": {"username": "alice"}, "responseStatus": {"code": 101}})
+print(kag.library_version(), sum("error" in r for r in recs), sum("detector" in r for r in recs),
+      kag.ACCELERATED, [r["detector"] for r in made] == ["interactive_access"])
 ' "$pydir" "$sample")
 set -- $got
-[ "$1" = "$version" ] && [ "$2" = 1 ] && [ "$3" -ge 3 ] || fail "python3 -c 'import kag': $got"
-echo "deb-test: ok python3 import kag (library $1, $3 verdicts, $2 error record)"
+[ "$1" = "$version" ] && [ "$2" = 1 ] && [ "$3" -ge 3 ] && [ "$4" = True ] && [ "$5" = True ] ||
+	fail "python3 -c 'import kag': $got"
+echo "deb-test: ok python3 import kag (library $1, $3 verdicts, $2 error record, accelerator in use)"
 
 # man pages and completion of every installed tool
 n=0

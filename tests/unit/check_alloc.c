@@ -391,6 +391,48 @@ START_TEST(session_evaluation)
 }
 END_TEST
 
+/* kag_event_set_record() on a reused event: records, then one at fault. */
+static int scenario_set_record(unsigned long fail_at, unsigned long *used, out_t *out)
+{
+	static const char *const recs[] = {
+		"{\"auditID\":\"r1\",\"verb\":\"create\",\"user\":{\"username\":\"alice\","
+		"\"groups\":[\"a\",\"b\"],\"extra\":{\"s\":[\"x\"]}},\"annotations\":{\"k\":\"v\"},"
+		"\"requestObject\":{\"kind\":\"Pod\",\"spec\":{\"c\":[1,2]}}}",
+		"{\"verb\":\"get\",\"objectRef\":{\"resource\":\"secrets\"},\"sourceIPs\":[\"10.0.0.1\"]}",
+		"{\"verb\":\"get\",\"sourceIPs\":[\"10.0.0.1\",7]}",
+	};
+	const char *s;
+	kag_event *ev;
+	size_t i, n;
+	int rc = KAG_OK;
+
+	ck_assert_int_eq(kag_event_new(&ev), KAG_OK);
+	kag__alloc_fail_at(fail_at);
+	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		rc = kag_event_set_record(ev, recs[i], strlen(recs[i]));
+		if (rc == KAG_ENOMEM)
+			goto done;
+		out_printf(out, "%s %s %s\n", kag_error_name(rc), kag_event_error_path(ev),
+			   kag_event_error_message(ev));
+		if (kag_event_get_string(&s, &n, ev, KAG_FIELD_VERB) == KAG_OK)
+			out_printf(out, "verb %.*s, %zu groups, %zu addresses\n", (int)n, s,
+				   kag_event_item_count(ev, KAG_FIELD_USER_GROUPS),
+				   kag_event_item_count(ev, KAG_FIELD_SOURCE_IPS));
+	}
+	rc = KAG_OK;
+done:
+	*used = kag__alloc_count();
+	kag__alloc_fail_at(0);
+	kag_event_free(ev);
+	return rc;
+}
+
+START_TEST(set_record)
+{
+	walk("set_record", scenario_set_record);
+}
+END_TEST
+
 /* Parsing and judging together, as kag-triage does. */
 /* A session and a parser over the sealed registry r judge `in` to the end
  * (flush included), collecting verdicts (and event formats if asked) into
@@ -682,6 +724,7 @@ int main(void)
 	tcase_add_test(tc, builder_and_gate);
 	tcase_add_test(tc, provider_formats);
 	tcase_add_test(tc, policy_and_rules);
+	tcase_add_test(tc, set_record);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -139,6 +139,12 @@ def hup(st, cluster, ends):
         wait_consumed(c, len(st.recs))
         os.rename(c.out, c.out + '.1')
         c.p.send_signal(signal.SIGHUP)
+        # the new records go out once the consumer has opened FILE again:
+        # records it takes before it sees the signal belong to the old one
+        deadline = time.time() + 30
+        while not os.path.exists(c.out):
+            assert time.time() < deadline and c.p.poll() is None, open(c.err).read()
+            time.sleep(0.05)
         more = os.path.join(st.work, 'more.tsv')
         # (new requests: the same ones again would be later stages of
         # requests already judged, which give no verdict)

@@ -879,8 +879,12 @@ static void print_table(const struct size_result *sr)
 		if (!sr->have[m])
 			continue;
 		rate = (double)sr->events / r->cpu;
-		printf("%-34s %8.3f %11.0f %8.1f %8.2f %6.1f MB\n", mode_label[m], r->cpu, rate,
-		       mb / r->cpu, rate_a > 0 ? rate / rate_a : 0.0, (double)sr->rss_kb[m] / 1024.0);
+		printf("%-34s %8.3f %11.0f %8.1f ", mode_label[m], r->cpu, rate, mb / r->cpu);
+		if (rate_a > 0)
+			printf("%8.2f", rate / rate_a);
+		else
+			printf("%8s", "-"); /* (a) left out */
+		printf(" %6.1f MB\n", (double)sr->rss_kb[m] / 1024.0);
 	}
 	if (!has_limit() && strchr(paths, 'l'))
 		printf("%-34s %s\n", mode_label[M_LIMIT], limit_unavailable);

@@ -192,7 +192,9 @@ static int64_t int_of(jv v)
 
 	for (c += neg; c < end && *c >= '0' && *c <= '9'; c++)
 		n = n * 10 + (uint64_t)(*c - '0');
-	return neg ? -(int64_t)n : (int64_t)n;
+	if (!neg || n == 0)
+		return (int64_t)n;
+	return -(int64_t)(n - 1) - 1; /* INT64_MIN has no positive counterpart */
 }
 
 /* The first item of an array, or the first key of an object; then the

@@ -2,7 +2,7 @@
  * kag-bench: kag's pipeline against a bare JSON parse and a jq filter.
  *
  *   kag-bench [--events=N[,N...]] [--seed=S] [--repeat=R] [--dir=DIR]
- *             [--paths=abcde] [--no-jq] [--keep]
+ *             [--paths=abcdel] [--no-jq] [--keep] [--max-rss-growth=PCT]
  *             [--paired=ROUNDS [--paired-events=N]]
  *   kag-bench --check [--events=N]   validate the stream and the paths (a test)
  *   kag-bench --dump [--events=N]    write the generated stream to stdout
@@ -19,7 +19,13 @@
  *       (not timed), then built into an event with the builder API and
  *       judged by the same session (timed: build + evaluate only);
  *   (e) jq selecting exec, secret and 403 lines from the same file (the
- *       script a user would otherwise write), when jq is installed.
+ *       script a user would otherwise write), when jq is installed;
+ *   (l) the parse limit: simdjson's DOM parse_many of the same bytes, in
+ *       pieces of about 1 MiB of whole lines, every document parsed into
+ *       its tree and counted, on one thread (parse_limit.cc; only where
+ *       kag-bench was built with a C++ compiler and simdjson, otherwise
+ *       the row says it is unavailable): what parsing these bytes at
+ *       all costs, the reference for the pipeline's own cost.
  * --paths picks some of them (--paths=d to profile the pre-parsed path).
  * Times are CPU time (user + system) of the path, so that other load on
  * the machine disturbs them less; with --repeat each path runs R times,
@@ -27,15 +33,20 @@
  * own peak resident set (VmHWM of its image; getrusage's ru_maxrss where
  * there is no /proc, and for jq, which a small child starts); with several
  * sizes it is tabulated side by side, to show that it does not grow with
- * the length of the stream.
+ * the length of the stream; --max-rss-growth=PCT then fails (exit 1) when
+ * a path's peak at the longest stream exceeds its peak at the shortest by
+ * more than PCT percent (and 2 MB, below which a peak is noise).
  *
  * --paired=ROUNDS then times (a), (b) and (c) again, in this process, over
  * one stream of --paired-events events (default 25000) held in memory:
  * each round runs every one of them once, in a shuffled order, and a path's
  * ratio in a round is the CPU time of (a) in that round over its own. The
  * median and quartiles of those ratios are reported; slow drifts in the
- * load of a shared machine touch both sides of a ratio alike. Without
- * --events, only the paired rounds run.
+ * load of a shared machine touch both sides of a ratio alike. (l) runs in
+ * the rounds too, when built: the fast front end's full pipeline is then
+ * also given as a ratio to the parse limit, CPU time of (l) over its own,
+ * and in MB/s, each with median and quartiles. Without --events, only the
+ * paired rounds run.
  */
 #define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -59,12 +70,15 @@
 #include <kag.h>
 
 #include "gen.h"
+#include "parse_limit.h"
 
 extern char **environ;
 
 #define CHUNK (64 * 1024)
 #define MAX_SIZES 8
 #define PREPARSED_BLOCK 2048 /* events extracted, then built and judged, at a time */
+#define LIMIT_PIECE (1 << 20) /* (l): bytes of whole lines handed to simdjson at a time */
+#define RSS_SLACK_KB 2048     /* --max-rss-growth: growth below this is noise */
 
 /* The jq filter of (e): the lines a script would pick out for a person. */
 static const char jq_filter[] =
@@ -79,6 +93,7 @@ enum mode {
 	M_PIPE_F,      /* (c) fast front end */
 	M_PREPARSED,   /* (d) */
 	M_JQ,          /* (e) */
+	M_LIMIT,       /* (l) */
 	M_COUNT_
 };
 
@@ -90,6 +105,7 @@ static const char *const mode_label[M_COUNT_] = {
 	"(c) full pipeline, fast",
 	"(d) pre-parsed: build + evaluate",
 	"(e) jq filter (exec/secrets/403)",
+	"(l) parse limit: simdjson DOM",
 };
 
 /* What a child reports for one run of one path. */
@@ -122,7 +138,9 @@ static int has_fast(void)
  * file: the same CHUNK-sized pieces, copied as read() copies them. */
 static const struct bench_stream *mem_stream;
 
-/* A reader of the stream file (or of mem_stream) in CHUNK-sized pieces. */
+/* A reader of the stream file (or of mem_stream) in CHUNK-sized pieces;
+ * its buffer keeps BENCH_PARSE_PAD bytes allocated past what it read, so
+ * that (l) parses it in place. */
 struct reader {
 	int fd;
 	char *buf;
@@ -133,7 +151,7 @@ struct reader {
 static int reader_open(struct reader *r, const char *path)
 {
 	r->fd = mem_stream ? -1 : open(path, O_RDONLY);
-	r->cap = CHUNK;
+	r->cap = CHUNK + BENCH_PARSE_PAD;
 	r->buf = malloc(r->cap);
 	r->mem_pos = 0;
 	return (mem_stream || r->fd >= 0) && r->buf ? 0 : -1;
@@ -153,13 +171,13 @@ static ssize_t reader_read(struct reader *r, size_t keep)
 {
 	ssize_t n;
 
-	if (r->cap - keep < CHUNK) {
-		char *nb = realloc(r->buf, keep + CHUNK);
+	if (r->cap - keep < CHUNK + BENCH_PARSE_PAD) {
+		char *nb = realloc(r->buf, keep + CHUNK + BENCH_PARSE_PAD);
 
 		if (!nb)
 			return -1;
 		r->buf = nb;
-		r->cap = keep + CHUNK;
+		r->cap = keep + CHUNK + BENCH_PARSE_PAD;
 	}
 	if (mem_stream) {
 		size_t left = mem_stream->len - r->mem_pos;
@@ -212,6 +230,68 @@ static int run_jansson(const char *path, struct run *out)
 fail:
 	reader_close(&r);
 	return -1;
+}
+
+/* (l): pieces of about LIMIT_PIECE bytes of whole lines, each parsed by
+ * simdjson's parse_many; any error fails the path. */
+static int run_limit(const char *path, struct run *out)
+{
+#ifdef KAG_BENCH_PARSE_LIMIT
+	struct bench_parse_limit *pl = bench_parse_limit_new();
+	struct reader r;
+	size_t keep = 0;
+	ssize_t n = 1;
+	int rc = -1;
+	double t0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
+
+	if (reader_open(&r, path) < 0 || !pl)
+		goto out;
+	while (n > 0) {
+		size_t whole;
+		uint64_t docs;
+
+		n = reader_read(&r, keep);
+		if (n < 0)
+			goto out;
+		keep += (size_t)n;
+		if (n > 0 && keep < LIMIT_PIECE)
+			continue;
+		whole = keep;
+		while (whole && r.buf[whole - 1] != '\n')
+			whole--;
+		if (n == 0 && whole != keep)
+			goto out; /* every generated line ends with a newline */
+		if (!whole)
+			continue;
+		if (bench_parse_limit_lines(pl, r.buf, whole, r.cap, &docs) < 0) {
+			fprintf(stderr, "kag-bench: simdjson refused the stream\n");
+			goto out;
+		}
+		out->events += docs;
+		keep -= whole;
+		memmove(r.buf, r.buf + whole, keep);
+	}
+	out->cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - t0;
+	out->wall = clock_s(CLOCK_MONOTONIC) - w0;
+	rc = 0;
+out:
+	reader_close(&r);
+	bench_parse_limit_free(pl);
+	return rc;
+#else
+	(void)path;
+	(void)out;
+	return -1;
+#endif
+}
+
+static int has_limit(void)
+{
+#ifdef KAG_BENCH_PARSE_LIMIT
+	return 1;
+#else
+	return 0;
+#endif
 }
 
 static void count_verdicts(struct run *out, const kag_result *res)
@@ -597,6 +677,7 @@ static int run_path(enum mode m, const char *path, struct run *out)
 	case M_PIPE_J: return run_kag(path, 0, 1, out);
 	case M_PIPE_F: return run_kag(path, 1, 1, out);
 	case M_PREPARSED: return run_preparsed(path, out);
+	case M_LIMIT: return run_limit(path, out);
 	default: return -1;
 	}
 }
@@ -764,8 +845,11 @@ struct size_result {
 	long rss_kb[M_COUNT_]; /* largest over the repeats */
 };
 
-static const char mode_letter[M_COUNT_] = { 'a', 'b', 'b', 'c', 'c', 'd', 'e' };
-static const char *paths = "abcde";
+static const char mode_letter[M_COUNT_] = { 'a', 'b', 'b', 'c', 'c', 'd', 'e', 'l' };
+static const char *paths = "abcdel";
+
+/* The line of a path this build cannot run. */
+static const char limit_unavailable[] = "unavailable (kag-bench built without C++ or simdjson)";
 
 static int mode_available(enum mode m, int no_jq)
 {
@@ -774,6 +858,8 @@ static int mode_available(enum mode m, int no_jq)
 	if ((m == M_PARSE_F || m == M_PIPE_F) && !has_fast())
 		return 0;
 	if (m == M_JQ && (no_jq || !jq_path()))
+		return 0;
+	if (m == M_LIMIT && !has_limit())
 		return 0;
 	return 1;
 }
@@ -793,9 +879,15 @@ static void print_table(const struct size_result *sr)
 		if (!sr->have[m])
 			continue;
 		rate = (double)sr->events / r->cpu;
-		printf("%-34s %8.3f %11.0f %8.1f %8.2f %6.1f MB\n", mode_label[m], r->cpu, rate,
-		       mb / r->cpu, rate_a > 0 ? rate / rate_a : 0.0, (double)sr->rss_kb[m] / 1024.0);
+		printf("%-34s %8.3f %11.0f %8.1f ", mode_label[m], r->cpu, rate, mb / r->cpu);
+		if (rate_a > 0)
+			printf("%8.2f", rate / rate_a);
+		else
+			printf("%8s", "-"); /* (a) left out */
+		printf(" %6.1f MB\n", (double)sr->rss_kb[m] / 1024.0);
 	}
+	if (!has_limit() && strchr(paths, 'l'))
+		printf("%-34s %s\n", mode_label[M_LIMIT], limit_unavailable);
 }
 
 static void print_targets(const struct size_result *sr)
@@ -818,6 +910,13 @@ static void print_targets(const struct size_result *sr)
 		if (rj > 0)
 			printf("  (c) fast >= 5 x (e) jq:         %.2f x  %s\n", rf / rj,
 			       rf >= 5 * rj ? "met" : "NOT MET");
+		if (sr->have[M_LIMIT])
+			printf("  (c) fast >= 0.5 x (l) limit:    %.2f x  %s\n",
+			       sr->best[M_LIMIT].cpu / sr->best[M_PIPE_F].cpu,
+			       sr->best[M_LIMIT].cpu >= 0.5 * sr->best[M_PIPE_F].cpu ? "met" : "NOT MET");
+		printf("  (c) fast >= 1200 MB/s:          %.0f MB/s  %s\n",
+		       (double)sr->bytes / 1e6 / sr->best[M_PIPE_F].cpu,
+		       (double)sr->bytes / 1e6 >= 1200 * sr->best[M_PIPE_F].cpu ? "met" : "NOT MET");
 	}
 	printf("  (d) >= 1,000,000 events/s:      %.0f events/s  %s\n",
 	       (double)sr->events / sr->best[M_PREPARSED].cpu,
@@ -929,11 +1028,52 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Median, first and third quartiles of v[0..n), which it sorts. */
+static void spread(double *v, uint64_t n, double q[3])
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	q[0] = v[n / 2];
+	q[1] = v[n / 4];
+	q[2] = v[(3 * n) / 4];
+}
+
 /* The modes a paired round runs, (a) first. */
-static const enum mode paired_modes[] = { M_JANSSON, M_PARSE_J, M_PIPE_J, M_PARSE_F, M_PIPE_F };
+static const enum mode paired_modes[] = { M_JANSSON, M_PARSE_J, M_PIPE_J, M_PARSE_F, M_PIPE_F,
+					  M_LIMIT };
 #define N_PAIRED (sizeof(paired_modes) / sizeof(paired_modes[0]))
 #define P_PIPE_J 2 /* (c) jansson in paired_modes */
 #define P_PIPE_F 4 /* (c) fast */
+#define P_LIMIT 5  /* (l) */
+
+/* The fast front end's full pipeline over the rounds: its ratios to (a)
+ * and to (l) (CPU time of the other over its own, per round) and its
+ * rate, against the goals of the fast path. */
+static void paired_fast(const double *t, uint64_t rounds, double mb, int with_limit, double *v)
+{
+	double q[3];
+	uint64_t r;
+
+	printf("\n(c) full pipeline, fast, over the rounds: %8s %8s %8s\n", "median", "q1", "q3");
+	for (r = 0; r < rounds; r++)
+		v[r] = t[r * N_PAIRED] / t[r * N_PAIRED + P_PIPE_F];
+	spread(v, rounds, q);
+	printf("  %-39s %8.3f %8.3f %8.3f\n", "x (a) jansson, CPU (a) / CPU (c)", q[0], q[1], q[2]);
+	if (with_limit) {
+		for (r = 0; r < rounds; r++)
+			v[r] = t[r * N_PAIRED + P_LIMIT] / t[r * N_PAIRED + P_PIPE_F];
+		spread(v, rounds, q);
+		printf("  %-39s %8.3f %8.3f %8.3f   >= 0.5: %s\n",
+		       "x (l) parse limit, CPU (l) / CPU (c)", q[0], q[1], q[2],
+		       q[0] >= 0.5 ? "met" : "NOT MET");
+	} else {
+		printf("  %-39s %s\n", "x (l) parse limit", limit_unavailable);
+	}
+	for (r = 0; r < rounds; r++)
+		v[r] = mb / t[r * N_PAIRED + P_PIPE_F];
+	spread(v, rounds, q);
+	printf("  %-39s %8.0f %8.0f %8.0f   >= 1200: %s\n", "MB/s (CPU time)", q[0], q[1], q[2],
+	       q[0] >= 1200 ? "met" : "NOT MET");
+}
 
 /* Each round runs (a), (b) and (c) once each over the same n events held in
  * memory, in a shuffled order, in this process; a path's ratio in a round is
@@ -947,13 +1087,16 @@ static int paired(size_t n, uint64_t seed, uint64_t rounds, uint64_t *pipe_verdi
 	uint64_t rng = seed * 0x9e3779b97f4a7c15ull + 1, verdicts[N_PAIRED];
 	size_t i, k, avail[N_PAIRED], n_avail = 0;
 	uint64_t r;
-	int ok = 0;
+	int ok = 0, in_round[N_PAIRED];
+	double q[3];
 
 	memset(&s, 0, sizeof(s));
 	memset(verdicts, 0, sizeof(verdicts));
-	for (i = 0; i < N_PAIRED; i++)
-		if (mode_available(paired_modes[i], 1) || paired_modes[i] == M_JANSSON)
+	for (i = 0; i < N_PAIRED; i++) {
+		in_round[i] = mode_available(paired_modes[i], 1) || paired_modes[i] == M_JANSSON;
+		if (in_round[i])
 			avail[n_avail++] = i;
+	}
 	if (bench_generate(&s, n, seed) < 0 || !(t = calloc(rounds * N_PAIRED, sizeof(*t))) ||
 	    !(ratio = calloc(rounds, sizeof(*ratio)))) {
 		fprintf(stderr, "kag-bench: out of memory\n");
@@ -996,26 +1139,36 @@ static int paired(size_t n, uint64_t seed, uint64_t rounds, uint64_t *pipe_verdi
 		}
 	}
 	/* the front ends agree */
-	if (n_avail == N_PAIRED && verdicts[P_PIPE_J] != verdicts[P_PIPE_F]) {
+	if (in_round[P_PIPE_J] && in_round[P_PIPE_F] && verdicts[P_PIPE_J] != verdicts[P_PIPE_F]) {
 		fprintf(stderr, "kag-bench: the front ends gave %" PRIu64 " and %" PRIu64
 			" verdicts in the paired rounds\n", verdicts[P_PIPE_J], verdicts[P_PIPE_F]);
 		goto out;
 	}
 	if (pipe_verdicts)
 		*pipe_verdicts = verdicts[P_PIPE_J];
-	printf("%-34s %8s %8s %8s   (CPU time of (a) / of the path, per round)\n", "path",
-	       "median", "q1", "q3");
+	printf("x (a): CPU time of (a) / of the path in a round, median and quartiles of the "
+	       "rounds;\nMB/s: bytes / CPU time of the path, median of the rounds\n");
+	printf("%-34s %8s %8s %8s %8s\n", "path", "x (a)", "q1", "q3", "MB/s");
 	for (k = 0; k < n_avail; k++) {
+		double rate[3];
+
 		i = avail[k];
 		for (r = 0; r < rounds; r++)
+			ratio[r] = (double)s.len / 1e6 / t[r * N_PAIRED + i];
+		spread(ratio, rounds, rate);
+		for (r = 0; r < rounds; r++)
 			ratio[r] = t[r * N_PAIRED] / t[r * N_PAIRED + i];
-		qsort(ratio, rounds, sizeof(*ratio), cmp_double);
-		printf("%-34s %8.3f %8.3f %8.3f\n", mode_label[paired_modes[i]], ratio[rounds / 2],
-		       ratio[rounds / 4], ratio[(3 * rounds) / 4]);
+		spread(ratio, rounds, q);
+		printf("%-34s %8.3f %8.3f %8.3f %8.0f\n", mode_label[paired_modes[i]], q[0], q[1],
+		       q[2], rate[0]);
 		if (paired_modes[i] == M_PIPE_J)
 			printf("  (c) jansson >= 0.9 x (a), median of the rounds: %s\n",
-			       ratio[rounds / 2] >= 0.9 ? "met" : "NOT MET");
+			       q[0] >= 0.9 ? "met" : "NOT MET");
 	}
+	if (!in_round[P_LIMIT] && strchr(paths, 'l'))
+		printf("%-34s %s\n", mode_label[M_LIMIT], limit_unavailable);
+	if (in_round[P_PIPE_F])
+		paired_fast(t, rounds, (double)s.len / 1e6, in_round[P_LIMIT], ratio);
 	ok = 1;
 out:
 	mem_stream = NULL;
@@ -1043,6 +1196,35 @@ static void print_rss(const struct size_result *srs, int n_sizes)
 	}
 }
 
+/* --max-rss-growth: each path's peak at the longest stream against its peak
+ * at the shortest (jq, another program, left out). Returns the number of
+ * paths that grew by more than pct percent and RSS_SLACK_KB. */
+static int rss_flat(const struct size_result *srs, int n_sizes, uint64_t pct)
+{
+	int m, i, lo = 0, hi = 0, grew = 0;
+
+	for (i = 1; i < n_sizes; i++) {
+		if (srs[i].events < srs[lo].events)
+			lo = i;
+		if (srs[i].events > srs[hi].events)
+			hi = i;
+	}
+	printf("\npeak RSS at %zu events against %zu events (at most +%" PRIu64 "%% and %d MB):\n",
+	       srs[hi].events, srs[lo].events, pct, RSS_SLACK_KB / 1024);
+	for (m = 0; m < M_COUNT_; m++) {
+		long a = srs[lo].rss_kb[m], b = srs[hi].rss_kb[m];
+		int ok = (double)b <= (double)a * (1.0 + (double)pct / 100.0) + RSS_SLACK_KB;
+
+		if (m == M_JQ || !srs[lo].have[m] || !srs[hi].have[m])
+			continue;
+		printf("  %-34s %7.1f MB -> %7.1f MB (%+.1f%%)  %s\n", mode_label[m],
+		       (double)a / 1024.0, (double)b / 1024.0,
+		       a > 0 ? 100.0 * (double)(b - a) / (double)a : 0.0, ok ? "flat" : "GROWS");
+		grew += !ok;
+	}
+	return grew;
+}
+
 /* ---- --check: the stream and the paths are what the benchmark claims ---- */
 
 static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
@@ -1062,6 +1244,48 @@ static void expect(int ok, const char *what)
 	if (!ok)
 		failures++;
 }
+
+#ifdef KAG_BENCH_PARSE_LIMIT
+/* (l) counts documents, and fails on what is not a stream of them. */
+static void check_limit(void)
+{
+	static const struct {
+		const char *in;
+		int rc;
+		uint64_t docs;
+		const char *what;
+	} cases[] = {
+		{ "{}\n[1,2]\n\"x\"\n{\"a\":{\"b\":null}}\n", 0, 4, "four documents" },
+		{ "{\"a\":1}\n{\"a\":\n", -1, 0, "a document cut short" },
+		{ "{\"a\":1}\n{\"a\" 1}\n", -1, 0, "a document that is not JSON" },
+		{ "{\"a\":\"\xc0\xaf\"}\n", -1, 0, "overlong UTF-8" },
+		{ "{\"a\":\"\xed\xa0\x80\"}\n", -1, 0, "a surrogate in UTF-8" },
+	};
+	struct bench_parse_limit *pl = bench_parse_limit_new();
+	char buf[256];
+	size_t i;
+
+	expect(pl != NULL, "parse limit: a simdjson parser");
+	for (i = 0; pl && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].in);
+		uint64_t docs = 0;
+		int padded, rc;
+
+		/* in place (padding allocated), then copied (none) */
+		for (padded = 1; padded >= 0; padded--) {
+			char what[128];
+
+			memset(buf, 0, sizeof(buf));
+			memcpy(buf, cases[i].in, len);
+			rc = bench_parse_limit_lines(pl, buf, len, padded ? sizeof(buf) : len, &docs);
+			snprintf(what, sizeof(what), "parse limit, %s: %s, %s", padded ? "in place" :
+				 "copied", cases[i].what, rc == 0 ? "counted" : "refused");
+			expect(rc == cases[i].rc && (rc < 0 || docs == cases[i].docs), what);
+		}
+	}
+	bench_parse_limit_free(pl);
+}
+#endif
 
 static int check(size_t n, uint64_t seed, const char *dir)
 {
@@ -1135,6 +1359,11 @@ static int check(size_t n, uint64_t seed, const char *dir)
 		expect(sr.have[m], mode_label[m]);
 	}
 	unlink(sf.path);
+#ifdef KAG_BENCH_PARSE_LIMIT
+	check_limit();
+	expect(sr.have[M_LIMIT] && sr.best[M_LIMIT].events == sf.events,
+	       "simdjson reads one document per line of the stream, no error");
+#endif
 	if (sr.have[M_JANSSON] && sr.have[M_PIPE_J] && sr.have[M_PREPARSED]) {
 		const struct run *kf = &sr.best[M_PIPE_J];
 
@@ -1159,6 +1388,7 @@ static int check(size_t n, uint64_t seed, const char *dir)
 		       "the file");
 	}
 	printf("fast front end: %s\n", has_fast() ? "present, checked" : "not in this build");
+	printf("parse limit: %s\n", has_limit() ? "present, checked" : limit_unavailable);
 	return failures ? 1 : 0;
 }
 
@@ -1206,7 +1436,7 @@ static int parse_sizes(const char *s, uint64_t *sizes, int *n)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: kag-bench [--events=N[,N...]] [--seed=S] [--repeat=R] [--dir=DIR]\n"
-		     "                 [--paths=abcde] [--no-jq] [--keep]\n"
+		     "                 [--paths=abcdel] [--no-jq] [--keep] [--max-rss-growth=PCT]\n"
 		     "                 [--paired=ROUNDS [--paired-events=N]]\n"
 		     "       (--paired without --events runs the paired rounds only)\n"
 		     "       kag-bench --check [--events=N]\n"
@@ -1217,7 +1447,8 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	uint64_t sizes[MAX_SIZES] = { 200000 }, seed = 1, repeat = 1, paired_rounds = 0;
-	uint64_t paired_events = 25000;
+	uint64_t paired_events = 25000, rss_growth = 0;
+	int rss_check = 0;
 	int n_sizes = 1, mode_check = 0, mode_dump = 0, no_jq = 0, keep = 0, i, rc = 0;
 	int sizes_given = 0;
 	const char *dir = getenv("TMPDIR");
@@ -1249,12 +1480,15 @@ int main(int argc, char **argv)
 		else if (strncmp(a, "--dir=", 6) == 0)
 			dir = a + 6;
 		else if (strncmp(a, "--paths=", 8) == 0)
-			bad = !*(paths = a + 8) || strspn(paths, "abcde") != strlen(paths);
+			bad = !*(paths = a + 8) || strspn(paths, "abcdel") != strlen(paths);
 		else if (strncmp(a, "--paired=", 9) == 0)
 			bad = parse_size(a + 9, &paired_rounds) || paired_rounds < 3;
 		else if (strncmp(a, "--paired-events=", 16) == 0)
 			bad = parse_size(a + 16, &paired_events) || paired_events == 0;
-		else if (strcmp(a, "--no-jq") == 0)
+		else if (strncmp(a, "--max-rss-growth=", 17) == 0) {
+			bad = parse_size(a + 17, &rss_growth);
+			rss_check = 1;
+		} else if (strcmp(a, "--no-jq") == 0)
 			no_jq = 1;
 		else if (strcmp(a, "--keep") == 0)
 			keep = 1;
@@ -1309,6 +1543,14 @@ int main(int argc, char **argv)
 		rc = bench_size((size_t)sizes[i], seed, repeat, dir, no_jq, keep, &srs[i]) < 0;
 	if (rc == 0 && n_sizes > 1)
 		print_rss(srs, n_sizes);
+	if (rc == 0 && rss_check) {
+		if (n_sizes < 2) {
+			fprintf(stderr, "kag-bench: --max-rss-growth needs two sizes or more\n");
+			rc = 2;
+		} else if (rss_flat(srs, n_sizes, rss_growth)) {
+			rc = 1;
+		}
+	}
 	free(srs);
 	if (rc == 0 && paired_rounds)
 		rc = paired((size_t)paired_events, seed, paired_rounds, NULL) < 0;

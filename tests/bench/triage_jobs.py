@@ -7,7 +7,10 @@ median of the ratios of runs made one after the other. Checks that every run
 printed the same bytes (written to a file, as a user redirects them: a
 reader on a pipe would compete with the run for the cores). Where /proc/stat is readable, also reports how much
 of the machine other processes used meanwhile: on a shared machine that
-work slows the parallel runs most, so read the figures with it.
+work slows the parallel runs most, so read the figures with it. The last
+lines give the figure to quote, the paired median of the fast front end,
+against the goal of 1.8x for --jobs=2 on two cores: a miss is reported, not
+failed (timings on a busy machine vary); only outputs that differ fail.
 
   triage_jobs.py KAG_TRIAGE KAG_BENCH [--events=N] [--repeat=R] [--jobs=N]
 """
@@ -80,10 +83,12 @@ def main(argv):
         u = [t[1] for t in times[tuple(c)]]
         print('%-32s %8.3fs %8.3fs %8.3fs %8.3fs' % (' '.join(c), min(w), statistics.median(w),
                                                       min(u), statistics.median(u)))
+    figure = {}
     for parser in ('fast', 'jansson'):
         one = [t[0] for t in times[('--parser=' + parser, '--jobs=1')]]
         many = [t[0] for t in times[('--parser=' + parser, '--jobs=%d' % jobs)]]
         paired = statistics.median(a / b for a, b in zip(one, many))
+        figure[parser] = paired
         print('speed-up, %s front end: %.2fx best, %.2fx median, %.2fx paired median' %
               (parser, min(one) / min(many), statistics.median(one) / statistics.median(many),
                paired))
@@ -97,6 +102,12 @@ def main(argv):
     # one output per front end, whatever the number of jobs
     same = len(digests) == 2
     print('outputs identical across --jobs: %s' % ('yes' if same else 'NO'))
+    goal = ''
+    if jobs == 2:
+        goal = '; goal >= 1.80x: %s' % ('met' if figure['fast'] >= 1.8 else
+                                        'NOT MET (reported, not failed)')
+    print('kag-triage --jobs=%d over --jobs=1, fast front end, wall time, paired median of '
+          '%d runs: %.2fx%s' % (jobs, repeat, figure['fast'], goal))
     return 0 if same else 1
 
 

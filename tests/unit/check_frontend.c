@@ -453,6 +453,25 @@ START_TEST(generated_chunks)
 }
 END_TEST
 
+/* More seeds and lengths, fed in pieces around the 16- and 32-byte blocks a
+ * tokenizer may read at a time, and in one feed. */
+START_TEST(generated_seeds)
+{
+	static const struct {
+		size_t n;
+		uint64_t seed;
+		size_t chunk;
+	} streams[] = {
+		{ 1, 2, 0 }, { 37, 3, 16 }, { 300, 4, 17 }, { 300, 5, 31 }, { 400, 6, 33 },
+		{ 900, 99, 65536 }, { 1200, 20261206, 0 }, { 600, 18446744073709551557ull, 15 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(streams) / sizeof(streams[0]); i++)
+		generated(streams[i].n, streams[i].seed, streams[i].chunk, KAG_FORMAT_AUTO);
+}
+END_TEST
+
 /* ---- hostile and unusual records ---- */
 
 enum {
@@ -978,6 +997,7 @@ static Suite *frontend_suite(void)
 	tcase_add_test(tc, native_file_all_fast);
 	tcase_add_test(tc, generated_one_feed);
 	tcase_add_test(tc, generated_chunks);
+	tcase_add_test(tc, generated_seeds);
 	tcase_add_test(tc, hostile_records);
 	tcase_add_test(tc, hostile_stream);
 	tcase_add_test(tc, deep_records);

@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__SSE2__) && defined(__GNUC__)
+/* KAG_NO_SIMD (a define, also honoured by the parser and the splitter)
+ * builds the portable paths only, as on processors without SSE2. */
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(KAG_NO_SIMD)
 #include <emmintrin.h>
 #define KAG__JSON_SSE2 1
 #endif

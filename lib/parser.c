@@ -22,7 +22,7 @@
 
 /* The first line of a record is looked at 32 bytes at a time where the
  * processor can (x86-64 with AVX2, checked at run time). */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(KAG_NO_AVX2)
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(KAG_NO_AVX2) && !defined(KAG_NO_SIMD)
 #include <immintrin.h>
 #define HAVE_LINE_AVX2 1
 #endif

@@ -23,7 +23,7 @@
 #include "frame-private.h"
 #include "kag.h"
 
-#if defined(__SSE2__) && defined(__GNUC__)
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(KAG_NO_SIMD)
 #include <emmintrin.h>
 #endif
 
@@ -60,7 +60,7 @@ struct kag_splitter {
 	int in_string, escape;
 	int nl_pending;      /* a line end outside strings was the last byte */
 
-#if defined(__SSE2__) && defined(__GNUC__)
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(KAG_NO_SIMD)
 	/* block readers (block_pick) */
 	int (*block)(const char *p, int in_string, int escape, struct block *o);
 	size_t (*run)(const char *d, size_t pos, size_t len, struct run *r);
@@ -82,7 +82,7 @@ static size_t skip_plain(const char *d, size_t pos, size_t len, int in_string)
 {
 	const unsigned char *table = in_string ? string_special : struct_special;
 
-#if defined(__SSE2__) && defined(__GNUC__)
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(KAG_NO_SIMD)
 	const __m128i quote = _mm_set1_epi8('"'), nl = _mm_set1_epi8('\n');
 	const __m128i bs = _mm_set1_epi8('\\'), lower = _mm_set1_epi8(0x20);
 	const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
@@ -112,7 +112,7 @@ static size_t skip_plain(const char *d, size_t pos, size_t len, int in_string)
 	return pos;
 }
 
-#if defined(__SSE2__) && defined(__GNUC__)
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(KAG_NO_SIMD)
 #define SPLIT_BLOCKS 1
 
 /* What a block of 64 bytes inside a record holds, read at once: the bits
@@ -290,7 +290,7 @@ static inline __attribute__((always_inline)) void masks_sse2(const char *p, uint
 
 SPLIT_BLOCK_FNS(sse2, , prefix_xor)
 
-#if defined(__x86_64__) && !defined(KAG_NO_AVX2) && (defined(__clang__) || __GNUC__ >= 8)
+#if defined(__x86_64__) && !defined(KAG_NO_AVX2) && !defined(KAG_NO_SIMD) && (defined(__clang__) || __GNUC__ >= 8)
 #define SPLIT_WIDE 1
 #include <immintrin.h>
 

@@ -22,22 +22,16 @@ SPDX-License-Identifier: MIT
 """
 
 import argparse
+import functools
 import os
 import shlex
 import shutil
-import subprocess
-import sys
 import tempfile
 
+import consumer_run
 
-def run(cmd, **kw):
-    print("+ " + " ".join(shlex.quote(c) for c in cmd), flush=True)
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
-    if proc.returncode != 0:
-        sys.stdout.write(proc.stdout.decode(errors="replace"))
-        sys.stderr.write(proc.stderr.decode(errors="replace"))
-        raise SystemExit("FAIL: exit status %d" % proc.returncode)
-    return proc.stdout.decode()
+# readelf's and the compilers' warnings stay out of the output parsed
+run = functools.partial(consumer_run.run, stderr_apart=True)
 
 
 def needed(exe):

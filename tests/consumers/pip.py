@@ -18,17 +18,9 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
-
-def run(cmd, **kw):
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
-    if proc.returncode != 0:
-        sys.stdout.write(proc.stdout.decode(errors="replace"))
-        raise SystemExit("FAIL: %s: exit status %d" % (" ".join(cmd), proc.returncode))
-    return proc.stdout.decode()
+from consumer_run import run
 
 
 def main():

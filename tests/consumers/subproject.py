@@ -20,20 +20,10 @@ SPDX-License-Identifier: MIT
 
 import argparse
 import os
-import shlex
 import shutil
-import subprocess
-import sys
 import tempfile
 
-
-def run(cmd, **kw):
-    print("+ " + " ".join(shlex.quote(c) for c in cmd), flush=True)
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
-    if proc.returncode != 0:
-        sys.stdout.write(proc.stdout.decode(errors="replace"))
-        raise SystemExit("FAIL: exit status %d" % proc.returncode)
-    return proc.stdout.decode()
+from consumer_run import run
 
 
 def main():

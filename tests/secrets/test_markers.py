@@ -30,7 +30,9 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(HERE, '..', 'cli'))
 import markers  # noqa: E402
+from clitest import status_of  # noqa: E402
 
 TRIAGE = os.environ.get('KAG_TRIAGE', '')
 FILTER = os.environ.get('KAG_FILTER', '')
@@ -229,18 +231,6 @@ TRIAGE_MODES = [
 ]
 
 
-def triage_status(stdout):
-    """kag-triage's exit status for what it wrote: 1 when a record was
-    rejected (every rejected record is written as an error record or
-    counted in an error_summary), else 0."""
-    for line in stdout.splitlines():
-        if line.startswith(b'{"error'):  # error and error_summary records
-            return 1
-        if line.split()[1:2] in ([b'ERROR'], [b'ERRORS']):  # --output=text rows
-            return 1
-    return 0
-
-
 @unittest.skipUnless(TRIAGE and FILTER, 'needs KAG_TRIAGE and KAG_FILTER')
 class Tools(Checks, unittest.TestCase):
     """kag-triage in every mode, kag-filter plain and confirmed."""
@@ -260,7 +250,7 @@ class Tools(Checks, unittest.TestCase):
                 what = 'kag-triage %s %s' % (' '.join(args), name)
                 with self.subTest(mode=mode, stream=name):
                     got = run([TRIAGE] + args + [path(name)], env=self.env)
-                    self.assertEqual(got.returncode, triage_status(got.stdout),
+                    self.assertEqual(got.returncode, status_of(got.stdout),
                                      what + ': ' + got.stderr.decode())
                     self.assertNoMarker(what + ' (stdout)', got.stdout)
                     self.assertNoMarker(what + ' (stderr)', got.stderr)
@@ -274,13 +264,13 @@ class Tools(Checks, unittest.TestCase):
         for name, s in STREAMS.items():
             with self.subTest(stream=name):
                 got = run([TRIAGE, '--all', '--error-limit=0', '-'], read(name), env=self.env)
-                self.assertEqual(got.returncode, triage_status(got.stdout))
+                self.assertEqual(got.returncode, status_of(got.stdout))
                 self.assertNoMarker('kag-triage - < ' + name, got.stdout + got.stderr)
                 self.check_records('kag-triage - < ' + name, name, json_lines(got.stdout))
                 if s['shape'] in shapes:
                     args = ['--format=' + shapes[s['shape']], '--all', path(name)]
                     got = run([TRIAGE] + args, env=self.env)
-                    self.assertEqual(got.returncode, triage_status(got.stdout))
+                    self.assertEqual(got.returncode, status_of(got.stdout))
                     self.assertNoMarker('kag-triage %s' % ' '.join(args),
                                         got.stdout + got.stderr)
                     if s['shape'] != 'eventlist':  # the node-prefixed lines are native

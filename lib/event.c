@@ -398,13 +398,18 @@ static int false_member(const char *s, const char *p, size_t k, const char *end)
 static int span_has(const char *s, size_t n, const char *needle, int only_true)
 {
 	size_t k = strlen(needle);
+	/* found by a byte other than a leading quote: JSON is full of those */
+	size_t j = k > 1 && needle[0] == '"';
 	const char *p = s, *end = s + n;
 
 	while (k && (size_t)(end - p) >= k) {
-		p = memchr(p, needle[0], (size_t)(end - p) - k + 1);
+		p = memchr(p + j, needle[j], (size_t)(end - p) - k + 1);
 		if (!p)
 			return 0;
-		if (memcmp(p, needle, k) == 0 && (!only_true || !false_member(s, p, k, end)))
+		p -= j;
+		/* the last byte first: most candidates differ there already */
+		if (p[k - 1] == needle[k - 1] && memcmp(p, needle, k) == 0 &&
+		    (!only_true || !false_member(s, p, k, end)))
 			return 1;
 		p++;
 	}

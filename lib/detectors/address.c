@@ -5,7 +5,8 @@
 #include "codec-private.h"
 #include "request-private.h"
 
-static int parse_v4(const char *s, size_t n, unsigned char out[4])
+/* The length of the dotted quad that s[0, n) begins with, or 0. */
+static size_t v4_prefix(const char *s, size_t n, unsigned char out[4])
 {
 	size_t i = 0;
 	int part;
@@ -26,7 +27,14 @@ static int parse_v4(const char *s, size_t n, unsigned char out[4])
 			i++;
 		}
 	}
-	return i == n;
+	return i;
+}
+
+static int parse_v4(const char *s, size_t n, unsigned char out[4])
+{
+	size_t k = v4_prefix(s, n, out);
+
+	return k && k == n;
 }
 
 static int parse_v6(const char *s, size_t n, unsigned char out[16])
@@ -100,6 +108,20 @@ int kag__ip_parse(kag_str s, kag__ip *ip)
 
 	if (!p || !n || n > 64)
 		return 0;
+	/* most often a dotted quad, alone or before a :port or %zone: what
+	 * the general reading below makes of it, without its pass for colons */
+	if (p[0] >= '0' && p[0] <= '9') {
+		memset(ip, 0, sizeof(*ip));
+		i = v4_prefix(p, n, ip->a);
+		if (i && (i == n || p[i] == '%'))
+			return 1;
+		if (i && p[i] == ':') {
+			for (i++; i < n && p[i] != '%' && p[i] != ':'; i++)
+				;
+			if (i == n || p[i] == '%')
+				return 1; /* one colon: a.b.c.d:port */
+		}
+	}
 	if (p[0] == '[') {
 		const char *e = memchr(p, ']', n);
 

@@ -25,10 +25,14 @@ void kag__caller_read(kag__caller *c, const kag_event *ev, const kag__policy *p)
 /* The same for a detector: read once per event when the context holds a
  * memo (the session gives each event one), then copied. */
 struct kag__caller_memo {
-	int read;
+	int read;        /* c is read */
+	int source_read; /* c.source is (kag__caller_source() reads it alone) */
 	kag__caller c;
 };
 void kag__caller_get(kag__caller *c, const kag__ctx *ctx, const kag_event *ev);
+/* The caller's source alone, c.source (KAG__SOURCE_*), from the same memo:
+ * the address is parsed once for the event's detectors. */
+int kag__caller_source(const kag__ctx *ctx, const kag_event *ev);
 /* An in-cluster client (a userAgent naming no tool) from a private or
  * trusted address. */
 int kag__caller_fits(const kag__caller *c);

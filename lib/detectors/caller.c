@@ -9,37 +9,46 @@
  * or scripts with: command-line tools and generic HTTP libraries. The
  * Kubernetes client libraries (client-go's "<binary>/<version> (...)
  * kubernetes/<commit>", the generated clients' "OpenAPI-Generator/...")
- * are what operators use, and are not listed. */
+ * are what operators use, and are not listed. Sorted by prefix: tool_of()
+ * finds the first byte by bisection. No prefix begins another, so an agent
+ * names one tool at most. */
+#define T(prefix, name) { prefix, sizeof(prefix) - 1, name }
 static const struct {
-	const char *prefix, *name;
+	const char *prefix;
+	size_t len;
+	const char *name;
 } tools[] = {
-	{ "kubectl", "kubectl" }, { "oc/", "oc" }, { "curl", "curl" }, { "wget", "wget" },
-	{ "python-requests", "python-requests" }, { "python-urllib", "python-urllib" },
-	{ "python-httpx", "python-httpx" }, { "aiohttp", "aiohttp" }, { "httpie", "HTTPie" },
-	{ "go-http-client", "Go-http-client" }, { "okhttp", "okhttp" }, { "axios", "axios" },
-	{ "node-fetch", "node-fetch" }, { "undici", "undici" }, { "java/", "Java" },
-	{ "java-http-client", "Java-http-client" }, { "apache-httpclient", "Apache-HttpClient" },
-	{ "libwww-perl", "libwww-perl" }, { "ruby", "Ruby" }, { "faraday", "Faraday" },
-	{ "guzzlehttp", "Guzzle" }, { "reqwest", "reqwest" }, { "postmanruntime", "Postman" },
-	{ "insomnia", "Insomnia" }, { "mozilla/", "a browser or PowerShell" }, { "k9s", "k9s" },
-	{ "lens/", "Lens" }, { "kube-hunter", "kube-hunter" }, { "peirates", "peirates" },
+	T("aiohttp", "aiohttp"), T("apache-httpclient", "Apache-HttpClient"),
+	T("axios", "axios"), T("curl", "curl"), T("faraday", "Faraday"),
+	T("go-http-client", "Go-http-client"), T("guzzlehttp", "Guzzle"),
+	T("httpie", "HTTPie"), T("insomnia", "Insomnia"),
+	T("java-http-client", "Java-http-client"), T("java/", "Java"), T("k9s", "k9s"),
+	T("kube-hunter", "kube-hunter"), T("kubectl", "kubectl"), T("lens/", "Lens"),
+	T("libwww-perl", "libwww-perl"), T("mozilla/", "a browser or PowerShell"),
+	T("node-fetch", "node-fetch"), T("oc/", "oc"), T("okhttp", "okhttp"),
+	T("peirates", "peirates"), T("postmanruntime", "Postman"),
+	T("python-httpx", "python-httpx"), T("python-requests", "python-requests"),
+	T("python-urllib", "python-urllib"), T("reqwest", "reqwest"), T("ruby", "Ruby"),
+	T("undici", "undici"), T("wget", "wget"),
 };
+#undef T
 
-/* s starts with lit (lower case), ignoring the case of s. Most user
- * agents differ from a tool's name at the first byte: no strlen() first. */
-static int prefix_nocase(kag_str s, const char *lit)
+#define N_TOOLS (sizeof(tools) / sizeof(tools[0]))
+
+/* s starts with tool t's prefix (lower case), ignoring the case of s; the
+ * first bytes are known to agree. */
+static int tool_prefix(kag_str s, size_t t)
 {
-	size_t i;
+	const char *lit = tools[t].prefix;
+	size_t i, n = tools[t].len;
 
-	for (i = 0; lit[i]; i++) {
-		char c;
+	if (s.len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)s.ptr[i];
 
-		if (i >= s.len)
-			return 0;
-		c = s.ptr[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != lit[i])
+		c = (unsigned char)(c + (((unsigned)(c - 'A') < 26u) << 5)); /* to lower case */
+		if (c != (unsigned char)lit[i])
 			return 0;
 	}
 	return 1;
@@ -47,21 +56,29 @@ static int prefix_nocase(kag_str s, const char *lit)
 
 static const char *tool_of(kag_str ua)
 {
-	size_t i;
-	char c;
+	size_t lo = 0, hi = N_TOOLS;
+	unsigned char c;
 
 	if (!ua.len)
 		return NULL;
 	/* this runs for most requests: only the tools whose name starts with
-	 * the agent's first byte are compared */
-	c = ua.ptr[0];
+	 * the agent's first byte are compared, found by bisection */
+	c = (unsigned char)ua.ptr[0];
 	if (c >= 'A' && c <= 'Z')
-		c = (char)(c - 'A' + 'a');
+		c = (unsigned char)(c - 'A' + 'a');
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((unsigned char)tools[mid].prefix[0] < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	/* PowerShell's Invoke-WebRequest writes "Mozilla/5.0 (...)
 	 * WindowsPowerShell/5.1": caught by "mozilla/" */
-	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
-		if (tools[i].prefix[0] == c && prefix_nocase(ua, tools[i].prefix))
-			return tools[i].name;
+	for (; lo < N_TOOLS && (unsigned char)tools[lo].prefix[0] == c; lo++)
+		if (tool_prefix(ua, lo))
+			return tools[lo].name;
 	return NULL;
 }
 
@@ -84,7 +101,8 @@ static int groups_agree(const kag_event *ev, kag_str ns)
 	return kag__list_has_n(ev, KAG_FIELD_USER_GROUPS, g, n + ns.len);
 }
 
-void kag__caller_read(kag__caller *c, const kag_event *ev, const kag__policy *p)
+/* kag__caller_read() with the source kind known already (source >= 0). */
+static void read_caller(kag__caller *c, const kag_event *ev, const kag__policy *p, int source)
 {
 	static const char sa[] = "system:serviceaccount:";
 	kag_str u = ev->str[KAG_FIELD_USER_USERNAME];
@@ -110,7 +128,12 @@ void kag__caller_read(kag__caller *c, const kag_event *ev, const kag__policy *p)
 		c->tool = tool_of(ev->str[KAG_FIELD_USER_AGENT]);
 	else
 		c->no_agent = 1;
-	c->source = kag__source_kind(ev, p);
+	c->source = source >= 0 ? source : kag__source_kind(ev, p);
+}
+
+void kag__caller_read(kag__caller *c, const kag_event *ev, const kag__policy *p)
+{
+	read_caller(c, ev, p, -1);
 }
 
 int kag__caller_fits(const kag__caller *c)
@@ -159,8 +182,21 @@ void kag__caller_get(kag__caller *c, const kag__ctx *ctx, const kag_event *ev)
 		return;
 	}
 	if (!m->read) {
-		kag__caller_read(&m->c, ev, ctx->policy);
-		m->read = 1;
+		read_caller(&m->c, ev, ctx->policy, m->source_read ? m->c.source : -1);
+		m->read = m->source_read = 1;
 	}
 	*c = m->c;
+}
+
+int kag__caller_source(const kag__ctx *ctx, const kag_event *ev)
+{
+	struct kag__caller_memo *m = ctx->caller_memo;
+
+	if (!m)
+		return kag__source_kind(ev, ctx->policy);
+	if (!m->source_read) {
+		m->c.source = kag__source_kind(ev, ctx->policy);
+		m->source_read = 1;
+	}
+	return m->c.source;
 }

@@ -561,7 +561,7 @@ static int64_t days_from_civil(int y, int m, int d)
 
 int64_t kag__parse_time(const char *s, size_t len)
 {
-	int y, y2, mo, d, h, mi, sec, frac = 0, fdigits = 0, off = 0;
+	int y, y2, mo, d, h, mi, sec, frac = 0, off = 0;
 	size_t i = 19;
 	int64_t us;
 
@@ -581,16 +581,28 @@ int64_t kag__parse_time(const char *s, size_t len)
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return 0;
 	if (s[i] == '.') {
-		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-			if (fdigits < 6) {
-				frac = frac * 10 + (s[i] - '0');
-				fdigits++;
+		/* microseconds: the first six digits, padded; more are read
+		 * and dropped */
+		static const int scale[] = { 1000000, 100000, 10000, 1000, 100, 10, 1 };
+		const unsigned char *f = (const unsigned char *)s + i + 1;
+		size_t left = len - i - 1, k = 0;
+
+		if (left >= 6) {
+			/* most often all six are there: no loop */
+			unsigned a = f[0] - '0', b = f[1] - '0', c = f[2] - '0', e = f[3] - '0',
+				 g = f[4] - '0', j = f[5] - '0';
+
+			if (a < 10 && b < 10 && c < 10 && e < 10 && g < 10 && j < 10) {
+				frac = (int)(((((a * 10 + b) * 10 + c) * 10 + e) * 10 + g) * 10 + j);
+				k = 6;
 			}
 		}
-		while (fdigits < 6) {
-			frac *= 10;
-			fdigits++;
-		}
+		for (; k < 6 && k < left && f[k] >= '0' && f[k] <= '9'; k++)
+			frac = frac * 10 + (f[k] - '0');
+		frac *= scale[k];
+		while (k < left && f[k] >= '0' && f[k] <= '9')
+			k++;
+		i += 1 + k;
 	}
 	if (i >= len)
 		return 0;

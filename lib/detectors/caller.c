@@ -101,39 +101,48 @@ static int groups_agree(const kag_event *ev, kag_str ns)
 	return kag__list_has_n(ev, KAG_FIELD_USER_GROUPS, g, n + ns.len);
 }
 
-/* kag__caller_read() with the source kind known already (source >= 0). */
-static void read_caller(kag__caller *c, const kag_event *ev, const kag__policy *p, int source)
+/* Read the parts of the caller (KAG__CALLER_*) in `parts`; the others are
+ * left as they are. */
+static void read_parts(kag__caller *c, const kag_event *ev, const kag__policy *p, unsigned parts)
 {
 	static const char sa[] = "system:serviceaccount:";
-	kag_str u = ev->str[KAG_FIELD_USER_USERNAME];
-	const char *colon;
 
-	memset(c, 0, sizeof(*c));
-	if (kag__usable(ev, KAG_FIELD_USER_USERNAME) && !kag__has(ev, KAG_FIELD_IMP_USER) &&
-	    kag__str_prefix(u, sa) &&
-	    (colon = memchr(u.ptr + sizeof(sa) - 1, ':', u.len - (sizeof(sa) - 1))) != NULL) {
-		c->sa_ns.ptr = u.ptr + sizeof(sa) - 1;
-		c->sa_ns.len = (size_t)(colon - c->sa_ns.ptr);
-		c->sa_name.ptr = colon + 1;
-		c->sa_name.len = u.len - (size_t)(colon + 1 - u.ptr);
-		if (c->sa_ns.len == 0 || c->sa_name.len == 0 ||
-		    memchr(c->sa_name.ptr, ':', c->sa_name.len)) {
-			c->sa_ns.ptr = c->sa_name.ptr = NULL;
-			c->sa_ns.len = c->sa_name.len = 0;
-		} else {
-			c->groups_ok = groups_agree(ev, c->sa_ns);
+	if (parts & KAG__CALLER_ACCOUNT) {
+		kag_str u = ev->str[KAG_FIELD_USER_USERNAME];
+		const char *colon;
+
+		c->sa_ns.ptr = c->sa_name.ptr = NULL;
+		c->sa_ns.len = c->sa_name.len = 0;
+		c->groups_ok = 0;
+		if (kag__usable(ev, KAG_FIELD_USER_USERNAME) && !kag__has(ev, KAG_FIELD_IMP_USER) &&
+		    kag__str_prefix(u, sa) &&
+		    (colon = memchr(u.ptr + sizeof(sa) - 1, ':', u.len - (sizeof(sa) - 1))) != NULL) {
+			kag_str ns = { u.ptr + sizeof(sa) - 1, (size_t)(colon - (u.ptr + sizeof(sa) - 1)) };
+			kag_str name = { colon + 1, u.len - (size_t)(colon + 1 - u.ptr) };
+
+			if (ns.len && name.len && !memchr(name.ptr, ':', name.len)) {
+				c->sa_ns = ns;
+				c->sa_name = name;
+				c->groups_ok = groups_agree(ev, ns);
+			}
 		}
 	}
-	if (kag__usable(ev, KAG_FIELD_USER_AGENT) && ev->str[KAG_FIELD_USER_AGENT].len)
-		c->tool = tool_of(ev->str[KAG_FIELD_USER_AGENT]);
-	else
-		c->no_agent = 1;
-	c->source = source >= 0 ? source : kag__source_kind(ev, p);
+	if (parts & KAG__CALLER_AGENT) {
+		c->tool = NULL;
+		c->no_agent = 0;
+		if (kag__usable(ev, KAG_FIELD_USER_AGENT) && ev->str[KAG_FIELD_USER_AGENT].len)
+			c->tool = tool_of(ev->str[KAG_FIELD_USER_AGENT]);
+		else
+			c->no_agent = 1;
+	}
+	if (parts & KAG__CALLER_SOURCE)
+		c->source = kag__source_kind(ev, p);
 }
 
 void kag__caller_read(kag__caller *c, const kag_event *ev, const kag__policy *p)
 {
-	read_caller(c, ev, p, -1);
+	memset(c, 0, sizeof(*c));
+	read_parts(c, ev, p, KAG__CALLER_ALL);
 }
 
 int kag__caller_fits(const kag__caller *c)
@@ -173,30 +182,39 @@ void kag__caller_misfit(const kag__caller *c, const kag_event *ev, char *out, si
 		snprintf(out + n, size - n, "%sfrom an unknown address", n ? ", " : "");
 }
 
+/* The memo's caller with (at least) `parts` read. */
+static const kag__caller *memo_read(struct kag__caller_memo *m, const kag__ctx *ctx,
+				    const kag_event *ev, unsigned parts)
+{
+	if (parts & ~m->read) {
+		read_parts(&m->c, ev, ctx->policy, parts & ~m->read);
+		m->read |= parts;
+	}
+	return &m->c;
+}
+
 void kag__caller_get(kag__caller *c, const kag__ctx *ctx, const kag_event *ev)
 {
-	struct kag__caller_memo *m = ctx->caller_memo;
-
-	if (!m) {
+	if (!ctx->caller_memo)
 		kag__caller_read(c, ev, ctx->policy);
-		return;
-	}
-	if (!m->read) {
-		read_caller(&m->c, ev, ctx->policy, m->source_read ? m->c.source : -1);
-		m->read = m->source_read = 1;
-	}
-	*c = m->c;
+	else
+		*c = *memo_read(ctx->caller_memo, ctx, ev, KAG__CALLER_ALL);
 }
 
 int kag__caller_source(const kag__ctx *ctx, const kag_event *ev)
 {
-	struct kag__caller_memo *m = ctx->caller_memo;
-
-	if (!m)
+	if (!ctx->caller_memo)
 		return kag__source_kind(ev, ctx->policy);
-	if (!m->source_read) {
-		m->c.source = kag__source_kind(ev, ctx->policy);
-		m->source_read = 1;
+	return memo_read(ctx->caller_memo, ctx, ev, KAG__CALLER_SOURCE)->source;
+}
+
+const char *kag__caller_tool(const kag__ctx *ctx, const kag_event *ev)
+{
+	kag__caller c;
+
+	if (!ctx->caller_memo) {
+		read_parts(&c, ev, ctx->policy, KAG__CALLER_AGENT);
+		return c.tool;
 	}
-	return m->c.source;
+	return memo_read(ctx->caller_memo, ctx, ev, KAG__CALLER_AGENT)->tool;
 }

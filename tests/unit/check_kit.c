@@ -486,8 +486,8 @@ START_TEST(caller_tools)
 END_TEST
 
 /* A detector's view of the caller, through the event's memo or without
- * one, and in either order of asking (the source alone first, or the
- * whole caller): what kag__caller_read() and kag__source_kind() say. */
+ * one, in any order of asking (one part first, or the whole caller): what
+ * kag__caller_read() and kag__source_kind() say. */
 START_TEST(caller_memo)
 {
 	static const struct {
@@ -499,6 +499,10 @@ START_TEST(caller_memo)
 		{ "alice", "kubectl/v1.30", "203.0.113.9:443", KAG__SOURCE_PRIVATE }, /* trusted */
 		{ "bob", NULL, "not-an-address", KAG__SOURCE_UNKNOWN },
 		{ "bob", "curl/8", NULL, KAG__SOURCE_UNKNOWN },
+		{ "system:serviceaccount:kube-system:deployer", "", "10.0.0.4",
+		  KAG__SOURCE_PRIVATE },
+		{ "system:serviceaccount:prod:a:b", "Go-http-client/1.1", "10.0.0.4",
+		  KAG__SOURCE_PRIVATE },
 	};
 	static const char *nets[] = { "203.0.113.0/24" };
 	kag__policy pol;
@@ -517,17 +521,22 @@ START_TEST(caller_memo)
 		kag__caller_read(&want, ev, &pol);
 		ck_assert_int_eq(want.source, cases[i].source);
 		ck_assert_int_eq(kag__source_kind(ev, &pol), cases[i].source);
-		for (order = 0; order < 3; order++) {
+		/* the source first, the tool first, the whole caller first; and
+		 * no memo */
+		for (order = 0; order < 4; order++) {
 			struct kag__caller_memo memo = { 0 };
 			kag__ctx ctx;
 
 			memset(&ctx, 0, sizeof(ctx));
 			ctx.policy = &pol;
-			ctx.caller_memo = order < 2 ? &memo : NULL;
+			ctx.caller_memo = order < 3 ? &memo : NULL;
 			if (order == 0)
 				ck_assert_int_eq(kag__caller_source(&ctx, ev), cases[i].source);
+			if (order == 1)
+				ck_assert_ptr_eq(kag__caller_tool(&ctx, ev), want.tool);
 			kag__caller_get(&got, &ctx, ev);
 			ck_assert_int_eq(kag__caller_source(&ctx, ev), cases[i].source);
+			ck_assert_ptr_eq(kag__caller_tool(&ctx, ev), want.tool);
 			ck_assert_int_eq(got.source, want.source);
 			ck_assert_ptr_eq(got.tool, want.tool);
 			ck_assert_int_eq(got.no_agent, want.no_agent);

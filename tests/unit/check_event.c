@@ -351,6 +351,18 @@ START_TEST(event_time)
 	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01t10:00:00.123456789z\""),
 			 1714557600123456LL);
 	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2000-02-29T23:59:59Z\""), 951868799000000LL);
+	/* fractions of every length, before a Z or an offset */
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.Z\""),
+			 1714557600000000LL);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.1234567Z\""),
+			 1714557600123456LL);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.123456+02:00\""),
+			 1714550400123456LL);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.1234+02:00\""),
+			 1714550400123400LL);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.12345\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.123456\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.12x456Z\""), 0);
 	/* bad timestamps give 0 */
 	ck_assert_int_eq(time_of(""), 0);
 	ck_assert_int_eq(time_of("\"stageTimestamp\":\"\""), 0);

@@ -459,6 +459,11 @@ START_TEST(caller_tools)
 		{ "ocelot/1.0", NULL }, { "Java", NULL }, { "javascript/1", NULL },
 		{ "helm/v3.14.4", NULL }, { "coredns/1.11.1", NULL }, { "1curl", NULL },
 		{ "~", NULL }, { "zz-top", NULL }, { "\xc3\xa9" "curl", NULL },
+		{ "K9S", "k9s" }, { "curl", "curl" }, { "cur", NULL }, { "CURL", "curl" },
+		{ "PYTHON-REQUESTS/2.31", "python-requests" }, { "python-requestz/1", NULL },
+		{ "apache-httpclienx", NULL }, { "java-http-clien", NULL },
+		/* a byte past 0x7f is no letter, whatever its low seven bits */
+		{ "c\xd5rl/8", NULL }, { "kubect\xcc", NULL },
 	};
 	kag__policy pol;
 	kag_event *ev;

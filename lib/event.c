@@ -401,15 +401,37 @@ static int false_member(const char *s, const char *p, size_t k, const char *end)
 
 /* Some occurrence of needle in the span (with only_true, one that is not
  * a false member). */
+/* How common a byte is in the JSON of Kubernetes objects, roughly: 0 for
+ * upper case letters, digits and the rarest lower case ones, 2 for quotes,
+ * blanks and the commonest letters, 1 for the rest. */
+static int commonness(unsigned char c)
+{
+	if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == 'j' || c == 'q' ||
+	    c == 'x' || c == 'z' || c == 'v' || c == 'w' || c == 'y' || c == 'k' || c == 'b')
+		return 0;
+	if (c == '"' || c == ' ' || c == ':' || c == ',' || c == 'e' || c == 'a' || c == 't' ||
+	    c == 'o' || c == 'n' || c == 's' || c == 'i' || c == 'r')
+		return 2;
+	return 1;
+}
+
+/* Some occurrence of needle in the span (with only_true, one that is not
+ * a false member). */
 static int span_has(const char *s, size_t n, const char *needle, int only_true)
 {
-	size_t k = strlen(needle);
-	/* found by a byte other than a leading quote: JSON is full of those */
-	size_t j = k > 1 && needle[0] == '"';
-	const char *p = s, *end = s + n;
+	size_t k = strlen(needle), j = 0, i;
+	const char *p, *end = s + n;
 
-	while (k && (size_t)(end - p) >= k) {
-		p = memchr(p + j, needle[j], (size_t)(end - p) - k + 1);
+	if (!k || n < k)
+		return 0;
+	/* candidates are found by the needle's least common byte, the first
+	 * of them: fewer stops than at its first byte */
+	for (i = 1; i < k && commonness((unsigned char)needle[j]); i++)
+		if (commonness((unsigned char)needle[i]) < commonness((unsigned char)needle[j]))
+			j = i;
+	/* p runs over the candidate starts, s to end - k */
+	for (p = s; p <= end - k; p++) {
+		p = memchr(p + j, needle[j], (size_t)(end - k - p) + 1);
 		if (!p)
 			return 0;
 		p -= j;
@@ -417,7 +439,6 @@ static int span_has(const char *s, size_t n, const char *needle, int only_true)
 		if (p[k - 1] == needle[k - 1] && memcmp(p, needle, k) == 0 &&
 		    (!only_true || !false_member(s, p, k, end)))
 			return 1;
-		p++;
 	}
 	return 0;
 }

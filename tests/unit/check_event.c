@@ -508,6 +508,7 @@ END_TEST
 START_TEST(body_may_contain)
 {
 	static const kag__body_needle needles[] = { { "privileged", 1 }, { "hostPath", 0 },
+						    { "\"command\"", 0 }, { "xmr-stak", 0 },
 						    { NULL, 0 } };
 	static const struct {
 		const char *body;
@@ -531,6 +532,15 @@ START_TEST(body_may_contain)
 		/* names without the false exemption count wherever they occur */
 		{ "{\"hostPath\":false}", 1 },
 		{ "{\"volumes\":[{\"hostPath\":{\"path\":\"/\"}}]}", 1 },
+		/* at either end of the text, cut short, or in another case */
+		{ "\"hostPath\"", 1 },
+		{ "\"hostPat\"", 0 },
+		{ "{\"HOSTPATH\":1}", 0 },
+		{ "[\"xmr-stak\"]", 1 },
+		{ "[\"xmr-sta\"]", 0 },
+		{ "[\"xmr-stax-xmr-stak\"]", 1 },
+		{ "{\"command\":[\"sh\"]}", 1 },
+		{ "{\"commands\":[\"sh\"],\"a\":\"commander\"}", 0 },
 	};
 	size_t i;
 

@@ -73,6 +73,12 @@ struct kag_event {
 	uint64_t line, offset;
 	int borrowed;             /* the parser's own event: kag_event_free()
 				   * refuses it (set once, never reset) */
+	/* The minute ("YYYY-MM-DDTHH:MM") of the last time field read, and
+	 * its seconds since the epoch: kept from record to record, as a
+	 * stream's records mostly share it (minute_known: set). */
+	char minute_text[16];
+	int64_t minute_s;
+	int minute_known;
 };
 
 /* The per-field bit masks of kag_event hold every field id. */

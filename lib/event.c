@@ -297,6 +297,8 @@ static int decode_level(kag_str s)
 static const int time_fields[] = { KAG_FIELD_STAGE_TS, KAG_FIELD_REQUEST_RECEIVED_TS,
 				   KAG_FIELD_TIMESTAMP };
 
+static int64_t parse_time_memo(kag_event *ev, const char *s, size_t len);
+
 /* The first time field present that parses; each is parsed once. */
 static void decode_time(kag_event *ev)
 {
@@ -309,7 +311,7 @@ static void decode_time(kag_event *ev)
 		if (!kag__has(ev, f))
 			continue;
 		if (!(ev->ts_known & (1u << i))) {
-			ev->ts[i] = kag__parse_time(ev->str[f].ptr, ev->str[f].len);
+			ev->ts[i] = parse_time_memo(ev, ev->str[f].ptr, ev->str[f].len);
 			ev->ts_known |= 1u << i;
 		}
 		if (ev->ts[i]) {
@@ -586,26 +588,42 @@ static int64_t days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-int64_t kag__parse_time(const char *s, size_t len)
+/* The minute of a time, "YYYY-MM-DDTHH:MM" (its first 16 bytes), in
+ * seconds since the epoch; -1 when they are not one (a minute is a
+ * multiple of 60: -1 is never one). */
+static int64_t time_minute(const char *s)
 {
-	int y, y2, mo, d, h, mi, sec, frac = 0, off = 0;
-	size_t i = 19;
-	int64_t us;
+	int y, y2, mo, d, h, mi;
 
-	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    s[13] != ':' || s[16] != ':')
-		return 0;
+	if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    s[13] != ':')
+		return -1;
 	y = two_digits(s);
 	y2 = two_digits(s + 2);
 	mo = two_digits(s + 5);
 	d = two_digits(s + 8);
 	h = two_digits(s + 11);
 	mi = two_digits(s + 14);
-	sec = two_digits(s + 17);
-	if ((y | y2 | mo | d | h | mi | sec) < 0)
-		return 0;
+	if ((y | y2 | mo | d | h | mi) < 0)
+		return -1;
 	y = y * 100 + y2;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59)
+		return -1;
+	return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+}
+
+/* The rest of a time of at least 20 bytes, ":SS[.fraction](Z|+hh:mm|-hh:mm)"
+ * from s[16], in microseconds since the epoch given its minute; 0 when it
+ * does not parse. */
+static int64_t time_rest(const char *s, size_t len, int64_t minute)
+{
+	int sec, frac = 0, off = 0;
+	size_t i = 19;
+
+	if (s[16] != ':')
+		return 0;
+	sec = two_digits(s + 17);
+	if (sec < 0 || sec > 60)
 		return 0;
 	if (s[i] == '.') {
 		/* microseconds: the first six digits, padded; more are read
@@ -647,8 +665,37 @@ int64_t kag__parse_time(const char *s, size_t len)
 	}
 	if (i != len)
 		return 0;
-	us = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off);
-	return us * 1000000 + frac;
+	return (minute + sec - off) * 1000000 + frac;
+}
+
+int64_t kag__parse_time(const char *s, size_t len)
+{
+	int64_t minute;
+
+	if (len < 20 || (minute = time_minute(s)) == -1)
+		return 0;
+	return time_rest(s, len, minute);
+}
+
+/* kag__parse_time() through the event's memo of the last minute it read:
+ * the times of a stream's records mostly share their minute. */
+static int64_t parse_time_memo(kag_event *ev, const char *s, size_t len)
+{
+	int64_t minute;
+
+	if (len < 20)
+		return 0;
+	if (ev->minute_known && memcmp(s, ev->minute_text, sizeof(ev->minute_text)) == 0) {
+		minute = ev->minute_s;
+	} else {
+		minute = time_minute(s);
+		if (minute == -1)
+			return 0;
+		memcpy(ev->minute_text, s, sizeof(ev->minute_text));
+		ev->minute_s = minute;
+		ev->minute_known = 1;
+	}
+	return time_rest(s, len, minute);
 }
 
 /* ---- public accessors ---- */

@@ -37,13 +37,40 @@ static int add(kag__route_slot *tab, size_t n, const char *name, uint64_t bit)
 	return 0;
 }
 
+static inline uint64_t load64(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+static inline uint32_t load32(const char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* a[0, n) == b[0, n): names are short, and two overlapping loads from each
+ * end cover up to twice their width without a call. */
+static int same(const char *a, const char *b, size_t n)
+{
+	if (n >= 8 && n <= 16)
+		return load64(a) == load64(b) && load64(a + n - 8) == load64(b + n - 8);
+	if (n >= 4 && n < 8)
+		return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+	return memcmp(a, b, n) == 0;
+}
+
 static uint64_t find(const kag__route_slot *tab, size_t n, kag_str s)
 {
 	size_t i, k;
 
 	i = slot_hash(s.ptr, s.len) & (n - 1);
 	for (k = 0; k < n && tab[i].name.ptr; k++, i = (i + 1) & (n - 1)) {
-		if (tab[i].name.len == s.len && memcmp(tab[i].name.ptr, s.ptr, s.len) == 0)
+		if (tab[i].name.len == s.len && same(tab[i].name.ptr, s.ptr, s.len))
 			return tab[i].mask;
 	}
 	return 0;

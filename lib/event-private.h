@@ -228,6 +228,15 @@ static inline const kag_item *kag__item(const kag_event *ev, int field, size_t i
 		return &ev->items[ev->first[field] + i];
 	return kag__item_slow(ev, field, i);
 }
+/* The items of a list or pair field as one array of count[field] items,
+ * or NULL when they are not one run (or there are none): a loop over them
+ * then asks kag__item(). */
+static inline const kag_item *kag__item_run(const kag_event *ev, int field)
+{
+	if (ev->count[field] && !((ev->scattered >> field) & 1))
+		return &ev->items[ev->first[field]];
+	return NULL;
+}
 /* Value of annotation `key` (klen bytes), or {NULL,0}; kag__annotation()
  * takes a string literal. */
 kag_str kag__annotation_n(const kag_event *ev, const char *key, size_t klen);

@@ -7,22 +7,13 @@
 
 int kag__list_has_n(const kag_event *ev, int field, const char *value, size_t len)
 {
+	const kag_item *run = kag__item_run(ev, field);
 	size_t i, n = ev->count[field];
 
-	if (n && !((ev->scattered >> field) & 1)) {
-		/* the items are one run (always, but for interleaved builder
-		 * calls): walked without kag__item() */
-		const kag_item *it = &ev->items[ev->first[field]];
-
-		for (i = 0; i < n; i++, it++)
-			if (it->val.len == len && it->val.ptr && memcmp(it->val.ptr, value, len) == 0)
-				return 1;
-		return 0;
-	}
 	for (i = 0; i < n; i++) {
-		const kag_item *it = kag__item(ev, field, i);
+		const kag_item *it = run ? &run[i] : kag__item(ev, field, i);
 
-		if (it && it->val.ptr && it->val.len == len && memcmp(it->val.ptr, value, len) == 0)
+		if (it && it->val.len == len && it->val.ptr && memcmp(it->val.ptr, value, len) == 0)
 			return 1;
 	}
 	return 0;

@@ -121,7 +121,8 @@ void kag__event_init(kag_event *ev)
 
 /* kag__event_reset() clears the per-field arrays as one stretch from the
  * start of the event. */
-_Static_assert(offsetof(kag_event, state) == 0 && offsetof(kag_event, str) < offsetof(kag_event, count) &&
+_Static_assert(offsetof(kag_event, state) == 0 &&
+		       offsetof(kag_event, str) < offsetof(kag_event, count) &&
 		       offsetof(kag_event, first) < offsetof(kag_event, count),
 	       "the per-field arrays open the event, counts last");
 
@@ -638,7 +639,7 @@ static int64_t time_rest(const char *s, size_t len, int64_t minute)
 				 g = f[4] - '0', j = f[5] - '0';
 
 			if (a < 10 && b < 10 && c < 10 && e < 10 && g < 10 && j < 10) {
-				frac = (int)(((((a * 10 + b) * 10 + c) * 10 + e) * 10 + g) * 10 + j);
+				frac = (int)((((a * 10 + b) * 10 + c) * 10 + e) * 100 + g * 10 + j);
 				k = 6;
 			}
 		}

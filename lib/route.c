@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "route-private.h"
+#include "word-private.h"
 
 /* Names are few and known: length and three bytes tell them apart well
  * enough (a clash only costs a probe), and an event's name is not read
@@ -37,30 +38,16 @@ static int add(kag__route_slot *tab, size_t n, const char *name, uint64_t bit)
 	return 0;
 }
 
-static inline uint64_t load64(const char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, sizeof(w));
-	return w;
-}
-
-static inline uint32_t load32(const char *p)
-{
-	uint32_t w;
-
-	memcpy(&w, p, sizeof(w));
-	return w;
-}
-
 /* a[0, n) == b[0, n): names are short, and two overlapping loads from each
  * end cover up to twice their width without a call. */
 static int same(const char *a, const char *b, size_t n)
 {
 	if (n >= 8 && n <= 16)
-		return load64(a) == load64(b) && load64(a + n - 8) == load64(b + n - 8);
+		return kag__load64(a) == kag__load64(b) &&
+		       kag__load64(a + n - 8) == kag__load64(b + n - 8);
 	if (n >= 4 && n < 8)
-		return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+		return kag__load32(a) == kag__load32(b) &&
+		       kag__load32(a + n - 4) == kag__load32(b + n - 4);
 	return memcmp(a, b, n) == 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include "caller-private.h"
 #include "request-private.h"
+#include "word-private.h"
 
 /* userAgent beginnings (compared ignoring case) of clients a person drives
  * or scripts with: command-line tools and generic HTTP libraries. The
@@ -42,9 +43,8 @@ static uint64_t word(const char *s, size_t n)
 	uint64_t w = 0;
 
 	if (n >= 8)
-		memcpy(&w, s, 8); /* one load */
-	else
-		memcpy(&w, s, n);
+		return kag__load64(s);
+	memcpy(&w, s, n);
 	return w;
 }
 
@@ -71,7 +71,7 @@ static int tool_prefix(kag_str s, uint64_t w, size_t t)
 	if (s.len < n)
 		return 0;
 	memcpy(&mask, first + 8 - (n < 8 ? n : 8), 8); /* the first n bytes */
-	if ((w ^ word(lit, 8)) & mask)
+	if ((w ^ kag__load64(lit)) & mask)
 		return 0;
 	for (i = 8; i < n; i++) {
 		unsigned char c = (unsigned char)s.ptr[i];
@@ -151,8 +151,9 @@ static void read_parts(kag__caller *c, const kag_event *ev, const kag__policy *p
 		c->groups_ok = 0;
 		if (kag__usable(ev, KAG_FIELD_USER_USERNAME) && !kag__has(ev, KAG_FIELD_IMP_USER) &&
 		    kag__str_prefix(u, sa) &&
-		    (colon = memchr(u.ptr + sizeof(sa) - 1, ':', u.len - (sizeof(sa) - 1))) != NULL) {
-			kag_str ns = { u.ptr + sizeof(sa) - 1, (size_t)(colon - (u.ptr + sizeof(sa) - 1)) };
+		    (colon = memchr(u.ptr + sizeof(sa) - 1, ':', u.len - (sizeof(sa) - 1)))) {
+			const char *at = u.ptr + sizeof(sa) - 1;
+			kag_str ns = { at, (size_t)(colon - at) };
 			kag_str name = { colon + 1, u.len - (size_t)(colon + 1 - u.ptr) };
 
 			if (ns.len && name.len && !memchr(name.ptr, ':', name.len)) {

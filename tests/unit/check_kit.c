@@ -428,42 +428,71 @@ static void caller_event(kag_event *ev, const char *user, const char *agent, con
 						    KAG_STATE_OBSERVED), KAG_OK);
 }
 
+/* A userAgent, and the tool it names (NULL: none). */
+struct agent_tool {
+	const char *agent, *tool;
+};
+
 /* The tool a userAgent names, whatever its case: each listed tool, and
  * agents that only look like one. */
 START_TEST(caller_tools)
 {
-	static const struct {
-		const char *agent, *tool;
-	} cases[] = {
+	static const struct agent_tool cases[] = {
 		{ "kubectl/v1.30.2 (linux/amd64) kubernetes/3c2d0b4", "kubectl" },
-		{ "KUBECTL/v1.29.4", "kubectl" }, { "oc/4.15.0 (linux/amd64)", "oc" },
-		{ "curl/8.5.0", "curl" }, { "Wget/1.21.4", "wget" },
+		{ "KUBECTL/v1.29.4", "kubectl" },
+		{ "oc/4.15.0 (linux/amd64)", "oc" },
+		{ "curl/8.5.0", "curl" },
+		{ "Wget/1.21.4", "wget" },
 		{ "python-requests/2.31.0", "python-requests" },
-		{ "Python-urllib/3.11", "python-urllib" }, { "python-httpx/0.27.0", "python-httpx" },
-		{ "aiohttp/3.9.3", "aiohttp" }, { "HTTPie/3.2.2", "HTTPie" },
-		{ "Go-http-client/1.1", "Go-http-client" }, { "okhttp/4.12.0", "okhttp" },
-		{ "axios/1.6.7", "axios" }, { "node-fetch/1.0", "node-fetch" },
-		{ "undici", "undici" }, { "Java/17.0.10", "Java" },
+		{ "Python-urllib/3.11", "python-urllib" },
+		{ "python-httpx/0.27.0", "python-httpx" },
+		{ "aiohttp/3.9.3", "aiohttp" },
+		{ "HTTPie/3.2.2", "HTTPie" },
+		{ "Go-http-client/1.1", "Go-http-client" },
+		{ "okhttp/4.12.0", "okhttp" },
+		{ "axios/1.6.7", "axios" },
+		{ "node-fetch/1.0", "node-fetch" },
+		{ "undici", "undici" },
+		{ "Java/17.0.10", "Java" },
 		{ "Java-http-client/17.0.10", "Java-http-client" },
 		{ "Apache-HttpClient/4.5.14 (Java/17)", "Apache-HttpClient" },
-		{ "libwww-perl/6.72", "libwww-perl" }, { "Ruby", "Ruby" },
-		{ "Faraday v2.9.0", "Faraday" }, { "GuzzleHttp/7", "Guzzle" },
-		{ "reqwest/0.11", "reqwest" }, { "PostmanRuntime/7.36.3", "Postman" },
+		{ "libwww-perl/6.72", "libwww-perl" },
+		{ "Ruby", "Ruby" },
+		{ "Faraday v2.9.0", "Faraday" },
+		{ "GuzzleHttp/7", "Guzzle" },
+		{ "reqwest/0.11", "reqwest" },
+		{ "PostmanRuntime/7.36.3", "Postman" },
 		{ "insomnia/8.6.1", "Insomnia" },
 		{ "Mozilla/5.0 (Windows NT 10.0) WindowsPowerShell/5.1", "a browser or PowerShell" },
-		{ "k9s/v0.32.4 (linux/amd64)", "k9s" }, { "Lens/2024.4.230844", "Lens" },
-		{ "kube-hunter", "kube-hunter" }, { "peirates", "peirates" },
+		{ "k9s/v0.32.4 (linux/amd64)", "k9s" },
+		{ "Lens/2024.4.230844", "Lens" },
+		{ "kube-hunter", "kube-hunter" },
+		{ "peirates", "peirates" },
 		/* operators' clients, and near misses */
 		{ "kubelet/v1.30.2 (linux/amd64) kubernetes/3c2d0b4", NULL },
-		{ "kube-controller-manager/v1.30.2", NULL }, { "k9", NULL }, { "kube", NULL },
-		{ "ocelot/1.0", NULL }, { "Java", NULL }, { "javascript/1", NULL },
-		{ "helm/v3.14.4", NULL }, { "coredns/1.11.1", NULL }, { "1curl", NULL },
-		{ "~", NULL }, { "zz-top", NULL }, { "\xc3\xa9" "curl", NULL },
-		{ "K9S", "k9s" }, { "curl", "curl" }, { "cur", NULL }, { "CURL", "curl" },
-		{ "PYTHON-REQUESTS/2.31", "python-requests" }, { "python-requestz/1", NULL },
-		{ "apache-httpclienx", NULL }, { "java-http-clien", NULL },
+		{ "kube-controller-manager/v1.30.2", NULL },
+		{ "k9", NULL },
+		{ "kube", NULL },
+		{ "ocelot/1.0", NULL },
+		{ "Java", NULL },
+		{ "javascript/1", NULL },
+		{ "helm/v3.14.4", NULL },
+		{ "coredns/1.11.1", NULL },
+		{ "1curl", NULL },
+		{ "~", NULL },
+		{ "zz-top", NULL },
+		{ "\xc3\xa9" "curl", NULL },
+		{ "K9S", "k9s" },
+		{ "curl", "curl" },
+		{ "cur", NULL },
+		{ "CURL", "curl" },
+		{ "PYTHON-REQUESTS/2.31", "python-requests" },
+		{ "python-requestz/1", NULL },
+		{ "apache-httpclienx", NULL },
+		{ "java-http-clien", NULL },
 		/* a byte past 0x7f is no letter, whatever its low seven bits */
-		{ "c\xd5rl/8", NULL }, { "kubect\xcc", NULL },
+		{ "c\xd5rl/8", NULL },
+		{ "kubect\xcc", NULL },
 	};
 	kag__policy pol;
 	kag_event *ev;
@@ -496,18 +525,18 @@ END_TEST
 START_TEST(caller_memo)
 {
 	static const struct {
-		const char *user, *agent, *ip;
 		int source;
+		const char *user, *agent, *ip;
 	} cases[] = {
-		{ "system:serviceaccount:prod:web", "client/1", "10.0.0.3", KAG__SOURCE_PRIVATE },
-		{ "alice", "kubectl/v1.30", "198.51.100.7", KAG__SOURCE_PUBLIC },
-		{ "alice", "kubectl/v1.30", "203.0.113.9:443", KAG__SOURCE_PRIVATE }, /* trusted */
-		{ "bob", NULL, "not-an-address", KAG__SOURCE_UNKNOWN },
-		{ "bob", "curl/8", NULL, KAG__SOURCE_UNKNOWN },
-		{ "system:serviceaccount:kube-system:deployer", "", "10.0.0.4",
-		  KAG__SOURCE_PRIVATE },
-		{ "system:serviceaccount:prod:a:b", "Go-http-client/1.1", "10.0.0.4",
-		  KAG__SOURCE_PRIVATE },
+		{ KAG__SOURCE_PRIVATE, "system:serviceaccount:prod:web", "client/1", "10.0.0.3" },
+		{ KAG__SOURCE_PUBLIC, "alice", "kubectl/v1.30", "198.51.100.7" },
+		{ KAG__SOURCE_PRIVATE, "alice", "kubectl/v1.30", "203.0.113.9:443" }, /* trusted */
+		{ KAG__SOURCE_UNKNOWN, "bob", NULL, "not-an-address" },
+		{ KAG__SOURCE_UNKNOWN, "bob", "curl/8", NULL },
+		{ KAG__SOURCE_PRIVATE, "system:serviceaccount:kube-system:deployer", "",
+		  "10.0.0.4" },
+		{ KAG__SOURCE_PRIVATE, "system:serviceaccount:prod:a:b", "Go-http-client/1.1",
+		  "10.0.0.4" },
 	};
 	static const char *nets[] = { "203.0.113.0/24" };
 	kag__policy pol;

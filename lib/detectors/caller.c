@@ -136,41 +136,50 @@ static int groups_agree(const kag_event *ev, kag_str ns)
 	return kag__list_has_n(ev, KAG_FIELD_USER_GROUPS, g, n + ns.len);
 }
 
+/* The service account: sa_ns, sa_name, groups_ok. */
+static void read_account(kag__caller *c, const kag_event *ev)
+{
+	static const char sa[] = "system:serviceaccount:";
+	kag_str u = ev->str[KAG_FIELD_USER_USERNAME];
+	const char *colon;
+
+	c->sa_ns.ptr = c->sa_name.ptr = NULL;
+	c->sa_ns.len = c->sa_name.len = 0;
+	c->groups_ok = 0;
+	if (kag__usable(ev, KAG_FIELD_USER_USERNAME) && !kag__has(ev, KAG_FIELD_IMP_USER) &&
+	    kag__str_prefix(u, sa) &&
+	    (colon = memchr(u.ptr + sizeof(sa) - 1, ':', u.len - (sizeof(sa) - 1)))) {
+		const char *at = u.ptr + sizeof(sa) - 1;
+		kag_str ns = { at, (size_t)(colon - at) };
+		kag_str name = { colon + 1, u.len - (size_t)(colon + 1 - u.ptr) };
+
+		if (ns.len && name.len && !memchr(name.ptr, ':', name.len)) {
+			c->sa_ns = ns;
+			c->sa_name = name;
+			c->groups_ok = groups_agree(ev, ns);
+		}
+	}
+}
+
+/* The client: tool, no_agent. */
+static void read_agent(kag__caller *c, const kag_event *ev)
+{
+	c->tool = NULL;
+	c->no_agent = 0;
+	if (kag__usable(ev, KAG_FIELD_USER_AGENT) && ev->str[KAG_FIELD_USER_AGENT].len)
+		c->tool = tool_of(ev->str[KAG_FIELD_USER_AGENT]);
+	else
+		c->no_agent = 1;
+}
+
 /* Read the parts of the caller (KAG__CALLER_*) in `parts`; the others are
  * left as they are. */
 static void read_parts(kag__caller *c, const kag_event *ev, const kag__policy *p, unsigned parts)
 {
-	static const char sa[] = "system:serviceaccount:";
-
-	if (parts & KAG__CALLER_ACCOUNT) {
-		kag_str u = ev->str[KAG_FIELD_USER_USERNAME];
-		const char *colon;
-
-		c->sa_ns.ptr = c->sa_name.ptr = NULL;
-		c->sa_ns.len = c->sa_name.len = 0;
-		c->groups_ok = 0;
-		if (kag__usable(ev, KAG_FIELD_USER_USERNAME) && !kag__has(ev, KAG_FIELD_IMP_USER) &&
-		    kag__str_prefix(u, sa) &&
-		    (colon = memchr(u.ptr + sizeof(sa) - 1, ':', u.len - (sizeof(sa) - 1)))) {
-			const char *at = u.ptr + sizeof(sa) - 1;
-			kag_str ns = { at, (size_t)(colon - at) };
-			kag_str name = { colon + 1, u.len - (size_t)(colon + 1 - u.ptr) };
-
-			if (ns.len && name.len && !memchr(name.ptr, ':', name.len)) {
-				c->sa_ns = ns;
-				c->sa_name = name;
-				c->groups_ok = groups_agree(ev, ns);
-			}
-		}
-	}
-	if (parts & KAG__CALLER_AGENT) {
-		c->tool = NULL;
-		c->no_agent = 0;
-		if (kag__usable(ev, KAG_FIELD_USER_AGENT) && ev->str[KAG_FIELD_USER_AGENT].len)
-			c->tool = tool_of(ev->str[KAG_FIELD_USER_AGENT]);
-		else
-			c->no_agent = 1;
-	}
+	if (parts & KAG__CALLER_ACCOUNT)
+		read_account(c, ev);
+	if (parts & KAG__CALLER_AGENT)
+		read_agent(c, ev);
 	if (parts & KAG__CALLER_SOURCE)
 		c->source = kag__source_kind(ev, p);
 }
@@ -239,18 +248,29 @@ void kag__caller_get(kag__caller *c, const kag__ctx *ctx, const kag_event *ev)
 
 int kag__caller_source(const kag__ctx *ctx, const kag_event *ev)
 {
-	if (!ctx->caller_memo)
+	struct kag__caller_memo *m = ctx->caller_memo;
+
+	if (!m)
 		return kag__source_kind(ev, ctx->policy);
-	return memo_read(ctx->caller_memo, ctx, ev, KAG__CALLER_SOURCE)->source;
+	if (!(m->read & KAG__CALLER_SOURCE)) {
+		m->c.source = kag__source_kind(ev, ctx->policy);
+		m->read |= KAG__CALLER_SOURCE;
+	}
+	return m->c.source;
 }
 
 const char *kag__caller_tool(const kag__ctx *ctx, const kag_event *ev)
 {
+	struct kag__caller_memo *m = ctx->caller_memo;
 	kag__caller c;
 
-	if (!ctx->caller_memo) {
-		read_parts(&c, ev, ctx->policy, KAG__CALLER_AGENT);
+	if (!m) {
+		read_agent(&c, ev);
 		return c.tool;
 	}
-	return memo_read(ctx->caller_memo, ctx, ev, KAG__CALLER_AGENT)->tool;
+	if (!(m->read & KAG__CALLER_AGENT)) {
+		read_agent(&m->c, ev);
+		m->read |= KAG__CALLER_AGENT;
+	}
+	return m->c.tool;
 }

@@ -465,22 +465,14 @@ int kag__event_body_may_contain(const kag_event *ev, int which, const kag__body_
 
 /* ---- comparisons ---- */
 
-int kag__is_placeholder(const char *s, size_t len)
+/* kag__is_placeholder() past its fast exit: blanks trimmed, the words
+ * compared ignoring case. */
+static int placeholder_words(const char *s, size_t len)
 {
 	static const char *const ph[] = { "-", "<none>", "unknown", "<unknown>", "null", "n/a" };
 	static const unsigned char ph_len[] = { 1, 6, 7, 9, 4, 3 };
 	size_t i, j;
 
-	/* Fast exit: every placeholder is short, and starts (after blanks)
-	 * with one of these bytes. */
-	if (len > 0 && s[0] != ' ' && s[0] != '\t') {
-		char c = s[0];
-
-		if (c != '-' && c != '<' && c != 'u' && c != 'U' && c != 'n' && c != 'N')
-			return 0;
-		if (len > 9 && s[len - 1] != ' ' && s[len - 1] != '\t')
-			return 0;
-	}
 	while (len && (*s == ' ' || *s == '\t')) {
 		s++;
 		len--;
@@ -506,6 +498,28 @@ int kag__is_placeholder(const char *s, size_t len)
 	return 0;
 }
 
+/* Inline where the event's fields are judged: most values leave at the
+ * first byte. */
+static inline int placeholder(const char *s, size_t len)
+{
+	/* Fast exit: every placeholder is short, and starts (after blanks)
+	 * with one of these bytes. */
+	if (len > 0 && s[0] != ' ' && s[0] != '\t') {
+		char c = s[0];
+
+		if (c != '-' && c != '<' && c != 'u' && c != 'U' && c != 'n' && c != 'N')
+			return 0;
+		if (len > 9 && s[len - 1] != ' ' && s[len - 1] != '\t')
+			return 0;
+	}
+	return placeholder_words(s, len);
+}
+
+int kag__is_placeholder(const char *s, size_t len)
+{
+	return placeholder(s, len);
+}
+
 static int usable(const kag_event *ev, int field)
 {
 	int kind = kag__field_kind(field);
@@ -513,14 +527,14 @@ static int usable(const kag_event *ev, int field)
 	if (kind < 0 || !kag__has(ev, field))
 		return 0;
 	if (kind == KAG__KIND_STRING)
-		return !kag__is_placeholder(ev->str[field].ptr, ev->str[field].len);
+		return !placeholder(ev->str[field].ptr, ev->str[field].len);
 	if (kind == KAG__KIND_LIST) {
 		size_t i;
 
 		for (i = 0; i < ev->count[field]; i++) {
 			const kag_item *it = kag__item(ev, field, i);
 
-			if (it && !kag__is_placeholder(it->val.ptr, it->val.len))
+			if (it && !placeholder(it->val.ptr, it->val.len))
 				return 1;
 		}
 		return 0;

@@ -5,20 +5,41 @@
 #include "codec-private.h"
 #include "request-private.h"
 
+/* A decimal octet at s[*i] (before n): 0 to 255, one to three digits, no
+ * leading zero; its value, *i moved past it, or -1. A fourth digit makes
+ * it too large. */
+static int octet(const char *s, size_t n, size_t *i)
+{
+	size_t k = *i;
+	unsigned v, d;
+
+	if (k >= n || (v = (unsigned)((unsigned char)s[k] - '0')) > 9)
+		return -1;
+	k++;
+	if (k < n && (d = (unsigned)((unsigned char)s[k] - '0')) <= 9) {
+		if (v == 0)
+			return -1;
+		v = v * 10 + d;
+		k++;
+		if (k < n && (d = (unsigned)((unsigned char)s[k] - '0')) <= 9) {
+			v = v * 10 + d;
+			k++;
+			if (v > 255 || (k < n && (unsigned)((unsigned char)s[k] - '0') <= 9))
+				return -1;
+		}
+	}
+	*i = k;
+	return (int)v;
+}
+
 /* The length of the dotted quad that s[0, n) begins with, or 0. */
 static size_t v4_prefix(const char *s, size_t n, unsigned char out[4])
 {
 	size_t i = 0;
-	int part;
+	int part, v;
 
 	for (part = 0; part < 4; part++) {
-		unsigned v = 0, digits = 0;
-
-		while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-			v = v * 10 + (unsigned)(s[i++] - '0');
-			digits++;
-		}
-		if (!digits || v > 255 || (digits > 1 && s[i - digits] == '0'))
+		if ((v = octet(s, n, &i)) < 0)
 			return 0;
 		out[part] = (unsigned char)v;
 		if (part < 3) {

@@ -73,6 +73,12 @@ struct kag_event {
 	uint64_t line, offset;
 	int borrowed;             /* the parser's own event: kag_event_free()
 				   * refuses it (set once, never reset) */
+	/* The minute ("YYYY-MM-DDTHH:MM") of the last time field read, and
+	 * its seconds since the epoch: kept from record to record, as a
+	 * stream's records mostly share it (minute_known: set). */
+	char minute_text[16];
+	int64_t minute_s;
+	int minute_known;
 };
 
 /* The per-field bit masks of kag_event hold every field id. */
@@ -221,6 +227,15 @@ static inline const kag_item *kag__item(const kag_event *ev, int field, size_t i
 	if (i < ev->count[field] && !((ev->scattered >> field) & 1))
 		return &ev->items[ev->first[field] + i];
 	return kag__item_slow(ev, field, i);
+}
+/* The items of a list or pair field as one array of count[field] items,
+ * or NULL when they are not one run (or there are none): a loop over them
+ * then asks kag__item(). */
+static inline const kag_item *kag__item_run(const kag_event *ev, int field)
+{
+	if (ev->count[field] && !((ev->scattered >> field) & 1))
+		return &ev->items[ev->first[field]];
+	return NULL;
 }
 /* Value of annotation `key` (klen bytes), or {NULL,0}; kag__annotation()
  * takes a string literal. */

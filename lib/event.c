@@ -119,15 +119,22 @@ void kag__event_init(kag_event *ev)
 	ev->format = "native";
 }
 
+/* kag__event_reset() clears the per-field arrays as one stretch from the
+ * start of the event. */
+_Static_assert(offsetof(kag_event, state) == 0 &&
+		       offsetof(kag_event, str) < offsetof(kag_event, count) &&
+		       offsetof(kag_event, first) < offsetof(kag_event, count),
+	       "the per-field arrays open the event, counts last");
+
 void kag__event_reset(kag_event *ev)
 {
 	kag_arena_block *b;
 
-	memset(ev->state, 0, sizeof(ev->state));
-	memset(ev->count, 0, sizeof(ev->count));
 	/* An absent field reads as the empty string, never as the last
-	 * record's text: that text may live in a tree freed since. */
-	memset(ev->str, 0, sizeof(ev->str));
+	 * record's text: that text may live in a tree freed since. The
+	 * states, strings, first items and counts are cleared in one stretch
+	 * (first[] needs no clearing, but one stretch is quicker than three). */
+	memset(ev, 0, offsetof(kag_event, count) + sizeof(ev->count));
 	ev->code = 0;
 	ev->stage = KAG_STAGE_UNKNOWN;
 	ev->level = KAG_LEVEL_UNKNOWN;
@@ -291,6 +298,8 @@ static int decode_level(kag_str s)
 static const int time_fields[] = { KAG_FIELD_STAGE_TS, KAG_FIELD_REQUEST_RECEIVED_TS,
 				   KAG_FIELD_TIMESTAMP };
 
+static int64_t parse_time_memo(kag_event *ev, const char *s, size_t len);
+
 /* The first time field present that parses; each is parsed once. */
 static void decode_time(kag_event *ev)
 {
@@ -303,7 +312,7 @@ static void decode_time(kag_event *ev)
 		if (!kag__has(ev, f))
 			continue;
 		if (!(ev->ts_known & (1u << i))) {
-			ev->ts[i] = kag__parse_time(ev->str[f].ptr, ev->str[f].len);
+			ev->ts[i] = parse_time_memo(ev, ev->str[f].ptr, ev->str[f].len);
 			ev->ts_known |= 1u << i;
 		}
 		if (ev->ts[i]) {
@@ -395,18 +404,44 @@ static int false_member(const char *s, const char *p, size_t k, const char *end)
 
 /* Some occurrence of needle in the span (with only_true, one that is not
  * a false member). */
+/* How common a byte is in the JSON of Kubernetes objects, roughly: 0 for
+ * upper case letters, digits and the rarest lower case ones, 2 for quotes,
+ * blanks and the commonest letters, 1 for the rest. */
+static int commonness(unsigned char c)
+{
+	if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == 'j' || c == 'q' ||
+	    c == 'x' || c == 'z' || c == 'v' || c == 'w' || c == 'y' || c == 'k' || c == 'b')
+		return 0;
+	if (c == '"' || c == ' ' || c == ':' || c == ',' || c == 'e' || c == 'a' || c == 't' ||
+	    c == 'o' || c == 'n' || c == 's' || c == 'i' || c == 'r')
+		return 2;
+	return 1;
+}
+
+/* Some occurrence of needle in the span (with only_true, one that is not
+ * a false member). */
 static int span_has(const char *s, size_t n, const char *needle, int only_true)
 {
-	size_t k = strlen(needle);
-	const char *p = s, *end = s + n;
+	size_t k = strlen(needle), j = 0, i;
+	const char *p, *end = s + n;
 
-	while (k && (size_t)(end - p) >= k) {
-		p = memchr(p, needle[0], (size_t)(end - p) - k + 1);
+	if (!k || n < k)
+		return 0;
+	/* candidates are found by the needle's least common byte, the first
+	 * of them: fewer stops than at its first byte */
+	for (i = 1; i < k && commonness((unsigned char)needle[j]); i++)
+		if (commonness((unsigned char)needle[i]) < commonness((unsigned char)needle[j]))
+			j = i;
+	/* p runs over the candidate starts, s to end - k */
+	for (p = s; p <= end - k; p++) {
+		p = memchr(p + j, needle[j], (size_t)(end - k - p) + 1);
 		if (!p)
 			return 0;
-		if (memcmp(p, needle, k) == 0 && (!only_true || !false_member(s, p, k, end)))
+		p -= j;
+		/* the last byte first: most candidates differ there already */
+		if (p[k - 1] == needle[k - 1] && memcmp(p, needle, k) == 0 &&
+		    (!only_true || !false_member(s, p, k, end)))
 			return 1;
-		p++;
 	}
 	return 0;
 }
@@ -430,22 +465,14 @@ int kag__event_body_may_contain(const kag_event *ev, int which, const kag__body_
 
 /* ---- comparisons ---- */
 
-int kag__is_placeholder(const char *s, size_t len)
+/* kag__is_placeholder() past its fast exit: blanks trimmed, the words
+ * compared ignoring case. */
+static int placeholder_words(const char *s, size_t len)
 {
 	static const char *const ph[] = { "-", "<none>", "unknown", "<unknown>", "null", "n/a" };
 	static const unsigned char ph_len[] = { 1, 6, 7, 9, 4, 3 };
 	size_t i, j;
 
-	/* Fast exit: every placeholder is short, and starts (after blanks)
-	 * with one of these bytes. */
-	if (len > 0 && s[0] != ' ' && s[0] != '\t') {
-		char c = s[0];
-
-		if (c != '-' && c != '<' && c != 'u' && c != 'U' && c != 'n' && c != 'N')
-			return 0;
-		if (len > 9 && s[len - 1] != ' ' && s[len - 1] != '\t')
-			return 0;
-	}
 	while (len && (*s == ' ' || *s == '\t')) {
 		s++;
 		len--;
@@ -471,6 +498,28 @@ int kag__is_placeholder(const char *s, size_t len)
 	return 0;
 }
 
+/* Inline where the event's fields are judged: most values leave at the
+ * first byte. */
+static inline int placeholder(const char *s, size_t len)
+{
+	/* Fast exit: every placeholder is short, and starts (after blanks)
+	 * with one of these bytes. */
+	if (len > 0 && s[0] != ' ' && s[0] != '\t') {
+		char c = s[0];
+
+		if (c != '-' && c != '<' && c != 'u' && c != 'U' && c != 'n' && c != 'N')
+			return 0;
+		if (len > 9 && s[len - 1] != ' ' && s[len - 1] != '\t')
+			return 0;
+	}
+	return placeholder_words(s, len);
+}
+
+int kag__is_placeholder(const char *s, size_t len)
+{
+	return placeholder(s, len);
+}
+
 static int usable(const kag_event *ev, int field)
 {
 	int kind = kag__field_kind(field);
@@ -478,14 +527,14 @@ static int usable(const kag_event *ev, int field)
 	if (kind < 0 || !kag__has(ev, field))
 		return 0;
 	if (kind == KAG__KIND_STRING)
-		return !kag__is_placeholder(ev->str[field].ptr, ev->str[field].len);
+		return !placeholder(ev->str[field].ptr, ev->str[field].len);
 	if (kind == KAG__KIND_LIST) {
 		size_t i;
 
 		for (i = 0; i < ev->count[field]; i++) {
 			const kag_item *it = kag__item(ev, field, i);
 
-			if (it && !kag__is_placeholder(it->val.ptr, it->val.len))
+			if (it && !placeholder(it->val.ptr, it->val.len))
 				return 1;
 		}
 		return 0;
@@ -554,38 +603,66 @@ static int64_t days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-int64_t kag__parse_time(const char *s, size_t len)
+/* The minute of a time, "YYYY-MM-DDTHH:MM" (its first 16 bytes), in
+ * seconds since the epoch; -1 when they are not one (a minute is a
+ * multiple of 60: -1 is never one). */
+static int64_t time_minute(const char *s)
 {
-	int y, y2, mo, d, h, mi, sec, frac = 0, fdigits = 0, off = 0;
-	size_t i = 19;
-	int64_t us;
+	int y, y2, mo, d, h, mi;
 
-	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    s[13] != ':' || s[16] != ':')
-		return 0;
+	if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    s[13] != ':')
+		return -1;
 	y = two_digits(s);
 	y2 = two_digits(s + 2);
 	mo = two_digits(s + 5);
 	d = two_digits(s + 8);
 	h = two_digits(s + 11);
 	mi = two_digits(s + 14);
-	sec = two_digits(s + 17);
-	if ((y | y2 | mo | d | h | mi | sec) < 0)
-		return 0;
+	if ((y | y2 | mo | d | h | mi) < 0)
+		return -1;
 	y = y * 100 + y2;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59)
+		return -1;
+	return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+}
+
+/* The rest of a time of at least 20 bytes, ":SS[.fraction](Z|+hh:mm|-hh:mm)"
+ * from s[16], in microseconds since the epoch given its minute; 0 when it
+ * does not parse. */
+static int64_t time_rest(const char *s, size_t len, int64_t minute)
+{
+	int sec, frac = 0, off = 0;
+	size_t i = 19;
+
+	if (s[16] != ':')
+		return 0;
+	sec = two_digits(s + 17);
+	if (sec < 0 || sec > 60)
 		return 0;
 	if (s[i] == '.') {
-		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-			if (fdigits < 6) {
-				frac = frac * 10 + (s[i] - '0');
-				fdigits++;
+		/* microseconds: the first six digits, padded; more are read
+		 * and dropped */
+		static const int scale[] = { 1000000, 100000, 10000, 1000, 100, 10, 1 };
+		const unsigned char *f = (const unsigned char *)s + i + 1;
+		size_t left = len - i - 1, k = 0;
+
+		if (left >= 6) {
+			/* most often all six are there: no loop */
+			unsigned a = f[0] - '0', b = f[1] - '0', c = f[2] - '0', e = f[3] - '0',
+				 g = f[4] - '0', j = f[5] - '0';
+
+			if (a < 10 && b < 10 && c < 10 && e < 10 && g < 10 && j < 10) {
+				frac = (int)((((a * 10 + b) * 10 + c) * 10 + e) * 100 + g * 10 + j);
+				k = 6;
 			}
 		}
-		while (fdigits < 6) {
-			frac *= 10;
-			fdigits++;
-		}
+		for (; k < 6 && k < left && f[k] >= '0' && f[k] <= '9'; k++)
+			frac = frac * 10 + (f[k] - '0');
+		frac *= scale[k];
+		while (k < left && f[k] >= '0' && f[k] <= '9')
+			k++;
+		i += 1 + k;
 	}
 	if (i >= len)
 		return 0;
@@ -603,8 +680,37 @@ int64_t kag__parse_time(const char *s, size_t len)
 	}
 	if (i != len)
 		return 0;
-	us = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off);
-	return us * 1000000 + frac;
+	return (minute + sec - off) * 1000000 + frac;
+}
+
+int64_t kag__parse_time(const char *s, size_t len)
+{
+	int64_t minute;
+
+	if (len < 20 || (minute = time_minute(s)) == -1)
+		return 0;
+	return time_rest(s, len, minute);
+}
+
+/* kag__parse_time() through the event's memo of the last minute it read:
+ * the times of a stream's records mostly share their minute. */
+static int64_t parse_time_memo(kag_event *ev, const char *s, size_t len)
+{
+	int64_t minute;
+
+	if (len < 20)
+		return 0;
+	if (ev->minute_known && memcmp(s, ev->minute_text, sizeof(ev->minute_text)) == 0) {
+		minute = ev->minute_s;
+	} else {
+		minute = time_minute(s);
+		if (minute == -1)
+			return 0;
+		memcpy(ev->minute_text, s, sizeof(ev->minute_text));
+		ev->minute_s = minute;
+		ev->minute_known = 1;
+	}
+	return time_rest(s, len, minute);
 }
 
 /* ---- public accessors ---- */

@@ -7,12 +7,13 @@
 
 int kag__list_has_n(const kag_event *ev, int field, const char *value, size_t len)
 {
-	size_t i;
+	const kag_item *run = kag__item_run(ev, field);
+	size_t i, n = ev->count[field];
 
-	for (i = 0; i < ev->count[field]; i++) {
-		const kag_item *it = kag__item(ev, field, i);
+	for (i = 0; i < n; i++) {
+		const kag_item *it = run ? &run[i] : kag__item(ev, field, i);
 
-		if (it && it->val.ptr && it->val.len == len && memcmp(it->val.ptr, value, len) == 0)
+		if (it && it->val.len == len && it->val.ptr && memcmp(it->val.ptr, value, len) == 0)
 			return 1;
 	}
 	return 0;

@@ -4,24 +4,9 @@
 #include "alloc-private.h"
 #include "kag.h"
 #include "lru-private.h"
+#include "word-private.h"
 
 #define ROTL(x, r) (((x) << (r)) | ((x) >> (64 - (r))))
-
-static inline uint64_t load64(const char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, sizeof(w));
-	return w;
-}
-
-static inline uint64_t load32(const char *p)
-{
-	uint32_t w;
-
-	memcpy(&w, p, sizeof(w));
-	return w;
-}
 
 /* The last 1 to 7 bytes as one word, without a byte loop or a call: two
  * overlapping 4-byte loads, or the first, middle and last byte (the length
@@ -29,7 +14,7 @@ static inline uint64_t load32(const char *p)
 static inline uint64_t load_tail(const char *p, size_t len)
 {
 	if (len >= 4)
-		return load32(p) | load32(p + len - 4) << 32;
+		return (uint64_t)kag__load32(p) | (uint64_t)kag__load32(p + len - 4) << 32;
 	return (uint64_t)(unsigned char)p[0] << 16 | (uint64_t)(unsigned char)p[len >> 1] << 8 |
 	       (unsigned char)p[len - 1];
 }
@@ -60,12 +45,12 @@ uint64_t kag__hash_step(uint64_t h, const char *s, size_t len)
 	/* the previous state is carried past each product, so that no
 	 * input word can cancel what came before it */
 	while (len >= 16) {
-		h = mix(load64(s) ^ HK1 ^ h, load64(s + 8) ^ HK0) ^ ROTL(h, 29);
+		h = mix(kag__load64(s) ^ HK1 ^ h, kag__load64(s + 8) ^ HK0) ^ ROTL(h, 29);
 		s += 16;
 		len -= 16;
 	}
 	if (len >= 8) {
-		h = mix(load64(s) ^ HK1 ^ h, HK0) ^ ROTL(h, 29);
+		h = mix(kag__load64(s) ^ HK1 ^ h, HK0) ^ ROTL(h, 29);
 		s += 8;
 		len -= 8;
 	}

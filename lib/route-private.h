@@ -16,11 +16,14 @@ typedef struct {
 	uint64_t mask;     /* entries that list this name */
 } kag__route_slot;
 
+/* Open-addressed tables, sized so that the built-in detectors' names fill
+ * well under half of each: most events name a resource no detector lists,
+ * and a miss probes up to the next empty slot. */
 typedef struct {
 	uint64_t any_verb;      /* entries that take every verb */
 	uint64_t any_resource;  /* entries that take every resource */
-	kag__route_slot verbs[16];
-	kag__route_slot resources[64];
+	kag__route_slot verbs[32];
+	kag__route_slot resources[128];
 } kag__route;
 
 /* Index the entries of a sealed registry. */

@@ -5,19 +5,41 @@
 #include "codec-private.h"
 #include "request-private.h"
 
-static int parse_v4(const char *s, size_t n, unsigned char out[4])
+/* A decimal octet at s[*i] (before n): 0 to 255, one to three digits, no
+ * leading zero; its value, *i moved past it, or -1. A fourth digit makes
+ * it too large. */
+static int octet(const char *s, size_t n, size_t *i)
+{
+	size_t k = *i;
+	unsigned v, d;
+
+	if (k >= n || (v = (unsigned)((unsigned char)s[k] - '0')) > 9)
+		return -1;
+	k++;
+	if (k < n && (d = (unsigned)((unsigned char)s[k] - '0')) <= 9) {
+		if (v == 0)
+			return -1;
+		v = v * 10 + d;
+		k++;
+		if (k < n && (d = (unsigned)((unsigned char)s[k] - '0')) <= 9) {
+			v = v * 10 + d;
+			k++;
+			if (v > 255 || (k < n && (unsigned)((unsigned char)s[k] - '0') <= 9))
+				return -1;
+		}
+	}
+	*i = k;
+	return (int)v;
+}
+
+/* The length of the dotted quad that s[0, n) begins with, or 0. */
+static size_t v4_prefix(const char *s, size_t n, unsigned char out[4])
 {
 	size_t i = 0;
-	int part;
+	int part, v;
 
 	for (part = 0; part < 4; part++) {
-		unsigned v = 0, digits = 0;
-
-		while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-			v = v * 10 + (unsigned)(s[i++] - '0');
-			digits++;
-		}
-		if (!digits || v > 255 || (digits > 1 && s[i - digits] == '0'))
+		if ((v = octet(s, n, &i)) < 0)
 			return 0;
 		out[part] = (unsigned char)v;
 		if (part < 3) {
@@ -26,7 +48,14 @@ static int parse_v4(const char *s, size_t n, unsigned char out[4])
 			i++;
 		}
 	}
-	return i == n;
+	return i;
+}
+
+static int parse_v4(const char *s, size_t n, unsigned char out[4])
+{
+	size_t k = v4_prefix(s, n, out);
+
+	return k && k == n;
 }
 
 static int parse_v6(const char *s, size_t n, unsigned char out[16])
@@ -100,6 +129,20 @@ int kag__ip_parse(kag_str s, kag__ip *ip)
 
 	if (!p || !n || n > 64)
 		return 0;
+	/* most often a dotted quad, alone or before a :port or %zone: what
+	 * the general reading below makes of it, without its pass for colons */
+	if (p[0] >= '0' && p[0] <= '9') {
+		memset(ip, 0, sizeof(*ip));
+		i = v4_prefix(p, n, ip->a);
+		if (i && (i == n || p[i] == '%'))
+			return 1;
+		if (i && p[i] == ':') {
+			for (i++; i < n && p[i] != '%' && p[i] != ':'; i++)
+				;
+			if (i == n || p[i] == '%')
+				return 1; /* one colon: a.b.c.d:port */
+		}
+	}
 	if (p[0] == '[') {
 		const char *e = memchr(p, ']', n);
 

@@ -23,12 +23,24 @@ typedef struct {
 
 void kag__caller_read(kag__caller *c, const kag_event *ev, const kag__policy *p);
 /* The same for a detector: read once per event when the context holds a
- * memo (the session gives each event one), then copied. */
+ * memo (the session gives each event one), then copied. The memo is read
+ * by parts, as detectors ask for them: the service account (sa_ns,
+ * sa_name, groups_ok), the client (tool, no_agent) and the source. */
+enum {
+	KAG__CALLER_ACCOUNT = 1,
+	KAG__CALLER_AGENT = 2,
+	KAG__CALLER_SOURCE = 4,
+	KAG__CALLER_ALL = 7
+};
 struct kag__caller_memo {
-	int read;
+	unsigned read; /* KAG__CALLER_* parts of c read; 0 at first */
 	kag__caller c;
 };
 void kag__caller_get(kag__caller *c, const kag__ctx *ctx, const kag_event *ev);
+/* One part of it, from the same memo: c.source (KAG__SOURCE_*), the
+ * address parsed once for the event's detectors; c.tool. */
+int kag__caller_source(const kag__ctx *ctx, const kag_event *ev);
+const char *kag__caller_tool(const kag__ctx *ctx, const kag_event *ev);
 /* An in-cluster client (a userAgent naming no tool) from a private or
  * trusted address. */
 int kag__caller_fits(const kag__caller *c);

@@ -14,8 +14,6 @@ static const int required[] = { KAG_FIELD_USER_USERNAME, KAG_FIELD_VERB };
 
 static int applies(const kag_event *ev, const kag__ctx *ctx)
 {
-	kag__caller c;
-
 	/* a denial or a failure is not reconciliation */
 	if (!kag__is_platform(ev, ctx) || ctx->outcome == KAG_OUTCOME_DENIED ||
 	    ctx->outcome == KAG_OUTCOME_ERROR)
@@ -24,8 +22,8 @@ static int applies(const kag_event *ev, const kag__ctx *ctx)
 	 * address is not the platform reconciling: the baseline stands down
 	 * (userAgent can only take the baseline away, never grant it).
 	 * Provider components run in the provider's public ranges. */
-	kag__caller_get(&c, ctx, ev);
-	if (c.tool || (ctx->identity != KAG__ID_PROVIDER && c.source == KAG__SOURCE_PUBLIC))
+	if (kag__caller_tool(ctx, ev) ||
+	    (ctx->identity != KAG__ID_PROVIDER && kag__caller_source(ctx, ev) == KAG__SOURCE_PUBLIC))
 		return 0;
 	return !kag__is_pod_session(ev) &&
 	       !(kag__eq(ev, KAG_FIELD_OBJ_RESOURCE, "pods") &&

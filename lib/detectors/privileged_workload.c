@@ -520,22 +520,34 @@ static void say(char *buf, size_t size, const char *text)
 		snprintf(buf + n, size - n, "%s%s", n ? "; " : "", text);
 }
 
-/* The body may name a listed image, or give a container a command line. */
-static int may_run_suspicious(const kag_event *ev, const kag__policy *p)
+/* Every finding hangs on one of these names: a body that spells none of
+ * them (the switches only with a true value), names no listed image and
+ * gives no container a command line needs no parse. Hardened pod specs
+ * say "privileged": false and the like. */
+static int may_matter(const kag_event *ev, const kag__policy *p)
 {
-	static const kag__body_needle argv[] = { { "\"command\"", 0 }, { "\"args\"", 0 },
-						 { NULL, 0 } };
-	kag__body_needle one[2] = { { NULL, 0 }, { NULL, 0 } };
-	size_t i;
+	static const kag__body_needle keys[] = {
+		{ "privileged", 1 }, { "hostPID", 1 }, { "hostIPC", 1 }, { "hostNetwork", 1 },
+		{ "allowPrivilegeEscalation", 1 }, { "hostPath", 0 }, { "capabilities", 0 },
+		{ "shareProcessNamespace", 1 }, { "\"command\"", 0 }, { "\"args\"", 0 },
+	};
+	/* asked in batches: the body is read for escapes once a batch */
+	kag__body_needle batch[sizeof(keys) / sizeof(keys[0]) + 24];
+	size_t k = sizeof(keys) / sizeof(keys[0]), i = 0, n = p->suspicious_images.n;
 
-	if (kag__event_body_may_contain(ev, 0, argv))
-		return 1;
-	for (i = 0; i < p->suspicious_images.n; i++) {
-		one[0].name = p->suspicious_images.items[i];
-		if (kag__event_body_may_contain(ev, 0, one))
+	memcpy(batch, keys, sizeof(keys));
+	for (;;) {
+		for (; k < sizeof(batch) / sizeof(batch[0]) - 1 && i < n; k++, i++) {
+			batch[k].name = p->suspicious_images.items[i];
+			batch[k].only_true = 0;
+		}
+		batch[k].name = NULL;
+		if (kag__event_body_may_contain(ev, 0, batch))
 			return 1;
+		if (i == n)
+			return 0;
+		k = 0;
 	}
-	return 0;
 }
 
 static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
@@ -545,16 +557,7 @@ static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)
 	int platform = kag__is_platform(ev, ctx);
 	int severity, root = root_type(ev);
 
-	/* Every finding hangs on one of these keys: a body that spells none
-	 * of them (the switches only with a true value) needs no parse.
-	 * Hardened pod specs say "privileged": false and the like. */
-	static const kag__body_needle keys[] = {
-		{ "privileged", 1 }, { "hostPID", 1 }, { "hostIPC", 1 }, { "hostNetwork", 1 },
-		{ "allowPrivilegeEscalation", 1 }, { "hostPath", 0 }, { "capabilities", 0 },
-		{ "shareProcessNamespace", 1 }, { NULL, 0 }
-	};
-
-	if (!kag__event_body_may_contain(ev, 0, keys) && !may_run_suspicious(ev, ctx->policy))
+	if (!may_matter(ev, ctx->policy))
 		return KAG_OK;
 	memset(&s, 0, sizeof(s));
 	s.p = ctx->policy;

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "address-private.h"
+#include "caller-private.h"
 #include "detector-private.h"
 #include "finding-private.h"
 #include "request-private.h"
@@ -52,22 +52,21 @@ static int acts_on_workloads(const kag_event *ev)
 
 static int applies(const kag_event *ev, const kag__ctx *ctx)
 {
-	kag__ip ip;
 	int who;
 
 	/* a denial reached nothing: rbac_probing's */
 	if (ctx->outcome == KAG_OUTCOME_DENIED || ctx->outcome == KAG_OUTCOME_ERROR)
 		return 0;
-	/* the address first: most traffic is private, whoever sends it */
-	if (!kag__ip_parse(kag__last_source_ip(ev), &ip) || !kag__ip_is_public(&ip))
+	/* the address first: most traffic is private, whoever sends it (the
+	 * caller's address, read once for the event's detectors: public and
+	 * not in trusted_networks) */
+	if (kag__caller_source(ctx, ev) != KAG__SOURCE_PUBLIC)
 		return 0;
 	who = principal(ev, ctx);
 	if (who == S_NONE)
 		return 0;
-	if (who == S_PERSON &&
-	    !(kag__in_system_namespace(ev, ctx->policy) && acts_on_workloads(ev)))
-		return 0;
-	return !kag__ip_in_networks(&ctx->policy->trusted_networks, &ip);
+	return who != S_PERSON ||
+	       (kag__in_system_namespace(ev, ctx->policy) && acts_on_workloads(ev));
 }
 
 static int judge(kag_finding *f, const kag_event *ev, kag__ctx *ctx)

@@ -1390,6 +1390,24 @@ START_TEST(privileged_images_and_arguments)
 	judge_more(POD_SPEC("{'containers':[{'name':'t','image':'registry.example.com/redteam/"
 			    "toolbox:2'}]}"));
 	flagged("privileged_workload", "high");
+	/* a long list is looked for in the body in batches: the last name
+	 * counts as the first did */
+	{
+		char name[32];
+		int i;
+
+		ck_assert_int_eq(kag_registry_new(&r), KAG_OK);
+		for (i = 1; i <= 60; i++) {
+			snprintf(name, sizeof(name), "tools/t%02d", i);
+			ck_assert_int_eq(kag_registry_policy_add(r, KAG_LIST_SUSPICIOUS_IMAGES, name),
+					 KAG_OK);
+		}
+		fresh(r);
+		judge_more(POD_SPEC("{'containers':[{'name':'t','image':'tools/t61:1'}]}"));
+		none("privileged_workload");
+		judge_more(POD_SPEC("{'containers':[{'name':'t','image':'tools/t60:1'}]}"));
+		flagged("privileged_workload", "high");
+	}
 }
 END_TEST
 

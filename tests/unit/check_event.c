@@ -351,6 +351,18 @@ START_TEST(event_time)
 	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01t10:00:00.123456789z\""),
 			 1714557600123456LL);
 	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2000-02-29T23:59:59Z\""), 951868799000000LL);
+	/* fractions of every length, before a Z or an offset */
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.Z\""),
+			 1714557600000000LL);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.1234567Z\""),
+			 1714557600123456LL);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.123456+02:00\""),
+			 1714550400123456LL);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.1234+02:00\""),
+			 1714550400123400LL);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.12345\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.123456\""), 0);
+	ck_assert_int_eq(time_of("\"stageTimestamp\":\"2024-05-01T10:00:00.12x456Z\""), 0);
 	/* bad timestamps give 0 */
 	ck_assert_int_eq(time_of(""), 0);
 	ck_assert_int_eq(time_of("\"stageTimestamp\":\"\""), 0);
@@ -491,11 +503,49 @@ START_TEST(bodies_as_json_text)
 }
 END_TEST
 
+/* An event remembers the minute of the last time it read, from record to
+ * record: whatever the order of the times, each reads as on its own. */
+START_TEST(event_time_minute_memo)
+{
+	static const char *const times[] = {
+		"2024-05-01T10:00:00Z", "2024-05-01T10:00:59.999999Z", "2024-05-01T10:00:00.5+02:00",
+		"2024-05-01T10:00:61Z", "2024-05-01T10:00: 1Z", "2024-05-01T10:00:00",
+		"2024-05-01T10:00;00Z", "2024-05-01T10:00:07Z", "2024-05-01t10:00:07Z",
+		"2024-05-01 10:00:07z", "2024-05-01T10:01:00Z", "2024-05-01T10:00:00Z",
+		"2024-05-01T10:0x:00Z", "2024-05-01T10:00:30-05:30", "2024-13-01T10:00:00Z",
+		"2024-05-01T10:00:30Z", "1969-12-31T23:59:59.999999Z", "1969-12-31T23:59:60Z",
+		"0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2024-05-01T10:00:30Z",
+	};
+	kag_event *ev;
+	size_t i, round;
+
+	ck_assert_int_eq(kag_event_new(&ev), KAG_OK);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+			const char *t = times[round ? sizeof(times) / sizeof(times[0]) - 1 - i : i];
+
+			ck_assert_int_eq(kag_event_clear(ev), KAG_OK);
+			ck_assert_int_eq(kag_event_set_string(ev, KAG_FIELD_STAGE_TS, t, strlen(t),
+							      KAG_STATE_OBSERVED), KAG_OK);
+			ck_assert_msg(kag_event_time_us(ev) == kag__parse_time(t, strlen(t)), "%s", t);
+		}
+	}
+	/* and the values themselves */
+	ck_assert_int_eq(kag__parse_time("2024-05-01T10:00:07Z", 20), 1714557607000000LL);
+	ck_assert_int_eq(kag__parse_time("2024-05-01t10:00:07Z", 20), 1714557607000000LL);
+	ck_assert_int_eq(kag__parse_time("2024-05-01T10:00:61Z", 20), 0);
+	ck_assert_int_eq(kag__parse_time("1969-12-31T23:59:59.999999Z", 27), -1);
+	ck_assert_int_eq(kag__parse_time("1969-12-31T23:59:60Z", 20), 0); /* the epoch reads as none */
+	kag_event_free(ev);
+}
+END_TEST
+
 /* The body pre-check of detectors: a body in which none of the names
  * occurs (the switches only as keys of false members) needs no parse. */
 START_TEST(body_may_contain)
 {
 	static const kag__body_needle needles[] = { { "privileged", 1 }, { "hostPath", 0 },
+						    { "\"command\"", 0 }, { "xmr-stak", 0 },
 						    { NULL, 0 } };
 	static const struct {
 		const char *body;
@@ -519,6 +569,15 @@ START_TEST(body_may_contain)
 		/* names without the false exemption count wherever they occur */
 		{ "{\"hostPath\":false}", 1 },
 		{ "{\"volumes\":[{\"hostPath\":{\"path\":\"/\"}}]}", 1 },
+		/* at either end of the text, cut short, or in another case */
+		{ "\"hostPath\"", 1 },
+		{ "\"hostPat\"", 0 },
+		{ "{\"HOSTPATH\":1}", 0 },
+		{ "[\"xmr-stak\"]", 1 },
+		{ "[\"xmr-sta\"]", 0 },
+		{ "[\"xmr-stax-xmr-stak\"]", 1 },
+		{ "{\"command\":[\"sh\"]}", 1 },
+		{ "{\"commands\":[\"sh\"],\"a\":\"commander\"}", 0 },
 	};
 	size_t i;
 
@@ -632,6 +691,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tv, setup, teardown);
 	tcase_add_test(tv, event_time);
+	tcase_add_test(tv, event_time_minute_memo);
 	tcase_add_test(tv, stage_and_level);
 	tcase_add_test(tv, get_path);
 	tcase_add_test(tv, bodies_as_json_text);

@@ -1,10 +1,11 @@
-/* The detector kit: the windowed burst counter, the documentation written
- * from a definition, and the ATT&CK techniques each built-in detector
- * declares against the ones it reports: on the sample, every corpus file,
- * the hostile records, the benchmark generator's stream and events made
- * for the techniques those do not reach, no verdict may name a technique
- * its detector does not declare, and every declared technique is reported
- * by some finding. */
+/* The detector kit: the windowed burst counter, source addresses and the
+ * caller (the tool a userAgent names, the per-event memo), the
+ * documentation written from a definition, and the ATT&CK techniques each
+ * built-in detector declares against the ones it reports: on the sample,
+ * every corpus file, the hostile records, the benchmark generator's stream
+ * and events made for the techniques those do not reach, no verdict may
+ * name a technique its detector does not declare, and every declared
+ * technique is reported by some finding. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "alloc-private.h"
 #include "detector-private.h"
 #include "detectors/burst-private.h"
+#include "detectors/caller-private.h"
 #include "finding-private.h"
 #include "testutil.h"
 
@@ -361,6 +363,231 @@ START_TEST(techniques_declared_and_reported)
 }
 END_TEST
 
+/* ---- addresses and the caller ---- */
+
+/* sourceIPs entries as clients and providers write them: a dotted quad
+ * alone or with a :port or %zone, a bracketed one, IPv6 with a zone, and
+ * what is not an address. */
+START_TEST(address_forms)
+{
+	static const struct {
+		const char *s;
+		int ok, v6;
+		unsigned char a4[4];
+	} cases[] = {
+		{ "10.0.0.3", 1, 0, { 10, 0, 0, 3 } },
+		{ "203.0.113.7:443", 1, 0, { 203, 0, 113, 7 } },
+		{ "203.0.113.7:", 1, 0, { 203, 0, 113, 7 } },
+		{ "192.168.1.20%eth0", 1, 0, { 192, 168, 1, 20 } },
+		{ "192.168.1.20:80%eth0", 1, 0, { 192, 168, 1, 20 } },
+		{ "[198.51.100.9]:8443", 1, 0, { 198, 51, 100, 9 } },
+		{ "0.0.0.0", 1, 0, { 0, 0, 0, 0 } },
+		{ "255.255.255.255", 1, 0, { 255, 255, 255, 255 } },
+		{ "2001:db8::1", 1, 1, { 0 } },
+		{ "::ffff:10.1.2.3", 1, 1, { 0 } },
+		{ "fe80::1%eth0", 1, 1, { 0 } },
+		{ "1.2.3.4:80:90", 0, 0, { 0 } },
+		{ "1.2.3.256", 0, 0, { 0 } },
+		{ "01.2.3.4", 0, 0, { 0 } },
+		{ "1.2.3.04", 0, 0, { 0 } },
+		{ "1.2.3", 0, 0, { 0 } },
+		{ "1.2.3.4.5", 0, 0, { 0 } },
+		{ "1.2.3.4x", 0, 0, { 0 } },
+		{ "1.2.3.1234", 0, 0, { 0 } },
+		{ "1.2.3.0255", 0, 0, { 0 } },
+		{ "10.0.0.300", 0, 0, { 0 } },
+		{ "1.02.3.4", 0, 0, { 0 } },
+		{ "100.200.250.255:8080", 1, 0, { 100, 200, 250, 255 } },
+		{ "9.99.199.0", 1, 0, { 9, 99, 199, 0 } },
+		{ "1..2.3", 0, 0, { 0 } },
+		{ "localhost", 0, 0, { 0 } },
+		{ "", 0, 0, { 0 } },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		kag_str str = { cases[i].s, strlen(cases[i].s) };
+		kag__ip ip;
+		int ok = kag__ip_parse(str, &ip);
+
+		ck_assert_msg(ok == cases[i].ok, "%s: %d", cases[i].s, ok);
+		if (!ok)
+			continue;
+		ck_assert_int_eq(ip.v6, cases[i].v6);
+		if (!ip.v6)
+			ck_assert_msg(memcmp(ip.a, cases[i].a4, 4) == 0, "%s", cases[i].s);
+	}
+}
+END_TEST
+
+static void caller_event(kag_event *ev, const char *user, const char *agent, const char *ip)
+{
+	ck_assert_int_eq(kag_event_clear(ev), KAG_OK);
+	ck_assert_int_eq(kag_event_set_string(ev, KAG_FIELD_USER_USERNAME, user, strlen(user),
+					      KAG_STATE_OBSERVED), KAG_OK);
+	if (agent)
+		ck_assert_int_eq(kag_event_set_string(ev, KAG_FIELD_USER_AGENT, agent,
+						      strlen(agent), KAG_STATE_OBSERVED), KAG_OK);
+	if (ip)
+		ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_SOURCE_IPS, ip, strlen(ip),
+						    KAG_STATE_OBSERVED), KAG_OK);
+}
+
+/* A userAgent, and the tool it names (NULL: none). */
+struct agent_tool {
+	const char *agent, *tool;
+};
+
+/* The tool a userAgent names, whatever its case: each listed tool, and
+ * agents that only look like one. */
+START_TEST(caller_tools)
+{
+	static const struct agent_tool cases[] = {
+		{ "kubectl/v1.30.2 (linux/amd64) kubernetes/3c2d0b4", "kubectl" },
+		{ "KUBECTL/v1.29.4", "kubectl" },
+		{ "oc/4.15.0 (linux/amd64)", "oc" },
+		{ "curl/8.5.0", "curl" },
+		{ "Wget/1.21.4", "wget" },
+		{ "python-requests/2.31.0", "python-requests" },
+		{ "Python-urllib/3.11", "python-urllib" },
+		{ "python-httpx/0.27.0", "python-httpx" },
+		{ "aiohttp/3.9.3", "aiohttp" },
+		{ "HTTPie/3.2.2", "HTTPie" },
+		{ "Go-http-client/1.1", "Go-http-client" },
+		{ "okhttp/4.12.0", "okhttp" },
+		{ "axios/1.6.7", "axios" },
+		{ "node-fetch/1.0", "node-fetch" },
+		{ "undici", "undici" },
+		{ "Java/17.0.10", "Java" },
+		{ "Java-http-client/17.0.10", "Java-http-client" },
+		{ "Apache-HttpClient/4.5.14 (Java/17)", "Apache-HttpClient" },
+		{ "libwww-perl/6.72", "libwww-perl" },
+		{ "Ruby", "Ruby" },
+		{ "Faraday v2.9.0", "Faraday" },
+		{ "GuzzleHttp/7", "Guzzle" },
+		{ "reqwest/0.11", "reqwest" },
+		{ "PostmanRuntime/7.36.3", "Postman" },
+		{ "insomnia/8.6.1", "Insomnia" },
+		{ "Mozilla/5.0 (Windows NT 10.0) WindowsPowerShell/5.1", "a browser or PowerShell" },
+		{ "k9s/v0.32.4 (linux/amd64)", "k9s" },
+		{ "Lens/2024.4.230844", "Lens" },
+		{ "kube-hunter", "kube-hunter" },
+		{ "peirates", "peirates" },
+		/* operators' clients, and near misses */
+		{ "kubelet/v1.30.2 (linux/amd64) kubernetes/3c2d0b4", NULL },
+		{ "kube-controller-manager/v1.30.2", NULL },
+		{ "k9", NULL },
+		{ "kube", NULL },
+		{ "ocelot/1.0", NULL },
+		{ "Java", NULL },
+		{ "javascript/1", NULL },
+		{ "helm/v3.14.4", NULL },
+		{ "coredns/1.11.1", NULL },
+		{ "1curl", NULL },
+		{ "~", NULL },
+		{ "zz-top", NULL },
+		{ "\xc3\xa9" "curl", NULL },
+		{ "K9S", "k9s" },
+		{ "curl", "curl" },
+		{ "cur", NULL },
+		{ "CURL", "curl" },
+		{ "PYTHON-REQUESTS/2.31", "python-requests" },
+		{ "python-requestz/1", NULL },
+		{ "apache-httpclienx", NULL },
+		{ "java-http-clien", NULL },
+		/* a byte past 0x7f is no letter, whatever its low seven bits */
+		{ "c\xd5rl/8", NULL },
+		{ "kubect\xcc", NULL },
+	};
+	kag__policy pol;
+	kag_event *ev;
+	kag__caller c;
+	size_t i;
+
+	kag__policy_defaults(&pol);
+	ck_assert_int_eq(kag_event_new(&ev), KAG_OK);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		caller_event(ev, "alice", cases[i].agent, "10.0.0.3");
+		kag__caller_read(&c, ev, &pol);
+		if (cases[i].tool)
+			ck_assert_msg(c.tool && strcmp(c.tool, cases[i].tool) == 0, "%s: %s",
+				      cases[i].agent, c.tool ? c.tool : "(none)");
+		else
+			ck_assert_msg(!c.tool, "%s: %s", cases[i].agent, c.tool);
+		ck_assert_int_eq(c.no_agent, 0);
+	}
+	caller_event(ev, "alice", "", "10.0.0.3");
+	kag__caller_read(&c, ev, &pol);
+	ck_assert_ptr_null(c.tool);
+	ck_assert_int_eq(c.no_agent, 1);
+	kag_event_free(ev);
+}
+END_TEST
+
+/* A detector's view of the caller, through the event's memo or without
+ * one, in any order of asking (one part first, or the whole caller): what
+ * kag__caller_read() and kag__source_kind() say. */
+START_TEST(caller_memo)
+{
+	static const struct {
+		int source;
+		const char *user, *agent, *ip;
+	} cases[] = {
+		{ KAG__SOURCE_PRIVATE, "system:serviceaccount:prod:web", "client/1", "10.0.0.3" },
+		{ KAG__SOURCE_PUBLIC, "alice", "kubectl/v1.30", "198.51.100.7" },
+		{ KAG__SOURCE_PRIVATE, "alice", "kubectl/v1.30", "203.0.113.9:443" }, /* trusted */
+		{ KAG__SOURCE_UNKNOWN, "bob", NULL, "not-an-address" },
+		{ KAG__SOURCE_UNKNOWN, "bob", "curl/8", NULL },
+		{ KAG__SOURCE_PRIVATE, "system:serviceaccount:kube-system:deployer", "",
+		  "10.0.0.4" },
+		{ KAG__SOURCE_PRIVATE, "system:serviceaccount:prod:a:b", "Go-http-client/1.1",
+		  "10.0.0.4" },
+	};
+	static const char *nets[] = { "203.0.113.0/24" };
+	kag__policy pol;
+	kag_event *ev;
+	size_t i;
+	int order;
+
+	kag__policy_defaults(&pol);
+	pol.trusted_networks.items = nets;
+	pol.trusted_networks.n = 1;
+	ck_assert_int_eq(kag_event_new(&ev), KAG_OK);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		kag__caller want, got;
+
+		caller_event(ev, cases[i].user, cases[i].agent, cases[i].ip);
+		kag__caller_read(&want, ev, &pol);
+		ck_assert_int_eq(want.source, cases[i].source);
+		ck_assert_int_eq(kag__source_kind(ev, &pol), cases[i].source);
+		/* the source first, the tool first, the whole caller first; and
+		 * no memo */
+		for (order = 0; order < 4; order++) {
+			struct kag__caller_memo memo = { 0 };
+			kag__ctx ctx;
+
+			memset(&ctx, 0, sizeof(ctx));
+			ctx.policy = &pol;
+			ctx.caller_memo = order < 3 ? &memo : NULL;
+			if (order == 0)
+				ck_assert_int_eq(kag__caller_source(&ctx, ev), cases[i].source);
+			if (order == 1)
+				ck_assert_ptr_eq(kag__caller_tool(&ctx, ev), want.tool);
+			kag__caller_get(&got, &ctx, ev);
+			ck_assert_int_eq(kag__caller_source(&ctx, ev), cases[i].source);
+			ck_assert_ptr_eq(kag__caller_tool(&ctx, ev), want.tool);
+			ck_assert_int_eq(got.source, want.source);
+			ck_assert_ptr_eq(got.tool, want.tool);
+			ck_assert_int_eq(got.no_agent, want.no_agent);
+			ck_assert_int_eq(got.groups_ok, want.groups_ok);
+			ck_assert_ptr_eq(got.sa_ns.ptr, want.sa_ns.ptr);
+			ck_assert_uint_eq(got.sa_name.len, want.sa_name.len);
+		}
+	}
+	kag_event_free(ev);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("kit");
@@ -370,6 +597,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, burst_window);
 	tcase_add_test(tc, burst_lateness);
 	tcase_add_test(tc, burst_targets);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("caller");
+	tcase_add_test(tc, address_forms);
+	tcase_add_test(tc, caller_tools);
+	tcase_add_test(tc, caller_memo);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("doc");

@@ -402,8 +402,6 @@ static int false_member(const char *s, const char *p, size_t k, const char *end)
 	return (size_t)(end - q) >= 5 && memcmp(q, "false", 5) == 0;
 }
 
-/* Some occurrence of needle in the span (with only_true, one that is not
- * a false member). */
 /* How common a byte is in the JSON of Kubernetes objects, roughly: 0 for
  * upper case letters, digits and the rarest lower case ones, 2 for quotes,
  * blanks and the commonest letters, 1 for the rest. */

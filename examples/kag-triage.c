@@ -261,52 +261,21 @@ void triage_tick(struct triage *t, uint64_t bytes)
 			     t->by_assessment[1] + t->by_assessment[2] + t->by_assessment[3]);
 }
 
-/* Feed n bytes to the parser and judge what it gives. */
-static int feed(struct triage *t, kag_parser *p, const char *data, size_t n)
-{
-	if (kag_parser_feed(p, data, n) < 0 || drain(t, p) < 0)
-		return -1;
-	triage_tick(t, t->stream_bytes + n);
-	return 0;
-}
-
 static int triage_stream(struct triage *t, kag_parser *p, FILE *in, const char *name)
 {
 	static char chunk[1 << 16];
-	struct triage_map map;
-	const char *d;
 	size_t n;
-	int rc = -1;
 
 	kag_parser_reset(p); /* counters restart: add them up per stream */
 	if (kag_parser_set_source(p, name) < 0)
 		return -1;
-	/* a regular file is mapped, unless the system refuses; read() on
-	 * from where a mapping fails */
-	if (triage_map_begin(&map, fileno(in)) == 0) {
-		while ((rc = triage_map_next(&map, &d, &n, sizeof(chunk))) > 0) {
-			if (feed(t, p, d, n) < 0) {
-				triage_map_end(&map);
-				return -1;
-			}
-		}
-		triage_map_end(&map);
-		if (rc < 0 && fseeko(in, (off_t)map.at, SEEK_SET) != 0) {
-			fprintf(stderr, "kag-triage: %s: read error: %s\n", name, strerror(errno));
-			t->io_failed = 1;
-			rc = 0;
-		}
-	}
-	while (rc < 0 && (n = fread(chunk, 1, sizeof(chunk), in)) > 0) {
-		if (feed(t, p, chunk, n) < 0)
+	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0) {
+		if (kag_parser_feed(p, chunk, n) < 0 || drain(t, p) < 0)
 			return -1;
+		triage_tick(t, t->stream_bytes + n);
 	}
 	if (ferror(in)) {
 		fprintf(stderr, "kag-triage: %s: read error: %s\n", name, strerror(errno));
-		t->io_failed = 1;
-	}
-	if (triage_map_shrank()) {
-		fprintf(stderr, "kag-triage: %s: the file shrank while it was read\n", name);
 		t->io_failed = 1;
 	}
 	if (kag_parser_finish(p) < 0 || drain(t, p) < 0)

@@ -52,7 +52,6 @@
  */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_POPULATE */
 #endif
 #include <errno.h>
 #include <stdio.h>
@@ -72,7 +71,6 @@
 #define TP_AHEAD 4                  /* batches per thread queued before the caller reads */
 #define TP_SPINS 2000               /* looks at the pool before sleeping */
 #define TP_BUFS ((int)(TP_BUDGET / TP_BUFSZ) + 2) /* read buffers, made as needed */
-#define TP_WINDOW (4u << 20)        /* bytes of a file mapped at a time */
 
 /* ---- progress ---- */
 
@@ -156,189 +154,12 @@ int triage_pool_stream(triage_pool *pool, FILE *in, const char *name, int *io_fa
 	return -1;
 }
 
-int triage_map_begin(struct triage_map *m, int fd)
-{
-	(void)m;
-	(void)fd;
-	return -1;
-}
-
-int triage_map_next(struct triage_map *m, const char **data, size_t *n, size_t max)
-{
-	(void)m;
-	(void)data;
-	(void)n;
-	(void)max;
-	return -1;
-}
-
-void triage_map_end(struct triage_map *m)
-{
-	(void)m;
-}
-
-int triage_map_shrank(void)
-{
-	return 0;
-}
-
 #else /* POSIX threads */
 
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdatomic.h>
-
-/* ---- input through a mapping ---- */
-
-/* The windows mapped, for the SIGBUS handler: [lo, hi), 0 when free. Only
- * the thread that reads maps and unmaps them. */
-#define TP_MAPS (TP_BUFS + 1)
-static struct {
-	atomic_uintptr_t lo, hi;
-} mapped[TP_MAPS];
-static atomic_int map_shrank;
-static uintptr_t page_size;
-static pthread_once_t map_once = PTHREAD_ONCE_INIT;
-static int map_ok;
-
-/* A file mapped can shrink while it is read (truncated by another
- * process): reading a page past its new end raises SIGBUS. A fault inside
- * a window maps zero pages over the rest of the window and is noted, as
- * read() would have stopped there; any other SIGBUS keeps its default
- * action. */
-static void on_sigbus(int sig, siginfo_t *si, void *ctx)
-{
-	uintptr_t a = (uintptr_t)si->si_addr, lo, hi, from;
-	int i;
-
-	(void)ctx;
-	for (i = 0; i < TP_MAPS; i++) {
-		lo = atomic_load(&mapped[i].lo);
-		hi = atomic_load(&mapped[i].hi);
-		if (!lo || a < lo || a >= hi)
-			continue;
-		from = a - a % page_size;
-		if (mmap((void *)from, hi - from, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-			 -1, 0) != MAP_FAILED) {
-			atomic_store(&map_shrank, 1);
-			return;
-		}
-		break;
-	}
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void map_setup(void)
-{
-	struct sigaction sa;
-	long pg = sysconf(_SC_PAGESIZE);
-
-	if (pg <= 0)
-		return;
-	page_size = (uintptr_t)pg;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	map_ok = sigaction(SIGBUS, &sa, NULL) == 0;
-}
-
-/* Map the window of m's file that holds offset at (< m->size): from the
- * page it is in, TP_WINDOW bytes or to the end of the file. */
-static int window_map(struct triage_map *m, uint64_t at)
-{
-	uint64_t off = at - at % page_size;
-	size_t len = m->size - off < TP_WINDOW ? (size_t)(m->size - off) : TP_WINDOW;
-	int flags = MAP_PRIVATE, i;
-	void *p;
-
-	for (i = 0; i < TP_MAPS && atomic_load(&mapped[i].lo); i++)
-		;
-	if (i == TP_MAPS || (off_t)off < 0)
-		return -1;
-#ifdef MAP_POPULATE
-	flags |= MAP_POPULATE; /* its pages at once, not a fault each */
-#endif
-	p = mmap(NULL, len, PROT_READ, flags, m->fd, (off_t)off);
-	if (p == MAP_FAILED)
-		return -1;
-	atomic_store(&mapped[i].hi, (uintptr_t)p + len);
-	atomic_store(&mapped[i].lo, (uintptr_t)p);
-	m->base = p;
-	m->len = len;
-	m->off = off;
-	m->reg = i;
-	return 0;
-}
-
-static void window_unmap(char *base, size_t len, int reg)
-{
-	atomic_store(&mapped[reg].lo, 0);
-	atomic_store(&mapped[reg].hi, 0);
-	munmap(base, len);
-}
-
-/* Has m's file grown since its size was taken? */
-static int map_grew(struct triage_map *m)
-{
-	struct stat st;
-
-	if (fstat(m->fd, &st) != 0 || (uint64_t)st.st_size <= m->size)
-		return 0;
-	m->size = (uint64_t)st.st_size;
-	return 1;
-}
-
-int triage_map_begin(struct triage_map *m, int fd)
-{
-	struct stat st;
-	off_t at;
-
-	m->fd = -1;
-	m->base = NULL;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (at = lseek(fd, 0, SEEK_CUR)) < 0 || pthread_once(&map_once, map_setup) != 0 ||
-	    !map_ok)
-		return -1;
-	m->fd = fd;
-	m->at = (uint64_t)at;
-	m->size = (uint64_t)st.st_size;
-	return 0;
-}
-
-int triage_map_next(struct triage_map *m, const char **data, size_t *n, size_t max)
-{
-	size_t avail;
-
-	if (!m->base || m->at >= m->off + m->len) {
-		if (m->at >= m->size && !map_grew(m))
-			return 0;
-		triage_map_end(m);
-		if (window_map(m, m->at) < 0)
-			return -1;
-	}
-	avail = (size_t)(m->off + m->len - m->at);
-	*n = avail < max ? avail : max;
-	*data = m->base + (m->at - m->off);
-	m->at += *n;
-	return 1;
-}
-
-void triage_map_end(struct triage_map *m)
-{
-	if (m->base)
-		window_unmap(m->base, m->len, m->reg);
-	m->base = NULL;
-}
-
-int triage_map_shrank(void)
-{
-	return atomic_exchange(&map_shrank, 0);
-}
 
 /* ---- cutting ---- */
 
@@ -450,19 +271,15 @@ struct triage_pool {
 	struct batch *open;  /* being filled, or NULL */
 	/* Input is read into buffers that batches point into. A buffer is
 	 * read into until full, then what is still needed of it moves to the
-	 * next one, taken once the batches with pieces in it are judged. A
-	 * regular file is mapped instead: its buffers are windows of the
-	 * mapping, and what is still needed is in the next window too. */
+	 * next one, taken once the batches with pieces in it are judged. */
 	struct {
 		char *data;
 		size_t cap;
 		uint64_t last;   /* batches before this one hold its pieces */
-		int reg;         /* a window (its entry in mapped[]), or -1 */
 	} rb[TP_BUFS];
 	int cur;             /* the buffer read into: buf, cap */
 	char *buf;
 	size_t cap;
-	struct triage_map map; /* map.fd >= 0 while the input is mapped */
 };
 
 /* Feed data to the parser: the piece at line `line` (0: where it is) and
@@ -942,42 +759,10 @@ static int buffer_free(triage_pool *pl, int k)
 	return judged(pl) >= pl->rb[k].last;
 }
 
-/* Give back what buffer k holds. */
-static void rb_release(triage_pool *pl, int k)
-{
-	if (pl->rb[k].reg >= 0)
-		window_unmap(pl->rb[k].data, pl->rb[k].cap, pl->rb[k].reg);
-	else
-		free(pl->rb[k].data);
-	pl->rb[k].data = NULL;
-	pl->rb[k].cap = 0;
-	pl->rb[k].reg = -1;
-}
-
-/* The input is mapped: buffer `to` becomes the window that starts with
- * buf[keep, len), the bytes before map.at. */
-static int move_mapped(triage_pool *pl, int to, size_t keep, size_t len)
-{
-	struct triage_map w = pl->map;
-	uint64_t from = pl->map.at - (len - keep);
-
-	if (window_map(&w, from) < 0)
-		return -1;
-	rb_release(pl, to);
-	pl->rb[to].data = w.base;
-	pl->rb[to].cap = w.len;
-	pl->rb[to].reg = w.reg;
-	pl->cur = to;
-	pl->buf = w.base + (from - w.off);
-	pl->cap = w.len - (size_t)(from - w.off);
-	return 0;
-}
-
 /* Move buf[keep, len) to the start of a buffer with room for TP_CHUNK
  * more: of this one when no batch to judge has pieces in it, else of a free
  * one (one made already if there is one), else of the next one once the
- * batches with pieces in it are judged. A mapped input moves to the next
- * window instead; where that fails, it is read() on from there. */
+ * batches with pieces in it are judged. */
 static int move_tail(triage_pool *pl, size_t keep, size_t len)
 {
 	int to = pl->cur, k;
@@ -999,29 +784,6 @@ static int move_tail(triage_pool *pl, size_t keep, size_t len)
 			while (!buffer_free(pl, to))
 				help(pl, 1);
 		}
-	}
-	if (pl->map.fd >= 0) {
-		if (move_mapped(pl, to, keep, len) == 0)
-			return 0;
-		if (lseek(pl->map.fd, (off_t)pl->map.at, SEEK_SET) < 0)
-			return -1;
-		pl->map.fd = -1;
-	}
-	if (pl->rb[to].reg >= 0) {
-		/* a window: the bytes go to memory of their own */
-		size_t cap = need <= TP_BUFSZ ? TP_BUFSZ : 2 * need;
-		char *nd = malloc(cap);
-
-		if (!nd)
-			return -1;
-		memcpy(nd, pl->buf + keep, tail);
-		rb_release(pl, to);
-		pl->rb[to].data = nd;
-		pl->rb[to].cap = cap;
-		pl->cur = to;
-		pl->buf = nd;
-		pl->cap = cap;
-		return 0;
 	}
 	/* grow, or give back what a long line took */
 	if (pl->rb[to].cap < need || (to != pl->cur && pl->rb[to].cap > TP_BUFSZ && need <= TP_BUFSZ)) {
@@ -1071,9 +833,6 @@ int triage_pool_new(triage_pool **out, struct triage *t, int jobs, int format)
 	pl->ring = calloc(pl->n_ring, sizeof(*pl->ring));
 	pl->lanes = calloc((size_t)jobs, sizeof(*pl->lanes));
 	pl->n_lanes = pl->lanes ? jobs : 0;
-	for (k = 0; k < TP_BUFS; k++)
-		pl->rb[k].reg = -1;
-	pl->map.fd = -1;
 	pl->rb[0].data = malloc(TP_BUFSZ);
 	pl->rb[0].cap = pl->rb[0].data ? TP_BUFSZ : 0;
 	pl->buf = pl->rb[0].data;
@@ -1147,7 +906,7 @@ void triage_pool_free(triage_pool *pl)
 	kag_splitter_free(pl->rf);
 	kag_parser_free(pl->big.parser);
 	for (k = 0; k < TP_BUFS; k++)
-		rb_release(pl, k);
+		free(pl->rb[k].data);
 	free(pl->ring);
 	free(pl->lanes);
 	free(pl);
@@ -1190,24 +949,6 @@ static ssize_t read_input(triage_pool *pl, int fd, char *dst, size_t n)
 	}
 }
 
-/* The next bytes of a mapped input, at most TP_CHUNK: those of the window
- * after buf[0, len) (the next window is taken before, when this one is
- * all read and the file goes on). */
-static size_t map_read(triage_pool *pl, size_t len)
-{
-	size_t n = pl->cap - len < TP_CHUNK ? pl->cap - len : TP_CHUNK;
-
-	pl->map.at += n;
-	return n;
-}
-
-/* Has a mapped input more bytes than buf[0, len) to come: the window is
- * all read and the file goes on? */
-static int map_more(triage_pool *pl, size_t len)
-{
-	return len == pl->cap && (pl->map.at < pl->map.size || map_grew(&pl->map));
-}
-
 int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_failed)
 {
 	struct stat st;
@@ -1227,11 +968,6 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 	pl->may_block = fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode);
 	pl->reread = 0;
 	atomic_store(&pl->failed, 0);
-	/* a regular file is mapped from its first window on (the buffers
-	 * are free: every batch of the last stream is judged) */
-	if (!pl->may_block && triage_map_begin(&pl->map, fd) == 0 &&
-	    (pl->map.at >= pl->map.size || move_mapped(pl, pl->cur, 0, 0) < 0))
-		pl->map.fd = -1;
 
 	while (!eof && !atomic_load(&pl->failed)) {
 		ssize_t got;
@@ -1243,7 +979,7 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 		       unclaimed(pl) >= (uint64_t)TP_AHEAD * (uint64_t)pl->n_lanes)
 			if (!lane_step(pl, own_lane(pl), unclaimed(pl) > (uint64_t)pl->n_threads))
 				break;
-		if (pl->map.fd >= 0 ? map_more(pl, len) : pl->cap - len < TP_CHUNK) {
+		if (pl->cap - len < TP_CHUNK) {
 			/* keep what the cutting and the current piece still
 			 * need */
 			size_t keep = start < scan ? start : scan;
@@ -1257,10 +993,7 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 			start -= keep;
 			scan -= keep;
 		}
-		if (pl->map.fd >= 0)
-			got = (ssize_t)map_read(pl, len);
-		else
-			got = fd < 0 ? -1 : read_input(pl, fd, pl->buf + len, TP_CHUNK);
+		got = fd < 0 ? -1 : read_input(pl, fd, pl->buf + len, TP_CHUNK);
 		if (got <= 0) {
 			eof = 1;
 			if (got < 0) {
@@ -1334,24 +1067,6 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 		}
 	}
 	drain(pl);
-	/* every batch is judged: the windows go, and the next input is read
-	 * into a buffer unless it is mapped too */
-	pl->map.fd = -1;
-	for (i = 0; i < TP_BUFS; i++)
-		if (pl->rb[i].reg >= 0)
-			rb_release(pl, i);
-	if (!pl->rb[pl->cur].data) {
-		if ((pl->rb[pl->cur].data = malloc(TP_BUFSZ)) != NULL)
-			pl->rb[pl->cur].cap = TP_BUFSZ;
-		pl->buf = pl->rb[pl->cur].data;
-		pl->cap = pl->rb[pl->cur].cap;
-		if (!pl->buf)
-			rc = -1;
-	}
-	if (triage_map_shrank()) {
-		fprintf(stderr, "kag-triage: %s: the file shrank while it was read\n", name);
-		*io_failed = 1;
-	}
 	for (i = 0; (lp = each_parser(pl, i)) != NULL; i++)
 		triage_count(pl->t, kag_parser_stat(lp->parser, KAG_PSTAT_RECORDS) + lp->kept_records,
 			     kag_parser_stat(lp->parser, KAG_PSTAT_SKIPPED) + lp->kept_skipped);

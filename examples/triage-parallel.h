@@ -44,33 +44,6 @@ void triage_pool_free(triage_pool *pool);
  * after a fatal error. */
 int triage_pool_stream(triage_pool *pool, FILE *in, const char *name, int *io_failed);
 
-/* A regular file read through a mapping, a window at a time, instead of
- * copied by read() into a buffer: the kernel's copy is saved, and a
- * window's pages are mapped at once where the system can. Memory stays
- * bounded (a window of a few megabytes). Where a window cannot be mapped,
- * the file is read() on from where the mapping stopped. */
-struct triage_map {
-	int fd;
-	uint64_t at;         /* file offset of the next byte to hand out */
-	uint64_t size;       /* file size, looked at again at its end */
-	char *base;          /* the window: file bytes [off, off + len) */
-	size_t len;
-	uint64_t off;
-	int reg;             /* its entry in the table of mapped windows */
-};
-
-/* Start reading fd through a mapping from its current offset: 0, or -1
- * when it cannot be (not a regular file, say): read() it. */
-int triage_map_begin(struct triage_map *m, int fd);
-/* The next bytes of the file, at most max: 1 with *data and *n set, 0 at
- * its end, -1 when the mapping failed (fd's offset is then at m->at, for
- * read() to go on from). */
-int triage_map_next(struct triage_map *m, const char **data, size_t *n, size_t max);
-void triage_map_end(struct triage_map *m);
-/* Did a mapped file shrink while it was read? Its lost bytes were read as
- * NUL bytes instead of stopping the program (SIGBUS). Clears the flag. */
-int triage_map_shrank(void);
-
 /* Progress on stderr, only when stderr is a terminal: after the first
  * second, bytes read, events per second and findings so far. */
 struct triage_progress {

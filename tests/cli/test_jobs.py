@@ -385,11 +385,11 @@ class Jobs(CliCase):
         self.assertEqual(codes, ['KAG_ELIMIT', 'KAG_EPARSE', 'KAG_ETRUNCATED'], codes)
         self.assertIn('long', {x['event']['auditID'] for x in verdicts(records)})
 
-    def test_mapped_file(self):
-        # A regular file is read through a mapping, a window of a few MiB at
-        # a time: its output is that of the same bytes through a pipe, with
-        # records across windows, lines longer than a window, and a file
-        # read from an offset inside a page.
+    def test_regular_file(self):
+        # A regular file is read with reads that need not wait for judging
+        # (--jobs 2): its output is that of the same bytes through a pipe,
+        # with lines longer than a piece is held, and a file read from an
+        # offset that is not its start.
         blob = (generated_stream(6000, seed=3) + long_lines_stream() + b'\n' +
                 generated_stream(6000, seed=4))
         self.assertGreater(len(blob), 20 << 20)

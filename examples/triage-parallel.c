@@ -69,7 +69,7 @@
 #define TP_BUDGET (8u << 20)        /* bytes of queued batches */
 #define TP_SLOTS 3                  /* batches a thread holds, parsed or not */
 #define TP_AHEAD 4                  /* batches per thread queued before the caller reads */
-#define TP_SPINS 2000               /* looks at the pool before sleeping */
+#define TP_SPIN_NS 10000            /* ns spent looking at the pool, then sleep */
 #define TP_BUFS ((int)(TP_BUDGET / TP_BUFSZ) + 2) /* read buffers, made as needed */
 
 /* ---- progress ---- */
@@ -87,6 +87,14 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 #endif
 
@@ -398,17 +406,33 @@ static void notify(triage_pool *pl)
 }
 
 /* Wait for a change from `s` (read before finding nothing to do): spin a
- * little (a turn often passes within microseconds), then sleep. A thread
- * asleep is counted before it looks a last time, and one that changes the
- * state looks at the count after: one of the two sees the other. */
+ * little (a turn often passes within microseconds), then sleep. The spin
+ * is bounded in time, not in pauses, whose length differs from one
+ * processor to another by more than ten times. With the host's other load
+ * on a core, the thread waited for may not run for milliseconds, and a
+ * longer spin only burns the waiter's time: --jobs=2 over the benchmark
+ * stream, another process busy on one of two cores, took 0.63 s at best
+ * spinning 2000 pauses (112 us here), 0.52 s spinning 10 us; with both
+ * cores idle, the same time either way. A thread asleep is counted before
+ * it looks a last time, and one that changes the state looks at the count
+ * after: one of the two sees the other. */
 static void wait_change(triage_pool *pl, const struct seen *s)
 {
-	int spins;
+	uint64_t start = 0;
+	unsigned spins;
 
-	for (spins = 0; spins < TP_SPINS; spins++) {
+	for (spins = 1;; spins++) {
 		if (changed(pl, s))
 			return;
 		cpu_relax();
+		if (spins % 32 == 0) {
+			uint64_t t = now_ns();
+
+			if (!start)
+				start = t;
+			else if (t - start >= TP_SPIN_NS)
+				break;
+		}
 	}
 	pthread_mutex_lock(&pl->mu);
 	atomic_fetch_add(&pl->waiters, 1);
@@ -625,10 +649,28 @@ static int lane_busy(triage_pool *pl, struct lane *l)
 	       2 * l->slot[l->head % TP_SLOTS].idx;
 }
 
+/* A thread's malloc arena (glibc gives each thread one) grows a page at a
+ * time as its parsers' buffers come to the longest records, and each
+ * growth is a system call (mprotect) that interrupts the other cores to
+ * flush their TLBs. The arena is grown once to about what the parsers
+ * come to hold, and given back: it grows within that without a call. */
+static void arena_reserve(void)
+{
+	void *b[16];
+	int i;
+
+	for (i = 0; i < 16; i++)
+		b[i] = malloc(120u << 10); /* below the size malloc maps alone */
+	for (i = 0; i < 16; i++)
+		free(b[i]);
+}
+
 static void *worker(void *arg)
 {
 	struct lane *l = arg;
 	triage_pool *pl = l->pool;
+
+	arena_reserve();
 
 	for (;;) {
 		struct seen seen;

@@ -20,8 +20,9 @@
 #include "frontend-private.h"
 #include "kag.h"
 
-/* The first line of a record is looked at 32 bytes at a time where the
- * processor can (x86-64 with AVX2, checked at run time). */
+/* The first line of a record jansson reads at once (json_record) is looked
+ * at 32 bytes at a time where the processor can (x86-64 with AVX2, checked
+ * at run time). */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(KAG_NO_AVX2) && !defined(KAG_NO_SIMD)
 #include <immintrin.h>
 #define HAVE_LINE_AVX2 1
@@ -722,27 +723,26 @@ static int fast_fill(kag_parser *p, const char *rec, size_t len, const kag__fast
  * a line longer than a record may be. Returns 1 when the event is filled. */
 static int fast_line(kag_parser *p)
 {
-	const char *rec = p->in.data + p->rec_start;
+	const char *rec = p->in.data + p->rec_start, *nl;
 	size_t avail = p->in.len - p->rec_start, n, used = 0;
 	kag__fast_limits lim;
-	first_line fl;
 	int rc;
 
 	p->fast_skip = 0;
 	if (p->frontend != KAG_FRONTEND_FAST || p->rec_array || p->rec_offset < p->fast_line_end)
 		return 0;
-	find_first_line(rec, avail, &fl);
-	n = fl.len;
+	nl = memchr(rec, '\n', avail);
+	n = nl ? (size_t)(nl - rec) : avail;
 	p->fast_line_end = p->rec_offset + n;
-	if ((!fl.ended && !p->finished) || n > p->max_record)
+	if ((!nl && !p->finished) || n > p->max_record)
 		return 0;
-	/* The budgets hold before a token is made: tokens are at most the
-	 * line's bytes, and nesting at most its brackets; else one pass
-	 * checks them. The fast front end takes no line deeper than it reads
-	 * (a deeper one within the limit goes to jansson). A line over a
-	 * budget is framed as usual, which reports it. */
-	if (n > p->max_values || !fl.counted || fl.open > p->max_depth ||
-	    fl.open > KAG__FAST_MAX_DEPTH) {
+	/* The value budget holds before a token is made when the line has
+	 * no more bytes than values may be; else one pass checks it. The
+	 * scan holds the record to the depth limit (and to the depth it
+	 * reads: a deeper record within the limit goes to jansson) and to
+	 * the string limit. A line over a budget is framed as usual, which
+	 * reports it. */
+	if (n > p->max_values) {
 		kag__budget b = budget_of(p);
 		kag__budget_scan scan;
 

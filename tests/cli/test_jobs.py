@@ -272,6 +272,21 @@ def random_stream(seed):
     return rnd.choice([b'', b'\xef\xbb\xbf']) + b'\n'.join(parts) + rnd.choice([b'', b'\n'])
 
 
+def long_lines_stream():
+    """Generated lines around a line longer than the parser's record limit,
+    a record of 600 KiB after a node-name prefix, a text line of 300 KiB and
+    that record cut short."""
+    around = generated_stream(400, seed=11).split(b'\n')
+    long_json = (b'{"kind":"Event","auditID":"long","verb":"create","objectRef":{"resource":'
+                 b'"pods","subresource":"exec","namespace":"prod","name":"api"},"user":'
+                 b'{"username":"alice@example.com"},"responseStatus":{"code":101},'
+                 b'"requestObject":{"a":"' + b'z' * (600 << 10) + b'"}}')
+    parts = (around[:100] + [b'y' * (17 << 20)] + around[100:200] +
+             [b'node-7 ' + long_json, b'x' * (300 << 10)] + around[200:300] +
+             [long_json[:-2]] + around[300:])
+    return b'\n'.join(parts)
+
+
 class Jobs(CliCase):
     def same(self, args, stdin=None, what=''):
         """Run --jobs 1 and every JOBS; the outputs are the same bytes."""
@@ -363,19 +378,36 @@ class Jobs(CliCase):
         # Lines longer than a piece is held are read as the sequential path
         # reads them; one longer than the parser's record limit is dropped
         # while it is still being read.
-        around = generated_stream(400, seed=11).split(b'\n')
-        long_json = (b'{"kind":"Event","auditID":"long","verb":"create","objectRef":{"resource":'
-                     b'"pods","subresource":"exec","namespace":"prod","name":"api"},"user":'
-                     b'{"username":"alice@example.com"},"responseStatus":{"code":101},'
-                     b'"requestObject":{"a":"' + b'z' * (600 << 10) + b'"}}')
-        parts = (around[:100] + [b'y' * (17 << 20)] + around[100:200] +
-                 [b'node-7 ' + long_json, b'x' * (300 << 10)] + around[200:300] +
-                 [long_json[:-2]] + around[300:])
-        ref = self.same(['--all', '--summary', '-'], stdin=b'\n'.join(parts), what='long lines')
+        ref = self.same(['--all', '--summary', '-'], stdin=long_lines_stream(),
+                        what='long lines')
         records = json_lines(ref, self)
         codes = [e['error']['code'] for e in errors(records)]
         self.assertEqual(codes, ['KAG_ELIMIT', 'KAG_EPARSE', 'KAG_ETRUNCATED'], codes)
         self.assertIn('long', {x['event']['auditID'] for x in verdicts(records)})
+
+    def test_regular_file(self):
+        # A regular file is read with reads that need not wait for judging
+        # (--jobs 2): its output is that of the same bytes through a pipe,
+        # with lines longer than a piece is held, and a file read from an
+        # offset that is not its start.
+        blob = (generated_stream(6000, seed=3) + long_lines_stream() + b'\n' +
+                generated_stream(6000, seed=4))
+        self.assertGreater(len(blob), 20 << 20)
+        with tempfile.NamedTemporaryFile(suffix='.jsonl') as f:
+            f.write(blob)
+            f.flush()
+            for skip in (0, 4097):
+                for jobs in ('1', '2'):
+                    args = [TRIAGE, '--jobs=' + jobs, '--all', '--summary', '-']
+                    ref = run(args, stdin=blob[skip:])
+                    f.seek(skip)
+                    got = subprocess.run(args, stdin=f, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, timeout=120, check=False)
+                    what = 'file from %d, --jobs=%s' % (skip, jobs)
+                    self.assertEqual(got.returncode, ref.returncode, what)
+                    self.assertEqual(got.stderr, ref.stderr, what)
+                    self.assertTrue(got.stdout == ref.stdout, what + ': outputs differ')
+                    self.assertGreater(len(verdicts(json_lines(ref, self))), 1000, what)
 
     def test_default_and_parallel_same(self):
         """--jobs defaults to 1 (a second parsing thread is slower on a busy

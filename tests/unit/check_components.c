@@ -29,10 +29,14 @@ static void ev(const char *user, const char *ua, const char *ip, const char *ver
 	size_t i, start = len;
 	unsigned id = ++serial;
 
-	if (strncmp(user, "system:serviceaccount:", 22) == 0)
+	if (strncmp(user, "system:serviceaccount:", 22) == 0) {
+		/* the namespace follows the second colon (found, not counted
+		 * off: gcc -O3 would warn of an offset past shorter names) */
+		const char *ns = strchr(strchr(user, ':') + 1, ':') + 1;
+
 		snprintf(groups, sizeof(groups), ",'groups':['system:serviceaccounts:%.*s',"
-			 "'system:authenticated']", (int)(strchr(user + 22, ':') - user - 22),
-			 user + 22);
+			 "'system:authenticated']", (int)(strchr(ns, ':') - ns), ns);
+	}
 	len += (size_t)snprintf(text + len, sizeof(text) - len,
 				"{'kind':'Event','level':'%s','auditID':'c-%u','stage':"
 				"'ResponseComplete','verb':'%s','user':{'username':'%s'%s},"

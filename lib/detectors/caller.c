@@ -248,29 +248,18 @@ void kag__caller_get(kag__caller *c, const kag__ctx *ctx, const kag_event *ev)
 
 int kag__caller_source(const kag__ctx *ctx, const kag_event *ev)
 {
-	struct kag__caller_memo *m = ctx->caller_memo;
-
-	if (!m)
+	if (!ctx->caller_memo)
 		return kag__source_kind(ev, ctx->policy);
-	if (!(m->read & KAG__CALLER_SOURCE)) {
-		m->c.source = kag__source_kind(ev, ctx->policy);
-		m->read |= KAG__CALLER_SOURCE;
-	}
-	return m->c.source;
+	return memo_read(ctx->caller_memo, ctx, ev, KAG__CALLER_SOURCE)->source;
 }
 
 const char *kag__caller_tool(const kag__ctx *ctx, const kag_event *ev)
 {
-	struct kag__caller_memo *m = ctx->caller_memo;
 	kag__caller c;
 
-	if (!m) {
+	if (!ctx->caller_memo) {
 		read_agent(&c, ev);
 		return c.tool;
 	}
-	if (!(m->read & KAG__CALLER_AGENT)) {
-		read_agent(&m->c, ev);
-		m->read |= KAG__CALLER_AGENT;
-	}
-	return m->c.tool;
+	return memo_read(ctx->caller_memo, ctx, ev, KAG__CALLER_AGENT)->tool;
 }

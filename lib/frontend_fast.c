@@ -26,6 +26,7 @@ typedef struct {
 	int ntok;
 	kag_event *ev;
 	int top[KAG__K_NATIVE_COUNT_]; /* value token of each Event member, or -1 */
+	uint64_t named;       /* a bit per top-level member seen (KAG__K_*) */
 	int items, wrapper;   /* the record has items, a provider's member */
 } walker;
 
@@ -39,8 +40,13 @@ void kag__fast_dispose(kag__fast *f)
 	kag__jscan_dispose(&f->scan);
 }
 
+_Static_assert(KAG__K_COUNT_ <= 64, "a bit per top-level member");
+
 /* A member of the top-level object, its value token to come at `tok`:
- * note where the Event's members are; keep a body as one token. */
+ * note where the Event's members are; keep a body as one token. The
+ * lookup tells the members it knows apart, so a repeat of one (which
+ * jansson refuses) is found here and fails the scan; the scan's own
+ * repeated-key check is left the other keys. */
 static int top_member(void *ctx, const char *k, size_t n, int tok)
 {
 	walker *w = ctx;
@@ -48,16 +54,21 @@ static int top_member(void *ctx, const char *k, size_t n, int tok)
 
 	if (id < 0)
 		return 0;
+	if (w->named & (UINT64_C(1) << id))
+		return -1;
+	w->named |= UINT64_C(1) << id;
 	if (id < KAG__K_NATIVE_COUNT_) {
 		w->top[id] = tok;
-		return kag__member_sets[KAG__SET_TOP].m[id].kind == KAG__NM_BODY;
+		return kag__member_sets[KAG__SET_TOP].m[id].kind == KAG__NM_BODY
+			       ? KAG__JSCAN_OWN_KEY | KAG__JSCAN_WHOLE
+			       : KAG__JSCAN_OWN_KEY;
 	}
 	switch (kag__member_sets[KAG__SET_TOP].m[id].kind) {
 	case KAG__NM_ITEMS: w->items = 1; break;
 	case KAG__NM_WRAPPER: w->wrapper = 1; break;
 	default: break;
 	}
-	return 0;
+	return KAG__JSCAN_OWN_KEY;
 }
 
 /* ---- filling the slots, as kag__native_fill() does ---- */

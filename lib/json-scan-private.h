@@ -62,9 +62,18 @@ void kag__jscan_trim(kag__jscan *sc);
 
 /* Called for each member of the top-level object when its key has been
  * read (decoded when it has escapes): `tok` is the index its value's token
- * will have. Returns 1 to keep the value's inside out of the tokens, 0 to
- * tokenize it, -1 to fail the scan. */
+ * will have. Returns -1 to fail the scan, else KAG__JSCAN_* member flags:
+ * none to tokenize the value as any other. */
 typedef int (*kag__jscan_member_fn)(void *ctx, const char *key, size_t len, int tok);
+
+/* What a member function says of a member. */
+enum {
+	KAG__JSCAN_WHOLE = 1,   /* keep the value's inside out of the tokens */
+	KAG__JSCAN_OWN_KEY = 2  /* the function answers for repeats of this
+				 * key (it fails the scan on one): with
+				 * KAG__JSCAN_UNIQUE, the scan leaves it out of
+				 * its own repeated-key check */
+};
 
 enum {
 	KAG__JSCAN_TOKENS = 1,  /* cut the text into sc->tok */

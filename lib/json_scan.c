@@ -311,6 +311,17 @@ static inline int repeated(const kag__jscan *sc, jframe *f, jkey *k)
 	return 0;
 }
 
+/* Note key s[start, end) of object f (see add_key()) and, with `unique`,
+ * check that it is not one of f's earlier keys: NULL when it is, or when
+ * memory ran out. */
+static inline jkey *take_key(kag__jscan *sc, jframe *f, size_t *nkeys, const char *s,
+			     size_t start, size_t end, int flags, size_t *used, int unique)
+{
+	jkey *k = add_key(sc, nkeys, s, start, end, flags, used);
+
+	return k && unique && repeated(sc, f, k) ? NULL : k;
+}
+
 /* ---- the scan ---- */
 
 /* Bytes that end a number or a literal. */
@@ -421,26 +432,26 @@ key:
 		t->end = (int32_t)j;
 		t->size = flags;
 	}
-	if (unique || (depth == 1 && o->member)) {
-		const char *kp = text + i + 1;
-		size_t klen = j - i - 1;
+	if (depth == 1 && o->member) {
+		jkey *k = NULL;
+		int r;
 
-		/* the check and the callback take the key decoded */
-		if (unique || (flags & KAG__JSON_ESCAPED)) {
-			jkey *k = add_key(sc, &nkeys, text, i + 1, j, flags, &decoded);
-
-			if (!k || (unique && repeated(sc, f, k)))
-				return -1;
-			kp = key_bytes(sc, k);
-			klen = k->len;
-		}
-		if (depth == 1 && o->member) {
-			int r = o->member(o->ctx, kp, klen, ntok);
-
-			if (r < 0)
-				return -1;
-			keep_whole = r;
-		}
+		/* The member function takes the key decoded. A key without
+		 * escapes goes to it before the repeated-key check, which
+		 * leaves out the keys it answers for. */
+		if ((flags & KAG__JSON_ESCAPED) &&
+		    !(k = take_key(sc, f, &nkeys, text, i + 1, j, flags, &decoded, unique)))
+			return -1;
+		r = o->member(o->ctx, k ? key_bytes(sc, k) : text + i + 1, k ? k->len : j - i - 1,
+			      ntok);
+		if (r < 0)
+			return -1;
+		keep_whole = r & KAG__JSCAN_WHOLE;
+		if (unique && !k && !(r & KAG__JSCAN_OWN_KEY) &&
+		    !take_key(sc, f, &nkeys, text, i + 1, j, flags, &decoded, 1))
+			return -1;
+	} else if (unique && !take_key(sc, f, &nkeys, text, i + 1, j, flags, &decoded, 1)) {
+		return -1;
 	}
 	i = blanks(s, j + 1, n);
 	if (i >= n || s[i] != ':')

@@ -601,6 +601,25 @@ static const hcase hostile[] = {
 	  "\"k07\":1,\"k08\":1,\"k09\":1,\"k10\":1,\"k11\":1,\"k12\":1,\"k13\":1,\"k14\":1,"
 	  "\"k15\":1,\"k16\":1,\"k17\":1,\"k18\":1,\"k19\":1,\"k20\":1,\"k0\\u0031\":1}}", KAG_EPARSE),
 	H("{" E ",\"annotations\":{\"a\":\"1\",\"a\":\"1\"}}", KAG_EPARSE),
+	/* a member the front end knows is found again by its lookup, the
+	 * others by the scan: spelled with an escape, after a body, among
+	 * more than 32 keys, a provider's or another shape's member */
+	H("{" E ",\"v\\u0065rb\":\"get\"}", KAG_EPARSE),
+	H("{\"v\\u0065rb\":\"get\"," E "}", KAG_EPARSE),
+	H("{" E ",\"requestObject\":{},\"x\":1,\"requestObject\":{}}", KAG_EPARSE),
+	H("{" E ",\"k01\":1,\"k02\":1,\"k03\":1,\"k04\":1,\"k05\":1,\"k06\":1,\"k07\":1,"
+	  "\"k08\":1,\"k09\":1,\"k10\":1,\"k11\":1,\"k12\":1,\"k13\":1,\"k14\":1,\"k15\":1,"
+	  "\"k16\":1,\"k17\":1,\"k18\":1,\"k19\":1,\"k20\":1,\"k21\":1,\"k22\":1,\"k23\":1,"
+	  "\"k24\":1,\"k25\":1,\"k26\":1,\"k27\":1,\"k28\":1,\"k29\":1,\"k30\":1,\"k31\":1,"
+	  "\"k32\":1,\"k33\":1,\"auditID\":\"a2\"}", KAG_EPARSE),
+	H("{" E ",\"k01\":1,\"k02\":1,\"k03\":1,\"k04\":1,\"k05\":1,\"k06\":1,\"k07\":1,"
+	  "\"k08\":1,\"k09\":1,\"k10\":1,\"k11\":1,\"k12\":1,\"k13\":1,\"k14\":1,\"k15\":1,"
+	  "\"k16\":1,\"k17\":1,\"k18\":1,\"k19\":1,\"k20\":1,\"k21\":1,\"k22\":1,\"k23\":1,"
+	  "\"k24\":1,\"k25\":1,\"k26\":1,\"k27\":1,\"k28\":1,\"k29\":1,\"k30\":1,\"k31\":1,"
+	  "\"k32\":1,\"k33\":1,\"k0\\u0031\":1}", KAG_EPARSE),
+	H("{" E ",\"log_type\":\"a\",\"log_type\":\"a\"}", KAG_EPARSE),
+	H("{" E ",\"message\":\"a\",\"message\":\"a\"}", KAG_EPARSE),
+	H("{" E ",\"user\":{},\"impersonatedUser\":{},\"user\":{}}", KAG_EPARSE),
 
 	/* numbers and literals */
 	H("{" E ",\"x\":01}", KAG_EPARSE),

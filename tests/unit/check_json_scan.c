@@ -197,6 +197,68 @@ START_TEST(repeated_keys)
 }
 END_TEST
 
+/* A member function that answers for repeats of the keys that start with
+ * 'o' (counted in *ctx, once for each; `strict`: failing on a second) and
+ * keeps a member "ow" as one token. */
+typedef struct {
+	int strict, seen[2];
+} own_keys;
+
+static int own_member(void *ctx, const char *k, size_t len, int tok)
+{
+	own_keys *ok = ctx;
+	int which = len == 2 && k[1] == 'w';
+
+	(void)tok;
+	if (!len || k[0] != 'o')
+		return 0;
+	if (ok->seen[which]++ && ok->strict)
+		return -1;
+	return which ? KAG__JSCAN_OWN_KEY | KAG__JSCAN_WHOLE : KAG__JSCAN_OWN_KEY;
+}
+
+static int scan_owned(const char *s, int strict, own_keys *ok)
+{
+	kag__jscan_opts o;
+	size_t end;
+
+	memset(ok, 0, sizeof(*ok));
+	ok->strict = strict;
+	memset(&o, 0, sizeof(o));
+	o.flags = KAG__JSCAN_TOKENS | KAG__JSCAN_UNIQUE;
+	o.max_depth = KAG__JSCAN_MAX_DEPTH;
+	o.member = own_member;
+	o.ctx = ok;
+	return kag__jscan_run(&sc, s, strlen(s), &o, &end);
+}
+
+START_TEST(keys_a_member_function_answers_for)
+{
+	own_keys ok;
+
+	/* the scan leaves the keys the function answers for to it */
+	ck_assert_int_eq(scan_owned("{\"o\":1,\"o\":2}", 0, &ok), 5);
+	ck_assert_int_eq(ok.seen[0], 2);
+	ck_assert_int_eq(scan_owned("{\"o\":1,\"o\":2}", 1, &ok), -1);
+	/* an escaped key reaches the function decoded, and is checked by
+	 * the scan as well */
+	ck_assert_int_eq(scan_owned("{\"o\":1,\"\\u006f\":2}", 1, &ok), -1);
+	ck_assert_int_eq(scan_owned("{\"\\u006f\":1,\"o\":2}", 1, &ok), -1);
+	ck_assert_int_eq(scan_owned("{\"\\u006f\":1,\"\\u006f\":2}", 0, &ok), -1);
+	/* every other key is the scan's, at any count */
+	ck_assert_int_eq(scan_owned("{\"o\":1,\"x\":1,\"x\":2}", 1, &ok), -1);
+	ck_assert_int_eq(scan_owned("{\"x\":1,\"o\":1,\"\\u0078\":2}", 1, &ok), -1);
+	ck_assert_int_eq(scan_owned("{\"o\":1,\"x\":1,\"y\":2}", 1, &ok), 7);
+	/* and the keys of the objects inside an answered-for member */
+	ck_assert_int_eq(scan_owned("{\"o\":{\"o\":1,\"o\":2}}", 0, &ok), -1);
+	ck_assert_int_eq(scan_owned("{\"ow\":{\"a\":1,\"a\":2}}", 0, &ok), -1);
+	/* both flags at once: kept as one token, answered for */
+	ck_assert_int_eq(scan_owned("{\"ow\":{\"a\":[1,2]},\"x\":1}", 1, &ok), 5);
+	tok_is(2, KAG__JT_OBJECT, "{\"ow\":{\"a\":[1,2]},\"x\":1}", "{\"a\":[1,2]}", 0);
+	ck_assert_int_eq(scan_owned("{\"ow\":{},\"ow\":{}}", 1, &ok), -1);
+}
+END_TEST
+
 START_TEST(limits)
 {
 	kag__jscan_opts o;
@@ -354,6 +416,7 @@ int main(void)
 	tcase_add_test(tc, bodies_stay_one_token);
 	tcase_add_test(tc, where_a_value_ends);
 	tcase_add_test(tc, repeated_keys);
+	tcase_add_test(tc, keys_a_member_function_answers_for);
 	tcase_add_test(tc, limits);
 	tcase_add_test(tc, strings_at_every_offset);
 	tcase_add_test(tc, agrees_with_jansson);

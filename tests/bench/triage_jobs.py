@@ -12,6 +12,15 @@ lines give the figure to quote, the paired median of the fast front end,
 against the goal of 1.8x for --jobs=2 on two cores: a miss is reported, not
 failed (timings on a busy machine vary); only outputs that differ fail.
 
+What N cores give on this machine is measured in the same rounds: N
+processes of --jobs 1 (fast front end) started together, each judging the
+whole stream. Their capacity is the sum of their speeds, each its wall time
+alone (the round's --jobs 1 run) over its wall time among the others: N on
+N cores that share nothing. A host whose cores slow each other down when
+all are busy (cores shared with other machines, a clock lowered when more
+cores work) gives less, and --jobs N cannot do better than that. The
+speed-up is reported as a share of the capacity too, paired by round.
+
   triage_jobs.py KAG_TRIAGE KAG_BENCH [--events=N] [--repeat=R] [--jobs=N]
 """
 import hashlib
@@ -32,6 +41,35 @@ def busy_ticks():
     except (OSError, ValueError):
         return None
     return sum(v) - v[3] - v[4], sum(v)
+
+
+def quartiles(v):
+    """'q1 - q3' of v, or its one value."""
+    if len(v) < 2:
+        return '%.2f' % v[0]
+    q = statistics.quantiles(v, n=4)
+    return '%.2f - %.2f' % (q[0], q[2])
+
+
+def concurrent(triage, args, n):
+    """Start n runs of kag-triage at once, each writing to a file of its own;
+    returns the wall time of each (from the common start to its end) and
+    the CPU time of all."""
+    outs = [tempfile.TemporaryFile() for _ in range(n)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    procs = [subprocess.Popen([triage] + args, stdout=out) for out in outs]
+    walls = {}
+    while len(walls) < n:
+        pid, status = os.wait()
+        walls[pid] = time.monotonic() - start
+        if status != 0:
+            sys.exit('kag-triage %s exited with status %d' % (' '.join(args), status))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for out in outs:
+        out.close()
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return [walls[p.pid] for p in procs], cpu
 
 
 def main(argv):
@@ -59,6 +97,7 @@ def main(argv):
                 configs.append(['--parser=' + parser, '--jobs=%d' % j])
         times = {tuple(c): [] for c in configs}
         digests = set()
+        capacity = []
         ours = 0.0
         ticks0 = busy_ticks()
         for _ in range(repeat):
@@ -76,6 +115,11 @@ def main(argv):
                 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
                 ours += cpu
                 times[tuple(c)].append((wall, cpu))
+                if c == configs[0]:
+                    # right after the run alone it is compared with
+                    walls, cpu = concurrent(triage, c + [f.name], jobs)
+                    ours += cpu
+                    capacity.append(sum(wall / w for w in walls))
         ticks1 = busy_ticks()
     print('%-32s %9s %9s %9s %9s' % ('', 'wall best', 'median', 'CPU best', 'median'))
     for c in configs:
@@ -102,6 +146,13 @@ def main(argv):
     # one output per front end, whatever the number of jobs
     same = len(digests) == 2
     print('outputs identical across --jobs: %s' % ('yes' if same else 'NO'))
+    fast_one = [t[0] for t in times[('--parser=fast', '--jobs=1')]]
+    fast_many = [t[0] for t in times[('--parser=fast', '--jobs=%d' % jobs)]]
+    share = [a / b / c for a, b, c in zip(fast_one, fast_many, capacity)]
+    print('capacity of %d cores, %d --jobs=1 runs at once over one alone: median %.2fx '
+          '(quartiles %s); --jobs=%d reaches %.0f%% of it (paired median)' %
+          (jobs, jobs, statistics.median(capacity), quartiles(capacity), jobs,
+           100.0 * statistics.median(share)))
     goal = ''
     if jobs == 2:
         goal = '; goal >= 1.80x: %s' % ('met' if figure['fast'] >= 1.8 else

@@ -690,6 +690,8 @@ static void find_first_line(const char *s, size_t n, first_line *f)
 	f->len = nl ? (size_t)(nl - s) : n;
 	f->ended = nl != NULL;
 	f->counted = 0;
+	f->nul = 0;
+	f->open = 0;
 }
 
 /* Fill the event with the fast front end from rec[0, len): one framed

@@ -2,7 +2,7 @@
  * kag-bench: kag's pipeline against a bare JSON parse and a jq filter.
  *
  *   kag-bench [--events=N[,N...]] [--seed=S] [--repeat=R] [--dir=DIR]
- *             [--paths=abcdel] [--no-jq] [--keep] [--max-rss-growth=PCT]
+ *             [--paths=abcdelo] [--no-jq] [--keep] [--max-rss-growth=PCT]
  *             [--paired=ROUNDS [--paired-events=N]]
  *   kag-bench --check [--events=N]   validate the stream and the paths (a test)
  *   kag-bench --dump [--events=N]    write the generated stream to stdout
@@ -25,7 +25,12 @@
  *       its tree and counted, on one thread (parse_limit.cc; only where
  *       kag-bench was built with a C++ compiler and simdjson, otherwise
  *       the row says it is unavailable): what parsing these bytes at
- *       all costs, the reference for the pipeline's own cost.
+ *       all costs, the reference for the pipeline's own cost;
+ *   (o) simdjson's On-Demand API reading, in the same pieces, the members
+ *       of each Event that kag reads, the bodies left unread (built as
+ *       (l) is): what a front end built on it would start from, before the
+ *       checks kag makes that it does not (repeated keys, the bodies'
+ *       insides).
  * --paths picks some of them (--paths=d to profile the pre-parsed path).
  * Times are CPU time (user + system) of the path, so that other load on
  * the machine disturbs them less; with --repeat each path runs R times,
@@ -94,6 +99,7 @@ enum mode {
 	M_PREPARSED,   /* (d) */
 	M_JQ,          /* (e) */
 	M_LIMIT,       /* (l) */
+	M_MEMBERS,     /* (o) */
 	M_COUNT_
 };
 
@@ -106,6 +112,7 @@ static const char *const mode_label[M_COUNT_] = {
 	"(d) pre-parsed: build + evaluate",
 	"(e) jq filter (exec/secrets/403)",
 	"(l) parse limit: simdjson DOM",
+	"(o) simdjson On-Demand, members",
 };
 
 /* What a child reports for one run of one path. */
@@ -232,9 +239,10 @@ fail:
 	return -1;
 }
 
-/* (l): pieces of about LIMIT_PIECE bytes of whole lines, each parsed by
- * simdjson's parse_many; any error fails the path. */
-static int run_limit(const char *path, struct run *out)
+/* (l), and (o) with `members`: pieces of about LIMIT_PIECE bytes of whole
+ * lines, each parsed by simdjson's parse_many (or iterate_many, reading
+ * the Event's members); any error fails the path. */
+static int run_limit(const char *path, int members, struct run *out)
 {
 #ifdef KAG_BENCH_PARSE_LIMIT
 	struct bench_parse_limit *pl = bench_parse_limit_new();
@@ -263,7 +271,8 @@ static int run_limit(const char *path, struct run *out)
 			goto out; /* every generated line ends with a newline */
 		if (!whole)
 			continue;
-		if (bench_parse_limit_lines(pl, r.buf, whole, r.cap, &docs) < 0) {
+		if ((members ? bench_parse_members_lines : bench_parse_limit_lines)(pl, r.buf, whole,
+										    r.cap, &docs) < 0) {
 			fprintf(stderr, "kag-bench: simdjson refused the stream\n");
 			goto out;
 		}
@@ -280,6 +289,7 @@ out:
 	return rc;
 #else
 	(void)path;
+	(void)members;
 	(void)out;
 	return -1;
 #endif
@@ -677,7 +687,8 @@ static int run_path(enum mode m, const char *path, struct run *out)
 	case M_PIPE_J: return run_kag(path, 0, 1, out);
 	case M_PIPE_F: return run_kag(path, 1, 1, out);
 	case M_PREPARSED: return run_preparsed(path, out);
-	case M_LIMIT: return run_limit(path, out);
+	case M_LIMIT: return run_limit(path, 0, out);
+	case M_MEMBERS: return run_limit(path, 1, out);
 	default: return -1;
 	}
 }
@@ -845,8 +856,8 @@ struct size_result {
 	long rss_kb[M_COUNT_]; /* largest over the repeats */
 };
 
-static const char mode_letter[M_COUNT_] = { 'a', 'b', 'b', 'c', 'c', 'd', 'e', 'l' };
-static const char *paths = "abcdel";
+static const char mode_letter[M_COUNT_] = { 'a', 'b', 'b', 'c', 'c', 'd', 'e', 'l', 'o' };
+static const char *paths = "abcdelo";
 
 /* The line of a path this build cannot run. */
 static const char limit_unavailable[] = "unavailable (kag-bench built without C++ or simdjson)";
@@ -859,7 +870,7 @@ static int mode_available(enum mode m, int no_jq)
 		return 0;
 	if (m == M_JQ && (no_jq || !jq_path()))
 		return 0;
-	if (m == M_LIMIT && !has_limit())
+	if ((m == M_LIMIT || m == M_MEMBERS) && !has_limit())
 		return 0;
 	return 1;
 }
@@ -888,6 +899,8 @@ static void print_table(const struct size_result *sr)
 	}
 	if (!has_limit() && strchr(paths, 'l'))
 		printf("%-34s %s\n", mode_label[M_LIMIT], limit_unavailable);
+	if (!has_limit() && strchr(paths, 'o'))
+		printf("%-34s %s\n", mode_label[M_MEMBERS], limit_unavailable);
 }
 
 static void print_targets(const struct size_result *sr)
@@ -1246,20 +1259,29 @@ static void expect(int ok, const char *what)
 }
 
 #ifdef KAG_BENCH_PARSE_LIMIT
-/* (l) counts documents, and fails on what is not a stream of them. */
+/* (l) counts documents, and fails on what is not a stream of them; (o)
+ * also fails on a document that is not an object, or a member of the
+ * wrong type, and neither refuses a repeated key. */
 static void check_limit(void)
 {
 	static const struct {
 		const char *in;
-		int rc;
+		int rc, rc_members;
 		uint64_t docs;
 		const char *what;
 	} cases[] = {
-		{ "{}\n[1,2]\n\"x\"\n{\"a\":{\"b\":null}}\n", 0, 4, "four documents" },
-		{ "{\"a\":1}\n{\"a\":\n", -1, 0, "a document cut short" },
-		{ "{\"a\":1}\n{\"a\" 1}\n", -1, 0, "a document that is not JSON" },
-		{ "{\"a\":\"\xc0\xaf\"}\n", -1, 0, "overlong UTF-8" },
-		{ "{\"a\":\"\xed\xa0\x80\"}\n", -1, 0, "a surrogate in UTF-8" },
+		{ "{}\n{\"verb\":\"get\"}\n{\"user\":{\"groups\":[\"g\"],\"extra\":{\"k\":[\"v\"]}}}\n"
+		  "{\"requestObject\":{\"a\":[1,{}]},\"responseStatus\":{\"code\":200}}\n", 0, 0, 4,
+		  "four events" },
+		{ "{}\n[1,2]\n\"x\"\n{\"a\":{\"b\":null}}\n", 0, -1, 4, "four documents, two not objects" },
+		{ "{\"a\":1}\n{\"a\":\n", -1, -1, 0, "a document cut short" },
+		{ "{\"a\":1}\n{\"a\" 1}\n", -1, -1, 0, "a document that is not JSON" },
+		{ "{\"a\":\"\xc0\xaf\"}\n", -1, -1, 0, "overlong UTF-8" },
+		{ "{\"a\":\"\xed\xa0\x80\"}\n", -1, -1, 0, "a surrogate in UTF-8" },
+		{ "{\"a\":1,\"a\":2}\n", 0, 0, 1, "a repeated key" },
+		{ "{\"sourceIPs\":[1]}\n", 0, -1, 1, "a list of numbers where kag reads strings" },
+		{ "{\"requestObject\":{\"x\":tru}}\n", -1, 0, 1, "a body unread that is not JSON" },
+		{ "{\"requestObject\":{\"x\":1,\"x\":2}}\n", 0, 0, 1, "a body unread with a repeated key" },
 	};
 	struct bench_parse_limit *pl = bench_parse_limit_new();
 	char buf[256];
@@ -1268,19 +1290,25 @@ static void check_limit(void)
 	expect(pl != NULL, "parse limit: a simdjson parser");
 	for (i = 0; pl && i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t len = strlen(cases[i].in);
-		uint64_t docs = 0;
-		int padded, rc;
+		int padded, members;
 
-		/* in place (padding allocated), then copied (none) */
+		/* in place (padding allocated), then copied (none); each API */
 		for (padded = 1; padded >= 0; padded--) {
-			char what[128];
+			for (members = 0; members < 2; members++) {
+				char what[160];
+				uint64_t docs = 0;
+				int want = members ? cases[i].rc_members : cases[i].rc, rc;
 
-			memset(buf, 0, sizeof(buf));
-			memcpy(buf, cases[i].in, len);
-			rc = bench_parse_limit_lines(pl, buf, len, padded ? sizeof(buf) : len, &docs);
-			snprintf(what, sizeof(what), "parse limit, %s: %s, %s", padded ? "in place" :
-				 "copied", cases[i].what, rc == 0 ? "counted" : "refused");
-			expect(rc == cases[i].rc && (rc < 0 || docs == cases[i].docs), what);
+				memset(buf, 0, sizeof(buf));
+				memcpy(buf, cases[i].in, len);
+				rc = (members ? bench_parse_members_lines : bench_parse_limit_lines)(
+					pl, buf, len, padded ? sizeof(buf) : len, &docs);
+				snprintf(what, sizeof(what), "%s, %s: %s, %s",
+					 members ? "On-Demand members" : "parse limit",
+					 padded ? "in place" : "copied", cases[i].what,
+					 want == 0 ? "counted" : "refused");
+				expect(rc == want && (rc < 0 || docs == cases[i].docs), what);
+			}
 		}
 	}
 	bench_parse_limit_free(pl);
@@ -1363,6 +1391,8 @@ static int check(size_t n, uint64_t seed, const char *dir)
 	check_limit();
 	expect(sr.have[M_LIMIT] && sr.best[M_LIMIT].events == sf.events,
 	       "simdjson reads one document per line of the stream, no error");
+	expect(sr.have[M_MEMBERS] && sr.best[M_MEMBERS].events == sf.events,
+	       "simdjson On-Demand reads the members of every event of the stream, no error");
 #endif
 	if (sr.have[M_JANSSON] && sr.have[M_PIPE_J] && sr.have[M_PREPARSED]) {
 		const struct run *kf = &sr.best[M_PIPE_J];
@@ -1436,7 +1466,7 @@ static int parse_sizes(const char *s, uint64_t *sizes, int *n)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: kag-bench [--events=N[,N...]] [--seed=S] [--repeat=R] [--dir=DIR]\n"
-		     "                 [--paths=abcdel] [--no-jq] [--keep] [--max-rss-growth=PCT]\n"
+		     "                 [--paths=abcdelo] [--no-jq] [--keep] [--max-rss-growth=PCT]\n"
 		     "                 [--paired=ROUNDS [--paired-events=N]]\n"
 		     "       (--paired without --events runs the paired rounds only)\n"
 		     "       kag-bench --check [--events=N]\n"
@@ -1480,7 +1510,7 @@ int main(int argc, char **argv)
 		else if (strncmp(a, "--dir=", 6) == 0)
 			dir = a + 6;
 		else if (strncmp(a, "--paths=", 8) == 0)
-			bad = !*(paths = a + 8) || strspn(paths, "abcdel") != strlen(paths);
+			bad = !*(paths = a + 8) || strspn(paths, "abcdelo") != strlen(paths);
 		else if (strncmp(a, "--paired=", 9) == 0)
 			bad = parse_size(a + 9, &paired_rounds) || paired_rounds < 3;
 		else if (strncmp(a, "--paired-events=", 16) == 0)

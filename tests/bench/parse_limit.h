@@ -1,6 +1,7 @@
 /*
- * The parse-limit row of kag-bench: how fast the same bytes can be parsed
- * at all, by simdjson's DOM parse_many (parse_limit.cc, C++), behind a C
+ * The parse-limit rows of kag-bench: how fast the same bytes can be parsed
+ * at all, by simdjson's DOM parse_many, and how fast simdjson's On-Demand
+ * API reads the members kag reads (parse_limit.cc, C++), behind a C
  * interface. Built only where a C++ compiler and simdjson are found; then
  * meson defines KAG_BENCH_PARSE_LIMIT.
  */
@@ -32,6 +33,18 @@ void bench_parse_limit_free(struct bench_parse_limit *pl);
  * valid JSON, invalid UTF-8, bytes left after the last document, memory). */
 int bench_parse_limit_lines(struct bench_parse_limit *pl, const char *buf, size_t len, size_t cap,
 			    uint64_t *docs);
+
+/* The same with simdjson's On-Demand iterate_many, reading of each
+ * document (an Event) what kag's front ends read: every top-level member
+ * but requestObject and responseObject, which are left unread, as kag
+ * keeps them as text; strings unescaped, objects two levels down
+ * (user.extra's lists), numbers as integers. -1 also when a document is
+ * not an object, a list holds other than strings or a number is not an
+ * integer. It checks less than kag does: a repeated key passes, and a
+ * value left unread (a body) only as far as simdjson checks what it skips
+ * (UTF-8, brackets, commas): a misspelled literal in a body passes. */
+int bench_parse_members_lines(struct bench_parse_limit *pl, const char *buf, size_t len,
+			      size_t cap, uint64_t *docs);
 
 #ifdef __cplusplus
 }

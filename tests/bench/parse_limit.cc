@@ -52,22 +52,24 @@ static const uint8_t *padded(const char *buf, size_t len, size_t cap, simdjson::
 	return reinterpret_cast<const uint8_t *>(copy.data());
 }
 
-extern "C" int bench_parse_limit_lines(struct bench_parse_limit *pl, const char *buf, size_t len,
-				       size_t cap, uint64_t *docs)
+/* Open the documents of buf[0, len) (cap bytes allocated) as a Stream with
+ * open(p, len), and hand each to read_doc (0, or -1 to fail); *docs: how
+ * many. -1 on any error, a document cut short at the end among them. No
+ * exception may leave for the C caller. */
+template <typename Stream, typename Open, typename Read>
+static int each_document(const char *buf, size_t len, size_t cap, uint64_t *docs, Open open,
+			 Read read_doc)
 {
-	/* no exception may leave for the C caller */
 	try {
 		simdjson::padded_string copy;
 		const uint8_t *p = padded(buf, len, cap, copy);
-		simdjson::dom::document_stream stream;
+		Stream stream;
 		uint64_t n = 0;
 
-		if (pl->parser.parse_many(p, len).get(stream))
+		if (open(p, len).get(stream))
 			return -1;
 		for (auto doc : stream) {
-			simdjson::dom::element root;
-
-			if (doc.get(root))
+			if (read_doc(doc) < 0)
 				return -1;
 			n++;
 		}
@@ -79,6 +81,19 @@ extern "C" int bench_parse_limit_lines(struct bench_parse_limit *pl, const char 
 	} catch (...) {
 		return -1;
 	}
+}
+
+extern "C" int bench_parse_limit_lines(struct bench_parse_limit *pl, const char *buf, size_t len,
+				       size_t cap, uint64_t *docs)
+{
+	return each_document<simdjson::dom::document_stream>(
+		buf, len, cap, docs,
+		[pl](const uint8_t *p, size_t n) { return pl->parser.parse_many(p, n); },
+		[](auto doc) {
+			simdjson::dom::element root;
+
+			return doc.get(root) ? -1 : 0;
+		});
 }
 
 /* ---- the members kag reads, On-Demand ---- */
@@ -158,15 +173,10 @@ static int take_value(struct bench_parse_limit *pl, simdjson::ondemand::value v,
 extern "C" int bench_parse_members_lines(struct bench_parse_limit *pl, const char *buf,
 					 size_t len, size_t cap, uint64_t *docs)
 {
-	try {
-		simdjson::padded_string copy;
-		const uint8_t *p = padded(buf, len, cap, copy);
-		simdjson::ondemand::document_stream stream;
-		uint64_t n = 0;
-
-		if (pl->ondemand.iterate_many(p, len).get(stream))
-			return -1;
-		for (auto doc : stream) {
+	return each_document<simdjson::ondemand::document_stream>(
+		buf, len, cap, docs,
+		[pl](const uint8_t *p, size_t n) { return pl->ondemand.iterate_many(p, n); },
+		[pl](auto doc) {
 			simdjson::ondemand::object o;
 
 			if (doc.get_object().get(o))
@@ -183,13 +193,6 @@ extern "C" int bench_parse_members_lines(struct bench_parse_limit *pl, const cha
 				if (field.value().get(v) || take_value(pl, v, 2) < 0)
 					return -1;
 			}
-			n++;
-		}
-		if (stream.truncated_bytes())
-			return -1;
-		*docs = n;
-		return 0;
-	} catch (...) {
-		return -1;
-	}
+			return 0;
+		});
 }

@@ -897,10 +897,9 @@ static void print_table(const struct size_result *sr)
 			printf("%8s", "-"); /* (a) left out */
 		printf(" %6.1f MB\n", (double)sr->rss_kb[m] / 1024.0);
 	}
-	if (!has_limit() && strchr(paths, 'l'))
-		printf("%-34s %s\n", mode_label[M_LIMIT], limit_unavailable);
-	if (!has_limit() && strchr(paths, 'o'))
-		printf("%-34s %s\n", mode_label[M_MEMBERS], limit_unavailable);
+	for (m = M_LIMIT; m <= M_MEMBERS && !has_limit(); m++)
+		if (strchr(paths, mode_letter[m]))
+			printf("%-34s %s\n", mode_label[m], limit_unavailable);
 }
 
 static void print_targets(const struct size_result *sr)

@@ -127,12 +127,13 @@ def main(argv):
         u = [t[1] for t in times[tuple(c)]]
         print('%-32s %8.3fs %8.3fs %8.3fs %8.3fs' % (' '.join(c), min(w), statistics.median(w),
                                                       min(u), statistics.median(u)))
-    figure = {}
+    figure, wall_times = {}, {}
     for parser in ('fast', 'jansson'):
         one = [t[0] for t in times[('--parser=' + parser, '--jobs=1')]]
         many = [t[0] for t in times[('--parser=' + parser, '--jobs=%d' % jobs)]]
         paired = statistics.median(a / b for a, b in zip(one, many))
         figure[parser] = paired
+        wall_times[parser] = (one, many)
         print('speed-up, %s front end: %.2fx best, %.2fx median, %.2fx paired median' %
               (parser, min(one) / min(many), statistics.median(one) / statistics.median(many),
                paired))
@@ -146,9 +147,7 @@ def main(argv):
     # one output per front end, whatever the number of jobs
     same = len(digests) == 2
     print('outputs identical across --jobs: %s' % ('yes' if same else 'NO'))
-    fast_one = [t[0] for t in times[('--parser=fast', '--jobs=1')]]
-    fast_many = [t[0] for t in times[('--parser=fast', '--jobs=%d' % jobs)]]
-    share = [a / b / c for a, b, c in zip(fast_one, fast_many, capacity)]
+    share = [a / b / c for a, b, c in zip(*wall_times['fast'], capacity)]
     print('capacity of %d cores, %d --jobs=1 runs at once over one alone: median %.2fx '
           '(quartiles %s); --jobs=%d reaches %.0f%% of it (paired median)' %
           (jobs, jobs, statistics.median(capacity), quartiles(capacity), jobs,

@@ -58,11 +58,11 @@ static void sb_printf(sb *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	ck_assert_int_ge(n, 0);
+	TU_REQUIRE(n >= 0);
 	if (b->len + (size_t)n + 1 > b->cap) {
 		b->cap = (b->len + (size_t)n + 1) * 2;
 		b->s = realloc(b->s, b->cap);
-		ck_assert_ptr_nonnull(b->s);
+		TU_REQUIRE(b->s != NULL);
 	}
 	va_start(ap, fmt);
 	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
@@ -117,10 +117,10 @@ static void drain(sb *b, kag_parser *p)
 
 	while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {
 		if (rc == KAG_OK) {
-			ck_assert_ptr_nonnull(ev);
+			TU_REQUIRE(ev != NULL);
 			describe_event(b, ev);
 		} else {
-			ck_assert_ptr_null(ev);
+			TU_REQUIRE(ev == NULL);
 			describe_error(b, p, rc);
 		}
 	}
@@ -146,7 +146,7 @@ static char *transcript_split(kag_parser *p, const char *in, size_t len,
 	for (i = 0; i <= n_cuts; i++) {
 		size_t end = i < n_cuts ? cuts[i] : len;
 
-		ck_assert_int_eq(kag_parser_feed(p, in + prev, end - prev), KAG_OK);
+		TU_REQUIRE_INT_EQ(kag_parser_feed(p, in + prev, end - prev), KAG_OK);
 		drain(&b, p);
 		prev = end;
 	}
@@ -1381,9 +1381,10 @@ static size_t largest_alloc_for(size_t total, size_t chunk, uint64_t limit, int 
 	kag__alloc_fail_at(0); /* also resets the largest-request counter */
 	*code_out = 0;
 	for (off = 0; off < n; off += chunk) {
-		ck_assert_int_eq(kag_parser_feed(p, big + off, n - off < chunk ? n - off : chunk), KAG_OK);
+		TU_REQUIRE_INT_EQ(kag_parser_feed(p, big + off, n - off < chunk ? n - off : chunk),
+				  KAG_OK);
 		while ((rc = kag_parser_next(&ev, p)) != KAG_ITEROVER) {
-			ck_assert_int_eq(*code_out, 0);
+			TU_REQUIRE_INT_EQ(*code_out, 0);
 			*code_out = rc;
 		}
 	}

@@ -66,24 +66,25 @@ static void parse(parsed *r, const char *text, size_t len, int frontend)
 {
 	const kag_event *next;
 
-	ck_assert_int_eq(kag_parser_new(&r->p), KAG_OK);
-	ck_assert_int_eq(kag_parser_set_option_u64(r->p, KAG_OPT_FORMAT, KAG_FORMAT_NATIVE), KAG_OK);
-	ck_assert_int_eq(kag_parser_set_option_u64(r->p, KAG_OPT_FRONTEND, (uint64_t)frontend),
-			 KAG_OK);
-	ck_assert_int_eq(kag_parser_feed(r->p, text, len), KAG_OK);
-	ck_assert_int_eq(kag_parser_finish(r->p), KAG_OK);
+	TU_REQUIRE_INT_EQ(kag_parser_new(&r->p), KAG_OK);
+	TU_REQUIRE_INT_EQ(kag_parser_set_option_u64(r->p, KAG_OPT_FORMAT, KAG_FORMAT_NATIVE),
+			  KAG_OK);
+	TU_REQUIRE_INT_EQ(kag_parser_set_option_u64(r->p, KAG_OPT_FRONTEND, (uint64_t)frontend),
+			  KAG_OK);
+	TU_REQUIRE_INT_EQ(kag_parser_feed(r->p, text, len), KAG_OK);
+	TU_REQUIRE_INT_EQ(kag_parser_finish(r->p), KAG_OK);
 	r->rc = kag_parser_next(&r->ev, r->p);
 	r->more = 0;
 	if (r->rc == KAG_OK) {
 		/* a second parser, so that r->ev stays as it is */
 		kag_parser *q;
 
-		ck_assert_int_eq(kag_parser_new(&q), KAG_OK);
-		ck_assert_int_eq(kag_parser_set_option_u64(q, KAG_OPT_FORMAT, KAG_FORMAT_NATIVE),
-				 KAG_OK);
-		ck_assert_int_eq(kag_parser_feed(q, text, len), KAG_OK);
-		ck_assert_int_eq(kag_parser_finish(q), KAG_OK);
-		ck_assert_int_eq(kag_parser_next(&next, q), KAG_OK);
+		TU_REQUIRE_INT_EQ(kag_parser_new(&q), KAG_OK);
+		TU_REQUIRE_INT_EQ(kag_parser_set_option_u64(q, KAG_OPT_FORMAT, KAG_FORMAT_NATIVE),
+				  KAG_OK);
+		TU_REQUIRE_INT_EQ(kag_parser_feed(q, text, len), KAG_OK);
+		TU_REQUIRE_INT_EQ(kag_parser_finish(q), KAG_OK);
+		TU_REQUIRE_INT_EQ(kag_parser_next(&next, q), KAG_OK);
 		r->more = kag_parser_next(&next, q) != KAG_ITEROVER ||
 			  kag_parser_stat(q, KAG_PSTAT_SKIPPED) != 0;
 		kag_parser_free(q);

@@ -635,20 +635,20 @@ START_TEST(masker_random)
 			n += m;
 		}
 		in = malloc(n ? n : 1);
-		ck_assert_ptr_nonnull(in);
+		TU_REQUIRE(in != NULL);
 		memcpy(in, tmp, n);
 		kag__buf_init(&b);
 		flags = kag__mask_credentials(&b, in, n, NULL);
-		ck_assert_int_eq(b.oom, 0);
+		TU_REQUIRE_INT_EQ(b.oom, 0);
 		if (!flags)
-			ck_assert_msg(b.len == n && (n == 0 || memcmp(b.data, in, n) == 0),
-				      "changed with nothing masked: %.*s", (int)n, tmp);
+			TU_REQUIRE_MSG(b.len == n && (n == 0 || memcmp(b.data, in, n) == 0),
+				       "changed with nothing masked: %.*s", (int)n, tmp);
 		else
-			ck_assert(holds_mask(&b));
+			TU_REQUIRE(holds_mask(&b));
 		/* the URI writer over the same bytes */
 		b.len = 0;
 		kag__put_redacted_uri(&b, in, n);
-		ck_assert_int_eq(b.oom, 0);
+		TU_REQUIRE_INT_EQ(b.oom, 0);
 		kag__buf_dispose(&b);
 		free(in);
 	}

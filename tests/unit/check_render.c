@@ -209,16 +209,16 @@ START_TEST(json_str_matches_reference)
 			kag__buf_init(&b);
 			for (i = 0; i < pre; i++)
 				kag__buf_putc(&b, 'x');
-			ck_assert_int_eq(kag__buf_put_json_str(&b, (const char *)s, n), KAG_OK);
-			ck_assert_uint_eq(b.len, pre + want_len);
-			ck_assert_msg(memcmp(b.data + pre, want, want_len) == 0,
-				      "length %zu round %zu differs", n, round);
-			ck_assert_uint_lt(b.len, b.cap);
+			TU_REQUIRE_INT_EQ(kag__buf_put_json_str(&b, (const char *)s, n), KAG_OK);
+			TU_REQUIRE_INT_EQ(b.len, pre + want_len);
+			TU_REQUIRE_MSG(memcmp(b.data + pre, want, want_len) == 0,
+				       "length %zu round %zu differs", n, round);
+			TU_REQUIRE(b.len < b.cap);
 			/* the unquoted form is the same between the quotes */
 			b.len = 0;
-			ck_assert_int_eq(kag__buf_put_json_chars(&b, (const char *)s, n), KAG_OK);
-			ck_assert_uint_eq(b.len, want_len - 2);
-			ck_assert(memcmp(b.data, want + 1, want_len - 2) == 0);
+			TU_REQUIRE_INT_EQ(kag__buf_put_json_chars(&b, (const char *)s, n), KAG_OK);
+			TU_REQUIRE_INT_EQ(b.len, want_len - 2);
+			TU_REQUIRE(memcmp(b.data, want + 1, want_len - 2) == 0);
 			kag__buf_dispose(&b);
 		}
 	}
@@ -359,9 +359,9 @@ START_TEST(times_round_trip)
 		r = r << 20 ^ rng();
 		us = lo + (int64_t)(r % (uint64_t)(hi - lo));
 		kag__buf_init(&b);
-		ck_assert_int_eq(kag__buf_put_time_us(&b, us), KAG_OK);
-		ck_assert_uint_eq(b.len, 29);
-		ck_assert_int_eq(kag__parse_time(b.data + 1, b.len - 2), us);
+		TU_REQUIRE_INT_EQ(kag__buf_put_time_us(&b, us), KAG_OK);
+		TU_REQUIRE_INT_EQ(b.len, 29);
+		TU_REQUIRE_INT_EQ(kag__parse_time(b.data + 1, b.len - 2), us);
 		kag__buf_dispose(&b);
 	}
 }

@@ -52,8 +52,8 @@ static void check_event(struct fixture *fx, const kag_event *ev, const char *wha
 		if (!d->applies || !d->applies(ev, &ctx))
 			continue;
 		fx->applied++;
-		ck_assert_msg((cand >> i) & 1, "%s: %s applies but the index left it out", what,
-			      d->id);
+		TU_REQUIRE_MSG((cand >> i) & 1, "%s: %s applies but the index left it out", what,
+			       d->id);
 	}
 	fx->checked++;
 }
@@ -79,7 +79,7 @@ static const char *const users[] = { "alice", "system:serviceaccount:kube-system
 
 static void set(kag_event *ev, int field, const char *v)
 {
-	ck_assert_int_eq(kag_event_set_string(ev, field, v, strlen(v), OBS), KAG_OK);
+	TU_REQUIRE_INT_EQ(kag_event_set_string(ev, field, v, strlen(v), OBS), KAG_OK);
 }
 
 START_TEST(grid)
@@ -97,7 +97,7 @@ START_TEST(grid)
 					for (k = 0; k < 8; k++) {
 						char what[256];
 
-						ck_assert_int_eq(kag_event_clear(ev), KAG_OK);
+						TU_REQUIRE_INT_EQ(kag_event_clear(ev), KAG_OK);
 						set(ev, KAG_FIELD_AUDIT_ID, "5b3f2d1e");
 						set(ev, KAG_FIELD_STAGE, "ResponseComplete");
 						set(ev, KAG_FIELD_LEVEL, "RequestResponse");
@@ -115,14 +115,14 @@ START_TEST(grid)
 						set(ev, KAG_FIELD_OBJ_NAME,
 						    k & 4 ? "coredns" : (k & 1 ? "aws-auth" : "web"));
 						set(ev, KAG_FIELD_REQUEST_URI, "/api/v1/x");
-						ck_assert_int_eq(kag_event_add_item(ev, KAG_FIELD_SOURCE_IPS,
-										    "203.0.113.7", 11, OBS),
-								 KAG_OK);
+						TU_REQUIRE_INT_EQ(kag_event_add_item(ev, KAG_FIELD_SOURCE_IPS,
+										     "203.0.113.7", 11, OBS),
+								  KAG_OK);
 						if (k != 3)
-							ck_assert_int_eq(kag_event_set_int(ev,
-									 KAG_FIELD_RESPONSE_CODE,
-									 k == 5 ? 201 : 200, OBS),
-									 KAG_OK);
+							TU_REQUIRE_INT_EQ(kag_event_set_int(ev,
+									  KAG_FIELD_RESPONSE_CODE,
+									  k == 5 ? 201 : 200, OBS),
+									  KAG_OK);
 						snprintf(what, sizeof(what), "%s %s/%s by %s (%zu)",
 							 verbs[v] ? verbs[v] : "-",
 							 resources[r] ? resources[r] : "-",

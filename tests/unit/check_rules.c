@@ -859,7 +859,7 @@ static int ref_glob(const char *p, size_t np, const char *s, size_t ns)
 	size_t i, j;
 	int r;
 
-	ck_assert_ptr_nonnull(at);
+	TU_REQUIRE(at != NULL);
 #define AT(i, j) at[(i) * (ns + 1) + (j)]
 	AT(np, ns) = 1;
 	for (i = np; i-- > 0;) {
@@ -949,8 +949,8 @@ static void expect_glob(const char *p, size_t np, const char *v, size_t nv)
 {
 	int want = ref_glob(p, np, v, nv), got = kag__glob_test(p, np, v, nv);
 
-	ck_assert_msg(got == want, "glob \"%.*s\" against \"%.*s\": got %d, want %d", (int)np,
-		      p, (int)nv, v, got, want);
+	TU_REQUIRE_MSG(got == want, "glob \"%.*s\" against \"%.*s\": got %d, want %d", (int)np,
+		       p, (int)nv, v, got, want);
 }
 
 START_TEST(glob_edge_cases)
@@ -1117,8 +1117,8 @@ static void rules_against_reference(const char *const *globs, size_t n_globs,
 				     : ref_glob(globs[i], strlen(globs[i]), values[k],
 						strlen(values[k]));
 
-			ck_assert_msg(seen[i] == w, "rule glob \"%s\" against \"%.80s\": %s",
-				      globs[i], values[k], seen[i] ? "matched" : "did not match");
+			TU_REQUIRE_MSG(seen[i] == w, "rule glob \"%s\" against \"%.80s\": %s",
+				       globs[i], values[k], seen[i] ? "matched" : "did not match");
 		}
 		kag_session_free(sess);
 	}

@@ -39,11 +39,11 @@ static cuts split_with(const char *data, size_t len, int format, size_t chunk,
 
 			pos += used;
 			if (rc == KAG_OK) {
-				ck_assert_uint_lt(c.n, MAX_CUTS);
+				TU_REQUIRE(c.n < MAX_CUTS);
 				c.at[c.n++] = done + pos;
 			} else {
-				ck_assert_int_eq(rc, KAG_ITEROVER);
-				ck_assert_uint_eq(pos, n);
+				TU_REQUIRE_INT_EQ(rc, KAG_ITEROVER);
+				TU_REQUIRE_INT_EQ(pos, n);
 			}
 		}
 		done += n;

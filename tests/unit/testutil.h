@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kag.h"
 
@@ -83,5 +84,28 @@ typedef struct {
 
 /* Append s[0, n) to t. */
 void tu_put(tu_text *t, const char *s, size_t n);
+
+/* Checks for loops that make hundreds of thousands of them. Check notes
+ * the place of every passing ck_assert_*() with a write() to its results
+ * file, which then costs more than the code under test (much more under
+ * valgrind); these call into Check only when the check fails, and then
+ * say where, what, and the values. */
+#define TU_REQUIRE(cond)                                                          \
+	do {                                                                      \
+		if (!(cond))                                                      \
+			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #cond);     \
+	} while (0)
+#define TU_REQUIRE_MSG(cond, ...)                                                 \
+	do {                                                                      \
+		if (!(cond))                                                      \
+			ck_abort_msg(__VA_ARGS__);                                \
+	} while (0)
+#define TU_REQUIRE_INT_EQ(x, y)                                                   \
+	do {                                                                      \
+		intmax_t tu_x_ = (intmax_t)(x), tu_y_ = (intmax_t)(y);            \
+		if (tu_x_ != tu_y_)                                               \
+			ck_abort_msg("%s:%d: %s == %s: %jd != %jd", __FILE__,      \
+				     __LINE__, #x, #y, tu_x_, tu_y_);             \
+	} while (0)
 
 #endif

@@ -226,12 +226,12 @@ static int side_next(side *sd)
 /* ---- the lockstep comparison ---- */
 
 /* Every built-in detector, over session tables small enough to make
- * hundreds of sessions cheaply (the same on both sides): a session zeroes
- * its tables when it is made, some 17 MB with the default capacities, most
- * of them the detectors' tables of principals. The principals of the
- * streams compared fit in 128 (compare_stream() checks that none was
- * evicted); auditIDs and repeat windows of the longer streams do not, on
- * both sides alike. */
+ * hundreds of sessions cheaply (the same on both sides): a session
+ * allocates its tables zeroed when it is made, some 17 MB with the default
+ * capacities, most of them the detectors' tables of principals. The
+ * principals of the streams compared fit in 128 (compare_stream() checks
+ * that none was evicted); auditIDs and repeat windows of the longer streams
+ * do not, on both sides alike. */
 static kag_registry *registry;
 
 static void registry_setup(void)

@@ -20,32 +20,15 @@
 #include "frontend-private.h"
 #include "testutil.h"
 
-/* ---- a growable text buffer ---- */
+/* ---- descriptions, into a tu_text ---- */
 
-typedef struct {
-	char *s;
-	size_t len, cap;
-} sb;
-
-static void sb_put(sb *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = realloc(b->s, b->cap);
-		TU_REQUIRE(b->s != NULL);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_printf(sb *b, const char *fmt, ...)
+static void put_printf(tu_text *b, const char *fmt, ...)
 #if defined(__GNUC__)
 	__attribute__((format(printf, 2, 3)))
 #endif
 	;
 
-static void sb_printf(sb *b, const char *fmt, ...)
+static void put_printf(tu_text *b, const char *fmt, ...)
 {
 	char tmp[512];
 	va_list ap;
@@ -55,17 +38,17 @@ static void sb_printf(sb *b, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	TU_REQUIRE(n >= 0 && (size_t)n < sizeof(tmp));
-	sb_put(b, tmp, (size_t)n);
+	tu_put(b, tmp, (size_t)n);
 }
 
 /* The descriptions below are made for every record of every stream on
  * both sides: plain appends, printf only where it is rare. */
-static void sb_str(sb *b, const char *s)
+static void put_str(tu_text *b, const char *s)
 {
-	sb_put(b, s, strlen(s));
+	tu_put(b, s, strlen(s));
 }
 
-static void sb_int(sb *b, long long v)
+static void put_int(tu_text *b, long long v)
 {
 	char tmp[24];
 	size_t i = sizeof(tmp);
@@ -77,26 +60,26 @@ static void sb_int(sb *b, long long v)
 	} while (u);
 	if (v < 0)
 		tmp[--i] = '-';
-	sb_put(b, tmp + i, sizeof(tmp) - i);
+	tu_put(b, tmp + i, sizeof(tmp) - i);
 }
 
 /* Bytes, quoted, with anything unprintable (NUL included) as \xNN. */
-static void sb_bytes(sb *b, const char *s, size_t n)
+static void put_bytes(tu_text *b, const char *s, size_t n)
 {
 	size_t i, run = 0;
 
-	sb_put(b, "\"", 1);
+	tu_put(b, "\"", 1);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-			sb_put(b, s + run, i - run);
-			sb_printf(b, "\\x%02x", c);
+			tu_put(b, s + run, i - run);
+			put_printf(b, "\\x%02x", c);
 			run = i + 1;
 		}
 	}
-	sb_put(b, s + run, n - run);
-	sb_put(b, "\"", 1);
+	tu_put(b, s + run, n - run);
+	tu_put(b, "\"", 1);
 }
 
 /* ---- one side of the comparison ---- */
@@ -104,7 +87,7 @@ static void sb_bytes(sb *b, const char *s, size_t n)
 typedef struct {
 	kag_parser *p;
 	kag_session *s;
-	sb out;              /* what the last record gave */
+	tu_text out;              /* what the last record gave */
 } side;
 
 static void side_init(side *sd, kag_registry *reg, int frontend, int format, const char *source)
@@ -127,71 +110,71 @@ static void side_free(side *sd)
 	free(sd->out.s);
 }
 
-static void put_event(sb *b, const kag_event *ev)
+static void put_event(tu_text *b, const kag_event *ev)
 {
 	int f;
 
-	sb_printf(b, "event format=%s line=%llu offset=%llu stage=%d level=%d time=%lld\n",
-		  kag_event_format(ev), (unsigned long long)kag_event_line(ev),
-		  (unsigned long long)kag_event_offset(ev), kag_event_stage(ev),
-		  kag_event_level(ev), (long long)kag_event_time_us(ev));
+	put_printf(b, "event format=%s line=%llu offset=%llu stage=%d level=%d time=%lld\n",
+		   kag_event_format(ev), (unsigned long long)kag_event_line(ev),
+		   (unsigned long long)kag_event_offset(ev), kag_event_stage(ev),
+		   kag_event_level(ev), (long long)kag_event_time_us(ev));
 	for (f = 0; f < (int)kag_field_count(); f++) {
 		const char *name = kag_field_name(f), *s, *k;
 		size_t len, klen, i, n;
 		int64_t v;
 		int rc;
 
-		sb_put(b, " ", 1);
-		sb_str(b, name);
-		sb_put(b, " state=", 7);
-		sb_int(b, kag_event_field_state(ev, f));
+		tu_put(b, " ", 1);
+		put_str(b, name);
+		tu_put(b, " state=", 7);
+		put_int(b, kag_event_field_state(ev, f));
 		rc = kag_event_get_string(&s, &len, ev, f);
 		if (rc == KAG_OK) {
-			sb_put(b, " str=", 5);
-			sb_bytes(b, s, len);
+			tu_put(b, " str=", 5);
+			put_bytes(b, s, len);
 		} else {
-			sb_put(b, " str:", 5);
-			sb_str(b, kag_error_name(rc));
+			tu_put(b, " str:", 5);
+			put_str(b, kag_error_name(rc));
 		}
 		if (kag_event_get_int(&v, ev, f) == KAG_OK) {
-			sb_put(b, " int=", 5);
-			sb_int(b, (long long)v);
+			tu_put(b, " int=", 5);
+			put_int(b, (long long)v);
 		}
 		n = kag_event_item_count(ev, f);
 		for (i = 0; i < n; i++) {
 			if (kag_event_get_item(&s, &len, ev, f, i) == KAG_OK) {
-				sb_put(b, " item=", 6);
-				sb_bytes(b, s, len);
+				tu_put(b, " item=", 6);
+				put_bytes(b, s, len);
 			}
 			if (kag_event_get_pair(&k, &klen, &s, &len, ev, f, i) == KAG_OK) {
-				sb_put(b, " pair=", 6);
-				sb_bytes(b, k, klen);
-				sb_put(b, ":", 1);
-				sb_bytes(b, s, len);
+				tu_put(b, " pair=", 6);
+				put_bytes(b, k, klen);
+				tu_put(b, ":", 1);
+				put_bytes(b, s, len);
 			}
 		}
 		rc = kag_event_get_path(&s, &len, ev, name, strlen(name));
 		if (rc == KAG_OK) {
-			sb_put(b, " path=", 6);
-			sb_bytes(b, s, len);
+			tu_put(b, " path=", 6);
+			put_bytes(b, s, len);
 		} else {
-			sb_put(b, " path:", 6);
-			sb_str(b, kag_error_name(rc));
+			tu_put(b, " path:", 6);
+			put_str(b, kag_error_name(rc));
 		}
-		sb_put(b, "\n", 1);
+		tu_put(b, "\n", 1);
 	}
 }
 
-static void put_result(sb *b, const kag_result *res)
+static void put_result(tu_text *b, const kag_result *res)
 {
 	size_t i, len;
 
 	for (i = 0; i < kag_result_count(res); i++) {
 		const char *json = kag_verdict_json(kag_result_verdict(res, i), &len);
 
-		sb_put(b, "verdict ", 8);
-		sb_put(b, json, len);
-		sb_put(b, "\n", 1);
+		tu_put(b, "verdict ", 8);
+		tu_put(b, json, len);
+		tu_put(b, "\n", 1);
 	}
 }
 
@@ -203,22 +186,22 @@ static int side_next(side *sd)
 	int rc = kag_parser_next(&ev, sd->p);
 
 	sd->out.len = 0;
-	sb_put(&sd->out, "rc ", 3);
-	sb_str(&sd->out, kag_error_name(rc));
-	sb_put(&sd->out, "\n", 1);
+	tu_put(&sd->out, "rc ", 3);
+	put_str(&sd->out, kag_error_name(rc));
+	tu_put(&sd->out, "\n", 1);
 	if (rc == KAG_OK) {
 		put_event(&sd->out, ev);
 		TU_REQUIRE(kag_session_evaluate(&res, sd->s, ev) == KAG_OK);
 		put_result(&sd->out, res);
 	} else if (rc != KAG_ITEROVER) {
-		sb_printf(&sd->out, "line %llu offset %llu path ",
-			  (unsigned long long)kag_parser_error_line(sd->p),
-			  (unsigned long long)kag_parser_error_offset(sd->p));
-		sb_bytes(&sd->out, kag_parser_error_path(sd->p), strlen(kag_parser_error_path(sd->p)));
-		sb_put(&sd->out, " message ", 9);
-		sb_bytes(&sd->out, kag_parser_error_message(sd->p),
-			 strlen(kag_parser_error_message(sd->p)));
-		sb_put(&sd->out, "\n", 1);
+		put_printf(&sd->out, "line %llu offset %llu path ",
+			   (unsigned long long)kag_parser_error_line(sd->p),
+			   (unsigned long long)kag_parser_error_offset(sd->p));
+		put_bytes(&sd->out, kag_parser_error_path(sd->p), strlen(kag_parser_error_path(sd->p)));
+		tu_put(&sd->out, " message ", 9);
+		put_bytes(&sd->out, kag_parser_error_message(sd->p),
+			  strlen(kag_parser_error_message(sd->p)));
+		tu_put(&sd->out, "\n", 1);
 	}
 	return rc;
 }
@@ -798,17 +781,17 @@ END_TEST
  * offsets count across records. */
 START_TEST(hostile_stream)
 {
-	sb all = { NULL, 0, 0 };
+	tu_text all = { NULL, 0, 0 };
 	size_t i;
 	tally t;
 
 	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		if (hostile[i].format != KAG_FORMAT_AUTO)
 			continue;
-		sb_put(&all, hostile[i].rec, hostile[i].len);
-		sb_put(&all, "\n", 1);
+		tu_put(&all, hostile[i].rec, hostile[i].len);
+		tu_put(&all, "\n", 1);
 		if (i % 3 == 0)
-			sb_put(&all, "\r\n  \n", 5);
+			tu_put(&all, "\r\n  \n", 5);
 	}
 	t = compare_stream("hostile stream", all.s, all.len, KAG_FORMAT_AUTO, 0, NULL);
 	ck_assert_uint_gt(t.fast, 20);
@@ -823,16 +806,16 @@ END_TEST
  * record) and past jansson's own limit (both reject it). */
 static char *nested(size_t depth, size_t *len)
 {
-	sb b = { NULL, 0, 0 };
+	tu_text b = { NULL, 0, 0 };
 	size_t i;
 
-	sb_put(&b, "{" E ",\"requestObject\":", sizeof("{" E ",\"requestObject\":") - 1);
+	tu_put(&b, "{" E ",\"requestObject\":", sizeof("{" E ",\"requestObject\":") - 1);
 	for (i = 0; i < depth; i++)
-		sb_put(&b, i % 2 ? "[" : "{\"k\":", i % 2 ? 1 : 5);
-	sb_put(&b, "1", 1);
+		tu_put(&b, i % 2 ? "[" : "{\"k\":", i % 2 ? 1 : 5);
+	tu_put(&b, "1", 1);
 	for (i = depth; i-- > 0;)
-		sb_put(&b, i % 2 ? "]" : "}", 1);
-	sb_put(&b, "}\n", 2);
+		tu_put(&b, i % 2 ? "]" : "}", 1);
+	tu_put(&b, "}\n", 2);
 	*len = b.len;
 	return b.s;
 }
@@ -953,13 +936,13 @@ END_TEST
  * the first is framed as usual rather than retried with the whole line. */
 START_TEST(long_line_of_records)
 {
-	sb line = { NULL, 0, 0 };
+	tu_text line = { NULL, 0, 0 };
 	size_t i;
 	tally t;
 
 	for (i = 0; i < 20000; i++)
-		sb_put(&line, "{\"verb\":\"get\"}", 14);
-	sb_put(&line, "\n", 1);
+		tu_put(&line, "{\"verb\":\"get\"}", 14);
+	tu_put(&line, "\n", 1);
 	t = compare_stream("long line", line.s, line.len, KAG_FORMAT_AUTO, 0, NULL);
 	ck_assert_uint_eq(t.events, 20000);
 	ck_assert_uint_eq(t.fast, 20000);

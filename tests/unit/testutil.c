@@ -128,7 +128,7 @@ void tu_put(tu_text *t, const char *s, size_t n)
 	if (t->len + n + 1 > t->cap) {
 		t->cap = (t->len + n + 1) * 2;
 		t->s = realloc(t->s, t->cap);
-		ck_assert_ptr_nonnull(t->s);
+		TU_REQUIRE(t->s != NULL);
 	}
 	memcpy(t->s + t->len, s, n);
 	t->len += n;

@@ -62,28 +62,33 @@ typedef struct {
 	int rc, more;
 } parsed;
 
+/* A parser of native records that has read all of text[0, len), with the
+ * given front end (0: the default). */
+static kag_parser *read_all(const char *text, size_t len, int frontend)
+{
+	kag_parser *p;
+
+	TU_REQUIRE_INT_EQ(kag_parser_new(&p), KAG_OK);
+	TU_REQUIRE_INT_EQ(kag_parser_set_option_u64(p, KAG_OPT_FORMAT, KAG_FORMAT_NATIVE), KAG_OK);
+	if (frontend)
+		TU_REQUIRE_INT_EQ(kag_parser_set_option_u64(p, KAG_OPT_FRONTEND, (uint64_t)frontend),
+				  KAG_OK);
+	TU_REQUIRE_INT_EQ(kag_parser_feed(p, text, len), KAG_OK);
+	TU_REQUIRE_INT_EQ(kag_parser_finish(p), KAG_OK);
+	return p;
+}
+
 static void parse(parsed *r, const char *text, size_t len, int frontend)
 {
 	const kag_event *next;
 
-	TU_REQUIRE_INT_EQ(kag_parser_new(&r->p), KAG_OK);
-	TU_REQUIRE_INT_EQ(kag_parser_set_option_u64(r->p, KAG_OPT_FORMAT, KAG_FORMAT_NATIVE),
-			  KAG_OK);
-	TU_REQUIRE_INT_EQ(kag_parser_set_option_u64(r->p, KAG_OPT_FRONTEND, (uint64_t)frontend),
-			  KAG_OK);
-	TU_REQUIRE_INT_EQ(kag_parser_feed(r->p, text, len), KAG_OK);
-	TU_REQUIRE_INT_EQ(kag_parser_finish(r->p), KAG_OK);
+	r->p = read_all(text, len, frontend);
 	r->rc = kag_parser_next(&r->ev, r->p);
 	r->more = 0;
 	if (r->rc == KAG_OK) {
 		/* a second parser, so that r->ev stays as it is */
-		kag_parser *q;
+		kag_parser *q = read_all(text, len, 0);
 
-		TU_REQUIRE_INT_EQ(kag_parser_new(&q), KAG_OK);
-		TU_REQUIRE_INT_EQ(kag_parser_set_option_u64(q, KAG_OPT_FORMAT, KAG_FORMAT_NATIVE),
-				  KAG_OK);
-		TU_REQUIRE_INT_EQ(kag_parser_feed(q, text, len), KAG_OK);
-		TU_REQUIRE_INT_EQ(kag_parser_finish(q), KAG_OK);
 		TU_REQUIRE_INT_EQ(kag_parser_next(&next, q), KAG_OK);
 		r->more = kag_parser_next(&next, q) != KAG_ITEROVER ||
 			  kag_parser_stat(q, KAG_PSTAT_SKIPPED) != 0;

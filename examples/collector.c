@@ -482,11 +482,15 @@ int collector_judge(struct collector_stream *s, const char *msg, size_t len,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* A message is a whole stream: a record cut short at its end is
 	 * reported now, never joined with the next message. Error records name
-	 * the message by source:line, or without a source by its ordinal. */
+	 * the message by source:line, or without a source by its ordinal. The
+	 * parser reads the message where it is: it is done with it once it
+	 * has read to the end, and is reset when judging stops before. */
 	if (kag_parser_reset(p) < 0 || kag_parser_set_source(p, source) < 0 ||
 	    (!source && kag_parser_set_option_u64(p, KAG_OPT_LINE, s->messages) < 0) ||
-	    kag_parser_feed(p, msg, len) < 0 || kag_parser_finish(p) < 0)
+	    kag_parser_feed_nocopy(p, msg, len) < 0 || kag_parser_finish(p) < 0) {
+		kag_parser_reset(p);
 		return oom(s);
+	}
 	for (;;) {
 		const kag_event *ev;
 		const kag_result *res;
@@ -498,31 +502,36 @@ int collector_judge(struct collector_stream *s, const char *msg, size_t len,
 			break;
 		if (rc == KAG_EINVAL) {
 			fprintf(stderr, "%s: %s\n", s->c->prog, kag_strerror(rc));
-			return -1;
+			goto stop;
 		}
 		if (rc < 0) {
 			int w = admit_error(s, rc, kag_parser_error_message(p),
 					    kag_parser_error_path(p), out);
 
 			if (w < 0)
-				return -1;
+				goto stop;
 			if (w && (!(json = kag_parser_error_json(p, &jlen)) ||
 				  outbuf_put(out, json, jlen, (size_t)-1) < 0 ||
-				  outbuf_put(out, "\n", 1, (size_t)-1) < 0))
-				return oom(s);
+				  outbuf_put(out, "\n", 1, (size_t)-1) < 0)) {
+				oom(s);
+				goto stop;
+			}
 			continue;
 		}
 		metrics_record_judged(s->c->metrics, ev);
 		if ((rc = kag_session_evaluate(&res, s->session, ev)) < 0) {
 			fprintf(stderr, "%s: evaluation failed: %s\n", s->c->prog, kag_strerror(rc));
-			return -1;
+			goto stop;
 		}
 		if (put_verdicts(s, res, out) < 0)
-			return -1;
+			goto stop;
 	}
 	metrics_records_skipped(s->c->metrics, kag_parser_stat(p, KAG_PSTAT_SKIPPED));
 	metrics_judge_seconds(s->c->metrics, seconds_since(&t0));
 	return 0;
+stop:
+	kag_parser_reset(p);
+	return -1;
 }
 
 int collector_reject(struct collector_stream *s, int code, const char *message,

@@ -261,25 +261,46 @@ void triage_tick(struct triage *t, uint64_t bytes)
 			     t->by_assessment[1] + t->by_assessment[2] + t->by_assessment[3]);
 }
 
+/* Read a stream in chunks of TRIAGE_CHUNK and hand the parser each read
+ * up to its last line end, where records most often end: the parser reads
+ * those bytes where they are (kag_parser_feed_nocopy()), and what follows
+ * the line end waits for the next read. Two buffers take turns, so the
+ * bytes the parser may still hold (a record that goes on past the line
+ * end) stay as they are until the next feed, which copies them. */
+#define TRIAGE_CHUNK (1 << 16)
+
 static int triage_stream(struct triage *t, kag_parser *p, FILE *in, const char *name)
 {
-	static char chunk[1 << 16];
-	size_t n;
+	static char bufs[2][2 * TRIAGE_CHUNK];
+	size_t have = 0, n, cut;
+	int cur = 0;
 
 	kag_parser_reset(p); /* counters restart: add them up per stream */
 	if (kag_parser_set_source(p, name) < 0)
 		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0) {
-		if (kag_parser_feed(p, chunk, n) < 0 || drain(t, p) < 0)
+	while ((n = fread(bufs[cur] + have, 1, TRIAGE_CHUNK, in)) > 0) {
+		char *b = bufs[cur];
+
+		have += n;
+		for (cut = have; cut > 0 && b[cut - 1] != '\n'; cut--)
+			;
+		if (have - cut >= TRIAGE_CHUNK)
+			cut = have; /* a long line: the parser keeps its start */
+		if (kag_parser_feed_nocopy(p, b, cut) < 0 || drain(t, p) < 0)
 			return -1;
-		triage_tick(t, t->stream_bytes + n);
+		triage_tick(t, t->stream_bytes + cut);
+		cur ^= 1;
+		memcpy(bufs[cur], b + cut, have - cut);
+		have -= cut;
 	}
 	if (ferror(in)) {
 		fprintf(stderr, "kag-triage: %s: read error: %s\n", name, strerror(errno));
 		t->io_failed = 1;
 	}
-	if (kag_parser_finish(p) < 0 || drain(t, p) < 0)
+	if (kag_parser_feed_nocopy(p, bufs[cur], have) < 0 || kag_parser_finish(p) < 0 ||
+	    drain(t, p) < 0)
 		return -1;
+	triage_tick(t, t->stream_bytes + have);
 	triage_count(t, kag_parser_stat(p, KAG_PSTAT_RECORDS),
 		     kag_parser_stat(p, KAG_PSTAT_SKIPPED));
 	return 0;

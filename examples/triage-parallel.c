@@ -213,6 +213,7 @@ struct lparser {
 	int rc;              /* first result of this piece */
 	int more;            /* the piece may hold more results */
 	int open_end;        /* the piece ends inside a record */
+	int lent;            /* it reads the piece where it is (nocopy) */
 	uint64_t records, skipped; /* its counters before this piece */
 	uint64_t kept_records, kept_skipped; /* counters from before a restart */
 	const kag_event *ev;
@@ -288,8 +289,11 @@ struct triage_pool {
 };
 
 /* Feed data to the parser: the piece at line `line` (0: where it is) and
- * stream offset `offset`. */
-static int lp_feed(struct lparser *lp, uint64_t line, uint64_t offset, const char *data, size_t n)
+ * stream offset `offset`. nocopy: the parser reads it where it is (a
+ * piece of a batch, whose buffer is kept until the batch is judged, when
+ * the parser gives it back: see judge()). */
+static int lp_feed(struct lparser *lp, uint64_t line, uint64_t offset, const char *data, size_t n,
+		   int nocopy)
 {
 	if (line && line != lp->line) {
 		if (kag_parser_set_option_u64(lp->parser, KAG_OPT_LINE, line) < 0)
@@ -298,8 +302,10 @@ static int lp_feed(struct lparser *lp, uint64_t line, uint64_t offset, const cha
 	}
 	if (kag_parser_set_option_u64(lp->parser, KAG_OPT_OFFSET, offset) < 0)
 		return -1;
-	if (n && kag_parser_feed(lp->parser, data, n) < 0)
+	if (n && (nocopy ? kag_parser_feed_nocopy(lp->parser, data, n)
+			 : kag_parser_feed(lp->parser, data, n)) < 0)
 		return -1;
+	lp->lent = nocopy && n;
 	lp->fed += n;
 	return 0;
 }
@@ -314,6 +320,7 @@ static void lp_restart(struct lparser *lp)
 	kag_parser_reset(lp->parser);
 	lp->line = 1;
 	lp->fed = 0;
+	lp->lent = 0;
 	lp->ev = NULL;
 }
 
@@ -321,8 +328,8 @@ static void lp_restart(struct lparser *lp)
  * may hold more: not when the result is an event read from a record of its
  * own (not an item of a list, which hands out the others next) and only
  * blanks follow that record in the piece, which the next call would skip
- * to return KAG_ITEROVER. The parser skips them before its next piece
- * instead, counting their line ends then: its line numbers stay the
+ * to return KAG_ITEROVER. The parser skips them when it is fed its next
+ * piece instead, counting their line ends then: its line numbers stay the
  * stream's. */
 static void lp_first(struct lparser *lp, const char *piece, size_t n, int last)
 {
@@ -347,7 +354,13 @@ static void lp_first(struct lparser *lp, const char *piece, size_t n, int last)
 	lp->more = 0;
 }
 
-/* Judge every result of the parser, the first one pulled already. */
+/* Judge every result of the parser, the first one pulled already. A
+ * parser that read its piece where it is gives it back with a feed of no
+ * bytes, which copies what it has not read (blanks after the last record,
+ * or nothing), before the batch's turn passes and its buffer may be read
+ * into again; after the stream's last piece (finished) it holds nothing
+ * already. A piece that ends inside a record is read again, and its
+ * parser starts afresh. */
 static void judge(triage_pool *pl, struct lparser *lp)
 {
 	int rc = lp->rc;
@@ -362,6 +375,12 @@ static void judge(triage_pool *pl, struct lparser *lp)
 		rc = kag_parser_next(&ev, lp->parser);
 	}
 	lp->ev = NULL;
+	if (lp->lent) {
+		rc = kag_parser_feed(lp->parser, "", 0);
+		if (rc < 0 && rc != KAG_ESTATE)
+			atomic_store(&pl->failed, 1);
+		lp->lent = 0;
+	}
 }
 
 static void cpu_relax(void)
@@ -507,7 +526,7 @@ static void parse_piece(triage_pool *pl, struct lane *l, struct slot *s)
 	lp->ev = NULL;
 	lp->records = kag_parser_stat(lp->parser, KAG_PSTAT_RECORDS);
 	lp->skipped = kag_parser_stat(lp->parser, KAG_PSTAT_SKIPPED);
-	if (lp_feed(lp, b->piece[i].line, b->piece[i].offset, d, n) < 0 ||
+	if (lp_feed(lp, b->piece[i].line, b->piece[i].offset, d, n, 1) < 0 ||
 	    (last && kag_parser_finish(lp->parser) < 0)) {
 		lp->rc = KAG_ENOMEM;
 		lp->more = 1;
@@ -533,7 +552,8 @@ static void big_read(triage_pool *pl, uint64_t line, uint64_t offset, const char
 
 	lp->ev = NULL;
 	lp->more = 1;
-	if (lp_feed(lp, line, offset, data, n) < 0 || (last && kag_parser_finish(lp->parser) < 0))
+	if (lp_feed(lp, line, offset, data, n, 0) < 0 ||
+	    (last && kag_parser_finish(lp->parser) < 0))
 		lp->rc = KAG_ENOMEM;
 	else
 		lp->rc = kag_parser_next(&lp->ev, lp->parser);
@@ -984,6 +1004,7 @@ int triage_pool_stream(triage_pool *pl, FILE *in, const char *name, int *io_fail
 			return -1;
 		lp->line = 1;
 		lp->fed = 0;
+		lp->lent = 0;
 		lp->kept_records = lp->kept_skipped = 0;
 	}
 	pl->may_block = fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode);

@@ -524,6 +524,21 @@ KAG_API int kag_parser_set_source(kag_parser *p, const char *name);
  * @return KAG_OK, KAG_ESTATE after kag_parser_finish(), KAG_ENOMEM. */
 KAG_API int kag_parser_feed(kag_parser *p, const char *data, size_t len);
 
+/** Hand the parser the next chunk of input without a copy: the parser
+ * reads data[0, len) where it is, and the events read from them borrow
+ * them, as they would borrow the parser's copy. The caller keeps those
+ * bytes unchanged and valid until the parser is done with them: until the
+ * next kag_parser_feed() or kag_parser_feed_nocopy() that succeeds (which
+ * copies what the parser has not consumed of them yet; a feed of no bytes
+ * does only that), kag_parser_reset(), kag_parser_free(), or
+ * kag_parser_next() returning KAG_ITEROVER after kag_parser_finish(),
+ * whichever comes first. Bytes are copied anyway when a record begun in
+ * earlier input goes on in them, so feeding whole records (lines, a
+ * message, a buffer cut just after a line end) is what saves the copy.
+ * Otherwise as kag_parser_feed(). @since 0.5
+ * @return KAG_OK, KAG_ESTATE after kag_parser_finish(), KAG_ENOMEM. */
+KAG_API int kag_parser_feed_nocopy(kag_parser *p, const char *data, size_t len);
+
 /** Declare end of input: a final record without a line end is parsed, and
  * an unfinished one becomes a KAG_ETRUNCATED error. */
 KAG_API int kag_parser_finish(kag_parser *p);

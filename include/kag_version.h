@@ -5,9 +5,9 @@
 #define KAG_VERSION_H
 
 #define KAG_VERSION_MAJOR 0
-#define KAG_VERSION_MINOR 4
-#define KAG_VERSION_PATCH 2
-#define KAG_VERSION "0.4.2"
+#define KAG_VERSION_MINOR 5
+#define KAG_VERSION_PATCH 0
+#define KAG_VERSION "0.5.0"
 
 /* (major << 16) | (minor << 8) | patch, comparable with < and >. */
 #define KAG_VERSION_HEX ((KAG_VERSION_MAJOR << 16) | (KAG_VERSION_MINOR << 8) | KAG_VERSION_PATCH)

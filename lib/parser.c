@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,7 +40,12 @@ enum scan_result { SCAN_NEED, SCAN_RECORD, SCAN_ERROR, SCAN_FAST, SCAN_PARSED };
 #endif
 
 struct kag_parser {
-	kag_buf in;          /* bytes not yet consumed */
+	kag_buf in;          /* bytes not yet consumed: in the parser's own
+	                      * buffer, or the caller's (borrowed) */
+	int borrowed;        /* `in` is the caller's (kag_parser_feed_nocopy):
+	                      * its cap is its len, and it is never written */
+	char *own;           /* meanwhile, the parser's own buffer */
+	size_t own_cap;
 	size_t pos;          /* scan position in `in` */
 	uint64_t base;       /* stream offset of in.data[0] */
 	uint64_t line;       /* line number at `pos` (1-based) */
@@ -128,10 +134,24 @@ static void drop_list(kag_parser *p)
 	p->list_next = 0;
 }
 
+/* Take the parser's own buffer back, empty. */
+static void own_again(kag_parser *p)
+{
+	if (!p->borrowed)
+		return;
+	p->in.data = p->own;
+	p->in.cap = p->own_cap;
+	p->in.len = 0;
+	p->own = NULL;
+	p->own_cap = 0;
+	p->borrowed = 0;
+}
+
 void kag_parser_free(kag_parser *p)
 {
 	if (!p)
 		return;
+	own_again(p);
 	drop_list(p);
 	kag__event_dispose(&p->ev);
 	kag__fast_dispose(&p->fast);
@@ -227,6 +247,7 @@ int kag_parser_reset(kag_parser *p)
 		return KAG_EINVAL;
 	drop_list(p);
 	kag__event_reset(&p->ev);
+	own_again(p);
 	p->in.len = 0;
 	p->pos = 0;
 	p->base = 0;
@@ -250,12 +271,81 @@ static void consume(kag_parser *p, size_t upto)
 {
 	if (upto == 0)
 		return;
-	memmove(p->in.data, p->in.data + upto, p->in.len - upto);
+	if (p->borrowed) {
+		p->in.data += upto;
+		p->in.cap -= upto;
+	} else {
+		memmove(p->in.data, p->in.data + upto, p->in.len - upto);
+	}
 	p->in.len -= upto;
 	p->pos -= upto;
 	if (p->in_record && !p->discarding)
 		p->rec_start -= upto;
 	p->base += upto;
+}
+
+/* Between records: blanks and line ends are skipped, the lines counted. */
+static void skip_blanks(kag_parser *p)
+{
+	const char *d = p->in.data;
+	size_t len = p->in.len;
+
+	while (p->pos < len) {
+		char c = d[p->pos];
+
+		if (c == '\n') {
+			p->line++;
+			p->pos++;
+		} else if (kag__frame_blank(c)) {
+			p->pos++;
+		} else {
+			break;
+		}
+	}
+}
+
+/* Before more input: drop what is consumed already, which is everything
+ * before the scan position that is not part of a buffered record. A
+ * failed feed leaves the buffer as it was: allow a retry. */
+static void compact(kag_parser *p)
+{
+	p->in.oom = 0;
+	if (!p->in_record || p->discarding)
+		consume(p, p->pos);
+	else
+		consume(p, p->rec_start);
+}
+
+/* Copy the bytes left of the caller's into the parser's own buffer, with
+ * room for `extra` more: a record goes on in the next bytes fed. */
+static int unborrow(kag_parser *p, size_t extra)
+{
+	kag_buf own;
+
+	if (!p->borrowed)
+		return KAG_OK;
+	if (!p->in.len && !extra) {
+		own_again(p);
+		return KAG_OK;
+	}
+	if (extra > SIZE_MAX - p->in.len)
+		return KAG_ENOMEM;
+	kag__buf_init(&own);
+	own.data = p->own;
+	own.cap = p->own_cap;
+	if (kag__buf_reserve(&own, p->in.len + extra) < 0) {
+		p->own = own.data;
+		p->own_cap = own.cap;
+		return KAG_ENOMEM;
+	}
+	if (p->in.len)
+		memcpy(own.data, p->in.data, p->in.len);
+	own.len = p->in.len;
+	p->in = own;
+	p->own = NULL;
+	p->own_cap = 0;
+	p->borrowed = 0;
+	return KAG_OK;
 }
 
 int kag_parser_feed(kag_parser *p, const char *data, size_t len)
@@ -264,15 +354,41 @@ int kag_parser_feed(kag_parser *p, const char *data, size_t len)
 		return KAG_EINVAL;
 	if (p->finished)
 		return KAG_ESTATE;
-	/* A failed feed leaves the buffer as it was: allow a retry. */
-	p->in.oom = 0;
-	/* Compact: everything before the scan position that is not part of a
-	 * buffered record has been consumed already. */
-	if (!p->in_record || p->discarding)
-		consume(p, p->pos);
-	else
-		consume(p, p->rec_start);
+	compact(p);
+	if (unborrow(p, len) < 0)
+		return KAG_ENOMEM;
+	if (!len)
+		return KAG_OK;
 	return kag__buf_put(&p->in, data, len);
+}
+
+int kag_parser_feed_nocopy(kag_parser *p, const char *data, size_t len)
+{
+	if (!p || (!data && len))
+		return KAG_EINVAL;
+	if (p->finished)
+		return KAG_ESTATE;
+	/* Blanks left after the last record (a caller that stopped reading
+	 * at its end) are skipped now, as the next read would: a stream fed
+	 * a line at a time is not copied for its line ends. The start of
+	 * the stream is left to the read, which looks for a byte order mark
+	 * there first. */
+	if (!p->in_record && p->started && !p->skip_line)
+		skip_blanks(p);
+	compact(p);
+	/* A record begun in bytes fed before goes on in these: the two are
+	 * read as one text, so both are copied. */
+	if (p->in.len || !len)
+		return kag_parser_feed(p, data, len);
+	if (!p->borrowed) {
+		p->own = p->in.data;
+		p->own_cap = p->in.cap;
+		p->borrowed = 1;
+	}
+	/* read only: nothing writes into a borrowed buffer */
+	p->in.data = (char *)(uintptr_t)data;
+	p->in.len = p->in.cap = len;
+	return KAG_OK;
 }
 
 int kag_parser_finish(kag_parser *p)
@@ -953,18 +1069,7 @@ static int scan(kag_parser *p, int *code_out, json_t **root_out)
 				p->pos = (size_t)(nl - d);
 				p->skip_line = 0;
 			}
-			while (p->pos < len) {
-				char c = d[p->pos];
-
-				if (c == '\n') {
-					p->line++;
-					p->pos++;
-				} else if (kag__frame_blank(c)) {
-					p->pos++;
-				} else {
-					break;
-				}
-			}
+			skip_blanks(p);
 			if (p->pos >= len)
 				return SCAN_NEED;
 			if (kag__frame_record_start(d[p->pos])) {

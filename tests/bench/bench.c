@@ -338,7 +338,10 @@ static int new_session(kag_registry **reg, kag_session **session)
 	       kag_session_set_option_u64(*session, KAG_SOPT_EMIT_BENIGN, 0) < 0 ? -1 : 0;
 }
 
-/* (b) with_session = 0, (c) with_session = 1. */
+/* (b) with_session = 0, (c) with_session = 1. The parser reads each
+ * read up to its last line end where it is (kag_parser_feed_nocopy()),
+ * as (l) does; the rest is carried to the next read once the parser has
+ * given the bytes back (a feed of no bytes). */
 static int run_kag(const char *path, int fast, int with_session, struct run *out)
 {
 	kag_registry *reg = NULL;
@@ -346,6 +349,7 @@ static int run_kag(const char *path, int fast, int with_session, struct run *out
 	kag_parser *parser = NULL;
 	const kag_result *res;
 	struct reader r;
+	size_t keep = 0, whole;
 	ssize_t n = 1;
 	int rc = -1;
 	double t0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
@@ -357,10 +361,15 @@ static int run_kag(const char *path, int fast, int with_session, struct run *out
 		const kag_event *ev;
 		int err;
 
-		n = reader_read(&r, 0);
+		n = reader_read(&r, keep);
 		if (n < 0)
 			goto out;
-		if ((n > 0 ? kag_parser_feed(parser, r.buf, (size_t)n) : kag_parser_finish(parser)) < 0)
+		keep += (size_t)n;
+		whole = keep;
+		while (n > 0 && whole && r.buf[whole - 1] != '\n')
+			whole--;
+		if (kag_parser_feed_nocopy(parser, r.buf, whole) < 0 ||
+		    (n == 0 && kag_parser_finish(parser) < 0))
 			goto out;
 		while ((err = kag_parser_next(&ev, parser)) != KAG_ITEROVER) {
 			if (err == KAG_ENOMEM || err == KAG_EINVAL)
@@ -376,6 +385,10 @@ static int run_kag(const char *path, int fast, int with_session, struct run *out
 				goto out;
 			count_verdicts(out, res);
 		}
+		if (n > 0 && kag_parser_feed(parser, "", 0) < 0)
+			goto out;
+		keep -= whole;
+		memmove(r.buf, r.buf + whole, keep);
 	}
 	if (with_session) {
 		if (kag_session_flush(&res, session) < 0)

@@ -716,6 +716,192 @@ START_TEST(empty_feeds_change_nothing)
 }
 END_TEST
 
+/* ---- input read where it is (kag_parser_feed_nocopy) ---- */
+
+/* Feed `in` cut at the given points, each chunk from a block of its own
+ * and exactly its size, with kag_parser_feed_nocopy() (every chunk, or
+ * every other one when `alternate`: the rest with kag_parser_feed()).
+ * Each block is overwritten and freed once the next chunk is fed (every
+ * third, once a feed of no bytes follows its chunk), as the contract
+ * allows: a byte read after that is read wrong (and under
+ * AddressSanitizer, reported). Returns the malloc'd transcript. */
+static char *transcript_nocopy(kag_parser *p, const char *in, size_t len, const size_t *cuts,
+			       size_t n_cuts, int alternate)
+{
+	sb b = { NULL, 0, 0 };
+	size_t prev = 0, i;
+	char *held = NULL;
+	size_t held_len = 0;
+
+	sb_printf(&b, "%s", "");
+	for (i = 0; i <= n_cuts; i++) {
+		size_t end = i < n_cuts ? cuts[i] : len, n = end - prev;
+		char *block = malloc(n ? n : 1);
+
+		TU_REQUIRE(block != NULL);
+		memcpy(block, in + prev, n);
+		if (alternate && i % 2)
+			TU_REQUIRE_INT_EQ(kag_parser_feed(p, block, n), KAG_OK);
+		else
+			TU_REQUIRE_INT_EQ(kag_parser_feed_nocopy(p, block, n), KAG_OK);
+		if (held) {
+			memset(held, '}', held_len);
+			free(held);
+		}
+		held = block;
+		held_len = n;
+		drain(&b, p);
+		if (i % 3 == 2) {
+			/* a feed of no bytes takes back the parser's own buffer:
+			 * the block may go at once */
+			TU_REQUIRE_INT_EQ(kag_parser_feed(p, "", 0), KAG_OK);
+			memset(held, '}', held_len);
+			free(held);
+			held = NULL;
+		}
+		prev = end;
+	}
+	ck_assert_int_eq(kag_parser_finish(p), KAG_OK);
+	drain(&b, p);
+	check_stats(p);
+	ck_assert_uint_eq(kag_parser_stat(p, KAG_PSTAT_BYTES), len);
+	free(held);
+	return b.s;
+}
+
+/* The cuts just past each line end of in[0, len); returns their count. */
+static size_t line_cuts(const char *in, size_t len, size_t *cuts)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i + 1 < len; i++)
+		if (in[i] == '\n')
+			cuts[n++] = i + 1;
+	return n;
+}
+
+START_TEST(nocopy_same_as_copied)
+{
+	char *whole = transcript(S(mixed));
+	size_t cuts[sizeof(mixed)], n, cut, i;
+	int alternate;
+	kag_parser *p;
+	char *t;
+
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
+	for (alternate = 0; alternate < 2; alternate++) {
+		/* whole lines, where nothing is copied */
+		n = line_cuts(S(mixed), cuts);
+		ck_assert_uint_eq(n, 18);
+		ck_assert_int_eq(kag_parser_reset(p), KAG_OK);
+		t = transcript_nocopy(p, S(mixed), cuts, n, alternate);
+		ck_assert_msg(strcmp(t, whole) == 0, "line by line (alternate %d) differs: %s",
+			      alternate, first_line_diff(t, whole));
+		free(t);
+		/* anywhere: records that go on in the next chunk */
+		for (cut = 0; cut <= sizeof(mixed) - 1; cut++) {
+			ck_assert_int_eq(kag_parser_reset(p), KAG_OK);
+			t = transcript_nocopy(p, S(mixed), &cut, 1, alternate);
+			TU_REQUIRE_MSG(strcmp(t, whole) == 0, "split at %zu (alternate %d) differs: %s",
+				       cut, alternate, first_line_diff(t, whole));
+			free(t);
+		}
+		for (i = 0; i < sizeof(mixed) - 2; i++)
+			cuts[i] = i + 1;
+		ck_assert_int_eq(kag_parser_reset(p), KAG_OK);
+		t = transcript_nocopy(p, S(mixed), cuts, sizeof(mixed) - 2, alternate);
+		ck_assert_msg(strcmp(t, whole) == 0, "1-byte chunks (alternate %d) differ: %s",
+			      alternate, first_line_diff(t, whole));
+		free(t);
+	}
+	kag_parser_free(p);
+	free(whole);
+}
+END_TEST
+
+/* Whole records fed without a copy are read where they are: the parser
+ * makes no block the size of the record (the control, copied, does). */
+START_TEST(nocopy_makes_no_copy)
+{
+	static const char head[] = "{\"verb\":\"create\",\"requestObject\":{\"data\":\"";
+	static const char tail[] = "\"}}\n";
+	size_t body = 100000, n = sizeof(head) - 1 + body + sizeof(tail) - 1, largest;
+	char *rec = malloc(n);
+	const kag_event *ev;
+	kag_parser *p;
+	int copy;
+
+	ck_assert_ptr_nonnull(rec);
+	memcpy(rec, head, sizeof(head) - 1);
+	memset(rec + sizeof(head) - 1, 'a', body);
+	memcpy(rec + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+	ck_assert_int_eq(kag_parser_new(&p), KAG_OK);
+	for (copy = 0; copy < 2; copy++) {
+		ck_assert_int_eq(kag_parser_reset(p), KAG_OK);
+		kag__alloc_fail_at(0); /* also resets the largest-request counter */
+		ck_assert_int_eq(copy ? kag_parser_feed(p, rec, n) : kag_parser_feed_nocopy(p, rec, n),
+				 KAG_OK);
+		expect_event(p, "create", 1);
+		ck_assert_int_eq(kag_parser_next(&ev, p), KAG_ITEROVER);
+		largest = kag__alloc_largest();
+		if (copy)
+			ck_assert_uint_ge(largest, n);
+		else
+			ck_assert_uint_lt(largest, body);
+		/* again on the same parser: the second record too */
+		ck_assert_int_eq(copy ? kag_parser_feed(p, rec, n) : kag_parser_feed_nocopy(p, rec, n),
+				 KAG_OK);
+		ev = expect_event(p, "create", 2);
+		ck_assert_uint_eq(kag_event_offset(ev), n);
+	}
+	kag_parser_free(p);
+	free(rec);
+}
+END_TEST
+
+/* A record begun in borrowed bytes goes on in a feed that fails for want
+ * of memory: the bytes stay borrowed, nothing is lost, and the feed can be
+ * made again. Reset and free while borrowing give the parser's own buffer
+ * back (the leak check sees the rest). */
+START_TEST(nocopy_failed_feed_keeps_bytes)
+{
+	static const char a[] = "{\"verb\":\"get\",\"auditID\":";
+	static const char b[] = "\"x1\"}\n{\"verb\":\"list\"}\n";
+	const kag_event *ev;
+	const char *id;
+	size_t id_len;
+	kag_parser *p;
+	int rc;
+
+	ck_assert_int_eq(new_parser(&p), KAG_OK);
+	ck_assert_int_eq(kag_parser_feed_nocopy(p, S(a)), KAG_OK);
+	ck_assert_int_eq(kag_parser_next(&ev, p), KAG_ITEROVER);
+	kag__alloc_fail_at(1);
+	rc = kag_parser_feed(p, S(b));
+	kag__alloc_fail_at(0);
+	ck_assert_int_eq(rc, KAG_ENOMEM);
+	ck_assert_int_eq(kag_parser_feed(p, S(b)), KAG_OK);
+	ev = expect_event(p, "get", 1);
+	ck_assert_int_eq(kag_event_get_string(&id, &id_len, ev, KAG_FIELD_AUDIT_ID), KAG_OK);
+	ck_assert_uint_eq(id_len, 2);
+	ck_assert(memcmp(id, "x1", 2) == 0);
+	expect_event(p, "list", 2);
+	expect_end(p);
+	/* reset and free with borrowed bytes */
+	ck_assert_int_eq(kag_parser_feed_nocopy(p, S(b)), KAG_OK);
+	ck_assert_int_eq(kag_parser_reset(p), KAG_OK);
+	ck_assert_int_eq(kag_parser_feed_nocopy(p, S(a)), KAG_OK);
+	ck_assert_int_eq(kag_parser_finish(p), KAG_OK);
+	expect_error(p, KAG_ETRUNCATED, 1, 0, "", "truncated record");
+	ck_assert_int_eq(kag_parser_feed_nocopy(p, S(a)), KAG_ESTATE);
+	ck_assert_int_eq(kag_parser_feed_nocopy(NULL, S(a)), KAG_EINVAL);
+	ck_assert_int_eq(kag_parser_feed_nocopy(p, NULL, 1), KAG_EINVAL);
+	ck_assert_int_eq(kag_parser_reset(p), KAG_OK);
+	ck_assert_int_eq(kag_parser_feed_nocopy(p, S(b)), KAG_OK);
+	kag_parser_free(p);
+}
+END_TEST
+
 /* ---- records parsed at once ---- */
 
 /* With the jansson front end, a record whose first line is in the buffer
@@ -1709,6 +1895,9 @@ int main(void)
 	tcase_add_test(chunks, every_two_way_split);
 	tcase_add_test(chunks, one_byte_chunks);
 	tcase_add_test(chunks, empty_feeds_change_nothing);
+	tcase_add_test(chunks, nocopy_same_as_copied);
+	tcase_add_test(chunks, nocopy_makes_no_copy);
+	tcase_add_test(chunks, nocopy_failed_feed_keeps_bytes);
 	suite_add_tcase(s, chunks);
 
 	tcase_add_test(bad, malformed_json);
@@ -1753,6 +1942,8 @@ int main(void)
 	tcase_add_test(chunks_j, every_two_way_split);
 	tcase_add_test(chunks_j, one_byte_chunks);
 	tcase_add_test(chunks_j, empty_feeds_change_nothing);
+	tcase_add_test(chunks_j, nocopy_same_as_copied);
+	tcase_add_test(chunks_j, nocopy_failed_feed_keeps_bytes);
 	suite_add_tcase(s, chunks_j);
 
 	tcase_add_test(once, at_once_same_as_framed);

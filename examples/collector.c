@@ -488,8 +488,8 @@ int collector_judge(struct collector_stream *s, const char *msg, size_t len,
 	if (kag_parser_reset(p) < 0 || kag_parser_set_source(p, source) < 0 ||
 	    (!source && kag_parser_set_option_u64(p, KAG_OPT_LINE, s->messages) < 0) ||
 	    kag_parser_feed_nocopy(p, msg, len) < 0 || kag_parser_finish(p) < 0) {
-		kag_parser_reset(p);
-		return oom(s);
+		oom(s);
+		goto stop;
 	}
 	for (;;) {
 		const kag_event *ev;

@@ -320,32 +320,40 @@ static void compact(kag_parser *p)
  * room for `extra` more: a record goes on in the next bytes fed. */
 static int unborrow(kag_parser *p, size_t extra)
 {
-	kag_buf own;
+	size_t left = p->in.len;
 
 	if (!p->borrowed)
 		return KAG_OK;
-	if (!p->in.len && !extra) {
-		own_again(p);
-		return KAG_OK;
-	}
-	if (extra > SIZE_MAX - p->in.len)
-		return KAG_ENOMEM;
-	kag__buf_init(&own);
-	own.data = p->own;
-	own.cap = p->own_cap;
-	if (kag__buf_reserve(&own, p->in.len + extra) < 0) {
+	if (left || extra) {
+		kag_buf own;
+		int rc;
+
+		if (extra > SIZE_MAX - left)
+			return KAG_ENOMEM;
+		kag__buf_init(&own);
+		own.data = p->own;
+		own.cap = p->own_cap;
+		rc = kag__buf_reserve(&own, left + extra);
 		p->own = own.data;
 		p->own_cap = own.cap;
-		return KAG_ENOMEM;
+		if (rc < 0)
+			return KAG_ENOMEM;
+		if (left)
+			memcpy(p->own, p->in.data, left);
 	}
-	if (p->in.len)
-		memcpy(own.data, p->in.data, p->in.len);
-	own.len = p->in.len;
-	p->in = own;
-	p->own = NULL;
-	p->own_cap = 0;
-	p->borrowed = 0;
+	own_again(p);
+	p->in.len = left;
 	return KAG_OK;
+}
+
+/* Append data to the parser's own buffer (after compact()). */
+static int put_copy(kag_parser *p, const char *data, size_t len)
+{
+	if (unborrow(p, len) < 0)
+		return KAG_ENOMEM;
+	if (!len)
+		return KAG_OK;
+	return kag__buf_put(&p->in, data, len);
 }
 
 int kag_parser_feed(kag_parser *p, const char *data, size_t len)
@@ -355,11 +363,7 @@ int kag_parser_feed(kag_parser *p, const char *data, size_t len)
 	if (p->finished)
 		return KAG_ESTATE;
 	compact(p);
-	if (unborrow(p, len) < 0)
-		return KAG_ENOMEM;
-	if (!len)
-		return KAG_OK;
-	return kag__buf_put(&p->in, data, len);
+	return put_copy(p, data, len);
 }
 
 int kag_parser_feed_nocopy(kag_parser *p, const char *data, size_t len)
@@ -379,7 +383,7 @@ int kag_parser_feed_nocopy(kag_parser *p, const char *data, size_t len)
 	/* A record begun in bytes fed before goes on in these: the two are
 	 * read as one text, so both are copied. */
 	if (p->in.len || !len)
-		return kag_parser_feed(p, data, len);
+		return put_copy(p, data, len);
 	if (!p->borrowed) {
 		p->own = p->in.data;
 		p->own_cap = p->in.cap;

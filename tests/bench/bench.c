@@ -200,6 +200,14 @@ static ssize_t reader_read(struct reader *r, size_t keep)
 	return n;
 }
 
+/* The length of buf[0, n) up to and with its last line end (0: none). */
+static size_t lines_end(const char *buf, size_t n)
+{
+	while (n && buf[n - 1] != '\n')
+		n--;
+	return n;
+}
+
 static int run_jansson(const char *path, struct run *out)
 {
 	struct reader r;
@@ -264,9 +272,7 @@ static int run_limit(const char *path, int members, struct run *out)
 		keep += (size_t)n;
 		if (n > 0 && keep < LIMIT_PIECE)
 			continue;
-		whole = keep;
-		while (whole && r.buf[whole - 1] != '\n')
-			whole--;
+		whole = lines_end(r.buf, keep);
 		if (n == 0 && whole != keep)
 			goto out; /* every generated line ends with a newline */
 		if (!whole)
@@ -365,9 +371,7 @@ static int run_kag(const char *path, int fast, int with_session, struct run *out
 		if (n < 0)
 			goto out;
 		keep += (size_t)n;
-		whole = keep;
-		while (n > 0 && whole && r.buf[whole - 1] != '\n')
-			whole--;
+		whole = n > 0 ? lines_end(r.buf, keep) : keep;
 		if (kag_parser_feed_nocopy(parser, r.buf, whole) < 0 ||
 		    (n == 0 && kag_parser_finish(parser) < 0))
 			goto out;

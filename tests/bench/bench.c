@@ -50,14 +50,16 @@
  * load of a shared machine touch both sides of a ratio alike. (l) runs in
  * the rounds too, when built: the fast front end's full pipeline is then
  * also given as a ratio to the parse limit, CPU time of (l) over its own,
- * and in MB/s, each with median and quartiles. Without --events, only the
- * paired rounds run.
+ * and in MB/s, each with median and quartiles, and the goal of 0.5 x (l)
+ * is divided between parsing and the engine (paired_budget()). Without
+ * --events, only the paired rounds run.
  */
 #define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -1071,13 +1073,47 @@ static const enum mode paired_modes[] = { M_JANSSON, M_PARSE_J, M_PIPE_J, M_PARS
 					  M_LIMIT };
 #define N_PAIRED (sizeof(paired_modes) / sizeof(paired_modes[0]))
 #define P_PIPE_J 2 /* (c) jansson in paired_modes */
+#define P_PARSE_F 3 /* (b) fast */
 #define P_PIPE_F 4 /* (c) fast */
 #define P_LIMIT 5  /* (l) */
+
+/* How the goal of 0.5 x (l) divides between parsing and the engine, per
+ * round: the engine's CPU time, (c) - (b) with the fast front end, over
+ * that of (l), and the speed the parse would need, as a multiple of (l)'s,
+ * for (c) to take twice (l)'s time with the engine as it is (infinite when
+ * the engine alone takes that long). Beside it, the parse's speed now. */
+static void paired_budget(const double *t, uint64_t rounds, double *v)
+{
+	double q[3];
+	uint64_t r;
+
+	for (r = 0; r < rounds; r++)
+		v[r] = t[r * N_PAIRED + P_LIMIT] / t[r * N_PAIRED + P_PARSE_F];
+	spread(v, rounds, q);
+	printf("  %-39s %8.3f %8.3f %8.3f\n", "(b) fast alone x (l), CPU (l) / CPU (b)", q[0],
+	       q[1], q[2]);
+	for (r = 0; r < rounds; r++)
+		v[r] = (t[r * N_PAIRED + P_PIPE_F] - t[r * N_PAIRED + P_PARSE_F]) /
+		       t[r * N_PAIRED + P_LIMIT];
+	spread(v, rounds, q);
+	printf("  %-39s %8.3f %8.3f %8.3f\n", "engine, CPU ((c) - (b)) / CPU (l)", q[0], q[1],
+	       q[2]);
+	for (r = 0; r < rounds; r++) {
+		double left = 2.0 * t[r * N_PAIRED + P_LIMIT] -
+			      (t[r * N_PAIRED + P_PIPE_F] - t[r * N_PAIRED + P_PARSE_F]);
+
+		v[r] = left > 0 ? t[r * N_PAIRED + P_LIMIT] / left : HUGE_VAL;
+	}
+	spread(v, rounds, q);
+	printf("  %-39s %8.3f %8.3f %8.3f\n", "parse needed for 0.5 x (l), x (l)", q[0], q[1],
+	       q[2]);
+}
 
 /* The fast front end's full pipeline over the rounds: its ratios to (a)
  * and to (l) (CPU time of the other over its own, per round) and its
  * rate, against the goals of the fast path. */
-static void paired_fast(const double *t, uint64_t rounds, double mb, int with_limit, double *v)
+static void paired_fast(const double *t, uint64_t rounds, double mb, int with_limit,
+			int with_parse, double *v)
 {
 	double q[3];
 	uint64_t r;
@@ -1094,6 +1130,8 @@ static void paired_fast(const double *t, uint64_t rounds, double mb, int with_li
 		printf("  %-39s %8.3f %8.3f %8.3f   >= 0.5: %s\n",
 		       "x (l) parse limit, CPU (l) / CPU (c)", q[0], q[1], q[2],
 		       q[0] >= 0.5 ? "met" : "NOT MET");
+		if (with_parse)
+			paired_budget(t, rounds, v);
 	} else {
 		printf("  %-39s %s\n", "x (l) parse limit", limit_unavailable);
 	}
@@ -1197,7 +1235,8 @@ static int paired(size_t n, uint64_t seed, uint64_t rounds, uint64_t *pipe_verdi
 	if (!in_round[P_LIMIT] && strchr(paths, 'l'))
 		printf("%-34s %s\n", mode_label[M_LIMIT], limit_unavailable);
 	if (in_round[P_PIPE_F])
-		paired_fast(t, rounds, (double)s.len / 1e6, in_round[P_LIMIT], ratio);
+		paired_fast(t, rounds, (double)s.len / 1e6, in_round[P_LIMIT], in_round[P_PARSE_F],
+			    ratio);
 	ok = 1;
 out:
 	mem_stream = NULL;

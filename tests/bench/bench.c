@@ -1077,11 +1077,12 @@ static const enum mode paired_modes[] = { M_JANSSON, M_PARSE_J, M_PIPE_J, M_PARS
 #define P_PIPE_F 4 /* (c) fast */
 #define P_LIMIT 5  /* (l) */
 
-/* How the goal of 0.5 x (l) divides between parsing and the engine, per
- * round: the engine's CPU time, (c) - (b) with the fast front end, over
- * that of (l), and the speed the parse would need, as a multiple of (l)'s,
- * for (c) to take twice (l)'s time with the engine as it is (infinite when
- * the engine alone takes that long). Beside it, the parse's speed now. */
+/* How the goal of 0.5 x (l) divides between parsing and the engine, over
+ * the rounds: the fast front end's parse alone, (b), as a multiple of
+ * (l)'s speed; the engine's CPU time, (c) - (b), over (l)'s; and the speed
+ * the parse would need, as a multiple of (l)'s, for (c) to take twice
+ * (l)'s time with the engine as it is (infinite when the engine alone
+ * takes that long). */
 static void paired_budget(const double *t, uint64_t rounds, double *v)
 {
 	double q[3];
